@@ -1,0 +1,155 @@
+/**
+ * The deployment's shape, declared once: tables, signing keys, buckets, functions, HTTP routes
+ * and schedules. The CDK app builds AWS resources from it and the local stack builds DynamoDB
+ * Local tables, local KMS keys, s3rver buckets, the API Gateway adapter and the scheduler from
+ * the very same entries, so the two cannot drift apart.
+ */
+
+export type AttributeType = 'S' | 'N';
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface TableSpec {
+  /** Logical name; the local stack prefixes it, CloudFormation generates the physical name. */
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Attribute holding an epoch-seconds expiry, when items expire. */
+  readonly ttlAttribute?: string;
+  readonly globalIndexes?: ReadonlyArray<{ readonly name: string; readonly partitionKey: KeyAttribute; readonly sortKey?: KeyAttribute }>;
+}
+
+/** A KMS secp256k1 signing key per role, so a leak or misuse of one cannot sign for another. */
+export interface KeySpec {
+  readonly role: KeyRole;
+  readonly alias: string;
+  readonly description: string;
+}
+
+export interface BucketSpec {
+  readonly name: string;
+  readonly description: string;
+}
+
+export type Access = 'read' | 'write';
+
+export interface FunctionSpec {
+  readonly name: string;
+  /** Handler module, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly tables: Readonly<Partial<Record<TableName, Access>>>;
+  readonly keys: readonly KeyRole[];
+  readonly buckets: Readonly<Partial<Record<BucketName, Access>>>;
+  /** Caps concurrent runs where two at once would do harm (sagas, publishers). */
+  readonly reservedConcurrency?: number;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** API Gateway path template, e.g. /v1/indexes/{symbol}. */
+  readonly path: string;
+  readonly function: FunctionName;
+  /** `wlp`: the caller must present a WLP API key; `none`: public. */
+  readonly auth: 'none' | 'wlp';
+}
+
+export interface ScheduleSpec {
+  readonly name: string;
+  readonly function: FunctionName;
+  /** EventBridge expression: rate(...) or cron(...). */
+  readonly expression: string;
+  /** A faster cadence for the local stack, where a daily run would never be seen. */
+  readonly localExpression?: string;
+  /** Carried as the scheduled event's `detail` (e.g. which index a rebalance is for). */
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+  readonly description: string;
+}
+
+export const KEYS = [
+  { role: 'operator', alias: 'alias/ssi-operator', description: 'Signs operator transactions (confirmations, rebalances, NAV, fee sales)' },
+  { role: 'reserve', alias: 'alias/ssi-reserve-report', description: 'Signs proof-of-reserve reports and posts their roots' },
+  { role: 'rewards', alias: 'alias/ssi-rewards', description: 'Publishes epoch reward roots' },
+] as const satisfies readonly KeySpec[];
+export type KeyRole = 'operator' | 'reserve' | 'rewards';
+
+export const BUCKETS = [
+  { name: 'reports', description: 'Reserve reports and reward trees; versioned, never overwritten' },
+] as const satisfies readonly BucketSpec[];
+export type BucketName = (typeof BUCKETS)[number]['name'];
+
+export const TABLES = [
+  {
+    // Operational records: heartbeats, circuit breakers, schedule bookkeeping.
+    name: 'ops',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+  },
+  {
+    // Powertools idempotency records (makeIdempotent).
+    name: 'idempotency',
+    partitionKey: { name: 'id', type: 'S' },
+    ttlAttribute: 'expiration',
+  },
+] as const satisfies readonly TableSpec[];
+export type TableName = (typeof TABLES)[number]['name'];
+
+export const FUNCTIONS = [
+  {
+    name: 'read-api',
+    entry: 'lambdas/read-api/handler.ts',
+    description: 'Public read API: protocol, indexes, reserves, points, portfolio',
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    tables: { ops: 'read' },
+    keys: ['operator'],
+    buckets: {},
+  },
+  {
+    name: 'heartbeat',
+    entry: 'lambdas/heartbeat/handler.ts',
+    description: 'Records the chain head it sees, so operators and /health know the schedules run',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    tables: { ops: 'write' },
+    keys: [],
+    buckets: {},
+    reservedConcurrency: 1,
+  },
+] as const satisfies readonly FunctionSpec[];
+export type FunctionName = (typeof FUNCTIONS)[number]['name'];
+
+export const ROUTES: readonly RouteSpec[] = [
+  { method: 'GET', path: '/v1/protocol', function: 'read-api', auth: 'none' },
+];
+
+export const SCHEDULES: readonly ScheduleSpec[] = [
+  {
+    name: 'heartbeat',
+    function: 'heartbeat',
+    expression: 'rate(5 minutes)',
+    localExpression: 'rate(1 minute)',
+    description: 'Chain head check',
+  },
+];
+
+/** Environment variable a function reads a table name from, e.g. TABLE_OPS. */
+export const tableEnv = (table: TableName): string => `TABLE_${table.toUpperCase().replace(/-/g, '_')}`;
+/** Environment variable a function reads a KMS key id from, e.g. KMS_KEY_OPERATOR. */
+export const keyEnv = (role: KeyRole): string => `KMS_KEY_${role.toUpperCase()}`;
+/** Environment variable a function reads a bucket name from, e.g. BUCKET_REPORTS. */
+export const bucketEnv = (bucket: BucketName): string => `BUCKET_${bucket.toUpperCase().replace(/-/g, '_')}`;
+
+export function functionSpec(name: FunctionName): FunctionSpec {
+  const spec = FUNCTIONS.find((f) => f.name === name);
+  if (!spec) throw new Error(`no function named ${name} in the topology`);
+  return spec;
+}

@@ -1,0 +1,27 @@
+import hre from 'hardhat';
+import { writeDeployment, type Deployment } from './deploy/deployments';
+import { DEPLOY_STEPS } from './deploy/steps';
+
+/** Deploys the protocol to the selected network and records the addresses in its deployments file. */
+export async function deploy(log: (line: string) => void = console.log): Promise<{ deployment: Deployment; path: string }> {
+  const { chainId } = await hre.ethers.provider.getNetwork();
+  const deployment: Deployment = {
+    network: hre.network.name,
+    chainId: Number(chainId),
+    deployedAt: new Date().toISOString(),
+    contracts: {},
+    tokens: {},
+    indexes: {},
+  };
+  for (const step of DEPLOY_STEPS) await step(hre, deployment, log);
+  const path = writeDeployment(deployment);
+  log(`deployment written to ${path}`);
+  return { deployment, path };
+}
+
+if (require.main === module) {
+  deploy().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

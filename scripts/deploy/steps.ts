@@ -1,0 +1,20 @@
+import type { HardhatRuntimeEnvironment } from 'hardhat/types';
+import type { Deployment } from './deployments';
+import { CASH_TOKEN, UNDERLYING_ASSETS } from './assets';
+
+/** One stage of a deploy: reads what earlier stages recorded and records what it adds. */
+export type DeployStep = (hre: HardhatRuntimeEnvironment, deployment: Deployment, log: (line: string) => void) => Promise<void>;
+
+/** Local chains only: faucet tokens for cash and every underlying asset. */
+const deployTestTokens: DeployStep = async (hre, deployment, log) => {
+  const factory = await hre.ethers.getContractFactory('TestToken');
+  for (const asset of [CASH_TOKEN, ...UNDERLYING_ASSETS]) {
+    const token = await factory.deploy(asset.name, asset.symbol, asset.decimals);
+    await token.waitForDeployment();
+    deployment.tokens[asset.symbol] = { address: await token.getAddress(), decimals: asset.decimals };
+  }
+  log(`tokens: ${Object.keys(deployment.tokens).length} test tokens`);
+};
+
+/** The deploy, in order. Later stages (protocol contracts, indexes, staking...) append here. */
+export const DEPLOY_STEPS: readonly DeployStep[] = [deployTestTokens];
