@@ -4,8 +4,11 @@ module.exports = {
   // Hardhat keeps its provider on globals; jest must not tear them down between files.
   testEnvironmentOptions: { globalsCleanup: 'off' },
   roots: ['<rootDir>/test'],
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  // middy ships ES modules only; let swc turn them into CommonJS like our own code.
+  transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
   testTimeout: 120000,
   maxWorkers: 2,
 };

@@ -153,3 +153,19 @@ export function functionSpec(name: FunctionName): FunctionSpec {
   if (!spec) throw new Error(`no function named ${name} in the topology`);
   return spec;
 }
+
+/** Physical names of the declared resources in one environment (CloudFormation tokens in CDK). */
+export interface ResolvedResources {
+  readonly tables: Readonly<Record<TableName, string>>;
+  readonly keys: Readonly<Record<KeyRole, string>>;
+  readonly buckets: Readonly<Record<BucketName, string>>;
+}
+
+/** The variables a function gets: only the tables, keys and buckets it declares. */
+export function functionEnvironment(spec: FunctionSpec, resources: ResolvedResources): Record<string, string> {
+  const env: Record<string, string> = { POWERTOOLS_SERVICE_NAME: `ssi-${spec.name}`, POWERTOOLS_METRICS_NAMESPACE: 'SSI' };
+  for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnv(table)] = resources.tables[table];
+  for (const role of spec.keys) env[keyEnv(role)] = resources.keys[role];
+  for (const bucket of Object.keys(spec.buckets) as BucketName[]) env[bucketEnv(bucket)] = resources.buckets[bucket];
+  return env;
+}

@@ -12,6 +12,8 @@ export interface Deployment {
   tokens: Record<string, { address: string; decimals: number }>;
   /** Index tokens by symbol, e.g. MAG7.ssi. */
   indexes: Record<string, string>;
+  /** Off-chain signers the deploy granted roles to, by key role (operator, reserve, rewards). */
+  signers: Record<string, string>;
 }
 
 /** deployments/<network>.json, or under $SSI_DEPLOYMENTS_DIR (the local stack keeps its own in its data folder). */

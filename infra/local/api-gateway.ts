@@ -1,0 +1,176 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ROUTES, type RouteSpec } from '../topology';
+import { LambdaTimeout, type LocalLambdas } from './lambda-runtime';
+import { listen } from './net';
+
+/** API Gateway's own limit on a request body (HTTP APIs: 10 MB). */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+interface CompiledRoute {
+  route: RouteSpec;
+  pattern: RegExp;
+  names: string[];
+}
+
+export function compileRoute(route: RouteSpec): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const greedy = /^\{(\w+)\+\}$/.exec(segment);
+      if (greedy) {
+        names.push(greedy[1]);
+        return '(.+)';
+      }
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (param) {
+        names.push(param[1]);
+        return '([^/]+)';
+      }
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}$`), names };
+}
+
+/** Matches like API Gateway: the most specific route wins (fewest parameters). */
+export function matchRoute(routes: readonly CompiledRoute[], method: string, path: string) {
+  let best: { route: RouteSpec; params: Record<string, string> } | undefined;
+  let bestParams = Infinity;
+  let pathMatched = false;
+  for (const candidate of routes) {
+    const match = candidate.pattern.exec(path);
+    if (!match) continue;
+    pathMatched = true;
+    if (candidate.route.method !== method) continue;
+    if (candidate.names.length < bestParams) {
+      bestParams = candidate.names.length;
+      best = { route: candidate.route, params: Object.fromEntries(candidate.names.map((n, i) => [n, decodeURIComponent(match[i + 1])])) };
+    }
+  }
+  return { match: best, pathMatched };
+}
+
+/** Builds the payload-2.0 event API Gateway HTTP APIs hand to a Lambda integration. */
+export function buildHttpEvent(request: IncomingMessage, body: Buffer, route: RouteSpec, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
+  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const contentType = headers['content-type'] ?? '';
+  const textual = body.length === 0 || /^(application\/(json|x-www-form-urlencoded|xml)|text\/)/i.test(contentType);
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: `${route.method} ${route.path}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    cookies: headers.cookie?.split(';').map((c) => c.trim()),
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    pathParameters: Object.keys(pathParameters).length ? pathParameters : undefined,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: 'local',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: `${route.method} ${route.path}`,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    body: body.length ? (textual ? body.toString('utf8') : body.toString('base64')) : undefined,
+    isBase64Encoded: body.length > 0 && !textual,
+  };
+}
+
+/** Turns a handler's answer into the HTTP reply, as API Gateway does for payload 2.0. */
+export function toHttpReply(result: unknown): Required<Pick<APIGatewayProxyStructuredResultV2, 'statusCode'>> & { headers: Record<string, string>; body: Buffer } {
+  if (result !== null && typeof result === 'object' && 'statusCode' in result) {
+    const structured = result as APIGatewayProxyStructuredResultV2;
+    const headers = Object.fromEntries(Object.entries(structured.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    const raw = structured.body ?? '';
+    return { statusCode: structured.statusCode ?? 200, headers, body: structured.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw) };
+  }
+  // A bare value is sent as JSON with status 200.
+  const text = typeof result === 'string' ? result : JSON.stringify(result ?? null);
+  return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(text) };
+}
+
+export type LocalRoute = (request: IncomingMessage, body: Buffer) => Promise<{ statusCode: number; body: unknown } | undefined>;
+
+function reply(response: ServerResponse, statusCode: number, headers: Record<string, string>, body: Buffer): void {
+  response.writeHead(statusCode, { ...headers, 'content-length': body.length });
+  response.end(body);
+}
+
+function replyJson(response: ServerResponse, statusCode: number, value: unknown): void {
+  reply(response, statusCode, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(value)));
+}
+
+export interface RunningApi {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/**
+ * The local API Gateway: requests on the declared routes become payload-2.0 events for the real
+ * handlers. `local` answers the stack's own paths (/health, /_local/...) before route matching.
+ */
+export async function startApi(port: number, lambdas: LocalLambdas, local: LocalRoute, log: (line: string) => void, routes: readonly RouteSpec[] = ROUTES): Promise<RunningApi> {
+  const compiled = routes.map(compileRoute);
+  const server = createServer((request, response) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of request) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_BODY_BYTES) return replyJson(response, 413, { message: 'Request Entity Too Large' });
+        chunks.push(chunk as Buffer);
+      }
+      const body = Buffer.concat(chunks);
+      try {
+        const own = await local(request, body);
+        if (own) return replyJson(response, own.statusCode, own.body);
+        const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
+        const { match, pathMatched } = matchRoute(compiled, request.method ?? 'GET', path);
+        // API Gateway answers unknown routes itself, without calling any function.
+        if (!match) return replyJson(response, pathMatched ? 405 : 404, { message: pathMatched ? 'Method Not Allowed' : 'Not Found' });
+        const event = buildHttpEvent(request, body, match.route, match.params);
+        const result = toHttpReply(await lambdas.invoke(match.route.function, event));
+        reply(response, result.statusCode, result.headers, result.body);
+      } catch (error) {
+        // What API Gateway returns when the integration fails or times out.
+        const timedOut = error instanceof LambdaTimeout;
+        log(`api: ${request.method} ${request.url} failed: ${(error as Error).message}`);
+        replyJson(response, timedOut ? 503 : 500, { message: timedOut ? 'Service Unavailable' : 'Internal Server Error' });
+      }
+    })();
+  });
+  await listen(server, port, 'HTTP API');
+  const address = server.address();
+  const bound = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

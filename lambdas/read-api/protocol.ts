@@ -1,0 +1,34 @@
+import type { Provider } from 'ethers';
+import type { DeploymentConfig } from '../shared/config';
+import { Unavailable } from '../shared/errors';
+
+export interface ProtocolInfo {
+  chainId: number;
+  blockNumber: number;
+  contracts: Record<string, string>;
+  tokens: Record<string, { address: string; decimals: number }>;
+  indexes: Record<string, string>;
+  signers: { operator: string };
+}
+
+/** What a client needs to talk to the protocol: chain, head, contract addresses, operator signer. */
+export async function protocolInfo(deps: {
+  provider: Provider;
+  deployment: DeploymentConfig;
+  operatorAddress: () => Promise<string>;
+}): Promise<ProtocolInfo> {
+  let blockNumber: number;
+  try {
+    blockNumber = await deps.provider.getBlockNumber();
+  } catch (error) {
+    throw new Unavailable('the chain RPC is not answering', 'chain_unavailable', error);
+  }
+  return {
+    chainId: deps.deployment.chainId,
+    blockNumber,
+    contracts: deps.deployment.contracts,
+    tokens: deps.deployment.tokens,
+    indexes: deps.deployment.indexes,
+    signers: { operator: await deps.operatorAddress() },
+  };
+}

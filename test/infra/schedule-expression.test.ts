@@ -1,0 +1,56 @@
+import { nextFire, parseScheduleExpression } from '../../infra/schedule-expression';
+import { SCHEDULES } from '../../infra/topology';
+
+const at = (iso: string): Date => new Date(iso);
+
+describe('schedule expressions', () => {
+  test('a rate fires one period after the last fire', () => {
+    const rate = parseScheduleExpression('rate(5 minutes)');
+    expect(nextFire(rate, at('2026-01-01T00:00:00Z')).toISOString()).toBe('2026-01-01T00:05:00.000Z');
+  });
+
+  test('a daily cron fires at its time on the next day once today has passed', () => {
+    const daily = parseScheduleExpression('cron(30 0 * * ? *)');
+    expect(nextFire(daily, at('2026-03-10T00:29:59Z')).toISOString()).toBe('2026-03-10T00:30:00.000Z');
+    expect(nextFire(daily, at('2026-03-10T00:30:00Z')).toISOString()).toBe('2026-03-11T00:30:00.000Z');
+  });
+
+  test('a monthly cron on the first day rolls over the year end', () => {
+    const monthly = parseScheduleExpression('cron(0 12 1 * ? *)');
+    expect(nextFire(monthly, at('2026-12-15T00:00:00Z')).toISOString()).toBe('2027-01-01T12:00:00.000Z');
+  });
+
+  test('a weekday cron uses EventBridge numbering where 1 is Sunday', () => {
+    const mondays = parseScheduleExpression('cron(0 8 ? * MON *)');
+    // 2026-11-21 is a Saturday; the next Monday is the 23rd.
+    expect(nextFire(mondays, at('2026-11-21T10:00:00Z')).toISOString()).toBe('2026-11-23T08:00:00.000Z');
+    const sundays = parseScheduleExpression('cron(0 8 ? * 1 *)');
+    expect(nextFire(sundays, at('2026-11-21T10:00:00Z')).toISOString()).toBe('2026-11-22T08:00:00.000Z');
+  });
+
+  test('steps and ranges expand to the minutes they name', () => {
+    const every15 = parseScheduleExpression('cron(0/15 9-10 * * ? *)');
+    expect(nextFire(every15, at('2026-01-01T09:46:00Z')).toISOString()).toBe('2026-01-01T10:00:00.000Z');
+    expect(nextFire(every15, at('2026-01-01T10:50:00Z')).toISOString()).toBe('2026-01-02T09:00:00.000Z');
+  });
+
+  test.each([
+    ['rate(0 minutes)'],
+    ['rate(1 minutes)'],
+    ['rate(5 weeks)'],
+    ['cron(0 12 * * *)'],
+    ['cron(0 12 * * MON *)'],
+    ['cron(0 12 L * ? *)'],
+    ['cron(61 12 * * ? *)'],
+    ['every day'],
+  ])('%s is rejected with a reason', (expression) => {
+    expect(() => parseScheduleExpression(expression)).toThrow(/invalid schedule/);
+  });
+
+  test('every declared schedule, and its local cadence, parses', () => {
+    for (const schedule of SCHEDULES) {
+      expect(() => parseScheduleExpression(schedule.expression)).not.toThrow();
+      if (schedule.localExpression) expect(() => parseScheduleExpression(schedule.localExpression!)).not.toThrow();
+    }
+  });
+});
