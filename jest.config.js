@@ -6,7 +6,10 @@ module.exports = {
   roots: ['<rootDir>/test'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  transform: {
+    '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
+    '^.+\\.m?js$': ['@swc/jest', { jsc: { target: 'es2022' } }],
+  },
   // middy ships ES modules only; let swc turn them into CommonJS like our own code.
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
   testTimeout: 120000,
