@@ -1,0 +1,23 @@
+import { startTestStack } from '../helpers/stack';
+
+describe('the local stack started in a test process', () => {
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  beforeAll(async () => {
+    stack = await startTestStack();
+  }, 240_000);
+  afterAll(() => stack?.stop());
+
+  test('serves the declared routes through the API Gateway adapter and reports health', async () => {
+    const health = await stack.health();
+    expect(health.ok).toBe(true);
+    const protocol = await stack.api('/v1/protocol');
+    expect(protocol.status).toBe(200);
+    expect(((await protocol.json()) as { signers: { operator: string } }).signers.operator).toBe(stack.file.keys.operator.address);
+  });
+
+  test('fires a declared schedule into its handler as an EventBridge scheduled event', async () => {
+    const state = await stack.scheduler.run('heartbeat');
+    expect(state.lastRun).toMatchObject({ ok: true });
+    expect(state.runs).toBe(1);
+  });
+});
