@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Issuer} from "../index/Issuer.sol";
+
+/**
+ * @title IssuerV2
+ * @notice Test-only next version of the issuer: same storage, one new view, to prove an upgrade
+ * keeps nonces, requests, escrow and index settings.
+ */
+contract IssuerV2 is Issuer {
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @notice The implementation version.
+    function version() external pure returns (uint256) {
+        return 2;
+    }
+}
