@@ -10,9 +10,12 @@ import {BasketMath} from "./libraries/BasketMath.sol";
  * @title IndexToken
  * @notice An SSI index token (MAG7.ssi, DEFI.ssi, MEME.ssi): ERC-20 with a tokenset; only the
  * issuer mints and burns. See {IIndexToken} for the basket model.
- * @dev The tokenset is stored packed, one slot per asset (`asset << 96 | unitAmount`), so reading a
- * 7-asset tokenset costs 7 storage reads; the aggregate basket is a view, so mints and burns write
- * no per-asset state.
+ * @dev The tokenset is written once per change as the code of a small data contract (one 32-byte
+ * entry `asset << 96 | unitAmount` per asset behind a STOP byte) and read back with EXTCODECOPY:
+ * one account access instead of one cold storage read per asset, the largest per-asset cost of a
+ * mint or redeem after the transfers themselves. Tokensets change rarely (rebalances), so the
+ * extra cost of writing falls where it does not matter. The aggregate basket is a view, so mints
+ * and burns write no per-asset state.
  */
 contract IndexToken is IIndexToken, ERC20Upgradeable, ProtocolUpgradeable {
     /// @inheritdoc IIndexToken
@@ -23,8 +26,10 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ProtocolUpgradeable {
 
     /// @custom:storage-location erc7201:ssi.storage.IndexToken
     struct IndexTokenStorage {
-        /// @dev Packed entries `uint160(asset) << 96 | unitAmount`, strictly ascending by asset.
-        uint256[] tokenset;
+        /// @dev Data contract whose code is `0x00` followed by the packed entries, ascending by asset.
+        address tokensetData;
+        /// @dev Number of entries in `tokensetData`.
+        uint96 tokensetLength;
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.IndexToken")) - 1)) & ~bytes32(uint256(0xff))
@@ -85,8 +90,8 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ProtocolUpgradeable {
         if (length == 0) revert TokensetEmpty();
         if (length > MAX_ASSETS) revert TokensetTooLarge(length, MAX_ASSETS);
         if (unitAmounts.length != length) revert TokensetLengthMismatch(length, unitAmounts.length);
-        uint256[] storage packed = _getStorage().tokenset;
-        uint256 previousLength = packed.length;
+        // The data contract's code: a STOP byte (so calling it does nothing), then the entries.
+        bytes memory code = new bytes(1 + 32 * length);
         address previous = address(0);
         for (uint256 i = 0; i < length; ++i) {
             address asset = assets[i];
@@ -94,26 +99,46 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ProtocolUpgradeable {
             if (asset <= previous) revert TokensetNotSorted(i, asset);
             if (amount == 0 || amount > type(uint96).max) revert TokensetAmountInvalid(i, amount);
             uint256 entry = (uint256(uint160(asset)) << 96) | amount;
-            if (i < previousLength) packed[i] = entry;
-            else packed.push(entry);
+            assembly {
+                mstore(add(code, add(33, mul(i, 32))), entry)
+            }
             previous = asset;
         }
-        for (uint256 i = previousLength; i > length; --i) {
-            packed.pop();
-        }
+        IndexTokenStorage storage $ = _getStorage();
+        $.tokensetData = _writeData(code);
+        // Cannot truncate: length <= MAX_ASSETS.
+        $.tokensetLength = uint96(length);
         emit BasketUpdated(assets, unitAmounts, totalSupply());
     }
 
     function _tokenset() private view returns (address[] memory assets, uint256[] memory unitAmounts) {
-        uint256[] storage packed = _getStorage().tokenset;
-        uint256 length = packed.length;
+        IndexTokenStorage storage $ = _getStorage();
+        address data = $.tokensetData;
+        uint256 length = $.tokensetLength;
         assets = new address[](length);
         unitAmounts = new uint256[](length);
+        // Copy the entries into `unitAmounts` in place, then split each into asset and amount.
+        assembly {
+            extcodecopy(data, add(unitAmounts, 32), 1, mul(length, 32))
+        }
         for (uint256 i = 0; i < length; ++i) {
-            uint256 entry = packed[i];
+            uint256 entry = unitAmounts[i];
             assets[i] = address(uint160(entry >> 96));
             unitAmounts[i] = uint96(entry);
         }
+    }
+
+    /**
+     * @dev Deploys a contract whose code is `code`. The 10-byte constructor
+     * `PUSH2 len DUP1 PUSH1 10 PUSH0 CODECOPY PUSH0 RETURN` copies what follows it into memory and
+     * returns it as the runtime code.
+     */
+    function _writeData(bytes memory code) private returns (address data) {
+        bytes memory initCode = abi.encodePacked(hex"61", uint16(code.length), hex"80600a5f395ff3", code);
+        assembly {
+            data := create(0, add(initCode, 32), mload(initCode))
+        }
+        if (data == address(0)) revert TokensetWriteFailed();
     }
 
     function _getStorage() private pure returns (IndexTokenStorage storage $) {

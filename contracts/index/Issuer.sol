@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -384,9 +385,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         if (_isNonceUsed($, order.maker, order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
         if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
         orderHash = _hashTypedDataV4(QuoteOrderHash.hash(order));
-        if (!SignatureChecker.isValidSignatureNowCalldata(order.maker, orderHash, signature)) {
-            revert InvalidSignature(order.maker);
-        }
+        if (!_isMakerSignature(order.maker, orderHash, signature)) revert InvalidSignature(order.maker);
         fee = Math.mulDiv(order.cashAmount, feeBps, BPS, Math.Rounding.Ceil);
         feeVault = entry.feeVault;
     }
@@ -488,6 +487,16 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         emit Redeemed(
             orderHash, order.index, order.requester, order.maker, order.indexAmount, order.cashToken, order.cashAmount, fee
         );
+    }
+
+    /**
+     * @dev An EOA maker's signature is checked with ecrecover first, which spares the code-size
+     * lookup; anything else is asked of the maker as an ERC-1271 contract.
+     */
+    function _isMakerSignature(address maker, bytes32 orderHash, bytes calldata signature) private view returns (bool) {
+        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(orderHash, signature);
+        if (error == ECDSA.RecoverError.NoError && recovered == maker) return true;
+        return SignatureChecker.isValidERC1271SignatureNowCalldata(maker, orderHash, signature);
     }
 
     function _useNonce(IssuerStorage storage $, address maker, uint256 nonce) private {

@@ -28,6 +28,8 @@ interface IIndexToken is IERC20 {
     error TokensetNotSorted(uint256 position, address asset);
     /// @notice The amount at `position` is zero or does not fit the 96 bits a tokenset entry keeps.
     error TokensetAmountInvalid(uint256 position, uint256 amount);
+    /// @notice Storing the tokenset's data contract failed.
+    error TokensetWriteFailed();
 
     /**
      * @notice Sets up a new index token behind its proxy.

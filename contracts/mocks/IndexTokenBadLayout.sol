@@ -13,7 +13,8 @@ contract IndexTokenBadLayout is ERC20Upgradeable, ProtocolUpgradeable {
     /// @custom:storage-location erc7201:ssi.storage.IndexToken
     struct IndexTokenStorage {
         uint256 inserted;
-        uint256[] tokenset;
+        address tokensetData;
+        uint96 tokensetLength;
     }
 
     /// @custom:oz-upgrades-unsafe-allow constructor

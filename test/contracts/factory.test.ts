@@ -54,9 +54,10 @@ describe('IndexFactory and index registration', () => {
   });
 
   it('lets only an operator create indexes, and not while paused', async () => {
+    const operatorRole = await factory.OPERATOR_ROLE();
     await expectRevert(as(factory, fx.outsider).createIndex(params), factory, 'AccessControlUnauthorizedAccount', [
       await fx.outsider.getAddress(),
-      await factory.OPERATOR_ROLE(),
+      operatorRole,
     ]);
     await (await factory.pause()).wait();
     await expectRevert(factory.createIndex(params), factory, 'EnforcedPause');
@@ -83,9 +84,10 @@ describe('IndexFactory and index registration', () => {
 
   describe('issuer settings', () => {
     it('registers an index only through the registrar role, and only once', async () => {
+      const registrarRole = await issuer.REGISTRAR_ROLE();
       await expectRevert(issuer.registerIndex(await fx.usdc.getAddress(), fx.config), issuer, 'AccessControlUnauthorizedAccount', [
         await fx.admin.getAddress(),
-        await issuer.REGISTRAR_ROLE(),
+        registrarRole,
       ]);
       await (await issuer.grantRole(await issuer.REGISTRAR_ROLE(), await fx.admin.getAddress())).wait();
       await expectRevert(issuer.registerIndex(await fx.index.getAddress(), fx.config), issuer, 'IndexAlreadyRegistered', [

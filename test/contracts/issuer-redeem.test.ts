@@ -131,11 +131,12 @@ describe('Issuer atomic redeem', () => {
   });
 
   it('lets only the issuer release from custody', async () => {
+    const releaserRole = await fx.custodyVault.RELEASER_ROLE();
     await expectRevert(
       as(fx.custodyVault, fx.pmm).release(await fx.index.getAddress(), await fx.pmm.getAddress(), [], []),
       fx.custodyVault,
       'AccessControlUnauthorizedAccount',
-      [await fx.pmm.getAddress(), await fx.custodyVault.RELEASER_ROLE()],
+      [await fx.pmm.getAddress(), releaserRole],
     );
   });
 });

@@ -154,7 +154,8 @@ describe('Issuer requests: request, fill, cancel', () => {
 
     it('a fill of an order that was never requested reverts', async () => {
       const order = await quote(fx, { side: Side.Mint, indexAmount: ONE });
-      await expectRevert(as(issuer, fx.pmm).fillMint(order), issuer, 'RequestNotPending', [await issuer.hashOrder(order), 0n]);
+      const orderHash = await issuer.hashOrder(order);
+      await expectRevert(as(issuer, fx.pmm).fillMint(order), issuer, 'RequestNotPending', [orderHash, 0n]);
     });
 
     it('keeps the fee fixed at request time when the index fee changes before the fill', async () => {
@@ -248,9 +249,10 @@ describe('Issuer requests: request, fill, cancel', () => {
     });
 
     it('only the rebalancer role toggles rebalancing', async () => {
+      const rebalancerRole = await issuer.REBALANCER_ROLE();
       await expectRevert(as(issuer, fx.outsider).setRebalancing(indexAddress, true), issuer, 'AccessControlUnauthorizedAccount', [
         await fx.outsider.getAddress(),
-        await issuer.REBALANCER_ROLE(),
+        rebalancerRole,
       ]);
     });
 
