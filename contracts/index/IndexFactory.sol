@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
+import {IIndexFactory} from "../interfaces/IIndexFactory.sol";
+import {IIndexToken} from "../interfaces/IIndexToken.sol";
+import {IIssuer} from "../interfaces/IIssuer.sol";
+
+/**
+ * @title IndexFactory
+ * @notice Creates index tokens behind ERC-1967 proxies and manages their implementation. See {IIndexFactory}.
+ */
+contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
+    /// @custom:storage-location erc7201:ssi.storage.IndexFactory
+    struct IndexFactoryStorage {
+        address implementation;
+        address issuer;
+        address[] indexes;
+        mapping(address index => bool) isIndex;
+        mapping(bytes32 symbolHash => address index) indexBySymbol;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("ssi.storage.IndexFactory")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_LOCATION = 0x2e4d7146590b6bcf53ebb91282f9aaf6dcd17e02a4a452b40b98944c87336d00;
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @inheritdoc IIndexFactory
+    function initialize(address admin, address implementation_, address issuer_) external initializer {
+        if (issuer_ == address(0)) revert ZeroAddress();
+        __ProtocolUpgradeable_init(admin);
+        IndexFactoryStorage storage $ = _getStorage();
+        _setImplementation($, implementation_);
+        $.issuer = issuer_;
+    }
+
+    /// @inheritdoc IIndexFactory
+    function createIndex(IndexParams calldata params)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+        returns (address index)
+    {
+        IndexFactoryStorage storage $ = _getStorage();
+        bytes32 symbolHash = keccak256(bytes(params.symbol));
+        address existing = $.indexBySymbol[symbolHash];
+        if (existing != address(0)) revert SymbolTaken(params.symbol, existing);
+        address implementation_ = $.implementation;
+        address issuer_ = $.issuer;
+        index = address(new ERC1967Proxy(implementation_, _initCall(params, issuer_)));
+        $.indexes.push(index);
+        $.isIndex[index] = true;
+        $.indexBySymbol[symbolHash] = index;
+        emit IndexCreated(index, implementation_, params);
+        IIssuer(issuer_).registerIndex(index, params.config);
+    }
+
+    /// @inheritdoc IIndexFactory
+    function setImplementation(address implementation_) external onlyRole(UPGRADER_ROLE) {
+        _setImplementation(_getStorage(), implementation_);
+    }
+
+    /// @inheritdoc IIndexFactory
+    function upgradeIndex(address index, bytes calldata data) external onlyRole(UPGRADER_ROLE) {
+        IndexFactoryStorage storage $ = _getStorage();
+        if (!$.isIndex[index]) revert UnknownIndex(index);
+        address implementation_ = $.implementation;
+        UUPSUpgradeable(index).upgradeToAndCall(implementation_, data);
+        emit IndexUpgraded(index, implementation_);
+    }
+
+    /// @inheritdoc IIndexFactory
+    function implementation() external view returns (address) {
+        return _getStorage().implementation;
+    }
+
+    /// @inheritdoc IIndexFactory
+    function issuer() external view returns (address) {
+        return _getStorage().issuer;
+    }
+
+    /// @inheritdoc IIndexFactory
+    function indexes() external view returns (address[] memory) {
+        return _getStorage().indexes;
+    }
+
+    /// @inheritdoc IIndexFactory
+    function indexBySymbol(string calldata symbol) external view returns (address) {
+        return _getStorage().indexBySymbol[keccak256(bytes(symbol))];
+    }
+
+    /// @inheritdoc IIndexFactory
+    function isIndex(address index) external view returns (bool) {
+        return _getStorage().isIndex[index];
+    }
+
+    /// @dev The token's initializer call: the factory's admin as admin, the issuer as minter, the factory as upgrader.
+    function _initCall(IndexParams calldata params, address issuer_) private view returns (bytes memory) {
+        return abi.encodeCall(
+            IIndexToken.initialize,
+            (params.name, params.symbol, defaultAdmin(), issuer_, address(this), params.assets, params.unitAmounts)
+        );
+    }
+
+    function _setImplementation(IndexFactoryStorage storage $, address implementation_) private {
+        if (implementation_.code.length == 0) revert NotAContract(implementation_);
+        address previous = $.implementation;
+        $.implementation = implementation_;
+        emit ImplementationUpdated(previous, implementation_);
+    }
+
+    function _getStorage() private pure returns (IndexFactoryStorage storage $) {
+        assembly {
+            $.slot := STORAGE_LOCATION
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IIssuer} from "./IIssuer.sol";
+
+/**
+ * @title IIndexFactory
+ * @notice Creates index tokens as ERC-1967 proxies of one shared implementation, registers them
+ * with the issuer, keeps the list of indexes and upgrades their implementation.
+ * @dev Each token gets the factory's default admin as its admin, the issuer as its only minter
+ * and the factory as an upgrader.
+ */
+interface IIndexFactory {
+    /**
+     * @notice What an index is created with.
+     * @param name ERC-20 name.
+     * @param symbol ERC-20 symbol, unique among this factory's indexes (e.g. MAG7.ssi).
+     * @param assets Initial tokenset assets, strictly ascending by address.
+     * @param unitAmounts Amount of each asset per 1e18 index units.
+     * @param config Issuance settings (amount range, fees, fee vault, request timeout).
+     */
+    struct IndexParams {
+        string name;
+        string symbol;
+        address[] assets;
+        uint256[] unitAmounts;
+        IIssuer.IndexConfig config;
+    }
+
+    /// @notice A new index token; carries everything it was created with.
+    event IndexCreated(address indexed index, address implementation, IndexParams params);
+    /// @notice New indexes, and indexes upgraded from now on, use `current`.
+    event ImplementationUpdated(address indexed previous, address indexed current);
+    /// @notice `index` now runs `implementation`.
+    event IndexUpgraded(address indexed index, address indexed implementation);
+
+    /// @notice `index` was not created by this factory.
+    error UnknownIndex(address index);
+    /// @notice `symbol` already names `index`.
+    error SymbolTaken(string symbol, address index);
+    /// @notice `implementation` has no code.
+    error NotAContract(address implementation);
+    /// @notice A required address is zero.
+    error ZeroAddress();
+
+    /**
+     * @notice Sets up the factory.
+     * @param admin Default admin (two-step handover); also pauser and upgrader.
+     * @param implementation The index token implementation new proxies point at.
+     * @param issuer The issuer: minter of every index and where indexes get registered.
+     */
+    function initialize(address admin, address implementation, address issuer) external;
+
+    /**
+     * @notice Creates an index token and registers it with the issuer.
+     * @dev Only OPERATOR_ROLE, not while paused. The factory needs REGISTRAR_ROLE on the issuer.
+     * @return index The new token's proxy address.
+     */
+    function createIndex(IndexParams calldata params) external returns (address index);
+
+    /// @notice Sets the implementation for new indexes and later upgrades; only UPGRADER_ROLE.
+    function setImplementation(address implementation) external;
+
+    /**
+     * @notice Upgrades `index` to the current implementation, calling it with `data` when not empty
+     * (e.g. a reinitializer); only UPGRADER_ROLE.
+     */
+    function upgradeIndex(address index, bytes calldata data) external;
+
+    /// @notice The index token implementation.
+    function implementation() external view returns (address);
+
+    /// @notice The issuer indexes are registered with.
+    function issuer() external view returns (address);
+
+    /// @notice Every index created, in creation order.
+    function indexes() external view returns (address[] memory);
+
+    /// @notice The index named `symbol` (zero when none).
+    function indexBySymbol(string calldata symbol) external view returns (address);
+
+    /// @notice Whether this factory created `index`.
+    function isIndex(address index) external view returns (bool);
+}

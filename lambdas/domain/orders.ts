@@ -1,0 +1,101 @@
+/**
+ * Quote orders: the EIP-712 typed data a PMM signs and a WLP submits to the Issuer contract.
+ * The single source of truth for off-chain code; mirrors `contracts/interfaces/IIssuer.sol`
+ * (struct QuoteOrder) and `contracts/index/libraries/QuoteOrderHash.sol`, and both sides are
+ * held to the shared vector in test/vectors/quote-order.json.
+ */
+import { TypedDataEncoder, type TypedDataDomain, type TypedDataField } from 'ethers';
+
+/** Index units per whole index token: tokenset amounts are quoted per this many units. */
+export const INDEX_UNIT = 10n ** 18n;
+
+/** Basis points in one. */
+export const BPS = 10_000n;
+
+/** Order direction; the numeric values are the Solidity enum's. */
+export enum Side {
+  Mint = 0,
+  Redeem = 1,
+}
+
+/** The EIP-712 domain name and version of the Issuer contract. */
+export const ISSUER_DOMAIN_NAME = 'SSI Issuer';
+export const ISSUER_DOMAIN_VERSION = '1';
+
+/** A PMM's quote, as signed and as passed to the Issuer (field order is the type string's). */
+export interface QuoteOrder {
+  /** The index token. */
+  index: string;
+  side: Side;
+  /** Index units (18 decimals). */
+  indexAmount: bigint;
+  /** Basket legs: the tokenset's assets, in its (ascending address) order. */
+  assets: string[];
+  /** Basket legs: amount of each asset, exactly `basketFor(tokenset, indexAmount, side)`. */
+  amounts: bigint[];
+  cashToken: string;
+  /** Price in cash-token units: WLP -> PMM on a mint, PMM -> WLP on a redeem. */
+  cashAmount: bigint;
+  /** The PMM that signs and moves the underlying. */
+  maker: string;
+  /** The WLP allowed to submit. */
+  requester: string;
+  /** Unix seconds; last moment the order may be submitted. */
+  deadline: bigint;
+  /** One-time nonce in the maker's bitmap (word = nonce >> 8, bit = nonce & 255). */
+  nonce: bigint;
+}
+
+/** The `types` argument of ethers' `signTypedData` / `TypedDataEncoder` for a quote order. */
+export const QUOTE_ORDER_TYPES: Record<string, TypedDataField[]> = {
+  QuoteOrder: [
+    { name: 'index', type: 'address' },
+    { name: 'side', type: 'uint8' },
+    { name: 'indexAmount', type: 'uint256' },
+    { name: 'assets', type: 'address[]' },
+    { name: 'amounts', type: 'uint256[]' },
+    { name: 'cashToken', type: 'address' },
+    { name: 'cashAmount', type: 'uint256' },
+    { name: 'maker', type: 'address' },
+    { name: 'requester', type: 'address' },
+    { name: 'deadline', type: 'uint256' },
+    { name: 'nonce', type: 'uint256' },
+  ],
+};
+
+/** The Issuer's EIP-712 domain on `chainId` at `issuer` (its proxy address). */
+export function issuerDomain(chainId: bigint | number, issuer: string): TypedDataDomain {
+  return { name: ISSUER_DOMAIN_NAME, version: ISSUER_DOMAIN_VERSION, chainId: BigInt(chainId), verifyingContract: issuer };
+}
+
+/** The order's EIP-712 digest: what the maker signs and what `Issuer.hashOrder` returns. */
+export function hashQuoteOrder(domain: TypedDataDomain, order: QuoteOrder): string {
+  return TypedDataEncoder.hash(domain, QUOTE_ORDER_TYPES, order);
+}
+
+/** A tokenset: assets ascending by address and the amount of each per 1e18 index units. */
+export interface Tokenset {
+  assets: string[];
+  unitAmounts: bigint[];
+}
+
+/**
+ * The legs an order for `indexAmount` must carry, the port of `BasketMath.amountFor`:
+ * `ceil(indexAmount * unitAmount / 1e18)` for a mint, `floor(...)` for a redeem.
+ */
+export function basketFor(tokenset: Tokenset, indexAmount: bigint, side: Side): { assets: string[]; amounts: bigint[] } {
+  if (tokenset.assets.length !== tokenset.unitAmounts.length) {
+    throw new Error(`tokenset has ${tokenset.assets.length} assets but ${tokenset.unitAmounts.length} amounts`);
+  }
+  if (indexAmount < 0n) throw new Error(`index amount must not be negative, got ${indexAmount}`);
+  const amounts = tokenset.unitAmounts.map((unit) => {
+    const product = indexAmount * unit;
+    return side === Side.Mint ? (product + INDEX_UNIT - 1n) / INDEX_UNIT : product / INDEX_UNIT;
+  });
+  return { assets: [...tokenset.assets], amounts };
+}
+
+/** The issue or redeem fee on `cashAmount`, rounded up as the contract does. */
+export function feeFor(cashAmount: bigint, feeBps: bigint | number): bigint {
+  return (cashAmount * BigInt(feeBps) + BPS - 1n) / BPS;
+}

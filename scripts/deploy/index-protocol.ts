@@ -1,0 +1,191 @@
+import type { HardhatRuntimeEnvironment } from 'hardhat/types';
+import type { Contract, Signer } from 'ethers';
+import type { DeployStep } from './steps';
+
+/** The index protocol's core contracts (proxies) and the index token implementation. */
+export interface IndexCore {
+  custodyVault: Contract;
+  issuer: Contract;
+  indexFactory: Contract;
+  tokenImplementation: string;
+}
+
+/** Issuance settings as the Issuer's `IndexConfig` struct takes them. */
+export interface IndexConfig {
+  minAmount: bigint;
+  maxAmount: bigint;
+  feeVault: string;
+  issueFeeBps: number;
+  redeemFeeBps: number;
+  requestTimeout: number;
+}
+
+/**
+ * Deploys the custody vault, the issuer and the index factory as UUPS proxies (the upgrades
+ * plugin validates each implementation), deploys the index token implementation, and wires the
+ * roles: the issuer may release from the vault, the factory may register indexes with the issuer.
+ * `admin` becomes the default admin of all three and, for now, their operator and the issuer's
+ * rebalancer (the KMS operator and the rebalancer contract are granted by later steps).
+ */
+export async function deployIndexCore(hre: HardhatRuntimeEnvironment, admin: Signer): Promise<IndexCore> {
+  const { ethers, upgrades } = hre;
+  const adminAddress = await admin.getAddress();
+  const custodyVault = (await upgrades.deployProxy(await ethers.getContractFactory('CustodyVault', admin), [adminAddress], {
+    kind: 'uups',
+  })) as unknown as Contract;
+  await custodyVault.waitForDeployment();
+  const issuer = (await upgrades.deployProxy(
+    await ethers.getContractFactory('Issuer', admin),
+    [adminAddress, await custodyVault.getAddress()],
+    { kind: 'uups' },
+  )) as unknown as Contract;
+  await issuer.waitForDeployment();
+  const tokenImplementation = (await upgrades.deployImplementation(await ethers.getContractFactory('IndexToken', admin), {
+    kind: 'uups',
+  })) as string;
+  const indexFactory = (await upgrades.deployProxy(
+    await ethers.getContractFactory('IndexFactory', admin),
+    [adminAddress, tokenImplementation, await issuer.getAddress()],
+    { kind: 'uups' },
+  )) as unknown as Contract;
+  await indexFactory.waitForDeployment();
+
+  await (await custodyVault.grantRole(await custodyVault.RELEASER_ROLE(), await issuer.getAddress())).wait();
+  await (await issuer.grantRole(await issuer.REGISTRAR_ROLE(), await indexFactory.getAddress())).wait();
+  await (await issuer.grantRole(await issuer.OPERATOR_ROLE(), adminAddress)).wait();
+  await (await issuer.grantRole(await issuer.REBALANCER_ROLE(), adminAddress)).wait();
+  await (await indexFactory.grantRole(await indexFactory.OPERATOR_ROLE(), adminAddress)).wait();
+  return { custodyVault, issuer, indexFactory, tokenImplementation };
+}
+
+/**
+ * Creates an index through the factory from (unsorted) constituents; the tokenset is sorted by
+ * address as the token requires. Returns the new token's address.
+ */
+export async function createIndex(
+  indexFactory: Contract,
+  params: { name: string; symbol: string; constituents: Array<{ asset: string; unitAmount: bigint }>; config: IndexConfig },
+): Promise<string> {
+  const sorted = [...params.constituents].sort((a, b) => (BigInt(a.asset) < BigInt(b.asset) ? -1 : 1));
+  const tx = await indexFactory.createIndex({
+    name: params.name,
+    symbol: params.symbol,
+    assets: sorted.map((c) => c.asset),
+    unitAmounts: sorted.map((c) => c.unitAmount),
+    config: params.config,
+  });
+  await tx.wait();
+  return (await indexFactory.indexBySymbol(params.symbol)) as string;
+}
+
+/** One constituent of a local index: its weight in the index's value and an illustrative USD price. */
+interface LocalConstituent {
+  symbol: string;
+  weight: number;
+  priceUsd: number;
+}
+
+/** Value of one whole index token at creation, in USD. */
+const INITIAL_NAV_USD = 1000;
+
+/**
+ * The three local indexes. Weights were computed once from each methodology with illustrative
+ * market caps (MAG7: 10% floor + 30% by cap over 7 assets; DEFI and MEME: market cap with a 30%
+ * cap) and rounded; prices are illustrative too. Local data only, never a real basket.
+ */
+export const LOCAL_INDEXES: ReadonlyArray<{ symbol: string; name: string; constituents: readonly LocalConstituent[] }> = [
+  {
+    symbol: 'MAG7.ssi',
+    name: 'SoSoValue Magnificent 7 Index',
+    constituents: [
+      { symbol: 'BTC', weight: 0.3123, priceUsd: 97000 },
+      { symbol: 'ETH', weight: 0.1447, priceUsd: 3300 },
+      { symbol: 'XRP', weight: 0.1145, priceUsd: 2.25 },
+      { symbol: 'BNB', weight: 0.1106, priceUsd: 660 },
+      { symbol: 'SOL', weight: 0.1101, priceUsd: 190 },
+      { symbol: 'DOGE', weight: 0.1054, priceUsd: 0.33 },
+      { symbol: 'ADA', weight: 0.1024, priceUsd: 0.92 },
+    ],
+  },
+  {
+    symbol: 'DEFI.ssi',
+    name: 'SoSoValue DeFi Index',
+    constituents: [
+      { symbol: 'LINK', weight: 0.3, priceUsd: 22 },
+      { symbol: 'UNI', weight: 0.3, priceUsd: 13 },
+      { symbol: 'AAVE', weight: 0.206, priceUsd: 300 },
+      { symbol: 'LDO', weight: 0.077, priceUsd: 1.9 },
+      { symbol: 'MKR', weight: 0.072, priceUsd: 1800 },
+      { symbol: 'CRV', weight: 0.045, priceUsd: 0.8 },
+    ],
+  },
+  {
+    symbol: 'MEME.ssi',
+    name: 'SoSoValue Meme Index',
+    constituents: [
+      { symbol: 'DOGE', weight: 0.3, priceUsd: 0.33 },
+      { symbol: 'SHIB', weight: 0.3, priceUsd: 0.000022 },
+      { symbol: 'PEPE', weight: 0.219, priceUsd: 0.000018 },
+      { symbol: 'BONK', weight: 0.07, priceUsd: 0.000032 },
+      { symbol: 'WIF', weight: 0.064, priceUsd: 2.2 },
+      { symbol: 'FLOKI', weight: 0.047, priceUsd: 0.00017 },
+    ],
+  },
+];
+
+/** Amount of an asset (smallest units) worth `weight` of the initial NAV at `priceUsd`. */
+export function unitAmountFor(constituent: LocalConstituent, decimals: number): bigint {
+  const wholeTokens = (constituent.weight * INITIAL_NAV_USD) / constituent.priceUsd;
+  const scale = Math.min(decimals, 6);
+  return BigInt(Math.round(wholeTokens * 10 ** scale)) * 10n ** BigInt(decimals - scale);
+}
+
+/** Local issuance settings: 0.01 to 1,000,000 index tokens per order, 10 bps fees, one-hour requests. */
+export function localIndexConfig(feeVault: string): IndexConfig {
+  return {
+    minAmount: 10n ** 16n,
+    maxAmount: 10n ** 24n,
+    feeVault,
+    issueFeeBps: 10,
+    redeemFeeBps: 10,
+    requestTimeout: 3600,
+  };
+}
+
+/**
+ * Deploy step: the index protocol (vault, issuer, factory), USDC as the cash token, and the
+ * MAG7.ssi, DEFI.ssi and MEME.ssi indexes over the local test tokens. The deployer is admin and
+ * operator and, on local chains, the fee vault.
+ */
+export const deployIndexProtocol: DeployStep = async (hre, deployment, log) => {
+  const [deployer] = await hre.ethers.getSigners();
+  const deployerAddress = await deployer.getAddress();
+  const core = await deployIndexCore(hre, deployer);
+  const cash = deployment.tokens.USDC;
+  if (!cash) throw new Error('index protocol step needs the USDC token: run the test-token step first');
+  await (await core.issuer.setCashToken(cash.address, true)).wait();
+
+  deployment.contracts.custodyVault = await core.custodyVault.getAddress();
+  deployment.contracts.issuer = await core.issuer.getAddress();
+  deployment.contracts.indexFactory = await core.indexFactory.getAddress();
+  deployment.contracts.indexTokenImplementation = core.tokenImplementation;
+  deployment.contracts.feeVault = deployerAddress;
+
+  for (const index of LOCAL_INDEXES) {
+    const constituents = index.constituents.map((c) => {
+      const token = deployment.tokens[c.symbol];
+      if (!token) throw new Error(`${index.symbol} needs test token ${c.symbol}, which the deployment lacks`);
+      return { asset: token.address, unitAmount: unitAmountFor(c, token.decimals) };
+    });
+    deployment.indexes[index.symbol] = await createIndex(core.indexFactory, {
+      name: index.name,
+      symbol: index.symbol,
+      constituents,
+      config: localIndexConfig(deployerAddress),
+    });
+  }
+  log(
+    `index protocol: issuer ${deployment.contracts.issuer}, custody ${deployment.contracts.custodyVault}, ` +
+      `indexes ${LOCAL_INDEXES.map((i) => `${i.symbol} ${deployment.indexes[i.symbol]}`).join(', ')}`,
+  );
+};
