@@ -8,9 +8,11 @@ import {RewardsDistributor} from "../rewards/RewardsDistributor.sol";
 import {ReserveRegistry} from "../reserve/ReserveRegistry.sol";
 
 // Test-only second versions: the same storage plus a `version()` view, so upgrade tests can prove an
-// upgrade went through and kept every value.
+// upgrade went through and kept every value. They inherit V1's `initialize` and need no reinitializer,
+// hence the missing-initializer allowance for the upgrades plugin.
 
 /// @notice Test-only V2 of StakeToken.
+/// @custom:oz-upgrades-unsafe-allow missing-initializer
 contract StakeTokenV2Mock is StakeToken {
     /// @notice Always 2.
     function version() external pure returns (uint256) {
@@ -19,6 +21,7 @@ contract StakeTokenV2Mock is StakeToken {
 }
 
 /// @notice Test-only V2 of StakeFactory.
+/// @custom:oz-upgrades-unsafe-allow missing-initializer
 contract StakeFactoryV2Mock is StakeFactory {
     /// @notice Always 2.
     function version() external pure returns (uint256) {
@@ -27,6 +30,7 @@ contract StakeFactoryV2Mock is StakeFactory {
 }
 
 /// @notice Test-only V2 of AssetLocking.
+/// @custom:oz-upgrades-unsafe-allow missing-initializer
 contract AssetLockingV2Mock is AssetLocking {
     /// @notice Always 2.
     function version() external pure returns (uint256) {
@@ -35,6 +39,7 @@ contract AssetLockingV2Mock is AssetLocking {
 }
 
 /// @notice Test-only V2 of RewardsDistributor.
+/// @custom:oz-upgrades-unsafe-allow missing-initializer
 contract RewardsDistributorV2Mock is RewardsDistributor {
     /// @notice Always 2.
     function version() external pure returns (uint256) {
@@ -43,6 +48,7 @@ contract RewardsDistributorV2Mock is RewardsDistributor {
 }
 
 /// @notice Test-only V2 of ReserveRegistry.
+/// @custom:oz-upgrades-unsafe-allow missing-initializer
 contract ReserveRegistryV2Mock is ReserveRegistry {
     /// @notice Always 2.
     function version() external pure returns (uint256) {

@@ -51,8 +51,8 @@ contract StakeToken is IStakeToken, ProtocolUpgradeable, ERC20Upgradeable, Reent
         uint8 decimals_
     ) external initializer {
         if (stakedToken_ == address(0)) revert ZeroAddress();
-        __ERC20_init(name_, symbol_);
         __ProtocolUpgradeable_init(admin);
+        __ERC20_init(name_, symbol_);
         StakeTokenStorage storage $ = _storage();
         $.stakedToken = IERC20(stakedToken_);
         $.decimals = decimals_;
