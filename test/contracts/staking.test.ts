@@ -71,11 +71,9 @@ describe('StakeFactory', () => {
 
   it('refuses a second sToken for the same token', async () => {
     const { operator, token, factory, sToken } = await fixture();
+    const [tokenAddress, sTokenAddress] = [await token.getAddress(), await sToken.getAddress()];
 
-    await expectRevert(by(factory, operator).createStakeToken(await token.getAddress()), factory, 'StakeTokenExists', [
-      await token.getAddress(),
-      await sToken.getAddress(),
-    ]);
+    await expectRevert(by(factory, operator).createStakeToken(tokenAddress), factory, 'StakeTokenExists', [tokenAddress, sTokenAddress]);
   });
 
   it('refuses the zero address as a token', async () => {
@@ -86,14 +84,12 @@ describe('StakeFactory', () => {
 
   it('lets only the operator create sTokens, and not while paused', async () => {
     const { admin, operator, alice, factory } = await fixture();
-    const other = await deployTestToken('Other', 'OTH');
+    const other = await (await deployTestToken('Other', 'OTH')).getAddress();
+    const operatorRole = await factory.OPERATOR_ROLE();
 
-    await expectRevert(by(factory, alice).createStakeToken(await other.getAddress()), factory, 'AccessControlUnauthorizedAccount', [
-      alice.address,
-      await factory.OPERATOR_ROLE(),
-    ]);
+    await expectRevert(by(factory, alice).createStakeToken(other), factory, 'AccessControlUnauthorizedAccount', [alice.address, operatorRole]);
     await (await by(factory, admin).pause()).wait();
-    await expectRevert(by(factory, operator).createStakeToken(await other.getAddress()), factory, 'EnforcedPause');
+    await expectRevert(by(factory, operator).createStakeToken(other), factory, 'EnforcedPause');
   });
 
   it('lets the admin switch the implementation for new sTokens, rejecting addresses without code', async () => {
@@ -168,8 +164,9 @@ describe('StakeToken staking', () => {
 
   it('reverts when the staked token cannot be pulled', async () => {
     const { admin, token, sToken } = await fixture();
+    const spender = await sToken.getAddress();
 
-    await expectRevert(by(sToken, admin).stake(1n), token, 'ERC20InsufficientAllowance', [await sToken.getAddress(), 0n, 1n]);
+    await expectRevert(by(sToken, admin).stake(1n), token, 'ERC20InsufficientAllowance', [spender, 0n, 1n]);
   });
 
   it('lets staked sTokens move like any ERC-20', async () => {

@@ -42,12 +42,12 @@ export function snapshotFixture<T>(setup: () => Promise<T>): () => Promise<T> {
   };
 }
 
-/** The arguments of the single `name` event `contract` emitted in `tx`'s receipt. */
+/** The arguments, by name, of the single `name` event `contract` emitted in `tx`'s receipt. */
 export async function eventArgs(
   tx: Promise<ContractTransactionResponse> | ContractTransactionResponse,
   contract: Contract,
   name: string,
-): Promise<Record<string, unknown> & unknown[]> {
+): Promise<Record<string, unknown>> {
   const receipt = await (await tx).wait();
   if (receipt === null) throw new Error('no receipt');
   const address = (await contract.getAddress()).toLowerCase();
@@ -56,8 +56,7 @@ export async function eventArgs(
     .map((log) => contract.interface.parseLog(log))
     .filter((parsed) => parsed !== null && parsed.name === name);
   if (found.length !== 1) throw new Error(`expected one ${name} event, found ${found.length}`);
-  const args = found[0]!.args;
-  return Object.assign([...args], args.toObject()) as Record<string, unknown> & unknown[];
+  return found[0]!.args.toObject() as Record<string, unknown>;
 }
 
 /** A TestToken (faucet ERC-20). */
