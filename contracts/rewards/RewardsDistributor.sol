@@ -240,9 +240,18 @@ contract RewardsDistributor is IRewardsDistributor, ProtocolUpgradeable, Reentra
         return head.activeEpoch;
     }
 
-    /// @dev OpenZeppelin StandardMerkleTree leaf for ['address', 'uint256'].
-    function _leaf(address account, uint256 cumulativeAmount) private pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(account, cumulativeAmount))));
+    /**
+     * @dev OpenZeppelin StandardMerkleTree leaf for ['address', 'uint256'], i.e.
+     * keccak256(bytes.concat(keccak256(abi.encode(account, cumulativeAmount)))), hashed in scratch space
+     * (0x00-0x3f, free for temporary use) instead of allocating two memory buffers on every claim.
+     */
+    function _leaf(address account, uint256 cumulativeAmount) private pure returns (bytes32 leaf) {
+        assembly ("memory-safe") {
+            mstore(0x00, and(account, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(0x20, cumulativeAmount)
+            mstore(0x00, keccak256(0x00, 0x40))
+            leaf := keccak256(0x00, 0x20)
+        }
     }
 
     function _storage() private pure returns (RewardsDistributorStorage storage $) {

@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { Deployment } from './deployments';
 import { CASH_TOKEN, UNDERLYING_ASSETS } from './assets';
+import { deployStaking } from './staking';
 
 /** One stage of a deploy: reads what earlier stages recorded and records what it adds. */
 export type DeployStep = (hre: HardhatRuntimeEnvironment, deployment: Deployment, log: (line: string) => void) => Promise<void>;
@@ -17,4 +18,4 @@ const deployTestTokens: DeployStep = async (hre, deployment, log) => {
 };
 
 /** The deploy, in order. Later stages (protocol contracts, indexes, staking...) append here. */
-export const DEPLOY_STEPS: readonly DeployStep[] = [deployTestTokens];
+export const DEPLOY_STEPS: readonly DeployStep[] = [deployTestTokens, deployStaking];
