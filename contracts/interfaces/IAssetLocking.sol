@@ -8,6 +8,7 @@ pragma solidity 0.8.30;
  * cooldown request with its own clock (same mechanics as sToken unstaking); matured requests are
  * withdrawn. Time is cut into epochs (`currentEpoch()`), recorded in every event so indexers can
  * attribute locks to epochs; events carry the user's and the global totals.
+ * Pausing stops lock, unlock and withdraw.
  * @dev Fee-on-transfer and rebasing tokens are not supported (amounts are credited as asked).
  */
 interface IAssetLocking {

@@ -7,7 +7,7 @@ pragma solidity 0.8.30;
  * hash of the signed off-chain report, the Merkle root of liabilities, the reserves and liabilities of
  * every asset and the block the figures refer to. One report per (index, day): republishing a day
  * reverts (the publisher's retries must be idempotent off-chain). Days may be published in any order
- * (a missed day can be back-filled); `latest` is the report with the highest day.
+ * (a missed day can be back-filled); `latest` is the report with the highest day. Pausing stops publish.
  */
 interface IReserveRegistry {
     /// @notice One index's reserve report for one day.

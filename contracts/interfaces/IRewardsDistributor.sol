@@ -19,6 +19,8 @@ pragma solidity 0.8.30;
  *
  * Funding: reward tokens come in through `fund`; a root can only be published when everything funded
  * so far covers its total cumulative allocation, so every claim is always payable.
+ *
+ * Pausing stops publishRoot and claim; fund, setClaimer and the guardian's revokeRoot go on.
  */
 interface IRewardsDistributor {
     /// @notice A published root as views return it.

@@ -9,6 +9,7 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
  * unstaking burns them and starts a cooldown request with its own clock; matured requests are
  * withdrawn. Tokens in cooldown are not sTokens, so they are neither transferable nor counted as
  * staked: `balanceOf` is the staked amount, `totalSupply` the total staked.
+ * Pausing stops stake, unstake and withdraw; sToken transfers go on.
  * @dev Works with any plain ERC-20 as the staked token; fee-on-transfer and rebasing tokens are not
  * supported (stakes are credited 1:1 with the amount asked for).
  */

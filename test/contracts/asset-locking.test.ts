@@ -261,3 +261,21 @@ describe('AssetLocking pause', () => {
     expect((await eventArgs(by(locking, alice).withdraw(token), locking, 'Withdrawn')).amount).toBe(5n);
   });
 });
+
+describe('AssetLocking reentrancy', () => {
+  it('rejects a locked token that calls back into withdraw while being paid out', async () => {
+    const { admin, alice, locking } = await fixture();
+    const evil = (await hre.ethers.deployContract('ReentrantToken')) as unknown as Contract;
+    const token = await evil.getAddress();
+    await (await by(locking, admin).configureToken(token, CAP, COOLDOWN)).wait();
+    await (await evil.mint(alice.address, 10n)).wait();
+    await (await by(evil, alice).approve(await locking.getAddress(), 10n)).wait();
+    await (await by(locking, alice).lock(token, 10n)).wait();
+    await (await by(locking, alice).unlock(token, 10n)).wait();
+    await increaseTime(COOLDOWN);
+    await (await evil.arm(await locking.getAddress(), locking.interface.encodeFunctionData('withdraw', [token]))).wait();
+
+    await expectRevert(by(locking, alice).withdraw(token), locking, 'ReentrancyGuardReentrantCall');
+    expect(await locking.coolingOf(alice.address, token)).toBe(10n);
+  });
+});

@@ -363,3 +363,30 @@ describe('RewardsDistributor funding and settings', () => {
     expect(await f.distributor.hasRole(await f.distributor.GUARDIAN_ROLE(), f.admin.address)).toBe(true);
   });
 });
+
+describe('RewardsDistributor reentrancy', () => {
+  it('rejects a reward token that calls back into claim while paying', async () => {
+    const f = await fixture();
+    const evil = (await hre.ethers.deployContract('ReentrantToken')) as unknown as Contract;
+    const distributor = (await hre.upgrades.deployProxy(
+      await hre.ethers.getContractFactory('RewardsDistributor'),
+      [f.admin.address, await evil.getAddress(), DELAY],
+      { kind: 'uups' },
+    )) as unknown as Contract;
+    await (await distributor.grantRole(await distributor.OPERATOR_ROLE(), f.operator.address)).wait();
+    await (await evil.mint(f.admin.address, 1_000n)).wait();
+    await (await evil.approve(await distributor.getAddress(), 1_000n)).wait();
+    await (await distributor.fund(1_000n)).wait();
+    const tree = buildRewardsTree([
+      { account: f.alice.address, cumulativeAmount: 100n },
+      { account: f.bob.address, cumulativeAmount: 200n },
+    ]);
+    await (await by(distributor, f.operator).publishRoot(1, tree.root, 300n)).wait();
+    await increaseTime(DELAY);
+    const { cumulativeAmount, proof } = rewardsClaim(tree, f.alice.address);
+    await (await evil.arm(await distributor.getAddress(), distributor.interface.encodeFunctionData('claim', [f.alice.address, cumulativeAmount, proof]))).wait();
+
+    await expectRevert(by(distributor, f.alice).claim(f.alice.address, cumulativeAmount, proof), distributor, 'ReentrancyGuardReentrantCall');
+    expect(await distributor.claimedOf(f.alice.address)).toBe(0n);
+  });
+});

@@ -416,3 +416,21 @@ describe('StakeToken accounting property', () => {
     );
   });
 });
+
+describe('StakeToken reentrancy', () => {
+  it('rejects a staked token that calls back into withdraw while being paid out', async () => {
+    const { operator, alice, factory } = await fixture();
+    const evil = (await hre.ethers.deployContract('ReentrantToken')) as unknown as Contract;
+    await (await by(factory, operator).createStakeToken(await evil.getAddress())).wait();
+    const sEvil = await stakeTokenAt(await factory.sTokenOf(await evil.getAddress()));
+    await (await evil.mint(alice.address, 10n)).wait();
+    await (await by(evil, alice).approve(await sEvil.getAddress(), 10n)).wait();
+    await (await by(sEvil, alice).stake(10n)).wait();
+    await (await by(sEvil, alice).unstake(10n)).wait();
+    await increaseTime(COOLDOWN);
+    await (await evil.arm(await sEvil.getAddress(), sEvil.interface.encodeFunctionData('withdraw'))).wait();
+
+    await expectRevert(by(sEvil, alice).withdraw(), sEvil, 'ReentrancyGuardReentrantCall');
+    expect(await sEvil.coolingBalanceOf(alice.address)).toBe(10n);
+  });
+});
