@@ -33,7 +33,7 @@ library CooldownQueue {
     /**
      * @dev Appends a request for `amount` ending at `endsAt` (or at the previous pending request's
      * end if that is later). Returns its id, its effective end and the new pending total.
-     * Reverts with SafeCast's error if `amount` or the total does not fit 128 bits.
+     * Reverts if `amount` does not fit 128 bits (SafeCast) or the pending total would overflow them (panic).
      */
     function push(Queue storage queue, uint256 amount, uint64 endsAt)
         internal

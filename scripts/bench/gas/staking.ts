@@ -244,6 +244,8 @@ export async function measure(hre: HardhatRuntimeEnvironment): Promise<GasGroup>
       `unstake <= 110k (${verdict('sToken unstake (first request of a user)', 110_000)}; second ${verdict('sToken unstake (second, overlapping request)', 110_000)}), withdraw <= 70k (${verdict('sToken withdraw (1 matured request)', 70_000)}), ` +
       `claim <= 90k (first, recipient holding SOSO: ${verdict('rewards claim, first (recipient already holds SOSO)', 90_000)}; ` +
       `later: ${verdict('rewards claim, later epoch (pays the increase)', 90_000)}).`,
+    'A first stake of a holder writes its sToken balance from zero (20k) besides pulling the tokens; by our count about 82k is the floor behind a proxy with a pause check, ' +
+      'so the 80k stake target holds for stakes into an existing position, not for first stakes. The first unstake ever made on an sToken also turns totalCooling from zero (+17k, once).',
     "Reference: Uniswap's MerkleDistributor averages about 79k per claim on a 100k-leaf tree (immutable root/token, no proxy, claimed-bitmap words shared by 256 leaves). " +
       'A first claim to an address holding no SOSO pays two zero-to-nonzero writes (its claimed total and its token balance, 2 x 20k), which no per-account design avoids.',
   );
