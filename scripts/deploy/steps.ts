@@ -2,6 +2,7 @@ import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { Deployment } from './deployments';
 import { CASH_TOKEN, UNDERLYING_ASSETS } from './assets';
 import { deployIndexProtocol } from './index-protocol';
+import { deployStaking } from './staking';
 
 /** One stage of a deploy: reads what earlier stages recorded and records what it adds. */
 export type DeployStep = (hre: HardhatRuntimeEnvironment, deployment: Deployment, log: (line: string) => void) => Promise<void>;
@@ -18,4 +19,4 @@ const deployTestTokens: DeployStep = async (hre, deployment, log) => {
 };
 
 /** The deploy, in order. Later stages (protocol contracts, indexes, staking...) append here. */
-export const DEPLOY_STEPS: readonly DeployStep[] = [deployTestTokens, deployIndexProtocol];
+export const DEPLOY_STEPS: readonly DeployStep[] = [deployTestTokens, deployIndexProtocol, deployStaking];

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+
+/**
+ * @title IStakeToken
+ * @notice A staking receipt token (sToken, e.g. sMAG7.ssi) for one ERC-20: staking mints sTokens 1:1;
+ * unstaking burns them and starts a cooldown request with its own clock; matured requests are
+ * withdrawn. Tokens in cooldown are not sTokens, so they are neither transferable nor counted as
+ * staked: `balanceOf` is the staked amount, `totalSupply` the total staked.
+ * Pausing stops stake, unstake and withdraw; sToken transfers go on.
+ * @dev Works with any plain ERC-20 as the staked token; fee-on-transfer and rebasing tokens are not
+ * supported (stakes are credited 1:1 with the amount asked for).
+ */
+interface IStakeToken is IERC20Metadata {
+    /// @notice One pending unstake request as views return it.
+    struct Cooldown {
+        uint256 id;
+        uint256 amount;
+        uint64 endsAt;
+    }
+
+    /// @notice `user` staked `amount`; their staked and cooling totals afterwards.
+    event Staked(address indexed user, uint256 amount, uint256 userStaked, uint256 userCooling);
+
+    /// @notice `user` unstaked `amount` as request `requestId`, withdrawable from `endsAt`.
+    event UnstakeRequested(
+        address indexed user,
+        uint256 indexed requestId,
+        uint256 amount,
+        uint64 endsAt,
+        uint256 userStaked,
+        uint256 userCooling
+    );
+
+    /// @notice `user` withdrew `amount`: requests `firstRequestId`..`lastRequestId` (inclusive) were paid.
+    event Withdrawn(
+        address indexed user,
+        uint256 amount,
+        uint256 firstRequestId,
+        uint256 lastRequestId,
+        uint256 userStaked,
+        uint256 userCooling
+    );
+
+    /// @notice The cooldown applied to new unstake requests changed.
+    event CooldownDurationUpdated(uint64 previousDuration, uint64 newDuration);
+
+    /// @notice An amount of zero was given.
+    error ZeroAmount();
+
+    /// @notice A required address was zero.
+    error ZeroAddress();
+
+    /// @notice `duration` is outside [`min`, `max`].
+    error CooldownOutOfBounds(uint64 duration, uint64 min, uint64 max);
+
+    /// @notice `user` has no matured request; `nextEndsAt` is when the oldest pending one matures (0: none).
+    error NothingToWithdraw(address user, uint64 nextEndsAt);
+
+    /**
+     * @notice Sets up a new sToken (called once by the StakeFactory through the proxy constructor).
+     * @param admin Receives the admin, pauser and upgrader roles.
+     * @param stakedToken_ The ERC-20 that is staked.
+     * @param name_ ERC-20 name, e.g. "Staked MAG7.ssi".
+     * @param symbol_ ERC-20 symbol, e.g. "sMAG7.ssi".
+     * @param decimals_ Same as the staked token's.
+     */
+    function initialize(
+        address admin,
+        address stakedToken_,
+        string calldata name_,
+        string calldata symbol_,
+        uint8 decimals_
+    ) external;
+
+    /// @notice Stakes `amount` of the staked token (pulled with transferFrom) and mints as many sTokens.
+    function stake(uint256 amount) external;
+
+    /**
+     * @notice Burns `amount` sTokens and starts a cooldown request for as many staked tokens.
+     * The request ends `cooldownDuration()` from now, or with the caller's previous pending request
+     * if that ends later (only possible after the cooldown was shortened), so requests mature in order.
+     * @return requestId The caller's id for this request.
+     */
+    function unstake(uint256 amount) external returns (uint256 requestId);
+
+    /// @notice Pays the caller every matured request (oldest first); reverts when none has matured.
+    function withdraw() external returns (uint256 amount);
+
+    /// @notice Like `withdraw`, paying at most `maxRequests` requests (for accounts with very many).
+    function withdrawMatured(uint256 maxRequests) external returns (uint256 amount);
+
+    /// @notice Admin: sets the cooldown for new unstake requests, within [MIN_COOLDOWN, MAX_COOLDOWN].
+    function setCooldownDuration(uint64 duration) external;
+
+    /// @notice The ERC-20 this sToken stakes.
+    function stakedToken() external view returns (address);
+
+    /// @notice Cooldown applied to new unstake requests, in seconds.
+    function cooldownDuration() external view returns (uint64);
+
+    /// @notice Sum of every account's pending (cooling) requests.
+    function totalCooling() external view returns (uint256);
+
+    /// @notice Sum of `user`'s pending (cooling) requests, matured or not.
+    function coolingBalanceOf(address user) external view returns (uint256);
+
+    /// @notice What `withdraw()` would pay `user` now.
+    function withdrawableOf(address user) external view returns (uint256);
+
+    /// @notice `user`'s pending requests, oldest first.
+    function cooldownsOf(address user) external view returns (Cooldown[] memory);
+}

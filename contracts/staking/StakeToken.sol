@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
+import {IStakeToken} from "../interfaces/IStakeToken.sol";
+import {CooldownQueue} from "./CooldownQueue.sol";
+
+/**
+ * @title StakeToken
+ * @notice The sToken of one staked ERC-20 (sMAG7.ssi for MAG7.ssi, sSOSO for SOSO), created by the
+ * StakeFactory as a UUPS proxy. See IStakeToken.
+ * @dev Invariant: stakedToken.balanceOf(this) >= totalSupply() + totalCooling().
+ */
+contract StakeToken is IStakeToken, ProtocolUpgradeable, ERC20Upgradeable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using CooldownQueue for CooldownQueue.Queue;
+
+    uint64 public constant MIN_COOLDOWN = 1 hours;
+    uint64 public constant MAX_COOLDOWN = 90 days;
+    uint64 public constant DEFAULT_COOLDOWN = 14 days;
+
+    /// @custom:storage-location erc7201:ssi.storage.StakeToken
+    struct StakeTokenStorage {
+        // One slot, read by every stake/unstake: token, cooldown and decimals.
+        IERC20 stakedToken;
+        uint64 cooldownDuration;
+        uint8 decimals;
+        uint256 totalCooling;
+        mapping(address user => CooldownQueue.Queue) cooldowns;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("ssi.storage.StakeToken")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STAKE_TOKEN_STORAGE = 0x34a6ef3af154e8ee937ec8426cbe645c440fe26faf06d4b1c78b1d9e71487500;
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @inheritdoc IStakeToken
+    function initialize(
+        address admin,
+        address stakedToken_,
+        string calldata name_,
+        string calldata symbol_,
+        uint8 decimals_
+    ) external initializer {
+        if (stakedToken_ == address(0)) revert ZeroAddress();
+        __ProtocolUpgradeable_init(admin);
+        __ERC20_init(name_, symbol_);
+        StakeTokenStorage storage $ = _storage();
+        $.stakedToken = IERC20(stakedToken_);
+        $.decimals = decimals_;
+        $.cooldownDuration = DEFAULT_COOLDOWN;
+        emit CooldownDurationUpdated(0, DEFAULT_COOLDOWN);
+    }
+
+    /// @inheritdoc IStakeToken
+    function stake(uint256 amount) external nonReentrant whenNotPaused {
+        if (amount == 0) revert ZeroAmount();
+        StakeTokenStorage storage $ = _storage();
+        _mint(msg.sender, amount);
+        emit Staked(msg.sender, amount, balanceOf(msg.sender), $.cooldowns[msg.sender].total);
+        $.stakedToken.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IStakeToken
+    function unstake(uint256 amount) external whenNotPaused returns (uint256 requestId) {
+        if (amount == 0) revert ZeroAmount();
+        StakeTokenStorage storage $ = _storage();
+        _burn(msg.sender, amount);
+        // Safe: block.timestamp + at most 90 days fits 64 bits for billions of years.
+        uint64 endsAt = uint64(block.timestamp) + $.cooldownDuration;
+        (uint64 id, uint64 effectiveEndsAt, uint256 userCooling) = $.cooldowns[msg.sender].push(amount, endsAt);
+        $.totalCooling += amount;
+        emit UnstakeRequested(msg.sender, id, amount, effectiveEndsAt, balanceOf(msg.sender), userCooling);
+        return id;
+    }
+
+    /// @inheritdoc IStakeToken
+    function withdraw() external returns (uint256 amount) {
+        return _withdraw(type(uint256).max);
+    }
+
+    /// @inheritdoc IStakeToken
+    function withdrawMatured(uint256 maxRequests) external returns (uint256 amount) {
+        return _withdraw(maxRequests);
+    }
+
+    /// @inheritdoc IStakeToken
+    function setCooldownDuration(uint64 duration) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (duration < MIN_COOLDOWN || duration > MAX_COOLDOWN) {
+            revert CooldownOutOfBounds(duration, MIN_COOLDOWN, MAX_COOLDOWN);
+        }
+        StakeTokenStorage storage $ = _storage();
+        uint64 previous = $.cooldownDuration;
+        $.cooldownDuration = duration;
+        emit CooldownDurationUpdated(previous, duration);
+    }
+
+    /// @inheritdoc IStakeToken
+    function stakedToken() external view returns (address) {
+        return address(_storage().stakedToken);
+    }
+
+    /// @inheritdoc IStakeToken
+    function cooldownDuration() external view returns (uint64) {
+        return _storage().cooldownDuration;
+    }
+
+    /// @inheritdoc IStakeToken
+    function totalCooling() external view returns (uint256) {
+        return _storage().totalCooling;
+    }
+
+    /// @inheritdoc IStakeToken
+    function coolingBalanceOf(address user) external view returns (uint256) {
+        return _storage().cooldowns[user].total;
+    }
+
+    /// @inheritdoc IStakeToken
+    function withdrawableOf(address user) external view returns (uint256) {
+        return _storage().cooldowns[user].matured(block.timestamp);
+    }
+
+    /// @inheritdoc IStakeToken
+    function cooldownsOf(address user) external view returns (Cooldown[] memory cooldowns) {
+        (uint64 firstId, CooldownQueue.Request[] memory requests) = _storage().cooldowns[user].pending();
+        cooldowns = new Cooldown[](requests.length);
+        for (uint256 i = 0; i < requests.length; ++i) {
+            cooldowns[i] = Cooldown({id: firstId + i, amount: requests[i].amount, endsAt: requests[i].endsAt});
+        }
+    }
+
+    /// @notice Same decimals as the staked token.
+    function decimals() public view override(ERC20Upgradeable, IERC20Metadata) returns (uint8) {
+        return _storage().decimals;
+    }
+
+    function _withdraw(uint256 maxRequests) private nonReentrant whenNotPaused returns (uint256 amount) {
+        StakeTokenStorage storage $ = _storage();
+        CooldownQueue.Queue storage queue = $.cooldowns[msg.sender];
+        (uint256 paid, uint64 firstId, uint64 count, uint256 userCooling) = queue.popMatured(block.timestamp, maxRequests);
+        if (count == 0) revert NothingToWithdraw(msg.sender, queue.nextEndsAt());
+        // Safe: paid came out of the pending requests, whose sum totalCooling includes.
+        unchecked {
+            $.totalCooling -= paid;
+        }
+        // Safe: count >= 1 here.
+        unchecked {
+            emit Withdrawn(msg.sender, paid, firstId, firstId + count - 1, balanceOf(msg.sender), userCooling);
+        }
+        $.stakedToken.safeTransfer(msg.sender, paid);
+        return paid;
+    }
+
+    function _storage() private pure returns (StakeTokenStorage storage $) {
+        assembly {
+            $.slot := STAKE_TOKEN_STORAGE
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import type { Contract } from 'ethers';
+import type { DeployStep } from './steps';
+
+/** Length of a points epoch, the unit AssetLocking attributes locks to (epoch 1 starts at deployment). */
+export const LOCK_EPOCH_LENGTH = 7n * 24n * 3600n;
+/** Seconds between publication of a reward root and the moment it can be claimed (guardian window). */
+export const REWARDS_ACTIVATION_DELAY = 24n * 3600n;
+
+/**
+ * Staking stage: $SOSO (whole supply to the deployer), the StakeFactory with sSOSO, AssetLocking,
+ * the RewardsDistributor (paying SOSO) and the ReserveRegistry, all upgradeable contracts behind UUPS
+ * proxies validated by the OpenZeppelin upgrades plugin. The deployer is admin of everything and gets
+ * the operator role (to create sTokens, publish reward roots and reserve reports); grant it to the
+ * protocol server's KMS address afterwards. No token is made lockable yet: the admin lists LP tokens
+ * with `AssetLocking.configureToken` once they exist. Index tokens already in `deployment.indexes` get their
+ * sToken, recorded as `s<symbol>`; without indexes the step creates none.
+ */
+export const deployStaking: DeployStep = async (hre, deployment, log) => {
+  const [deployer] = await hre.ethers.getSigners();
+  if (deployer === undefined) throw new Error('no deployer account on this network');
+  const admin = deployer.address;
+  const proxy = async (name: string, args: unknown[]): Promise<Contract> => {
+    const contract = await hre.upgrades.deployProxy(await hre.ethers.getContractFactory(name), args, { kind: 'uups' });
+    await contract.waitForDeployment();
+    return contract as unknown as Contract;
+  };
+  const grantOperator = async (contract: Contract): Promise<void> => {
+    await (await contract.getFunction('grantRole')(await contract.getFunction('OPERATOR_ROLE')(), admin)).wait();
+  };
+
+  const soso = await hre.ethers.deployContract('SosoToken', [admin]);
+  await soso.waitForDeployment();
+  const sosoAddress = await soso.getAddress();
+
+  const implementation = await hre.upgrades.deployImplementation(await hre.ethers.getContractFactory('StakeToken'), { kind: 'uups' });
+  const stakeFactory = await proxy('StakeFactory', [admin, implementation]);
+  await grantOperator(stakeFactory);
+  const createSToken = async (token: string): Promise<string> => {
+    await (await stakeFactory.getFunction('createStakeToken')(token)).wait();
+    return (await stakeFactory.getFunction('sTokenOf')(token)) as string;
+  };
+  const sSoso = await createSToken(sosoAddress);
+
+  const latest = await hre.ethers.provider.getBlock('latest');
+  if (latest === null) throw new Error('no latest block');
+  const assetLocking = await proxy('AssetLocking', [admin, BigInt(latest.timestamp), LOCK_EPOCH_LENGTH]);
+  const rewardsDistributor = await proxy('RewardsDistributor', [admin, sosoAddress, REWARDS_ACTIVATION_DELAY]);
+  await grantOperator(rewardsDistributor);
+  const reserveRegistry = await proxy('ReserveRegistry', [admin]);
+  await grantOperator(reserveRegistry);
+
+  Object.assign(deployment.contracts, {
+    soso: sosoAddress,
+    stakeFactory: await stakeFactory.getAddress(),
+    stakeTokenImplementation: String(implementation),
+    sSoso,
+    assetLocking: await assetLocking.getAddress(),
+    rewardsDistributor: await rewardsDistributor.getAddress(),
+    reserveRegistry: await reserveRegistry.getAddress(),
+  });
+
+  const indexSymbols = Object.keys(deployment.indexes);
+  for (const symbol of indexSymbols) {
+    deployment.contracts[`s${symbol}`] = await createSToken(deployment.indexes[symbol]!);
+  }
+  log(
+    `staking: SOSO, StakeFactory with sSOSO${indexSymbols.length ? ` and ${indexSymbols.map((s) => `s${s}`).join(', ')}` : ''}, ` +
+      'AssetLocking, RewardsDistributor, ReserveRegistry',
+  );
+};
