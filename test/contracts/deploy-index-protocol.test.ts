@@ -13,7 +13,7 @@ describe('Deploy steps: index protocol', () => {
 
   beforeAll(async () => {
     snapshot = await send(hre, 'evm_snapshot');
-    deployment = { network: 'hardhat', chainId: 31337, deployedAt: new Date().toISOString(), contracts: {}, tokens: {}, indexes: {} };
+    deployment = { network: 'hardhat', chainId: 31337, deployedAt: new Date().toISOString(), contracts: {}, tokens: {}, indexes: {}, signers: {} };
     for (const step of DEPLOY_STEPS) await step(hre, deployment, (line) => lines.push(line));
   });
   afterAll(async () => {

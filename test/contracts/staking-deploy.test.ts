@@ -4,7 +4,7 @@ import { deployStaking } from '../../scripts/deploy/staking';
 import { deployTestToken, stakeTokenAt } from '../helpers/staking';
 
 function emptyDeployment(): Deployment {
-  return { network: 'hardhat', chainId: 31337, deployedAt: new Date(0).toISOString(), contracts: {}, tokens: {}, indexes: {} };
+  return { network: 'hardhat', chainId: 31337, deployedAt: new Date(0).toISOString(), contracts: {}, tokens: {}, indexes: {}, signers: {} };
 }
 
 describe('staking deploy step', () => {
