@@ -1,0 +1,5 @@
+export * from './dates';
+export * from './csv';
+export * from './marketData';
+export * from './priceSource';
+export * from './load';
