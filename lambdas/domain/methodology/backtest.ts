@@ -3,6 +3,7 @@ import type { MonthlySnapshot } from '../market/marketData';
 import type { PricePoint, PriceSource, PriceSourceKind } from '../market/priceSource';
 import type { AssetClassification } from './classification';
 import { compileIndex } from './compiler';
+import { MethodologyError } from './errors';
 import { marketCapVariant } from './indexes';
 import { type LevelPoint, type PerformanceMetrics, performanceMetrics } from './metrics';
 import { isRebalanceDate, rebalanceDates } from './schedule';
@@ -228,6 +229,34 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
   return { levels, rebalances, counts, bySymbol, dropouts };
 }
 
+/**
+ * A clear message when the index cannot exist on the first rebalance date (e.g. MEME.ssi in 2021
+ * before two meme assets were above $800M), naming the first snapshot date it can be compiled on.
+ */
+function assertCompilableAtStart(input: BacktestInput, rebalances: readonly IsoDate[]): void {
+  const tryCompile = (date: IsoDate): MethodologyError | undefined => {
+    const snapshot = input.market.snapshot(date);
+    if (!snapshot) return undefined;
+    try {
+      compileIndex(input.methodology, snapshot, { classification: input.classification });
+      return undefined;
+    } catch (error) {
+      if (error instanceof MethodologyError && error.code === 'insufficient-constituents') return error;
+      throw error;
+    }
+  };
+  const failure = tryCompile(rebalances[0]);
+  if (!failure) return;
+  const later = input.market
+    .snapshotDates()
+    .filter((date) => date > rebalances[0] && isRebalanceDate(input.methodology.rebalance, date))
+    .find((date) => tryCompile(date) === undefined);
+  throw new BacktestError(
+    `${failure.message}${later ? `; the first rebalance date it can be compiled on is ${later} (try --from ${later})` : '; it cannot be compiled on any later snapshot either'}`,
+    { cause: failure },
+  );
+}
+
 function turnoverSummary(rebalances: readonly RebalanceRecord[], frequency: IndexMethodology['rebalance']['frequency']): TurnoverSummary {
   const values = rebalances.map((record) => record.turnover).filter((value): value is number => value !== null);
   const average = values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : 0;
@@ -249,6 +278,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const rebalanceSet = new Set(plan.rebalances);
   progress(`${input.methodology.id}: ${plan.rebalances.length} rebalances, ${days.length} days from ${start} to ${input.to}`);
 
+  assertCompilableAtStart(input, plan.rebalances);
   const index = simulate(input.methodology, days, rebalanceSet, input, baseLevel, progress);
   const marketCapMethodology = marketCapVariant(input.methodology);
   const marketCap = simulate(marketCapMethodology, days, rebalanceSet, input, baseLevel, () => undefined);

@@ -6,23 +6,28 @@ import type { BacktestResult } from './backtest';
  * labels, a legend with final levels and a footnote on price coverage.
  */
 export function renderBacktestSvg(result: BacktestResult): string {
-  const width = 960;
-  const height = 560;
-  const margin = { top: 72, right: 32, bottom: 96, left: 76 };
+  const width = 1120;
+  const height = 580;
+  const margin = { top: 72, right: 280, bottom: 96, left: 76 };
   const plotWidth = width - margin.left - margin.right;
   const plotHeight = height - margin.top - margin.bottom;
   const rows = result.daily;
   const series = [
     { label: result.indexId, color: '#1f5fbf', dash: '', width: 2.2, values: rows.map((row) => row.index) },
     { label: `${result.benchmarkSymbol} buy-and-hold`, color: '#f08c00', dash: '', width: 1.6, values: rows.map((row) => row.benchmark) },
-    { label: 'Same selection, market-cap weights', color: '#2f9e44', dash: '6 4', width: 1.6, values: rows.map((row) => row.marketCap) },
+    { label: 'Market-cap weighted variant', color: '#2f9e44', dash: '6 4', width: 1.6, values: rows.map((row) => row.marketCap) },
   ];
   const all = series.flatMap((line) => line.values).concat(result.baseLevel);
-  const ticks = niceTicks(Math.min(...all), Math.max(...all), 6);
-  const yMin = ticks[0];
-  const yMax = ticks[ticks.length - 1];
+  const low = Math.min(...all);
+  const high = Math.max(...all);
+  // A log scale once the lines span more than 8x, so early years are not flattened.
+  const logScale = low > 0 && high / low > 8;
+  const ticks = logScale ? logTicks(low, high) : niceTicks(low, high, 6);
+  const yMin = logScale ? Math.min(low, ticks[0]) : ticks[0];
+  const yMax = logScale ? Math.max(high, ticks[ticks.length - 1]) : ticks[ticks.length - 1];
+  const scale = (value: number): number => (logScale ? Math.log(value) : value);
   const x = (i: number): number => margin.left + (rows.length > 1 ? (i / (rows.length - 1)) * plotWidth : 0);
-  const y = (value: number): number => margin.top + plotHeight - ((value - yMin) / (yMax - yMin)) * plotHeight;
+  const y = (value: number): number => margin.top + plotHeight - ((scale(value) - scale(yMin)) / (scale(yMax) - scale(yMin))) * plotHeight;
   const parts: string[] = [];
 
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`);
@@ -57,7 +62,7 @@ export function renderBacktestSvg(result: BacktestResult): string {
   parts.push(`<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + plotHeight}" stroke="#333" stroke-width="1"/>`);
   parts.push(`<line x1="${margin.left}" y1="${margin.top + plotHeight}" x2="${margin.left + plotWidth}" y2="${margin.top + plotHeight}" stroke="#333" stroke-width="1"/>`);
   parts.push(
-    `<text x="18" y="${margin.top + plotHeight / 2}" font-size="13" fill="#333" text-anchor="middle" transform="rotate(-90 18 ${margin.top + plotHeight / 2})">Level (start = ${result.baseLevel})</text>`,
+    `<text x="18" y="${margin.top + plotHeight / 2}" font-size="13" fill="#333" text-anchor="middle" transform="rotate(-90 18 ${margin.top + plotHeight / 2})">Level (start = ${result.baseLevel}${logScale ? ', log scale' : ''})</text>`,
   );
   parts.push(`<text x="${margin.left + plotWidth / 2}" y="${margin.top + plotHeight + 40}" font-size="13" fill="#333" text-anchor="middle">Date (UTC daily close)</text>`);
 
@@ -67,18 +72,30 @@ export function renderBacktestSvg(result: BacktestResult): string {
     parts.push(`<polyline fill="none" stroke="${line.color}" stroke-width="${line.width}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''} stroke-linejoin="round" points="${points}"/>`);
   }
 
-  // Legend with final levels.
-  const legendX = margin.left + 14;
-  const legendY = margin.top + 12;
-  parts.push(`<rect x="${legendX - 8}" y="${legendY - 12}" width="390" height="${series.length * 20 + 8}" fill="#ffffff" fill-opacity="0.9" stroke="#ccc"/>`);
+  // Legend with final levels, to the right of the plot.
+  const legendX = margin.left + plotWidth + 24;
+  const legendY = margin.top + 8;
+  parts.push(`<text x="${legendX}" y="${legendY}" font-size="13" font-weight="bold" fill="#111">Final level (return)</text>`);
   series.forEach((line, i) => {
-    const ly = legendY + i * 20;
+    const ly = legendY + 26 + i * 44;
     const last = line.values[line.values.length - 1];
     const change = (last / result.baseLevel - 1) * 100;
     parts.push(`<line x1="${legendX}" y1="${ly}" x2="${legendX + 26}" y2="${ly}" stroke="${line.color}" stroke-width="3"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''}/>`);
+    parts.push(`<text x="${legendX + 34}" y="${ly}" font-size="12.5" fill="#111" dominant-baseline="middle">${escapeXml(line.label)}</text>`);
     parts.push(
-      `<text x="${legendX + 34}" y="${ly}" font-size="12.5" fill="#111" dominant-baseline="middle">${escapeXml(`${line.label}: ${last.toFixed(1)} (${change >= 0 ? '+' : ''}${change.toFixed(1)}%)`)}</text>`,
+      `<text x="${legendX + 34}" y="${ly + 17}" font-size="12.5" fill="#333" dominant-baseline="middle">${escapeXml(`${last.toFixed(1)} (${change >= 0 ? '+' : ''}${change.toFixed(1)}%)`)}</text>`,
     );
+  });
+  const metrics = result.metrics.index;
+  const facts = [
+    `${result.indexId}:`,
+    `annualised return ${(metrics.annualizedReturn * 100).toFixed(1)}%`,
+    `volatility ${(metrics.annualizedVolatility * 100).toFixed(1)}% (daily)`,
+    `max drawdown ${(metrics.maxDrawdown * 100).toFixed(1)}%`,
+    `avg turnover ${(result.turnover.index.average * 100).toFixed(1)}% per rebalance`,
+  ];
+  facts.forEach((fact, i) => {
+    parts.push(`<text x="${legendX}" y="${legendY + 170 + i * 18}" font-size="12" fill="#333">${escapeXml(fact)}</text>`);
   });
 
   // Footnote on where prices came from.
@@ -110,8 +127,21 @@ export function niceTicks(min: number, max: number, target: number): number[] {
   return ticks;
 }
 
+/** Ticks at 1, 2 and 5 x 10^k inside [min, max] (plus the powers of ten around them). */
+export function logTicks(min: number, max: number): number[] {
+  const ticks: number[] = [];
+  for (let power = Math.floor(Math.log10(min)); power <= Math.ceil(Math.log10(max)); power += 1) {
+    for (const factor of [1, 2, 5]) {
+      const value = factor * 10 ** power;
+      if (value >= min / 1.5 && value <= max * 1.5) ticks.push(Number(value.toPrecision(6)));
+    }
+  }
+  return ticks;
+}
+
 function formatTick(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  if (value >= 1) return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  return String(Number(value.toPrecision(2)));
 }
 
 export function escapeXml(text: string): string {
