@@ -5,6 +5,7 @@ import { MarketDataError, ReplayPriceSource, loadMarketData, marketDataDir } fro
 import {
   BacktestError,
   type BacktestResult,
+  checkBacktestDates,
   INDEX_METHODOLOGIES,
   type IndexMethodology,
   MethodologyError,
@@ -121,6 +122,7 @@ export function register(program: Command): void {
       const methodology = findMethodology(options.index);
       if (!methodology) throw new CliError(`unknown index ${options.index}; known: ${INDEX_METHODOLOGIES.map((m) => m.id).join(', ')}`);
       try {
+        checkBacktestDates(options.from, options.to);
         const dir = options.dataDir ?? marketDataDir();
         progress(`loading market data from ${dir}`);
         const started = Date.now();

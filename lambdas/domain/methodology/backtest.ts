@@ -118,12 +118,17 @@ export interface BacktestResult {
 const SOURCES: readonly PriceSourceKind[] = ['daily-close', 'snapshot', 'carried', 'dropout-bound'];
 const emptyCounts = (): Record<PriceSourceKind, number> => ({ 'daily-close': 0, snapshot: 0, carried: 0, 'dropout-bound': 0 });
 
-/** Checks the request against the data; returns the rebalance dates (snapshot dates on the schedule). */
-export function planBacktest(methodology: IndexMethodology, from: IsoDate, to: IsoDate, market: SnapshotProvider): { rebalances: IsoDate[]; notes: string[] } {
+/** The checks that need no data: both dates real, `from` before `to`. */
+export function checkBacktestDates(from: string, to: string): void {
   for (const [label, value] of [['from', from], ['to', to]] as const) {
     if (!isIsoDate(value)) throw new BacktestError(`--${label} ${value} is not a date (YYYY-MM-DD)`);
   }
   if (from >= to) throw new BacktestError(`--from ${from} must be before --to ${to}`);
+}
+
+/** Checks the request against the data; returns the rebalance dates (snapshot dates on the schedule). */
+export function planBacktest(methodology: IndexMethodology, from: IsoDate, to: IsoDate, market: SnapshotProvider): { rebalances: IsoDate[]; notes: string[] } {
+  checkBacktestDates(from, to);
   const coverage = market.coverage();
   const firstData = coverage.firstSnapshot;
   const lastData = [coverage.lastDaily, coverage.lastSnapshot].filter((date): date is IsoDate => date !== undefined).sort().pop();
