@@ -99,7 +99,7 @@ export function summaryLines(result: BacktestResult, files: BacktestFiles): stri
     ...table.map(render),
     '',
     `Index max drawdown ${percent(dd.maxDrawdown)} from ${dd.maxDrawdownPeak} to ${dd.maxDrawdownTrough}; turnover max ${plain(result.turnover.index.max)}, annualised ${plain(result.turnover.index.annualized)}`,
-    `Prices of constituent-days: ${plain(shares['daily-close'])} daily close, ${plain(shares.snapshot)} snapshot, ${plain(shares.carried)} carried, ${plain(shares['dropout-bound'])} dropout bound`,
+    `Prices of constituent-days: ${plain(shares['daily-close'])} daily close, ${plain(shares.snapshot)} snapshot, ${plain(shares.carried)} carried, ${plain(shares.migrated)} token swap, ${plain(shares['dropout-bound'])} dropout bound`,
     `Last rebalance ${last.date}: ${last.constituents.map((c) => `${c.symbol} ${(c.weight * 100).toFixed(1)}%`).join(', ')}`,
     ...result.notes.map((note) => `Note: ${note}`),
     '',

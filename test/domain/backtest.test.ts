@@ -121,8 +121,8 @@ describe('backtest on a hand-made market', () => {
 
   it('reports where each constituent-day price came from: C had no daily closes and was carried', () => {
     // Jan 2..Feb 1: A and B daily (62). Feb 2..Mar 1: A daily (28), C carried Feb 2..28 (27) and snapshot on Mar 1 (1).
-    expect(result.coverage.constituentDays).toEqual({ 'daily-close': 90, snapshot: 1, carried: 27, 'dropout-bound': 0 });
-    expect(result.coverage.bySymbol.C).toEqual({ 'daily-close': 0, snapshot: 1, carried: 27, 'dropout-bound': 0 });
+    expect(result.coverage.constituentDays).toEqual({ 'daily-close': 90, snapshot: 1, carried: 27, migrated: 0, 'dropout-bound': 0 });
+    expect(result.coverage.bySymbol.C).toEqual({ 'daily-close': 0, snapshot: 1, carried: 27, migrated: 0, 'dropout-bound': 0 });
     expect(result.notes.some((note) => note.startsWith('22.9% of constituent-days have no daily close'))).toBe(true);
   });
 
@@ -132,6 +132,52 @@ describe('backtest on a hand-made market', () => {
     expect(dropped.metrics.index.endLevel).toBeCloseTo(4.375 * 9 + 10.5 * 4, 12);
     expect(dropped.coverage.dropouts).toEqual([{ symbol: 'C', date: '2021-03-01', lastObservedOn: '2021-02-01', priceUsd: 4 }]);
     expect(dropped.notes).toContain('C left the top 200 after 2021-02-01 with no later price: valued at the dropout bound 4.000 USD on 2021-03-01');
+  });
+
+  it('follows a constituent swapped into another token instead of counting it as a loss or a trade', () => {
+    // prepare: in March C is gone and D (1 C = 10 D) is listed; April adds a rebalance after the swap.
+    const migrations = [{ from: 'C', to: 'D', ratio: 10, effective: '2021-02-20' }];
+    const market = marketData(
+      {
+        '2021-01-01': [
+          { symbol: 'BTC', cap: 1000, price: 100 },
+          { symbol: 'A', cap: 100, price: 10 },
+          { symbol: 'B', cap: 80, price: 20 },
+          { symbol: 'C', cap: 10, price: 5 },
+        ],
+        '2021-02-01': [
+          { symbol: 'BTC', cap: 1100, price: 110 },
+          { symbol: 'A', cap: 120, price: 12 },
+          { symbol: 'B', cap: 72, price: 18 },
+          { symbol: 'C', cap: 90, price: 5 },
+        ],
+        '2021-03-01': [
+          { symbol: 'BTC', cap: 990, price: 99 },
+          { symbol: 'D', cap: 135, price: 0.75 },
+          { symbol: 'A', cap: 90, price: 9 },
+          { symbol: 'B', cap: 72, price: 18 },
+        ],
+        '2021-04-01': [
+          { symbol: 'BTC', cap: 990, price: 99 },
+          { symbol: 'D', cap: 135, price: 0.75 },
+          { symbol: 'A', cap: 90, price: 9 },
+        ],
+      },
+      dailyCsv('2021-01-01', '2021-04-01', {
+        BTC: steps({ '2021-01-01': 100, '2021-02-01': 110, '2021-03-01': 99 }),
+        A: steps({ '2021-01-01': 10, '2021-01-15': 11, '2021-02-01': 12, '2021-03-01': 9 }),
+        B: steps({ '2021-01-01': 20, '2021-02-01': 18 }),
+      }),
+    );
+    const withD: IndexMethodology = { ...TOP2, universe: { ...TOP2.universe, custodySupported: ['A', 'B', 'C', 'D'] } };
+    // act
+    const swapped = runBacktest({ methodology: withD, from: '2021-01-01', to: '2021-04-01', market, prices: new ReplayPriceSource(market, { migrations }), migrations });
+    // assert: C is worth 10 x 0.75 = 7.5 on 1 March, as before; the March rebalance only trims A/D to 50/50.
+    expect(swapped.daily.find((row) => row.date === '2021-03-01')?.index).toBeCloseTo(118.125, 12);
+    expect(swapped.rebalances[2]).toMatchObject({ date: '2021-03-01', added: [], removed: [], turnover: expect.closeTo(1 / 6, 12) });
+    expect(swapped.coverage.constituentDays.migrated).toBe(1);
+    expect(swapped.coverage.dropouts).toEqual([]);
+    expect(swapped.notes).toContain('C was swapped into D (1:10): valued as D x 10 from 2021-03-01');
   });
 
   it('ends with a stub period when --to is not a rebalance date, and keeps the stub out of the period volatility', () => {

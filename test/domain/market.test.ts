@@ -197,6 +197,29 @@ describe('ReplayPriceSource', () => {
     expect(new ReplayPriceSource(cheap).priceAt('LOW', '2021-02-01')).toMatchObject({ priceUsd: 0.01, source: 'dropout-bound' });
   });
 
+  it('values a symbol that vanished through a token swap at the successor price x the swap ratio', () => {
+    // prepare: OLD is swapped 1:100 into NEW; NEW is listed from March only.
+    const swapped = marketData(
+      {
+        '2021-01-01': [
+          { symbol: 'BIG', cap: 1000, price: 1 },
+          { symbol: 'OLD', cap: 100, price: 2 },
+        ],
+        '2021-02-01': [{ symbol: 'BIG', cap: 1000, price: 1 }],
+        '2021-03-01': [
+          { symbol: 'BIG', cap: 1000, price: 1 },
+          { symbol: 'NEW', cap: 150, price: 0.03 },
+        ],
+      },
+      dailyCsv('2021-01-01', '2021-03-01', {}),
+    );
+    const source = new ReplayPriceSource(swapped, { migrations: [{ from: 'OLD', to: 'NEW', ratio: 100, effective: '2021-01-15' }] });
+    // act + assert: no successor price yet -> carried, not a collapse; then NEW x 100.
+    expect(source.priceAt('OLD', '2021-02-01')).toMatchObject({ priceUsd: 2, source: 'carried', observedOn: '2021-01-01' });
+    expect(source.priceAt('OLD', '2021-03-01')?.source).toBe('migrated');
+    expect(source.priceAt('OLD', '2021-03-01')?.priceUsd).toBeCloseTo(3, 12);
+  });
+
   it('has no price before the first observation', () => {
     expect(prices.priceAt('BTC', '2020-12-31')).toBeUndefined();
     expect(prices.priceAt('UNKNOWN', '2021-02-01')).toBeUndefined();
@@ -226,5 +249,17 @@ describe('market data location', () => {
     expect(data.dailyClose('BTC', '2021-01-01')).toBeGreaterThan(0);
     expect(elapsed).toBeLessThan(5000);
     expect(loadMarketData()).toBe(data);
+  });
+
+  it('finds the daily close and the snapshot price of the same day in agreement, which the backtest relies on', () => {
+    const agreement = loadMarketData().priceAgreement(0.2);
+    expect(agreement.pairs).toBeGreaterThan(1000);
+    expect(agreement.medianGap).toBeLessThan(0.01);
+    expect(agreement.mismatches).toEqual([]);
+  });
+
+  it('flags a pair of prices that disagree, as a reused symbol would', () => {
+    const data = marketData({ '2021-01-01': [{ symbol: 'REUSED', cap: 10, price: 1 }] }, dailyCsv('2021-01-01', '2021-01-01', { REUSED: () => 3 }));
+    expect(data.priceAgreement(0.2)).toEqual({ pairs: 1, medianGap: 2, mismatches: [{ symbol: 'REUSED', date: '2021-01-01', close: 3, snapshotPrice: 1 }] });
   });
 });

@@ -299,6 +299,21 @@ describe('a constituent that disappears from the data between rebalances', () =>
   });
 });
 
+describe('a constituent swapped into another token', () => {
+  it('passes its incumbency to the successor and says so', () => {
+    // prepare: MATIC was a constituent; the snapshot now lists POL, ranked 8th.
+    const incumbents = ['BTC', 'ETH', 'BNB', 'SOL', 'XRP', 'ADA', 'MATIC'];
+    const universe = [...MAG7_UNIVERSE.filter((a) => a.symbol !== 'DOGE' && a.symbol !== 'TRX'), asset('TRX', 12 * B), asset('POL', 11 * B)];
+    // act
+    const compiled = compileIndex(MAG7, snapshot(universe), { incumbents });
+    // assert
+    expect(compiled.constituents.find((c) => c.symbol === 'POL')).toMatchObject({ retainedByBuffer: true, eligibleRank: 8 });
+    expect(compiled.exclusions.find((e) => e.symbol === 'MATIC')?.detail).toBe(
+      'incumbent absent from the 2024-01-01 snapshot; swapped into POL (1 MATIC = 1 POL), which inherits its incumbency',
+    );
+  });
+});
+
 describe('methodology configs', () => {
   it('ships MAG7.ssi, DEFI.ssi and MEME.ssi as valid data', () => {
     expect(INDEX_METHODOLOGIES.map((m) => m.id)).toEqual(['MAG7.ssi', 'DEFI.ssi', 'MEME.ssi']);

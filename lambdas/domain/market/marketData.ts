@@ -248,6 +248,28 @@ export class MarketData {
     };
   }
 
+  /**
+   * How well the two files agree where both price a symbol on a snapshot date: the relative gap
+   * `|close / snapshot price - 1|` per pair, its median, and the pairs above `tolerance`. The
+   * snapshot prices are end-of-day, so the gap is small (a large one would mean a reused symbol).
+   */
+  priceAgreement(tolerance = 0.2): { pairs: number; medianGap: number; mismatches: Array<{ symbol: string; date: IsoDate; close: number; snapshotPrice: number }> } {
+    const gaps: number[] = [];
+    const mismatches: Array<{ symbol: string; date: IsoDate; close: number; snapshotPrice: number }> = [];
+    for (const date of this.sortedSnapshotDates) {
+      for (const [symbol, asset] of this.snapshotAssets.get(date) ?? []) {
+        const close = this.closes.get(symbol)?.get(date);
+        if (close === undefined || asset.priceUsd === null || asset.priceUsd <= 0) continue;
+        const gap = Math.abs(close / asset.priceUsd - 1);
+        gaps.push(gap);
+        if (gap > tolerance) mismatches.push({ symbol, date, close, snapshotPrice: asset.priceUsd });
+      }
+    }
+    gaps.sort((a, b) => a - b);
+    const medianGap = gaps.length === 0 ? 0 : gaps.length % 2 ? gaps[(gaps.length - 1) / 2] : (gaps[gaps.length / 2 - 1] + gaps[gaps.length / 2]) / 2;
+    return { pairs: gaps.length, medianGap, mismatches };
+  }
+
   /** Every price of a symbol in date order: the daily close where there is one, else the snapshot price. */
   observations(symbol: string): readonly PriceObservation[] {
     const cached = this.observationCache.get(symbol);

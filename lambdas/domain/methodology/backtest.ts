@@ -1,5 +1,6 @@
 import { type IsoDate, eachDay, isIsoDate } from '../market/dates';
 import type { MonthlySnapshot } from '../market/marketData';
+import { TOKEN_MIGRATIONS, type TokenMigration, findMigration } from '../market/migrations';
 import type { PricePoint, PriceSource, PriceSourceKind } from '../market/priceSource';
 import type { AssetClassification } from './classification';
 import { compileIndex } from './compiler';
@@ -27,6 +28,8 @@ export interface BacktestInput {
   /** Level of every series on the start date (default 100). */
   readonly baseLevel?: number;
   readonly classification?: AssetClassification;
+  /** Token swaps (default TOKEN_MIGRATIONS); pass the same list to the price source. */
+  readonly migrations?: readonly TokenMigration[];
   readonly onProgress?: (message: string) => void;
 }
 
@@ -93,6 +96,8 @@ export interface PriceCoverage {
   readonly shares: Record<PriceSourceKind, number>;
   readonly bySymbol: Record<string, Record<PriceSourceKind, number>>;
   readonly dropouts: readonly DropoutEvent[];
+  /** Holdings valued through a token swap (first day each). */
+  readonly swaps: ReadonlyArray<{ readonly symbol: string; readonly date: IsoDate; readonly to: string; readonly ratio: number }>;
 }
 
 export interface BacktestResult {
@@ -115,8 +120,8 @@ export interface BacktestResult {
   readonly notes: readonly string[];
 }
 
-const SOURCES: readonly PriceSourceKind[] = ['daily-close', 'snapshot', 'carried', 'dropout-bound'];
-const emptyCounts = (): Record<PriceSourceKind, number> => ({ 'daily-close': 0, snapshot: 0, carried: 0, 'dropout-bound': 0 });
+const SOURCES: readonly PriceSourceKind[] = ['daily-close', 'snapshot', 'carried', 'migrated', 'dropout-bound'];
+const emptyCounts = (): Record<PriceSourceKind, number> => ({ 'daily-close': 0, snapshot: 0, carried: 0, migrated: 0, 'dropout-bound': 0 });
 
 /** The checks that need no data: both dates real, `from` before `to`. */
 export function checkBacktestDates(from: string, to: string): void {
@@ -157,6 +162,7 @@ interface Simulation {
   readonly counts: Record<PriceSourceKind, number>;
   readonly bySymbol: Record<string, Record<PriceSourceKind, number>>;
   readonly dropouts: DropoutEvent[];
+  readonly swaps: Array<{ symbol: string; date: IsoDate; to: string; ratio: number }>;
 }
 
 /**
@@ -170,6 +176,7 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
   const bySymbol: Record<string, Record<PriceSourceKind, number>> = {};
   const dropouts: DropoutEvent[] = [];
   const reportedDropouts = new Set<string>();
+  const swaps: Simulation['swaps'] = [];
   let units = new Map<string, number>();
 
   const price = (symbol: string, date: IsoDate): PricePoint => {
@@ -193,6 +200,8 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
           reportedDropouts.add(`${symbol}|${point.observedOn}`);
           dropouts.push({ symbol, date, lastObservedOn: point.observedOn, priceUsd: point.priceUsd });
         }
+        const migration = point.source === 'migrated' ? findMigration(symbol, input.migrations ?? TOKEN_MIGRATIONS) : undefined;
+        if (migration && !swaps.some((swap) => swap.symbol === symbol)) swaps.push({ symbol, date, to: migration.to, ratio: migration.ratio });
       }
     }
     levels.push(level);
@@ -201,10 +210,19 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
     const snapshot = input.market.snapshot(date);
     if (!snapshot) throw new BacktestError(`no snapshot on rebalance date ${date}`);
     const incumbents = [...units.keys()];
-    const result = compileIndex(methodology, snapshot, { incumbents, classification: input.classification });
-    const drifted = new Map<string, number>();
-    for (const [symbol, held] of units) drifted.set(symbol, (held * (points.get(symbol) ?? price(symbol, date)).priceUsd) / level);
+    const result = compileIndex(methodology, snapshot, { incumbents, classification: input.classification, migrations: input.migrations });
     const target = new Map(result.constituents.map((constituent) => [constituent.symbol, constituent.weight] as const));
+    // A holding swapped into another token (LEND -> AAVE) already is that token: no trade.
+    const listed = new Set(snapshot.assets.map((asset) => asset.symbol));
+    const heldAs = (symbol: string): string => {
+      const migration = listed.has(symbol) ? undefined : findMigration(symbol, input.migrations ?? TOKEN_MIGRATIONS);
+      return migration && target.has(migration.to) ? migration.to : symbol;
+    };
+    const drifted = new Map<string, number>();
+    for (const [symbol, held] of units) {
+      const weight = (held * (points.get(symbol) ?? price(symbol, date)).priceUsd) / level;
+      drifted.set(heldAs(symbol), (drifted.get(heldAs(symbol)) ?? 0) + weight);
+    }
     let turnover: number | null = null;
     if (dayIndex > 0) {
       let sum = 0;
@@ -220,8 +238,8 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
       date,
       constituents: result.constituents.map(({ symbol, weight, weightBps, retainedByBuffer }) => ({ symbol, weight, weightBps, retainedByBuffer })),
       turnover,
-      added: result.constituents.map((constituent) => constituent.symbol).filter((symbol) => !units.has(symbol)),
-      removed: incumbents.filter((symbol) => !target.has(symbol)),
+      added: result.constituents.map((constituent) => constituent.symbol).filter((symbol) => ![...units.keys()].some((held) => heldAs(held) === symbol)),
+      removed: incumbents.filter((symbol) => !target.has(heldAs(symbol))),
       notableExclusions: result.exclusions
         .filter((exclusion) => exclusion.reason !== 'outside-sector' && (exclusion.marketCapUsd === null || exclusion.marketCapUsd >= smallest))
         .map(({ symbol, reason, detail }) => ({ symbol, reason, detail })),
@@ -231,7 +249,7 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
     units = next;
     if (dayIndex === 0 || date.endsWith('-01-01')) progress(`${methodology.id}: rebalancing ${date} (${result.constituents.length} constituents)`);
   });
-  return { levels, rebalances, counts, bySymbol, dropouts };
+  return { levels, rebalances, counts, bySymbol, dropouts, swaps };
 }
 
 /**
@@ -319,6 +337,9 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   for (const dropout of index.dropouts) {
     notes.push(`${dropout.symbol} left the top 200 after ${dropout.lastObservedOn} with no later price: valued at the dropout bound ${dropout.priceUsd.toPrecision(4)} USD on ${dropout.date}`);
   }
+  for (const swap of index.swaps) {
+    notes.push(`${swap.symbol} was swapped into ${swap.to} (1:${swap.ratio}): valued as ${swap.to} x ${swap.ratio} from ${swap.date}`);
+  }
   progress(`${input.methodology.id}: done, ${days.length} daily levels`);
   // Full periods only: a stub after the last rebalance (when --to is not a rebalance date) is left out.
   const checkpoints = boundaries.filter((date) => isRebalanceDate(input.methodology.rebalance, date));
@@ -346,7 +367,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     rebalances: index.rebalances,
     periods,
     daily,
-    coverage: { constituentDays: index.counts, shares, bySymbol: index.bySymbol, dropouts: index.dropouts },
+    coverage: { constituentDays: index.counts, shares, bySymbol: index.bySymbol, dropouts: index.dropouts, swaps: index.swaps },
     notes,
   };
 }

@@ -103,7 +103,7 @@ export function renderBacktestSvg(result: BacktestResult): string {
   const pct = (value: number): string => `${(value * 100).toFixed(1)}%`;
   parts.push(
     `<text x="${margin.left}" y="${height - 30}" font-size="11.5" fill="#555">${escapeXml(
-      `Constituent prices: ${pct(shares['daily-close'])} daily closes, ${pct(shares.snapshot)} snapshot prices, ${pct(shares.carried)} carried from the last observation, ${pct(shares['dropout-bound'])} dropout bound.`,
+      `Constituent prices: ${pct(shares['daily-close'])} daily closes, ${pct(shares.snapshot)} snapshot prices, ${pct(shares.carried)} carried from the last observation, ${pct(shares.migrated)} via a token swap, ${pct(shares['dropout-bound'])} dropout bound.`,
     )}</text>`,
   );
   parts.push(

@@ -1,3 +1,4 @@
+import { TOKEN_MIGRATIONS, type TokenMigration, findMigration } from '../market/migrations';
 import { ASSET_CLASSIFICATION, type AssetClassification, findDerivative, findPegged } from './classification';
 import { MethodologyError } from './errors';
 import type { AssetObservation, CompiledIndex, Constituent, Exclusion, IndexMethodology, UniverseSnapshot } from './types';
@@ -9,6 +10,8 @@ export interface CompileOptions {
   readonly incumbents?: readonly string[];
   /** Pegged/derivative reference data (default: ASSET_CLASSIFICATION). */
   readonly classification?: AssetClassification;
+  /** Token swaps (default: TOKEN_MIGRATIONS): an incumbent swapped into another token passes its incumbency on. */
+  readonly migrations?: readonly TokenMigration[];
 }
 
 interface Candidate {
@@ -46,7 +49,17 @@ const formatUsd = (value: number): string =>
 export function compileIndex(methodology: IndexMethodology, snapshot: UniverseSnapshot, options: CompileOptions = {}): CompiledIndex {
   assertValidMethodology(methodology);
   const classification = options.classification ?? ASSET_CLASSIFICATION;
+  const migrations = options.migrations ?? TOKEN_MIGRATIONS;
+  const listed = new Set(snapshot.assets.map((asset) => asset.symbol));
   const incumbents = new Set(options.incumbents ?? []);
+  const migratedFrom = new Map<string, TokenMigration>();
+  for (const symbol of options.incumbents ?? []) {
+    const migration = listed.has(symbol) ? undefined : findMigration(symbol, migrations);
+    if (migration && listed.has(migration.to)) {
+      incumbents.add(migration.to);
+      migratedFrom.set(symbol, migration);
+    }
+  }
   const { universe, selection, weighting } = methodology;
   const custody = new Set(universe.custodySupported);
   const sector = universe.sector ? new Set(universe.sector.symbols) : undefined;
@@ -164,9 +177,12 @@ export function compileIndex(methodology: IndexMethodology, snapshot: UniverseSn
     exclude(candidate.asset, 'not-selected', why);
   }
   for (const symbol of [...incumbents].sort()) {
-    if (!bySymbol.has(symbol)) {
-      exclusions.push({ symbol, name: '', marketCapUsd: null, reason: 'missing-from-snapshot', detail: `incumbent absent from the ${snapshot.date} snapshot; removed` });
-    }
+    if (bySymbol.has(symbol)) continue;
+    const migration = migratedFrom.get(symbol);
+    const detail = migration
+      ? `incumbent absent from the ${snapshot.date} snapshot; swapped into ${migration.to} (1 ${symbol} = ${migration.ratio} ${migration.to}), which inherits its incumbency`
+      : `incumbent absent from the ${snapshot.date} snapshot; removed`;
+    exclusions.push({ symbol, name: '', marketCapUsd: null, reason: 'missing-from-snapshot', detail });
   }
 
   const chosen = candidates.filter((candidate) => selected.has(candidate.asset.symbol));
