@@ -30,7 +30,7 @@ const TOP2: IndexMethodology = {
  * January: A and B are the top 2; A goes 10 -> 11 (Jan 15) -> 12, B 20 -> 18. February: C (no daily
  * closes, snapshot prices only) overtakes B; A falls to 9 on 1 March, C rises 5 -> 7.5.
  */
-function handMadeMarket(options: { dropC?: boolean } = {}) {
+function handMadeMarket(options: { dropC?: boolean; april?: boolean } = {}) {
   const march: SnapshotRow[] = [
     { symbol: 'BTC', cap: 990, price: 99 },
     { symbol: 'A', cap: 90, price: 9 },
@@ -52,8 +52,9 @@ function handMadeMarket(options: { dropC?: boolean } = {}) {
         { symbol: 'C', cap: 90, price: 5 },
       ],
       '2021-03-01': march,
+      ...(options.april ? { '2021-04-01': march } : {}),
     },
-    dailyCsv('2021-01-01', '2021-03-01', {
+    dailyCsv('2021-01-01', options.april ? '2021-04-01' : '2021-03-01', {
       BTC: steps({ '2021-01-01': 100, '2021-02-01': 110, '2021-03-01': 99 }),
       A: steps({ '2021-01-01': 10, '2021-01-15': 11, '2021-02-01': 12, '2021-03-01': 9 }),
       B: steps({ '2021-01-01': 20, '2021-02-01': 18 }),
@@ -132,6 +133,17 @@ describe('backtest on a hand-made market', () => {
     expect(dropped.metrics.index.endLevel).toBeCloseTo(4.375 * 9 + 10.5 * 4, 12);
     expect(dropped.coverage.dropouts).toEqual([{ symbol: 'C', date: '2021-03-01', lastObservedOn: '2021-02-01', priceUsd: 4 }]);
     expect(dropped.notes).toContain('C left the top 200 after 2021-02-01 with no later price: valued at the dropout bound 4.000 USD on 2021-03-01');
+  });
+
+  it('says when a holding missing from the snapshot is sold at its last known price', () => {
+    // C vanishes in March with a pending swap into D, which has no price: carried at 5, not bounded.
+    const market = handMadeMarket({ dropC: true, april: true });
+    const migrations = [{ from: 'C', to: 'D', ratio: 10, effective: '2021-03-01' }];
+    const stale = runBacktest({ methodology: TOP2, from: '2021-01-01', to: '2021-04-01', market, prices: new ReplayPriceSource(market, { migrations }), migrations });
+    expect(stale.daily.find((row) => row.date === '2021-03-01')?.index).toBeCloseTo(4.375 * 9 + 10.5 * 5, 12);
+    expect(stale.coverage.staleExits).toEqual([{ symbol: 'C', date: '2021-03-01', lastObservedOn: '2021-02-01' }]);
+    expect(stale.notes).toContain('C is missing from the 2021-03-01 snapshot with no price that day: its weight was valued at its last price (2021-02-01) when it left');
+    expect(stale.coverage.dropouts).toEqual([]);
   });
 
   it('follows a constituent swapped into another token instead of counting it as a loss or a trade', () => {

@@ -96,6 +96,8 @@ export interface PriceCoverage {
   readonly shares: Record<PriceSourceKind, number>;
   readonly bySymbol: Record<string, Record<PriceSourceKind, number>>;
   readonly dropouts: readonly DropoutEvent[];
+  /** Holdings missing from the snapshot of the rebalance that sold them, sold at a carried (stale) price. */
+  readonly staleExits: ReadonlyArray<{ readonly symbol: string; readonly date: IsoDate; readonly lastObservedOn: IsoDate }>;
   /** Holdings valued through a token swap (first day each). */
   readonly swaps: ReadonlyArray<{ readonly symbol: string; readonly date: IsoDate; readonly to: string; readonly ratio: number }>;
 }
@@ -163,6 +165,7 @@ interface Simulation {
   readonly bySymbol: Record<string, Record<PriceSourceKind, number>>;
   readonly dropouts: DropoutEvent[];
   readonly swaps: Array<{ symbol: string; date: IsoDate; to: string; ratio: number }>;
+  readonly staleExits: Array<{ symbol: string; date: IsoDate; lastObservedOn: IsoDate }>;
 }
 
 /**
@@ -177,6 +180,7 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
   const dropouts: DropoutEvent[] = [];
   const reportedDropouts = new Set<string>();
   const swaps: Simulation['swaps'] = [];
+  const staleExits: Simulation['staleExits'] = [];
   let units = new Map<string, number>();
 
   const price = (symbol: string, date: IsoDate): PricePoint => {
@@ -211,6 +215,9 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
     if (!snapshot) throw new BacktestError(`no snapshot on rebalance date ${date}`);
     const incumbents = [...units.keys()];
     const result = compileIndex(methodology, snapshot, { incumbents, classification: input.classification, migrations: input.migrations });
+    for (const [symbol, point] of points) {
+      if (point.source === 'carried' && !snapshot.assets.some((asset) => asset.symbol === symbol)) staleExits.push({ symbol, date, lastObservedOn: point.observedOn });
+    }
     const target = new Map(result.constituents.map((constituent) => [constituent.symbol, constituent.weight] as const));
     // A holding swapped into another token (LEND -> AAVE) already is that token: no trade.
     const listed = new Set(snapshot.assets.map((asset) => asset.symbol));
@@ -249,7 +256,7 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
     units = next;
     if (dayIndex === 0 || date.endsWith('-01-01')) progress(`${methodology.id}: rebalancing ${date} (${result.constituents.length} constituents)`);
   });
-  return { levels, rebalances, counts, bySymbol, dropouts, swaps };
+  return { levels, rebalances, counts, bySymbol, dropouts, swaps, staleExits };
 }
 
 /**
@@ -337,6 +344,9 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   for (const dropout of index.dropouts) {
     notes.push(`${dropout.symbol} left the top 200 after ${dropout.lastObservedOn} with no later price: valued at the dropout bound ${dropout.priceUsd.toPrecision(4)} USD on ${dropout.date}`);
   }
+  for (const exit of index.staleExits) {
+    notes.push(`${exit.symbol} is missing from the ${exit.date} snapshot with no price that day: its weight was valued at its last price (${exit.lastObservedOn}) when it left`);
+  }
   for (const swap of index.swaps) {
     notes.push(`${swap.symbol} was swapped into ${swap.to} (1:${swap.ratio}): valued as ${swap.to} x ${swap.ratio} from ${swap.date}`);
   }
@@ -367,7 +377,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     rebalances: index.rebalances,
     periods,
     daily,
-    coverage: { constituentDays: index.counts, shares, bySymbol: index.bySymbol, dropouts: index.dropouts, swaps: index.swaps },
+    coverage: { constituentDays: index.counts, shares, bySymbol: index.bySymbol, dropouts: index.dropouts, swaps: index.swaps, staleExits: index.staleExits },
     notes,
   };
 }
