@@ -66,8 +66,8 @@ export function renderBacktestSvg(result: BacktestResult): string {
   );
   parts.push(`<text x="${margin.left + plotWidth / 2}" y="${margin.top + plotHeight + 40}" font-size="13" fill="#333" text-anchor="middle">Date (UTC daily close)</text>`);
 
-  // Lines.
-  for (const line of series) {
+  // Lines, the index last so it stays on top where they overlap.
+  for (const line of [...series].reverse()) {
     const points = line.values.map((value, i) => `${x(i).toFixed(1)},${y(value).toFixed(1)}`).join(' ');
     parts.push(`<polyline fill="none" stroke="${line.color}" stroke-width="${line.width}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''} stroke-linejoin="round" points="${points}"/>`);
   }
