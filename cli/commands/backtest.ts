@@ -7,7 +7,6 @@ import {
   type BacktestResult,
   checkBacktestDates,
   INDEX_METHODOLOGIES,
-  type IndexMethodology,
   MethodologyError,
   type PerformanceMetrics,
   findMethodology,
@@ -32,30 +31,16 @@ export interface BacktestFiles {
   readonly svg: string;
 }
 
-/** The methodology as data, for the report (sets and lists spelled out so the report stands alone). */
-export function describeMethodology(methodology: IndexMethodology): Record<string, unknown> {
-  return {
-    id: methodology.id,
-    version: methodology.version,
-    name: methodology.name,
-    description: methodology.description,
-    universe: {
-      excludeStablecoins: methodology.universe.excludeStablecoins,
-      excludeDerivatives: methodology.universe.excludeDerivatives,
-      sector: methodology.universe.sector ? { id: methodology.universe.sector.id, symbols: methodology.universe.sector.symbols } : null,
-      custodySupported: methodology.universe.custodySupported,
-    },
-    selection: methodology.selection,
-    weighting: methodology.weighting,
-    rebalance: methodology.rebalance,
-  };
+/** `<dir>/<index>_<from>_<to>.json` and `.svg`. */
+export function backtestFilePaths(result: BacktestResult, dir: string): BacktestFiles {
+  const base = path.join(path.resolve(dir), `${result.indexId}_${result.requested.from}_${result.requested.to}`);
+  return { json: `${base}.json`, svg: `${base}.svg` };
 }
 
-/** Writes `<index>_<from>_<to>.json` (the report) and `.svg` (the chart) into `dir`. */
+/** Writes the report (JSON) and the chart (SVG) into `dir`. */
 export function writeBacktestFiles(result: BacktestResult, report: unknown, dir: string): BacktestFiles {
   mkdirSync(dir, { recursive: true });
-  const base = path.join(dir, `${result.indexId}_${result.requested.from}_${result.requested.to}`);
-  const files = { json: `${base}.json`, svg: `${base}.svg` };
+  const files = backtestFilePaths(result, dir);
   writeFileSync(files.json, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(files.svg, renderBacktestSvg(result));
   return files;
@@ -129,10 +114,9 @@ export function register(program: Command): void {
         const market = loadMarketData(dir);
         progress(`loaded in ${Date.now() - started} ms${market.issues.length ? ` (${market.issues.length} rows skipped or incomplete)` : ''}`);
         const result = runBacktest({ methodology, from: options.from, to: options.to, market, prices: new ReplayPriceSource(market), onProgress: progress });
-        const outDir = path.resolve(options.out ?? DEFAULT_BACKTEST_DIR);
-        const base = path.join(outDir, `${result.indexId}_${result.requested.from}_${result.requested.to}`);
-        const files = { json: `${base}.json`, svg: `${base}.svg` };
-        const document = { ok: true, ...result, methodology: describeMethodology(methodology), dataIssues: market.issues.length, files };
+        const outDir = options.out ?? DEFAULT_BACKTEST_DIR;
+        const files = backtestFilePaths(result, outDir);
+        const document = { ok: true, ...result, methodology, dataIssues: market.issues.length, files };
         writeBacktestFiles(result, document, outDir);
         progress(`wrote ${files.json} and ${files.svg}`);
         report(options, document, () => summaryLines(result, files));

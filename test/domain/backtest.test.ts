@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describeMethodology, writeBacktestFiles } from '../../cli/commands/backtest';
+import { writeBacktestFiles } from '../../cli/commands/backtest';
 import { ReplayPriceSource, loadMarketData } from '../../lambdas/domain/market';
 import {
   BacktestError,
@@ -274,7 +274,7 @@ describe('performance metrics', () => {
 });
 
 describe('backtest on the real history (smoke)', () => {
-  it('runs MAG7.ssi over 2021 in seconds with finite numbers and writes the report and the chart', () => {
+  it('runs MAG7.ssi over 2021 quickly with finite numbers and writes the report and the chart', () => {
     // prepare
     const market = loadMarketData();
     const out = mkdtempSync(path.join(os.tmpdir(), 'ssi-backtest-'));
@@ -283,9 +283,10 @@ describe('backtest on the real history (smoke)', () => {
       const started = Date.now();
       const result = runBacktest({ methodology: MAG7, from: '2021-01-01', to: '2022-01-01', market, prices: new ReplayPriceSource(market) });
       const elapsed = Date.now() - started;
-      const files = writeBacktestFiles(result, { ...result, methodology: describeMethodology(MAG7) }, out);
+      const files = writeBacktestFiles(result, { ...result, methodology: MAG7 }, out);
       // assert
-      expect(elapsed).toBeLessThan(5000);
+      // About 0.2 s on a quiet machine; the bound only catches a pathological slowdown on a busy one.
+      expect(elapsed).toBeLessThan(30_000);
       expect(result.rebalances).toHaveLength(12);
       for (const rebalance of result.rebalances) {
         expect(rebalance.constituents).toHaveLength(7);
