@@ -215,12 +215,12 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
     if (!snapshot) throw new BacktestError(`no snapshot on rebalance date ${date}`);
     const incumbents = [...units.keys()];
     const result = compileIndex(methodology, snapshot, { incumbents, classification: input.classification, migrations: input.migrations });
+    const listed = new Set(snapshot.assets.map((asset) => asset.symbol));
     for (const [symbol, point] of points) {
-      if (point.source === 'carried' && !snapshot.assets.some((asset) => asset.symbol === symbol)) staleExits.push({ symbol, date, lastObservedOn: point.observedOn });
+      if (point.source === 'carried' && !listed.has(symbol)) staleExits.push({ symbol, date, lastObservedOn: point.observedOn });
     }
     const target = new Map(result.constituents.map((constituent) => [constituent.symbol, constituent.weight] as const));
     // A holding swapped into another token (LEND -> AAVE) already is that token: no trade.
-    const listed = new Set(snapshot.assets.map((asset) => asset.symbol));
     const heldAs = (symbol: string): string => {
       const migration = listed.has(symbol) ? undefined : findMigration(symbol, input.migrations ?? TOKEN_MIGRATIONS);
       return migration && target.has(migration.to) ? migration.to : symbol;

@@ -62,7 +62,7 @@ export function compileIndex(methodology: IndexMethodology, snapshot: UniverseSn
   }
   const { universe, selection, weighting } = methodology;
   const custody = new Set(universe.custodySupported);
-  const sector = universe.sector ? new Set(universe.sector.symbols) : undefined;
+  const sector = universe.sector ? { id: universe.sector.id, symbols: new Set(universe.sector.symbols) } : undefined;
   const retention = selection.buffer?.thresholdRetentionRatio ?? 1;
   const exclusions: Exclusion[] = [];
   const notes: string[] = [];
@@ -110,8 +110,8 @@ export function compileIndex(methodology: IndexMethodology, snapshot: UniverseSn
       exclude(asset, 'custody-unsupported', 'not on the custody-supported list');
       continue;
     }
-    if (sector && universe.sector && !sector.has(asset.symbol)) {
-      exclude(asset, 'outside-sector', `not in the ${universe.sector.id} sector list`);
+    if (sector && !sector.symbols.has(asset.symbol)) {
+      exclude(asset, 'outside-sector', `not in the ${sector.id} sector list`);
       continue;
     }
     const minCap = selection.minMarketCapUsd ?? 0;
