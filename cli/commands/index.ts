@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerStack } from './stack';
+import { registerBacktest } from './backtest';
 
 /** Every `ssi` command, one registration function each. */
-export const commands: ReadonlyArray<(program: Command) => void> = [registerStack];
+export const commands: ReadonlyArray<(program: Command) => void> = [registerStack, registerBacktest];

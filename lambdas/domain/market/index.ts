@@ -1,0 +1,6 @@
+export * from './dates';
+export * from './csv';
+export * from './marketData';
+export * from './priceSource';
+export * from './migrations';
+export * from './load';
