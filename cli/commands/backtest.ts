@@ -93,7 +93,7 @@ export function summaryLines(result: BacktestResult, files: BacktestFiles): stri
   ];
 }
 
-export function register(program: Command): void {
+export function registerBacktest(program: Command): void {
   program
     .command('backtest')
     .description('Replay an index methodology over the 2020-2025 market history; writes a JSON report and an SVG chart')
