@@ -20,6 +20,8 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
         address[] indexes;
         mapping(address index => bool) isIndex;
         mapping(bytes32 symbolHash => address index) indexBySymbol;
+        /// @dev Gets REBALANCER_ROLE on every index created from now on (zero: none).
+        address rebalancer;
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.IndexFactory")) - 1)) & ~bytes32(uint256(0xff))
@@ -52,7 +54,7 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
         if (existing != address(0)) revert SymbolTaken(params.symbol, existing);
         address implementation_ = $.implementation;
         address issuer_ = $.issuer;
-        index = address(new ERC1967Proxy(implementation_, _initCall(params, issuer_)));
+        index = address(new ERC1967Proxy(implementation_, _initCall(params, issuer_, $.rebalancer)));
         $.indexes.push(index);
         $.isIndex[index] = true;
         $.indexBySymbol[symbolHash] = index;
@@ -72,6 +74,25 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
         address implementation_ = $.implementation;
         UUPSUpgradeable(index).upgradeToAndCall(implementation_, data);
         emit IndexUpgraded(index, implementation_);
+    }
+
+    /// @inheritdoc IIndexFactory
+    function setRebalancer(address rebalancer_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        IndexFactoryStorage storage $ = _getStorage();
+        address previous = $.rebalancer;
+        $.rebalancer = rebalancer_;
+        emit RebalancerUpdated(previous, rebalancer_);
+    }
+
+    /// @inheritdoc IIndexFactory
+    function setFeeRate(address index, uint24 ratePpm) external onlyRole(OPERATOR_ROLE) {
+        if (!_getStorage().isIndex[index]) revert UnknownIndex(index);
+        IIndexToken(index).setFeeRate(ratePpm);
+    }
+
+    /// @inheritdoc IIndexFactory
+    function rebalancer() external view returns (address) {
+        return _getStorage().rebalancer;
     }
 
     /// @inheritdoc IIndexFactory
@@ -99,11 +120,26 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
         return _getStorage().isIndex[index];
     }
 
-    /// @dev The token's initializer call: the factory's admin as admin, the issuer as minter, the factory as upgrader.
-    function _initCall(IndexParams calldata params, address issuer_) private view returns (bytes memory) {
+    /**
+     * @dev The token's initializer call: the factory's admin as admin, the issuer as minter, the
+     * factory as manager (upgrader and fee-rate operator), the configured rebalancer.
+     */
+    function _initCall(IndexParams calldata params, address issuer_, address rebalancer_)
+        private
+        view
+        returns (bytes memory)
+    {
         return abi.encodeCall(
             IIndexToken.initialize,
-            (params.name, params.symbol, defaultAdmin(), issuer_, address(this), params.assets, params.unitAmounts)
+            (
+                params.name,
+                params.symbol,
+                IIndexToken.Roles({admin: defaultAdmin(), issuer: issuer_, manager: address(this), rebalancer: rebalancer_}),
+                params.assets,
+                params.unitAmounts,
+                params.maxFeeRatePpm,
+                params.feeRatePpm
+            )
         );
     }
 

@@ -294,10 +294,11 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         returns (address[] memory assets, uint256[] memory amounts)
     {
         _registeredEntry(_getStorage(), index);
-        (assets, amounts) = IIndexToken(index).tokenset();
+        uint256 factor;
+        (assets, amounts, factor) = IIndexToken(index).baseTokenset();
         bool roundUp = side == Side.Mint;
         for (uint256 i = 0; i < amounts.length; ++i) {
-            amounts[i] = BasketMath.amountFor(indexAmount, amounts[i], roundUp);
+            amounts[i] = BasketMath.amountFor(indexAmount, amounts[i], factor, roundUp);
         }
     }
 
@@ -390,17 +391,25 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         feeVault = entry.feeVault;
     }
 
-    /// @dev The order's legs must be exactly `basketFor(index, indexAmount, side)` against the current tokenset.
+    /**
+     * @dev The order's legs must be the tokenset's assets in its order, each amount within the
+     * bound the basket formula gives now: at least `ceil(indexAmount * base * factor / 1e45)` on a
+     * mint (what custody must receive), at most `floor(...)` on a redeem (what custody may
+     * release). The fee factor only falls between tokenset changes, so legs quoted at the fee
+     * factor of the quote time stay valid for a mint, and legs quoted at the factor of the
+     * deadline stay valid for a redeem.
+     */
     function _checkBasket(QuoteOrder calldata order) private view {
-        (address[] memory assets, uint256[] memory unitAmounts) = IIndexToken(order.index).tokenset();
+        (address[] memory assets, uint256[] memory baseUnits, uint256 factor) = IIndexToken(order.index).baseTokenset();
         uint256 length = assets.length;
         if (order.assets.length != length) revert BasketLengthMismatch(length, order.assets.length);
         if (order.amounts.length != length) revert BasketLengthMismatch(length, order.amounts.length);
-        bool roundUp = order.side == Side.Mint;
+        bool isMint = order.side == Side.Mint;
         for (uint256 i = 0; i < length; ++i) {
-            uint256 expected = BasketMath.amountFor(order.indexAmount, unitAmounts[i], roundUp);
-            if (order.assets[i] != assets[i] || order.amounts[i] != expected) {
-                revert BasketMismatch(i, assets[i], expected);
+            uint256 bound = BasketMath.amountFor(order.indexAmount, baseUnits[i], factor, isMint);
+            uint256 amount = order.amounts[i];
+            if (order.assets[i] != assets[i] || (isMint ? amount < bound : amount > bound)) {
+                revert BasketMismatch(i, assets[i], bound);
             }
         }
     }

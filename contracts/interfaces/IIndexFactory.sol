@@ -7,8 +7,9 @@ import {IIssuer} from "./IIssuer.sol";
  * @title IIndexFactory
  * @notice Creates index tokens as ERC-1967 proxies of one shared implementation, registers them
  * with the issuer, keeps the list of indexes and upgrades their implementation.
- * @dev Each token gets the factory's default admin as its admin, the issuer as its only minter
- * and the factory as an upgrader.
+ * @dev Each token gets the factory's default admin as its admin, the issuer as its only minter,
+ * the factory as an upgrader and as the operator that sets its fee rate, and the configured
+ * rebalancer as its rebalancer.
  */
 interface IIndexFactory {
     /**
@@ -17,6 +18,9 @@ interface IIndexFactory {
      * @param symbol ERC-20 symbol, unique among this factory's indexes (e.g. MAG7.ssi).
      * @param assets Initial tokenset assets, strictly ascending by address.
      * @param unitAmounts Amount of each asset per 1e18 index units.
+     * @param maxFeeRatePpm The highest annual management fee the index may ever charge
+     * (continuously compounded, parts per million; at most 100,000 = 10%). Fixed for life.
+     * @param feeRatePpm The annual management fee from creation on (at most `maxFeeRatePpm`).
      * @param config Issuance settings (amount range, fees, fee vault, request timeout).
      */
     struct IndexParams {
@@ -24,6 +28,8 @@ interface IIndexFactory {
         string symbol;
         address[] assets;
         uint256[] unitAmounts;
+        uint24 maxFeeRatePpm;
+        uint24 feeRatePpm;
         IIssuer.IndexConfig config;
     }
 
@@ -33,6 +39,8 @@ interface IIndexFactory {
     event ImplementationUpdated(address indexed previous, address indexed current);
     /// @notice `index` now runs `implementation`.
     event IndexUpgraded(address indexed index, address indexed implementation);
+    /// @notice Indexes created from now on get `current` as their rebalancer.
+    event RebalancerUpdated(address indexed previous, address indexed current);
 
     /// @notice `index` was not created by this factory.
     error UnknownIndex(address index);
@@ -66,6 +74,21 @@ interface IIndexFactory {
      * (e.g. a reinitializer); only UPGRADER_ROLE.
      */
     function upgradeIndex(address index, bytes calldata data) external;
+
+    /**
+     * @notice Sets the rebalancer that indexes created from now on get REBALANCER_ROLE for (zero:
+     * none); only the admin. Existing indexes keep theirs (their admin grants the role directly).
+     */
+    function setRebalancer(address rebalancer) external;
+
+    /**
+     * @notice Sets the annual management fee rate of `index` (ppm, continuously compounded, at
+     * most its maximum); only OPERATOR_ROLE. The token accrues at the old rate first.
+     */
+    function setFeeRate(address index, uint24 ratePpm) external;
+
+    /// @notice The rebalancer new indexes get.
+    function rebalancer() external view returns (address);
 
     /// @notice The index token implementation.
     function implementation() external view returns (address);

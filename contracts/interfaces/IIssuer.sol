@@ -12,10 +12,14 @@ pragma solidity 0.8.30;
  *   expiry on and everything escrowed goes back to the requester. Fills are allowed strictly
  *   before the expiry and cancels from it on, so the two never race.
  *
- * Order legs must equal `basketFor(index, indexAmount, side)` exactly:
- * `amounts[i] = ceil(indexAmount * unitAmount[i] / 1e18)` for a mint (what the maker delivers to
- * custody) and `floor(...)` for a redeem (what custody releases), so rounding always favours the
- * protocol. Fees are charged in the cash token, `ceil(cashAmount * feeBps / 10_000)`: on a mint
+ * Order legs are the tokenset's assets in its order, with amounts bounded by
+ * `basketFor(index, indexAmount, side)` at the moment of settlement: on a mint each leg is at least
+ * `ceil(indexAmount * baseUnitAmount * factor / 1e45)` (what the maker must deliver to custody), on
+ * a redeem at most `floor(...)` (what custody may release), `factor` being the index's management
+ * fee factor (1e27 when no fee has been taken). The order's amounts are what moves. The factor only
+ * falls between tokenset changes, so mint legs quoted at the factor of the quote time, and redeem
+ * legs quoted at the factor of the order's deadline, stay valid until the deadline. Rounding and
+ * the bounds always favour the protocol. Fees are charged in the cash token, `ceil(cashAmount * feeBps / 10_000)`: on a mint
  * the WLP pays it on top of the cash, on a redeem it comes out of the cash the WLP receives.
  *
  * Checks run in a fixed order: caller role, expiry, order fields (side, requester, index,
@@ -46,7 +50,7 @@ interface IIssuer {
      * @param side Mint or redeem.
      * @param indexAmount Index units minted or redeemed (18 decimals).
      * @param assets Basket legs: the tokenset's assets in its order.
-     * @param amounts Basket legs: the amount of each asset, as `basketFor` computes it.
+     * @param amounts Basket legs: the amount of each asset, within the bound `basketFor` computes (see above).
      * @param cashToken The token the price is paid in (an allowed cash token).
      * @param cashAmount The price: paid by the WLP to the maker on a mint, by the maker to the WLP on a redeem.
      * @param maker The PMM that signed (EOA or ERC-1271 contract) and moves the underlying.
@@ -181,7 +185,7 @@ interface IIssuer {
     error FeeAboveMax(uint256 feeBps, uint256 maxFeeBps);
     /// @notice The order has `actual` legs but the tokenset has `expected` assets (or the leg lists differ).
     error BasketLengthMismatch(uint256 expected, uint256 actual);
-    /// @notice Leg `leg` differs from the contract's computation (`expectedAsset`, `expectedAmount`).
+    /// @notice Leg `leg` is not `expectedAsset`, or its amount is below (mint) / above (redeem) the bound `expectedAmount`.
     error BasketMismatch(uint256 leg, address expectedAsset, uint256 expectedAmount);
     /// @notice The maker already used or invalidated this nonce.
     error NonceAlreadyUsed(address maker, uint256 nonce);
@@ -331,8 +335,9 @@ interface IIssuer {
         returns (bytes32 orderHash, uint256 fee);
 
     /**
-     * @notice The legs an order for `indexAmount` of `index` must carry: the tokenset's assets and
-     * `ceil` (mint) or `floor` (redeem) of `indexAmount * unitAmount / 1e18`.
+     * @notice The bounds of the legs of an order for `indexAmount` of `index` settled now: the
+     * tokenset's assets and `ceil` (mint: the least) or `floor` (redeem: the most) of
+     * `indexAmount * baseUnitAmount * factor / 1e45`.
      */
     function basketFor(address index, uint256 indexAmount, Side side)
         external

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
+import {ICustodyVault} from "../interfaces/ICustodyVault.sol";
+import {IIndexToken} from "../interfaces/IIndexToken.sol";
+import {IIssuer} from "../interfaces/IIssuer.sol";
+import {IRebalancer} from "../interfaces/IRebalancer.sol";
+import {RebalanceOrderHash} from "./libraries/RebalanceOrderHash.sol";
+
+/**
+ * @title Rebalancer
+ * @notice Rebalance windows, PMM rebalance orders under operator-signed reference prices, and
+ * fee sales. See {IRebalancer}.
+ * @dev Holds no tokens: sell legs and fee assets go from custody straight to the maker, buy legs
+ * and cash from the maker straight to custody and the fee vault. Needs REBALANCER_ROLE on the
+ * issuer and on every index token, and RELEASER_ROLE on the custody vault.
+ */
+contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @inheritdoc IRebalancer
+    bytes32 public constant MAKER_ROLE = keccak256("MAKER_ROLE");
+
+    /// @dev Hard cap on the price tolerance: 5%.
+    uint256 public constant MAX_TOLERANCE_BPS = 500;
+    /// @dev Hard cap on how long a window can keep mint and redeem suspended before anyone may end it.
+    uint256 public constant MAX_WINDOW_DURATION = 7 days;
+    uint256 private constant BPS = 10_000;
+    /// @dev Index units per whole index token.
+    uint256 private constant INDEX_UNIT = 1e18;
+    string private constant DOMAIN_NAME = "SSI Rebalancer";
+    string private constant DOMAIN_VERSION = "1";
+
+    /// @custom:storage-location erc7201:ssi.storage.Rebalancer
+    struct RebalancerStorage {
+        address issuer;
+        address custody;
+        uint16 toleranceBps;
+        uint32 maxWindowDuration;
+        mapping(address index => Window) windows;
+        mapping(address account => mapping(uint256 wordPos => uint256 bitmap)) nonceBitmaps;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("ssi.storage.Rebalancer")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_LOCATION = 0xbb8a8d2ca5f0fd8bc252b041241539aeeca1cbdf5436035cddbae5a6212e0400;
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @inheritdoc IRebalancer
+    function initialize(address admin, address issuer_, uint16 toleranceBps_, uint32 maxWindowDuration_)
+        external
+        initializer
+    {
+        if (issuer_ == address(0)) revert ZeroAddress();
+        __ProtocolUpgradeable_init(admin);
+        __EIP712_init(DOMAIN_NAME, DOMAIN_VERSION);
+        RebalancerStorage storage $ = _getStorage();
+        $.issuer = issuer_;
+        $.custody = IIssuer(issuer_).custody();
+        _setTolerance($, toleranceBps_);
+        _setMaxWindowDuration($, maxWindowDuration_);
+    }
+
+    // ---------------------------------------------------------------- rebalance windows
+
+    /// @inheritdoc IRebalancer
+    function openWindow(address index) external onlyRole(OPERATOR_ROLE) whenNotPaused {
+        RebalancerStorage storage $ = _getStorage();
+        Window storage w = $.windows[index];
+        if (w.openedAt != 0) revert WindowAlreadyOpen(index, w.openedAt);
+        // Cannot truncate: timestamps and the capped duration are far below 2^64.
+        uint64 expiresAt = uint64(block.timestamp + $.maxWindowDuration);
+        w.openedAt = uint64(block.timestamp);
+        w.expiresAt = expiresAt;
+        w.settlements = 0;
+        IIssuer($.issuer).setRebalancing(index, true);
+        IIndexToken(index).setRebalancing(true);
+        (address[] memory assets, uint256[] memory unitAmounts) = IIndexToken(index).tokenset();
+        emit RebalanceWindowOpened(index, block.timestamp, expiresAt, assets, unitAmounts);
+    }
+
+    /// @inheritdoc IRebalancer
+    function settle(
+        RebalanceOrder calldata order,
+        bytes calldata makerSignature,
+        PriceAttestation calldata prices,
+        bytes calldata priceSignature
+    ) external onlyRole(OPERATOR_ROLE) whenNotPaused nonReentrant returns (bytes32) {
+        RebalancerStorage storage $ = _getStorage();
+        Settlement memory s = _checkSettlement($, order, makerSignature, prices, priceSignature);
+        _useNonce($, order.maker, order.nonce);
+        _useNonce($, s.priceSigner, prices.nonce);
+        $.windows[order.index].settlements += 1;
+        IIndexToken(order.index).setTokenset(s.assets, s.unitAmounts);
+        _trade($.custody, order);
+        emit RebalanceSettled(
+            s.orderHash,
+            order.index,
+            order.maker,
+            s.previousAssets,
+            s.previousUnitAmounts,
+            s.assets,
+            s.unitAmounts,
+            s.soldValue,
+            s.boughtValue
+        );
+        return s.orderHash;
+    }
+
+    /// @inheritdoc IRebalancer
+    function closeWindow(address index) external {
+        RebalancerStorage storage $ = _getStorage();
+        Window memory w = $.windows[index];
+        if (w.openedAt == 0) revert WindowNotOpen(index);
+        if (block.timestamp < w.expiresAt && !hasRole(OPERATOR_ROLE, msg.sender)) {
+            revert WindowNotExpired(index, w.expiresAt);
+        }
+        delete $.windows[index];
+        IIndexToken(index).setRebalancing(false);
+        IIssuer($.issuer).setRebalancing(index, false);
+        (address[] memory assets, uint256[] memory unitAmounts) = IIndexToken(index).tokenset();
+        emit RebalanceWindowClosed(index, msg.sender, w.settlements, assets, unitAmounts);
+    }
+
+    /// @inheritdoc IRebalancer
+    function resetTokenset(address index, address[] calldata assets, uint256[] calldata unitAmounts)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+    {
+        RebalancerStorage storage $ = _getStorage();
+        _checkWindow($, index);
+        uint256 supply = IIndexToken(index).totalSupply();
+        if (supply != 0) revert IndexHasSupply(index, supply);
+        IIndexToken(index).setTokenset(assets, unitAmounts);
+        emit TokensetReset(index, assets, unitAmounts);
+    }
+
+    // ---------------------------------------------------------------- fee sales
+
+    /// @inheritdoc IRebalancer
+    function sellFee(FeeSaleOrder calldata order, bytes calldata makerSignature)
+        external
+        onlyRole(OPERATOR_ROLE)
+        whenNotPaused
+        nonReentrant
+        returns (bytes32 orderHash)
+    {
+        RebalancerStorage storage $ = _getStorage();
+        address feeVault;
+        (orderHash, feeVault) = _checkFeeSale($, order, makerSignature);
+        _useNonce($, order.maker, order.nonce);
+        IIndexToken(order.index).takeFee(order.assets, order.amounts);
+        ICustodyVault($.custody).release(order.index, order.maker, order.assets, order.amounts);
+        IERC20(order.cashToken).safeTransferFrom(order.maker, feeVault, order.cashAmount);
+        emit FeeSold(
+            orderHash, order.index, order.maker, order.assets, order.amounts, order.cashToken, order.cashAmount, feeVault
+        );
+    }
+
+    // ---------------------------------------------------------------- nonces and settings
+
+    /// @inheritdoc IRebalancer
+    function invalidateNonces(uint256 wordPos, uint256 mask) external {
+        uint256 bitmap = _getStorage().nonceBitmaps[msg.sender][wordPos] |= mask;
+        emit NoncesInvalidated(msg.sender, wordPos, mask, bitmap);
+    }
+
+    /// @inheritdoc IRebalancer
+    function setTolerance(uint16 toleranceBps_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setTolerance(_getStorage(), toleranceBps_);
+    }
+
+    /// @inheritdoc IRebalancer
+    function setMaxWindowDuration(uint32 duration) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setMaxWindowDuration(_getStorage(), duration);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IRebalancer
+    function previewSettlement(
+        RebalanceOrder calldata order,
+        bytes calldata makerSignature,
+        PriceAttestation calldata prices,
+        bytes calldata priceSignature
+    ) external view returns (Settlement memory) {
+        _requireNotPaused();
+        return _checkSettlement(_getStorage(), order, makerSignature, prices, priceSignature);
+    }
+
+    /// @inheritdoc IRebalancer
+    function verifyFeeSale(FeeSaleOrder calldata order, bytes calldata makerSignature)
+        external
+        view
+        returns (bytes32 orderHash, address feeVault)
+    {
+        _requireNotPaused();
+        return _checkFeeSale(_getStorage(), order, makerSignature);
+    }
+
+    /// @inheritdoc IRebalancer
+    function hashRebalanceOrder(RebalanceOrder calldata order) external view returns (bytes32) {
+        return _hashTypedDataV4(RebalanceOrderHash.hash(order));
+    }
+
+    /// @inheritdoc IRebalancer
+    function hashPriceAttestation(PriceAttestation calldata prices) external view returns (bytes32) {
+        return _hashTypedDataV4(RebalanceOrderHash.hash(prices));
+    }
+
+    /// @inheritdoc IRebalancer
+    function hashFeeSaleOrder(FeeSaleOrder calldata order) external view returns (bytes32) {
+        return _hashTypedDataV4(RebalanceOrderHash.hash(order));
+    }
+
+    /// @inheritdoc IRebalancer
+    function window(address index) external view returns (Window memory) {
+        return _getStorage().windows[index];
+    }
+
+    /// @inheritdoc IRebalancer
+    function toleranceBps() external view returns (uint256) {
+        return _getStorage().toleranceBps;
+    }
+
+    /// @inheritdoc IRebalancer
+    function maxWindowDuration() external view returns (uint256) {
+        return _getStorage().maxWindowDuration;
+    }
+
+    /// @inheritdoc IRebalancer
+    function issuer() external view returns (address) {
+        return _getStorage().issuer;
+    }
+
+    /// @inheritdoc IRebalancer
+    function custody() external view returns (address) {
+        return _getStorage().custody;
+    }
+
+    /// @inheritdoc IRebalancer
+    function nonceBitmap(address account, uint256 wordPos) external view returns (uint256) {
+        return _getStorage().nonceBitmaps[account][wordPos];
+    }
+
+    /// @inheritdoc IRebalancer
+    function isNonceUsed(address account, uint256 nonce) external view returns (bool) {
+        return _isNonceUsed(_getStorage(), account, nonce);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /**
+     * @dev Every check of a settlement, in the documented order: window, expiry, fields, basket
+     * and the new tokenset, prices and tolerance, maker nonce and signature, price signature and
+     * nonce. Returns everything settlement needs.
+     */
+    function _checkSettlement(
+        RebalancerStorage storage $,
+        RebalanceOrder calldata order,
+        bytes calldata makerSignature,
+        PriceAttestation calldata prices,
+        bytes calldata priceSignature
+    ) private view returns (Settlement memory s) {
+        _checkWindow($, order.index);
+        if (block.timestamp > order.deadline) revert OrderExpired(order.deadline, block.timestamp);
+        if (block.timestamp > prices.validUntil) revert PricesExpired(prices.validUntil, block.timestamp);
+        if (prices.index != order.index) revert PricesForOtherIndex(order.index, prices.index);
+        if (order.sellAssets.length == 0 && order.buyAssets.length == 0) revert EmptyOrder();
+        _checkLegs(order.sellAssets, order.sellAmounts);
+        _checkLegs(order.buyAssets, order.buyAmounts);
+        _checkLegs(prices.assets, prices.prices);
+        IIndexToken token = IIndexToken(order.index);
+        uint256 supply = token.totalSupply();
+        if (supply == 0) revert IndexHasNoSupply(order.index);
+        (s.previousAssets, s.previousUnitAmounts) = token.tokenset();
+        (, uint256[] memory basketAmounts) = token.basket();
+        (s.assets, s.unitAmounts) = _newTokenset(s.previousAssets, basketAmounts, supply, order);
+        s.soldValue = _value(order.sellAssets, order.sellAmounts, prices);
+        s.boughtValue = _value(order.buyAssets, order.buyAmounts, prices);
+        uint256 tolerance = $.toleranceBps;
+        uint256 gap = s.boughtValue > s.soldValue ? s.boughtValue - s.soldValue : s.soldValue - s.boughtValue;
+        if (gap * BPS > s.soldValue * tolerance) revert ValueOutOfTolerance(s.soldValue, s.boughtValue, tolerance);
+        if (_isNonceUsed($, order.maker, order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
+        if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
+        s.orderHash = _hashTypedDataV4(RebalanceOrderHash.hash(order));
+        if (!_isMakerSignature(order.maker, s.orderHash, makerSignature)) revert InvalidSignature(order.maker);
+        s.priceSigner = _priceSigner(prices, priceSignature);
+        if (_isNonceUsed($, s.priceSigner, prices.nonce)) revert NonceAlreadyUsed(s.priceSigner, prices.nonce);
+    }
+
+    /**
+     * @dev The tokenset after the trade. Walks the old tokenset and the buy legs (both ascending)
+     * together; for each asset `held = basket + bought - sold` and the new unit amount is
+     * `floor(held * 1e18 / supply)`, dropped when zero. Sells must be in the old tokenset and at
+     * most its basket amount, so the fee basket is never sold here.
+     */
+    function _newTokenset(
+        address[] memory oldAssets,
+        uint256[] memory basketAmounts,
+        uint256 supply,
+        RebalanceOrder calldata order
+    ) private pure returns (address[] memory assets, uint256[] memory unitAmounts) {
+        assets = new address[](oldAssets.length + order.buyAssets.length);
+        unitAmounts = new uint256[](assets.length);
+        uint256 o = 0;
+        uint256 b = 0;
+        uint256 s = 0;
+        uint256 n = 0;
+        while (o < oldAssets.length || b < order.buyAssets.length) {
+            address asset;
+            uint256 held = 0;
+            bool inBasket =
+                b == order.buyAssets.length || (o < oldAssets.length && oldAssets[o] <= order.buyAssets[b]);
+            if (inBasket) {
+                asset = oldAssets[o];
+                held = basketAmounts[o];
+                ++o;
+            } else {
+                asset = order.buyAssets[b];
+            }
+            if (b < order.buyAssets.length && order.buyAssets[b] == asset) {
+                held += order.buyAmounts[b];
+                ++b;
+            }
+            if (s < order.sellAssets.length && order.sellAssets[s] == asset) {
+                if (!inBasket) revert SellNotInBasket(asset);
+                // The basket amount of this asset was just read at o - 1; sells never exceed it.
+                if (order.sellAmounts[s] > basketAmounts[o - 1]) {
+                    revert SellExceedsBasket(asset, basketAmounts[o - 1], order.sellAmounts[s]);
+                }
+                // unchecked: held >= basket amount >= the sell, checked just above.
+                unchecked {
+                    held -= order.sellAmounts[s];
+                }
+                ++s;
+            }
+            if ((held * INDEX_UNIT) / supply != 0) {
+                assets[n] = asset;
+                unitAmounts[n] = (held * INDEX_UNIT) / supply;
+                ++n;
+            }
+        }
+        // A sell left over sorts between or after the basket's assets without matching one.
+        if (s < order.sellAssets.length) revert SellNotInBasket(order.sellAssets[s]);
+        assembly {
+            mstore(assets, n)
+            mstore(unitAmounts, n)
+        }
+    }
+
+    /// @dev Moves a settled order's legs: sells custody -> maker, buys maker -> custody.
+    function _trade(address custody_, RebalanceOrder calldata order) private {
+        if (order.sellAssets.length != 0) {
+            ICustodyVault(custody_).release(order.index, order.maker, order.sellAssets, order.sellAmounts);
+        }
+        for (uint256 i = 0; i < order.buyAssets.length; ++i) {
+            IERC20(order.buyAssets[i]).safeTransferFrom(order.maker, custody_, order.buyAmounts[i]);
+        }
+    }
+
+    /// @dev USD value (18 decimals) of the legs at the attested prices; both lists are ascending.
+    function _value(address[] calldata assets, uint256[] calldata amounts, PriceAttestation calldata prices)
+        private
+        view
+        returns (uint256 value)
+    {
+        uint256 p = 0;
+        uint256 priced = prices.assets.length;
+        for (uint256 i = 0; i < assets.length; ++i) {
+            address asset = assets[i];
+            while (p < priced && prices.assets[p] < asset) ++p;
+            if (p == priced || prices.assets[p] != asset) revert PriceMissing(asset);
+            value += Math.mulDiv(amounts[i], prices.prices[p], 10 ** IERC20Metadata(asset).decimals());
+        }
+    }
+
+    /// @dev Every check of a fee sale: expiry, index, cash token, legs, fee basket, nonce, maker, signature.
+    function _checkFeeSale(RebalancerStorage storage $, FeeSaleOrder calldata order, bytes calldata makerSignature)
+        private
+        view
+        returns (bytes32 orderHash, address feeVault)
+    {
+        if (block.timestamp > order.deadline) revert OrderExpired(order.deadline, block.timestamp);
+        IIssuer issuer_ = IIssuer($.issuer);
+        feeVault = issuer_.indexConfig(order.index).feeVault;
+        if (feeVault == address(0)) revert UnknownIndex(order.index);
+        if (!issuer_.isCashToken(order.cashToken)) revert CashTokenNotAllowed(order.cashToken);
+        if (order.assets.length == 0) revert EmptyOrder();
+        _checkLegs(order.assets, order.amounts);
+        (address[] memory feeAssets, uint256[] memory feeAmounts) = IIndexToken(order.index).feeBasket();
+        uint256 f = 0;
+        for (uint256 i = 0; i < order.assets.length; ++i) {
+            address asset = order.assets[i];
+            while (f < feeAssets.length && feeAssets[f] < asset) ++f;
+            uint256 available = f < feeAssets.length && feeAssets[f] == asset ? feeAmounts[f] : 0;
+            if (order.amounts[i] > available) revert FeeBasketExceeded(asset, available, order.amounts[i]);
+        }
+        if (_isNonceUsed($, order.maker, order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
+        if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
+        orderHash = _hashTypedDataV4(RebalanceOrderHash.hash(order));
+        if (!_isMakerSignature(order.maker, orderHash, makerSignature)) revert InvalidSignature(order.maker);
+    }
+
+    /// @dev The window of `index` must be open, unexpired and still hold the issuer's rebalancing flag.
+    function _checkWindow(RebalancerStorage storage $, address index) private view {
+        Window memory w = $.windows[index];
+        if (w.openedAt == 0) revert WindowNotOpen(index);
+        if (block.timestamp >= w.expiresAt) revert WindowExpired(index, w.expiresAt);
+        if (!IIssuer($.issuer).isRebalancing(index)) revert IndexNotRebalancing(index);
+    }
+
+    /// @dev Same lengths, assets strictly ascending (so unique and never zero), amounts non-zero.
+    function _checkLegs(address[] calldata assets, uint256[] calldata amounts) private pure {
+        uint256 length = assets.length;
+        if (amounts.length != length) revert LengthMismatch(length, amounts.length);
+        address previous = address(0);
+        for (uint256 i = 0; i < length; ++i) {
+            if (assets[i] <= previous) revert AssetsNotSorted(i, assets[i]);
+            if (amounts[i] == 0) revert ZeroAmount(i);
+            previous = assets[i];
+        }
+    }
+
+    /// @dev The operator who signed `prices`.
+    function _priceSigner(PriceAttestation calldata prices, bytes calldata signature)
+        private
+        view
+        returns (address signer)
+    {
+        bytes32 digest = _hashTypedDataV4(RebalanceOrderHash.hash(prices));
+        ECDSA.RecoverError error;
+        (signer, error,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (error != ECDSA.RecoverError.NoError) revert InvalidPriceSignature();
+        if (!hasRole(OPERATOR_ROLE, signer)) revert PriceSignerNotOperator(signer);
+    }
+
+    /**
+     * @dev An EOA maker's signature is checked with ecrecover first, which spares the code-size
+     * lookup; anything else is asked of the maker as an ERC-1271 contract.
+     */
+    function _isMakerSignature(address maker, bytes32 digest, bytes calldata signature) private view returns (bool) {
+        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (error == ECDSA.RecoverError.NoError && recovered == maker) return true;
+        return SignatureChecker.isValidERC1271SignatureNowCalldata(maker, digest, signature);
+    }
+
+    function _useNonce(RebalancerStorage storage $, address account, uint256 nonce) private {
+        $.nonceBitmaps[account][nonce >> 8] |= 1 << (nonce & 0xff);
+    }
+
+    function _isNonceUsed(RebalancerStorage storage $, address account, uint256 nonce) private view returns (bool) {
+        return $.nonceBitmaps[account][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
+    function _setTolerance(RebalancerStorage storage $, uint16 toleranceBps_) private {
+        if (toleranceBps_ > MAX_TOLERANCE_BPS) revert ToleranceTooHigh(toleranceBps_, MAX_TOLERANCE_BPS);
+        $.toleranceBps = toleranceBps_;
+        emit ToleranceSet(toleranceBps_);
+    }
+
+    function _setMaxWindowDuration(RebalancerStorage storage $, uint32 duration) private {
+        if (duration == 0 || duration > MAX_WINDOW_DURATION) revert InvalidWindowDuration(duration, MAX_WINDOW_DURATION);
+        $.maxWindowDuration = duration;
+        emit MaxWindowDurationSet(duration);
+    }
+
+    /// @dev The domain name is a constant, so signing and checking never read it from storage.
+    function _EIP712Name() internal pure override returns (string memory) {
+        return DOMAIN_NAME;
+    }
+
+    /// @dev The domain version is a constant, so signing and checking never read it from storage.
+    function _EIP712Version() internal pure override returns (string memory) {
+        return DOMAIN_VERSION;
+    }
+
+    function _getStorage() private pure returns (RebalancerStorage storage $) {
+        assembly {
+            $.slot := STORAGE_LOCATION
+        }
+    }
+}
