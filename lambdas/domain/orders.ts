@@ -31,7 +31,10 @@ export interface QuoteOrder {
   indexAmount: bigint;
   /** Basket legs: the tokenset's assets, in its (ascending address) order. */
   assets: string[];
-  /** Basket legs: amount of each asset, exactly `basketFor(tokenset, indexAmount, side)`. */
+  /**
+   * Basket legs: amount of each asset, within the bound `basketFor(tokenset, indexAmount, side)` at
+   * settlement: at least it on a mint, at most it on a redeem (the amounts signed are what moves).
+   */
   amounts: bigint[];
   cashToken: string;
   /** Price in cash-token units: WLP -> PMM on a mint, PMM -> WLP on a redeem. */
@@ -73,24 +76,39 @@ export function hashQuoteOrder(domain: TypedDataDomain, order: QuoteOrder): stri
   return TypedDataEncoder.hash(domain, QUOTE_ORDER_TYPES, order);
 }
 
-/** A tokenset: assets ascending by address and the amount of each per 1e18 index units. */
+/** Fee factor of a basket nothing has been taken from (27 decimals), as `IndexToken` keeps it. */
+export const FEE_FACTOR_UNIT = 10n ** 27n;
+
+/**
+ * A tokenset: assets ascending by address and the amount of each per 1e18 index units. With a fee
+ * `factor`, `unitAmounts` are the token's base amounts (`IndexToken.baseTokenset`) and the factor
+ * scales them; without one they are used as they are.
+ */
 export interface Tokenset {
   assets: string[];
   unitAmounts: bigint[];
+  /** Management fee factor, 27 decimals (default 1e27: no fee taken). */
+  factor?: bigint;
 }
 
 /**
- * The legs an order for `indexAmount` must carry, the port of `BasketMath.amountFor`:
- * `ceil(indexAmount * unitAmount / 1e18)` for a mint, `floor(...)` for a redeem.
+ * The bound of each leg of an order for `indexAmount`, the port of `BasketMath.amountFor`:
+ * `ceil(indexAmount * unitAmount * factor / 1e45)` for a mint (the least the PMM delivers),
+ * `floor(...)` for a redeem (the most custody releases). Quote mint legs with the factor of the
+ * quote time and redeem legs with the factor projected to the order's deadline
+ * (`factorAt` in ./fees): the factor only falls, so both stay valid until the deadline.
  */
 export function basketFor(tokenset: Tokenset, indexAmount: bigint, side: Side): { assets: string[]; amounts: bigint[] } {
   if (tokenset.assets.length !== tokenset.unitAmounts.length) {
     throw new Error(`tokenset has ${tokenset.assets.length} assets but ${tokenset.unitAmounts.length} amounts`);
   }
   if (indexAmount < 0n) throw new Error(`index amount must not be negative, got ${indexAmount}`);
+  const factor = tokenset.factor ?? FEE_FACTOR_UNIT;
+  if (factor <= 0n || factor > FEE_FACTOR_UNIT) throw new Error(`fee factor must be in (0, 1e27], got ${factor}`);
+  const denominator = INDEX_UNIT * FEE_FACTOR_UNIT;
   const amounts = tokenset.unitAmounts.map((unit) => {
-    const product = indexAmount * unit;
-    return side === Side.Mint ? (product + INDEX_UNIT - 1n) / INDEX_UNIT : product / INDEX_UNIT;
+    const product = indexAmount * unit * factor;
+    return side === Side.Mint ? (product + denominator - 1n) / denominator : product / denominator;
   });
   return { assets: [...tokenset.assets], amounts };
 }

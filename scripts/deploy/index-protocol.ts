@@ -7,8 +7,14 @@ export interface IndexCore {
   custodyVault: Contract;
   issuer: Contract;
   indexFactory: Contract;
+  rebalancer: Contract;
   tokenImplementation: string;
 }
+
+/** Rebalance price protection: bought value within 1% of sold value at the attested prices. */
+export const REBALANCE_TOLERANCE_BPS = 100;
+/** A rebalance window anyone may close after one day. */
+export const REBALANCE_MAX_WINDOW_SECONDS = 24 * 3600;
 
 /** Issuance settings as the Issuer's `IndexConfig` struct takes them. */
 export interface IndexConfig {
@@ -21,11 +27,12 @@ export interface IndexConfig {
 }
 
 /**
- * Deploys the custody vault, the issuer and the index factory as UUPS proxies (the upgrades
- * plugin validates each implementation), deploys the index token implementation, and wires the
- * roles: the issuer may release from the vault, the factory may register indexes with the issuer.
- * `admin` becomes the default admin of all three and, for now, their operator and the issuer's
- * rebalancer (the KMS operator and the rebalancer contract are granted by later steps).
+ * Deploys the custody vault, the issuer, the index factory and the rebalancer as UUPS proxies (the
+ * upgrades plugin validates each implementation), deploys the index token implementation, and
+ * wires the roles: the issuer and the rebalancer may release from the vault, the factory may
+ * register indexes with the issuer, the rebalancer may switch the issuer's rebalancing flag and
+ * becomes the rebalancer of every index the factory creates. `admin` becomes the default admin of
+ * all four and their operator (the KMS operator is granted by the deploy step).
  */
 export async function deployIndexCore(hre: HardhatRuntimeEnvironment, admin: Signer): Promise<IndexCore> {
   const { ethers, upgrades } = hre;
@@ -49,13 +56,23 @@ export async function deployIndexCore(hre: HardhatRuntimeEnvironment, admin: Sig
     { kind: 'uups' },
   )) as unknown as Contract;
   await indexFactory.waitForDeployment();
+  const rebalancer = (await upgrades.deployProxy(
+    await ethers.getContractFactory('Rebalancer', admin),
+    [adminAddress, await issuer.getAddress(), REBALANCE_TOLERANCE_BPS, REBALANCE_MAX_WINDOW_SECONDS],
+    { kind: 'uups' },
+  )) as unknown as Contract;
+  await rebalancer.waitForDeployment();
+  const rebalancerAddress = await rebalancer.getAddress();
 
   await (await custodyVault.grantRole(await custodyVault.RELEASER_ROLE(), await issuer.getAddress())).wait();
+  await (await custodyVault.grantRole(await custodyVault.RELEASER_ROLE(), rebalancerAddress)).wait();
   await (await issuer.grantRole(await issuer.REGISTRAR_ROLE(), await indexFactory.getAddress())).wait();
+  await (await issuer.grantRole(await issuer.REBALANCER_ROLE(), rebalancerAddress)).wait();
   await (await issuer.grantRole(await issuer.OPERATOR_ROLE(), adminAddress)).wait();
-  await (await issuer.grantRole(await issuer.REBALANCER_ROLE(), adminAddress)).wait();
+  await (await indexFactory.setRebalancer(rebalancerAddress)).wait();
   await (await indexFactory.grantRole(await indexFactory.OPERATOR_ROLE(), adminAddress)).wait();
-  return { custodyVault, issuer, indexFactory, tokenImplementation };
+  await (await rebalancer.grantRole(await rebalancer.OPERATOR_ROLE(), adminAddress)).wait();
+  return { custodyVault, issuer, indexFactory, rebalancer, tokenImplementation };
 }
 
 /**
@@ -64,14 +81,26 @@ export async function deployIndexCore(hre: HardhatRuntimeEnvironment, admin: Sig
  */
 export async function createIndex(
   indexFactory: Contract,
-  params: { name: string; symbol: string; constituents: Array<{ asset: string; unitAmount: bigint }>; config: IndexConfig },
+  params: {
+    name: string;
+    symbol: string;
+    constituents: Array<{ asset: string; unitAmount: bigint }>;
+    config: IndexConfig;
+    /** Annual management fee, continuously compounded, in ppm (default 0). */
+    feeRatePpm?: number;
+    /** The most the fee may ever be set to, fixed for life (default: the fee rate). */
+    maxFeeRatePpm?: number;
+  },
 ): Promise<string> {
   const sorted = [...params.constituents].sort((a, b) => (BigInt(a.asset) < BigInt(b.asset) ? -1 : 1));
+  const feeRatePpm = params.feeRatePpm ?? 0;
   const tx = await indexFactory.createIndex({
     name: params.name,
     symbol: params.symbol,
     assets: sorted.map((c) => c.asset),
     unitAmounts: sorted.map((c) => c.unitAmount),
+    maxFeeRatePpm: params.maxFeeRatePpm ?? feeRatePpm,
+    feeRatePpm,
     config: params.config,
   });
   await tx.wait();
@@ -93,10 +122,17 @@ const INITIAL_NAV_USD = 1000;
  * market caps (MAG7: 10% floor + 30% by cap over 7 assets; DEFI and MEME: market cap with a 30%
  * cap) and rounded; prices are illustrative too. Local data only, never a real basket.
  */
-export const LOCAL_INDEXES: ReadonlyArray<{ symbol: string; name: string; constituents: readonly LocalConstituent[] }> = [
+export const LOCAL_INDEXES: ReadonlyArray<{
+  symbol: string;
+  name: string;
+  /** Annual management fee, continuously compounded, in ppm (illustrative). */
+  feeRatePpm: number;
+  constituents: readonly LocalConstituent[];
+}> = [
   {
     symbol: 'MAG7.ssi',
     name: 'SoSoValue Magnificent 7 Index',
+    feeRatePpm: 9_500,
     constituents: [
       { symbol: 'BTC', weight: 0.3123, priceUsd: 97000 },
       { symbol: 'ETH', weight: 0.1447, priceUsd: 3300 },
@@ -110,6 +146,7 @@ export const LOCAL_INDEXES: ReadonlyArray<{ symbol: string; name: string; consti
   {
     symbol: 'DEFI.ssi',
     name: 'SoSoValue DeFi Index',
+    feeRatePpm: 9_500,
     constituents: [
       { symbol: 'LINK', weight: 0.3, priceUsd: 22 },
       { symbol: 'UNI', weight: 0.3, priceUsd: 13 },
@@ -122,6 +159,7 @@ export const LOCAL_INDEXES: ReadonlyArray<{ symbol: string; name: string; consti
   {
     symbol: 'MEME.ssi',
     name: 'SoSoValue Meme Index',
+    feeRatePpm: 12_000,
     constituents: [
       { symbol: 'DOGE', weight: 0.3, priceUsd: 0.33 },
       { symbol: 'SHIB', weight: 0.3, priceUsd: 0.000022 },
@@ -152,10 +190,15 @@ export function localIndexConfig(feeVault: string): IndexConfig {
   };
 }
 
+/** Local indexes may never charge more than 2% a year. */
+export const LOCAL_MAX_FEE_RATE_PPM = 20_000;
+
 /**
- * Deploy step: the index protocol (vault, issuer, factory), USDC as the cash token, and the
- * MAG7.ssi, DEFI.ssi and MEME.ssi indexes over the local test tokens. The deployer is admin and
- * operator and, on local chains, the fee vault.
+ * Deploy step: the index protocol (vault, issuer, factory, rebalancer), USDC as the cash token, and
+ * the MAG7.ssi, DEFI.ssi and MEME.ssi indexes over the local test tokens, each with its management
+ * fee. The deployer is admin and operator and, on local chains, the fee vault; the operator signer
+ * (the KMS operator on the local stack) is also operator of the issuer and the rebalancer, so it
+ * can submit rebalances and sign their reference prices.
  */
 export const deployIndexProtocol: DeployStep = async (hre, deployment, log) => {
   const [deployer] = await hre.ethers.getSigners();
@@ -169,7 +212,14 @@ export const deployIndexProtocol: DeployStep = async (hre, deployment, log) => {
   deployment.contracts.issuer = await core.issuer.getAddress();
   deployment.contracts.indexFactory = await core.indexFactory.getAddress();
   deployment.contracts.indexTokenImplementation = core.tokenImplementation;
+  deployment.contracts.rebalancer = await core.rebalancer.getAddress();
   deployment.contracts.feeVault = deployerAddress;
+  const operator = deployment.signers.operator;
+  if (operator && operator.toLowerCase() !== deployerAddress.toLowerCase()) {
+    for (const contract of [core.issuer, core.rebalancer]) {
+      await (await contract.grantRole(await contract.OPERATOR_ROLE(), operator)).wait();
+    }
+  }
 
   for (const index of LOCAL_INDEXES) {
     const constituents = index.constituents.map((c) => {
@@ -182,10 +232,13 @@ export const deployIndexProtocol: DeployStep = async (hre, deployment, log) => {
       symbol: index.symbol,
       constituents,
       config: localIndexConfig(deployerAddress),
+      feeRatePpm: index.feeRatePpm,
+      maxFeeRatePpm: LOCAL_MAX_FEE_RATE_PPM,
     });
   }
   log(
     `index protocol: issuer ${deployment.contracts.issuer}, custody ${deployment.contracts.custodyVault}, ` +
+      `rebalancer ${deployment.contracts.rebalancer}, ` +
       `indexes ${LOCAL_INDEXES.map((i) => `${i.symbol} ${deployment.indexes[i.symbol]}`).join(', ')}`,
   );
 };

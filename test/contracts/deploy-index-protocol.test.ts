@@ -2,7 +2,7 @@ import hre from 'hardhat';
 import type { Contract } from 'ethers';
 import type { Deployment } from '../../scripts/deploy/deployments';
 import { DEPLOY_STEPS } from '../../scripts/deploy/steps';
-import { LOCAL_INDEXES } from '../../scripts/deploy/index-protocol';
+import { LOCAL_INDEXES, LOCAL_MAX_FEE_RATE_PPM } from '../../scripts/deploy/index-protocol';
 import { basketFor, issuerDomain, QUOTE_ORDER_TYPES, Side, type QuoteOrder } from '../../lambdas/domain/orders';
 import { MAX_UINT256, ONE, as, now, send } from '../helpers/index-protocol';
 
@@ -13,7 +13,17 @@ describe('Deploy steps: index protocol', () => {
 
   beforeAll(async () => {
     snapshot = await send(hre, 'evm_snapshot');
-    deployment = { network: 'hardhat', chainId: 31337, deployedAt: new Date().toISOString(), contracts: {}, tokens: {}, indexes: {}, signers: {} };
+    // The operator signer stands for the KMS operator of the local stack: an account other than the deployer.
+    const operator = (await hre.ethers.getSigners())[7];
+    deployment = {
+      network: 'hardhat',
+      chainId: 31337,
+      deployedAt: new Date().toISOString(),
+      contracts: {},
+      tokens: {},
+      indexes: {},
+      signers: { operator: await operator.getAddress() },
+    };
     for (const step of DEPLOY_STEPS) await step(hre, deployment, (line) => lines.push(line));
   });
   afterAll(async () => {
@@ -24,7 +34,7 @@ describe('Deploy steps: index protocol', () => {
     (await hre.ethers.getContractAt(name, deployment.contracts[key])) as unknown as Contract;
 
   it('records the vault, issuer, factory, token implementation and fee vault, all but the fee vault with code', async () => {
-    for (const key of ['custodyVault', 'issuer', 'indexFactory', 'indexTokenImplementation']) {
+    for (const key of ['custodyVault', 'issuer', 'indexFactory', 'rebalancer', 'indexTokenImplementation']) {
       expect(await hre.ethers.provider.getCode(deployment.contracts[key])).not.toBe('0x');
     }
     const [deployer] = await hre.ethers.getSigners();
@@ -45,6 +55,39 @@ describe('Deploy steps: index protocol', () => {
     expect(await issuer.custody()).toBe(deployment.contracts.custodyVault);
     expect(await issuer.isCashToken(deployment.tokens.USDC.address)).toBe(true);
     expect(await factory.implementation()).toBe(deployment.contracts.indexTokenImplementation);
+  });
+
+  it('wires the rebalancer: releases from custody, switches rebalancing, rebalances every index; the operator signer operates it', async () => {
+    const [deployer] = await hre.ethers.getSigners();
+    const vault = await contract('CustodyVault', 'custodyVault');
+    const issuer = await contract('Issuer', 'issuer');
+    const factory = await contract('IndexFactory', 'indexFactory');
+    const rebalancer = await contract('Rebalancer', 'rebalancer');
+    const address = deployment.contracts.rebalancer;
+    expect(await vault.hasRole(await vault.RELEASER_ROLE(), address)).toBe(true);
+    expect(await issuer.hasRole(await issuer.REBALANCER_ROLE(), address)).toBe(true);
+    expect(await issuer.hasRole(await issuer.REBALANCER_ROLE(), await deployer.getAddress())).toBe(false);
+    expect(await factory.rebalancer()).toBe(address);
+    expect(await rebalancer.issuer()).toBe(deployment.contracts.issuer);
+    expect(await rebalancer.custody()).toBe(deployment.contracts.custodyVault);
+    for (const account of [await deployer.getAddress(), deployment.signers.operator]) {
+      expect(await rebalancer.hasRole(await rebalancer.OPERATOR_ROLE(), account)).toBe(true);
+      expect(await issuer.hasRole(await issuer.OPERATOR_ROLE(), account)).toBe(true);
+    }
+    for (const symbol of Object.keys(deployment.indexes)) {
+      const token = await hre.ethers.getContractAt('IndexToken', deployment.indexes[symbol]);
+      expect(await token.hasRole(await token.REBALANCER_ROLE(), address)).toBe(true);
+    }
+  });
+
+  it('gives every local index its management fee under a 2% maximum', async () => {
+    for (const spec of LOCAL_INDEXES) {
+      const token = await hre.ethers.getContractAt('IndexToken', deployment.indexes[spec.symbol]);
+      const state = await token.feeState();
+      expect(state.ratePpm).toBe(BigInt(spec.feeRatePpm));
+      expect(state.maxRatePpm).toBe(BigInt(LOCAL_MAX_FEE_RATE_PPM));
+    }
+    expect(LOCAL_INDEXES.find((i) => i.symbol === 'MAG7.ssi')!.feeRatePpm).toBe(9_500);
   });
 
   it('creates MAG7.ssi, DEFI.ssi and MEME.ssi over the recorded tokens, worth about 1,000 USD each at the illustrative prices', async () => {
@@ -75,8 +118,9 @@ describe('Deploy steps: index protocol', () => {
     const index = await hre.ethers.getContractAt('IndexToken', deployment.indexes['MAG7.ssi']);
     await (await issuer.grantRole(await issuer.MAKER_ROLE(), await pmm.getAddress())).wait();
     await (await issuer.grantRole(await issuer.PARTICIPANT_ROLE(), await wlp.getAddress())).wait();
-    const [assets, unitAmounts] = await index.tokenset();
-    const legs = basketFor({ assets: [...assets], unitAmounts: [...unitAmounts] }, ONE, Side.Mint);
+    // Mint legs at the fee factor of the quote time stay valid later: the factor only falls.
+    const [assets, baseUnitAmounts, factor] = await index.baseTokenset();
+    const legs = basketFor({ assets: [...assets], unitAmounts: [...baseUnitAmounts], factor }, ONE, Side.Mint);
     for (let i = 0; i < legs.assets.length; i++) {
       const token = (await hre.ethers.getContractAt('TestToken', legs.assets[i])) as unknown as Contract;
       await (await token.mint(await pmm.getAddress(), legs.amounts[i])).wait();

@@ -12,6 +12,8 @@ describe('IndexFactory and index registration', () => {
     symbol: string;
     assets: string[];
     unitAmounts: bigint[];
+    maxFeeRatePpm: number;
+    feeRatePpm: number;
     config: IndexFixture['config'];
   };
 
@@ -19,7 +21,7 @@ describe('IndexFactory and index registration', () => {
     fx = await deployIndexFixture(hre, { assetCount: 2 });
     factory = fx.indexFactory;
     issuer = fx.issuer;
-    params = { name: 'Second Index', symbol: 'TWO.ssi', assets: fx.tokenset.assets, unitAmounts: [7n, 9n], config: fx.config };
+    params = { name: 'Second Index', symbol: 'TWO.ssi', assets: fx.tokenset.assets, unitAmounts: [7n, 9n], maxFeeRatePpm: 20_000, feeRatePpm: 9_500, config: fx.config };
   });
   useSnapshots(hre);
 

@@ -19,11 +19,11 @@ describe('IndexToken', () => {
       implementation.interface.encodeFunctionData('initialize', [
         'Test Index',
         'TEST.ssi',
-        await admin.getAddress(),
-        await issuer.getAddress(),
-        await admin.getAddress(),
+        { admin: await admin.getAddress(), issuer: await issuer.getAddress(), manager: await admin.getAddress(), rebalancer: hre.ethers.ZeroAddress },
         tokenAssets,
         amounts,
+        0,
+        0,
       ]),
     );
     return (await hre.ethers.getContractAt('IndexToken', await proxy.getAddress())) as unknown as Contract;
@@ -125,7 +125,8 @@ describe('IndexToken', () => {
 
   it('cannot be initialized twice, nor through its implementation', async () => {
     const token = await deployToken(assets, [1n, 2n, 3n]);
-    const args = ['X', 'X', await admin.getAddress(), await issuer.getAddress(), await admin.getAddress(), assets, [1n, 2n, 3n]];
+    const roles = { admin: await admin.getAddress(), issuer: await issuer.getAddress(), manager: await admin.getAddress(), rebalancer: hre.ethers.ZeroAddress };
+    const args = ['X', 'X', roles, assets, [1n, 2n, 3n], 0, 0];
     await expectRevert(token.initialize(...args), token, 'InvalidInitialization');
     await expectRevert(implementation.initialize(...args), implementation, 'InvalidInitialization');
   });

@@ -19,6 +19,8 @@ export interface IndexFixture {
   custodyVault: Contract;
   issuer: Contract;
   indexFactory: Contract;
+  rebalancer: Contract;
+  tokenImplementation: string;
   index: Contract;
   tokenset: Tokenset;
   config: IndexConfig;
@@ -33,6 +35,9 @@ export interface FixtureOptions {
   /** Funds and approvals: the PMM gets `pmmUnderlying` index tokens' worth of each asset; WLPs `wlpCash` USDC. */
   pmmIndexTokensWorth?: bigint;
   wlpCash?: bigint;
+  /** Management fee of the index, ppm a year (default 0) and its maximum (default: the rate). */
+  feeRatePpm?: number;
+  maxFeeRatePpm?: number;
 }
 
 /** Decimals cycle through the shapes real assets have (BTC 8, ETH 18, USDC-like 6, BONK 5, SOL 9). */
@@ -92,8 +97,10 @@ export async function deployIndexFixture(hre: HardhatRuntimeEnvironment, options
     assets.push((await tokenFactory.deploy(`Asset ${i}`, `A${i}`, DECIMALS[i % DECIMALS.length])) as unknown as Contract);
   }
   const core = await deployIndexCore(hre, admin);
-  const { custodyVault, issuer, indexFactory } = core;
+  const { issuer, indexFactory } = core;
   const issuerAddress = await issuer.getAddress();
+  // Issuer tests switch rebalancing directly; in a deployment only the Rebalancer holds this role.
+  await (await issuer.grantRole(await issuer.REBALANCER_ROLE(), await admin.getAddress())).wait();
   await (await issuer.setCashToken(await usdc.getAddress(), true)).wait();
   await (await issuer.grantRole(await issuer.MAKER_ROLE(), await pmm.getAddress())).wait();
   for (const w of [wlp, wlp2]) await (await issuer.grantRole(await issuer.PARTICIPANT_ROLE(), await w.getAddress())).wait();
@@ -107,7 +114,14 @@ export async function deployIndexFixture(hre: HardhatRuntimeEnvironment, options
     requestTimeout: 3600,
   };
   const constituents = await Promise.all(assets.map(async (a, i) => ({ asset: await a.getAddress(), unitAmount: unitAmountAt(i) })));
-  const indexAddress = await createIndex(indexFactory, { name: 'Test Index', symbol: 'TEST.ssi', constituents, config });
+  const indexAddress = await createIndex(indexFactory, {
+    name: 'Test Index',
+    symbol: 'TEST.ssi',
+    constituents,
+    config,
+    feeRatePpm: options.feeRatePpm,
+    maxFeeRatePpm: options.maxFeeRatePpm,
+  });
   const index = (await ethers.getContractAt('IndexToken', indexAddress)) as unknown as Contract;
   const [tsAssets, tsAmounts] = (await index.tokenset()) as [string[], bigint[]];
   const tokenset: Tokenset = { assets: [...tsAssets], unitAmounts: [...tsAmounts] };

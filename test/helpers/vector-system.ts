@@ -13,6 +13,7 @@ export const VECTOR_KEYS = {
 
 export interface VectorSystem {
   issuer: Contract;
+  rebalancer: Contract;
   index: Contract;
   usdc: string;
   assets: string[];
@@ -55,6 +56,12 @@ export async function deployVectorSystem(hre: HardhatRuntimeEnvironment): Promis
     factoryImpl,
     factoryImpl.interface.encodeFunctionData('initialize', [deployer.address, await tokenImpl.getAddress(), issuerAddress]),
   );
+  // Deployed after everything the quote-order vector depends on, so those addresses do not move.
+  const rebalancerImpl = await deploy('Rebalancer');
+  const rebalancerAddress = await proxy(
+    rebalancerImpl,
+    rebalancerImpl.interface.encodeFunctionData('initialize', [deployer.address, issuerAddress, 100, 86_400]),
+  );
 
   const issuer = (await ethers.getContractAt('Issuer', issuerAddress, deployer)) as unknown as Contract;
   const factory = (await ethers.getContractAt('IndexFactory', factoryAddress, deployer)) as unknown as Contract;
@@ -64,6 +71,9 @@ export async function deployVectorSystem(hre: HardhatRuntimeEnvironment): Promis
   await (await issuer.grantRole(await issuer.OPERATOR_ROLE(), deployer.address)).wait();
   await (await issuer.setCashToken(await usdc.getAddress(), true)).wait();
   await (await factory.grantRole(await factory.OPERATOR_ROLE(), deployer.address)).wait();
+  const rebalancer = (await ethers.getContractAt('Rebalancer', rebalancerAddress, deployer)) as unknown as Contract;
+  await (await rebalancer.grantRole(await rebalancer.MAKER_ROLE(), maker)).wait();
+  await (await rebalancer.grantRole(await rebalancer.OPERATOR_ROLE(), deployer.address)).wait();
 
   const pairs = [
     { asset: await assetA.getAddress(), unitAmount: 1_234_567n },
@@ -75,6 +85,8 @@ export async function deployVectorSystem(hre: HardhatRuntimeEnvironment): Promis
       symbol: 'VEC.ssi',
       assets: pairs.map((p) => p.asset),
       unitAmounts: pairs.map((p) => p.unitAmount),
+      maxFeeRatePpm: 0,
+      feeRatePpm: 0,
       config: {
         minAmount: 10n ** 15n,
         maxAmount: 10n ** 24n,
@@ -86,5 +98,5 @@ export async function deployVectorSystem(hre: HardhatRuntimeEnvironment): Promis
     })
   ).wait();
   const index = (await ethers.getContractAt('IndexToken', await factory.indexBySymbol('VEC.ssi'))) as unknown as Contract;
-  return { issuer, index, usdc: await usdc.getAddress(), assets: pairs.map((p) => p.asset) };
+  return { issuer, rebalancer, index, usdc: await usdc.getAddress(), assets: pairs.map((p) => p.asset) };
 }

@@ -73,6 +73,8 @@ export async function measure(hre: HardhatRuntimeEnvironment): Promise<GasGroup>
         symbol,
         assets: constituents.map((c) => c.asset),
         unitAmounts: constituents.map((c) => c.unitAmount),
+        maxFeeRatePpm: 20_000,
+        feeRatePpm: 9_500,
         config,
       }),
     );
