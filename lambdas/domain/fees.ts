@@ -21,7 +21,7 @@ export const MAX_FEE_RATE_PPM = 100_000n;
 const ONE = 10n ** 36n;
 const LN2 = 693_147_180_559_945_309_417_232_121_458_176_568n;
 const SCALE = 10n ** 30n;
-const TERMS = 26n;
+const TERMS = 24n;
 
 /** `factor * exp(-ratePpm / 1e6 * elapsed / YEAR)`, rounded down and never below 1: `FeeMath.decay`. */
 export function decayFactor(factor: bigint, ratePpm: bigint | number, elapsed: bigint | number): bigint {
