@@ -181,3 +181,45 @@ export function rebalancedTokenset(
     .sort((a, b) => (BigInt(a.asset) < BigInt(b.asset) ? -1 : 1));
   return { assets: entries.map((e) => e.asset), unitAmounts: entries.map((e) => e.unitAmount) };
 }
+
+/** Weights are fractions of the basket's value with 18 decimals (1e18 = 100%). */
+export const WEIGHT_UNIT = 10n ** 18n;
+
+/**
+ * The legs that move a basket to target weights at given prices: the basket's value `V` at the
+ * prices; each target amount is `floor(V * weight / price)` in the asset's smallest units; assets
+ * above their target (or without one) are sold down to it, assets below it are bought up to it.
+ * Weights must add up to 1e18. Rounding is down on every amount, so the bought value never exceeds
+ * the sold value by more than rounding and sells never exceed the basket. `prices` and `decimals`
+ * are keyed by lower-case address.
+ */
+export function planRebalance(
+  basket: { assets: readonly string[]; amounts: readonly bigint[] },
+  targets: ReadonlyArray<{ asset: string; weight: bigint }>,
+  prices: ReadonlyMap<string, bigint>,
+  decimals: ReadonlyMap<string, number>,
+): { sells: Array<{ asset: string; amount: bigint }>; buys: Array<{ asset: string; amount: bigint }> } {
+  const total = targets.reduce((sum, t) => sum + t.weight, 0n);
+  if (total !== WEIGHT_UNIT) throw new Error(`target weights add up to ${total}, not 1e18`);
+  const value = legsValue(basket.assets, basket.amounts, prices, decimals);
+  const held = new Map(basket.assets.map((asset, i) => [asset.toLowerCase(), { asset, amount: basket.amounts[i] }]));
+  const wanted = new Map<string, { asset: string; amount: bigint }>();
+  for (const { asset, weight } of targets) {
+    const key = asset.toLowerCase();
+    const price = prices.get(key);
+    const places = decimals.get(key);
+    if (price === undefined || places === undefined) throw new Error(`no price or decimals for ${asset}`);
+    wanted.set(key, { asset, amount: (value * weight * 10n ** BigInt(places)) / (WEIGHT_UNIT * price) });
+  }
+  const sells: Array<{ asset: string; amount: bigint }> = [];
+  const buys: Array<{ asset: string; amount: bigint }> = [];
+  for (const [key, { asset, amount }] of held) {
+    const target = wanted.get(key)?.amount ?? 0n;
+    if (amount > target) sells.push({ asset, amount: amount - target });
+  }
+  for (const [key, { asset, amount }] of wanted) {
+    const current = held.get(key)?.amount ?? 0n;
+    if (amount > current) buys.push({ asset, amount: amount - current });
+  }
+  return { sells, buys };
+}
