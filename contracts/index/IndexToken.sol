@@ -145,7 +145,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ProtocolUpgradeable {
         IndexTokenStorage storage $ = _getStorage();
         _accrue($);
         uint256 word = $.feeAccrual;
-        _materializeFee($, _pendingOf(word));
+        if (_materializeFee($, _pendingOf(word))) _emitFeeBasket($);
         $.feeAccrual = _packFee(FeeMath.FACTOR_UNIT, 0, _accruedAtOf(word), _rateOf(word));
         _setTokenset(assets, unitAmounts);
     }
@@ -339,10 +339,11 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ProtocolUpgradeable {
     /**
      * @dev Moves `pendingUnits` base index units of fee into the per-asset fee basket at the
      * current base tokenset, `floor(pendingUnits * baseUnitAmount / 1e18)` per asset. The caller
-     * clears the pending units in the fee word.
+     * clears the pending units in the fee word and announces the fee basket. Returns whether
+     * anything moved.
      */
-    function _materializeFee(IndexTokenStorage storage $, uint256 pendingUnits) private {
-        if (pendingUnits == 0) return;
+    function _materializeFee(IndexTokenStorage storage $, uint256 pendingUnits) private returns (bool) {
+        if (pendingUnits == 0) return false;
         (address[] memory assets, uint256[] memory baseUnits) = _tokenset();
         for (uint256 i = 0; i < assets.length; ++i) {
             uint256 amount = (pendingUnits * baseUnits[i]) / BasketMath.UNIT;
@@ -351,7 +352,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ProtocolUpgradeable {
             if (balance == 0) _insertFeeAsset($, assets[i]);
             $.feeBalances[assets[i]] = balance + amount;
         }
-        _emitFeeBasket($);
+        return true;
     }
 
     /// @dev Adds `asset` to the ascending list of fee assets.
