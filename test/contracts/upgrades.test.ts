@@ -81,10 +81,22 @@ describe('Upgrades', () => {
     await expect(hre.upgrades.validateUpgrade(v1, bad, { kind: 'uups' })).rejects.toThrow(/Inserted `inserted`/);
   });
 
-  it('the custody vault and the factory validate as upgrades of themselves', async () => {
+  it('the index token and the factory of issue 4 only append to the storage of their first versions', async () => {
+    await hre.upgrades.validateUpgrade(await hre.ethers.getContractFactory('IndexTokenPreFeeLayout'), await hre.ethers.getContractFactory('IndexToken'), {
+      kind: 'uups',
+    });
+    await hre.upgrades.validateUpgrade(
+      await hre.ethers.getContractFactory('IndexFactoryPreRebalancerLayout'),
+      await hre.ethers.getContractFactory('IndexFactory'),
+      { kind: 'uups' },
+    );
+  });
+
+  it('the custody vault, the factory and the rebalancer validate as upgrades of themselves', async () => {
     for (const [name, proxy] of [
       ['CustodyVault', fx.custodyVault],
       ['IndexFactory', fx.indexFactory],
+      ['Rebalancer', fx.rebalancer],
     ] as const) {
       await hre.upgrades.validateUpgrade(await proxy.getAddress(), await hre.ethers.getContractFactory(name), { kind: 'uups' });
     }
