@@ -13,11 +13,13 @@ import {
   hedgeOrder,
   increaseTime,
   mintUssi,
+  now,
   signOrder,
   useSnapshots,
   type UssiFixture,
 } from '../helpers/ussi';
 import { AssetKind, HedgeSide, RequestStatus } from '../../lambdas/domain/ussi-orders';
+import { planNavUpdate } from '../../lambdas/domain/ussi-nav';
 
 describe('USSI: NAV, settings, assets, rescue, upgrades', () => {
   let fx: UssiFixture;
@@ -123,6 +125,21 @@ describe('USSI: NAV, settings, assets, rescue, upgrades', () => {
       ]);
       await (await fx.ussi.pause()).wait();
       await expectRevert(as(fx.ussi, fx.operator).publishNav(INITIAL_NAV), fx.ussi, 'EnforcedPause', []);
+    });
+
+    it('the off-chain plan clamps a far reading to a step the contract accepts, one unit short of a refusal', async () => {
+      await increaseTime(hre, TEST_SETTINGS.minNavInterval);
+      const [nav, updatedAt] = (await fx.ussi.nav()) as [bigint, bigint];
+      const at = (await now(hre)) + 1n;
+      const onChain = { nav, updatedAt, ...TEST_SETTINGS };
+      const plan = planNavUpdate(onChain, { nav: nav * 3n, asOf: at, source: 'test' }, at, { clamp: true });
+      if (plan.action !== 'publish') throw new Error('expected a publication');
+      expect(plan.clamped).toBe(true);
+
+      await expectRevert(as(fx.ussi, fx.operator).publishNav(plan.nav + 1n), fx.ussi, 'NavMoveTooLarge');
+      await (await as(fx.ussi, fx.operator).publishNav(plan.nav)).wait();
+
+      expect((await fx.ussi.nav())[0]).toBe(plan.nav);
     });
 
     it('a new NAV changes how much USSI the same stablecoin amount is worth', async () => {
