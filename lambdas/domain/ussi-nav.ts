@@ -211,19 +211,21 @@ export function planNavUpdate(onChain: OnChainNav, reading: NavReading, now: big
 
 /** What one scheduled run needs; the Lambda wires the chain reader, the source and the relayer in. */
 export interface NavUpdateDeps {
-  readOnChain(): Promise<{ onChain: OnChainNav; supply: bigint }>;
+  /**
+   * The contract's NAV state and limits, the USSI supply and the latest block's timestamp: the
+   * contract judges the update by chain time, so the plan does too.
+   */
+  readOnChain(): Promise<{ onChain: OnChainNav; supply: bigint; now: bigint }>;
   source: NavSource;
   /** Sends `publishNav(nav)` (through the relayer, signed by the operator's KMS key); returns the transaction hash. */
   publish(nav: bigint): Promise<string>;
-  now(): bigint;
 }
 
 export type NavUpdateResult = NavPlan & { reading: NavReading; txHash?: string };
 
 /** One scheduled NAV update: read, plan, publish when the plan says so. */
 export async function runNavUpdate(deps: NavUpdateDeps, options: NavPlanOptions): Promise<NavUpdateResult> {
-  const { onChain, supply } = await deps.readOnChain();
-  const now = deps.now();
+  const { onChain, supply, now } = await deps.readOnChain();
   const reading = await deps.source.read({ previous: onChain, supply, now });
   const plan = planNavUpdate(onChain, reading, now, options);
   if (plan.action === 'skip') return { ...plan, reading };

@@ -129,13 +129,12 @@ describe('USSI NAV update domain', () => {
       const published: bigint[] = [];
       const result = await runNavUpdate(
         {
-          readOnChain: async () => ({ onChain, supply: 10n * E18 }),
+          readOnChain: async () => ({ onChain, supply: 10n * E18, now: onChain.updatedAt + 86_400n }),
           source: driftNavSource(1_000),
           publish: async (nav) => {
             published.push(nav);
             return '0xabc';
           },
-          now: () => onChain.updatedAt + 86_400n,
         },
         { clamp: true },
       );
@@ -148,7 +147,7 @@ describe('USSI NAV update domain', () => {
     it('sends nothing when it is too early', async () => {
       const publish = jest.fn(async () => '0x');
       const result = await runNavUpdate(
-        { readOnChain: async () => ({ onChain, supply: E18 }), source: driftNavSource(1_000), publish, now: () => onChain.updatedAt + 10n },
+        { readOnChain: async () => ({ onChain, supply: E18, now: onChain.updatedAt + 10n }), source: driftNavSource(1_000), publish },
         { clamp: true },
       );
       expect(result.action).toBe('skip');
