@@ -306,6 +306,29 @@ describe('USSI: NAV, settings, assets, rescue, upgrades', () => {
     });
   });
 
+  it('a token calling back into USSI while it pays out meets the reentrancy guard', async () => {
+    const evil = (await hre.ethers.deployContract('ReentrantToken')) as unknown as Contract;
+    const evilAddress = await evil.getAddress();
+    await (await fx.ussi.setAsset(evilAddress, AssetKind.Stablecoin)).wait();
+    await (await evil.mint(await fx.wlp.getAddress(), 1_000n * E18)).wait();
+    await (await as(evil, fx.wlp).approve(ussiAddress, 1_000n * E18)).wait();
+    const asset = { address: evilAddress, kind: AssetKind.Stablecoin, decimals: 18 };
+    const withEvil: UssiFixture = { ...fx, assets: { ...fx.assets, dai: asset } };
+    const first = await apply(withEvil, await hedgeOrder(hre, withEvil, HedgeSide.Mint, 100n * E18, { assetKey: 'dai' }));
+    const second = await apply(withEvil, await hedgeOrder(hre, withEvil, HedgeSide.Mint, 100n * E18, { assetKey: 'dai' }));
+    await increaseTime(hre, TEST_SETTINGS.requestTimeout);
+    const reenter = fx.ussi.interface.encodeFunctionData('cancel', [second]);
+
+    await (await evil.arm(ussiAddress, reenter)).wait();
+    await expectRevert(as(fx.ussi, fx.wlp).cancel(first), fx.ussi, 'ReentrancyGuardReentrantCall', []);
+    await (await evil.arm(ussiAddress, reenter)).wait();
+    await expectRevert(as(fx.ussi, fx.operator).rejectMint(first), fx.ussi, 'ReentrancyGuardReentrantCall', []);
+
+    await (await evil.arm(hre.ethers.ZeroAddress, '0x')).wait();
+    await (await as(fx.ussi, fx.wlp).cancel(first)).wait();
+    expect(await fx.ussi.pending(evilAddress)).toBe(100n * E18);
+  });
+
   it('a guardian with only the pauser role can pause but not unpause', async () => {
     const guardian = fx.outsider;
     await (await fx.ussi.grantRole(await fx.ussi.PAUSER_ROLE(), await guardian.getAddress())).wait();
