@@ -46,9 +46,12 @@ export function createSsiStacks(scope: Construct, ssi: SsiEnvironment, topology:
   const signing = new SigningStack(scope, stackName('Signing'), { ...common, ssi, topology, description: 'SSI protocol: KMS secp256k1 signing keys per role (retained)' });
   const api = new ApiStack(scope, stackName('Api'), { ...common, ssi, topology, keys: signing.keys, settings, description: 'SSI protocol: HTTP API and its functions' });
   const schedules = new SchedulesStack(scope, stackName('Schedules'), { ...common, ssi, topology, keys: signing.keys, settings, description: 'SSI protocol: scheduled functions and their EventBridge rules' });
-  // Functions name the data stack's resources by physical name, so the ordering is explicit.
-  api.addStackDependency(data);
-  schedules.addStackDependency(data);
+  // Functions name the data stack's resources by physical name and read key ARNs through weak
+  // stack-output references, so the ordering is explicit.
+  for (const functions of [api, schedules]) {
+    functions.addStackDependency(data);
+    functions.addStackDependency(signing);
+  }
   const monitoring = new MonitoringStack(scope, stackName('Monitoring'), {
     ...common,
     ssi,
