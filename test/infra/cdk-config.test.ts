@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { environmentContextKey, loadEnvironment, type EnvironmentName } from '../../infra/environment';
-import { CDK_CONTEXT, writeDeploymentFixture } from './cdk-helpers';
+import { CDK_CONTEXT, temporaryDir, writeDeploymentFixture } from './cdk-helpers';
 
 const ROOT = resolve(__dirname, '../..');
 const devParameters = CDK_CONTEXT[environmentContextKey('dev')] as Record<string, unknown>;
@@ -30,7 +29,7 @@ const failure = (load: () => unknown): string => {
 
 describe('environment parameters', () => {
   test('cdk.json makes dev the default and dev synthesizes before its contracts are deployed', () => {
-    const ssi = loadEnvironment(context(CDK_CONTEXT.env), mkdtempSync(join(tmpdir(), 'ssi-clean-clone-')));
+    const ssi = loadEnvironment(context(CDK_CONTEXT.env), temporaryDir('ssi-clean-clone-'));
 
     expect(ssi.name).toBe('dev');
     expect(ssi.deploymentFound).toBe(false);
@@ -62,7 +61,7 @@ describe('environment parameters', () => {
   });
 
   test('a missing deployment record stops the synth unless the environment allows it', () => {
-    const missing = join(mkdtempSync(join(tmpdir(), 'ssi-')), 'absent.json');
+    const missing = join(temporaryDir('ssi-'), 'absent.json');
 
     expect(failure(() => loadEnvironment(context('dev', { deploymentFile: missing, allowMissingDeployment: false })))).toContain(
       `ssi:environment:dev.deploymentFile: ${missing} does not exist: deploy the contracts first`,
@@ -71,7 +70,7 @@ describe('environment parameters', () => {
 
   test('a deployment record for another chain, or not a record at all, is refused', () => {
     const otherChain = writeDeploymentFixture(1);
-    const garbage = join(mkdtempSync(join(tmpdir(), 'ssi-')), 'garbage.json');
+    const garbage = join(temporaryDir('ssi-'), 'garbage.json');
     writeFileSync(garbage, '{"network": 5}');
 
     expect(failure(() => loadEnvironment(context('dev', { deploymentFile: otherChain })))).toContain(`the record is for chain 1 but ssi:environment:dev.chainId is ${devParameters.chainId}`);
@@ -100,7 +99,7 @@ describe('environment parameters', () => {
   test('the app entry refuses an unknown environment with the message and a failing exit code', () => {
     const run = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'infra/app.ts'], {
       cwd: ROOT,
-      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_CONTEXT, env: 'staging' }), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'ssi-cdk-')) },
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_CONTEXT, env: 'staging' }), CDK_OUTDIR: temporaryDir('ssi-cdk-') },
       encoding: 'utf8',
       timeout: 60_000,
     });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
@@ -10,12 +10,23 @@ import type { Topology } from '../../infra/stacks/declared';
 /** The context cdk.json gives the CLI: environments and feature flags. */
 export const CDK_CONTEXT = (require('../../cdk.json') as { context: Record<string, unknown> }).context;
 
+/** Temporary folders (cloud assemblies, deployment records), removed after each test file. */
+const temporary: string[] = [];
+afterAll(() => {
+  for (const dir of temporary.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+export function temporaryDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
+}
+
 export const TEST_ACCOUNT = '111111111111';
 export const TEST_REGION = 'us-east-1';
 
 /** A deployment record like scripts/deploy.ts writes, with two indexes to alarm on. */
 export function writeDeploymentFixture(chainId: number, indexes: Record<string, string> = { 'MAG7.ssi': '0x9E6A46f294bB67c20F1D1E7AfB0bBEf614403B55', 'DEFI.ssi': '0x164ffdaE2fe3891714bc2968f1875ca4fA1079D0' }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ssi-deployment-'));
+  const dir = temporaryDir('ssi-deployment-');
   const path = join(dir, 'dev.json');
   writeFileSync(
     path,
@@ -40,7 +51,7 @@ export function testApp(overrides: Partial<EnvironmentConfig> = {}, environment:
   const key = environmentContextKey(environment);
   const base = CDK_CONTEXT[key] as Record<string, unknown>;
   return new App({
-    outdir: mkdtempSync(join(tmpdir(), 'ssi-cdk-')),
+    outdir: temporaryDir('ssi-cdk-'),
     context: { ...CDK_CONTEXT, env: environment, [key]: { ...base, ...overrides }, 'aws:cdk:bundling-stacks': [] },
   });
 }

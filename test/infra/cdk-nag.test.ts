@@ -1,11 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { addNagChecks } from '../../infra/stacks';
-import { synthesizeSsi, type SynthesizedSsi } from './cdk-helpers';
+import { synthesizeSsi, temporaryDir, type SynthesizedSsi } from './cdk-helpers';
 import { SYNTHETIC_TOPOLOGY } from './synthetic-topology';
 
 /**
@@ -62,7 +59,7 @@ describe.each([
 });
 
 test('the checks the app registers stop a synth with an unacknowledged finding', () => {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'ssi-nag-')) });
+  const app = new App({ outdir: temporaryDir('ssi-nag-') });
   const stack = new Stack(app, 'Careless');
   new s3.Bucket(stack, 'Plain');
   addNagChecks(app);
