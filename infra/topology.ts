@@ -44,7 +44,10 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly tables: Readonly<Partial<Record<TableName, Access>>>;
+  /** Keys the function signs with (kms:Sign); only these functions' roles may sign with them. */
   readonly keys: readonly KeyRole[];
+  /** Keys whose public key (the signer's address) the function reads but never signs with. */
+  readonly publicKeys?: readonly KeyRole[];
   readonly buckets: Readonly<Partial<Record<BucketName, Access>>>;
   /** Caps concurrent runs where two at once would do harm (sagas, publishers). */
   readonly reservedConcurrency?: number;
@@ -110,7 +113,8 @@ export const FUNCTIONS = [
     timeoutSeconds: 10,
     memoryMb: 512,
     tables: { ops: 'read' },
-    keys: ['operator'],
+    keys: [],
+    publicKeys: ['operator'],
     buckets: {},
   },
   {
@@ -130,6 +134,32 @@ export type FunctionName = (typeof FUNCTIONS)[number]['name'];
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/protocol', function: 'read-api', auth: 'none' },
 ];
+
+/**
+ * Lambda authorizers of the HTTP API by route auth kind. Every route with `auth: 'wlp'` goes
+ * through the `wlp` authorizer (an HTTP API Lambda authorizer with simple responses); the CDK app
+ * refuses to synthesize a `wlp` route while this names no function.
+ */
+export const API_AUTHORIZERS: Readonly<Partial<Record<'wlp', FunctionName>>> = {};
+
+/** Header a WLP presents its API key in; the authorizer's identity source. */
+export const WLP_API_KEY_HEADER = 'x-api-key';
+
+/** CloudWatch namespace of the protocol's own metrics (Powertools POWERTOOLS_METRICS_NAMESPACE). */
+export const METRICS_NAMESPACE = 'SSI';
+
+/**
+ * Custom metrics the monitoring stack alarms on. CloudWatch matches a metric by its exact set of
+ * dimensions, so emitters must publish these with exactly the dimensions listed here (Powertools
+ * adds a `service` dimension by default: clear it for these, e.g. a single metric with
+ * `clearDefaultDimensions()`), or the alarms never see a data point.
+ */
+export const ALARM_METRICS = {
+  /** Liabilities minus custody balances, per index, in USD; above zero means under-reserved. */
+  reserveDeficit: { name: 'ReserveDeficit', dimensions: ['Index'] },
+  /** Operator transactions sent but not mined within the relayer's patience. */
+  relayerStuckTransactions: { name: 'RelayerStuckTransactions', dimensions: [] },
+} as const;
 
 export const SCHEDULES: readonly ScheduleSpec[] = [
   {
@@ -165,7 +195,7 @@ export interface ResolvedResources {
 export function functionEnvironment(spec: FunctionSpec, resources: ResolvedResources): Record<string, string> {
   const env: Record<string, string> = { POWERTOOLS_SERVICE_NAME: `ssi-${spec.name}`, POWERTOOLS_METRICS_NAMESPACE: 'SSI' };
   for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnv(table)] = resources.tables[table];
-  for (const role of spec.keys) env[keyEnv(role)] = resources.keys[role];
+  for (const role of new Set([...spec.keys, ...(spec.publicKeys ?? [])])) env[keyEnv(role)] = resources.keys[role];
   for (const bucket of Object.keys(spec.buckets) as BucketName[]) env[bucketEnv(bucket)] = resources.buckets[bucket];
   return env;
 }
