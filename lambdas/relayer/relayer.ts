@@ -4,7 +4,7 @@ import { getAddress, isError, isHexString, keccak256, type Interface, type JsonR
 import { BadRequest, Conflict, NotFound, Unavailable } from '../shared/errors';
 import { logger as sharedLogger } from '../shared/observability';
 import { KmsSignerError, type KmsSigner } from '../signing/kms-signer';
-import { isTerminal, type ActionRecord, type Attempt, type Failure, type RelayerStore } from './store';
+import { MAX_BATCH, isTerminal, type ActionRecord, type Attempt, type Failure, type RelayerStore, type ReservationRequest } from './store';
 import { DEFAULT_FEE_POLICY, bumpFees, isUnderpriced, isValidReplacement, marketFees, withGasBuffer, type FeePolicy, type Fees, type MarketFees } from './fees';
 import { describeRevert, isRevert } from './revert';
 
@@ -35,6 +35,8 @@ export interface RelayerOptions {
   readonly leaseMs?: number;
   /** Unmined transactions are sent to the node again this often, in case it lost them (default 30 s). */
   readonly rebroadcastAfterMs?: number;
+  /** A tick settles actions other instances sent once they are this old (default 10 s); its own at once. */
+  readonly settleOthersAfterMs?: number;
   /** How long the chain must be past an action's nonce with none of its attempts found before it counts as replaced (default 30 s). */
   readonly orphanGraceMs?: number;
   /** Pause between ticks while waiting (default 1 s). */
@@ -52,6 +54,8 @@ export interface TickReport {
   readonly signer: string;
   /** The chain's nonce for the signer (transactions mined). */
   readonly chainNonce: number;
+  /** The chain head the tick saw. */
+  readonly blockNumber: number;
   /** The relayer's next nonce after reconciliation. */
   readonly nextNonce: number;
   readonly inFlight: number;
@@ -142,6 +146,7 @@ export class Relayer {
   private readonly leaseMs: number;
   private readonly rebroadcastAfterMs: number;
   private readonly orphanGraceMs: number;
+  private readonly settleOthersAfterMs: number;
   private readonly pollMs: number;
   private readonly concurrency: number;
   private readonly policy: FeePolicy;
@@ -149,7 +154,13 @@ export class Relayer {
   private readonly log: RelayerLog;
   private headKnown = false;
   private ticking?: Promise<TickReport>;
-  private reserving: Promise<unknown> = Promise.resolve();
+  private reserving = false;
+  private readonly reservations: Array<{
+    request: ReservationRequest;
+    chainPending: number;
+    resolve: (record: ActionRecord | undefined) => void;
+    reject: (error: unknown) => void;
+  }> = [];
   private marketCache?: { at: number; fees: Promise<MarketFees> };
 
   constructor(options: RelayerOptions) {
@@ -162,6 +173,7 @@ export class Relayer {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.rebroadcastAfterMs = options.rebroadcastAfterMs ?? 30_000;
     this.orphanGraceMs = options.orphanGraceMs ?? 30_000;
+    this.settleOthersAfterMs = options.settleOthersAfterMs ?? 10_000;
     this.pollMs = options.pollMs ?? 1_000;
     this.concurrency = options.concurrency ?? 8;
     this.policy = { ...DEFAULT_FEE_POLICY, ...options.fees };
@@ -185,8 +197,8 @@ export class Relayer {
   async submit(request: RelayRequest): Promise<ActionRecord> {
     const wanted = this.normalise(request);
     const signer = await this.address();
-    let record = await this.store.getAction(request.key);
-    if (!record) {
+    // Written first and read only when the key exists: one round trip for a new action.
+    {
       const created = now();
       const fresh: ActionRecord = {
         actionKey: request.key,
@@ -207,9 +219,9 @@ export class Relayer {
         this.log.info('relayer action recorded', { actionKey: fresh.actionKey, signer, to: fresh.to });
         return this.advance(fresh);
       }
-      record = await this.store.getAction(request.key);
-      if (!record) throw new Error(`action ${request.key} vanished while being created`);
     }
+    const record = await this.store.getAction(request.key);
+    if (!record) throw new Error(`action ${request.key} vanished while being created`);
     this.assertSameAction(record, wanted, signer);
     if (record.status === 'failed' && record.attempts.length === 0) {
       const retried = this.revise(record, {
@@ -243,12 +255,15 @@ export class Relayer {
       if (isTerminal(record.status)) return record;
       if (Date.now() >= deadline) throw new RelayerTimeout(record, timeoutMs);
       if (record.signer === signer) {
-        await this.tick().catch((error: unknown) => {
-          if (error instanceof ChainUnavailable) this.log.debug('relayer tick waits for the chain', { error: error.message });
+        try {
+          const report = await this.tick();
+          const after = await this.store.getAction(key);
+          if (after && isTerminal(after.status)) return after;
+          if (after?.status === 'sent' && after.nonce! < report.chainNonce && (await this.settle(after, report.blockNumber))) continue;
+        } catch (error) {
+          if (error instanceof ChainUnavailable || error instanceof LostRace) this.log.debug('relayer wait: will try again', { error: brief(error) });
           else this.log.warn('relayer tick failed; will try again', { error: brief(error) });
-        });
-        const after = await this.store.getAction(key);
-        if (after && isTerminal(after.status)) return after;
+        }
       }
       await sleep(Math.max(0, Math.min(pollMs, deadline - Date.now())));
     }
@@ -328,12 +343,12 @@ export class Relayer {
     const pending = await this.chain('reading the signer nonce', () => this.provider.getTransactionCount(queued.signer, 'pending'));
     await this.ensureHead(pending);
     const limit = gasLimit;
-    const reserved = await this.serially(() =>
-      this.store.reserveNonce(
+    const reserved = await this.reserveTogether(
+      {
         queued,
-        (nonce) => this.revise(queued, { status: 'reserved', nonce, gasLimit: limit, lastError: undefined, leaseOwner: this.id, leaseUntil: Date.now() + this.leaseMs }),
-        { chainPending: pending },
-      ),
+        reserved: (nonce) => this.revise(queued, { status: 'reserved', nonce, gasLimit: limit, lastError: undefined, leaseOwner: this.id, leaseUntil: Date.now() + this.leaseMs }),
+      },
+      pending,
     );
     if (!reserved) throw new LostRace();
     this.log.debug('relayer nonce reserved', { actionKey: reserved.actionKey, nonce: reserved.nonce });
@@ -378,11 +393,11 @@ export class Relayer {
       return failed;
     }
     const attempt = this.attempt(raw, fees);
-    const sent = this.revise(reserved, { status: 'sent', attempts: [attempt], currentHash: attempt.hash, lastError: undefined, leaseUntil: 0 });
-    // Stored first: a transaction that reached the chain is always on record. Losing here means our
-    // signature is thrown away unsent.
+    // Stored first (as broadcast now): a transaction that reached the chain is always on record.
+    // Losing here means our signature is thrown away unsent.
+    const sent = this.revise(reserved, { status: 'sent', attempts: [attempt], currentHash: attempt.hash, broadcastAt: attempt.signedAt, lastError: undefined, leaseUntil: 0 });
     if (!(await this.store.putAction(sent, reserved.version))) throw new LostRace();
-    return this.broadcast(sent);
+    return this.broadcast(sent, false);
   }
 
   private attempt(raw: string, fees: Fees): Attempt {
@@ -409,8 +424,12 @@ export class Relayer {
     };
   }
 
-  /** Sends the latest attempt to the node; a failure is noted, not thrown (tick sends it again). */
-  private async broadcast(sent: ActionRecord): Promise<ActionRecord> {
+  /**
+   * Sends the latest attempt to the node. A failure is noted (without `broadcastAt`, so the next
+   * tick sends it again), not thrown; success is written only when `recordSuccess` (a rebroadcast
+   * of a record that does not say it was just sent).
+   */
+  private async broadcast(sent: ActionRecord, recordSuccess: boolean): Promise<ActionRecord> {
     const attempt = sent.attempts[sent.attempts.length - 1];
     let problem: string | undefined;
     try {
@@ -419,8 +438,9 @@ export class Relayer {
       // Known to the node, or its nonce is already used (by an earlier attempt or someone else): tick settles it.
       if (!alreadyKnown(error) && !isError(error, 'NONCE_EXPIRED')) problem = `broadcast failed: ${brief(error)}`;
     }
+    if (!problem && !recordSuccess) return sent;
     if (problem) this.log.warn('relayer broadcast failed; will send again', { actionKey: sent.actionKey, hash: attempt.hash, error: problem });
-    const noted = this.revise(sent, problem ? { lastError: problem } : { broadcastAt: now(), lastError: undefined });
+    const noted = this.revise(sent, problem ? { lastError: problem, broadcastAt: undefined } : { broadcastAt: now(), lastError: undefined });
     if (await this.store.putAction(noted, sent.version)) return noted;
     return (await this.store.getAction(sent.actionKey)) ?? sent;
   }
@@ -451,6 +471,7 @@ export class Relayer {
     const report: MutableReport = {
       signer,
       chainNonce,
+      blockNumber,
       nextNonce: 0,
       inFlight: 0,
       stuck: 0,
@@ -461,12 +482,12 @@ export class Relayer {
       finished: 0,
       reconciled: 0,
     };
-    const free = await this.reconcile(chainNonce, pending, report);
+    const actions = (await this.store.inFlight(signer)).sort((a, b) => (a.nonce ?? Infinity) - (b.nonce ?? Infinity));
+    report.inFlight = actions.length;
+    const free = await this.reconcile(chainNonce, pending, actions, report);
     for (const nonce of free) {
       if (await this.fill(nonce)) report.filled += 1;
     }
-    const actions = (await this.store.inFlight(signer)).sort((a, b) => (a.nonce ?? Infinity) - (b.nonce ?? Infinity));
-    report.inFlight = actions.length;
     await mapLimit(actions, this.concurrency, async (action) => {
       try {
         await this.progress(action, chainNonce, blockNumber, report);
@@ -485,7 +506,7 @@ export class Relayer {
    * them), nonces below `next` with no record become free, free nonces at the top are given back
    * to `next`, and the free nonces left sit below a held one, where only a transaction can close the gap.
    */
-  private async reconcile(chainNonce: number, pending: number, report: MutableReport): Promise<number[]> {
+  private async reconcile(chainNonce: number, pending: number, inFlight: readonly ActionRecord[], report: MutableReport): Promise<number[]> {
     const signer = await this.address();
     let head = (await this.store.getHead(signer))!;
     for (let round = 0; pending > head.next && round < 10; round++) {
@@ -498,7 +519,11 @@ export class Relayer {
     for (const nonce of head.free.filter((n) => n < chainNonce)) {
       if (await this.store.markSlotExternal(signer, nonce)) report.reconciled += 1;
     }
-    if (head.next > chainNonce) {
+    // Every nonce from the chain's to `next` should be held by an in-flight action or be free. The
+    // in-flight index lags, so only a shortfall is checked against the (consistent) slots.
+    const held = new Set(inFlight.filter((a) => a.nonce !== undefined && a.nonce >= chainNonce && a.nonce < head.next).map((a) => a.nonce));
+    const accounted = held.size + head.free.filter((n) => n >= chainNonce && !held.has(n)).length;
+    if (head.next > chainNonce && accounted < head.next - chainNonce) {
       const known = new Set((await this.store.slots(signer, chainNonce, head.next)).map((slot) => slot.nonce));
       for (let nonce = chainNonce; nonce < head.next; nonce++) {
         if (known.has(nonce)) continue;
@@ -562,11 +587,15 @@ export class Relayer {
       return;
     }
     if (action.status !== 'sent') return;
+    const latest = action.attempts[action.attempts.length - 1];
     if (action.nonce! < chainNonce) {
+      // Each instance settles what it sent (and wait() the action it waits for); others' after a
+      // while, in case their instance is gone. Correct either way; this only spares duplicate work.
+      const mine = action.leaseOwner === this.id;
+      if (!mine && Date.now() - Date.parse(latest.signedAt) < this.settleOthersAfterMs) return;
       if (await this.settle(action, blockNumber)) report.finished += 1;
       return;
     }
-    const latest = action.attempts[action.attempts.length - 1];
     if (age > this.stuckAfterMs) {
       const market = await this.market();
       const fees = { maxFeePerGas: BigInt(latest.maxFeePerGas), maxPriorityFeePerGas: BigInt(latest.maxPriorityFeePerGas) };
@@ -576,7 +605,7 @@ export class Relayer {
       }
     }
     if (!action.broadcastAt || Date.now() - Date.parse(action.broadcastAt) > this.rebroadcastAfterMs) {
-      await this.broadcast(action);
+      await this.broadcast(action, true);
       report.rebroadcast += 1;
     }
   }
@@ -610,7 +639,7 @@ export class Relayer {
     const replaced = this.revise(claimed, {
       attempts: [...claimed.attempts, attempt],
       currentHash: attempt.hash,
-      broadcastAt: undefined,
+      broadcastAt: attempt.signedAt,
       leaseUntil: 0,
     });
     if (!(await this.store.putAction(replaced, claimed.version))) return false;
@@ -621,7 +650,7 @@ export class Relayer {
       maxFeePerGas: fees.maxFeePerGas.toString(),
       hash: attempt.hash,
     });
-    await this.broadcast(replaced);
+    await this.broadcast(replaced, false);
     return true;
   }
 
@@ -736,10 +765,34 @@ export class Relayer {
     }
   }
 
-  /** Nonce reservations of this instance one at a time: contention is only between instances. */
-  private serially<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.reserving.then(work, work);
-    this.reserving = run.catch(() => undefined);
-    return run;
+  /**
+   * Nonce reservations of this instance go one transaction at a time, and the ones that queue up
+   * meanwhile share the next transaction (group commit): contention on the signer's head is only
+   * between instances, and a burst costs a few transactions instead of one each.
+   */
+  private reserveTogether(request: ReservationRequest, chainPending: number): Promise<ActionRecord | undefined> {
+    return new Promise((resolve, reject) => {
+      this.reservations.push({ request, chainPending, resolve, reject });
+      void this.drainReservations();
+    });
+  }
+
+  private async drainReservations(): Promise<void> {
+    if (this.reserving) return;
+    this.reserving = true;
+    try {
+      while (this.reservations.length) {
+        const batch = this.reservations.splice(0, MAX_BATCH);
+        try {
+          const chainPending = Math.max(...batch.map((b) => b.chainPending));
+          const results = await this.store.reserveNonces(batch.map((b) => b.request), { chainPending });
+          batch.forEach((b, i) => b.resolve(results[i]));
+        } catch (error) {
+          for (const b of batch) b.reject(error);
+        }
+      }
+    } finally {
+      this.reserving = false;
+    }
   }
 }

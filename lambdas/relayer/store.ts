@@ -114,6 +114,16 @@ export interface RelayerTables {
 }
 
 export const IN_FLIGHT_INDEX = 'in-flight-by-signer';
+/** Reservations per transaction: a head update plus a slot and an action each, within DynamoDB's 100 items. */
+export const MAX_BATCH = 40;
+
+export interface ReservationRequest {
+  readonly queued: ActionRecord;
+  /** The reserved record to write for the nonce given. */
+  readonly reserved: (nonce: number) => ActionRecord;
+  /** The action is new: written here (a fill), not updated. */
+  readonly create?: boolean;
+}
 const HEAD = 'head';
 export const slotSortKey = (nonce: number): string => `nonce#${String(nonce).padStart(20, '0')}`;
 
@@ -221,96 +231,131 @@ export class RelayerStore {
 
   /**
    * Gives `queued` (or, with `create`, a new action written here) a nonce and writes it as
-   * `reserved` in one transaction with the nonce book: the lowest free nonce if any (or
-   * `options.nonce`, which must be free), else `next`. With `chainPending` (the chain's pending
-   * nonce) the book is first moved past nonces the chain shows used by someone else. Contention
-   * on the head is retried; undefined means the action itself changed under us (another instance
-   * owns it now).
+   * `reserved` in one transaction with the nonce book; see reserveNonces.
    */
   async reserveNonce(
     queued: ActionRecord,
     reserved: (nonce: number) => ActionRecord,
     options: { create?: boolean; nonce?: number; chainPending?: number } = {},
   ): Promise<ActionRecord | undefined> {
-    for (let attempt = 1; ; attempt++) {
+    const [result] = await this.reserveNonces([{ queued, reserved, create: options.create }], options);
+    return result;
+  }
+
+  /**
+   * Gives each queued action a nonce and writes them as `reserved` in ONE transaction with the
+   * nonce book (at most MAX_BATCH): the lowest free nonces first, then `next`, `next + 1`, ...
+   * (`options.nonce` asks for that one free nonce, for a single action). With `chainPending` (the
+   * chain's pending nonce) the book is first moved past nonces the chain shows used by someone
+   * else. Contention on the head is retried; an action that changed under us (another instance
+   * owns it now) is left out and gets undefined.
+   */
+  async reserveNonces(
+    requests: ReadonlyArray<ReservationRequest>,
+    options: { nonce?: number; chainPending?: number } = {},
+  ): Promise<Array<ActionRecord | undefined>> {
+    if (requests.length > MAX_BATCH) throw new Error(`at most ${MAX_BATCH} reservations per transaction`);
+    if (options.nonce !== undefined && requests.length !== 1) throw new Error('a given nonce is reserved for one action at a time');
+    const signer = requests[0]?.queued.signer;
+    if (requests.some((r) => r.queued.signer !== signer)) throw new Error('one signer per reservation batch');
+    const results: Array<ActionRecord | undefined> = requests.map(() => undefined);
+    let remaining = requests.map((_, index) => index);
+    for (let attempt = 1; remaining.length > 0; attempt++) {
       if (attempt > this.maxReserveAttempts) {
-        throw new Unavailable(`could not reserve a nonce for ${queued.signer} after ${this.maxReserveAttempts} contended attempts`, 'nonce_contention');
+        throw new Unavailable(`could not reserve a nonce for ${signer} after ${this.maxReserveAttempts} contended attempts`, 'nonce_contention');
       }
-      const head = await this.getHead(queued.signer);
-      if (!head) throw new Error(`no nonce head for ${queued.signer}: initialise it from the chain first`);
+      const head = await this.getHead(signer);
+      if (!head) throw new Error(`no nonce head for ${signer}: initialise it from the chain first`);
       const pending = options.chainPending;
       if (pending !== undefined && head.next < pending) {
         // Someone sent from this address outside the relayer: never hand out a nonce the chain has used.
-        await this.raiseHead(queued.signer, head.next, pending);
+        await this.raiseHead(signer, head.next, pending);
         continue;
       }
       const used = pending === undefined ? undefined : head.free.find((n) => n < pending);
       if (used !== undefined) {
-        await this.markSlotExternal(queued.signer, used);
+        await this.markSlotExternal(signer, used);
         continue;
       }
-      let nonce: number;
+      let nonces: number[];
       if (options.nonce !== undefined) {
-        if (!head.free.includes(options.nonce)) return undefined;
-        nonce = options.nonce;
+        if (!head.free.includes(options.nonce)) return results;
+        nonces = [options.nonce];
       } else {
-        nonce = head.free[0] ?? head.next;
+        const fromFree = head.free.slice(0, remaining.length);
+        nonces = [...fromFree, ...Array.from({ length: remaining.length - fromFree.length }, (_, i) => head.next + i)];
       }
-      const next = reserved(nonce);
-      const fromFree = nonce < head.next;
-      const now = next.updatedAt;
+      const freeTaken = nonces.filter((n) => n < head.next);
+      const fresh = nonces.length - freeTaken.length;
+      const now = new Date().toISOString();
+      const headValues: Record<string, unknown> = { ':t': now, ':next': head.next };
+      const headConditions = ['#next = :next'];
+      const headUpdates = ['updatedAt = :t'];
+      if (fresh > 0) {
+        headUpdates.push('#next = :after');
+        headValues[':after'] = head.next + fresh;
+      }
+      freeTaken.forEach((n, i) => {
+        headConditions.push(`contains(#free, :f${i})`);
+        headValues[`:f${i}`] = n;
+      });
+      if (freeTaken.length) headValues[':taken'] = new Set(freeTaken);
       const items: TransactItem[] = [
-        fromFree
-          ? {
-              Update: {
-                TableName: this.tables.nonces,
-                Key: { signer: queued.signer, sk: HEAD },
-                UpdateExpression: 'DELETE #free :n SET updatedAt = :t',
-                ConditionExpression: 'contains(#free, :nonce)',
-                ExpressionAttributeNames: { '#free': 'free' },
-                ExpressionAttributeValues: { ':n': new Set([nonce]), ':nonce': nonce, ':t': now },
-              },
-            }
-          : {
-              Update: {
-                TableName: this.tables.nonces,
-                Key: { signer: queued.signer, sk: HEAD },
-                UpdateExpression: 'SET #next = :after, updatedAt = :t',
-                ConditionExpression: '#next = :nonce',
-                ExpressionAttributeNames: { '#next': 'next' },
-                ExpressionAttributeValues: { ':after': nonce + 1, ':nonce': nonce, ':t': now },
-              },
-            },
-        fromFree
-          ? {
-              Update: {
-                TableName: this.tables.nonces,
-                Key: { signer: queued.signer, sk: slotSortKey(nonce) },
-                UpdateExpression: 'SET #state = :assigned, actionKey = :k, holders = list_append(if_not_exists(holders, :empty), :holder), updatedAt = :t',
-                ConditionExpression: '#state = :free',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: { ':assigned': 'assigned', ':free': 'free', ':k': queued.actionKey, ':holder': [queued.actionKey], ':empty': [], ':t': now },
-              },
-            }
-          : {
-              Put: {
-                TableName: this.tables.nonces,
-                Item: { signer: queued.signer, sk: slotSortKey(nonce), nonce, state: 'assigned', actionKey: queued.actionKey, holders: [queued.actionKey], updatedAt: now } satisfies NonceSlot & { sk: string },
-                ConditionExpression: 'attribute_not_exists(sk)',
-              },
-            },
-        { Put: { TableName: this.tables.actions, Item: next, ...actionCondition(options.create ? 'new' : queued.version) } },
+        {
+          Update: {
+            TableName: this.tables.nonces,
+            Key: { signer, sk: HEAD },
+            UpdateExpression: `SET ${headUpdates.join(', ')}${freeTaken.length ? ' DELETE #free :taken' : ''}`,
+            ConditionExpression: headConditions.join(' AND '),
+            ExpressionAttributeNames: { '#next': 'next', ...(freeTaken.length ? { '#free': 'free' } : {}) },
+            ExpressionAttributeValues: headValues,
+          },
+        },
       ];
+      const written = remaining.map((index, i) => {
+        const { queued, reserved, create } = requests[index];
+        const nonce = nonces[i];
+        const next = reserved(nonce);
+        items.push(
+          nonce < head.next
+            ? {
+                Update: {
+                  TableName: this.tables.nonces,
+                  Key: { signer, sk: slotSortKey(nonce) },
+                  UpdateExpression: 'SET #state = :assigned, actionKey = :k, holders = list_append(if_not_exists(holders, :empty), :holder), updatedAt = :t',
+                  ConditionExpression: '#state = :free',
+                  ExpressionAttributeNames: { '#state': 'state' },
+                  ExpressionAttributeValues: { ':assigned': 'assigned', ':free': 'free', ':k': queued.actionKey, ':holder': [queued.actionKey], ':empty': [], ':t': now },
+                },
+              }
+            : {
+                Put: {
+                  TableName: this.tables.nonces,
+                  Item: { signer, sk: slotSortKey(nonce), nonce, state: 'assigned', actionKey: queued.actionKey, holders: [queued.actionKey], updatedAt: now } satisfies NonceSlot & { sk: string },
+                  ConditionExpression: 'attribute_not_exists(sk)',
+                },
+              },
+          { Put: { TableName: this.tables.actions, Item: next, ...actionCondition(create ? 'new' : queued.version) } },
+        );
+        return { index, next };
+      });
       try {
         await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
-        return next;
+        for (const { index, next } of written) results[index] = next;
+        return results;
       } catch (error) {
         const codes = cancellationCodes(error);
         if (!codes) throw error;
-        if (codes[2] === 'ConditionalCheckFailed') return undefined;
+        // Item 0 is the head; then a slot and an action per reservation.
+        const lost = written.filter((_, i) => codes[2 + 2 * i] === 'ConditionalCheckFailed').map((w) => w.index);
+        if (lost.length) {
+          remaining = remaining.filter((index) => !lost.includes(index));
+          continue;
+        }
         await sleep(Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 6)));
       }
     }
+    return results;
   }
 
   /**
