@@ -6,7 +6,11 @@ module.exports = {
   roots: ['<rootDir>/test'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  transform: {
+    '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }],
+    // middy's own files are ES modules: the same compiler turns them into CommonJS.
+    '/node_modules/@middy/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'ecmascript' } } }],
+  },
   // middy ships ES modules only; let swc turn them into CommonJS like our own code.
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
   testTimeout: 120000,
