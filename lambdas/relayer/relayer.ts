@@ -5,7 +5,7 @@ import { BadRequest, Conflict, NotFound, Unavailable } from '../shared/errors';
 import { logger as sharedLogger } from '../shared/observability';
 import { KmsSignerError, type KmsSigner } from '../signing/kms-signer';
 import { MAX_BATCH, isTerminal, type ActionRecord, type Attempt, type Failure, type RelayerStore, type ReservationRequest } from './store';
-import { DEFAULT_FEE_POLICY, bumpFees, isUnderpriced, isValidReplacement, marketFees, withGasBuffer, type FeePolicy, type Fees, type MarketFees } from './fees';
+import { DEFAULT_FEE_POLICY, MIN_BUMP_BASIS_POINTS, bumpFees, isUnderpriced, isValidReplacement, marketFees, withGasBuffer, type FeePolicy, type Fees, type MarketFees } from './fees';
 import { describeRevert, isRevert } from './revert';
 
 /** One logical operator transaction. */
@@ -180,7 +180,7 @@ export class Relayer {
     this.errors = options.errors;
     this.log = options.logger ?? sharedLogger;
     if (this.confirmations < 1) throw new Error('confirmations must be at least 1');
-    bumpFees({ maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }, { maxFeePerGas: 0n, maxPriorityFeePerGas: 0n }, this.policy);
+    if (this.policy.bumpBasisPoints < MIN_BUMP_BASIS_POINTS) throw new Error(`a fee bump below ${MIN_BUMP_BASIS_POINTS / 100}% is refused by nodes`);
   }
 
   /** The signing address (from KMS, cached). */
