@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { getAddress, isError, isHexString, keccak256, type Interface, type JsonRpcProvider, type TransactionReceipt, type TransactionRequest } from 'ethers';
-import { BadRequest, Conflict, NotFound, Unavailable } from '../shared/errors';
+import { BadRequest, ConfigError, Conflict, NotFound, Unavailable } from '../shared/errors';
 import { logger as sharedLogger } from '../shared/observability';
 import { KmsSignerError, type KmsSigner } from '../signing/kms-signer';
 import { MAX_BATCH, isTerminal, type ActionRecord, type Attempt, type Failure, type RelayerStore, type ReservationRequest } from './store';
@@ -445,9 +445,15 @@ export class Relayer {
     return (await this.store.getAction(sent.actionKey)) ?? sent;
   }
 
-  /** Starts the signer's nonce book at the chain's pending nonce the first time it is used. */
+  /**
+   * Once per instance, before anything is signed: checks the node serves the configured chain (a
+   * transaction signed for another chain id could never be mined and would hold its nonce for
+   * good), and starts the signer's nonce book at the chain's pending nonce the first time it is used.
+   */
   private async ensureHead(pending: number): Promise<void> {
     if (this.headKnown) return;
+    const served = Number(await this.chain('reading the chain id', () => this.provider.send('eth_chainId', [])));
+    if (served !== this.chainId) throw new ConfigError(`the chain RPC serves chain ${served}, not the configured chain ${this.chainId}`);
     const signer = await this.address();
     if (!(await this.store.getHead(signer))) {
       await this.store.initHead(signer, pending);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Wallet } from 'ethers';
 import { KmsSigner } from '../../lambdas/signing/kms-signer';
-import { Conflict } from '../../lambdas/shared/errors';
+import { ConfigError, Conflict } from '../../lambdas/shared/errors';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
 import { chainNonce, kmsOperation, mineWhilePending, startWorld, type World } from './world';
@@ -110,6 +110,20 @@ describe('the relayer sending operator transactions', () => {
     expect((await world.admin.getTransactionReceipt(done.txHash!))?.status).toBe(0);
     expect(done.nonce).toBe(0);
     expect(await chainNonce(world.admin, address)).toBe(1);
+  });
+
+  test('a relayer configured for another chain than its RPC serves signs nothing', async () => {
+    const { keyId, address } = await world.newSigner();
+    const relayer = world.relayer(keyId, { chainId: 8453 });
+    const key = uniqueKey('misconfigured');
+
+    const submitted = relayer.submit({ key, to: token(), data: transfer(Wallet.createRandom().address, 1n) });
+
+    await expect(submitted).rejects.toBeInstanceOf(ConfigError);
+    await expect(submitted).rejects.toThrow(/serves chain 31337, not the configured chain 8453/);
+    await expect(relayer.tick()).rejects.toBeInstanceOf(ConfigError);
+    expect(await relayer.get(key)).toMatchObject({ status: 'queued', attempts: [] });
+    expect(await world.store().getHead(address)).toBeUndefined();
   });
 
   test('KMS throttling past the SDK retries fails the action clearly without using a nonce, and a retry of the key sends it', async () => {
