@@ -153,6 +153,7 @@ export class Relayer {
   private readonly errors?: Interface;
   private readonly log: RelayerLog;
   private headKnown = false;
+  private fillsPausedUntil = 0;
   private ticking?: Promise<TickReport>;
   private reserving = false;
   private readonly reservations: Array<{
@@ -491,8 +492,14 @@ export class Relayer {
     const actions = (await this.store.inFlight(signer)).sort((a, b) => (a.nonce ?? Infinity) - (b.nonce ?? Infinity));
     report.inFlight = actions.length;
     const free = await this.reconcile(chainNonce, pending, actions, report);
-    for (const nonce of free) {
-      if (await this.fill(nonce)) report.filled += 1;
+    for (const nonce of Date.now() < this.fillsPausedUntil ? [] : free) {
+      const filled = await this.fill(nonce);
+      if (filled?.status === 'sent' || filled?.status === 'mined') report.filled += 1;
+      if (filled?.status === 'failed') {
+        // KMS refused: every fill would fail the same way for now; try again after a lease period.
+        this.fillsPausedUntil = Date.now() + this.leaseMs;
+        break;
+      }
     }
     await mapLimit(actions, this.concurrency, async (action) => {
       try {
@@ -550,8 +557,8 @@ export class Relayer {
     return head.free.filter((n) => n >= chainNonce && n < head.next - 1);
   }
 
-  /** Sends a no-op (0-value self-transfer) with a free nonce that sits below a held one. */
-  private async fill(nonce: number): Promise<boolean> {
+  /** Sends a no-op (0-value self-transfer) with a free nonce that sits below a held one; undefined if another instance took the nonce. */
+  private async fill(nonce: number): Promise<ActionRecord | undefined> {
     const signer = await this.address();
     const created = now();
     const queued: ActionRecord = {
@@ -575,15 +582,15 @@ export class Relayer {
       (n) => this.revise(queued, { status: 'reserved', nonce: n, gasLimit: FILL_GAS.toString(), leaseOwner: this.id, leaseUntil: Date.now() + this.leaseMs }),
       { create: true, nonce },
     );
-    if (!reserved) return false;
+    if (!reserved) return undefined;
     this.log.warn('relayer fills a given-back nonce with a no-op', { signer, nonce, actionKey: reserved.actionKey });
-    const result = await this.advance(reserved);
-    return result.status === 'sent' || result.status === 'mined';
+    return this.advance(reserved);
   }
 
   private async progress(action: ActionRecord, chainNonce: number, blockNumber: number, report: MutableReport): Promise<void> {
     const age = Date.now() - Date.parse(action.status === 'sent' ? action.attempts[action.attempts.length - 1].signedAt : action.createdAt);
-    if (age > this.stuckAfterMs) report.stuck += 1;
+    const unmined = action.nonce === undefined || action.nonce >= chainNonce;
+    if (age > this.stuckAfterMs && unmined) report.stuck += 1;
     if (action.status === 'queued' || action.status === 'reserved') {
       const claimed = await this.claim(action);
       if (!claimed) return;

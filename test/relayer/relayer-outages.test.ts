@@ -29,6 +29,14 @@ const balanceOf = async (who: string) =>
   BigInt(await world.admin.call({ to: token(), data: world.tokenInterface.encodeFunctionData('balanceOf', [who]) }));
 const uniqueKey = (what: string) => `${what}:${randomUUID()}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The next block's base fee jumps to 10x what a pending transaction offers (and at least 100 gwei), so that block leaves it out. */
+async function baseFeeJump(offered: bigint): Promise<bigint> {
+  const spike = offered * 10n > parseUnits('100', 'gwei') ? offered * 10n : parseUnits('100', 'gwei');
+  await world.admin.send('hardhat_setNextBlockBaseFeePerGas', [toQuantity(spike)]);
+  await world.admin.send('evm_mine', []);
+  return spike;
+}
+
 const silentLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('the relayer when the chain RPC is down', () => {
@@ -81,9 +89,7 @@ describe('the relayer with a transaction stuck below the market fee', () => {
     await world.admin.send('evm_setAutomine', [false]);
 
     const submitted = await relayer.submit({ key: uniqueKey('rebalance'), to: token(), data: transfer(recipient, 9n) });
-    // The base fee jumps past what the transaction offers: the next block leaves it out.
-    await world.admin.send('hardhat_setNextBlockBaseFeePerGas', [toQuantity(parseUnits('100', 'gwei'))]);
-    await world.admin.send('evm_mine', []);
+    const spike = await baseFeeJump(BigInt(submitted.attempts[0].maxFeePerGas));
     expect(await world.admin.getTransactionReceipt(submitted.attempts[0].hash)).toBeNull();
     await sleep(1_100);
     const monitored = await monitorRelayers([{ role: 'operator', relayer }], silentLog);
@@ -97,7 +103,7 @@ describe('the relayer with a transaction stuck below the market fee', () => {
     const [original, replacement] = done.attempts;
     expect(BigInt(replacement.maxFeePerGas) * 100n).toBeGreaterThanOrEqual(BigInt(original.maxFeePerGas) * 110n);
     expect(BigInt(replacement.maxPriorityFeePerGas) * 100n).toBeGreaterThanOrEqual(BigInt(original.maxPriorityFeePerGas) * 110n);
-    expect(BigInt(replacement.maxFeePerGas)).toBeGreaterThan(parseUnits('100', 'gwei'));
+    expect(BigInt(replacement.maxFeePerGas)).toBeGreaterThan(spike);
     expect(done.txHash).not.toBe(original.hash);
     expect(done.attempts.map((a) => a.hash)).toContain(done.txHash);
     expect(await world.admin.getTransactionReceipt(original.hash)).toBeNull();
@@ -132,8 +138,8 @@ describe('the relayer-monitor Lambda', () => {
     await world.admin.send('evm_setAutomine', [false]);
     const sender = world.relayer(signers.reserve.keyId);
     const submitted = await sender.submit({ key: uniqueKey('reserve:2026-11-21:MAG7.ssi'), to: token(), data: transfer(Wallet.createRandom().address, 1n) });
-    await world.admin.send('hardhat_setNextBlockBaseFeePerGas', [toQuantity(parseUnits('100', 'gwei'))]);
-    await world.admin.send('evm_mine', []);
+    await baseFeeJump(BigInt(submitted.attempts[0].maxFeePerGas));
+    expect(await world.admin.getTransactionReceipt(submitted.attempts[0].hash)).toBeNull();
     await sleep(1_100);
     const written: string[] = [];
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
