@@ -795,7 +795,12 @@ export class Relayer {
     this.reserving = true;
     try {
       while (this.reservations.length) {
-        const batch = this.reservations.splice(0, MAX_BATCH);
+        // One action twice in a batch would be an invalid transaction; the later copy lost a race anyway.
+        const batch: typeof this.reservations = [];
+        for (const entry of this.reservations.splice(0, MAX_BATCH)) {
+          if (batch.some((b) => b.request.queued.actionKey === entry.request.queued.actionKey)) entry.resolve(undefined);
+          else batch.push(entry);
+        }
         try {
           const chainPending = Math.max(...batch.map((b) => b.chainPending));
           const results = await this.store.reserveNonces(batch.map((b) => b.request), { chainPending });
