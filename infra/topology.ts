@@ -181,10 +181,16 @@ export const METRICS_NAMESPACE = 'SSI';
  */
 export const ALARM_METRICS = {
   /** Liabilities minus custody balances, per index, in USD; above zero means under-reserved. */
-  reserveDeficit: { name: 'ReserveDeficit', dimensions: ['Index'] },
+  reserveDeficit: { name: 'ReserveDeficit', dimensions: ['Index'], emittedBy: 'reserve-publisher' },
   /** Operator transactions sent but not mined within the relayer's patience. */
-  relayerStuckTransactions: { name: 'RelayerStuckTransactions', dimensions: [] },
+  relayerStuckTransactions: { name: 'RelayerStuckTransactions', dimensions: [], emittedBy: 'relayer-monitor' },
 } as const;
+
+/**
+ * The Powertools service name of a function. Powertools adds it to every metric as the `service`
+ * dimension, so alarms on a function's metrics name it too.
+ */
+export const serviceName = (fn: string): string => `ssi-${fn}`;
 
 export const SCHEDULES: readonly ScheduleSpec[] = [
   {
@@ -225,7 +231,7 @@ export interface ResolvedResources {
 
 /** The variables a function gets: only the tables, keys and buckets it declares. */
 export function functionEnvironment(spec: FunctionSpec, resources: ResolvedResources): Record<string, string> {
-  const env: Record<string, string> = { POWERTOOLS_SERVICE_NAME: `ssi-${spec.name}`, POWERTOOLS_METRICS_NAMESPACE: 'SSI' };
+  const env: Record<string, string> = { POWERTOOLS_SERVICE_NAME: serviceName(spec.name), POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE };
   for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnv(table)] = resources.tables[table];
   for (const role of new Set([...spec.keys, ...(spec.publicKeys ?? [])])) env[keyEnv(role)] = resources.keys[role];
   for (const bucket of Object.keys(spec.buckets) as BucketName[]) env[bucketEnv(bucket)] = resources.buckets[bucket];

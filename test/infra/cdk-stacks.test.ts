@@ -10,6 +10,9 @@ import {
   SCHEDULES,
   TABLES,
   functionEnvironment,
+  tableEnv,
+  type TableName,
+  serviceName,
   type FunctionSpec,
   type ResolvedResources,
   type TableSpec,
@@ -148,7 +151,7 @@ describe('functions', () => {
     const expected = { ...functionSettings(synth.ssi), ...functionEnvironment(spec, placeholders), NODE_OPTIONS: '--enable-source-maps' };
 
     expect(Object.keys(variables).sort()).toEqual(Object.keys(expected).sort());
-    for (const table of Object.keys(spec.tables)) expect(variables[`TABLE_${table.toUpperCase()}`]).toBe(`ssi-dev-${table}`);
+    for (const table of Object.keys(spec.tables) as TableName[]) expect(variables[tableEnv(table)]).toBe(`ssi-dev-${table}`);
     for (const role of [...spec.keys, ...(spec.publicKeys ?? [])]) expect(flatten(variables[`KMS_KEY_${role.toUpperCase()}`], synth, synth.stacks[partOf(spec)].stackName)).toBe(keyArn(role));
     expect(JSON.parse(variables.SSI_DEPLOYMENT as string)).toEqual(expect.objectContaining({ chainId: 84532, indexes: synth.ssi.deployment.indexes }));
   });
@@ -163,9 +166,14 @@ describe('functions', () => {
     expect(roleName).toBe(`ssi-dev-${name}-${TEST_REGION}`);
     expect(resourcesFor('kms:Sign')).toEqual(spec.keys.map(keyArn).sort());
     expect(resourcesFor('kms:GetPublicKey')).toEqual(keysRead.map(keyArn).sort());
-    expect(resourcesFor('dynamodb:GetItem')).toEqual(tables.map(([t]) => tableArn(t)).sort());
+    // A table with secondary indexes is granted on its indexes too (grant* adds `<table>/index/*`).
+    const withIndexes = (table: string) => {
+      const declared = (TABLES as readonly TableSpec[]).find((t) => t.name === table);
+      return declared?.globalIndexes?.length ? [tableArn(table), `${tableArn(table)}/index/*`] : [tableArn(table)];
+    };
+    expect(resourcesFor('dynamodb:GetItem')).toEqual(tables.flatMap(([t]) => withIndexes(t)).sort());
     for (const write of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']) {
-      expect(resourcesFor(write)).toEqual(tables.filter(([, access]) => access === 'write').map(([t]) => tableArn(t)).sort());
+      expect(resourcesFor(write)).toEqual(tables.filter(([, access]) => access === 'write').flatMap(([t]) => withIndexes(t)).sort());
     }
     const bucketResources = Object.keys(spec.buckets).flatMap((b) => [bucketArn(b), `${bucketArn(b)}/*`]);
     for (const statement of allowed) {
@@ -287,7 +295,10 @@ describe('monitoring stack', () => {
       synth.templates.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: METRICS_NAMESPACE,
         MetricName: ALARM_METRICS.reserveDeficit.name,
-        Dimensions: [{ Name: 'Index', Value: index }],
+        Dimensions: [
+          { Name: 'Index', Value: index },
+          { Name: 'service', Value: serviceName(ALARM_METRICS.reserveDeficit.emittedBy) },
+        ],
         Threshold: synth.ssi.config.reserveDeficitThresholdUsd,
         ComparisonOperator: 'GreaterThanThreshold',
         AlarmActions: [topicRef()],
@@ -299,7 +310,7 @@ describe('monitoring stack', () => {
     synth.templates.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: METRICS_NAMESPACE,
       MetricName: ALARM_METRICS.relayerStuckTransactions.name,
-      Dimensions: Match.absent(),
+      Dimensions: [{ Name: 'service', Value: serviceName(ALARM_METRICS.relayerStuckTransactions.emittedBy) }],
       AlarmActions: [topicRef()],
     });
     synth.templates.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/ApiGateway', MetricName: '5xx', AlarmActions: [topicRef()] });
