@@ -44,7 +44,10 @@ export interface FunctionSpec {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly tables: Readonly<Partial<Record<TableName, Access>>>;
+  /** Keys the function signs with (kms:Sign); only these functions' roles may sign with them. */
   readonly keys: readonly KeyRole[];
+  /** Keys whose public key (the signer's address) the function reads but never signs with. */
+  readonly publicKeys?: readonly KeyRole[];
   readonly buckets: Readonly<Partial<Record<BucketName, Access>>>;
   /** Caps concurrent runs where two at once would do harm (sagas, publishers). */
   readonly reservedConcurrency?: number;
@@ -99,6 +102,20 @@ export const TABLES = [
     partitionKey: { name: 'id', type: 'S' },
     ttlAttribute: 'expiration',
   },
+  {
+    // Relayer nonce book, per signing address: sk `head` holds the next nonce and the released
+    // ones; sk `nonce#<20 digits>` records which action holds each nonce. Kept for audit.
+    name: 'relayer-nonces',
+    partitionKey: { name: 'signer', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+  },
+  {
+    // Relayer actions by idempotency key: request, nonce, every signed attempt, terminal state.
+    // Audit records: no TTL. `inFlightSigner` is set only while an action is not terminal.
+    name: 'relayer-actions',
+    partitionKey: { name: 'actionKey', type: 'S' },
+    globalIndexes: [{ name: 'in-flight-by-signer', partitionKey: { name: 'inFlightSigner', type: 'S' }, sortKey: { name: 'createdAt', type: 'S' } }],
+  },
 ] as const satisfies readonly TableSpec[];
 export type TableName = (typeof TABLES)[number]['name'];
 
@@ -110,7 +127,8 @@ export const FUNCTIONS = [
     timeoutSeconds: 10,
     memoryMb: 512,
     tables: { ops: 'read' },
-    keys: ['operator'],
+    keys: [],
+    publicKeys: ['operator'],
     buckets: {},
   },
   {
@@ -124,12 +142,55 @@ export const FUNCTIONS = [
     buckets: {},
     reservedConcurrency: 1,
   },
+  {
+    name: 'relayer-monitor',
+    entry: 'lambdas/relayer-monitor/handler.ts',
+    description: 'Confirms, replaces stuck transactions, fills nonce gaps and reconciles nonces for every role signer',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    tables: { 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    keys: ['operator', 'reserve', 'rewards'],
+    buckets: {},
+    reservedConcurrency: 1,
+  },
 ] as const satisfies readonly FunctionSpec[];
 export type FunctionName = (typeof FUNCTIONS)[number]['name'];
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/protocol', function: 'read-api', auth: 'none' },
 ];
+
+/**
+ * Lambda authorizers of the HTTP API by route auth kind. Every route with `auth: 'wlp'` goes
+ * through the `wlp` authorizer (an HTTP API Lambda authorizer with simple responses); the CDK app
+ * refuses to synthesize a `wlp` route while this names no function.
+ */
+export const API_AUTHORIZERS: Readonly<Partial<Record<'wlp', FunctionName>>> = {};
+
+/** Header a WLP presents its API key in; the authorizer's identity source. */
+export const WLP_API_KEY_HEADER = 'x-api-key';
+
+/** CloudWatch namespace of the protocol's own metrics (Powertools POWERTOOLS_METRICS_NAMESPACE). */
+export const METRICS_NAMESPACE = 'SSI';
+
+/**
+ * Custom metrics the monitoring stack alarms on. CloudWatch matches a metric by its exact set of
+ * dimensions, so emitters must publish these with exactly the dimensions listed here (Powertools
+ * adds a `service` dimension by default: clear it for these, e.g. a single metric with
+ * `clearDefaultDimensions()`), or the alarms never see a data point.
+ */
+export const ALARM_METRICS = {
+  /** Liabilities minus custody balances, per index, in USD; above zero means under-reserved. */
+  reserveDeficit: { name: 'ReserveDeficit', dimensions: ['Index'], emittedBy: 'reserve-publisher' },
+  /** Operator transactions sent but not mined within the relayer's patience. */
+  relayerStuckTransactions: { name: 'RelayerStuckTransactions', dimensions: [], emittedBy: 'relayer-monitor' },
+} as const;
+
+/**
+ * The Powertools service name of a function. Powertools adds it to every metric as the `service`
+ * dimension, so alarms on a function's metrics name it too.
+ */
+export const serviceName = (fn: string): string => `ssi-${fn}`;
 
 export const SCHEDULES: readonly ScheduleSpec[] = [
   {
@@ -138,6 +199,13 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     expression: 'rate(5 minutes)',
     localExpression: 'rate(1 minute)',
     description: 'Chain head check',
+  },
+  {
+    name: 'relayer-monitor',
+    function: 'relayer-monitor',
+    expression: 'rate(1 minute)',
+    localExpression: 'rate(1 minute)',
+    description: 'Relayer upkeep: confirmations, fee-bump replacements, nonce gap fills, reconciliation',
   },
 ];
 
@@ -163,9 +231,9 @@ export interface ResolvedResources {
 
 /** The variables a function gets: only the tables, keys and buckets it declares. */
 export function functionEnvironment(spec: FunctionSpec, resources: ResolvedResources): Record<string, string> {
-  const env: Record<string, string> = { POWERTOOLS_SERVICE_NAME: `ssi-${spec.name}`, POWERTOOLS_METRICS_NAMESPACE: 'SSI' };
+  const env: Record<string, string> = { POWERTOOLS_SERVICE_NAME: serviceName(spec.name), POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE };
   for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnv(table)] = resources.tables[table];
-  for (const role of spec.keys) env[keyEnv(role)] = resources.keys[role];
+  for (const role of new Set([...spec.keys, ...(spec.publicKeys ?? [])])) env[keyEnv(role)] = resources.keys[role];
   for (const bucket of Object.keys(spec.buckets) as BucketName[]) env[bucketEnv(bucket)] = resources.buckets[bucket];
   return env;
 }

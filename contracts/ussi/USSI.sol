@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
+import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
+import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
+import {IUSSI} from "../interfaces/IUSSI.sol";
+import {HedgeOrderHash} from "./libraries/HedgeOrderHash.sol";
+
+/**
+ * @title USSI
+ * @notice The delta-neutral USD index token, minted and redeemed against operator-signed hedge
+ * orders. See {IUSSI}.
+ * @dev Holds only the escrow of pending requests (assets of mints, USSI of redeems), tracked per
+ * token in `pending`, and the stablecoin float redeems may be paid from; `rescue` reaches only what
+ * lies above the escrow. Orders are signed by one configurable address (the operator's KMS key):
+ * EOA signatures only, checked with ecrecover.
+ */
+contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using EnumerableSet for EnumerableSet.AddressSet;
+
+    /// @inheritdoc IUSSI
+    bytes32 public constant PARTICIPANT_ROLE = keccak256("PARTICIPANT_ROLE");
+
+    /// @dev Hard cap on the order tolerance: 10%.
+    uint256 public constant MAX_TOLERANCE_BPS = 1_000;
+    /// @dev Hard cap on how long a request can hold a requester's funds.
+    uint256 public constant MAX_REQUEST_TIMEOUT = 7 days;
+    /// @dev Hard cap on one NAV update's move: 50%.
+    uint256 public constant MAX_NAV_MOVE_BPS = 5_000;
+    /// @dev One USD in prices and NAVs (18 decimals); a stablecoin's price.
+    uint256 public constant PRICE_ONE = 1e18;
+    /// @dev Most decimals a supported asset may have, so `10 ** decimals` stays far from overflow.
+    uint8 private constant MAX_ASSET_DECIMALS = 36;
+    uint256 private constant BPS = 10_000;
+    string private constant DOMAIN_NAME = "USSI";
+    string private constant DOMAIN_VERSION = "1";
+
+    /// @dev How an asset is accepted; one slot per asset.
+    struct AssetEntry {
+        AssetKind kind;
+        uint8 decimals;
+    }
+
+    /// @custom:storage-location erc7201:ssi.storage.USSI
+    struct USSIStorage {
+        // One slot read and written by every application: the signer checked and the id counter.
+        address orderSigner;
+        uint64 requestCount;
+        address hedgeVault;
+        // One slot: the NAV and when it was published.
+        uint128 nav;
+        uint64 navUpdatedAt;
+        Settings settings;
+        mapping(address asset => AssetEntry) assets;
+        EnumerableSet.AddressSet assetList;
+        mapping(uint256 id => Request) requests;
+        mapping(uint256 wordPos => uint256 bitmap) nonceBitmap;
+        mapping(address token => uint256) pending;
+    }
+
+    // keccak256(abi.encode(uint256(keccak256("ssi.storage.USSI")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant STORAGE_LOCATION = 0x0eee0dc6f6aa294fe4741d2c7c5dafd5daa53463e8b122fb504f44e344880300;
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /// @inheritdoc IUSSI
+    function initialize(
+        string calldata name_,
+        string calldata symbol_,
+        address admin,
+        address orderSigner_,
+        address hedgeVault_,
+        uint256 initialNav,
+        Settings calldata settings_
+    ) external initializer {
+        if (orderSigner_ == address(0) || hedgeVault_ == address(0)) revert ZeroAddress();
+        if (initialNav == 0 || initialNav > type(uint128).max) revert InvalidNav(initialNav);
+        __ERC20_init(name_, symbol_);
+        __ProtocolUpgradeable_init(admin);
+        __EIP712_init(DOMAIN_NAME, DOMAIN_VERSION);
+        USSIStorage storage $ = _getStorage();
+        $.orderSigner = orderSigner_;
+        emit OrderSignerUpdated(address(0), orderSigner_);
+        $.hedgeVault = hedgeVault_;
+        emit HedgeVaultUpdated(address(0), hedgeVault_);
+        _writeSettings($, settings_);
+        _writeNav($, 0, initialNav);
+    }
+
+    // ---------------------------------------------------------------- mint
+
+    /// @inheritdoc IUSSI
+    function applyMint(HedgeOrder calldata order, bytes calldata signature)
+        external
+        nonReentrant
+        whenNotPaused
+        returns (uint256 id)
+    {
+        USSIStorage storage $ = _getStorage();
+        (bytes32 orderHash, uint256 nav_) = _checkOrder($, order, signature, Side.Mint, msg.sender);
+        uint64 expiresAt;
+        (id, expiresAt) = _openRequest($, order);
+        $.pending[order.asset] += order.assetAmount;
+        emit MintApplied(
+            id,
+            orderHash,
+            msg.sender,
+            order.asset,
+            order.assetAmount,
+            order.assetPrice,
+            order.ussiAmount,
+            nav_,
+            expiresAt
+        );
+        IERC20(order.asset).safeTransferFrom(msg.sender, address(this), order.assetAmount);
+    }
+
+    /// @inheritdoc IUSSI
+    function confirmMint(uint256 id) external onlyRole(OPERATOR_ROLE) nonReentrant whenNotPaused {
+        USSIStorage storage $ = _getStorage();
+        Request memory request = _closeForConfirm($, id, Side.Mint);
+        _releasePending($, request.asset, request.assetAmount);
+        address vault = $.hedgeVault;
+        _mint(request.requester, request.ussiAmount);
+        emit MintConfirmed(id, request.requester, request.asset, request.assetAmount, request.ussiAmount, vault);
+        IERC20(request.asset).safeTransfer(vault, request.assetAmount);
+    }
+
+    /// @inheritdoc IUSSI
+    function rejectMint(uint256 id) external onlyRole(OPERATOR_ROLE) nonReentrant {
+        USSIStorage storage $ = _getStorage();
+        Request memory request = _close($, id, Side.Mint, RequestStatus.Rejected);
+        _releasePending($, request.asset, request.assetAmount);
+        emit MintRejected(id, request.requester, request.asset, request.assetAmount);
+        IERC20(request.asset).safeTransfer(request.requester, request.assetAmount);
+    }
+
+    // ---------------------------------------------------------------- redeem
+
+    /// @inheritdoc IUSSI
+    function applyRedeem(HedgeOrder calldata order, bytes calldata signature)
+        external
+        nonReentrant
+        whenNotPaused
+        returns (uint256 id)
+    {
+        USSIStorage storage $ = _getStorage();
+        (bytes32 orderHash, uint256 nav_) = _checkOrder($, order, signature, Side.Redeem, msg.sender);
+        uint64 expiresAt;
+        (id, expiresAt) = _openRequest($, order);
+        $.pending[address(this)] += order.ussiAmount;
+        _transfer(msg.sender, address(this), order.ussiAmount);
+        emit RedeemApplied(
+            id,
+            orderHash,
+            msg.sender,
+            order.asset,
+            order.assetAmount,
+            order.assetPrice,
+            order.ussiAmount,
+            nav_,
+            expiresAt
+        );
+    }
+
+    /// @inheritdoc IUSSI
+    function confirmRedeem(uint256 id, bytes32 payoutTxHash) external onlyRole(OPERATOR_ROLE) nonReentrant whenNotPaused {
+        USSIStorage storage $ = _getStorage();
+        Request memory request = _closeForConfirm($, id, Side.Redeem);
+        bool fromFloat = payoutTxHash == bytes32(0);
+        if (fromFloat) {
+            uint256 available = _free($, request.asset);
+            if (available < request.assetAmount) revert InsufficientFloat(request.asset, available, request.assetAmount);
+        }
+        _releasePending($, address(this), request.ussiAmount);
+        _burn(address(this), request.ussiAmount);
+        emit RedeemConfirmed(
+            id, request.requester, request.asset, request.assetAmount, request.ussiAmount, payoutTxHash
+        );
+        if (fromFloat) IERC20(request.asset).safeTransfer(request.requester, request.assetAmount);
+    }
+
+    /// @inheritdoc IUSSI
+    function rejectRedeem(uint256 id) external onlyRole(OPERATOR_ROLE) nonReentrant {
+        USSIStorage storage $ = _getStorage();
+        Request memory request = _close($, id, Side.Redeem, RequestStatus.Rejected);
+        _releasePending($, address(this), request.ussiAmount);
+        _transfer(address(this), request.requester, request.ussiAmount);
+        emit RedeemRejected(id, request.requester, request.ussiAmount);
+    }
+
+    // ---------------------------------------------------------------- cancel
+
+    /// @inheritdoc IUSSI
+    function cancel(uint256 id) external nonReentrant {
+        USSIStorage storage $ = _getStorage();
+        Request storage stored = $.requests[id];
+        Request memory request = stored;
+        if (request.status != RequestStatus.Pending) revert RequestNotPending(id, request.status);
+        if (msg.sender != request.requester) revert CallerNotRequester(msg.sender, request.requester);
+        if (block.timestamp < request.expiresAt) revert RequestNotExpired(id, request.expiresAt);
+        stored.status = RequestStatus.Cancelled;
+        if (request.side == Side.Mint) {
+            _releasePending($, request.asset, request.assetAmount);
+            emit RequestCancelled(id, request.requester, Side.Mint, request.asset, request.assetAmount);
+            IERC20(request.asset).safeTransfer(request.requester, request.assetAmount);
+        } else {
+            _releasePending($, address(this), request.ussiAmount);
+            _transfer(address(this), request.requester, request.ussiAmount);
+            emit RequestCancelled(id, request.requester, Side.Redeem, address(this), request.ussiAmount);
+        }
+    }
+
+    // ---------------------------------------------------------------- NAV and nonces
+
+    /// @inheritdoc IUSSI
+    function publishNav(uint256 nav_) external onlyRole(OPERATOR_ROLE) whenNotPaused {
+        if (nav_ == 0 || nav_ > type(uint128).max) revert InvalidNav(nav_);
+        USSIStorage storage $ = _getStorage();
+        Settings memory limits = $.settings;
+        uint256 allowedAt = uint256($.navUpdatedAt) + limits.minNavInterval;
+        if (block.timestamp < allowedAt) revert NavUpdateTooEarly(allowedAt, block.timestamp);
+        uint256 previous = $.nav;
+        uint256 move = nav_ > previous ? nav_ - previous : previous - nav_;
+        // Cannot overflow: previous < 2^128 and the bound < 2^16.
+        if (move > (previous * limits.maxNavMoveBps) / BPS) {
+            revert NavMoveTooLarge(previous, nav_, limits.maxNavMoveBps);
+        }
+        _writeNav($, previous, nav_);
+    }
+
+    /// @inheritdoc IUSSI
+    function invalidateNonces(uint256 wordPos, uint256 mask) external onlyRole(OPERATOR_ROLE) {
+        uint256 bitmap = _getStorage().nonceBitmap[wordPos] |= mask;
+        emit NoncesInvalidated(wordPos, mask, bitmap);
+    }
+
+    // ---------------------------------------------------------------- administration
+
+    /// @inheritdoc IUSSI
+    function setOrderSigner(address orderSigner_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (orderSigner_ == address(0)) revert ZeroAddress();
+        USSIStorage storage $ = _getStorage();
+        address previous = $.orderSigner;
+        $.orderSigner = orderSigner_;
+        emit OrderSignerUpdated(previous, orderSigner_);
+    }
+
+    /// @inheritdoc IUSSI
+    function setHedgeVault(address hedgeVault_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (hedgeVault_ == address(0)) revert ZeroAddress();
+        USSIStorage storage $ = _getStorage();
+        address previous = $.hedgeVault;
+        $.hedgeVault = hedgeVault_;
+        emit HedgeVaultUpdated(previous, hedgeVault_);
+    }
+
+    /// @inheritdoc IUSSI
+    function setAsset(address asset, AssetKind kind) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (asset == address(0)) revert ZeroAddress();
+        if (asset == address(this)) revert InvalidAsset(asset);
+        USSIStorage storage $ = _getStorage();
+        uint8 decimals_ = 0;
+        if (kind == AssetKind.Unsupported) {
+            delete $.assets[asset];
+            $.assetList.remove(asset);
+        } else {
+            decimals_ = IERC20Metadata(asset).decimals();
+            if (decimals_ > MAX_ASSET_DECIMALS) revert InvalidAsset(asset);
+            $.assets[asset] = AssetEntry({kind: kind, decimals: decimals_});
+            $.assetList.add(asset);
+        }
+        emit AssetUpdated(asset, kind, decimals_);
+    }
+
+    /// @inheritdoc IUSSI
+    function setSettings(Settings calldata settings_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _writeSettings(_getStorage(), settings_);
+    }
+
+    /// @inheritdoc IUSSI
+    function rescue(address token, address to, uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
+        if (to == address(0)) revert ZeroAddress();
+        uint256 free = _free(_getStorage(), token);
+        if (amount > free) revert RescueExceedsFree(token, amount, free);
+        emit Rescued(token, to, amount);
+        IERC20(token).safeTransfer(to, amount);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IUSSI
+    function hashOrder(HedgeOrder calldata order) external view returns (bytes32) {
+        return _hashTypedDataV4(HedgeOrderHash.hash(order));
+    }
+
+    /// @inheritdoc IUSSI
+    function verifyOrder(HedgeOrder calldata order, bytes calldata signature) external view returns (bytes32 orderHash) {
+        _requireNotPaused();
+        (orderHash,) = _checkOrder(_getStorage(), order, signature, order.side, order.requester);
+    }
+
+    /// @inheritdoc IUSSI
+    function nav() external view returns (uint256 value, uint64 updatedAt) {
+        USSIStorage storage $ = _getStorage();
+        return ($.nav, $.navUpdatedAt);
+    }
+
+    /// @inheritdoc IUSSI
+    function settings() external view returns (Settings memory) {
+        return _getStorage().settings;
+    }
+
+    /// @inheritdoc IUSSI
+    function orderSigner() external view returns (address) {
+        return _getStorage().orderSigner;
+    }
+
+    /// @inheritdoc IUSSI
+    function hedgeVault() external view returns (address) {
+        return _getStorage().hedgeVault;
+    }
+
+    /// @inheritdoc IUSSI
+    function assetConfig(address asset) external view returns (AssetKind kind, uint8 decimals_) {
+        AssetEntry memory entry = _getStorage().assets[asset];
+        return (entry.kind, entry.decimals);
+    }
+
+    /// @inheritdoc IUSSI
+    function supportedAssets() external view returns (address[] memory) {
+        return _getStorage().assetList.values();
+    }
+
+    /// @inheritdoc IUSSI
+    function getRequest(uint256 id) external view returns (Request memory) {
+        return _getStorage().requests[id];
+    }
+
+    /// @inheritdoc IUSSI
+    function requestCount() external view returns (uint256) {
+        return _getStorage().requestCount;
+    }
+
+    /// @inheritdoc IUSSI
+    function pending(address token) external view returns (uint256) {
+        return _getStorage().pending[token];
+    }
+
+    /// @inheritdoc IUSSI
+    function floatOf(address token) external view returns (uint256) {
+        return _free(_getStorage(), token);
+    }
+
+    /// @inheritdoc IUSSI
+    function nonceBitmap(uint256 wordPos) external view returns (uint256) {
+        return _getStorage().nonceBitmap[wordPos];
+    }
+
+    /// @inheritdoc IUSSI
+    function isNonceUsed(uint256 nonce) external view returns (bool) {
+        return _isNonceUsed(_getStorage(), nonce);
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /**
+     * @dev Every check of an application by `caller`, in the documented order: role, expiry,
+     * fields, NAV freshness and tolerance, nonce, signature. Returns the digest and the NAV used.
+     */
+    function _checkOrder(
+        USSIStorage storage $,
+        HedgeOrder calldata order,
+        bytes calldata signature,
+        Side side,
+        address caller
+    ) private view returns (bytes32 orderHash, uint256 nav_) {
+        if (!hasRole(PARTICIPANT_ROLE, caller)) revert AccessControlUnauthorizedAccount(caller, PARTICIPANT_ROLE);
+        if (block.timestamp > order.deadline) revert OrderExpired(order.deadline, block.timestamp);
+        if (order.side != side) revert WrongSide(side, order.side);
+        if (order.requester != caller) revert WrongRequester(order.requester, caller);
+        AssetEntry memory entry = $.assets[order.asset];
+        if (entry.kind == AssetKind.Unsupported || (side == Side.Redeem && entry.kind != AssetKind.Stablecoin)) {
+            revert AssetNotSupported(order.asset, entry.kind);
+        }
+        if (order.assetAmount == 0 || order.ussiAmount == 0) revert ZeroAmount();
+        if (order.assetAmount > type(uint128).max) revert AmountTooLarge(order.assetAmount);
+        if (order.ussiAmount > type(uint128).max) revert AmountTooLarge(order.ussiAmount);
+        if (entry.kind == AssetKind.Stablecoin ? order.assetPrice != PRICE_ONE : order.assetPrice == 0) {
+            revert InvalidAssetPrice(order.asset, order.assetPrice);
+        }
+        Settings memory limits = $.settings;
+        uint64 updatedAt = $.navUpdatedAt;
+        if (block.timestamp > uint256(updatedAt) + limits.maxNavAge) {
+            revert NavStale(updatedAt, limits.maxNavAge, block.timestamp);
+        }
+        nav_ = $.nav;
+        _checkTolerance(order, entry.decimals, nav_, limits.toleranceBps);
+        if (_isNonceUsed($, order.nonce)) revert NonceAlreadyUsed(order.nonce);
+        orderHash = _hashTypedDataV4(HedgeOrderHash.hash(order));
+        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(orderHash, signature);
+        address signer = $.orderSigner;
+        if (error != ECDSA.RecoverError.NoError || recovered != signer) revert InvalidSigner(recovered, signer);
+    }
+
+    /// @dev The order's USSI value at `nav_` must be within `toleranceBps` of its asset value (both USD, 18 decimals).
+    function _checkTolerance(HedgeOrder calldata order, uint8 decimals_, uint256 nav_, uint256 toleranceBps)
+        private
+        pure
+    {
+        uint256 ussiValue = Math.mulDiv(order.ussiAmount, nav_, PRICE_ONE);
+        uint256 assetValue = Math.mulDiv(order.assetAmount, order.assetPrice, 10 ** decimals_);
+        uint256 gap = ussiValue > assetValue ? ussiValue - assetValue : assetValue - ussiValue;
+        if (gap > Math.mulDiv(assetValue, toleranceBps, BPS)) revert OutOfTolerance(ussiValue, assetValue, toleranceBps);
+    }
+
+    /// @dev Uses the order's nonce and records a pending request for the caller.
+    function _openRequest(USSIStorage storage $, HedgeOrder calldata order)
+        private
+        returns (uint256 id, uint64 expiresAt)
+    {
+        $.nonceBitmap[order.nonce >> 8] |= 1 << (order.nonce & 0xff);
+        uint64 count = $.requestCount + 1;
+        $.requestCount = count;
+        id = count;
+        // Cannot overflow: a timestamp plus at most MAX_REQUEST_TIMEOUT stays far below 2^64.
+        expiresAt = uint64(block.timestamp) + $.settings.requestTimeout;
+        // Cannot truncate: `_checkOrder` bounded both amounts below 2^128.
+        $.requests[id] = Request({
+            requester: order.requester,
+            side: order.side,
+            status: RequestStatus.Pending,
+            expiresAt: expiresAt,
+            asset: order.asset,
+            assetAmount: uint128(order.assetAmount),
+            ussiAmount: uint128(order.ussiAmount)
+        });
+    }
+
+    /// @dev Closes a pending request of `side` with a confirmation, which must come before its expiry.
+    function _closeForConfirm(USSIStorage storage $, uint256 id, Side side) private returns (Request memory request) {
+        request = _close($, id, side, RequestStatus.Confirmed);
+        if (block.timestamp >= request.expiresAt) revert RequestExpired(id, request.expiresAt);
+    }
+
+    /// @dev Checks that request `id` is pending and of `side`, and moves it to `status`.
+    function _close(USSIStorage storage $, uint256 id, Side side, RequestStatus status)
+        private
+        returns (Request memory request)
+    {
+        Request storage stored = $.requests[id];
+        request = stored;
+        if (request.status != RequestStatus.Pending) revert RequestNotPending(id, request.status);
+        if (request.side != side) revert WrongSide(side, request.side);
+        stored.status = status;
+    }
+
+    /// @dev Takes a closing request's escrow out of the pending total of `token`.
+    function _releasePending(USSIStorage storage $, address token, uint256 amount) private {
+        // Cannot underflow: the same amount was added when the request was applied and is removed only once.
+        unchecked {
+            $.pending[token] -= amount;
+        }
+    }
+
+    /// @dev What this contract holds of `token` above the pending escrow (zero if a token shrank below it).
+    function _free(USSIStorage storage $, address token) private view returns (uint256) {
+        uint256 balance = IERC20(token).balanceOf(address(this));
+        uint256 escrow = $.pending[token];
+        return balance > escrow ? balance - escrow : 0;
+    }
+
+    function _isNonceUsed(USSIStorage storage $, uint256 nonce) private view returns (bool) {
+        return $.nonceBitmap[nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
+    /// @dev Stores `nav_` as published now; callers have checked it.
+    function _writeNav(USSIStorage storage $, uint256 previous, uint256 nav_) private {
+        uint64 updatedAt = uint64(block.timestamp);
+        // Cannot truncate: callers bound `nav_` below 2^128.
+        $.nav = uint128(nav_);
+        $.navUpdatedAt = updatedAt;
+        emit NavPublished(previous, nav_, updatedAt);
+    }
+
+    /// @dev Validates and stores the limits.
+    function _writeSettings(USSIStorage storage $, Settings calldata settings_) private {
+        if (settings_.toleranceBps > MAX_TOLERANCE_BPS) revert ToleranceTooHigh(settings_.toleranceBps, MAX_TOLERANCE_BPS);
+        if (settings_.requestTimeout == 0 || settings_.requestTimeout > MAX_REQUEST_TIMEOUT) {
+            revert InvalidRequestTimeout(settings_.requestTimeout, MAX_REQUEST_TIMEOUT);
+        }
+        if (settings_.maxNavMoveBps == 0 || settings_.maxNavMoveBps > MAX_NAV_MOVE_BPS) {
+            revert InvalidNavMoveBound(settings_.maxNavMoveBps, MAX_NAV_MOVE_BPS);
+        }
+        if (settings_.minNavInterval >= settings_.maxNavAge) {
+            revert InvalidNavTiming(settings_.minNavInterval, settings_.maxNavAge);
+        }
+        $.settings = settings_;
+        emit SettingsUpdated(settings_);
+    }
+
+    /// @dev The domain name is a constant, so signing and checking never read it from storage.
+    function _EIP712Name() internal pure override returns (string memory) {
+        return DOMAIN_NAME;
+    }
+
+    /// @dev The domain version is a constant, so signing and checking never read it from storage.
+    function _EIP712Version() internal pure override returns (string memory) {
+        return DOMAIN_VERSION;
+    }
+
+    function _getStorage() private pure returns (USSIStorage storage $) {
+        assembly {
+            $.slot := STORAGE_LOCATION
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/**
+ * The USSI contract as off-chain code sees it: the ABI fragments the quote handler, the NAV schedule
+ * and the relayer use (checked against the compiled contract by test/contracts/ussi-reader.test.ts),
+ * and readers that turn on-chain state into the inputs of `quoteHedgeOrder` and `runNavUpdate`.
+ * Clients come in as arguments; nothing here holds a key.
+ */
+import { Contract, type ContractRunner } from 'ethers';
+import type { OnChainNav } from '../domain/ussi-nav';
+import { AssetKind, type UssiAsset } from '../domain/ussi-orders';
+
+const HEDGE_ORDER_TUPLE =
+  '(address requester,uint8 side,address asset,uint256 assetAmount,uint256 assetPrice,uint256 ussiAmount,uint256 deadline,uint256 nonce)';
+
+export const USSI_ABI = [
+  'function nav() view returns (uint256 value, uint64 updatedAt)',
+  'function settings() view returns ((uint16 toleranceBps,uint32 requestTimeout,uint16 maxNavMoveBps,uint32 minNavInterval,uint32 maxNavAge))',
+  'function assetConfig(address asset) view returns (uint8 kind, uint8 decimals)',
+  'function supportedAssets() view returns (address[])',
+  'function totalSupply() view returns (uint256)',
+  'function orderSigner() view returns (address)',
+  'function isNonceUsed(uint256 nonce) view returns (bool)',
+  `function hashOrder(${HEDGE_ORDER_TUPLE} order) view returns (bytes32)`,
+  `function verifyOrder(${HEDGE_ORDER_TUPLE} order, bytes signature) view returns (bytes32)`,
+  'function getRequest(uint256 id) view returns ((address requester,uint8 side,uint8 status,uint64 expiresAt,address asset,uint128 assetAmount,uint128 ussiAmount))',
+  'function publishNav(uint256 nav)',
+  'function confirmMint(uint256 id)',
+  'function rejectMint(uint256 id)',
+  'function confirmRedeem(uint256 id, bytes32 payoutTxHash)',
+  'function rejectRedeem(uint256 id)',
+  'event MintApplied(uint256 indexed id, bytes32 indexed orderHash, address indexed requester, address asset, uint256 assetAmount, uint256 assetPrice, uint256 ussiAmount, uint256 nav, uint64 expiresAt)',
+  'event RedeemApplied(uint256 indexed id, bytes32 indexed orderHash, address indexed requester, address asset, uint256 assetAmount, uint256 assetPrice, uint256 ussiAmount, uint256 nav, uint64 expiresAt)',
+  'event NavPublished(uint256 previousNav, uint256 nav, uint64 updatedAt)',
+] as const;
+
+export function ussiContract(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, USSI_ABI, runner);
+}
+
+/** What `runNavUpdate` reads: NAV state and limits, supply, and the latest block's timestamp. */
+export async function readNavState(ussi: Contract): Promise<{ onChain: OnChainNav; supply: bigint; now: bigint }> {
+  const provider = ussi.runner?.provider;
+  if (!provider) throw new Error('the USSI contract needs a runner with a provider');
+  const [[nav, updatedAt], settings, supply, block] = await Promise.all([
+    ussi.getFunction('nav')() as Promise<[bigint, bigint]>,
+    ussi.getFunction('settings')() as Promise<{ maxNavMoveBps: bigint; minNavInterval: bigint; maxNavAge: bigint }>,
+    ussi.getFunction('totalSupply')() as Promise<bigint>,
+    provider.getBlock('latest'),
+  ]);
+  if (block === null) throw new Error('the chain returned no latest block');
+  return {
+    onChain: {
+      nav,
+      updatedAt,
+      maxNavMoveBps: Number(settings.maxNavMoveBps),
+      minNavInterval: Number(settings.minNavInterval),
+      maxNavAge: Number(settings.maxNavAge),
+    },
+    supply,
+    now: BigInt(block.timestamp),
+  };
+}
+
+/** What `quoteHedgeOrder` needs from the chain for `asset`: the NAV, the tolerance and the asset's kind and decimals. */
+export async function readQuoteContext(ussi: Contract, asset: string): Promise<{ nav: bigint; navUpdatedAt: bigint; toleranceBps: number; asset: UssiAsset }> {
+  const [[nav, navUpdatedAt], settings, [kind, decimals]] = await Promise.all([
+    ussi.getFunction('nav')() as Promise<[bigint, bigint]>,
+    ussi.getFunction('settings')() as Promise<{ toleranceBps: bigint }>,
+    ussi.getFunction('assetConfig')(asset) as Promise<[bigint, bigint]>,
+  ]);
+  return {
+    nav,
+    navUpdatedAt,
+    toleranceBps: Number(settings.toleranceBps),
+    asset: { address: asset, kind: Number(kind) as AssetKind, decimals: Number(decimals) },
+  };
+}

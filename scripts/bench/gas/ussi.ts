@@ -1,0 +1,97 @@
+import type { HardhatRuntimeEnvironment } from 'hardhat/types';
+import type { Contract, ContractTransactionResponse, Signer } from 'ethers';
+import type { GasGroup } from '../gas';
+import { USSI_SETTINGS } from '../../deploy/ussi';
+import { AssetKind, HEDGE_ORDER_TYPES, HedgeSide, quoteHedgeOrder, ussiDomain, type HedgeOrder } from '../../../lambdas/domain/ussi-orders';
+
+const E18 = 10n ** 18n;
+const MAX = (1n << 256n) - 1n;
+
+async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
+  const receipt = await (await tx).wait();
+  if (!receipt) throw new Error('transaction was not mined');
+  return receipt.gasUsed;
+}
+
+function as(contract: Contract, signer: Signer): Contract {
+  return contract.connect(signer) as Contract;
+}
+
+/**
+ * Gas of USSI's request flow behind its UUPS proxy, with USDC (a plain 6-decimal ERC-20) as the
+ * stablecoin. Steady state: warm-up cycles ran first and another participant's mint and redeem stay
+ * pending, so the requester's USSI balance, the hedge vault's USDC balance, the nonce word and the
+ * pending totals (USDC and USSI escrow) are already non-zero; approvals are unlimited. Each application still writes its
+ * request from zero (three slots).
+ */
+export async function measure(hre: HardhatRuntimeEnvironment): Promise<GasGroup> {
+  const { ethers } = hre;
+  const [admin, operator, wlp, wlp2, vault] = await ethers.getSigners();
+  const usdc = (await (await ethers.getContractFactory('TestToken', admin)).deploy('USD Coin (bench)', 'USDC', 6)) as unknown as Contract;
+  const ussi = (await hre.upgrades.deployProxy(
+    await ethers.getContractFactory('USSI', admin),
+    ['USSI', 'USSI', await admin.getAddress(), await operator.getAddress(), await vault.getAddress(), E18, USSI_SETTINGS],
+    { kind: 'uups' },
+  )) as unknown as Contract;
+  const ussiAddress = await ussi.getAddress();
+  await (await ussi.grantRole(await ussi.OPERATOR_ROLE(), await operator.getAddress())).wait();
+  await (await ussi.setAsset(await usdc.getAddress(), AssetKind.Stablecoin)).wait();
+  for (const w of [wlp, wlp2]) {
+    await (await ussi.grantRole(await ussi.PARTICIPANT_ROLE(), await w.getAddress())).wait();
+    await (await usdc.mint(await w.getAddress(), 10n ** 15n)).wait();
+    await (await as(usdc, w).approve(ussiAddress, MAX)).wait();
+  }
+  await (await usdc.mint(ussiAddress, 10n ** 12n)).wait(); // the redeem float
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = ussiDomain(chainId, ussiAddress);
+  const asset = { address: await usdc.getAddress(), kind: AssetKind.Stablecoin, decimals: 6 };
+  let nonce = 0n;
+  const order = async (side: HedgeSide, amount: bigint, requester: Signer): Promise<[HedgeOrder, string]> => {
+    const block = await ethers.provider.getBlock('latest');
+    const o = quoteHedgeOrder({
+      side,
+      requester: await requester.getAddress(),
+      asset,
+      amount,
+      nav: (await ussi.nav())[0],
+      spreadBps: 5,
+      toleranceBps: USSI_SETTINGS.toleranceBps,
+      deadline: BigInt(block!.timestamp) + 600n,
+      nonce: ++nonce,
+    });
+    return [o, await operator.signTypedData(domain, HEDGE_ORDER_TYPES, o)];
+  };
+  const lastId = async (): Promise<bigint> => (await ussi.requestCount()) as bigint;
+
+  // Warm-up: a full mint and redeem cycle for each participant, then another participant's mint and
+  // redeem left pending (a live system always has some).
+  for (const w of [wlp, wlp2]) {
+    await (await as(ussi, w).applyMint(...(await order(HedgeSide.Mint, 1_000n * 10n ** 6n, w)))).wait();
+    await (await as(ussi, operator).confirmMint(await lastId())).wait();
+    await (await as(ussi, w).applyRedeem(...(await order(HedgeSide.Redeem, E18, w)))).wait();
+    await (await as(ussi, operator).confirmRedeem(await lastId(), ethers.ZeroHash)).wait();
+  }
+  await (await as(ussi, wlp2).applyMint(...(await order(HedgeSide.Mint, 10n * 10n ** 6n, wlp2)))).wait();
+  await (await as(ussi, wlp2).applyRedeem(...(await order(HedgeSide.Redeem, E18, wlp2)))).wait();
+
+  const rows: GasGroup['rows'] = [];
+  rows.push({ case: 'USSI apply mint (USDC)', gas: await gasOf(as(ussi, wlp).applyMint(...(await order(HedgeSide.Mint, 5_000n * 10n ** 6n, wlp)))) });
+  rows.push({ case: 'USSI confirm mint (USSI minted, USDC to the hedge vault)', gas: await gasOf(as(ussi, operator).confirmMint(await lastId())) });
+  rows.push({ case: 'USSI apply redeem (USSI escrowed)', gas: await gasOf(as(ussi, wlp).applyRedeem(...(await order(HedgeSide.Redeem, 100n * E18, wlp)))) });
+  rows.push({ case: 'USSI confirm redeem, paid from the float', gas: await gasOf(as(ussi, operator).confirmRedeem(await lastId(), ethers.ZeroHash)) });
+  await (await as(ussi, wlp).applyRedeem(...(await order(HedgeSide.Redeem, 100n * E18, wlp)))).wait();
+  rows.push({ case: 'USSI confirm redeem, paid off-chain (tx hash recorded)', gas: await gasOf(as(ussi, operator).confirmRedeem(await lastId(), ethers.id('payout'))) });
+  await (await as(ussi, wlp).applyMint(...(await order(HedgeSide.Mint, 100n * 10n ** 6n, wlp)))).wait();
+  rows.push({ case: 'USSI reject mint (refund)', gas: await gasOf(as(ussi, operator).rejectMint(await lastId())) });
+  await (await as(ussi, wlp).applyMint(...(await order(HedgeSide.Mint, 100n * 10n ** 6n, wlp)))).wait();
+  await hre.network.provider.send('evm_increaseTime', [USSI_SETTINGS.requestTimeout]);
+  rows.push({ case: 'USSI cancel mint after timeout (refund)', gas: await gasOf(as(ussi, wlp).cancel(await lastId())) });
+  const [nav] = (await ussi.nav()) as [bigint, bigint];
+  rows.push({ case: 'USSI publish NAV', gas: await gasOf(as(ussi, operator).publishNav(nav + nav / 10_000n)) });
+  return {
+    rows,
+    notes: [
+      'USSI rows: behind the UUPS proxy, USDC stablecoin, steady state (warm-up cycles done, a mint and a redeem of another participant pending, nonce word in use); each application writes its request (3 slots) from zero.',
+    ],
+  };
+}

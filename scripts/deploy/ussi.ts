@@ -1,0 +1,71 @@
+import type { Contract } from 'ethers';
+import type { DeployStep } from './steps';
+
+/** USSI's limits as its `Settings` struct takes them. */
+export interface UssiSettings {
+  toleranceBps: number;
+  requestTimeout: number;
+  maxNavMoveBps: number;
+  minNavInterval: number;
+  maxNavAge: number;
+}
+
+/**
+ * The deployed limits: orders within 0.5% of the NAV; a day for the hedge desk to confirm before the
+ * requester may cancel; the NAV moves at most 1% per update and at most every 10 minutes (so at most
+ * ~6% an hour even with a compromised operator key, while the guardian pauses); applications stop
+ * when the NAV is a day old (an hourly schedule may miss 23 runs).
+ */
+export const USSI_SETTINGS: UssiSettings = {
+  toleranceBps: 50,
+  requestTimeout: 86_400,
+  maxNavMoveBps: 100,
+  minNavInterval: 600,
+  maxNavAge: 86_400,
+};
+
+/** USSI starts at 1 USD. */
+export const USSI_INITIAL_NAV = 10n ** 18n;
+
+/** AssetKind values of the contract. */
+const STABLECOIN = 1;
+const INDEX_TOKEN = 2;
+
+/**
+ * USSI stage (after staking): the USSI proxy (validated by the upgrades plugin) with the operator
+ * signer (`deployment.signers.operator`, the KMS key on the local stack, the deployer elsewhere) as
+ * order signer and OPERATOR (confirms, rejects, publishes the NAV); the deployer as admin and, on
+ * local chains, as hedge vault (recorded as `ussiHedgeVault`); USDC as the stablecoin and every index
+ * token already deployed as an index-token asset; and sUSSI created by the stake factory. Participants
+ * are not granted: the admin grants PARTICIPANT_ROLE to WLPs.
+ */
+export const deployUssi: DeployStep = async (hre, deployment, log) => {
+  const [deployer] = await hre.ethers.getSigners();
+  if (deployer === undefined) throw new Error('no deployer account on this network');
+  const usdc = deployment.tokens.USDC?.address;
+  if (usdc === undefined) throw new Error('the USSI step needs USDC in deployment.tokens: run the token step first');
+  const stakeFactoryAddress = deployment.contracts.stakeFactory;
+  if (stakeFactoryAddress === undefined) throw new Error('the USSI step needs contracts.stakeFactory: run the staking step first');
+  const admin = deployer.address;
+  const operator = deployment.signers.operator ?? admin;
+  const hedgeVault = admin;
+
+  const ussi = (await hre.upgrades.deployProxy(
+    await hre.ethers.getContractFactory('USSI', deployer),
+    ['USSI', 'USSI', admin, operator, hedgeVault, USSI_INITIAL_NAV, USSI_SETTINGS],
+    { kind: 'uups' },
+  )) as unknown as Contract;
+  await ussi.waitForDeployment();
+  const ussiAddress = await ussi.getAddress();
+  await (await ussi.getFunction('grantRole')(await ussi.getFunction('OPERATOR_ROLE')(), operator)).wait();
+  await (await ussi.getFunction('setAsset')(usdc, STABLECOIN)).wait();
+  for (const index of Object.values(deployment.indexes)) await (await ussi.getFunction('setAsset')(index, INDEX_TOKEN)).wait();
+
+  const stakeFactory = await hre.ethers.getContractAt('StakeFactory', stakeFactoryAddress, deployer);
+  await (await stakeFactory.createStakeToken(ussiAddress)).wait();
+  const sUSSI = (await stakeFactory.sTokenOf(ussiAddress)) as string;
+
+  Object.assign(deployment.contracts, { ussi: ussiAddress, sUSSI, ussiHedgeVault: hedgeVault });
+  const indexCount = Object.keys(deployment.indexes).length;
+  log(`ussi: USSI (order signer and operator ${operator}), sUSSI, USDC${indexCount ? ` and ${indexCount} index tokens` : ''} supported`);
+};
