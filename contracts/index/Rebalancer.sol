@@ -78,13 +78,11 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
     /// @inheritdoc IRebalancer
     function openWindow(address index) external onlyRole(OPERATOR_ROLE) whenNotPaused {
         RebalancerStorage storage $ = _getStorage();
-        Window storage w = $.windows[index];
-        if (w.openedAt != 0) revert WindowAlreadyOpen(index, w.openedAt);
+        uint64 openedAt = $.windows[index].openedAt;
+        if (openedAt != 0) revert WindowAlreadyOpen(index, openedAt);
         // Cannot truncate: timestamps and the capped duration are far below 2^64.
         uint64 expiresAt = uint64(block.timestamp + $.maxWindowDuration);
-        w.openedAt = uint64(block.timestamp);
-        w.expiresAt = expiresAt;
-        w.settlements = 0;
+        $.windows[index] = Window({openedAt: uint64(block.timestamp), expiresAt: expiresAt, settlements: 0});
         IIssuer($.issuer).setRebalancing(index, true);
         IIndexToken(index).setRebalancing(true);
         (address[] memory assets, uint256[] memory unitAmounts) = IIndexToken(index).tokenset();

@@ -10,9 +10,4 @@ contract FeeMathHarness {
     function decay(uint256 factor, uint256 ratePpm, uint256 elapsed) external pure returns (uint256) {
         return FeeMath.decay(factor, ratePpm, elapsed);
     }
-
-    /// @notice Same signature, no work: the call's baseline.
-    function baseline(uint256 factor, uint256 ratePpm, uint256 elapsed) external pure returns (uint256) {
-        return factor + ratePpm + elapsed;
-    }
 }
