@@ -1,0 +1,6 @@
+export * from './decimal';
+export * from './calendar';
+export * from './config';
+export * from './rules';
+export * from './allocation';
+export * from './settle';
