@@ -94,6 +94,14 @@ export const TABLES = [
     ttlAttribute: 'expiresAt',
   },
   {
+    // SSI points: per user per day, per user per epoch (leaderboard GSI, sharded), referral links,
+    // claims, epoch records. Key design in lambdas/points/store.ts.
+    name: 'points',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    globalIndexes: [{ name: 'leaderboard', partitionKey: { name: 'lbPk', type: 'S' }, sortKey: { name: 'lbSk', type: 'S' } }],
+  },
+  {
     // Powertools idempotency records (makeIdempotent).
     name: 'idempotency',
     partitionKey: { name: 'id', type: 'S' },

@@ -16,7 +16,7 @@ describe('DynamoDB Local tables from the topology', () => {
       const keys = Object.fromEntries((Table?.KeySchema ?? []).map((k) => [k.KeyType, k.AttributeName]));
       expect(keys.HASH).toBe(spec.partitionKey.name);
       expect(keys.RANGE).toBe('sortKey' in spec ? spec.sortKey.name : undefined);
-      const declaredIndexes = ('globalIndexes' in spec ? (spec.globalIndexes as Array<{ name: string }>) : []).map((i) => i.name).sort();
+      const declaredIndexes = ('globalIndexes' in spec ? (spec.globalIndexes as ReadonlyArray<{ name: string }>) : []).map((i) => i.name).sort();
       expect((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort()).toEqual(declaredIndexes);
       const ttl = await dynamo.client.send(new DescribeTimeToLiveCommand({ TableName: dynamo.tables[spec.name as TableName] }));
       if ('ttlAttribute' in spec) {
