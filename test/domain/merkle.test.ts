@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { AbiCoder, keccak256, concat } from 'ethers';
-import { keccak32, keccak64 } from '../../lambdas/domain/merkle/keccak';
+import { keccakWasm } from '../../lambdas/domain/merkle/keccak-wasm';
 import { LEAF_ENCODING, RewardMerkleTree, sortedOrder } from '../../lambdas/domain/merkle/reward-tree';
 
 const ENCODING = [...LEAF_ENCODING];
@@ -25,18 +25,40 @@ function openZeppelinTree(accounts: string[], amounts: bigint[]) {
   );
 }
 
-describe('keccak256 for 32- and 64-byte messages', () => {
-  test('digests equal ethers keccak256 on random messages', () => {
-    const out = new Int32Array(8);
+describe('keccak256 in WebAssembly', () => {
+  const keccak = keccakWasm(4096);
+  const memory = () => Buffer.from(keccak.memory.buffer);
+  const digestAt = (offset: number) => `0x${memory().subarray(offset, offset + 32).toString('hex')}`;
+
+  test('hash64 and hash32 equal ethers keccak256 on random messages', () => {
     for (let k = 0; k < 200; k++) {
-      const message = new Int32Array(16);
-      Buffer.from(message.buffer).set(randomBytes(64));
-      const bytes = new Uint8Array(message.buffer);
-      keccak64(message, 0, message, 8, out, 0);
-      expect(`0x${Buffer.from(out.buffer).toString('hex')}`).toBe(keccak256(bytes));
-      keccak32(message, 0, out, 0);
-      expect(`0x${Buffer.from(out.buffer).toString('hex')}`).toBe(keccak256(bytes.subarray(0, 32)));
+      const message = randomBytes(64);
+      memory().set(message, 0);
+
+      keccak.hash64(0, 32, 128);
+      expect(digestAt(128)).toBe(keccak256(message));
+      keccak.hash32(0, 128);
+      expect(digestAt(128)).toBe(keccak256(message.subarray(0, 32)));
     }
+  });
+
+  test('hash64 reads its two halves from anywhere', () => {
+    const [a, b] = [randomBytes(32), randomBytes(32)];
+    memory().set(b, 512);
+    memory().set(a, 1024);
+
+    keccak.hash64(1024, 512, 0);
+
+    expect(digestAt(0)).toBe(keccak256(concat([a, b])));
+  });
+
+  test('leaves hashes every 64-byte message twice, in place order', () => {
+    const messages = randomBytes(64 * 9);
+    memory().set(messages, 0);
+
+    keccak.leaves(0, 9, 1024);
+
+    for (let i = 0; i < 9; i++) expect(digestAt(1024 + 32 * i)).toBe(keccak256(keccak256(messages.subarray(64 * i, 64 * i + 64))));
   });
 });
 

@@ -1,4 +1,4 @@
-import { keccak32, keccak64 } from './keccak';
+import { keccakWasm, type KeccakWasm } from './keccak-wasm';
 
 /**
  * A Merkle tree of reward claims, (account, cumulativeAmount) pairs, built exactly as
@@ -14,7 +14,8 @@ import { keccak32, keccak64 } from './keccak';
  *
  * Same root, same proofs, and `dump()` is a `standard-v1` document `StandardMerkleTree.load`
  * accepts. The work happens in typed arrays (ABI encodings, hashes, a radix sort on the first
- * hash word), so a million leaves take seconds and a few hundred MB rather than minutes and GBs.
+ * hash word) and Keccak runs in WebAssembly (keccak-wasm.ts), so a million leaves take seconds and
+ * a few hundred MB rather than minutes and GBs.
  */
 
 export const LEAF_ENCODING: readonly ['address', 'uint256'] = ['address', 'uint256'];
@@ -63,11 +64,10 @@ for (let c = 0; c < 6; c++) NIBBLE[65 + c] = NIBBLE[97 + c] = 10 + c;
 const MASK_64 = (1n << 64n) - 1n;
 
 /** Writes abi.encode(address, uint256) of every pair: 64 bytes each, parsed without intermediate strings. */
-function abiEncode(accounts: readonly string[], amounts: readonly bigint[]): Int32Array {
+function abiEncode(accounts: readonly string[], amounts: readonly bigint[], memory: ArrayBuffer, at: number): void {
   const n = accounts.length;
-  const words = newWords(n * 16);
-  const bytes = new Uint8Array(words.buffer);
-  const view = new DataView(words.buffer);
+  const bytes = new Uint8Array(memory, at, n * 64);
+  const view = new DataView(memory, at, n * 64);
   for (let i = 0; i < n; i++) {
     const account = accounts[i];
     const base = i * 64;
@@ -89,7 +89,6 @@ function abiEncode(accounts: readonly string[], amounts: readonly bigint[]): Int
       amount >>= 64n;
     }
   }
-  return words;
 }
 
 /**
@@ -143,6 +142,9 @@ function wordsOf(hex: string): Int32Array {
   return words;
 }
 
+/** A small instance for verifying proofs, made on first use. */
+let verifier: KeccakWasm | undefined;
+
 export class RewardMerkleTree {
   private lookup?: Map<string, number>;
 
@@ -171,16 +173,18 @@ export class RewardMerkleTree {
     const n = accounts.length;
     if (n === 0) throw new RangeError('a reward tree needs at least one leaf');
     if (amounts.length !== n) throw new RangeError(`${n} accounts but ${amounts.length} amounts`);
-    const encoded = abiEncode(accounts, amounts);
-    const leaves = newWords(n * WORDS);
-    const inner = newWords(WORDS);
-    for (let i = 0; i < n; i++) {
-      keccak64(encoded, i * 16, encoded, i * 16 + 8, inner, 0);
-      keccak32(inner, 0, leaves, i * WORDS);
-    }
-    const order = sortedOrder(leaves, n);
     const size = 2 * n - 1;
-    const nodes = newWords(size * WORDS);
+    // One WebAssembly memory: ABI encodings, then leaf hashes, then the tree.
+    const encodedAt = 0;
+    const leavesAt = encodedAt + n * 64;
+    const nodesAt = leavesAt + n * 32;
+    const keccak = keccakWasm(nodesAt + size * 32);
+    const memory = keccak.memory.buffer;
+    abiEncode(accounts, amounts, memory, encodedAt);
+    keccak.leaves(encodedAt, n, leavesAt);
+    const leaves = new Int32Array(memory, leavesAt, n * WORDS);
+    const order = sortedOrder(leaves, n);
+    const nodes = new Int32Array(memory, nodesAt, size * WORDS);
     const treeIndexOf = new Uint32Array(n);
     for (let k = 0; k < n; k++) {
       const input = order[k];
@@ -191,10 +195,13 @@ export class RewardMerkleTree {
     for (let i = size - 1 - n; i >= 0; i--) {
       const left = 2 * i + 1;
       const right = left + 1;
-      if (compareNodes(nodes, left, nodes, right) <= 0) keccak64(nodes, left * WORDS, nodes, right * WORDS, nodes, i * WORDS);
-      else keccak64(nodes, right * WORDS, nodes, left * WORDS, nodes, i * WORDS);
+      if (compareNodes(nodes, left, nodes, right) <= 0) keccak.hash64(nodesAt + left * 32, nodesAt + right * 32, nodesAt + i * 32);
+      else keccak.hash64(nodesAt + right * 32, nodesAt + left * 32, nodesAt + i * 32);
     }
-    return new RewardMerkleTree(accounts, amounts, nodes, treeIndexOf);
+    // Keep only the tree; the instance and its scratch space go with the garbage.
+    const kept = newWords(size * WORDS);
+    kept.set(nodes);
+    return new RewardMerkleTree(accounts, amounts, kept, treeIndexOf);
   }
 
   /** Rebuilds a tree from its `standard-v1` dump and checks every node of it. */
@@ -216,14 +223,19 @@ export class RewardMerkleTree {
 
   /** Checks a claim the way the contract does: leaf, then sorted-pair hashes up to the root. */
   static verify(root: string, account: string, amount: bigint, proof: readonly string[]): boolean {
-    const single = RewardMerkleTree.fromArrays([account], [amount]);
-    const node = single.nodes.slice(0, WORDS);
+    verifier ??= keccakWasm(256);
+    const memory = verifier.memory.buffer;
+    // 0..64: abi.encode(account, amount); 64..96: the running node; 96..128: a sibling.
+    new Uint8Array(memory, 0, 128).fill(0);
+    abiEncode([account], [amount], memory, 0);
+    verifier.leaves(0, 1, 64);
+    const words = new Int32Array(memory, 0, 32);
     for (const sibling of proof) {
-      const other = wordsOf(sibling);
-      if (compareNodes(node, 0, other, 0) <= 0) keccak64(node, 0, other, 0, node, 0);
-      else keccak64(other, 0, node, 0, node, 0);
+      words.set(wordsOf(sibling), 24);
+      if (compareNodes(words, 2, words, 3) <= 0) verifier.hash64(64, 96, 64);
+      else verifier.hash64(96, 64, 64);
     }
-    return hexOf(node, 0) === root.toLowerCase();
+    return hexOf(words, 2) === root.toLowerCase();
   }
 
   get root(): string {
