@@ -147,7 +147,7 @@ export function pointsForDay(positions: Iterable<AccountPositions>, prices: Pric
  */
 export function referralBonus(
   day: Day,
-  basePoints: ReadonlyMap<string, bigint>,
+  basePoints: Pick<ReadonlyMap<string, bigint>, 'get'>,
   links: Iterable<ReferralLink>,
   config: PointsConfig,
   calendar = new EpochCalendar(config.epochs),
@@ -188,12 +188,12 @@ export function dayPoints(
   const epoch = calendar.epochOf(day);
   if (epoch === undefined) return [];
   const own = pointsForDay(positions, prices, config);
-  const base = new Map<string, bigint>();
-  for (const [address, points] of own) base.set(address, points.base);
-  const bonus = referralBonus(day, base, links, config, calendar);
-  const addresses = new Set([...own.keys(), ...bonus.keys()]);
+  const bonus = referralBonus(day, { get: (address) => own.get(address)?.base }, links, config, calendar);
+  const addresses = [...own.keys()];
+  for (const referrer of bonus.keys()) if (!own.has(referrer)) addresses.push(referrer);
+  addresses.sort();
   const rows: DayPointsRow[] = [];
-  for (const address of [...addresses].sort()) {
+  for (const address of addresses) {
     const mine = own.get(address);
     const referral = bonus.get(address) ?? 0n;
     const total = (mine?.points ?? 0n) + referral;
