@@ -4,3 +4,4 @@ export * from './config';
 export * from './rules';
 export * from './allocation';
 export * from './settle';
+export * from './referral';
