@@ -157,6 +157,7 @@ describe('RewardMerkleTree is StandardMerkleTree for (address, uint256) leaves',
   test('bad leaves are refused: no leaves, a malformed address, a negative or oversized amount', () => {
     expect(() => RewardMerkleTree.fromArrays([], [])).toThrow('at least one leaf');
     expect(() => RewardMerkleTree.fromArrays(['0x1234'], [1n])).toThrow('not an address');
+    expect(() => RewardMerkleTree.fromArrays([`0X${'11'.repeat(20)}`], [1n])).toThrow('not an address');
     expect(() => RewardMerkleTree.fromArrays([`0x${'zz'.repeat(20)}`], [1n])).toThrow('not an address');
     expect(() => RewardMerkleTree.fromArrays([`0x${'11'.repeat(20)}`], [-1n])).toThrow('not a uint256');
     expect(() => RewardMerkleTree.fromArrays([`0x${'11'.repeat(20)}`], [1n << 256n])).toThrow('not a uint256');

@@ -71,7 +71,7 @@ function abiEncode(accounts: readonly string[], amounts: readonly bigint[], memo
   for (let i = 0; i < n; i++) {
     const account = accounts[i];
     const base = i * 64;
-    if (typeof account !== 'string' || account.length !== 42 || account.charCodeAt(0) !== 48 || (account.charCodeAt(1) | 32) !== 120) {
+    if (typeof account !== 'string' || account.length !== 42 || account.charCodeAt(0) !== 48 || account.charCodeAt(1) !== 120) {
       throw new TypeError(`leaf ${i}: not an address: ${String(account)}`);
     }
     for (let k = 0; k < 20; k++) {
