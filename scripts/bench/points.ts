@@ -157,7 +157,7 @@ async function dynamoWrites(dayRows: readonly DayPointsRow[]): Promise<void> {
     notes.push(
       `DynamoDB writes are measured on a fixed subset of ${subset.length.toLocaleString('en-US')} users for both paths (DynamoDB Local on this machine writes thousands, not hundreds of thousands, of items a second; 1,000,000 would take tens of minutes per path). ` +
         'The bare loop writes one day item per user, one BatchWriteItem at a time; applyDay writes two items per user (day item, and epoch total with its GSI entry) after a consistent BatchGetItem of the epoch totals, with 8 requests in flight, and its rate counts written items. ' +
-        `The two paths alternate in rounds of ${WRITE_ROUND.toLocaleString('en-US')} users, so background load on the shared machine weighs on both alike; the ratio still varies between runs (77% to 112% seen).`,
+        `The two paths alternate in rounds of ${WRITE_ROUND.toLocaleString('en-US')} users, so background load on the shared machine weighs on both alike; the ratio still varies between runs on the shared machine (77% to 112% seen).`,
     );
   } finally {
     client.destroy();
@@ -210,6 +210,7 @@ async function main(): Promise<void> {
   const tree = RewardMerkleTree.fromArrays(accounts, amounts);
   const treeMs = performance.now() - treeStarted;
   record({ case: `RewardMerkleTree.fromArrays, ${accounts.length.toLocaleString('en-US')} leaves`, metric: 'time', value: seconds(treeMs), unit: 's' });
+  for (let i = 0; i < 10_000; i++) tree.getProof((i * 104_729) % accounts.length); // warm-up
   const proofStarted = performance.now();
   for (let i = 0; i < 10_000; i++) tree.getProof((i * 7919) % accounts.length);
   record({ case: 'RewardMerkleTree.getProof', metric: 'time per proof', value: Math.round(((performance.now() - proofStarted) / 10_000) * 1e6) / 1e3, unit: 'µs' });
