@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BatchWriteItemCommand, DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
@@ -178,6 +178,7 @@ function runOpenZeppelin(accounts: readonly string[], amounts: readonly bigint[]
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg()[0];
   const { positions, links } = synthesize(HOLDERS);
   const holders = HOLDERS.toLocaleString('en-US');
 
@@ -226,6 +227,7 @@ async function main(): Promise<void> {
     notes.push(`Both trees have root ${tree.root}. StandardMerkleTree.of runs in a child process (same machine, same run, right after ours) so its memory is reported apart from ours.`);
   }
   notes.push(`Peak RSS is the process's ru_maxrss; target < 2 GiB. Holders come from a fixed seed (mulberry32(42)); the snapshot day is ${DAY} with the default points config.`);
+  notes.push(`The machine is shared with other work: 1-minute load average ${loadAtStart.toFixed(1)} at the start of the run, ${loadavg()[0].toFixed(1)} at the end (2 cores).`);
   recordTable(BENCH, 'npm run bench:points', rows, notes);
   if (ourPeak >= 2 * 2 ** 30) throw new Error(`peak RSS ${ourPeak} bytes is over 2 GiB`);
 }
