@@ -97,6 +97,14 @@ export const TABLES = [
     ttlAttribute: 'expiresAt',
   },
   {
+    // SSI points: per user per day, per user per epoch (leaderboard GSI, sharded), referral links,
+    // claims, epoch records. Key design in lambdas/points/store.ts.
+    name: 'points',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    globalIndexes: [{ name: 'leaderboard', partitionKey: { name: 'lbPk', type: 'S' }, sortKey: { name: 'lbSk', type: 'S' } }],
+  },
+  {
     // Powertools idempotency records (makeIdempotent).
     name: 'idempotency',
     partitionKey: { name: 'id', type: 'S' },
@@ -132,6 +140,16 @@ export const FUNCTIONS = [
     buckets: {},
   },
   {
+    name: 'points-api',
+    entry: 'lambdas/points/handler.ts',
+    description: 'Points, epochs, leaderboards, reward claims with proofs, referral registration',
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    tables: { points: 'write' },
+    keys: [],
+    buckets: {},
+  },
+  {
     name: 'heartbeat',
     entry: 'lambdas/heartbeat/handler.ts',
     description: 'Records the chain head it sees, so operators and /health know the schedules run',
@@ -158,6 +176,11 @@ export type FunctionName = (typeof FUNCTIONS)[number]['name'];
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/protocol', function: 'read-api', auth: 'none' },
+  { method: 'GET', path: '/v1/points/{address}', function: 'points-api', auth: 'none' },
+  { method: 'GET', path: '/v1/epochs', function: 'points-api', auth: 'none' },
+  { method: 'GET', path: '/v1/epochs/{id}/leaderboard', function: 'points-api', auth: 'none' },
+  { method: 'GET', path: '/v1/rewards/{address}', function: 'points-api', auth: 'none' },
+  { method: 'POST', path: '/v1/referrals', function: 'points-api', auth: 'none' },
 ];
 
 /**

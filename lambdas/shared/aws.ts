@@ -8,12 +8,19 @@ import { S3Client } from '@aws-sdk/client-s3';
  * on the local stack the AWS_ENDPOINT_URL_DYNAMODB / _KMS / _S3 variables it sets, so production
  * code has no local branch.
  */
+let lowLevelClient: DynamoDBClient | undefined;
 let documentClient: DynamoDBDocumentClient | undefined;
 let kmsClient: KMSClient | undefined;
 let s3Client: S3Client | undefined;
 
+/** The plain DynamoDB client, for code that writes AttributeValues itself (bulk writers keeping exact numbers). */
+export function dynamoClient(): DynamoDBClient {
+  lowLevelClient ??= new DynamoDBClient({});
+  return lowLevelClient;
+}
+
 export function dynamo(): DynamoDBDocumentClient {
-  documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  documentClient ??= DynamoDBDocumentClient.from(dynamoClient(), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return documentClient;

@@ -1,0 +1,100 @@
+import { BadRequest, NotFound } from '../shared/errors';
+import { EpochCalendar, dayOf, type Day } from '../domain/points/calendar';
+import { formatPoints } from '../domain/points/decimal';
+import { isReferralSigned } from '../domain/points/referral';
+import type { PointsStore } from './store';
+
+/*
+ * The read side of points and rewards, and referral registration: what the points routes answer.
+ * Points are decimal strings of points (micro-point exact), token amounts decimal strings of
+ * base units.
+ */
+
+export interface PointsApiDeps {
+  readonly store: PointsStore;
+  readonly calendar: EpochCalendar;
+  readonly chainId: number;
+  readonly now?: () => Date;
+}
+
+/** GET /v1/points/{address}: epoch totals, recent days, referrer and referred users. */
+export async function userPoints(deps: PointsApiDeps, address: string, options: { days?: number } = {}) {
+  const [epochs, history, referrer, referred] = await Promise.all([
+    deps.store.userEpochs(address),
+    deps.store.history(address, { limit: options.days ?? 30 }),
+    deps.store.referrerOf(address),
+    deps.store.referredBy(address),
+  ]);
+  const today = dayOf(deps.now?.() ?? new Date());
+  return {
+    address,
+    currentEpoch: deps.calendar.epochOf(today) ?? null,
+    totalPoints: formatPoints(epochs.reduce((sum, e) => sum + e.points, 0n)),
+    epochs: epochs.map((e) => ({ epoch: e.epoch, points: formatPoints(e.points), days: e.days.size })),
+    days: history.items.map((d) => ({
+      day: d.day,
+      epoch: d.epoch,
+      base: formatPoints(d.base),
+      boost: formatPoints(d.boost),
+      own: formatPoints(d.own),
+      referral: formatPoints(d.referral),
+      total: formatPoints(d.total),
+    })),
+    referrer: referrer?.referrer ?? null,
+    referred: referred.length,
+  };
+}
+
+/** GET /v1/epochs: the calendar's started epochs with what is recorded about each. */
+export async function listEpochs(deps: PointsApiDeps) {
+  const today = dayOf(deps.now?.() ?? new Date());
+  const records = new Map((await deps.store.listEpochs()).map((r) => [r.epoch, r]));
+  return {
+    currentEpoch: deps.calendar.epochOf(today) ?? null,
+    epochs: deps.calendar.startedBy(today).map((range) => {
+      const record = records.get(range.epoch);
+      return {
+        ...range,
+        status: record?.status ?? (deps.calendar.isOver(range.epoch, today) ? 'closed' : 'open'),
+        pool: record?.pool ?? null,
+        participants: record?.participants ?? null,
+        totalPoints: record?.totalPoints === undefined ? null : formatPoints(record.totalPoints),
+        root: record?.root ?? null,
+        publishTx: record?.publishTx ?? null,
+      };
+    }),
+  };
+}
+
+/** GET /v1/epochs/{id}/leaderboard. */
+export async function epochLeaderboard(deps: PointsApiDeps, epoch: number, limit: number) {
+  try {
+    deps.calendar.range(epoch);
+  } catch {
+    throw new NotFound(`no epoch ${epoch}`, 'unknown_epoch');
+  }
+  const entries = await deps.store.leaderboard(epoch, limit);
+  return { epoch, entries: entries.map((e) => ({ rank: e.rank, address: e.address, points: formatPoints(e.points) })) };
+}
+
+/**
+ * GET /v1/rewards/{address}: the latest cumulative claim with its proof, as the distributor's
+ * `claim(account, cumulativeAmount, proof)` takes it. What was already claimed on-chain (and so
+ * the claimable difference) needs the RewardsDistributor's address; until it is deployed only the
+ * cumulative amount is answered.
+ */
+export async function userRewards(deps: PointsApiDeps, address: string) {
+  const claim = await deps.store.latestClaim(address);
+  if (!claim) throw new NotFound(`${address} has no rewards yet`, 'no_rewards');
+  return { address, epoch: claim.epoch, cumulativeAmount: claim.cumulativeAmount, root: claim.root, proof: claim.proof };
+}
+
+/** POST /v1/referrals: registers a referral signed by the referred user. */
+export async function registerReferral(deps: PointsApiDeps, body: { referrer: string; referred: string; signature: string }) {
+  const link = { referrer: body.referrer.toLowerCase(), referred: body.referred.toLowerCase(), chainId: deps.chainId };
+  if (!isReferralSigned(link, body.signature)) throw new BadRequest('the signature is not the referred address signing the referral message', 'bad_signature');
+  const now = deps.now?.() ?? new Date();
+  const since: Day = dayOf(now);
+  await deps.store.registerReferral({ referrer: link.referrer, referred: link.referred, since, signature: body.signature, registeredAt: now.toISOString() });
+  return { referrer: link.referrer, referred: link.referred, since };
+}

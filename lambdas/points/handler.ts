@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { loadConfig, settings, tableName } from '../shared/config';
+import { httpHandler } from '../shared/http';
+import { byRoute } from '../shared/router';
+import { dynamoClient } from '../shared/aws';
+import { EpochCalendar } from '../domain/points/calendar';
+import { DEFAULT_POINTS_CONFIG, parsePointsConfig } from '../domain/points/config';
+import { PointsStore } from './store';
+import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from './api';
+
+const config = loadConfig({
+  SSI_CHAIN_ID: settings.chainId,
+  SSI_POINTS_CONFIG: z.string().optional(),
+});
+const rules = config.SSI_POINTS_CONFIG ? parsePointsConfig(JSON.parse(config.SSI_POINTS_CONFIG)) : DEFAULT_POINTS_CONFIG;
+const deps = {
+  store: new PointsStore(dynamoClient(), tableName('points')),
+  calendar: new EpochCalendar(rules.epochs),
+  chainId: config.SSI_CHAIN_ID,
+};
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address').transform((a) => a.toLowerCase());
+const byAddress = z.object({ address });
+
+export const handler = byRoute({
+  'GET /v1/points/{address}': httpHandler({ path: byAddress, query: z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }) }, ({ path, query }) =>
+    userPoints(deps, path.address, { days: query.days }),
+  ),
+  'GET /v1/epochs': httpHandler({}, () => listEpochs(deps)),
+  'GET /v1/epochs/{id}/leaderboard': httpHandler(
+    { path: z.object({ id: z.coerce.number().int().min(0) }), query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
+    ({ path, query }) => epochLeaderboard(deps, path.id, query.limit),
+  ),
+  'GET /v1/rewards/{address}': httpHandler({ path: byAddress }, ({ path }) => userRewards(deps, path.address)),
+  'POST /v1/referrals': httpHandler(
+    { body: z.object({ referrer: address, referred: address, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature') }).strict() },
+    ({ body }) => registerReferral(deps, body),
+  ),
+});

@@ -1,0 +1,148 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { Wallet } from 'ethers';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { DEFAULT_POINTS_CONFIG, EpochCalendar, referralMessage, settleEpoch, type DayPointsRow } from '../../lambdas/domain/points';
+import { PointsStore } from '../../lambdas/points/store';
+import { listEpochs } from '../../lambdas/points/api';
+import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
+
+const context = { awsRequestId: 'r', functionName: 'points-api', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
+const CHAIN_ID = 31337;
+const A = '0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+const B = '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
+
+function row(address: string, day: string, total: bigint): DayPointsRow {
+  return { address, day, epoch: 1, base: total, boost: 1_200_000n, own: total, referral: 0n, total };
+}
+
+describe('points API on DynamoDB Local', () => {
+  let dynamo: TestDynamo;
+  let store: PointsStore;
+  let handler: (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+  async function call(routeKey: string, pathParameters?: Record<string, string>, options: { query?: Record<string, string>; body?: unknown } = {}) {
+    const event = {
+      version: '2.0',
+      routeKey,
+      rawPath: '/',
+      rawQueryString: '',
+      headers: { 'content-type': 'application/json' },
+      requestContext: {},
+      isBase64Encoded: false,
+      pathParameters,
+      queryStringParameters: options.query,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    } as unknown as APIGatewayProxyEventV2;
+    const reply = (await handler(event, context)) as { statusCode: number; body: string };
+    return { status: reply.statusCode, json: JSON.parse(reply.body) };
+  }
+
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    dynamo = await startTestDynamo('api');
+    store = new PointsStore(dynamo.client, dynamo.tables.points);
+    Object.assign(process.env, {
+      TABLE_POINTS: dynamo.tables.points,
+      SSI_CHAIN_ID: String(CHAIN_ID),
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    });
+    ({ handler } = await import('../../lambdas/points/handler'));
+    await store.applyDay([row(A, '2025-01-06', 3_000_000n), row(B, '2025-01-06', 9_500_000n)]);
+    await store.applyDay([row(A, '2025-01-07', 3_250_000n)]);
+  });
+  afterAll(async () => {
+    process.env = savedEnv;
+    await dynamo?.stop();
+  });
+
+  test('GET /v1/points/{address} answers epoch totals and days as decimal points', async () => {
+    const reply = await call('GET /v1/points/{address}', { address: A.toUpperCase().replace('0X', '0x') });
+
+    expect(reply.status).toBe(200);
+    expect(reply.json).toMatchObject({ address: A, totalPoints: '6.25', epochs: [{ epoch: 1, points: '6.25', days: 2 }], referrer: null, referred: 0 });
+    expect(reply.json.days.map((d: { day: string; total: string; boost: string }) => [d.day, d.total, d.boost])).toEqual([
+      ['2025-01-07', '3.25', '1.2'],
+      ['2025-01-06', '3', '1.2'],
+    ]);
+  });
+
+  test('GET /v1/points/{address} refuses what is not an address', async () => {
+    const reply = await call('GET /v1/points/{address}', { address: 'alice' });
+
+    expect(reply.status).toBe(400);
+    expect(reply.json.message).toMatch('must be a 0x address');
+  });
+
+  test('GET /v1/epochs/{id}/leaderboard ranks users by points; an epoch that does not exist is a 404', async () => {
+    const board = await call('GET /v1/epochs/{id}/leaderboard', { id: '1' }, { query: { limit: '10' } });
+    const missing = await call('GET /v1/epochs/{id}/leaderboard', { id: '0' });
+
+    expect(board.json).toEqual({
+      epoch: 1,
+      entries: [
+        { rank: 1, address: B, points: '9.5' },
+        { rank: 2, address: A, points: '6.25' },
+      ],
+    });
+    expect(missing.status).toBe(404);
+  });
+
+  test('GET /v1/epochs lists started epochs with their records', async () => {
+    await store.putEpoch({ epoch: 1, start: '2025-01-06', end: '2025-01-12', status: 'published', pool: 100n, root: '0x01', participants: 2 });
+    const deps = { store, calendar: new EpochCalendar(DEFAULT_POINTS_CONFIG.epochs), chainId: CHAIN_ID, now: () => new Date('2025-01-14T12:00:00Z') };
+
+    const answer = await listEpochs(deps);
+
+    expect(answer.currentEpoch).toBe(2);
+    expect(answer.epochs).toEqual([
+      { epoch: 1, start: '2025-01-06', end: '2025-01-12', status: 'published', pool: 100n, participants: 2, totalPoints: null, root: '0x01', publishTx: null },
+      { epoch: 2, start: '2025-01-13', end: '2025-01-19', status: 'open', pool: null, participants: null, totalPoints: null, root: null, publishTx: null },
+    ]);
+    expect((await call('GET /v1/epochs')).status).toBe(200);
+  });
+
+  test('GET /v1/rewards/{address} answers the cumulative amount with a proof that verifies; none yet is a 404', async () => {
+    const settlement = settleEpoch(1, 10n ** 21n, new Map([[A, 625n], [B, 950n]]), new Map());
+    const tree = settlement.tree!;
+    await store.putClaims([0, 1].map((i) => ({ address: tree.at(i).account, epoch: 1, cumulativeAmount: tree.at(i).amount, proof: tree.getProof(i), root: tree.root })));
+
+    const reply = await call('GET /v1/rewards/{address}', { address: B });
+    const none = await call('GET /v1/rewards/{address}', { address: `0x${'c'.repeat(40)}` });
+
+    expect(reply.status).toBe(200);
+    expect(reply.json.cumulativeAmount).toBe(String(settlement.cumulative.get(B)));
+    expect(StandardMerkleTree.verify(reply.json.root, ['address', 'uint256'], [B, reply.json.cumulativeAmount], reply.json.proof)).toBe(true);
+    expect(none.status).toBe(404);
+  });
+
+  test('POST /v1/referrals registers a link signed by the referred user, once', async () => {
+    const referred = Wallet.createRandom();
+    const signature = await referred.signMessage(referralMessage({ referrer: A, referred: referred.address, chainId: CHAIN_ID }));
+    const body = { referrer: A, referred: referred.address, signature };
+
+    const first = await call('POST /v1/referrals', undefined, { body });
+    const again = await call('POST /v1/referrals', undefined, { body });
+
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({ referrer: A, referred: referred.address.toLowerCase() });
+    expect(again.status).toBe(409);
+    expect((await store.referrerOf(referred.address.toLowerCase()))?.referrer).toBe(A);
+  });
+
+  test('POST /v1/referrals refuses a signature by someone else or for another chain', async () => {
+    const referred = Wallet.createRandom();
+    const stranger = Wallet.createRandom();
+    const byStranger = await stranger.signMessage(referralMessage({ referrer: A, referred: referred.address, chainId: CHAIN_ID }));
+    const otherChain = await referred.signMessage(referralMessage({ referrer: A, referred: referred.address, chainId: 1 }));
+
+    for (const signature of [byStranger, otherChain]) {
+      const reply = await call('POST /v1/referrals', undefined, { body: { referrer: A, referred: referred.address, signature } });
+      expect(reply.status).toBe(400);
+      expect(reply.json.error).toBe('bad_signature');
+    }
+  });
+});
