@@ -150,6 +150,28 @@ export const FUNCTIONS = [
     buckets: {},
   },
   {
+    name: 'points-snapshot',
+    entry: 'lambdas/points/snapshot-handler.ts',
+    description: "Daily points snapshot: every address's positions at a pinned block, valued at the day's NAV",
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    tables: { points: 'write' },
+    keys: [],
+    buckets: {},
+    reservedConcurrency: 1,
+  },
+  {
+    name: 'epoch-close',
+    entry: 'lambdas/points/epoch-close-handler.ts',
+    description: 'Closes finished epochs: allocates the pool, stores the claim tree, publishes its root through the rewards relayer',
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    tables: { points: 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    keys: ['rewards'],
+    buckets: { reports: 'write' },
+    reservedConcurrency: 1,
+  },
+  {
     name: 'heartbeat',
     entry: 'lambdas/heartbeat/handler.ts',
     description: 'Records the chain head it sees, so operators and /health know the schedules run',
@@ -181,6 +203,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/epochs/{id}/leaderboard', function: 'points-api', auth: 'none' },
   { method: 'GET', path: '/v1/rewards/{address}', function: 'points-api', auth: 'none' },
   { method: 'POST', path: '/v1/referrals', function: 'points-api', auth: 'none' },
+  { method: 'GET', path: '/v1/portfolio/{address}', function: 'points-api', auth: 'none' },
+  { method: 'GET', path: '/v1/staking/apy', function: 'points-api', auth: 'none' },
 ];
 
 /**
@@ -229,6 +253,20 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     expression: 'rate(1 minute)',
     localExpression: 'rate(1 minute)',
     description: 'Relayer upkeep: confirmations, fee-bump replacements, nonce gap fills, reconciliation',
+  },
+  {
+    name: 'points-snapshot',
+    function: 'points-snapshot',
+    expression: 'cron(10 0 * * ? *)',
+    localExpression: 'rate(10 minutes)',
+    description: 'Points of the day that just ended (detail.day picks another day)',
+  },
+  {
+    name: 'epoch-close',
+    function: 'epoch-close',
+    expression: 'cron(40 0 * * ? *)',
+    localExpression: 'rate(30 minutes)',
+    description: 'Closes and publishes every epoch that is over (detail.epoch closes one on demand)',
   },
 ];
 

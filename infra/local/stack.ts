@@ -16,6 +16,17 @@ import { LocalLambdas } from './lambda-runtime';
 import { LocalScheduler } from './scheduler';
 import { StackError } from './net';
 import { localCredentials, LOCAL_REGION } from './credentials';
+import { LOCAL_INDEXES } from '../../scripts/deploy/index-protocol';
+
+/** Reference prices of the local chain's assets (the deploy's constituent prices) and $SOSO, for the points snapshot. */
+export function localReferencePrices(): Record<string, number> {
+  const prices: Record<string, number> = { SOSO: 1 };
+  for (const index of LOCAL_INDEXES) for (const c of index.constituents) prices[c.symbol] = c.priceUsd;
+  return prices;
+}
+
+/** Rewards per epoch on the local stack: 10,000 SOSO (the deploy funds the distributor with 1,000,000). */
+export const LOCAL_EPOCH_POOL = (10_000n * 10n ** 18n).toString();
 
 export interface StackPorts {
   api: number;
@@ -230,6 +241,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       SSI_RPC_URL: chain.rpcUrl,
       SSI_CHAIN_ID: String(chain.chainId),
       SSI_DEPLOYMENT: readFileSync(deploymentFile, 'utf8'),
+      SSI_REFERENCE_PRICES: process.env.SSI_REFERENCE_PRICES ?? JSON.stringify(localReferencePrices()),
+      SSI_EPOCH_POOL: process.env.SSI_EPOCH_POOL ?? LOCAL_EPOCH_POOL,
       POWERTOOLS_SERVICE_NAME: 'ssi-local',
       POWERTOOLS_METRICS_NAMESPACE: 'SSI',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

@@ -3,6 +3,8 @@ import { EpochCalendar, dayOf, type Day } from '../domain/points/calendar';
 import { formatPoints } from '../domain/points/decimal';
 import { isReferralSigned } from '../domain/points/referral';
 import type { PointsStore } from './store';
+import type { Provider } from 'ethers';
+import { claimedOf } from './distributor';
 
 /*
  * The read side of points and rewards, and referral registration: what the points routes answer.
@@ -15,6 +17,8 @@ export interface PointsApiDeps {
   readonly calendar: EpochCalendar;
   readonly chainId: number;
   readonly now?: () => Date;
+  /** The chain and its contracts, for what only the chain knows (claimed rewards, positions). */
+  readonly chain?: { readonly provider: Provider; readonly contracts: Readonly<Record<string, string>> };
 }
 
 /** GET /v1/points/{address}: epoch totals, recent days, referrer and referred users. */
@@ -79,14 +83,27 @@ export async function epochLeaderboard(deps: PointsApiDeps, epoch: number, limit
 
 /**
  * GET /v1/rewards/{address}: the latest cumulative claim with its proof, as the distributor's
- * `claim(account, cumulativeAmount, proof)` takes it. What was already claimed on-chain (and so
- * the claimable difference) needs the RewardsDistributor's address; until it is deployed only the
- * cumulative amount is answered.
+ * `claim(account, cumulativeAmount, proof)` takes it, what the distributor already paid
+ * (`claimedOf`) and the claimable difference. The root of the latest epoch may still be in its
+ * activation delay on-chain: the distributor then pays against the previous root, so a claim
+ * with this proof reverts until the root activates.
  */
 export async function userRewards(deps: PointsApiDeps, address: string) {
   const claim = await deps.store.latestClaim(address);
   if (!claim) throw new NotFound(`${address} has no rewards yet`, 'no_rewards');
-  return { address, epoch: claim.epoch, cumulativeAmount: claim.cumulativeAmount, root: claim.root, proof: claim.proof };
+  const distributor = deps.chain?.contracts.rewardsDistributor;
+  const claimed = deps.chain && distributor ? await claimedOf(deps.chain.provider, distributor, address) : undefined;
+  const cumulative = BigInt(claim.cumulativeAmount);
+  return {
+    address,
+    epoch: claim.epoch,
+    cumulativeAmount: claim.cumulativeAmount.toString(),
+    claimed: claimed === undefined ? null : claimed.toString(),
+    claimable: claimed === undefined ? null : (cumulative > claimed ? cumulative - claimed : 0n).toString(),
+    root: claim.root,
+    proof: claim.proof,
+    distributor: distributor ?? null,
+  };
 }
 
 /** POST /v1/referrals: registers a referral signed by the referred user. */

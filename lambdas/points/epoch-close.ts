@@ -11,9 +11,13 @@ export interface TreeStorage {
   load(key: string): Promise<StandardTreeDump>;
 }
 
-/** Publishes a claim root to the RewardsDistributor (through the KMS relayer); returns the transaction hash. */
+/**
+ * Publishes a claim root to the RewardsDistributor (through the KMS relayer); returns the
+ * transaction hash. `totalCumulative` is the sum of the tree's cumulative amounts (the distributor
+ * refuses it above what it was funded with).
+ */
 export interface RootPublisher {
-  publish(epoch: number, root: string): Promise<string>;
+  publish(epoch: number, root: string, totalCumulative: bigint): Promise<string>;
 }
 
 export interface CloseResult {
@@ -73,7 +77,9 @@ export async function closeEpoch(
     await store.putClaims(claims);
   }
   await store.putEpoch({ ...base, root, treeKey });
-  const publishTx = await deps.publisher.publish(epoch, root);
+  let totalCumulative = 0n;
+  for (const amount of settlement.cumulative.values()) totalCumulative += amount;
+  const publishTx = await deps.publisher.publish(epoch, root, totalCumulative);
   const record: EpochRecord = { ...base, status: 'published', root, treeKey, publishTx };
   await store.putEpoch(record);
   return { record, unallocated: settlement.unallocated };

@@ -4,19 +4,23 @@ import { httpHandler } from '../shared/http';
 import { byRoute } from '../shared/router';
 import { dynamoClient } from '../shared/aws';
 import { EpochCalendar } from '../domain/points/calendar';
-import { DEFAULT_POINTS_CONFIG, parsePointsConfig } from '../domain/points/config';
+import { chainProvider } from '../shared/chain';
 import { PointsStore } from './store';
+import { pointsRules } from './settings';
 import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from './api';
 
 const config = loadConfig({
   SSI_CHAIN_ID: settings.chainId,
+  SSI_RPC_URL: settings.rpcUrl,
+  SSI_DEPLOYMENT: settings.deployment,
   SSI_POINTS_CONFIG: z.string().optional(),
 });
-const rules = config.SSI_POINTS_CONFIG ? parsePointsConfig(JSON.parse(config.SSI_POINTS_CONFIG)) : DEFAULT_POINTS_CONFIG;
+const rules = pointsRules(config.SSI_POINTS_CONFIG);
 const deps = {
   store: new PointsStore(dynamoClient(), tableName('points')),
   calendar: new EpochCalendar(rules.epochs),
   chainId: config.SSI_CHAIN_ID,
+  chain: { provider: chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID), contracts: config.SSI_DEPLOYMENT.contracts },
 };
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address').transform((a) => a.toLowerCase());

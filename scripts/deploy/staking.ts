@@ -5,13 +5,16 @@ import type { DeployStep } from './steps';
 export const LOCK_EPOCH_LENGTH = 7n * 24n * 3600n;
 /** Seconds between publication of a reward root and the moment it can be claimed (guardian window). */
 export const REWARDS_ACTIVATION_DELAY = 24n * 3600n;
+/** SOSO the deployer funds the RewardsDistributor with on local chains (chain id 31337), so epoch roots can be published and claimed. */
+export const LOCAL_REWARDS_FUNDING = 1_000_000n * 10n ** 18n;
 
 /**
  * Staking stage: $SOSO (whole supply to the deployer), the StakeFactory with sSOSO, AssetLocking,
  * the RewardsDistributor (paying SOSO) and the ReserveRegistry, all upgradeable contracts behind UUPS
  * proxies validated by the OpenZeppelin upgrades plugin. The deployer is admin of everything and gets
- * the operator role (to create sTokens, publish reward roots and reserve reports); grant it to the
- * protocol server's KMS address afterwards. No token is made lockable yet: the admin lists LP tokens
+ * the operator role (to create sTokens, publish reward roots and reserve reports); the rewards
+ * signer (`deployment.signers.rewards`) also gets OPERATOR on the RewardsDistributor, and on local
+ * chains the deployer funds the distributor with LOCAL_REWARDS_FUNDING SOSO. No token is made lockable yet: the admin lists LP tokens
  * with `AssetLocking.configureToken` once they exist. Index tokens already in `deployment.indexes` get their
  * sToken, recorded as `s<symbol>`; without indexes the step creates none.
  */
@@ -46,6 +49,17 @@ export const deployStaking: DeployStep = async (hre, deployment, log) => {
   const assetLocking = await proxy('AssetLocking', [admin, BigInt(latest.timestamp), LOCK_EPOCH_LENGTH]);
   const rewardsDistributor = await proxy('RewardsDistributor', [admin, sosoAddress, REWARDS_ACTIVATION_DELAY]);
   await grantOperator(rewardsDistributor);
+  // The rewards signer (the rewards KMS key on the local stack) publishes epoch roots.
+  const rewardsSigner = deployment.signers.rewards;
+  if (rewardsSigner && rewardsSigner.toLowerCase() !== admin.toLowerCase()) {
+    await (await rewardsDistributor.getFunction('grantRole')(await rewardsDistributor.getFunction('OPERATOR_ROLE')(), rewardsSigner)).wait();
+  }
+  let funded = 0n;
+  if ((await hre.ethers.provider.getNetwork()).chainId === 31337n) {
+    await (await soso.getFunction('approve')(await rewardsDistributor.getAddress(), LOCAL_REWARDS_FUNDING)).wait();
+    await (await rewardsDistributor.getFunction('fund')(LOCAL_REWARDS_FUNDING)).wait();
+    funded = LOCAL_REWARDS_FUNDING;
+  }
   const reserveRegistry = await proxy('ReserveRegistry', [admin]);
   await grantOperator(reserveRegistry);
 
@@ -65,6 +79,6 @@ export const deployStaking: DeployStep = async (hre, deployment, log) => {
   }
   log(
     `staking: SOSO, StakeFactory with sSOSO${indexSymbols.length ? ` and ${indexSymbols.map((s) => `s${s}`).join(', ')}` : ''}, ` +
-      'AssetLocking, RewardsDistributor, ReserveRegistry',
+      `AssetLocking, RewardsDistributor${funded ? ` (funded with ${funded / 10n ** 18n} SOSO)` : ''}, ReserveRegistry`,
   );
 };

@@ -1,0 +1,61 @@
+import { Contract, Interface, type Provider } from 'ethers';
+import { Unavailable } from '../shared/errors';
+import type { RootPublisher } from './epoch-close';
+
+/** The RewardsDistributor calls the back end makes. */
+export const DISTRIBUTOR_ABI = [
+  'function publishRoot(uint32 epoch, bytes32 root, uint256 totalCumulative)',
+  'function claim(address account, uint256 cumulativeAmount, bytes32[] proof) returns (uint256 amount)',
+  'function claimedOf(address account) view returns (uint256)',
+  'function totalFunded() view returns (uint256)',
+  'function claimableRoot() view returns (uint32 epoch, bytes32 root)',
+  'function pendingRoot() view returns (uint32 epoch, bytes32 root, uint64 activatesAt)',
+  'function rewardToken() view returns (address)',
+  'error NothingToClaim(address account, uint256 cumulativeAmount, uint256 claimed)',
+  'error InvalidProof(address account, uint256 cumulativeAmount, uint32 epoch)',
+  'error NoClaimableRoot()',
+  'error UnauthorizedClaimer(address account, address claimer)',
+  'error RootPending(uint32 pendingEpoch, uint64 activatesAt)',
+  'error RewardsUnderfunded(uint256 totalCumulative, uint256 totalFunded)',
+  'error EpochNotIncreasing(uint32 epoch, uint32 lastEpoch)',
+  'event Claimed(address indexed account, address indexed claimer, uint32 indexed epoch, uint256 amount, uint256 totalClaimed)',
+];
+export const DISTRIBUTOR = new Interface(DISTRIBUTOR_ABI);
+
+/** The subset of the relayer the publisher uses (relayerFor('rewards') in a Lambda). */
+export interface RootRelayer {
+  submit(request: { key: string; to: string; data: string }): Promise<unknown>;
+  wait(key: string, options?: { timeoutMs?: number }): Promise<{ status: string; txHash?: string; failure?: { code: string; reason: string } }>;
+}
+
+/** The relayer's idempotency key of an epoch's root: one publication per epoch whatever the retries. */
+export const rootActionKey = (epoch: number): string => `rewards-root:${epoch}`;
+
+/**
+ * Publishes epoch roots with `RewardsDistributor.publishRoot(epoch, root, totalCumulative)`
+ * signed by the rewards KMS key (which holds OPERATOR on the distributor) through the relayer,
+ * and waits for it to be mined. A retried close re-submits the same key and gets the first
+ * action's outcome.
+ */
+export class RelayerRootPublisher implements RootPublisher {
+  constructor(
+    private readonly relayer: RootRelayer,
+    private readonly distributor: string,
+    private readonly timeoutMs = 120_000,
+  ) {}
+
+  async publish(epoch: number, root: string, totalCumulative: bigint): Promise<string> {
+    const key = rootActionKey(epoch);
+    await this.relayer.submit({ key, to: this.distributor, data: DISTRIBUTOR.encodeFunctionData('publishRoot', [epoch, root, totalCumulative]) });
+    const record = await this.relayer.wait(key, { timeoutMs: this.timeoutMs });
+    if (record.status !== 'mined' || !record.txHash) {
+      throw new Unavailable(`publishing the epoch ${epoch} root ended ${record.status}${record.failure ? `: ${record.failure.code} ${record.failure.reason}` : ''}`, 'root_not_published');
+    }
+    return record.txHash;
+  }
+}
+
+/** What an account has already claimed from the distributor. */
+export async function claimedOf(provider: Provider, distributor: string, account: string): Promise<bigint> {
+  return (await new Contract(distributor, DISTRIBUTOR_ABI, provider).getFunction('claimedOf')(account)) as bigint;
+}
