@@ -1,0 +1,165 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Contract, JsonRpcProvider, MaxUint256, Wallet, parseUnits, type Signer } from 'ethers';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { startTestStack } from '../helpers/stack';
+import { addDays, dayOf } from '../../lambdas/domain/points/calendar';
+import { DEFAULT_POINTS_CONFIG_INPUT } from '../../lambdas/domain/points/config';
+import { basketFor, issuerDomain, QUOTE_ORDER_TYPES, Side, type QuoteOrder } from '../../lambdas/domain/orders';
+
+const run = promisify(execFile);
+const ONE = 10n ** 18n;
+const ROOT = resolve(__dirname, '../..');
+
+const ERC20 = [
+  'function balanceOf(address) view returns (uint256)',
+  'function approve(address, uint256) returns (bool)',
+  'function transfer(address, uint256) returns (bool)',
+  'function mint(address, uint256)',
+];
+const INDEX = [...ERC20, 'function baseTokenset() view returns (address[] assets, uint256[] unitAmounts, uint256 factor)'];
+const STAKE = [...ERC20, 'function stake(uint256)'];
+const ISSUER = [
+  'function grantRole(bytes32, address)',
+  'function MAKER_ROLE() view returns (bytes32)',
+  'function PARTICIPANT_ROLE() view returns (bytes32)',
+  'function mint((address index, uint8 side, uint256 indexAmount, address[] assets, uint256[] amounts, address cashToken, uint256 cashAmount, address maker, address requester, uint256 deadline, uint256 nonce) order, bytes signature, uint256 maxFeeBps)',
+];
+const DISTRIBUTOR = ['function rootOf(uint32) view returns ((bytes32 root, uint256 totalCumulative, uint64 activatesAt, bool revoked))', 'function claimedOf(address) view returns (uint256)'];
+
+/** Runs the CLI; resolves with exit code and output whatever the code. */
+async function ssi(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', [resolve(ROOT, 'bin/ssi.js'), ...args], { cwd: ROOT, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+describe('points end to end on the local stack: stake, snapshot, close the epoch, claim', () => {
+  // Epoch 1 is yesterday, one day long: the scheduled snapshot records yesterday (the day that
+  // just ended) and the epoch close sees it over today.
+  const yesterday = addDays(dayOf(new Date()), -1);
+  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let provider: JsonRpcProvider;
+  let holder: Wallet;
+  let staker: Wallet;
+
+  beforeAll(async () => {
+    process.env.SSI_POINTS_CONFIG = JSON.stringify({ ...DEFAULT_POINTS_CONFIG_INPUT, epochs: { genesis: yesterday, lengthDays: 1, first: 1 } });
+    stack = await startTestStack();
+    provider = new JsonRpcProvider(stack.file.rpc, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    holder = Wallet.createRandom(provider) as unknown as Wallet;
+    staker = Wallet.createRandom(provider) as unknown as Wallet;
+    for (const wallet of [holder, staker]) await provider.send('hardhat_setBalance', [wallet.address, '0x3635C9ADC5DEA00000']);
+  }, 300_000);
+  afterAll(async () => {
+    provider?.destroy();
+    await stack?.stop();
+    delete process.env.SSI_POINTS_CONFIG;
+  });
+
+  /** The holder mints 2 MAG7.ssi through the Issuer with a PMM-signed order, keeps 1 and gives 1 to the staker, who stakes it. */
+  async function mintAndStake(): Promise<void> {
+    const deployer = await provider.getSigner(0);
+    const pmm = await provider.getSigner(1);
+    const { contracts, indexes, tokens } = stack.file;
+    const issuer = new Contract(contracts.issuer, ISSUER, deployer);
+    await (await issuer.getFunction('grantRole')(await issuer.getFunction('MAKER_ROLE')(), await pmm.getAddress())).wait();
+    await (await issuer.getFunction('grantRole')(await issuer.getFunction('PARTICIPANT_ROLE')(), holder.address)).wait();
+    const index = new Contract(indexes['MAG7.ssi']!, INDEX, provider);
+    const [assets, unitAmounts, factor] = (await index.getFunction('baseTokenset')()) as [string[], bigint[], bigint];
+    const legs = basketFor({ assets: [...assets], unitAmounts: [...unitAmounts], factor }, 2n * ONE, Side.Mint);
+    for (let i = 0; i < legs.assets.length; i++) {
+      const token = new Contract(legs.assets[i]!, ERC20, pmm);
+      await (await token.getFunction('mint')(await pmm.getAddress(), legs.amounts[i])).wait();
+      await (await token.getFunction('approve')(contracts.issuer, MaxUint256)).wait();
+    }
+    const usdc = new Contract(tokens.USDC!.address, ERC20, holder);
+    await (await usdc.getFunction('mint')(holder.address, parseUnits('3000', 6))).wait();
+    await (await usdc.getFunction('approve')(contracts.issuer, MaxUint256)).wait();
+    const block = await provider.getBlock('latest');
+    const order: QuoteOrder = {
+      index: indexes['MAG7.ssi']!,
+      side: Side.Mint,
+      indexAmount: 2n * ONE,
+      assets: legs.assets,
+      amounts: legs.amounts,
+      cashToken: tokens.USDC!.address,
+      cashAmount: parseUnits('2000', 6),
+      maker: await pmm.getAddress(),
+      requester: holder.address,
+      deadline: BigInt(block!.timestamp) + 600n,
+      nonce: 1n,
+    };
+    const signature = await (pmm as Signer).signTypedData(issuerDomain(stack.file.chainId, contracts.issuer), QUOTE_ORDER_TYPES, order);
+    await (await new Contract(contracts.issuer, ISSUER, holder).getFunction('mint')(order, signature, 10)).wait();
+    await (await new Contract(indexes['MAG7.ssi']!, ERC20, holder).getFunction('transfer')(staker.address, ONE)).wait();
+    const sToken = contracts['sMAG7.ssi']!;
+    await (await new Contract(indexes['MAG7.ssi']!, ERC20, staker).getFunction('approve')(sToken, ONE)).wait();
+    await (await new Contract(sToken, STAKE, staker).getFunction('stake')(ONE)).wait();
+  }
+
+  const points = async (address: string) => {
+    const answer = await stack.api(`/v1/points/${address}`);
+    expect(answer.status).toBe(200);
+    return (await answer.json()) as { totalPoints: string; days: Array<{ day: string; epoch: number; total: string }> };
+  };
+  const micro = (points: string): bigint => BigInt(points.replace('.', ''));
+
+  test('a staked index token earns five times the points of a held one, and the epoch reward is claimed once with the CLI', async () => {
+    await mintAndStake();
+
+    const snapshot = await stack.scheduler.run('points-snapshot');
+    expect(snapshot.lastRun).toMatchObject({ ok: true });
+    const [held, staked] = [await points(holder.address), await points(staker.address)];
+    expect(held.days).toEqual([expect.objectContaining({ day: yesterday, epoch: 1 })]);
+    // 1 MAG7.ssi at a NAV near 1000 USD: about 3,000 points held, 15,000 staked.
+    const [heldMicro, stakedMicro] = [micro(held.totalPoints), micro(staked.totalPoints)];
+    expect(heldMicro).toBeGreaterThan(2_900_000_000n);
+    expect(heldMicro).toBeLessThan(3_100_000_000n);
+    expect(stakedMicro - 5n * heldMicro).toBeGreaterThanOrEqual(-5n);
+    expect(stakedMicro - 5n * heldMicro).toBeLessThanOrEqual(5n);
+
+    const close = await stack.scheduler.run('epoch-close');
+    expect(close.lastRun).toMatchObject({ ok: true });
+    const rewards = (await (await stack.api(`/v1/rewards/${staker.address}`)).json()) as {
+      epoch: number;
+      cumulativeAmount: string;
+      claimed: string;
+      claimable: string;
+      root: string;
+      proof: string[];
+    };
+    expect(rewards).toMatchObject({ epoch: 1, claimed: '0', claimable: rewards.cumulativeAmount });
+    expect(StandardMerkleTree.verify(rewards.root, ['address', 'uint256'], [staker.address.toLowerCase(), rewards.cumulativeAmount], rewards.proof)).toBe(true);
+    const distributor = new Contract(stack.file.contracts.rewardsDistributor!, DISTRIBUTOR, provider);
+    const onChain = (await distributor.getFunction('rootOf')(1)) as { root: string; totalCumulative: bigint };
+    expect(onChain.root).toBe(rewards.root);
+    // The staker earned 5/6 of the pool (10,000 SOSO on the local stack), the holder the rest.
+    const holderRewards = (await (await stack.api(`/v1/rewards/${holder.address}`)).json()) as { cumulativeAmount: string };
+    expect(onChain.totalCumulative).toBe(BigInt(rewards.cumulativeAmount) + BigInt(holderRewards.cumulativeAmount));
+    expect(BigInt(rewards.cumulativeAmount) / 10n ** 18n).toBe(8333n);
+
+    await provider.send('evm_increaseTime', [24 * 3600 + 1]);
+    await provider.send('evm_mine', []);
+    const soso = new Contract(stack.file.contracts.soso!, ERC20, provider);
+    const before = (await soso.getFunction('balanceOf')(staker.address)) as bigint;
+    const endpoints = ['--api', stack.file.api, '--rpc', stack.file.rpc];
+    const first = await ssi(['claim', '--key', staker.privateKey, ...endpoints, '--json']);
+    expect(first).toMatchObject({ code: 0 });
+    const paid = JSON.parse(first.stdout) as { ok: boolean; paid: string };
+    expect(paid).toMatchObject({ ok: true, paid: rewards.cumulativeAmount });
+    expect((await soso.getFunction('balanceOf')(staker.address)) as bigint).toBe(before + BigInt(rewards.cumulativeAmount));
+    const after = (await (await stack.api(`/v1/rewards/${staker.address}`)).json()) as { claimed: string; claimable: string };
+    expect(after).toMatchObject({ claimed: rewards.cumulativeAmount, claimable: '0' });
+
+    const second = await ssi(['claim', '--key', staker.privateKey, ...endpoints, '--json']);
+    expect(second.code).not.toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ ok: false });
+    expect(second.stderr).toMatch(/NothingToClaim/);
+  });
+});
