@@ -141,34 +141,38 @@ export class ChainSnapshotSources implements SnapshotSources {
     // Contracts holding tokens for users (the locking contract, sTokens holding the staked index tokens) are not users.
     for (const contract of Object.values(deployment.contracts)) candidates.delete(getAddress(contract));
 
-    const contracts = indexes.map((index) => ({
-      symbol: index.symbol,
-      token: new Contract(index.token, ERC20_ABI, provider),
-      sToken: index.sToken ? new Contract(index.sToken, STAKE_ABI, provider) : undefined,
-    }));
-    const sosoStake = sSoso ? new Contract(sSoso, STAKE_ABI, provider) : undefined;
-    const accounts = await pool([...candidates].sort(), this.concurrency, async (address): Promise<AccountPositions> => {
-      const lines: PositionLine[] = [];
-      for (const index of contracts) {
-        const [held, staked, cooling] = await Promise.all([
-          index.token.getFunction('balanceOf')(address, { blockTag }) as Promise<bigint>,
-          (index.sToken?.getFunction('balanceOf')(address, { blockTag }) as Promise<bigint> | undefined) ?? 0n,
-          (index.sToken?.getFunction('coolingBalanceOf')(address, { blockTag }) as Promise<bigint> | undefined) ?? 0n,
-        ]);
-        if (held > 0n) lines.push({ kind: 'hold', token: index.symbol, amount: held });
-        if (staked > 0n) lines.push({ kind: 'stake', token: index.symbol, amount: staked });
-        if (cooling > 0n) lines.push({ kind: 'cooldown', token: index.symbol, amount: cooling });
-      }
-      if (locking && lockers.has(address)) {
-        for (const token of lockable) {
-          const locked = (await locking.getFunction('lockedOf')(address, token, { blockTag })) as bigint;
-          if (locked > 0n) lines.push({ kind: 'lock', token: this.priceKeyOf(token), amount: locked });
-        }
-      }
-      const sosoStaked = sosoStake ? ((await sosoStake.getFunction('balanceOf')(address, { blockTag })) as bigint) : 0n;
-      return { address: address.toLowerCase(), lines, sosoStaked };
-    });
+    const accounts = await pool([...candidates].sort(), this.concurrency, (address) => this.account(address, blockTag, { lockable: lockers.has(address) ? lockable : [] }));
     return accounts.filter((a) => a.lines.length > 0 || a.sosoStaked > 0n);
+  }
+
+  /** One address's positions at a block; `lockable` lists the AssetLocking tokens to read (default: all of them). */
+  async account(address: string, blockTag: number | 'latest', options: { lockable?: readonly string[] } = {}): Promise<AccountPositions> {
+    const { provider, deployment } = this.options;
+    const lines: PositionLine[] = [];
+    for (const index of stakedIndexes(deployment)) {
+      const token = new Contract(index.token, ERC20_ABI, provider);
+      const sToken = index.sToken ? new Contract(index.sToken, STAKE_ABI, provider) : undefined;
+      const [held, staked, cooling] = await Promise.all([
+        token.getFunction('balanceOf')(address, { blockTag }) as Promise<bigint>,
+        (sToken?.getFunction('balanceOf')(address, { blockTag }) as Promise<bigint> | undefined) ?? 0n,
+        (sToken?.getFunction('coolingBalanceOf')(address, { blockTag }) as Promise<bigint> | undefined) ?? 0n,
+      ]);
+      if (held > 0n) lines.push({ kind: 'hold', token: index.symbol, amount: held });
+      if (staked > 0n) lines.push({ kind: 'stake', token: index.symbol, amount: staked });
+      if (cooling > 0n) lines.push({ kind: 'cooldown', token: index.symbol, amount: cooling });
+    }
+    const lockingAddress = deployment.contracts.assetLocking;
+    if (lockingAddress) {
+      const locking = new Contract(lockingAddress, LOCKING_ABI, provider);
+      const tokens = options.lockable ?? ((await locking.getFunction('lockableTokens')({ blockTag })) as string[]);
+      for (const token of tokens) {
+        const locked = (await locking.getFunction('lockedOf')(address, token, { blockTag })) as bigint;
+        if (locked > 0n) lines.push({ kind: 'lock', token: this.priceKeyOf(token), amount: locked });
+      }
+    }
+    const sSoso = deployment.contracts.sSoso;
+    const sosoStaked = sSoso ? ((await new Contract(sSoso, STAKE_ABI, provider).getFunction('balanceOf')(address, { blockTag })) as bigint) : 0n;
+    return { address: address.toLowerCase(), lines, sosoStaked };
   }
 
   /** Price key of a token address: the index symbol, the asset symbol, or the address itself. */

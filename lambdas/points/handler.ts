@@ -6,14 +6,15 @@ import { dynamoClient } from '../shared/aws';
 import { EpochCalendar } from '../domain/points/calendar';
 import { chainProvider } from '../shared/chain';
 import { PointsStore } from './store';
-import { pointsRules } from './settings';
+import { configuredPrices, pointsRules, pointsSettings } from './settings';
+import { portfolio, stakingApy } from './portfolio';
 import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from './api';
 
 const config = loadConfig({
   SSI_CHAIN_ID: settings.chainId,
   SSI_RPC_URL: settings.rpcUrl,
   SSI_DEPLOYMENT: settings.deployment,
-  SSI_POINTS_CONFIG: z.string().optional(),
+  ...pointsSettings,
 });
 const rules = pointsRules(config.SSI_POINTS_CONFIG);
 const deps = {
@@ -21,6 +22,13 @@ const deps = {
   calendar: new EpochCalendar(rules.epochs),
   chainId: config.SSI_CHAIN_ID,
   chain: { provider: chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID), contracts: config.SSI_DEPLOYMENT.contracts },
+};
+
+const chainDeps = {
+  provider: deps.chain.provider,
+  deployment: config.SSI_DEPLOYMENT,
+  prices: configuredPrices(config.SSI_REFERENCE_PRICES),
+  sosoSymbol: rules.sosoToken,
 };
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address').transform((a) => a.toLowerCase());
@@ -36,6 +44,10 @@ export const handler = byRoute({
     ({ path, query }) => epochLeaderboard(deps, path.id, query.limit),
   ),
   'GET /v1/rewards/{address}': httpHandler({ path: byAddress }, ({ path }) => userRewards(deps, path.address)),
+  'GET /v1/portfolio/{address}': httpHandler({ path: byAddress }, ({ path }) => portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar }, path.address)),
+  'GET /v1/staking/apy': httpHandler({ query: z.object({ windowDays: z.coerce.number().int().min(1).max(365).default(30) }) }, ({ query }) =>
+    stakingApy({ ...chainDeps, windowDays: query.windowDays }),
+  ),
   'POST /v1/referrals': httpHandler(
     { body: z.object({ referrer: address, referred: address, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature') }).strict() },
     ({ body }) => registerReferral(deps, body),

@@ -45,6 +45,9 @@ describe('points API on DynamoDB Local', () => {
     Object.assign(process.env, {
       TABLE_POINTS: dynamo.tables.points,
       SSI_CHAIN_ID: String(CHAIN_ID),
+      // No contracts: the chain is never asked (claimed and claimable answer null); the local-stack test covers them.
+      SSI_RPC_URL: 'http://127.0.0.1:9',
+      SSI_DEPLOYMENT: JSON.stringify({ network: 'none', chainId: CHAIN_ID, contracts: {}, tokens: {}, indexes: {} }),
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
@@ -115,6 +118,7 @@ describe('points API on DynamoDB Local', () => {
 
     expect(reply.status).toBe(200);
     expect(reply.json.cumulativeAmount).toBe(String(settlement.cumulative.get(B)));
+    expect(reply.json).toMatchObject({ claimed: null, claimable: null, distributor: null });
     expect(StandardMerkleTree.verify(reply.json.root, ['address', 'uint256'], [B, reply.json.cumulativeAmount], reply.json.proof)).toBe(true);
     expect(none.status).toBe(404);
   });

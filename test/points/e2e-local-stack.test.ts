@@ -19,7 +19,7 @@ const ERC20 = [
   'function mint(address, uint256)',
 ];
 const INDEX = [...ERC20, 'function baseTokenset() view returns (address[] assets, uint256[] unitAmounts, uint256 factor)'];
-const STAKE = [...ERC20, 'function stake(uint256)'];
+const STAKE = [...ERC20, 'function stake(uint256)', 'function unstake(uint256) returns (uint256)', 'function cooldownDuration() view returns (uint64)'];
 const ISSUER = [
   'function grantRole(bytes32, address)',
   'function MAKER_ROLE() view returns (bytes32)',
@@ -161,5 +161,33 @@ describe('points end to end on the local stack: stake, snapshot, close the epoch
     expect(second.code).not.toBe(0);
     expect(JSON.parse(second.stdout)).toMatchObject({ ok: false });
     expect(second.stderr).toMatch(/NothingToClaim/);
+  });
+
+  test('the portfolio shows staked, cooldown with its end date, points and claimed rewards; the APY is 0 with no fee distribution', async () => {
+    const sToken = new Contract(stack.file.contracts['sMAG7.ssi']!, STAKE, staker);
+    await (await sToken.getFunction('unstake')(ONE / 4n)).wait();
+    const cooldown = (await sToken.getFunction('cooldownDuration')()) as bigint;
+    const head = await provider.getBlock('latest');
+
+    const answer = await stack.api(`/v1/portfolio/${staker.address}`);
+    expect(answer.status).toBe(200);
+    const view = (await answer.json()) as {
+      indexes: Array<{ symbol: string; navUsd: string; held: { amount: string }; staked: { amount: string; usd: string }; cooldown: { amount: string; requests: Array<{ amount: string; endsAt: string }> } }>;
+      points: { total: string; byEpoch: Array<{ epoch: number; points: string }>; pending: string };
+      rewards: { cumulative: string; claimed: string; claimable: string };
+    };
+    expect(view.indexes).toHaveLength(1);
+    const [mag7] = view.indexes;
+    expect(mag7).toMatchObject({ symbol: 'MAG7.ssi', held: { amount: '0' }, staked: { amount: String((3n * ONE) / 4n) }, cooldown: { amount: String(ONE / 4n) } });
+    expect(mag7!.cooldown.requests).toEqual([{ id: expect.any(String), amount: String(ONE / 4n), endsAt: new Date((head!.timestamp + Number(cooldown)) * 1000).toISOString() }]);
+    expect(Number(mag7!.staked.usd)).toBeCloseTo(Number(mag7!.navUsd) * 0.75, 6);
+    expect(view.points.total).toBe((await points(staker.address)).totalPoints);
+    expect(view.points.byEpoch).toEqual([{ epoch: 1, points: view.points.total }]);
+    expect(view.rewards.claimable).toBe('0');
+    expect(view.rewards.claimed).toBe(view.rewards.cumulative);
+
+    const apy = (await (await stack.api('/v1/staking/apy')).json()) as { window: { days: number }; indexes: Array<{ symbol: string; apy: number; feesUsd: string }> };
+    expect(apy.window.days).toBe(30);
+    expect(apy.indexes.find((i) => i.symbol === 'MAG7.ssi')).toMatchObject({ apy: 0, feesUsd: '0' });
   });
 });
