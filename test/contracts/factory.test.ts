@@ -49,7 +49,7 @@ describe('IndexFactory and index registration', () => {
   });
 
   it('refuses a symbol that is already taken', async () => {
-    await expectRevert(factory.createIndex({ ...params, symbol: 'TEST.ssi' }), factory, 'SymbolTaken', [
+    await expectRevert(async () => factory.createIndex({ ...params, symbol: 'TEST.ssi' }), factory, 'SymbolTaken', [
       'TEST.ssi',
       await fx.index.getAddress(),
     ]);
@@ -57,7 +57,7 @@ describe('IndexFactory and index registration', () => {
 
   it('lets only an operator create indexes, and not while paused', async () => {
     const operatorRole = await factory.OPERATOR_ROLE();
-    await expectRevert(as(factory, fx.outsider).createIndex(params), factory, 'AccessControlUnauthorizedAccount', [
+    await expectRevert(async () => as(factory, fx.outsider).createIndex(params), factory, 'AccessControlUnauthorizedAccount', [
       await fx.outsider.getAddress(),
       operatorRole,
     ]);
@@ -79,20 +79,20 @@ describe('IndexFactory and index registration', () => {
   });
 
   it('rejects an implementation without code and upgrades only indexes it created', async () => {
-    await expectRevert(factory.setImplementation(await fx.outsider.getAddress()), factory, 'NotAContract', [await fx.outsider.getAddress()]);
-    await expectRevert(factory.upgradeIndex(await fx.usdc.getAddress(), '0x'), factory, 'UnknownIndex', [await fx.usdc.getAddress()]);
+    await expectRevert(async () => factory.setImplementation(await fx.outsider.getAddress()), factory, 'NotAContract', [await fx.outsider.getAddress()]);
+    await expectRevert(async () => factory.upgradeIndex(await fx.usdc.getAddress(), '0x'), factory, 'UnknownIndex', [await fx.usdc.getAddress()]);
     await expectRevert(as(factory, fx.outsider).upgradeIndex(await fx.index.getAddress(), '0x'), factory, 'AccessControlUnauthorizedAccount');
   });
 
   describe('issuer settings', () => {
     it('registers an index only through the registrar role, and only once', async () => {
       const registrarRole = await issuer.REGISTRAR_ROLE();
-      await expectRevert(issuer.registerIndex(await fx.usdc.getAddress(), fx.config), issuer, 'AccessControlUnauthorizedAccount', [
+      await expectRevert(async () => issuer.registerIndex(await fx.usdc.getAddress(), fx.config), issuer, 'AccessControlUnauthorizedAccount', [
         await fx.admin.getAddress(),
         registrarRole,
       ]);
       await (await issuer.grantRole(await issuer.REGISTRAR_ROLE(), await fx.admin.getAddress())).wait();
-      await expectRevert(issuer.registerIndex(await fx.index.getAddress(), fx.config), issuer, 'IndexAlreadyRegistered', [
+      await expectRevert(async () => issuer.registerIndex(await fx.index.getAddress(), fx.config), issuer, 'IndexAlreadyRegistered', [
         await fx.index.getAddress(),
       ]);
     });
@@ -112,7 +112,7 @@ describe('IndexFactory and index registration', () => {
         7 * 86400 + 1,
         7 * 86400,
       ]);
-      await expectRevert(issuer.setIndexConfig(await fx.usdc.getAddress(), c), issuer, 'UnknownIndex', [await fx.usdc.getAddress()]);
+      await expectRevert(async () => issuer.setIndexConfig(await fx.usdc.getAddress(), c), issuer, 'UnknownIndex', [await fx.usdc.getAddress()]);
     });
 
     it('lets an operator change settings and emits them in full', async () => {

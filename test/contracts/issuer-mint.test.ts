@@ -88,7 +88,7 @@ describe('Issuer atomic mint', () => {
   it('reverts when the caller is not a participant', async () => {
     const order = await mintOrder({ requester: await fx.outsider.getAddress() });
     const participantRole = await issuer.PARTICIPANT_ROLE();
-    await expectRevert(submit(order, { caller: fx.outsider }), issuer, 'AccessControlUnauthorizedAccount', [
+    await expectRevert(async () => submit(order, { caller: fx.outsider }), issuer, 'AccessControlUnauthorizedAccount', [
       await fx.outsider.getAddress(),
       participantRole,
     ]);
@@ -102,7 +102,7 @@ describe('Issuer atomic mint', () => {
 
   it('reverts when another participant submits an order quoted for someone else', async () => {
     const order = await mintOrder();
-    await expectRevert(submit(order, { caller: fx.wlp2 }), issuer, 'WrongRequester', [
+    await expectRevert(async () => submit(order, { caller: fx.wlp2 }), issuer, 'WrongRequester', [
       await fx.wlp.getAddress(),
       await fx.wlp2.getAddress(),
     ]);
@@ -115,13 +115,13 @@ describe('Issuer atomic mint', () => {
 
   it('reverts for an index the issuer does not know', async () => {
     const order = await mintOrder({ index: await fx.usdc.getAddress() });
-    await expectRevert(submit(order), issuer, 'UnknownIndex', [await fx.usdc.getAddress()]);
+    await expectRevert(async () => submit(order), issuer, 'UnknownIndex', [await fx.usdc.getAddress()]);
   });
 
   it('reverts while the index is rebalancing', async () => {
     await (await issuer.setRebalancing(await fx.index.getAddress(), true)).wait();
     const order = await mintOrder();
-    await expectRevert(submit(order), issuer, 'IndexRebalancing', [await fx.index.getAddress()]);
+    await expectRevert(async () => submit(order), issuer, 'IndexRebalancing', [await fx.index.getAddress()]);
   });
 
   it('reverts amounts below the minimum or above the maximum', async () => {
@@ -133,7 +133,7 @@ describe('Issuer atomic mint', () => {
 
   it('reverts a cash token that is not allowed', async () => {
     const order = await mintOrder({ cashToken: await fx.assets[0].getAddress() });
-    await expectRevert(submit(order), issuer, 'CashTokenNotAllowed', [await fx.assets[0].getAddress()]);
+    await expectRevert(async () => submit(order), issuer, 'CashTokenNotAllowed', [await fx.assets[0].getAddress()]);
   });
 
   it('reverts legs that differ from the tokenset in count', async () => {
@@ -175,7 +175,7 @@ describe('Issuer atomic mint', () => {
 
   it('reverts when the order names a maker without the maker role', async () => {
     const order = await mintOrder({ maker: await fx.outsider.getAddress() });
-    await expectRevert(submit(order, { signature: await sign(fx.outsider, order, fx.domain) }), issuer, 'NotMaker', [
+    await expectRevert(async () => submit(order, { signature: await sign(fx.outsider, order, fx.domain) }), issuer, 'NotMaker', [
       await fx.outsider.getAddress(),
     ]);
   });

@@ -76,7 +76,7 @@ describe('Issuer atomic redeem', () => {
 
   it('reverts when the WLP holds fewer index tokens than the order redeems', async () => {
     const order = await redeemOrder({ indexAmount: minted + 1n });
-    await expectRevert(submit(order), fx.index, 'ERC20InsufficientBalance', [await fx.wlp.getAddress(), minted, minted + 1n]);
+    await expectRevert(async () => submit(order), fx.index, 'ERC20InsufficientBalance', [await fx.wlp.getAddress(), minted, minted + 1n]);
   });
 
   it('reverts a redeem fee above the maximum the WLP accepts', async () => {
@@ -101,7 +101,7 @@ describe('Issuer atomic redeem', () => {
 
   it('reverts while the index is rebalancing', async () => {
     await (await issuer.setRebalancing(await fx.index.getAddress(), true)).wait();
-    await expectRevert(submit(await redeemOrder()), issuer, 'IndexRebalancing', [await fx.index.getAddress()]);
+    await expectRevert(async () => submit(await redeemOrder()), issuer, 'IndexRebalancing', [await fx.index.getAddress()]);
   });
 
   it('reverts while the issuer is paused', async () => {
@@ -133,7 +133,7 @@ describe('Issuer atomic redeem', () => {
   it('lets only the issuer release from custody', async () => {
     const releaserRole = await fx.custodyVault.RELEASER_ROLE();
     await expectRevert(
-      as(fx.custodyVault, fx.pmm).release(await fx.index.getAddress(), await fx.pmm.getAddress(), [], []),
+      async () => as(fx.custodyVault, fx.pmm).release(await fx.index.getAddress(), await fx.pmm.getAddress(), [], []),
       fx.custodyVault,
       'AccessControlUnauthorizedAccount',
       [await fx.pmm.getAddress(), releaserRole],

@@ -117,7 +117,7 @@ describe('Issuer requests: request, fill, cancel', () => {
     it('cannot be cancelled by anyone else', async () => {
       const { order } = await requestMint();
       await increaseTime(hre, timeout);
-      await expectRevert(as(issuer, fx.wlp2).cancelMint(order), issuer, 'CallerNotRequester', [
+      await expectRevert(async () => as(issuer, fx.wlp2).cancelMint(order), issuer, 'CallerNotRequester', [
         await fx.wlp2.getAddress(),
         order.requester,
       ]);
@@ -135,7 +135,7 @@ describe('Issuer requests: request, fill, cancel', () => {
 
     it('can be filled only by its maker', async () => {
       const { order } = await requestMint();
-      await expectRevert(as(issuer, fx.wlp).fillMint(order), issuer, 'CallerNotMaker', [await fx.wlp.getAddress(), order.maker]);
+      await expectRevert(async () => as(issuer, fx.wlp).fillMint(order), issuer, 'CallerNotMaker', [await fx.wlp.getAddress(), order.maker]);
     });
 
     it('cannot be filled by a maker whose role was revoked', async () => {
@@ -250,7 +250,7 @@ describe('Issuer requests: request, fill, cancel', () => {
 
     it('only the rebalancer role toggles rebalancing', async () => {
       const rebalancerRole = await issuer.REBALANCER_ROLE();
-      await expectRevert(as(issuer, fx.outsider).setRebalancing(indexAddress, true), issuer, 'AccessControlUnauthorizedAccount', [
+      await expectRevert(async () => as(issuer, fx.outsider).setRebalancing(indexAddress, true), issuer, 'AccessControlUnauthorizedAccount', [
         await fx.outsider.getAddress(),
         rebalancerRole,
       ]);

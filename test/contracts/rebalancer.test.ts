@@ -308,7 +308,7 @@ describe('Rebalancer', () => {
     const stale = { ...p.prices, validUntil: t - 1n };
     await expectRevert(preview(p.order, p.makerSignature, stale, await signPrices(fx.admin, domain, stale)), rebalancer, 'PricesExpired');
     const otherIndex = { ...p.prices, index: await fx.usdc.getAddress() };
-    await expectRevert(preview(p.order, p.makerSignature, otherIndex, await signPrices(fx.admin, domain, otherIndex)), rebalancer, 'PricesForOtherIndex', [
+    await expectRevert(async () => preview(p.order, p.makerSignature, otherIndex, await signPrices(fx.admin, domain, otherIndex)), rebalancer, 'PricesForOtherIndex', [
       indexAddress,
       await fx.usdc.getAddress(),
     ]);
@@ -325,7 +325,7 @@ describe('Rebalancer', () => {
     await expectRevert(preview(p.order, await signRebalance(fx.outsider, domain, p.order), p.prices, p.priceSignature), rebalancer, 'InvalidSignature', [p.order.maker]);
     const byOutsider = { ...p.order, maker: await fx.outsider.getAddress() };
     await expectRevert(preview(byOutsider, await signRebalance(fx.outsider, domain, byOutsider), p.prices, p.priceSignature), rebalancer, 'NotMaker', [byOutsider.maker]);
-    await expectRevert(preview(p.order, p.makerSignature, p.prices, await signPrices(fx.outsider, domain, p.prices)), rebalancer, 'PriceSignerNotOperator', [
+    await expectRevert(async () => preview(p.order, p.makerSignature, p.prices, await signPrices(fx.outsider, domain, p.prices)), rebalancer, 'PriceSignerNotOperator', [
       await fx.outsider.getAddress(),
     ]);
     await expectRevert(preview(p.order, p.makerSignature, p.prices, '0x1234'), rebalancer, 'InvalidPriceSignature');
@@ -365,7 +365,7 @@ describe('Rebalancer', () => {
     await (await rebalancer.settle(fresh, await signRebalance(fx.pmm, domain, fresh), p.prices, p.priceSignature)).wait();
     const another = await smallTrade();
     await expectRevert(
-      rebalancer.settle(another, await signRebalance(fx.pmm, domain, another), p.prices, p.priceSignature),
+      async () => rebalancer.settle(another, await signRebalance(fx.pmm, domain, another), p.prices, p.priceSignature),
       rebalancer,
       'NonceAlreadyUsed',
       [await fx.admin.getAddress(), p.prices.nonce],
@@ -378,7 +378,7 @@ describe('Rebalancer', () => {
     await expectRevert(as(rebalancer, fx.outsider).openWindow(indexAddress), rebalancer, 'AccessControlUnauthorizedAccount', [outsider, operatorRole]);
     const p = await plannedRebalance();
     await expectRevert(rebalancer.settle(p.order, p.makerSignature, p.prices, p.priceSignature), rebalancer, 'WindowNotOpen', [indexAddress]);
-    await expectRevert(rebalancer.openWindow(await fx.usdc.getAddress()), fx.issuer, 'UnknownIndex', [await fx.usdc.getAddress()]);
+    await expectRevert(async () => rebalancer.openWindow(await fx.usdc.getAddress()), fx.issuer, 'UnknownIndex', [await fx.usdc.getAddress()]);
 
     await (await rebalancer.openWindow(indexAddress)).wait();
     await expectRevert(

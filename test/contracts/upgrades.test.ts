@@ -42,7 +42,7 @@ describe('Upgrades', () => {
   it('lets only the upgrader upgrade the issuer', async () => {
     const v2 = await (await hre.ethers.getContractFactory('IssuerV2', fx.admin)).deploy();
     const upgraderRole = await fx.issuer.UPGRADER_ROLE();
-    await expectRevert(as(fx.issuer, fx.outsider).upgradeToAndCall(await v2.getAddress(), '0x'), fx.issuer, 'AccessControlUnauthorizedAccount', [
+    await expectRevert(async () => as(fx.issuer, fx.outsider).upgradeToAndCall(await v2.getAddress(), '0x'), fx.issuer, 'AccessControlUnauthorizedAccount', [
       await fx.outsider.getAddress(),
       upgraderRole,
     ]);

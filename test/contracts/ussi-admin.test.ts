@@ -119,7 +119,7 @@ describe('USSI: NAV, settings, assets, rescue, upgrades', () => {
       await increaseTime(hre, TEST_SETTINGS.minNavInterval);
       await expectRevert(as(fx.ussi, fx.operator).publishNav(0), fx.ussi, 'InvalidNav', [0n]);
       await expectRevert(as(fx.ussi, fx.operator).publishNav(1n << 128n), fx.ussi, 'InvalidNav', [1n << 128n]);
-      await expectRevert(as(fx.ussi, fx.wlp).publishNav(INITIAL_NAV), fx.ussi, 'AccessControlUnauthorizedAccount', [
+      await expectRevert(async () => as(fx.ussi, fx.wlp).publishNav(INITIAL_NAV), fx.ussi, 'AccessControlUnauthorizedAccount', [
         await fx.wlp.getAddress(),
         await fx.ussi.OPERATOR_ROLE(),
       ]);
@@ -211,7 +211,7 @@ describe('USSI: NAV, settings, assets, rescue, upgrades', () => {
         () => operator.rescue(fx.assets.usdc.address, someone, 0),
       ];
       for (const call of calls) {
-        await expectRevert(call(), fx.ussi, 'AccessControlUnauthorizedAccount', [await fx.operator.getAddress(), role]);
+        await expectRevert(async () => call(), fx.ussi, 'AccessControlUnauthorizedAccount', [await fx.operator.getAddress(), role]);
       }
       const zero = hre.ethers.ZeroAddress;
       await expectRevert(fx.ussi.setOrderSigner(zero), fx.ussi, 'ZeroAddress', []);
@@ -235,7 +235,7 @@ describe('USSI: NAV, settings, assets, rescue, upgrades', () => {
     it('refuses USSI itself and tokens with absurd decimals as assets', async () => {
       await expectRevert(fx.ussi.setAsset(ussiAddress, AssetKind.IndexToken), fx.ussi, 'InvalidAsset', [ussiAddress]);
       const odd = await (await hre.ethers.getContractFactory('TestToken')).deploy('Odd', 'ODD', 37);
-      await expectRevert(fx.ussi.setAsset(await odd.getAddress(), AssetKind.Stablecoin), fx.ussi, 'InvalidAsset', [await odd.getAddress()]);
+      await expectRevert(async () => fx.ussi.setAsset(await odd.getAddress(), AssetKind.Stablecoin), fx.ussi, 'InvalidAsset', [await odd.getAddress()]);
     });
   });
 
@@ -299,7 +299,7 @@ describe('USSI: NAV, settings, assets, rescue, upgrades', () => {
 
     it('lets only the upgrader upgrade', async () => {
       const v2 = await (await hre.ethers.getContractFactory('USSIV2', fx.admin)).deploy();
-      await expectRevert(as(fx.ussi, fx.outsider).upgradeToAndCall(await v2.getAddress(), '0x'), fx.ussi, 'AccessControlUnauthorizedAccount', [
+      await expectRevert(async () => as(fx.ussi, fx.outsider).upgradeToAndCall(await v2.getAddress(), '0x'), fx.ussi, 'AccessControlUnauthorizedAccount', [
         await fx.outsider.getAddress(),
         await fx.ussi.UPGRADER_ROLE(),
       ]);

@@ -180,7 +180,7 @@ describe('USSI mint: apply, confirm, reject, cancel', () => {
   describe('apply reverts', () => {
     it('refuses a caller without the participant role', async () => {
       const order = await hedgeOrder(hre, fx, HedgeSide.Mint, USDC(100n), { requester: await fx.outsider.getAddress() });
-      await expectRevert(as(fx.ussi, fx.outsider).applyMint(order, await signOrder(fx, order)), fx.ussi, 'AccessControlUnauthorizedAccount', [
+      await expectRevert(async () => as(fx.ussi, fx.outsider).applyMint(order, await signOrder(fx, order)), fx.ussi, 'AccessControlUnauthorizedAccount', [
         await fx.outsider.getAddress(),
         await fx.ussi.PARTICIPANT_ROLE(),
       ]);
@@ -189,7 +189,7 @@ describe('USSI mint: apply, confirm, reject, cancel', () => {
     it('refuses an order signed by anyone but the order signer', async () => {
       const order = await hedgeOrder(hre, fx, HedgeSide.Mint, USDC(100n));
       const forged = await signOrder(fx, order, fx.operator);
-      await expectRevert(as(fx.ussi, fx.wlp).applyMint(order, forged), fx.ussi, 'InvalidSigner', [
+      await expectRevert(async () => as(fx.ussi, fx.wlp).applyMint(order, forged), fx.ussi, 'InvalidSigner', [
         await fx.operator.getAddress(),
         await fx.signer.getAddress(),
       ]);
@@ -197,7 +197,7 @@ describe('USSI mint: apply, confirm, reject, cancel', () => {
 
     it('refuses a malformed signature', async () => {
       const order = await hedgeOrder(hre, fx, HedgeSide.Mint, USDC(100n));
-      await expectRevert(as(fx.ussi, fx.wlp).applyMint(order, '0x1234'), fx.ussi, 'InvalidSigner', [
+      await expectRevert(async () => as(fx.ussi, fx.wlp).applyMint(order, '0x1234'), fx.ussi, 'InvalidSigner', [
         hre.ethers.ZeroAddress,
         await fx.signer.getAddress(),
       ]);
@@ -226,7 +226,7 @@ describe('USSI mint: apply, confirm, reject, cancel', () => {
 
     it('refuses an order for another requester', async () => {
       const order = await hedgeOrder(hre, fx, HedgeSide.Mint, USDC(100n));
-      await expectRevert(as(fx.ussi, fx.wlp2).applyMint(order, await signOrder(fx, order)), fx.ussi, 'WrongRequester', [
+      await expectRevert(async () => as(fx.ussi, fx.wlp2).applyMint(order, await signOrder(fx, order)), fx.ussi, 'WrongRequester', [
         wlp,
         await fx.wlp2.getAddress(),
       ]);
@@ -312,7 +312,7 @@ describe('USSI mint: apply, confirm, reject, cancel', () => {
       const order = await hedgeOrder(hre, fx, HedgeSide.Mint, USDC(100n));
       const signature = await signOrder(fx, order);
       await (await fx.ussi.setOrderSigner(await fx.operator.getAddress())).wait();
-      await expectRevert(as(fx.ussi, fx.wlp).applyMint(order, signature), fx.ussi, 'InvalidSigner', [
+      await expectRevert(async () => as(fx.ussi, fx.wlp).applyMint(order, signature), fx.ussi, 'InvalidSigner', [
         await fx.signer.getAddress(),
         await fx.operator.getAddress(),
       ]);
@@ -375,7 +375,7 @@ describe('USSI mint: apply, confirm, reject, cancel', () => {
       await hre.network.provider.send('evm_setNextBlockTimestamp', [Number(expiresAt) - 1]);
       await expectRevert(as(fx.ussi, fx.wlp).cancel(id), fx.ussi, 'RequestNotExpired', [id, expiresAt]);
       await increaseTime(hre, 10);
-      await expectRevert(as(fx.ussi, fx.operator).cancel(id), fx.ussi, 'CallerNotRequester', [await fx.operator.getAddress(), wlp]);
+      await expectRevert(async () => as(fx.ussi, fx.operator).cancel(id), fx.ussi, 'CallerNotRequester', [await fx.operator.getAddress(), wlp]);
       await (await as(fx.ussi, fx.wlp).cancel(id)).wait();
     });
 

@@ -187,7 +187,7 @@ describe('USSI redeem: apply, confirm from float or off-chain, reject, cancel', 
   it('a mint request cannot be confirmed as a redeem nor the reverse; only the operator settles redeems', async () => {
     const id = await apply(fx, await hedgeOrder(hre, fx, HedgeSide.Redeem, E18));
     await expectRevert(as(fx.ussi, fx.operator).confirmMint(id), fx.ussi, 'WrongSide', [HedgeSide.Mint, HedgeSide.Redeem]);
-    await expectRevert(as(fx.ussi, fx.wlp).confirmRedeem(id, PAYOUT_TX), fx.ussi, 'AccessControlUnauthorizedAccount', [
+    await expectRevert(async () => as(fx.ussi, fx.wlp).confirmRedeem(id, PAYOUT_TX), fx.ussi, 'AccessControlUnauthorizedAccount', [
       wlp,
       await fx.ussi.OPERATOR_ROLE(),
     ]);

@@ -18,17 +18,19 @@ function revertData(error: unknown): string | undefined {
 /**
  * Awaits `action` and asserts it reverted with the custom error `name` declared in `contract`'s
  * ABI, and, when given, with exactly these arguments (compared as strings so bigints and
- * addresses read naturally in tests).
+ * addresses read naturally in tests). Pass the action as a function when the expected arguments
+ * are awaited inline: it then starts only after they are read, so its rejection cannot arrive
+ * before anything listens for it.
  */
 export async function expectRevert(
-  action: Promise<unknown>,
+  action: Promise<unknown> | (() => Promise<unknown>),
   contract: BaseContract | Interface,
   name: string,
   args?: readonly unknown[],
 ): Promise<void> {
   let thrown: unknown;
   try {
-    await action;
+    await (typeof action === 'function' ? action() : action);
   } catch (error) {
     thrown = error;
   }
