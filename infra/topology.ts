@@ -102,6 +102,20 @@ export const TABLES = [
     partitionKey: { name: 'id', type: 'S' },
     ttlAttribute: 'expiration',
   },
+  {
+    // Relayer nonce book, per signing address: sk `head` holds the next nonce and the released
+    // ones; sk `nonce#<20 digits>` records which action holds each nonce. Kept for audit.
+    name: 'relayer-nonces',
+    partitionKey: { name: 'signer', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+  },
+  {
+    // Relayer actions by idempotency key: request, nonce, every signed attempt, terminal state.
+    // Audit records: no TTL. `inFlightSigner` is set only while an action is not terminal.
+    name: 'relayer-actions',
+    partitionKey: { name: 'actionKey', type: 'S' },
+    globalIndexes: [{ name: 'in-flight-by-signer', partitionKey: { name: 'inFlightSigner', type: 'S' }, sortKey: { name: 'createdAt', type: 'S' } }],
+  },
 ] as const satisfies readonly TableSpec[];
 export type TableName = (typeof TABLES)[number]['name'];
 
@@ -125,6 +139,17 @@ export const FUNCTIONS = [
     memoryMb: 256,
     tables: { ops: 'write' },
     keys: [],
+    buckets: {},
+    reservedConcurrency: 1,
+  },
+  {
+    name: 'relayer-monitor',
+    entry: 'lambdas/relayer-monitor/handler.ts',
+    description: 'Confirms, replaces stuck transactions, fills nonce gaps and reconciles nonces for every role signer',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    tables: { 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    keys: ['operator', 'reserve', 'rewards'],
     buckets: {},
     reservedConcurrency: 1,
   },
@@ -168,6 +193,13 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     expression: 'rate(5 minutes)',
     localExpression: 'rate(1 minute)',
     description: 'Chain head check',
+  },
+  {
+    name: 'relayer-monitor',
+    function: 'relayer-monitor',
+    expression: 'rate(1 minute)',
+    localExpression: 'rate(1 minute)',
+    description: 'Relayer upkeep: confirmations, fee-bump replacements, nonce gap fills, reconciliation',
   },
 ];
 

@@ -1,0 +1,22 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { KEYS } from '../../infra/topology';
+import { scheduledHandler } from '../shared/http';
+import { logger, metrics } from '../shared/observability';
+import { relayerFor } from '../relayer';
+import { monitorRelayers } from '../relayer/monitor';
+
+/**
+ * Every minute: one tick of each role's relayer (confirmations, fee-bump replacements, nonce gap
+ * fills, reconciliation), then the RelayerStuckTransactions metric the stuck-transaction alarm reads.
+ */
+export const handler = scheduledHandler(async () => {
+  const result = await monitorRelayers(
+    KEYS.map((key) => ({ role: key.role, relayer: relayerFor(key.role) })),
+    logger,
+  );
+  metrics.addMetric('RelayerStuckTransactions', MetricUnit.Count, result.stuck);
+  metrics.addMetric('RelayerMonitorErrors', MetricUnit.Count, result.errors.length);
+  metrics.publishStoredMetrics();
+  if (result.errors.length) throw new Error(`relayer monitor: ${result.errors.map((e) => `${e.role}: ${e.error}`).join('; ')}`);
+  return result;
+});

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { parseUnits } from 'ethers';
+import type { KeyRole } from '../../infra/topology';
+import { dynamo, kms } from '../shared/aws';
+import { chainProvider } from '../shared/chain';
+import { keyId, loadConfig, settings, tableName } from '../shared/config';
+import { KmsSigner } from '../signing/kms-signer';
+import { Relayer } from './relayer';
+import { RelayerStore } from './store';
+
+export { Relayer, RelayerTimeout, ChainUnavailable, type RelayRequest, type RelayerOptions, type TickReport } from './relayer';
+export { RelayerStore, isTerminal, type ActionRecord, type ActionStatus, type Attempt, type Failure } from './store';
+
+/** Relayer settings a function may set; all have defaults. */
+const relayerSettings = {
+  SSI_RPC_URL: settings.rpcUrl,
+  SSI_CHAIN_ID: settings.chainId,
+  RELAYER_CONFIRMATIONS: z.coerce.number().int().min(1).default(1),
+  RELAYER_STUCK_AFTER_SECONDS: z.coerce.number().positive().default(180),
+  /** Ceiling on maxFeePerGas, in gwei; unset: no ceiling. */
+  RELAYER_MAX_FEE_GWEI: z.string().regex(/^\d+(\.\d+)?$/).optional(),
+};
+
+const relayers = new Map<KeyRole, Relayer>();
+
+/**
+ * The relayer of one role's KMS key, made once per container from the function's configuration
+ * (SSI_RPC_URL, SSI_CHAIN_ID, KMS_KEY_<ROLE>, TABLE_RELAYER_ACTIONS, TABLE_RELAYER_NONCES). The
+ * function must declare the key and both relayer tables (write) in infra/topology.ts.
+ */
+export function relayerFor(role: KeyRole, env: NodeJS.ProcessEnv = process.env): Relayer {
+  let relayer = relayers.get(role);
+  if (!relayer) {
+    const config = loadConfig(relayerSettings, env);
+    relayer = new Relayer({
+      signer: new KmsSigner(kms(), keyId(role, env)),
+      provider: chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID),
+      chainId: config.SSI_CHAIN_ID,
+      store: new RelayerStore(dynamo(), { actions: tableName('relayer-actions', env), nonces: tableName('relayer-nonces', env) }),
+      confirmations: config.RELAYER_CONFIRMATIONS,
+      stuckAfterMs: config.RELAYER_STUCK_AFTER_SECONDS * 1000,
+      fees: config.RELAYER_MAX_FEE_GWEI === undefined ? {} : { maxFeePerGasCap: parseUnits(config.RELAYER_MAX_FEE_GWEI, 'gwei') },
+    });
+    relayers.set(role, relayer);
+  }
+  return relayer;
+}
