@@ -12,6 +12,7 @@ import {
   functionEnvironment,
   type FunctionSpec,
   type ResolvedResources,
+  type TableSpec,
 } from '../../infra/topology';
 import { scheduledEvent } from '../../infra/local/scheduler';
 import {
@@ -51,7 +52,7 @@ const covers = (pattern: string, action: string): boolean =>
   new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action);
 
 describe('data stack', () => {
-  test.each(TABLES.map((t) => [t.name, t] as const))('table %s is on-demand, recoverable to a point in time, deletion-protected, encrypted and retained', (name, spec) => {
+  test.each((TABLES as readonly TableSpec[]).map((t) => [t.name, t] as const))('table %s is on-demand, recoverable to a point in time, deletion-protected, encrypted and retained', (name, spec) => {
     const [, table] = one(resourcesOf(synth.templates.data, 'AWS::DynamoDB::Table'), (t) => t.Properties.TableName === `ssi-dev-${name}`, `table ${name}`);
 
     expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
