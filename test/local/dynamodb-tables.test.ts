@@ -1,6 +1,6 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTables } from '../../infra/local/dynamodb';
-import { TABLES, type TableName } from '../../infra/topology';
+import { TABLES, type TableName, type TableSpec } from '../../infra/topology';
 import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
 
 describe('DynamoDB Local tables from the topology', () => {
@@ -11,15 +11,15 @@ describe('DynamoDB Local tables from the topology', () => {
   afterAll(() => dynamo?.stop());
 
   test('every declared table exists with its declared keys, indexes and TTL', async () => {
-    for (const spec of TABLES) {
+    for (const spec of TABLES as readonly TableSpec[]) {
       const { Table } = await dynamo.client.send(new DescribeTableCommand({ TableName: dynamo.tables[spec.name as TableName] }));
       const keys = Object.fromEntries((Table?.KeySchema ?? []).map((k) => [k.KeyType, k.AttributeName]));
       expect(keys.HASH).toBe(spec.partitionKey.name);
-      expect(keys.RANGE).toBe('sortKey' in spec ? spec.sortKey.name : undefined);
-      const declaredIndexes = ('globalIndexes' in spec ? (spec.globalIndexes as Array<{ name: string }>) : []).map((i) => i.name).sort();
+      expect(keys.RANGE).toBe(spec.sortKey?.name);
+      const declaredIndexes = (spec.globalIndexes ?? []).map((i) => i.name).sort();
       expect((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort()).toEqual(declaredIndexes);
       const ttl = await dynamo.client.send(new DescribeTimeToLiveCommand({ TableName: dynamo.tables[spec.name as TableName] }));
-      if ('ttlAttribute' in spec) {
+      if (spec.ttlAttribute) {
         expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: spec.ttlAttribute });
       } else {
         expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).not.toBe('ENABLED');
