@@ -128,8 +128,8 @@ export const FUNCTIONS = [
     memoryMb: 512,
     tables: { ops: 'read' },
     keys: [],
-    publicKeys: ['operator'],
-    buckets: {},
+    publicKeys: ['operator', 'reserve'],
+    buckets: { reports: 'read' },
   },
   {
     name: 'heartbeat',
@@ -153,11 +153,27 @@ export const FUNCTIONS = [
     buckets: {},
     reservedConcurrency: 1,
   },
+  {
+    name: 'reserve-publisher',
+    entry: 'lambdas/reserve-publisher/handler.ts',
+    description: 'Daily proof of reserve: signs each index report, stores it in S3, posts its hash and liabilities root; trips the mint breaker on a deficit',
+    timeoutSeconds: 900,
+    memoryMb: 2048,
+    // ops: pinned block per day, report index, breaker state; relayer tables: the reserve and operator relayers.
+    tables: { ops: 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    // reserve: signs reports and publishes to the registry; operator: pauses minting on a deficit.
+    keys: ['reserve', 'operator'],
+    buckets: { reports: 'write' },
+    reservedConcurrency: 1,
+  },
 ] as const satisfies readonly FunctionSpec[];
 export type FunctionName = (typeof FUNCTIONS)[number]['name'];
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/protocol', function: 'read-api', auth: 'none' },
+  { method: 'GET', path: '/v1/reserves/latest', function: 'read-api', auth: 'none' },
+  { method: 'GET', path: '/v1/reserves/{date}', function: 'read-api', auth: 'none' },
+  { method: 'GET', path: '/v1/reserves/{date}/proof/{holder}', function: 'read-api', auth: 'none' },
 ];
 
 /**
@@ -200,6 +216,13 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     expression: 'rate(1 minute)',
     localExpression: 'rate(1 minute)',
     description: 'Relayer upkeep: confirmations, fee-bump replacements, nonce gap fills, reconciliation',
+  },
+  {
+    name: 'reserve-publisher',
+    function: 'reserve-publisher',
+    expression: 'cron(5 0 * * ? *)',
+    localExpression: 'rate(10 minutes)',
+    description: 'Daily proof-of-reserve reports of every index (00:05 UTC)',
   },
 ];
 
