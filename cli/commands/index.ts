@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { registerStack } from './stack';
 import { registerBacktest } from './backtest';
+import { registerReserves } from './reserves';
+import { registerVerifyReserves } from './verify-reserves';
 
 /** Every `ssi` command, one registration function each. */
-export const commands: ReadonlyArray<(program: Command) => void> = [registerStack, registerBacktest];
+export const commands: ReadonlyArray<(program: Command) => void> = [registerStack, registerBacktest, registerVerifyReserves, registerReserves];
