@@ -106,7 +106,7 @@ export async function publishReserves(deps: PublisherDeps, day: string): Promise
       const hash = reportHash(report);
       signed = { report, reportHash: hash, signature: await deps.signer.signMessage(getBytes(hash)) };
       // The tree first: a stored report always has its tree.
-      await deps.objects.putNew(treeKey(day, index.symbol), JSON.stringify(tree ? tree.dump() : null));
+      await deps.objects.putNew(treeKey(day, index.symbol), JSON.stringify(tree ? tree.dump() : null, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
       created = await deps.objects.putNew(key, signedReportJson(signed));
       if (!created) signed = parseSignedReport((await deps.objects.get(key))!);
     }
