@@ -3,6 +3,12 @@ import type { Command } from 'commander';
 import { CliError, progress, report, type OutputOptions } from '../output';
 import { readStackFile } from './stack';
 import { keyEnv, tableEnv } from '../../infra/topology';
+// These read the environment when first used (relayer, clients), after operatorEnvironment() ran.
+import { relayerFor } from '../../lambdas/relayer';
+import { dynamo } from '../../lambdas/shared/aws';
+import { deploymentSchema, tableName } from '../../lambdas/shared/config';
+import { ReserveRecords } from '../../lambdas/reserves/store';
+import { clearBreaker } from '../../lambdas/reserves/breaker';
 
 interface ClearOptions extends OutputOptions {
   index: string;
@@ -45,12 +51,6 @@ export function registerReserves(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (options: ClearOptions) => {
       operatorEnvironment(options.data);
-      // Imported after the environment is in place: these read it when first used.
-      const { relayerFor } = await import('../../lambdas/relayer');
-      const { dynamo } = await import('../../lambdas/shared/aws');
-      const { tableName, deploymentSchema } = await import('../../lambdas/shared/config');
-      const { ReserveRecords } = await import('../../lambdas/reserves/store');
-      const { clearBreaker } = await import('../../lambdas/reserves/breaker');
       const deployment = deploymentSchema.parse(JSON.parse(process.env.SSI_DEPLOYMENT!));
       const index = deployment.indexes[options.index];
       if (!index) throw new CliError(`unknown index ${options.index}; known: ${Object.keys(deployment.indexes).join(', ')}`);

@@ -289,7 +289,7 @@ describe('proof of reserve on the local stack', () => {
 
     // the operator clears the breaker: minting resumes
     const clear = await run(['reserves', 'clear-breaker', '--index', 'MAG7.ssi', '--data', stack.file.dataDir, '--json']);
-    expect(clear.stderr).not.toContain('failed');
+    expect(clear.stderr + clear.stdout).toBe('clearing the mint breaker of MAG7.ssi\n' + clear.stdout);
     expect(clear.status).toBe(0);
     expect(await issuer.getFunction('isMintPaused')(mag7)).toBe(false);
   });
