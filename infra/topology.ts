@@ -136,8 +136,8 @@ export const FUNCTIONS = [
     memoryMb: 512,
     tables: { ops: 'read' },
     keys: [],
-    publicKeys: ['operator'],
-    buckets: {},
+    publicKeys: ['operator', 'reserve'],
+    buckets: { reports: 'read' },
   },
   {
     name: 'points-api',
@@ -193,6 +193,19 @@ export const FUNCTIONS = [
     buckets: {},
     reservedConcurrency: 1,
   },
+  {
+    name: 'reserve-publisher',
+    entry: 'lambdas/reserve-publisher/handler.ts',
+    description: 'Daily proof of reserve: signs each index report, stores it in S3, posts its hash and liabilities root; trips the mint breaker on a deficit',
+    timeoutSeconds: 900,
+    memoryMb: 2048,
+    // ops: pinned block per day, report index, breaker state; relayer tables: the reserve and operator relayers.
+    tables: { ops: 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    // reserve: signs reports and publishes to the registry; operator: pauses minting on a deficit.
+    keys: ['reserve', 'operator'],
+    buckets: { reports: 'write' },
+    reservedConcurrency: 1,
+  },
 ] as const satisfies readonly FunctionSpec[];
 export type FunctionName = (typeof FUNCTIONS)[number]['name'];
 
@@ -205,6 +218,9 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/referrals', function: 'points-api', auth: 'none' },
   { method: 'GET', path: '/v1/portfolio/{address}', function: 'points-api', auth: 'none' },
   { method: 'GET', path: '/v1/staking/apy', function: 'points-api', auth: 'none' },
+  { method: 'GET', path: '/v1/reserves/latest', function: 'read-api', auth: 'none' },
+  { method: 'GET', path: '/v1/reserves/{date}', function: 'read-api', auth: 'none' },
+  { method: 'GET', path: '/v1/reserves/{date}/proof/{holder}', function: 'read-api', auth: 'none' },
 ];
 
 /**
@@ -267,6 +283,13 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     expression: 'cron(40 0 * * ? *)',
     localExpression: 'rate(30 minutes)',
     description: 'Closes and publishes every epoch that is over (detail.epoch closes one on demand)',
+  },
+  {
+    name: 'reserve-publisher',
+    function: 'reserve-publisher',
+    expression: 'cron(5 0 * * ? *)',
+    localExpression: 'rate(10 minutes)',
+    description: 'Daily proof-of-reserve reports of every index (00:05 UTC)',
   },
 ];
 

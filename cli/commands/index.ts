@@ -2,6 +2,14 @@ import type { Command } from 'commander';
 import { registerStack } from './stack';
 import { registerBacktest } from './backtest';
 import { registerClaim } from './claim';
+import { registerReserves } from './reserves';
+import { registerVerifyReserves } from './verify-reserves';
 
 /** Every `ssi` command, one registration function each. */
-export const commands: ReadonlyArray<(program: Command) => void> = [registerStack, registerBacktest, registerClaim];
+export const commands: ReadonlyArray<(program: Command) => void> = [
+  registerStack,
+  registerBacktest,
+  registerClaim,
+  registerVerifyReserves,
+  registerReserves,
+];

@@ -54,6 +54,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         uint32 requestTimeout;
         bool rebalancing;
         uint24 pendingRequests;
+        bool mintPaused;
     }
 
     /// @custom:storage-location erc7201:ssi.storage.Issuer
@@ -256,6 +257,12 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
     }
 
     /// @inheritdoc IIssuer
+    function setMintPaused(address index, bool paused) external onlyRole(OPERATOR_ROLE) {
+        _registeredEntry(_getStorage(), index).mintPaused = paused;
+        emit MintPausedSet(index, paused);
+    }
+
+    /// @inheritdoc IIssuer
     function setCashToken(address token, bool allowed) external onlyRole(OPERATOR_ROLE) {
         if (token == address(0)) revert ZeroAddress();
         _getStorage().cashTokens[token] = allowed;
@@ -321,6 +328,11 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
     }
 
     /// @inheritdoc IIssuer
+    function isMintPaused(address index) external view returns (bool) {
+        return _getStorage().indexes[index].mintPaused;
+    }
+
+    /// @inheritdoc IIssuer
     function pendingRequests(address index) external view returns (uint256) {
         return _getStorage().indexes[index].pendingRequests;
     }
@@ -376,6 +388,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         IndexEntry memory entry = $.indexes[order.index];
         if (entry.feeVault == address(0)) revert UnknownIndex(order.index);
         if (entry.rebalancing) revert IndexRebalancing(order.index);
+        if (side == Side.Mint && entry.mintPaused) revert MintPaused(order.index);
         if (order.indexAmount < entry.minAmount || order.indexAmount > entry.maxAmount) {
             revert AmountOutOfRange(order.indexAmount, entry.minAmount, entry.maxAmount);
         }
@@ -428,6 +441,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         if (block.timestamp >= request.expiresAt) revert RequestExpired(orderHash, request.expiresAt);
         IndexEntry storage entry = $.indexes[order.index];
         if (entry.rebalancing) revert IndexRebalancing(order.index);
+        if (side == Side.Mint && entry.mintPaused) revert MintPaused(order.index);
         _checkBasket(order);
         request.status = RequestStatus.Filled;
         // unchecked: this request was pending, so the index's pending count is at least one.

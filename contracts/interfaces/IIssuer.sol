@@ -162,6 +162,8 @@ interface IIssuer {
     event IndexConfigUpdated(address indexed index, IndexConfig config);
     /// @notice An index entered or left rebalancing.
     event RebalancingSet(address indexed index, bool rebalancing);
+    /// @notice Minting of an index was paused or resumed (the reserve circuit breaker); redeeming is unaffected.
+    event MintPausedSet(address indexed index, bool paused);
     /// @notice A cash token was allowed or disallowed.
     event CashTokenSet(address indexed token, bool allowed);
     /// @notice Tokens sent here by mistake (above what requests hold in escrow) were recovered.
@@ -177,6 +179,8 @@ interface IIssuer {
     error UnknownIndex(address index);
     /// @notice The index is rebalancing: mint and redeem are suspended.
     error IndexRebalancing(address index);
+    /// @notice Minting of the index is paused (reserve circuit breaker); redeems still work.
+    error MintPaused(address index);
     /// @notice The index amount lies outside the index's [min, max].
     error AmountOutOfRange(uint256 amount, uint256 min, uint256 max);
     /// @notice The cash token is not allowed.
@@ -311,6 +315,13 @@ interface IIssuer {
      */
     function setRebalancing(address index, bool rebalancing) external;
 
+    /**
+     * @notice Pauses or resumes minting of one index: while paused, mint, requestMint and fillMint
+     * revert with {MintPaused}; redeems, redeem requests and cancels still work.
+     * @dev Only OPERATOR_ROLE: the reserve publisher trips it on a custody deficit, an operator clears it.
+     */
+    function setMintPaused(address index, bool paused) external;
+
     /// @notice Allows or disallows a cash token; only OPERATOR_ROLE.
     function setCashToken(address token, bool allowed) external;
 
@@ -349,6 +360,9 @@ interface IIssuer {
 
     /// @notice Whether the index is rebalancing.
     function isRebalancing(address index) external view returns (bool);
+
+    /// @notice Whether minting of the index is paused.
+    function isMintPaused(address index) external view returns (bool);
 
     /// @notice Requests of the index that are pending (neither filled nor cancelled).
     function pendingRequests(address index) external view returns (uint256);

@@ -8,7 +8,8 @@ export interface ProtocolInfo {
   contracts: Record<string, string>;
   tokens: Record<string, { address: string; decimals: number }>;
   indexes: Record<string, string>;
-  signers: { operator: string };
+  /** Signer addresses: the operator, and the reserve-report key auditors check report signatures against. */
+  signers: { operator: string; reserve?: string };
 }
 
 /** What a client needs to talk to the protocol: chain, head, contract addresses, operator signer. */
@@ -16,6 +17,7 @@ export async function protocolInfo(deps: {
   provider: Provider;
   deployment: DeploymentConfig;
   operatorAddress: () => Promise<string>;
+  reserveAddress?: () => Promise<string>;
 }): Promise<ProtocolInfo> {
   let blockNumber: number;
   try {
@@ -29,6 +31,6 @@ export async function protocolInfo(deps: {
     contracts: deps.deployment.contracts,
     tokens: deps.deployment.tokens,
     indexes: deps.deployment.indexes,
-    signers: { operator: await deps.operatorAddress() },
+    signers: { operator: await deps.operatorAddress(), ...(deps.reserveAddress ? { reserve: await deps.reserveAddress() } : {}) },
   };
 }

@@ -2,6 +2,7 @@ import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { Deployment } from './deployments';
 import { CASH_TOKEN, UNDERLYING_ASSETS } from './assets';
 import { deployIndexProtocol } from './index-protocol';
+import { deployReserveRoles } from './reserves';
 import { deployStaking } from './staking';
 import { deployUssi } from './ussi';
 
@@ -20,4 +21,4 @@ const deployTestTokens: DeployStep = async (hre, deployment, log) => {
 };
 
 /** The deploy, in order. Later stages (protocol contracts, indexes, staking...) append here. */
-export const DEPLOY_STEPS: readonly DeployStep[] = [deployTestTokens, deployIndexProtocol, deployStaking, deployUssi];
+export const DEPLOY_STEPS: readonly DeployStep[] = [deployTestTokens, deployIndexProtocol, deployStaking, deployUssi, deployReserveRoles];

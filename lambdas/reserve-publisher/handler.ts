@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { dynamo, kms, s3 } from '../shared/aws';
+import { chainProvider } from '../shared/chain';
+import { bucketName, keyId, loadConfig, settings, tableName } from '../shared/config';
+import { scheduledHandler } from '../shared/http';
+import { logger } from '../shared/observability';
+import { relayerFor } from '../relayer';
+import { KmsSigner } from '../signing/kms-signer';
+import { publishReserves } from '../reserves/publisher';
+import { utcDay } from '../reserves/report';
+import { ReportObjects, ReserveRecords } from '../reserves/store';
+import { powertoolsDeficitSink } from '../reserves/metrics';
+
+const config = loadConfig({
+  SSI_RPC_URL: settings.rpcUrl,
+  SSI_CHAIN_ID: settings.chainId,
+  SSI_DEPLOYMENT: settings.deployment,
+  /** First block of the index tokens' Transfer logs (their deploy block). */
+  RESERVES_FROM_BLOCK: z.coerce.number().int().min(0).default(0),
+  RESERVES_CONFIRMATIONS: z.coerce.number().int().min(0).default(0),
+});
+const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
+const signer = new KmsSigner(kms(), keyId('reserve'));
+const objects = new ReportObjects(s3(), bucketName('reports'));
+const records = new ReserveRecords(dynamo(), tableName('ops'));
+const { contracts, indexes } = config.SSI_DEPLOYMENT;
+
+/**
+ * Daily proof-of-reserve run (and on demand): publishes every index's report for the UTC day of
+ * the event (`detail.day` overrides it, yyyy-mm-dd, for a back-fill).
+ */
+export const handler = scheduledHandler(async (event) => {
+  const day = typeof event.detail.day === 'string' ? event.detail.day : utcDay(new Date(event.time));
+  const published = await publishReserves(
+    {
+      provider,
+      chainId: config.SSI_CHAIN_ID,
+      contracts: { custodyVault: contracts.custodyVault!, reserveRegistry: contracts.reserveRegistry!, issuer: contracts.issuer! },
+      indexes,
+      signer,
+      objects,
+      records,
+      reserveRelayer: relayerFor('reserve'),
+      operatorRelayer: relayerFor('operator'),
+      deficit: powertoolsDeficitSink,
+      reader: { fromBlock: config.RESERVES_FROM_BLOCK },
+      confirmations: config.RESERVES_CONFIRMATIONS,
+      log: (message, details) => logger.info(message, details ?? {}),
+    },
+    day,
+  );
+  return { day, published };
+});

@@ -1,0 +1,45 @@
+import { Interface } from 'ethers';
+import type { RelayerPort } from './publisher';
+import type { BreakerState, ReserveRecords } from './store';
+
+export const ISSUER_BREAKER_INTERFACE = new Interface([
+  'function setMintPaused(address index, bool paused)',
+  'function isMintPaused(address index) view returns (bool)',
+]);
+
+export interface BreakerDeps {
+  /** Relayer of the operator key (OPERATOR_ROLE on the Issuer). */
+  readonly relayer: RelayerPort;
+  readonly records: ReserveRecords;
+  readonly issuer: string;
+}
+
+async function send(relayer: RelayerPort, key: string, issuer: string, index: string, paused: boolean): Promise<string | undefined> {
+  await relayer.submit({ key, to: issuer, data: ISSUER_BREAKER_INTERFACE.encodeFunctionData('setMintPaused', [index, paused]) });
+  const record = await relayer.wait(key);
+  if (record.status !== 'mined') throw new Error(`${key} ended ${record.status}: ${record.failure?.reason ?? 'no reason recorded'}`);
+  return record.txHash;
+}
+
+/**
+ * Trips the mint breaker of one index: pauses its minting on the Issuer (redeems keep working)
+ * through the operator relayer, once per (index, day), and records the state in the ops table.
+ */
+export async function tripBreaker(deps: BreakerDeps, trip: { symbol: string; index: string; day: string; deficitAssets: readonly string[] }): Promise<BreakerState> {
+  const txHash = await send(deps.relayer, `breaker:trip:${trip.symbol}:${trip.day}`, deps.issuer, trip.index, true);
+  const state: BreakerState = { symbol: trip.symbol, index: trip.index, state: 'tripped', day: trip.day, deficitAssets: [...trip.deficitAssets], trippedAt: new Date().toISOString(), txHash };
+  await deps.records.putBreaker(state);
+  return state;
+}
+
+/**
+ * Operator action: resumes minting of an index whose breaker tripped and records who cleared it.
+ * The relayer key is unique per clearing (`breaker:clear:<symbol>:<trippedAt>`), so a retry does not send twice.
+ */
+export async function clearBreaker(deps: BreakerDeps, clear: { symbol: string; index: string; operator: string }): Promise<BreakerState> {
+  const current = await deps.records.breaker(clear.symbol);
+  const txHash = await send(deps.relayer, `breaker:clear:${clear.symbol}:${current?.trippedAt ?? 'manual'}`, deps.issuer, clear.index, false);
+  const state: BreakerState = { ...(current ?? { symbol: clear.symbol, index: clear.index }), state: 'cleared', clearedAt: new Date().toISOString(), clearedBy: clear.operator, txHash };
+  await deps.records.putBreaker(state);
+  return state;
+}

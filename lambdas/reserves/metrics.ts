@@ -1,0 +1,16 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ALARM_METRICS } from '../../infra/topology';
+import { metrics } from '../shared/observability';
+import type { DeficitSink } from './publisher';
+
+/**
+ * The ReserveDeficit alarm metric through Powertools (EMF on stdout), with exactly the declared
+ * dimensions (Index) and no service dimension. Value: the number of the index's assets whose
+ * vault balance is below what all indexes owe (there is no price feed here to express it in USD).
+ */
+export const powertoolsDeficitSink: DeficitSink = (symbol, deficitAssets) => {
+  const single = metrics.singleMetric();
+  single.clearDefaultDimensions();
+  single.addDimension(ALARM_METRICS.reserveDeficit.dimensions[0], symbol);
+  single.addMetric(ALARM_METRICS.reserveDeficit.name, MetricUnit.Count, deficitAssets);
+};
