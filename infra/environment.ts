@@ -60,6 +60,18 @@ export const environmentConfigSchema = z
     reserveDeficitThresholdUsd: z.number().nonnegative().default(0),
     /** CloudFormation termination protection on every stack. */
     terminationProtection: z.boolean().default(false),
+    /** Points and epoch rewards (lambdas/points/settings.ts); each omitted value keeps the code's default. */
+    points: z
+      .object({
+        /** Reward token base units allocated per epoch (SSI_EPOCH_POOL). */
+        epochPool: z.string().regex(/^\d+$/, 'base units as a decimal integer').optional(),
+        /** USD reference prices by symbol, checked before the market data; $SOSO must be here (SSI_REFERENCE_PRICES). */
+        referencePrices: z.record(z.number().nonnegative()).optional(),
+        /** Points rules: multipliers, boost tiers, referral share, epoch calendar (SSI_POINTS_CONFIG). */
+        rules: z.record(z.unknown()).optional(),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 

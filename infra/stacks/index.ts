@@ -19,12 +19,16 @@ export interface SsiStacks {
 
 /** Settings every function reads besides its own resources (lambdas/shared/config.ts `settings`). */
 export function functionSettings(ssi: SsiEnvironment): Record<string, string> {
+  const { points } = ssi.config;
   return {
     SSI_ENVIRONMENT: ssi.name,
     SSI_RPC_URL: ssi.config.rpcUrl,
     SSI_CHAIN_ID: String(ssi.config.chainId),
     SSI_DEPLOYMENT: JSON.stringify(ssi.deployment),
     POWERTOOLS_LOG_LEVEL: ssi.config.logLevel,
+    ...(points.epochPool === undefined ? {} : { SSI_EPOCH_POOL: points.epochPool }),
+    ...(points.referencePrices === undefined ? {} : { SSI_REFERENCE_PRICES: JSON.stringify(points.referencePrices) }),
+    ...(points.rules === undefined ? {} : { SSI_POINTS_CONFIG: JSON.stringify(points.rules) }),
   };
 }
 
