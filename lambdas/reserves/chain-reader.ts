@@ -4,6 +4,7 @@ import type { ChainSnapshot, IndexSnapshot } from './report';
 const TOKEN_ABI = [
   'function tokenset() view returns (address[] assets, uint256[] unitAmounts)',
   'function basket() view returns (address[] assets, uint256[] amounts)',
+  'function baseTokenset() view returns (address[] assets, uint256[] baseUnitAmounts, uint256 factor)',
   'function totalSupply() view returns (uint256)',
   'function balanceOf(address) view returns (uint256)',
   'event Transfer(address indexed from, address indexed to, uint256 value)',
@@ -68,15 +69,26 @@ export async function holdersFromLogs(provider: Provider, token: string, toBlock
 /** Reads one index at `blockTag`. */
 export async function readIndex(provider: Provider, symbol: string, address: string, blockTag: number, options: ReaderOptions = {}): Promise<IndexSnapshot> {
   const token = new Contract(address, TOKEN_ABI, provider);
-  const [tokenset, basket, totalSupply, holders] = await Promise.all([
+  const [tokenset, base, basket, totalSupply, holders] = await Promise.all([
     token.getFunction('tokenset').staticCall({ blockTag }) as Promise<[string[], bigint[]]>,
+    token.getFunction('baseTokenset').staticCall({ blockTag }) as Promise<[string[], bigint[], bigint]>,
     token.getFunction('basket').staticCall({ blockTag }) as Promise<[string[], bigint[]]>,
     token.getFunction('totalSupply').staticCall({ blockTag }) as Promise<bigint>,
     holdersFromLogs(provider, address, blockTag, options),
   ]);
   const assets = tokenset[0].map((a) => getAddress(a));
   const feeBasket = (await (options.feeBasket ?? feeBasketGetter)(provider, address, assets, blockTag)) ?? assets.map(() => 0n);
-  return { symbol, address: getAddress(address), assets, unitAmounts: [...tokenset[1]], totalSupply, basket: [...basket[1]], feeBasket, holders };
+  return {
+    symbol,
+    address: getAddress(address),
+    assets,
+    unitAmounts: [...tokenset[1]],
+    baseTokenset: { unitAmounts: [...base[1]], feeFactor: base[2] },
+    totalSupply,
+    basket: [...basket[1]],
+    feeBasket,
+    holders,
+  };
 }
 
 /** Every index and the vault's balance of every asset they hold, all at `blockNumber`. */

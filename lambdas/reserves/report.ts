@@ -1,4 +1,5 @@
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { basketOf } from '../domain/fees';
 import { ZeroHash, getAddress, getBytes, keccak256, toUtf8Bytes, verifyMessage } from 'ethers';
 
 /**
@@ -35,8 +36,10 @@ export interface IndexSnapshot {
   /** Per 1e18 index units, at the same positions as `assets`. */
   readonly unitAmounts: readonly bigint[];
   readonly totalSupply: bigint;
-  /** `basket()` of the token: ceil(unitAmount * totalSupply / 1e18). */
+  /** `basket()` of the token: ceil(totalSupply * base * feeFactor / 1e45). */
   readonly basket: readonly bigint[];
+  /** The tokenset before the management fee and the fee factor (1e27 = none taken), when the token has a fee. */
+  readonly baseTokenset?: { readonly unitAmounts: readonly bigint[]; readonly feeFactor: bigint };
   /** Accrued fee basket when the token exposes one (management fee); zeros otherwise. */
   readonly feeBasket: readonly bigint[];
   /** Non-zero balances at the pinned block. */
@@ -205,7 +208,9 @@ export function buildReport(
       basket,
       feeBasket,
       liabilities,
-      supplyTimesUnit: ceilDiv(unitAmount * index.totalSupply, INDEX_UNIT),
+      supplyTimesUnit: index.baseTokenset
+        ? basketOf(index.totalSupply, [index.baseTokenset.unitAmounts[i]!], index.baseTokenset.feeFactor)[0]!
+        : ceilDiv(unitAmount * index.totalSupply, INDEX_UNIT),
       custodyBalance,
       totalLiabilities,
       surplus: custodyBalance - totalLiabilities,

@@ -6,6 +6,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { Contract, JsonRpcProvider, JsonRpcSigner as RpcSigner, Wallet, getBytes, parseEther, toBeHex, type JsonRpcSigner } from 'ethers';
 import { startTestStack } from '../helpers/stack';
 import { basketFor, issuerDomain, QUOTE_ORDER_TYPES, Side, type QuoteOrder } from '../../lambdas/domain/orders';
+import { decayFactor, MAX_FEE_RATE_PPM } from '../../lambdas/domain/fees';
 import { parseSignedReport, reportHash, signedReportJson, type ReserveReport, type SignedReport } from '../../lambdas/reserves/report';
 import { KmsSigner } from '../../lambdas/signing/kms-signer';
 
@@ -22,7 +23,7 @@ const ISSUER_ABI = [
   'error MintPaused(address index)',
 ];
 const TOKEN_ABI = ['function mint(address to, uint256 amount)', 'function approve(address, uint256) returns (bool)', 'function transfer(address, uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)'];
-const INDEX_ABI = ['function tokenset() view returns (address[], uint256[])', 'function balanceOf(address) view returns (uint256)'];
+const INDEX_ABI = ['function baseTokenset() view returns (address[], uint256[], uint256)', 'function balanceOf(address) view returns (uint256)'];
 
 describe('proof of reserve on the local stack', () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -60,8 +61,11 @@ describe('proof of reserve on the local stack', () => {
 
   async function order(symbol: string, side: Side, indexAmount: bigint, requester: JsonRpcSigner): Promise<[QuoteOrder, string]> {
     const indexAddress = stack.file.indexes[symbol]!;
-    const [assets, unitAmounts] = (await new Contract(indexAddress, INDEX_ABI, provider).getFunction('tokenset')()) as [string[], bigint[]];
-    const legs = basketFor({ assets: [...assets], unitAmounts: [...unitAmounts] }, indexAmount, side);
+    const [assets, unitAmounts, factorNow] = (await new Contract(indexAddress, INDEX_ABI, provider).getFunction('baseTokenset')()) as [string[], bigint[], bigint];
+    // Mint legs are lower bounds at today's fee factor; redeem legs are upper bounds, so they are
+    // priced at the factor the fastest allowed fee would leave by the order's deadline.
+    const factor = side === Side.Mint ? factorNow : decayFactor(factorNow, MAX_FEE_RATE_PPM, 3600n);
+    const legs = basketFor({ assets: [...assets], unitAmounts: [...unitAmounts], factor }, indexAmount, side);
     const block = await provider.getBlock('latest');
     const o: QuoteOrder = {
       index: indexAddress,
@@ -129,7 +133,7 @@ describe('proof of reserve on the local stack', () => {
       await (await (usdc.connect(account) as Contract).getFunction('approve')(stack.file.contracts.issuer, MAX)).wait();
     }
     for (const symbol of Object.keys(stack.file.indexes)) {
-      const [assets] = (await new Contract(stack.file.indexes[symbol]!, INDEX_ABI, provider).getFunction('tokenset')()) as [string[]];
+      const [assets] = (await new Contract(stack.file.indexes[symbol]!, INDEX_ABI, provider).getFunction('baseTokenset')()) as [string[]];
       for (const asset of assets) await (await (new Contract(asset, TOKEN_ABI, pmm).getFunction('approve'))(stack.file.contracts.issuer, MAX)).wait();
     }
     await mint('MAG7.ssi', ONE, wlp);
@@ -235,7 +239,7 @@ describe('proof of reserve on the local stack', () => {
   test('a drained custody balance shows as a deficit, fires the alarm metric and pauses minting of that index only; redeeming still works', async () => {
     // prepare: move half of one MAG7 asset out of the vault
     const mag7 = stack.file.indexes['MAG7.ssi']!;
-    const [assets] = (await new Contract(mag7, INDEX_ABI, provider).getFunction('tokenset')()) as [string[]];
+    const [assets] = (await new Contract(mag7, INDEX_ABI, provider).getFunction('baseTokenset')()) as [string[]];
     const drained = assets[0]!;
     const vault = stack.file.contracts.custodyVault!;
     await provider.send('hardhat_impersonateAccount', [vault]);
