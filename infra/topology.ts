@@ -99,6 +99,24 @@ export const TABLES = [
     partitionKey: { name: 'id', type: 'S' },
     ttlAttribute: 'expiration',
   },
+  {
+    // Audit trail of every quote the API gave or refused: id = the order hash (or the request id
+    // of a refused request), every PMM answer with the reason it was taken or rejected.
+    name: 'quotes',
+    partitionKey: { name: 'id', type: 'S' },
+    ttlAttribute: 'expiresAt',
+  },
+  {
+    // WLP API keys, stored only as sha256(key): keyHash -> wlp address, name, rate limit, quota, enabled.
+    name: 'wlp-keys',
+    partitionKey: { name: 'keyHash', type: 'S' },
+  },
+  {
+    // Per-WLP rate and quota counters, one item per window (rate#<wlp>#<second>, quota#<wlp>#<day>).
+    name: 'wlp-usage',
+    partitionKey: { name: 'pk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+  },
 ] as const satisfies readonly TableSpec[];
 export type TableName = (typeof TABLES)[number]['name'];
 
@@ -111,6 +129,26 @@ export const FUNCTIONS = [
     memoryMb: 512,
     tables: { ops: 'read' },
     keys: ['operator'],
+    buckets: {},
+  },
+  {
+    name: 'quote-api',
+    entry: 'lambdas/quotes/handler.ts',
+    description: 'WLP quote API: RFQ to the PMMs, firm signed quote orders, indexes with NAV, OpenAPI document',
+    timeoutSeconds: 10,
+    memoryMb: 1024,
+    tables: { quotes: 'write', 'wlp-usage': 'write' },
+    keys: [],
+    buckets: {},
+  },
+  {
+    name: 'wlp-authorizer',
+    entry: 'lambdas/quotes/authorizer.ts',
+    description: 'HTTP API Lambda authorizer (simple responses): WLP API key -> WLP identity and limits',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    tables: { 'wlp-keys': 'read' },
+    keys: [],
     buckets: {},
   },
   {
@@ -129,7 +167,22 @@ export type FunctionName = (typeof FUNCTIONS)[number]['name'];
 
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/protocol', function: 'read-api', auth: 'none' },
+  { method: 'POST', path: '/v1/quotes', function: 'quote-api', auth: 'wlp' },
+  { method: 'GET', path: '/v1/quotes/{id}', function: 'quote-api', auth: 'wlp' },
+  { method: 'GET', path: '/v1/indexes', function: 'quote-api', auth: 'none' },
+  { method: 'GET', path: '/v1/indexes/{symbol}', function: 'quote-api', auth: 'none' },
+  { method: 'GET', path: '/v1/openapi.json', function: 'quote-api', auth: 'none' },
 ];
+
+/**
+ * Lambda authorizers of the HTTP API by route auth kind. Every route with `auth: 'wlp'` goes
+ * through the `wlp` authorizer (an HTTP API Lambda authorizer with simple responses, identity
+ * source the WLP_API_KEY_HEADER header).
+ */
+export const API_AUTHORIZERS: Readonly<Partial<Record<'wlp', FunctionName>>> = { wlp: 'wlp-authorizer' };
+
+/** Header a WLP presents its API key in; the authorizer's identity source. */
+export const WLP_API_KEY_HEADER = 'x-api-key';
 
 export const SCHEDULES: readonly ScheduleSpec[] = [
   {

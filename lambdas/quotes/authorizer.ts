@@ -1,0 +1,44 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { tableName } from '../shared/config';
+import { dynamo } from '../shared/aws';
+import { logger } from '../shared/observability';
+import { WLP_API_KEY_HEADER } from '../../infra/topology';
+import { ApiKeyDirectory, type WlpKey } from './api-keys';
+
+/** What the quote API finds in `event.requestContext.authorizer.lambda`. */
+export interface WlpAuthorizerContext {
+  [key: string]: string | number | boolean;
+  wlp: string;
+  name: string;
+  /** First 12 hex digits of the key's hash: names the key in logs without revealing it. */
+  keyId: string;
+  rateLimit: number;
+  quota: number;
+}
+
+export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<WlpAuthorizerContext | Record<string, never>>;
+
+/** The decision for one key record (or none): allowed only when it exists and is enabled. */
+export function authorize(record: WlpKey | undefined): AuthorizerResult {
+  if (!record || !record.enabled) return { isAuthorized: false, context: {} };
+  return {
+    isAuthorized: true,
+    context: { wlp: record.wlp, name: record.name, keyId: record.keyHash.slice(0, 12), rateLimit: record.rateLimit, quota: record.quota },
+  };
+}
+
+const directory = new ApiKeyDirectory(dynamo(), tableName('wlp-keys'));
+
+/**
+ * HTTP API Lambda authorizer with simple responses; identity source `$request.header.x-api-key`
+ * (API Gateway answers 401 itself when the header is missing). Unknown and disabled keys are
+ * refused (403); API Gateway caches the answer per key for the TTL the API sets.
+ */
+export const handler = middy(async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
+  const key = event.identitySource?.[0] ?? event.headers?.[WLP_API_KEY_HEADER] ?? '';
+  const result = authorize(await directory.lookup(key));
+  if (!result.isAuthorized) logger.info('API key refused', { routeArn: event.routeArn });
+  return result;
+}).use(injectLambdaContext(logger, { resetKeys: true }));

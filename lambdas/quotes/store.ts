@@ -1,0 +1,97 @@
+/**
+ * The quotes table: the audit trail of every quote given or refused. A quote is answered only
+ * after its record is written. Writes go through a group commit: while one batch is in flight,
+ * new records queue and go out together in the next BatchWriteItem (25 at most), so under load
+ * a container makes one write per batch instead of one per quote, and alone it writes at once.
+ */
+import { BatchWriteCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** One quote record; `id` is the order hash of a given quote or the request id of a refused one. */
+export interface QuoteRecord {
+  id: string;
+  requestId: string;
+  status: 'firm' | 'refused';
+  wlp: string;
+  createdAt: string;
+  /** Epoch seconds after which DynamoDB may delete the record (TTL). */
+  expiresAt: number;
+  [key: string]: unknown;
+}
+
+export interface QuoteStore {
+  put(record: QuoteRecord): Promise<void>;
+  get(id: string): Promise<QuoteRecord | undefined>;
+}
+
+interface Pending {
+  record: QuoteRecord;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+const BATCH = 25;
+
+export class DynamoQuoteStore implements QuoteStore {
+  private queue: Pending[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+    /** Batches written at once at most; the rest wait for one to finish. */
+    private readonly maxInFlight = 4,
+  ) {}
+
+  put(record: QuoteRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ record, resolve, reject });
+      this.pump();
+    });
+  }
+
+  async get(id: string): Promise<QuoteRecord | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { id } }));
+    return Item as QuoteRecord | undefined;
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      // Alone, a record goes out at once; under load, whoever queued meanwhile shares the batch.
+      if (this.inFlight > 0 && this.queue.length < BATCH) return;
+      const batch = this.queue.splice(0, BATCH);
+      this.inFlight++;
+      void this.write(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    let items = batch.map((p) => p.record);
+    try {
+      for (let attempt = 0; items.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt)));
+        if (attempt >= 6) throw new Error(`DynamoDB left ${items.length} quote records unprocessed after ${attempt} attempts`);
+        const { UnprocessedItems } = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.table]: items.map((Item) => ({ PutRequest: { Item } })) } }),
+        );
+        items = (UnprocessedItems?.[this.table] ?? []).map((r) => r.PutRequest!.Item as QuoteRecord);
+      }
+      for (const p of batch) p.resolve();
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    }
+  }
+}
+
+/** In-memory store for tests of the quote service. */
+export class MemoryQuoteStore implements QuoteStore {
+  readonly records = new Map<string, QuoteRecord>();
+  async put(record: QuoteRecord): Promise<void> {
+    this.records.set(record.id, structuredClone(record));
+  }
+  async get(id: string): Promise<QuoteRecord | undefined> {
+    return this.records.get(id);
+  }
+}
