@@ -3,6 +3,7 @@ import type { Deployment } from './deployments';
 import { CASH_TOKEN, UNDERLYING_ASSETS } from './assets';
 import { deployIndexProtocol } from './index-protocol';
 import { deployStaking } from './staking';
+import { grantParticipants } from './participants';
 
 /** One stage of a deploy: reads what earlier stages recorded and records what it adds. */
 export type DeployStep = (hre: HardhatRuntimeEnvironment, deployment: Deployment, log: (line: string) => void) => Promise<void>;
@@ -19,4 +20,4 @@ const deployTestTokens: DeployStep = async (hre, deployment, log) => {
 };
 
 /** The deploy, in order. Later stages (protocol contracts, indexes, staking...) append here. */
-export const DEPLOY_STEPS: readonly DeployStep[] = [deployTestTokens, deployIndexProtocol, deployStaking];
+export const DEPLOY_STEPS: readonly DeployStep[] = [deployTestTokens, deployIndexProtocol, deployStaking, grantParticipants];
