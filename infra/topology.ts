@@ -112,7 +112,7 @@ export const TABLES = [
     partitionKey: { name: 'keyHash', type: 'S' },
   },
   {
-    // Per-WLP rate and quota counters, one item per window (rate#<wlp>#<second>, quota#<wlp>#<day>).
+    // Per-key rate and quota counters, one item per window (rate#<key id>#<second>, quota#<key id>#<day>).
     name: 'wlp-usage',
     partitionKey: { name: 'pk', type: 'S' },
     ttlAttribute: 'expiresAt',

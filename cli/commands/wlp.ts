@@ -159,7 +159,7 @@ function chain(conn: Connection): { provider: JsonRpcProvider; wallet: Wallet } 
   if (!conn.rpc) throw new CliError('no chain RPC: pass --rpc or set SSI_RPC_URL (or start the local stack)');
   if (!conn.key) throw new CliError('no WLP key: pass --key or set SSI_WLP_KEY (or start the local stack)');
   const chainId = conn.stack?.chainId;
-  const provider = new JsonRpcProvider(conn.rpc, chainId ? Network.from(chainId) : undefined, { staticNetwork: chainId !== undefined });
+  const provider = new JsonRpcProvider(conn.rpc, chainId ? Network.from(chainId) : undefined, { staticNetwork: chainId !== undefined, cacheTimeout: -1 });
   let wallet: Wallet;
   try {
     wallet = new Wallet(conn.key, provider);
@@ -336,7 +336,7 @@ export function registerStatus(program: Command): void {
       throw new CliError(options.address ? `${options.address} is not an address` : 'no address: pass --address or a WLP key');
     }
     const list = await callApi<IndexList>(conn, 'GET', '/v1/indexes');
-    const provider = new JsonRpcProvider(conn.rpc, Network.from(list.chainId), { staticNetwork: true });
+    const provider = new JsonRpcProvider(conn.rpc, Network.from(list.chainId), { staticNetwork: true, cacheTimeout: -1 });
     try {
       const tokens = [...list.indexes.map((i) => ({ symbol: i.symbol, address: i.address, decimals: 18 })), list.cashToken];
       const held = await balances(provider, address, tokens);

@@ -223,7 +223,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
   let watcher: NodeJS.Timeout | undefined;
   let provider: JsonRpcProvider | undefined;
   if (options.fillRequests !== false) {
-    provider = new JsonRpcProvider(options.rpcUrl, Network.from(deployment.chainId), { staticNetwork: true });
+    provider = new JsonRpcProvider(options.rpcUrl, Network.from(deployment.chainId), { staticNetwork: true, cacheTimeout: -1 });
     const signer = new NonceManager(new Wallet(options.privateKey, provider));
     const issuerContract = new Contract(issuer, ISSUER_ABI, signer);
     let fromBlock = await provider.getBlockNumber();

@@ -1,9 +1,10 @@
 /**
- * Per-WLP rate limit (requests per second) and quota (requests per UTC day), correct across any
- * number of Lambda containers and cheap on the hot path.
+ * Per-WLP rate limit (requests per second) and quota (requests per UTC day), counted per API key
+ * (each key record carries its limits), correct across any number of Lambda containers and cheap
+ * on the hot path.
  *
- * Each limit is a fixed-window counter in the wlp-usage table (`rate#<wlp>#<epoch second>`,
- * `quota#<wlp>#<day>`). A container does not add 1 per request: it leases a block of tokens with
+ * Each limit is a fixed-window counter in the wlp-usage table (`rate#<key id>#<epoch second>`,
+ * `quota#<key id>#<day>`). A container does not add 1 per request: it leases a block of tokens with
  * one atomic UpdateItem (`ADD used :n` on condition `used <= limit - n`) and serves the block from
  * memory. The condition makes the sum of all leases in a window at most the limit, so the limit
  * holds across containers; when a full block no longer fits, single tokens are leased until the
@@ -75,15 +76,15 @@ export class LeaseLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes one request's worth of both limits for `wlp`, or says which limit refuses and for how long. */
-  async take(wlp: string, limits: Limits): Promise<LimitDecision> {
+  /** Takes one request's worth of both limits for `subject` (an API key id), or says which limit refuses and for how long. */
+  async take(subject: string, limits: Limits): Promise<LimitDecision> {
     const second = () => Math.floor(this.now() / 1000);
-    const rate = await this.takeFrom(`rate#${wlp}`, limits.ratePerSecond, rateBlock(limits.ratePerSecond), () => ({ id: second(), expiresAt: second() + 60 }));
+    const rate = await this.takeFrom(`rate#${subject}`, limits.ratePerSecond, rateBlock(limits.ratePerSecond), () => ({ id: second(), expiresAt: second() + 60 }));
     if (!rate) {
       return { ok: false, limit: 'rate', retryAfterSeconds: 1, reason: `rate limit of ${limits.ratePerSecond} requests per second reached` };
     }
     const day = () => Math.floor(second() / DAY_SECONDS);
-    const quota = await this.takeFrom(`quota#${wlp}`, limits.quotaPerDay, quotaBlock(limits.quotaPerDay), () => ({ id: day(), expiresAt: (day() + 2) * DAY_SECONDS }));
+    const quota = await this.takeFrom(`quota#${subject}`, limits.quotaPerDay, quotaBlock(limits.quotaPerDay), () => ({ id: day(), expiresAt: (day() + 2) * DAY_SECONDS }));
     if (!quota) {
       const retryAfterSeconds = Math.max(1, (day() + 1) * DAY_SECONDS - second());
       return { ok: false, limit: 'quota', retryAfterSeconds, reason: `daily quota of ${limits.quotaPerDay} requests used up; it resets at 00:00 UTC` };

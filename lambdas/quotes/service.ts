@@ -159,7 +159,8 @@ export class QuoteService {
   private async admit(identity: WlpIdentity): Promise<void> {
     let decision: LimitDecision;
     try {
-      decision = await this.deps.limiter.take(identity.wlp, { ratePerSecond: identity.rateLimit, quotaPerDay: identity.quota });
+      // Counted per API key: each key carries its own limits (a WLP normally has one).
+      decision = await this.deps.limiter.take(identity.keyId, { ratePerSecond: identity.rateLimit, quotaPerDay: identity.quota });
     } catch (error) {
       throw new Unavailable('the rate limiter is not answering; retry shortly', 'limiter_unavailable', error);
     }
