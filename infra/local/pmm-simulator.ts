@@ -15,7 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
-import { Contract, Interface, JsonRpcProvider, Network, NonceManager, SigningKey, Wallet, getAddress } from 'ethers';
+import { Contract, Interface, JsonRpcProvider, Network, NonceManager, Wallet } from 'ethers';
+import { sign } from '../../lambdas/domain/quotes/secp256k1';
 import { z } from 'zod';
 import { issuerDomain, type QuoteOrder } from '../../lambdas/domain/orders';
 import { QuoteOrderHasher } from '../../lambdas/domain/quotes/order-hash';
@@ -23,6 +24,7 @@ import { usdToCash, valueLegs, type AssetInfo } from '../../lambdas/domain/quote
 import { replayPrices, fixedPrices, type ReferencePriceSource } from '../../lambdas/quotes/prices';
 import { listen, StackError } from './net';
 import { stopChild } from './dynamodb';
+import { checksum } from '../../lambdas/domain/quotes/address';
 
 export interface PmmDeployment {
   chainId: number;
@@ -129,20 +131,19 @@ export async function preparePmmInventory(options: { privateKey: string; rpcUrl:
 export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<RunningPmm> {
   const log = options.log ?? (() => undefined);
   const { deployment } = options;
-  const issuer = getAddress(deployment.contracts.issuer);
-  const key = new SigningKey(options.privateKey);
+  const issuer = checksum(deployment.contracts.issuer);
   const address = new Wallet(options.privateKey).address;
   const hasher = new QuoteOrderHasher(issuerDomain(deployment.chainId, issuer));
   const spread = BigInt(options.spreadBps ?? 10);
   const cashSymbol = options.cashSymbol ?? 'USDC';
   const byAddress = new Map<string, AssetInfo>();
-  for (const [symbol, token] of Object.entries(deployment.tokens)) byAddress.set(getAddress(token.address), { symbol, address: getAddress(token.address), decimals: token.decimals });
+  for (const [symbol, token] of Object.entries(deployment.tokens)) byAddress.set(checksum(token.address), { symbol, address: checksum(token.address), decimals: token.decimals });
   const symbols = [...byAddress.values()].map((a) => a.symbol);
   const prices: ReferencePriceSource =
     options.prices && 'fixed' in options.prices
       ? fixedPrices(options.prices.fixed, new Date().toISOString().slice(0, 10))
       : replayPrices({ symbols, date: options.prices?.priceDate, maxCarryDays: options.prices?.maxCarryDays });
-  const cash = byAddress.get(getAddress(deployment.tokens[cashSymbol].address))!;
+  const cash = byAddress.get(checksum(deployment.tokens[cashSymbol].address))!;
   const signed = new Map<string, QuoteOrder>();
   const stats = { quoted: 0, refused: 0, filled: 0 };
 
@@ -150,15 +151,15 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     const parsed = wireDraftSchema.safeParse(body);
     if (!parsed.success) return { status: 400, body: { error: 'malformed draft', issues: parsed.error.issues.slice(0, 5) } };
     const draft = parsed.data;
-    if (draft.chainId !== deployment.chainId || getAddress(draft.issuer) !== issuer) return { status: 400, body: { error: 'wrong chain or issuer' } };
-    if (getAddress(draft.order.maker) !== address) return { status: 400, body: { error: `this PMM signs as ${address}` } };
-    if (getAddress(draft.order.cashToken) !== cash.address) return { status: 400, body: { error: 'unsupported cash token' } };
+    if (draft.chainId !== deployment.chainId || checksum(draft.issuer) !== issuer) return { status: 400, body: { error: 'wrong chain or issuer' } };
+    if (checksum(draft.order.maker) !== address) return { status: 400, body: { error: `this PMM signs as ${address}` } };
+    if (checksum(draft.order.cashToken) !== cash.address) return { status: 400, body: { error: 'unsupported cash token' } };
     if (draft.order.assets.length !== draft.order.amounts.length) return { status: 400, body: { error: 'legs differ in length' } };
     let value: bigint;
     try {
       const legs = { assets: draft.order.assets, amounts: draft.order.amounts.map(BigInt) };
       const info = (a: string) => {
-        const found = byAddress.get(getAddress(a));
+        const found = byAddress.get(checksum(a));
         if (!found) throw new Error(`unknown asset ${a}`);
         return found;
       };
@@ -170,20 +171,20 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     // Mint: the PMM sells the basket, so it asks more; redeem: it buys, so it bids less. Rounded in its favour.
     const cashAmount = mint ? (value * (10_000n + spread) + 9_999n) / 10_000n : (value * (10_000n - spread)) / 10_000n;
     const order: QuoteOrder = {
-      index: getAddress(draft.order.index),
+      index: checksum(draft.order.index),
       side: draft.order.side,
       indexAmount: BigInt(draft.order.indexAmount),
-      assets: draft.order.assets.map((a) => getAddress(a)),
+      assets: draft.order.assets.map((a) => checksum(a)),
       amounts: draft.order.amounts.map(BigInt),
       cashToken: cash.address,
       cashAmount,
       maker: address,
-      requester: getAddress(draft.order.requester),
+      requester: checksum(draft.order.requester),
       deadline: BigInt(draft.order.deadline),
       nonce: BigInt(`0x${randomBytes(32).toString('hex')}`),
     };
     const digest = hasher.hash(order);
-    const signature = key.sign(digest).serialized;
+    const signature = sign(options.privateKey, digest);
     signed.set(digest, order);
     if (signed.size > 50_000) signed.delete(signed.keys().next().value as string);
     return { status: 200, body: { cashAmount: cashAmount.toString(), nonce: order.nonce.toString(), signature, maker: address } };

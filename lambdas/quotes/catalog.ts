@@ -6,9 +6,10 @@
  * Entries are refreshed in the background once older than `freshMs` and read again before use
  * once older than `maxAgeMs`; concurrent misses share one read.
  */
-import { Contract, getAddress, type Provider } from 'ethers';
+import { Contract, type Provider } from 'ethers';
 import type { Tokenset } from '../domain/orders';
 import type { AssetInfo } from '../domain/quotes/nav';
+import { checksum } from '../domain/quotes/address';
 
 /** Issuance settings, as `Issuer.indexConfig` returns them. */
 export interface IssuanceConfig {
@@ -68,10 +69,10 @@ export function ethersChainReader(provider: Provider, issuerAddress: string): Ch
         token.symbol() as Promise<string>,
       ]);
       return {
-        address: getAddress(address),
+        address: checksum(address),
         symbol,
         name,
-        tokenset: { assets: [...tokenset[0]].map((a) => getAddress(a)), unitAmounts: [...tokenset[1]] },
+        tokenset: { assets: [...tokenset[0]].map((a) => checksum(a)), unitAmounts: [...tokenset[1]] },
         config: {
           minAmount: config[0],
           maxAmount: config[1],
@@ -87,7 +88,7 @@ export function ethersChainReader(provider: Provider, issuerAddress: string): Ch
     async readAsset(address) {
       const token = new Contract(address, ERC20_ABI, provider);
       const [symbol, decimals] = await Promise.all([token.symbol() as Promise<string>, token.decimals() as Promise<bigint>]);
-      return { address: getAddress(address), symbol, decimals: Number(decimals) };
+      return { address: checksum(address), symbol, decimals: Number(decimals) };
     },
     async isMaker(address) {
       makerRole ??= issuer.MAKER_ROLE() as Promise<string>;
@@ -176,8 +177,8 @@ export class IndexCatalog {
     this.indexes = new TtlCache((address) => reader.readIndex(address), fresh, maxAge, options.now);
     this.makers = new TtlCache(async (address) => reader.isMaker(address), fresh * 6, maxAge * 2, options.now);
     this.symbolList = Object.keys(options.indexes);
-    for (const [symbol, address] of Object.entries(options.indexes)) this.bySymbol.set(symbol.toLowerCase(), getAddress(address));
-    for (const asset of options.assets) this.assets.set(getAddress(asset.address), { ...asset, address: getAddress(asset.address) });
+    for (const [symbol, address] of Object.entries(options.indexes)) this.bySymbol.set(symbol.toLowerCase(), checksum(address));
+    for (const asset of options.assets) this.assets.set(checksum(asset.address), { ...asset, address: checksum(asset.address) });
   }
 
   /** Index symbols in deployment order. */
@@ -190,7 +191,7 @@ export class IndexCatalog {
     const bySymbol = this.bySymbol.get(symbolOrAddress.toLowerCase());
     if (bySymbol) return bySymbol;
     if (/^0x[0-9a-fA-F]{40}$/.test(symbolOrAddress)) {
-      const address = getAddress(symbolOrAddress.toLowerCase());
+      const address = checksum(symbolOrAddress.toLowerCase());
       for (const known of this.bySymbol.values()) if (known === address) return known;
     }
     return undefined;
@@ -204,7 +205,7 @@ export class IndexCatalog {
 
   /** Symbol and decimals of an asset; read once from chain when the deployment does not list it. */
   async asset(address: string): Promise<AssetInfo> {
-    const key = getAddress(address);
+    const key = checksum(address);
     const known = this.assets.get(key);
     if (known) return known;
     const read = await this.reader.readAsset(key);
@@ -214,14 +215,14 @@ export class IndexCatalog {
 
   /** Synchronous lookup of an asset already seen (every asset of an index returned by `index`). */
   assetInfo = (address: string): AssetInfo => {
-    const found = this.assets.get(getAddress(address));
+    const found = this.assets.get(checksum(address));
     if (!found) throw new Error(`asset ${address} not loaded`);
     return found;
   };
 
-  isMaker = (address: string): Promise<boolean> => this.makers.get(getAddress(address));
+  isMaker = (address: string): Promise<boolean> => this.makers.get(checksum(address));
 
   invalidate(address: string): void {
-    this.indexes.invalidate(getAddress(address));
+    this.indexes.invalidate(checksum(address));
   }
 }

@@ -4,7 +4,6 @@
  * whole flow runs in tests without AWS or a chain.
  */
 import { randomUUID } from 'node:crypto';
-import { getAddress } from 'ethers';
 import { basketFor, feeFor, INDEX_UNIT, Side } from '../domain/orders';
 import { AmountError, formatAmount, parseAmount } from '../domain/quotes/amounts';
 import {
@@ -19,12 +18,14 @@ import {
 } from '../domain/quotes/nav';
 import { askPmms, bestQuote, evaluateOutcomes, type PmmEndpoint, type Rejection } from '../domain/quotes/rfq';
 import type { QuoteOrderHasher } from '../domain/quotes/order-hash';
+import { MakerSignatures } from '../domain/quotes/signature';
 import { BadRequest, Conflict, Forbidden, NotFound, SsiError, TooManyRequests, Unavailable } from '../shared/errors';
 import type { IndexCatalog, IndexState } from './catalog';
 import type { ReferencePriceSource } from './prices';
 import type { QuoteStore, QuoteRecord } from './store';
 import type { LimitDecision, Limits } from './rate-limit';
 import type { QuoteRequest } from './schemas';
+import { checksum } from '../domain/quotes/address';
 
 /** The caller, as the WLP authorizer describes it. */
 export interface WlpIdentity {
@@ -56,6 +57,8 @@ export interface QuoteServiceDeps {
   store: QuoteStore;
   limiter: { take(wlp: string, limits: Limits): Promise<LimitDecision> };
   hasher: QuoteOrderHasher;
+  /** Signature check; default: a `MakerSignatures` of this service. */
+  signatures?: MakerSignatures;
   settings: QuoteSettings;
   /** Whether a maker's nonce is spent on chain (for a stored quote's status). */
   nonceUsed: (maker: string, nonce: bigint) => Promise<boolean>;
@@ -69,8 +72,10 @@ const usd = (value: bigint): string => formatAmount(value, 18).replace(/(\.\d{1,
 export class QuoteService {
   private readonly now: () => number;
   private readonly newId: () => string;
+  private readonly signatures: MakerSignatures;
 
   constructor(private readonly deps: QuoteServiceDeps) {
+    this.signatures = deps.signatures ?? new MakerSignatures();
     this.now = deps.now ?? Date.now;
     this.newId = deps.newId ?? randomUUID;
   }
@@ -185,8 +190,8 @@ export class QuoteService {
 
   async createQuote(identity: WlpIdentity, body: QuoteRequest) {
     await this.admit(identity);
-    const wlp = getAddress(identity.wlp);
-    if (body.wlp !== undefined && getAddress(body.wlp.toLowerCase()) !== wlp) {
+    const wlp = checksum(identity.wlp);
+    if (body.wlp !== undefined && checksum(body.wlp.toLowerCase()) !== wlp) {
       throw new Forbidden(`this API key belongs to WLP ${wlp}, not ${body.wlp}`, 'wlp_mismatch');
     }
     const state = await this.state(body.index, (m) => new BadRequest(m, 'unknown_index'));
@@ -222,6 +227,7 @@ export class QuoteService {
       hasher: this.deps.hasher,
       toleranceBps: this.deps.settings.toleranceBps,
       isMaker: this.deps.catalog.isMaker,
+      signatureProblem: this.signatures.problem,
     });
     const rfq = { asked: outcomes.length, accepted: accepted.length, rejected: rejected.map(rejectionView) };
     const createdAt = new Date(nowMs).toISOString();
@@ -235,15 +241,17 @@ export class QuoteService {
         wlp,
         createdAt,
         expiresAt,
-        index: state.symbol,
-        side: body.side,
-        indexAmount: indexAmount.toString(),
-        referenceCashAmount: referenceCashAmount.toString(),
-        reason: 'no PMM gave a usable quote',
-        rfq,
-        rejections: rejected.map(auditRejection),
+        data: {
+          index: state.symbol,
+          side: body.side,
+          indexAmount: indexAmount.toString(),
+          referenceCashAmount: referenceCashAmount.toString(),
+          reason: 'no PMM gave a usable quote',
+          rfq,
+          rejections: rejected.map(auditRejection),
+        },
       });
-      throw new Unavailable('no PMM gave a usable quote; retry shortly', 'no_quote');
+      throw new SsiError('no PMM gave a usable quote; retry shortly', 503, 'no_quote', { details: { requestId, rejected: rfq.rejected } });
     }
     const { order } = best;
     const feeBps = side === Side.Mint ? state.config.issueFeeBps : state.config.redeemFeeBps;
@@ -305,9 +313,7 @@ export class QuoteService {
       wlp,
       createdAt,
       expiresAt,
-      keyId: identity.keyId,
-      quote,
-      rejections: rejected.map(auditRejection),
+      data: { keyId: identity.keyId, quote, rejections: rejected.map(auditRejection) },
     });
     return quote;
   }
@@ -323,11 +329,11 @@ export class QuoteService {
   async getQuote(identity: WlpIdentity, id: string) {
     const record = await this.deps.store.get(id.startsWith('0x') ? id.toLowerCase() : id);
     // Another WLP's quote is reported as absent, so ids cannot be probed.
-    if (!record || getAddress(record.wlp) !== getAddress(identity.wlp)) throw new NotFound(`no quote ${id} for this WLP`, 'unknown_quote');
+    if (!record || checksum(record.wlp) !== checksum(identity.wlp)) throw new NotFound(`no quote ${id} for this WLP`, 'unknown_quote');
     if (record.status === 'refused') {
-      return { id: record.id, requestId: record.requestId, status: 'refused' as const, createdAt: record.createdAt, reason: record.reason as string, rfq: record.rfq as never };
+      return { id: record.id, requestId: record.requestId, status: 'refused' as const, createdAt: record.createdAt, reason: record.data.reason as string, rfq: record.data.rfq as never };
     }
-    const quote = record.quote as { deadline: number; order: { maker: string; nonce: string } };
+    const quote = record.data.quote as { deadline: number; order: { maker: string; nonce: string } };
     let status: 'open' | 'expired' | 'used';
     try {
       status = (await this.deps.nonceUsed(quote.order.maker, BigInt(quote.order.nonce)))
@@ -338,7 +344,7 @@ export class QuoteService {
     } catch (error) {
       throw new Unavailable('the chain RPC is not answering', 'chain_unavailable', error);
     }
-    return { id: record.id, requestId: record.requestId, status, createdAt: record.createdAt, quote: record.quote as never };
+    return { id: record.id, requestId: record.requestId, status, createdAt: record.createdAt, quote: record.data.quote as never };
   }
 }
 

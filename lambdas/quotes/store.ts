@@ -6,7 +6,11 @@
  */
 import { BatchWriteCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
-/** One quote record; `id` is the order hash of a given quote or the request id of a refused one. */
+/**
+ * One quote record; `id` is the order hash of a given quote or the request id of a refused one.
+ * The top-level fields are attributes; `data` (the quote as answered, every PMM answer with its
+ * reason) is stored as one JSON string attribute: written once, read whole, never queried.
+ */
 export interface QuoteRecord {
   id: string;
   requestId: string;
@@ -15,8 +19,11 @@ export interface QuoteRecord {
   createdAt: string;
   /** Epoch seconds after which DynamoDB may delete the record (TTL). */
   expiresAt: number;
-  [key: string]: unknown;
+  data: Record<string, unknown>;
 }
+
+const toItem = (record: QuoteRecord) => ({ ...record, data: JSON.stringify(record.data) });
+const fromItem = (item: Record<string, unknown>): QuoteRecord => ({ ...(item as unknown as QuoteRecord), data: JSON.parse(item.data as string) as Record<string, unknown> });
 
 export interface QuoteStore {
   put(record: QuoteRecord): Promise<void>;
@@ -51,7 +58,7 @@ export class DynamoQuoteStore implements QuoteStore {
 
   async get(id: string): Promise<QuoteRecord | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { id } }));
-    return Item as QuoteRecord | undefined;
+    return Item ? fromItem(Item) : undefined;
   }
 
   private pump(): void {
@@ -68,7 +75,7 @@ export class DynamoQuoteStore implements QuoteStore {
   }
 
   private async write(batch: Pending[]): Promise<void> {
-    let items = batch.map((p) => p.record);
+    let items: Array<Record<string, unknown>> = batch.map((p) => toItem(p.record));
     try {
       for (let attempt = 0; items.length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt)));
@@ -76,7 +83,7 @@ export class DynamoQuoteStore implements QuoteStore {
         const { UnprocessedItems } = await this.doc.send(
           new BatchWriteCommand({ RequestItems: { [this.table]: items.map((Item) => ({ PutRequest: { Item } })) } }),
         );
-        items = (UnprocessedItems?.[this.table] ?? []).map((r) => r.PutRequest!.Item as QuoteRecord);
+        items = (UnprocessedItems?.[this.table] ?? []).map((r) => r.PutRequest!.Item as Record<string, unknown>);
       }
       for (const p of batch) p.resolve();
     } catch (error) {

@@ -6,11 +6,11 @@
  * redeem. Every answer, taken or not, is kept with its reason for the audit trail.
  */
 import { z } from 'zod';
-import { getAddress } from 'ethers';
 import { Side, type QuoteOrder } from '../orders';
 import { deviationBps } from './nav';
 import { makerSignatureProblem } from './signature';
 import type { QuoteOrderHasher } from './order-hash';
+import { checksum } from './address';
 
 /** A PMM the API asks: its RFQ endpoint and the maker address it signs with. */
 export interface PmmEndpoint {
@@ -160,6 +160,8 @@ export interface EvaluationOptions {
   toleranceBps: number;
   /** Whether the address holds MAKER_ROLE on the Issuer. */
   isMaker: (address: string) => Promise<boolean>;
+  /** Why a signature is not the maker's (default `makerSignatureProblem`; `MakerSignatures` is faster). */
+  signatureProblem?: (digest: string, signature: string, maker: string) => string | undefined;
 }
 
 /** Checks every outcome: shape, maker, price against the reference, signature, maker role. */
@@ -177,8 +179,8 @@ export async function evaluateOutcomes(
       continue;
     }
     const { answer } = outcome;
-    const maker = getAddress(pmm.maker);
-    if (answer.maker !== undefined && getAddress(answer.maker) !== maker) {
+    const maker = checksum(pmm.maker);
+    if (answer.maker !== undefined && checksum(answer.maker) !== maker) {
       rejected.push({ pmm, code: 'maker_mismatch', reason: `answered for maker ${answer.maker}, registered ${maker}`, latencyMs });
       continue;
     }
@@ -201,7 +203,7 @@ export async function evaluateOutcomes(
     }
     const order: QuoteOrder = { ...draft.order, maker, cashAmount, nonce: BigInt(answer.nonce) };
     const orderHash = options.hasher.hash(order);
-    const problem = makerSignatureProblem(orderHash, answer.signature, maker);
+    const problem = (options.signatureProblem ?? makerSignatureProblem)(orderHash, answer.signature, maker);
     if (problem) {
       rejected.push({ pmm, code: 'signature', reason: problem, latencyMs, cashAmount, deviationBps: deviation });
       continue;

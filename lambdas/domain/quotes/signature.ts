@@ -4,7 +4,9 @@
  * signer equal to the maker. Run before a quote leaves the API so a WLP never gets an order the
  * contract would refuse for its signature.
  */
-import { getAddress, recoverAddress } from 'ethers';
+import { recoverAddress, SigningKey } from 'ethers';
+import { FixedBaseTable, publicKeyPoint, verifyWithTable } from './secp256k1';
+import { checksum } from './address';
 
 /** secp256k1 group order / 2: OpenZeppelin rejects s above it (malleable signatures). */
 const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
@@ -24,5 +26,27 @@ export function makerSignatureProblem(digest: string, signature: string, maker: 
   } catch {
     return 'signature does not recover to any address';
   }
-  return signer === getAddress(maker) ? undefined : `signature recovers to ${signer}, not the maker ${getAddress(maker)}`;
+  return signer === checksum(maker) ? undefined : `signature recovers to ${signer}, not the maker ${checksum(maker)}`;
+}
+
+/**
+ * The same check, fast after the first signature of each maker: the first one is recovered with
+ * ethers and, when it is the maker's, the maker's public key gets a fixed-base table; later ones
+ * are verified against it (lambdas/domain/quotes/secp256k1.ts), about five times cheaper.
+ */
+export class MakerSignatures {
+  private readonly tables = new Map<string, FixedBaseTable>();
+
+  problem = (digest: string, signature: string, maker: string): string | undefined => {
+    const address = checksum(maker);
+    const table = this.tables.get(address);
+    if (!table) {
+      const problem = makerSignatureProblem(digest, signature, address);
+      if (!problem) this.tables.set(address, new FixedBaseTable(publicKeyPoint(SigningKey.recoverPublicKey(digest, signature))));
+      return problem;
+    }
+    if (verifyWithTable(table, digest, signature)) return undefined;
+    // Rare: say precisely why, with the full recovery.
+    return makerSignatureProblem(digest, signature, address) ?? `signature is not ${address}'s over this order`;
+  };
 }
