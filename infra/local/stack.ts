@@ -288,6 +288,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       SSI_CHAIN_ID: String(chain.chainId),
       SSI_DEPLOYMENT: readFileSync(deploymentFile, 'utf8'),
       SSI_PMM_ENDPOINTS: JSON.stringify([{ name: 'local-pmm', url: pmm.rfqUrl, maker: pmm.address }]),
+      // One process serves every connection here (one request per container in Lambda): let quote records share batches.
+      SSI_QUOTE_STORE_LINGER_MS: process.env.SSI_QUOTE_STORE_LINGER_MS ?? '2',
       ...prices,
       POWERTOOLS_SERVICE_NAME: 'ssi-local',
       POWERTOOLS_METRICS_NAMESPACE: 'SSI',

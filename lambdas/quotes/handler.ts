@@ -41,7 +41,7 @@ const service = new QuoteService({
   prices: priceSource(),
   cash: { symbol: config.SSI_CASH_TOKEN, address: getAddress(cashToken.address), decimals: cashToken.decimals },
   pmms: config.SSI_PMM_ENDPOINTS,
-  store: new DynamoQuoteStore(dynamo(), tableName('quotes')),
+  store: new DynamoQuoteStore(dynamo(), tableName('quotes'), { lingerMs: config.SSI_QUOTE_STORE_LINGER_MS }),
   limiter: new LeaseLimiter(new DynamoLeaseStore(dynamo(), tableName('wlp-usage'))),
   hasher: new QuoteOrderHasher(issuerDomain(config.SSI_CHAIN_ID, getAddress(issuer))),
   settings: {

@@ -16,7 +16,7 @@ import {
   type AssetInfo,
   type LegValue,
 } from '../domain/quotes/nav';
-import { askPmms, bestQuote, evaluateOutcomes, type PmmEndpoint, type Rejection } from '../domain/quotes/rfq';
+import { askPmms, bestQuote, evaluateOutcomes, type PmmEndpoint, type Rejection, type RfqTransport } from '../domain/quotes/rfq';
 import type { QuoteOrderHasher } from '../domain/quotes/order-hash';
 import { MakerSignatures } from '../domain/quotes/signature';
 import { BadRequest, Conflict, Forbidden, NotFound, SsiError, TooManyRequests, Unavailable } from '../shared/errors';
@@ -63,7 +63,8 @@ export interface QuoteServiceDeps {
   /** Whether a maker's nonce is spent on chain (for a stored quote's status). */
   nonceUsed: (maker: string, nonce: bigint) => Promise<boolean>;
   now?: () => number;
-  fetch?: typeof fetch;
+  /** How RFQs are posted (default: keep-alive node:http). */
+  transport?: RfqTransport;
   newId?: () => string;
 }
 
@@ -222,7 +223,7 @@ export class QuoteService {
       order: { index: state.address, side, indexAmount, assets: legs.assets, amounts: legs.amounts, cashToken: this.deps.cash.address, requester: wlp, deadline },
       referenceCashAmount,
     };
-    const outcomes = await askPmms(this.deps.pmms, draft, { timeoutMs: this.deps.settings.rfqTimeoutMs, fetch: this.deps.fetch });
+    const outcomes = await askPmms(this.deps.pmms, draft, { timeoutMs: this.deps.settings.rfqTimeoutMs, transport: this.deps.transport });
     const { accepted, rejected } = await evaluateOutcomes(draft, outcomes, {
       hasher: this.deps.hasher,
       toleranceBps: this.deps.settings.toleranceBps,

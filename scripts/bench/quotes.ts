@@ -96,6 +96,23 @@ function cpuSeconds(pids: Record<string, number>): Record<string, number> {
 
 let stackIsLocal = false;
 
+/** SSI_BENCH_PROFILE=<file>: a V8 CPU profile of this process during the measurement only. */
+async function startProfile(): Promise<(path: string) => Promise<void>> {
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((done, fail) => session.post(method, params ?? {}, (error, result) => (error ? fail(error) : done(result))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return async (path) => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(path, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
@@ -133,7 +150,9 @@ async function main(): Promise<void> {
     process.stderr.write(`measuring: ${connections} connections for ${seconds} s...\n`);
     const pids = processes(file.dataDir);
     const cpuBefore = cpuSeconds(pids);
+    const profile = process.env.SSI_BENCH_PROFILE ? await startProfile() : undefined;
     const result = await autocannon(url, key, body, connections, seconds);
+    if (profile) await profile(process.env.SSI_BENCH_PROFILE!);
     const cpuAfter = cpuSeconds(pids);
     const label = `POST /v1/quotes, MAG7.ssi mint, ${connections} connections, ${seconds} s`;
     const rows: Measurement[] = [
