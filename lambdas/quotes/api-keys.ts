@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getAddress } from 'ethers';
 import { z } from 'zod';
+import type { APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 
 export const API_KEY_PATTERN = /^ssi_[A-Za-z0-9_-]{43}$/;
 
@@ -80,3 +81,26 @@ export class ApiKeyDirectory {
     return record;
   }
 }
+
+/** What the quote API finds in `event.requestContext.authorizer.lambda`. */
+export interface WlpAuthorizerContext {
+  [key: string]: string | number | boolean;
+  wlp: string;
+  name: string;
+  /** First 12 hex digits of the key's hash: names the key in logs without revealing it. */
+  keyId: string;
+  rateLimit: number;
+  quota: number;
+}
+
+export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<WlpAuthorizerContext | Record<string, never>>;
+
+/** The decision for one key record (or none): allowed only when it exists and is enabled. */
+export function authorize(record: WlpKey | undefined): AuthorizerResult {
+  if (!record || !record.enabled) return { isAuthorized: false, context: {} };
+  return {
+    isAuthorized: true,
+    context: { wlp: record.wlp, name: record.name, keyId: record.keyHash.slice(0, 12), rateLimit: record.rateLimit, quota: record.quota },
+  };
+}
+

@@ -1,33 +1,11 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { tableName } from '../shared/config';
 import { dynamo } from '../shared/aws';
 import { logger } from '../shared/observability';
 import { WLP_API_KEY_HEADER } from '../../infra/topology';
-import { ApiKeyDirectory, type WlpKey } from './api-keys';
-
-/** What the quote API finds in `event.requestContext.authorizer.lambda`. */
-export interface WlpAuthorizerContext {
-  [key: string]: string | number | boolean;
-  wlp: string;
-  name: string;
-  /** First 12 hex digits of the key's hash: names the key in logs without revealing it. */
-  keyId: string;
-  rateLimit: number;
-  quota: number;
-}
-
-export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<WlpAuthorizerContext | Record<string, never>>;
-
-/** The decision for one key record (or none): allowed only when it exists and is enabled. */
-export function authorize(record: WlpKey | undefined): AuthorizerResult {
-  if (!record || !record.enabled) return { isAuthorized: false, context: {} };
-  return {
-    isAuthorized: true,
-    context: { wlp: record.wlp, name: record.name, keyId: record.keyHash.slice(0, 12), rateLimit: record.rateLimit, quota: record.quota },
-  };
-}
+import { ApiKeyDirectory, authorize, type AuthorizerResult } from './api-keys';
 
 const directory = new ApiKeyDirectory(dynamo(), tableName('wlp-keys'));
 

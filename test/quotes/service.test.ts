@@ -38,7 +38,7 @@ function state(overrides: Partial<IndexState> = {}): IndexState {
 }
 
 /** A PMM answering at the legs' value +/- `bps`, signing with `key` (or misbehaving on request). */
-function pmmTransport(key: Wallet, bps: bigint, behaviour: 'ok' | 'slow' | 'garbage' | 'http500' | 'wrong-signer' = 'ok'): RfqTransport {
+function pmmTransport(key: { privateKey: string }, bps: bigint, behaviour: 'ok' | 'slow' | 'garbage' | 'http500' | 'wrong-signer' = 'ok'): RfqTransport {
   return async (_url, body, timeoutMs) => {
     const draft = JSON.parse(body) as WireDraft;
     if (behaviour === 'slow') {
