@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { Contract, Interface, JsonRpcProvider, Network, NonceManager, Wallet } from 'ethers';
-import { sign } from '../../lambdas/domain/quotes/secp256k1';
+import { sign, warmUp } from '../../lambdas/domain/quotes/secp256k1';
 import { z } from 'zod';
 import { issuerDomain, type QuoteOrder } from '../../lambdas/domain/orders';
 import { QuoteOrderHasher } from '../../lambdas/domain/quotes/order-hash';
@@ -144,6 +144,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
       ? fixedPrices(options.prices.fixed, new Date().toISOString().slice(0, 10))
       : replayPrices({ symbols, date: options.prices?.priceDate, maxCarryDays: options.prices?.maxCarryDays });
   const cash = byAddress.get(checksum(deployment.tokens[cashSymbol].address))!;
+  warmUp();
   const signed = new Map<string, QuoteOrder>();
   const stats = { quoted: 0, refused: 0, filled: 0 };
 

@@ -9,6 +9,7 @@ import { dynamo } from '../shared/aws';
 import { ConfigError, Unauthorized } from '../shared/errors';
 import { issuerDomain } from '../domain/orders';
 import { QuoteOrderHasher } from '../domain/quotes/order-hash';
+import { warmUp } from '../domain/quotes/secp256k1';
 import { loadQuoteApiConfig } from './config';
 import { ethersChainReader, IndexCatalog } from './catalog';
 import { filePrices, httpPrices, replayPrices, type ReferencePriceSource } from './prices';
@@ -70,6 +71,8 @@ function identity(event: APIGatewayProxyEventV2): WlpIdentity {
 }
 
 const document = openApiDocument();
+// The generator's signature table costs tens of ms: spend them at cold start, not on the first quote.
+warmUp();
 
 export const handler = byRoute({
   'POST /v1/quotes': httpHandler({ body: quoteRequestSchema, maxBodyBytes: 4096 }, ({ event, body }) => service.createQuote(identity(event), body)),

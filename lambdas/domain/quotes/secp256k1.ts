@@ -131,24 +131,41 @@ function batchAffine(points: Jacobian[]): Affine[] {
 
 /** Multiples j * 256^i * base for i in 0..31, j in 1..255: k * base is one entry per byte of k. */
 export class FixedBaseTable {
-  private readonly rows: Affine[][];
+  private constructor(
+    readonly base: Affine,
+    private readonly rows: Affine[][],
+  ) {}
 
-  constructor(readonly base: Affine) {
-    const all: Jacobian[] = [];
-    let windowBase: Affine = base;
+  /** Builds the table at once (about 8,000 point additions: tens of ms). */
+  static build(base: Affine): FixedBaseTable {
+    const rows: Affine[][] = [];
+    let windowBase = base;
+    for (let i = 0; i < 32; i++) ({ row: rows[i], next: windowBase } = FixedBaseTable.row(windowBase));
+    return new FixedBaseTable(base, rows);
+  }
+
+  /** Builds the table one window per macrotask, so a server keeps answering meanwhile. */
+  static async buildInBackground(base: Affine): Promise<FixedBaseTable> {
+    const rows: Affine[][] = [];
+    let windowBase = base;
     for (let i = 0; i < 32; i++) {
-      let current: Jacobian = { x: windowBase.x, y: windowBase.y, z: 1n };
-      all.push(current);
-      for (let j = 2; j <= 255; j++) {
-        current = addAffine(current, windowBase);
-        all.push(current);
-      }
-      // next window base: 256 * windowBase = 255 * windowBase + windowBase
-      if (i < 31) windowBase = toAffine(addAffine(current, windowBase))!;
+      await new Promise((resolve) => setImmediate(resolve));
+      ({ row: rows[i], next: windowBase } = FixedBaseTable.row(windowBase));
     }
-    const affine = batchAffine(all);
-    this.rows = [];
-    for (let i = 0; i < 32; i++) this.rows.push(affine.slice(i * 255, i * 255 + 255));
+    return new FixedBaseTable(base, rows);
+  }
+
+  /** 1..255 times `windowBase` in affine form, and 256 times it (the next window's base). */
+  private static row(windowBase: Affine): { row: Affine[]; next: Affine } {
+    const points: Jacobian[] = [];
+    let current: Jacobian = { x: windowBase.x, y: windowBase.y, z: 1n };
+    points.push(current);
+    for (let j = 2; j <= 256; j++) {
+      current = addAffine(current, windowBase);
+      points.push(current);
+    }
+    const affine = batchAffine(points);
+    return { row: affine.slice(0, 255), next: affine[255] };
   }
 
   /** acc + k * base. */
@@ -163,7 +180,12 @@ export class FixedBaseTable {
 }
 
 let generatorTable: FixedBaseTable | undefined;
-const G = (): FixedBaseTable => (generatorTable ??= new FixedBaseTable({ x: GX, y: GY }));
+const G = (): FixedBaseTable => (generatorTable ??= FixedBaseTable.build({ x: GX, y: GY }));
+
+/** Builds the generator's table now (at cold start) rather than on the first signature. */
+export function warmUp(): void {
+  G();
+}
 
 /** The point of an uncompressed public key (0x04 || x || y), checked to be on the curve. */
 export function publicKeyPoint(uncompressed: string): Affine {

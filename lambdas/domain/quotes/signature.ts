@@ -30,23 +30,35 @@ export function makerSignatureProblem(digest: string, signature: string, maker: 
 }
 
 /**
- * The same check, fast after the first signature of each maker: the first one is recovered with
- * ethers and, when it is the maker's, the maker's public key gets a fixed-base table; later ones
- * are verified against it (lambdas/domain/quotes/secp256k1.ts), about five times cheaper.
+ * The same check, fast once a maker is known: its first good signature is recovered with ethers,
+ * which gives the maker's public key; a fixed-base table for it is then built in the background
+ * (a window per macrotask, so quotes keep flowing) and later signatures are verified against it
+ * (lambdas/domain/quotes/secp256k1.ts), about five times cheaper than recovery.
  */
 export class MakerSignatures {
   private readonly tables = new Map<string, FixedBaseTable>();
+  private readonly building = new Set<string>();
 
   problem = (digest: string, signature: string, maker: string): string | undefined => {
     const address = checksum(maker);
     const table = this.tables.get(address);
     if (!table) {
       const problem = makerSignatureProblem(digest, signature, address);
-      if (!problem) this.tables.set(address, new FixedBaseTable(publicKeyPoint(SigningKey.recoverPublicKey(digest, signature))));
+      if (!problem && !this.building.has(address)) {
+        this.building.add(address);
+        void FixedBaseTable.buildInBackground(publicKeyPoint(SigningKey.recoverPublicKey(digest, signature)))
+          .then((built) => this.tables.set(address, built))
+          .finally(() => this.building.delete(address));
+      }
       return problem;
     }
     if (verifyWithTable(table, digest, signature)) return undefined;
     // Rare: say precisely why, with the full recovery.
     return makerSignatureProblem(digest, signature, address) ?? `signature is not ${address}'s over this order`;
   };
+
+  /** Resolves once every table being built is ready (for tests). */
+  async settled(): Promise<void> {
+    while (this.building.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
