@@ -145,8 +145,9 @@ function quoteBody(options: QuoteOptions, side: 'mint' | 'redeem') {
 
 function quoteLines(q: QuoteAnswer): string[] {
   const cash = q.cashToken.symbol;
+  const pay = q.side === 'mint' ? `you pay ${q.total.amount} ${cash} (price ${q.cashAmount} + fee ${q.fee.amount}, ${q.fee.bps} bps)` : `you receive ${q.total.amount} ${cash} (price ${q.cashAmount} - fee ${q.fee.amount}, ${q.fee.bps} bps)`;
   return [
-    `${q.side} ${q.indexAmount} ${q.index.symbol}: ${q.cashAmount} ${cash} + fee ${q.fee.amount} ${cash} (${q.fee.bps} bps) -> ${q.total.meaning.replace('cashAmount', '').replace(/^the WLP /, 'you ')} ${q.total.amount} ${cash}`.replace(/\s+/g, ' '),
+    `${q.side} ${q.indexAmount} ${q.index.symbol}: ${pay}`,
     `  NAV ${q.nav.perTokenUsd} USD per token; basket worth ${q.nav.referenceCashAmount} ${cash}; price vs NAV ${q.priceVsNavBps >= 0 ? '+' : ''}${q.priceVsNavBps} bps`,
     `  PMM ${q.pmm.name} (${q.pmm.maker}); valid until ${q.expiresAt}`,
     `  quote id ${q.id}`,
@@ -247,7 +248,9 @@ async function settle(side: 'mint' | 'redeem', options: QuoteOptions & { maxFeeB
     };
     report(options, result, () => [
       `${side === 'mint' ? 'minted' : 'redeemed'} ${quote.indexAmount} ${quote.index.symbol} in block ${receipt.blockNumber} (tx ${receipt.hash}, gas ${receipt.gasUsed})`,
-      `  ${quote.total.meaning.replace('the WLP', 'you')}: ${quote.total.amount} ${cash.symbol} (price ${quote.cashAmount}, fee ${quote.fee.amount})`,
+      side === 'mint'
+        ? `  you paid ${quote.total.amount} ${cash.symbol} (price ${quote.cashAmount} + fee ${quote.fee.amount})`
+        : `  you received ${quote.total.amount} ${cash.symbol} (price ${quote.cashAmount} - fee ${quote.fee.amount})`,
       `  balances of ${wallet.address}:`,
       ...tokens.map((t) => `    ${t.symbol.padEnd(10)} ${before[t.symbol]} -> ${after[t.symbol]}`),
     ]);

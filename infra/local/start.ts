@@ -87,7 +87,8 @@ async function main(): Promise<void> {
   log('Try it:');
   log(`  curl -s -X POST ${file.api}/v1/quotes -H 'content-type: application/json' -H 'x-api-key: ${file.wlp.apiKey}' \\`);
   log(`       -d '{"index":"MAG7.ssi","side":"mint","amount":"1"}'`);
-  log('  npx ssi mint --index MAG7.ssi --amount 1    then    npx ssi status    and    npx ssi redeem --index MAG7.ssi --amount 1');
+  const dataFlag = dataDir === resolve(__dirname, '../../.data/local') ? '' : ` --data ${dataDir}`;
+  log(`  npx ssi mint --index MAG7.ssi --amount 1${dataFlag}    then    npx ssi status${dataFlag}    and    npx ssi redeem --index MAG7.ssi --amount 1${dataFlag}`);
   log('Ctrl-C stops everything.');
 }
 
