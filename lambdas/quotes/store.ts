@@ -24,7 +24,7 @@ export interface QuoteRecord {
   data: Record<string, unknown>;
 }
 
-const toItem = (record: QuoteRecord) => ({ ...record, data: gzipSync(JSON.stringify(record.data)) });
+const toItem = (record: QuoteRecord) => ({ ...record, data: gzipSync(JSON.stringify(record.data), { level: 1 }) });
 const fromItem = (item: Record<string, unknown>): QuoteRecord => ({
   ...(item as unknown as QuoteRecord),
   data: JSON.parse(gunzipSync(item.data as Uint8Array).toString('utf8')) as Record<string, unknown>,

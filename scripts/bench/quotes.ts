@@ -11,9 +11,9 @@
  * Prints quotes/s, p50/p99 latency and errors as JSON lines and records them in docs/benchmarks.md.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -21,6 +21,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startStack, type RunningStack, type StackFile } from '../../infra/local/stack';
 import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
 import { putApiKey } from '../../lambdas/quotes/api-keys';
+import { dynamo } from '../../lambdas/shared/aws';
 import { emit, recordTable, type Measurement } from './measure';
 
 const run = promisify(execFile);
@@ -95,6 +96,29 @@ function cpuSeconds(pids: Record<string, number>): Record<string, number> {
 }
 
 let stackIsLocal = false;
+let dataNote = 'a running stack (SSI_BENCH_STACK)';
+
+/** Counts the DynamoDB requests the in-process handlers make (their shared client), by command. */
+function countDynamoCalls(): { counts: Record<string, number>; stop(): void } {
+  const counts: Record<string, number> = {};
+  let counting = true;
+  const name = 'benchCountCalls';
+  const client = dynamo();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (counting) counts[context.commandName ?? 'unknown'] = (counts[context.commandName ?? 'unknown'] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return {
+    counts,
+    stop: () => {
+      counting = false;
+      client.middlewareStack.remove(name);
+    },
+  };
+}
 
 /** SSI_BENCH_PROFILE=<file>: a V8 CPU profile of this process during the measurement only. */
 async function startProfile(): Promise<(path: string) => Promise<void>> {
@@ -124,7 +148,12 @@ async function main(): Promise<void> {
   if (process.env.SSI_BENCH_STACK) {
     file = JSON.parse(readFileSync(resolve(process.env.SSI_BENCH_STACK, 'stack.json'), 'utf8')) as StackFile;
   } else {
-    dataDir = mkdtempSync(join(tmpdir(), 'ssi-bench-quotes-'));
+    // DynamoDB Local keeps its tables in SQLite and syncs every item to disk (about 25 ms each on this
+    // machine's disk, so about 40 quote records a second in all): a local artefact real DynamoDB does
+    // not have. The bench keeps the stack's data in RAM (tmpfs) when it can; SSI_BENCH_DATA_DIR overrides.
+    const base = process.env.SSI_BENCH_DATA_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+    dataDir = mkdtempSync(join(base, 'ssi-bench-quotes-'));
+    dataNote = `stack data (DynamoDB Local's SQLite files) in ${base}${base === '/dev/shm' ? ' (tmpfs)' : ''}`;
     const ports = { api: await freePort(), chain: await freePort(), dynamodb: await freePort(), kms: await freePort(), s3: await freePort() };
     process.stderr.write('starting the local stack...\n');
     stack = await startStack({ dataDir, ports, scheduler: false, log: (line) => process.stderr.write(`${line}\n`) });
@@ -145,11 +174,14 @@ async function main(): Promise<void> {
     const probe = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body });
     if (probe.status !== 200) throw new Error(`a probe quote failed: HTTP ${probe.status} ${await probe.text()}`);
 
-    process.stderr.write('warming up (5 s)...\n');
-    await autocannon(url, key, body, connections, 5);
+    // Long enough for DynamoDB Local's JVM to compile its hot paths.
+    process.stderr.write('warming up (10 s)...\n');
+    await autocannon(url, key, body, connections, 10);
     process.stderr.write(`measuring: ${connections} connections for ${seconds} s...\n`);
     const pids = processes(file.dataDir);
+    const dynamoCalls = countDynamoCalls();
     const cpuBefore = cpuSeconds(pids);
+    const loadBefore = loadavg()[0].toFixed(1);
     const profile = process.env.SSI_BENCH_PROFILE ? await startProfile() : undefined;
     const result = await autocannon(url, key, body, connections, seconds);
     if (profile) await profile(process.env.SSI_BENCH_PROFILE!);
@@ -166,6 +198,12 @@ async function main(): Promise<void> {
       emit({ bench: BENCH, case: label, metric: 'errors and timeouts', value: result.errors + result.timeouts, unit: 'requests' }),
     ];
     const answered = Math.max(1, result['2xx']);
+    if (stackIsLocal) {
+      for (const [command, count] of Object.entries(dynamoCalls.counts)) {
+        rows.push(emit({ bench: BENCH, case: `DynamoDB ${command} from the handlers`, metric: 'requests per quote', value: Math.round((count / answered) * 1000) / 1000, unit: 'requests' }));
+      }
+      dynamoCalls.stop();
+    }
     let totalCpu = 0;
     for (const [name, seconds_] of Object.entries(cpuAfter)) {
       const perQuote = ((seconds_ - (cpuBefore[name] ?? 0)) * 1000) / answered;
@@ -182,7 +220,8 @@ async function main(): Promise<void> {
       'Everything shares the cores: autocannon (child process), the API adapter + WLP authorizer + quote handler (one Node process, as',
       'one Lambda container would be, but serving all connections), the PMM simulator (sibling Node process, signs every quote), DynamoDB',
       'Local (Java; the audit record of every quote, group-committed, and the rate-limit leases) and the idle Hardhat node.',
-      'Each request is a complete firm quote: rate limit, RFQ over HTTP, EIP-712 hash, signature recovery, maker check (cached), record written before the answer.',
+      'Each request is a complete firm quote: rate limit, RFQ over HTTP, EIP-712 hash, signature check, maker check (cached), record written before the answer.',
+      `This run: ${dataNote}; machine load average before the run ${loadBefore}, after ${loadavg()[0].toFixed(1)} (other work was sharing the machine when above ~1).`,
     ]);
   } finally {
     if (stack) await stack.stop();
