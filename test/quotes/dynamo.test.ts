@@ -18,7 +18,8 @@ describe('quote API storage on DynamoDB Local', () => {
     });
 
     test('containers sharing the table never admit more than the limit in a window, together', async () => {
-      const now = () => 1_700_000_000_500; // one fixed second
+      // One fixed second, in the future: DynamoDB Local deletes items whose TTL has passed.
+      const now = () => 4_100_000_000_500;
       const store = new DynamoLeaseStore(dynamo.doc, dynamo.tables['wlp-usage']);
       const containers = Array.from({ length: 4 }, () => new LeaseLimiter(store, now));
       const limits = { ratePerSecond: 203, quotaPerDay: 1_000_000 };
@@ -27,22 +28,22 @@ describe('quote API storage on DynamoDB Local', () => {
       expect(admitted).toBeLessThanOrEqual(203);
       // Unused leases are lost, by at most one block per container.
       expect(admitted).toBeGreaterThanOrEqual(203 - 4 * rateBlock(203));
-      const { Item } = await dynamo.doc.send(new GetCommand({ TableName: dynamo.tables['wlp-usage'], Key: { pk: 'rate#key-a#1700000000' } }));
+      const { Item } = await dynamo.doc.send(new GetCommand({ TableName: dynamo.tables['wlp-usage'], Key: { pk: 'rate#key-a#4100000000' } }));
       expect(Item?.used).toBeLessThanOrEqual(203);
-      expect(Item?.expiresAt).toBe(1_700_000_060);
+      expect(Item?.expiresAt).toBe(4_100_000_060);
       const refused = decisions.find((d) => !d.ok);
       expect(refused).toMatchObject({ ok: false, limit: 'rate', retryAfterSeconds: 1 });
     });
 
     test('the daily quota refuses until midnight UTC once spent, and a new window starts afresh', async () => {
-      let now = Date.UTC(2026, 0, 1, 23, 0, 0);
+      let now = Date.UTC(2099, 0, 1, 23, 0, 0);
       const limiter = new LeaseLimiter(new DynamoLeaseStore(dynamo.doc, dynamo.tables['wlp-usage']), () => now);
       const limits = { ratePerSecond: 1000, quotaPerDay: 5 };
       const decisions = [];
       for (let i = 0; i < 7; i++) decisions.push(await limiter.take('key-b', limits));
       expect(decisions.filter((d) => d.ok)).toHaveLength(5);
       expect(decisions[6]).toMatchObject({ ok: false, limit: 'quota', retryAfterSeconds: 3600 });
-      now = Date.UTC(2026, 0, 2, 0, 0, 1);
+      now = Date.UTC(2099, 0, 2, 0, 0, 1);
       expect(await limiter.take('key-b', limits)).toEqual({ ok: true });
     });
 
