@@ -188,7 +188,7 @@ export interface Candidate {
   latencyMs: number;
 }
 
-export type RejectionCode = RfqOutcome extends infer O ? (O extends { ok: false; code: infer C } ? C : never) : never;
+export type RejectionCode = Extract<RfqOutcome, { ok: false }>['code'];
 
 /** An answer that was not taken, and why. */
 export interface Rejection {
