@@ -325,11 +325,12 @@ interface IndexList {
 
 export function registerStatus(program: Command): void {
   withChain(
-    withConnection(program.command('status').description('index token and cash balances of a WLP, and its pending mint/redeem requests')).option(
-      '--address <address>',
-      'whose status (default: the WLP key)',
-    ),
-  ).action(async (options: ConnectionOptions & { address?: string }) => {
+    withConnection(program.command('status').description('index token and cash balances of a WLP, and its pending mint/redeem requests'))
+      .option('--address <address>', 'whose status (default: the WLP key)')
+      .option('--from-block <n>', 'look for requests from this block on (default 0; use a recent block on a long chain)', '0'),
+  ).action(async (options: ConnectionOptions & { address?: string; fromBlock: string }) => {
+    const fromBlock = Number(options.fromBlock);
+    if (!Number.isInteger(fromBlock) || fromBlock < 0) throw new CliError('--from-block must be a block number');
     const conn = connection(options);
     if (!conn.rpc) throw new CliError('no chain RPC: pass --rpc or set SSI_RPC_URL (or start the local stack)');
     let address: string;
@@ -347,7 +348,7 @@ export function registerStatus(program: Command): void {
       const logs = await provider.getLogs({
         address: list.issuer,
         topics: [[issuerInterface.getEvent('MintRequested')!.topicHash, issuerInterface.getEvent('RedeemRequested')!.topicHash], null, null, `0x${address.slice(2).toLowerCase().padStart(64, '0')}`],
-        fromBlock: 0,
+        fromBlock,
       });
       const pending: Array<{ orderHash: string; side: string; index: string; indexAmount: string; cashAmount: string; expiresAt: string }> = [];
       for (const entry of logs) {
