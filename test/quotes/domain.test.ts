@@ -95,6 +95,20 @@ describe('quote order hashing', () => {
       { numRuns: 200 },
     );
   });
+
+  test('one hasher reused across orders with the same assets (its cached asset hash) still matches', () => {
+    const domain = issuerDomain(31337, '0x00000000000000000000000000000000000000aA');
+    const hasher = new QuoteOrderHasher(domain);
+    fc.assert(
+      fc.property(order, fc.array(address, { minLength: 1, maxLength: 3 }), (o, assets) => {
+        for (const amounts of [assets.map(() => o.indexAmount), assets.map(() => o.cashAmount)]) {
+          const full: QuoteOrder = { ...o, assets, amounts };
+          expect(hasher.hash(full)).toBe(hashQuoteOrder(domain, full));
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
 });
 
 describe('secp256k1 signature checks', () => {

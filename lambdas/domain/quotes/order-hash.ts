@@ -23,6 +23,8 @@ function putAddress(target: Buffer, offset: number, address: string): void {
 /** Hashes quote orders under one Issuer domain. */
 export class QuoteOrderHasher {
   private readonly prefix: Buffer;
+  /** keccak of the encoded asset list, by the list: a tokenset's assets change only at a rebalance. */
+  private readonly assetHashes = new Map<string, Uint8Array>();
 
   constructor(readonly domain: TypedDataDomain) {
     this.prefix = Buffer.concat([Buffer.from([0x19, 0x01]), getBytes(TypedDataEncoder.hashDomain(domain))]);
@@ -30,8 +32,15 @@ export class QuoteOrderHasher {
 
   /** hashStruct(order) as EIP-712 defines it. */
   structHash(order: QuoteOrder): string {
-    const assets = Buffer.alloc(32 * order.assets.length);
-    order.assets.forEach((a, i) => putAddress(assets, 32 * i, a));
+    const assetsKey = order.assets.join();
+    let assetsHash = this.assetHashes.get(assetsKey);
+    if (!assetsHash) {
+      const assets = Buffer.alloc(32 * order.assets.length);
+      order.assets.forEach((a, i) => putAddress(assets, 32 * i, a));
+      assetsHash = getBytes(keccak256(assets));
+      if (this.assetHashes.size >= 1000) this.assetHashes.clear();
+      this.assetHashes.set(assetsKey, assetsHash);
+    }
     const amounts = Buffer.alloc(32 * order.amounts.length);
     order.amounts.forEach((a, i) => putUint(amounts, 32 * i, a));
     const encoded = Buffer.alloc(32 * 12);
@@ -39,7 +48,7 @@ export class QuoteOrderHasher {
     putAddress(encoded, 32, order.index);
     putUint(encoded, 64, BigInt(order.side));
     putUint(encoded, 96, order.indexAmount);
-    encoded.set(getBytes(keccak256(assets)), 128);
+    encoded.set(assetsHash, 128);
     encoded.set(getBytes(keccak256(amounts)), 160);
     putAddress(encoded, 192, order.cashToken);
     putUint(encoded, 224, order.cashAmount);
