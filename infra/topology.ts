@@ -124,6 +124,24 @@ export const TABLES = [
     partitionKey: { name: 'actionKey', type: 'S' },
     globalIndexes: [{ name: 'in-flight-by-signer', partitionKey: { name: 'inFlightSigner', type: 'S' }, sortKey: { name: 'createdAt', type: 'S' } }],
   },
+  {
+    // Audit trail of every quote the API gave or refused: id = the order hash (or the request id
+    // of a refused request), every PMM answer with the reason it was taken or rejected.
+    name: 'quotes',
+    partitionKey: { name: 'id', type: 'S' },
+    ttlAttribute: 'expiresAt',
+  },
+  {
+    // WLP API keys, stored only as sha256(key): keyHash -> wlp address, name, rate limit, quota, enabled.
+    name: 'wlp-keys',
+    partitionKey: { name: 'keyHash', type: 'S' },
+  },
+  {
+    // Per-key rate and quota counters, one item per window (rate#<key id>#<second>, quota#<key id>#<day>).
+    name: 'wlp-usage',
+    partitionKey: { name: 'pk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+  },
 ] as const satisfies readonly TableSpec[];
 export type TableName = (typeof TABLES)[number]['name'];
 
@@ -170,6 +188,26 @@ export const FUNCTIONS = [
     keys: ['rewards'],
     buckets: { reports: 'write' },
     reservedConcurrency: 1,
+  },
+  {
+    name: 'quote-api',
+    entry: 'lambdas/quotes/handler.ts',
+    description: 'WLP quote API: RFQ to the PMMs, firm signed quote orders, indexes with NAV, OpenAPI document',
+    timeoutSeconds: 10,
+    memoryMb: 1024,
+    tables: { quotes: 'write', 'wlp-usage': 'write' },
+    keys: [],
+    buckets: {},
+  },
+  {
+    name: 'wlp-authorizer',
+    entry: 'lambdas/quotes/authorizer.ts',
+    description: 'HTTP API Lambda authorizer (simple responses): WLP API key -> WLP identity and limits',
+    timeoutSeconds: 5,
+    memoryMb: 256,
+    tables: { 'wlp-keys': 'read' },
+    keys: [],
+    buckets: {},
   },
   {
     name: 'heartbeat',
@@ -221,14 +259,19 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/reserves/latest', function: 'read-api', auth: 'none' },
   { method: 'GET', path: '/v1/reserves/{date}', function: 'read-api', auth: 'none' },
   { method: 'GET', path: '/v1/reserves/{date}/proof/{holder}', function: 'read-api', auth: 'none' },
+  { method: 'POST', path: '/v1/quotes', function: 'quote-api', auth: 'wlp' },
+  { method: 'GET', path: '/v1/quotes/{id}', function: 'quote-api', auth: 'wlp' },
+  { method: 'GET', path: '/v1/indexes', function: 'quote-api', auth: 'none' },
+  { method: 'GET', path: '/v1/indexes/{symbol}', function: 'quote-api', auth: 'none' },
+  { method: 'GET', path: '/v1/openapi.json', function: 'quote-api', auth: 'none' },
 ];
 
 /**
  * Lambda authorizers of the HTTP API by route auth kind. Every route with `auth: 'wlp'` goes
- * through the `wlp` authorizer (an HTTP API Lambda authorizer with simple responses); the CDK app
- * refuses to synthesize a `wlp` route while this names no function.
+ * through the `wlp` authorizer (an HTTP API Lambda authorizer with simple responses, identity
+ * source the WLP_API_KEY_HEADER header).
  */
-export const API_AUTHORIZERS: Readonly<Partial<Record<'wlp', FunctionName>>> = {};
+export const API_AUTHORIZERS: Readonly<Partial<Record<'wlp', FunctionName>>> = { wlp: 'wlp-authorizer' };
 
 /** Header a WLP presents its API key in; the authorizer's identity source. */
 export const WLP_API_KEY_HEADER = 'x-api-key';
@@ -244,16 +287,10 @@ export const METRICS_NAMESPACE = 'SSI';
  */
 export const ALARM_METRICS = {
   /** Liabilities minus custody balances, per index, in USD; above zero means under-reserved. */
-  reserveDeficit: { name: 'ReserveDeficit', dimensions: ['Index'], emittedBy: 'reserve-publisher' },
+  reserveDeficit: { name: 'ReserveDeficit', dimensions: ['Index'] },
   /** Operator transactions sent but not mined within the relayer's patience. */
-  relayerStuckTransactions: { name: 'RelayerStuckTransactions', dimensions: [], emittedBy: 'relayer-monitor' },
+  relayerStuckTransactions: { name: 'RelayerStuckTransactions', dimensions: [] },
 } as const;
-
-/**
- * The Powertools service name of a function. Powertools adds it to every metric as the `service`
- * dimension, so alarms on a function's metrics name it too.
- */
-export const serviceName = (fn: string): string => `ssi-${fn}`;
 
 export const SCHEDULES: readonly ScheduleSpec[] = [
   {
@@ -315,7 +352,7 @@ export interface ResolvedResources {
 
 /** The variables a function gets: only the tables, keys and buckets it declares. */
 export function functionEnvironment(spec: FunctionSpec, resources: ResolvedResources): Record<string, string> {
-  const env: Record<string, string> = { POWERTOOLS_SERVICE_NAME: serviceName(spec.name), POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE };
+  const env: Record<string, string> = { POWERTOOLS_SERVICE_NAME: `ssi-${spec.name}`, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE };
   for (const table of Object.keys(spec.tables) as TableName[]) env[tableEnv(table)] = resources.tables[table];
   for (const role of new Set([...spec.keys, ...(spec.publicKeys ?? [])])) env[keyEnv(role)] = resources.keys[role];
   for (const bucket of Object.keys(spec.buckets) as BucketName[]) env[bucketEnv(bucket)] = resources.buckets[bucket];

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerStack } from './stack';
 import { registerBacktest } from './backtest';
+import { registerMint, registerQuote, registerRedeem, registerStatus } from './wlp';
 import { registerClaim } from './claim';
 import { registerReserves } from './reserves';
 import { registerVerifyReserves } from './verify-reserves';
@@ -8,8 +9,12 @@ import { registerVerifyReserves } from './verify-reserves';
 /** Every `ssi` command, one registration function each. */
 export const commands: ReadonlyArray<(program: Command) => void> = [
   registerStack,
-  registerBacktest,
+  registerQuote,
+  registerMint,
+  registerRedeem,
+  registerStatus,
   registerClaim,
   registerVerifyReserves,
   registerReserves,
+  registerBacktest,
 ];

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ROUTES, type RouteSpec } from '../topology';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { API_AUTHORIZERS, ROUTES, WLP_API_KEY_HEADER, type FunctionName, type RouteSpec } from '../topology';
 import { LambdaTimeout, type LocalLambdas } from './lambda-runtime';
 import { listen } from './net';
 
@@ -35,6 +35,15 @@ export function compileRoute(route: RouteSpec): CompiledRoute {
   return { route, pattern: new RegExp(`^${source}$`), names };
 }
 
+/** Percent-decoding that leaves a malformed escape as it is (the handler then refuses the value). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** Matches like API Gateway: the most specific route wins (fewest parameters). */
 export function matchRoute(routes: readonly CompiledRoute[], method: string, path: string) {
   let best: { route: RouteSpec; params: Record<string, string> } | undefined;
@@ -47,7 +56,7 @@ export function matchRoute(routes: readonly CompiledRoute[], method: string, pat
     if (candidate.route.method !== method) continue;
     if (candidate.names.length < bestParams) {
       bestParams = candidate.names.length;
-      best = { route: candidate.route, params: Object.fromEntries(candidate.names.map((n, i) => [n, decodeURIComponent(match[i + 1])])) };
+      best = { route: candidate.route, params: Object.fromEntries(candidate.names.map((n, i) => [n, safeDecode(match[i + 1])])) };
     }
   }
   return { match: best, pathMatched };
@@ -110,6 +119,49 @@ export function toHttpReply(result: unknown): Required<Pick<APIGatewayProxyStruc
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(text) };
 }
 
+/** The REQUEST authorizer event (payload 2.0) API Gateway sends a Lambda authorizer for `event`. */
+export function buildAuthorizerEvent(event: APIGatewayProxyEventV2, identitySource: string[]): APIGatewayRequestAuthorizerEventV2 {
+  const { method } = event.requestContext.http;
+  return {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:us-east-1:${event.requestContext.accountId}:${event.requestContext.apiId}/${event.requestContext.stage}/${method}${event.rawPath}`,
+    identitySource,
+    routeKey: event.routeKey,
+    rawPath: event.rawPath,
+    rawQueryString: event.rawQueryString,
+    cookies: event.cookies ?? [],
+    headers: event.headers,
+    queryStringParameters: event.queryStringParameters ?? {},
+    requestContext: event.requestContext,
+    pathParameters: event.pathParameters ?? {},
+    stageVariables: event.stageVariables ?? {},
+  };
+}
+
+/**
+ * What API Gateway does for a route with a Lambda authorizer (simple responses): 401 when the
+ * identity source header is missing, the authorizer's answer otherwise: 403 when not authorized,
+ * else the event goes on with `requestContext.authorizer.lambda` = the authorizer's context.
+ * Returns the reply to send instead of invoking the route, or undefined to go on.
+ */
+export async function authorizeRoute(
+  route: RouteSpec,
+  event: APIGatewayProxyEventV2,
+  invoke: (name: FunctionName, event: unknown) => Promise<unknown>,
+  authorizers: Readonly<Partial<Record<'wlp', FunctionName>>> = API_AUTHORIZERS,
+): Promise<{ statusCode: number; body: unknown } | undefined> {
+  if (route.auth === 'none') return undefined;
+  const authorizer = authorizers[route.auth];
+  if (!authorizer) throw new Error(`route ${route.method} ${route.path} needs the ${route.auth} authorizer, which the topology does not declare`);
+  const key = event.headers[WLP_API_KEY_HEADER];
+  if (key === undefined || key === '') return { statusCode: 401, body: { message: 'Unauthorized' } };
+  const answer = (await invoke(authorizer, buildAuthorizerEvent(event, [key]))) as { isAuthorized?: unknown; context?: Record<string, unknown> } | undefined;
+  if (answer?.isAuthorized !== true) return { statusCode: 403, body: { message: 'Forbidden' } };
+  (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: answer.context ?? {} };
+  return undefined;
+}
+
 export type LocalRoute = (request: IncomingMessage, body: Buffer) => Promise<{ statusCode: number; body: unknown } | undefined>;
 
 function reply(response: ServerResponse, statusCode: number, headers: Record<string, string>, body: Buffer): void {
@@ -151,6 +203,8 @@ export async function startApi(port: number, lambdas: LocalLambdas, local: Local
         // API Gateway answers unknown routes itself, without calling any function.
         if (!match) return replyJson(response, pathMatched ? 405 : 404, { message: pathMatched ? 'Method Not Allowed' : 'Not Found' });
         const event = buildHttpEvent(request, body, match.route, match.params);
+        const refused = await authorizeRoute(match.route, event, (name, e) => lambdas.invoke(name, e));
+        if (refused) return replyJson(response, refused.statusCode, refused.body);
         const result = toHttpReply(await lambdas.invoke(match.route.function, event));
         reply(response, result.statusCode, result.headers, result.body);
       } catch (error) {

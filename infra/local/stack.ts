@@ -12,11 +12,15 @@ import { startDynamo, ensureTables, type RunningDynamo } from './dynamodb';
 import { startS3, type RunningS3 } from './s3';
 import { startChain, deployContracts, type RunningChain } from './chain';
 import { startApi, type RunningApi } from './api-gateway';
+import { loadOrCreatePmmKey, preparePmmInventory, startPmmProcess, type PmmProcess } from './pmm-simulator';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { newApiKey, putApiKey } from '../../lambdas/quotes/api-keys';
+import { marketDataDir } from '../../lambdas/domain/market';
+import { LOCAL_INDEXES } from '../../scripts/deploy/index-protocol';
 import { LocalLambdas } from './lambda-runtime';
 import { LocalScheduler } from './scheduler';
 import { StackError } from './net';
 import { localCredentials, LOCAL_REGION } from './credentials';
-import { LOCAL_INDEXES } from '../../scripts/deploy/index-protocol';
 
 /** Reference prices of the local chain's assets (the deploy's constituent prices) and $SOSO, for the points snapshot. */
 export function localReferencePrices(): Record<string, number> {
@@ -70,6 +74,35 @@ export interface StackFile {
   contracts: Record<string, string>;
   tokens: Record<string, { address: string; decimals: number }>;
   indexes: Record<string, string>;
+  /** The PMM simulator: its RFQ endpoint and maker address. */
+  pmm: { url: string; rfqUrl: string; address: string };
+  /**
+   * The local WLP: Hardhat account #1 (a well-known test key, local only) with PARTICIPANT_ROLE,
+   * USDC, and an API key for the quote API (stored hashed in wlp-keys; in clear only here).
+   */
+  wlp: { name: string; address: string; privateKey: string; apiKey: string; rateLimit: number; quota: number };
+}
+
+/** Hardhat's account #1: the local WLP. Its key is public knowledge; never use it on a real network. */
+export const LOCAL_WLP = {
+  name: 'local-wlp',
+  address: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+  privateKey: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  /** Generous local limits so the quote benchmark measures the API, not the limiter's refusals. */
+  rateLimit: 5_000,
+  quota: 100_000_000,
+} as const;
+
+/** Market data for reference prices, or the deploy's illustrative prices when the data set is absent. */
+function priceEnvironment(dataDir: string, log: (line: string) => void): Record<string, string> {
+  const dir = marketDataDir();
+  if (existsSync(join(dir, 'coinbase-daily-ohlc-2020-2025.csv'))) return { SSI_PRICE_SOURCE: 'replay', SSI_MARKET_DATA_DIR: dir };
+  const file = join(dataDir, 'prices.json');
+  const prices: Record<string, number> = { USDC: 1 };
+  for (const index of LOCAL_INDEXES) for (const c of index.constituents) prices[c.symbol] = c.priceUsd;
+  writeFileSync(file, `${JSON.stringify(prices, null, 2)}\n`);
+  log(`market data not found at ${dir}: quoting at the fixed prices in ${file}`);
+  return { SSI_PRICE_SOURCE: 'file', SSI_PRICE_FILE: file };
 }
 
 export interface RunningStack {
@@ -120,7 +153,7 @@ function lockDataDir(dataDir: string, log: (line: string) => void): string {
       throw new StackError(`another local stack (pid ${lock.pid}) is using ${dataDir}: stop it first or choose another --data folder`);
     }
     for (const child of lock?.children ?? []) {
-      if (isAlive(child) && /DynamoDBLocal|hardhat/.test(commandLine(child))) {
+      if (isAlive(child) && /DynamoDBLocal|hardhat|pmm-simulator/.test(commandLine(child))) {
         log(`stopping ${child}, left behind by a previous run`);
         process.kill(child, 'SIGKILL');
       }
@@ -219,9 +252,32 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     process.env.SSI_OPERATOR_ADDRESS = keys.operator.address;
     process.env.SSI_RESERVE_SIGNER_ADDRESS = keys.reserve.address;
     process.env.SSI_REWARDS_SIGNER_ADDRESS = keys.rewards.address;
+    const pmmKey = loadOrCreatePmmKey(join(dataDir, 'pmm', 'key.json'));
+    process.env.SSI_PMM_ADDRESS = pmmKey.address;
+    process.env.SSI_WLP_ADDRESS = LOCAL_WLP.address;
     await deployContracts(chain.rpcUrl, deploymentsDir, log);
     const deploymentFile = join(deploymentsDir, 'localhost.json');
-    const deployment = JSON.parse(readFileSync(deploymentFile, 'utf8')) as Pick<StackFile, 'contracts' | 'tokens' | 'indexes'>;
+    const deployment = JSON.parse(readFileSync(deploymentFile, 'utf8')) as Pick<StackFile, 'contracts' | 'tokens' | 'indexes'> & { chainId: number };
+
+    log('starting the PMM simulator (inventory, approvals, RFQ endpoint)');
+    const prices = priceEnvironment(dataDir, log);
+    const gasProvider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
+    await gasProvider.send('hardhat_setBalance', [pmmKey.address, '0x3635C9ADC5DEA00000']);
+    gasProvider.destroy();
+    const pmmDeployment = { chainId: chain.chainId, contracts: deployment.contracts, tokens: deployment.tokens };
+    await preparePmmInventory({ privateKey: pmmKey.privateKey, rpcUrl: chain.rpcUrl, deployment: pmmDeployment });
+    const pmm: PmmProcess = await startPmmProcess(
+      {
+        privateKey: pmmKey.privateKey,
+        rpcUrl: chain.rpcUrl,
+        deployment: pmmDeployment,
+        spreadBps: Number(process.env.SSI_PMM_SPREAD_BPS ?? 10),
+        prices: prices.SSI_PRICE_SOURCE === 'file' ? { fixed: JSON.parse(readFileSync(prices.SSI_PRICE_FILE, 'utf8')) as Record<string, number> } : { priceDate: process.env.SSI_PRICE_DATE },
+      },
+      log,
+    );
+    recordChild(pmm.process.pid);
+    stops.push(() => pmm.stop());
 
     // Handlers run in this process and read their configuration from its environment, as a
     // Lambda would from its own; the SDK picks the local endpoints up from AWS_ENDPOINT_URL_*.
@@ -243,6 +299,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       SSI_DEPLOYMENT: readFileSync(deploymentFile, 'utf8'),
       SSI_REFERENCE_PRICES: process.env.SSI_REFERENCE_PRICES ?? JSON.stringify(localReferencePrices()),
       SSI_EPOCH_POOL: process.env.SSI_EPOCH_POOL ?? LOCAL_EPOCH_POOL,
+      SSI_PMM_ENDPOINTS: JSON.stringify([{ name: 'local-pmm', url: pmm.rfqUrl, maker: pmm.address }]),
+      // One process serves every connection here (one request per container in Lambda): let quote records share batches.
+      SSI_QUOTE_STORE_LINGER_MS: process.env.SSI_QUOTE_STORE_LINGER_MS ?? '2',
+      ...prices,
       POWERTOOLS_SERVICE_NAME: 'ssi-local',
       POWERTOOLS_METRICS_NAMESPACE: 'SSI',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
@@ -251,6 +311,23 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const { POWERTOOLS_SERVICE_NAME: _service, ...env } = functionEnvironment(spec, resources);
       Object.assign(process.env, env);
     }
+
+    // The local WLP's API key: made once, kept in the data folder, its hash (re)stored on every start.
+    const apiKeyPath = join(dataDir, 'wlp', 'api-key');
+    if (!existsSync(apiKeyPath)) {
+      mkdirSync(join(dataDir, 'wlp'), { recursive: true });
+      writeFileSync(apiKeyPath, `${newApiKey()}\n`, { mode: 0o600 });
+    }
+    const apiKey = readFileSync(apiKeyPath, 'utf8').trim();
+    const keysClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: localCredentials });
+    await putApiKey(DynamoDBDocumentClient.from(keysClient), tables['wlp-keys'], {
+      wlp: LOCAL_WLP.address,
+      name: LOCAL_WLP.name,
+      key: apiKey,
+      rateLimit: LOCAL_WLP.rateLimit,
+      quota: LOCAL_WLP.quota,
+    });
+    keysClient.destroy();
 
     const lambdas = new LocalLambdas();
     const scheduler = new LocalScheduler(lambdas, log);
@@ -350,6 +427,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       contracts: deployment.contracts,
       tokens: deployment.tokens,
       indexes: deployment.indexes,
+      pmm: { url: pmm.url, rfqUrl: pmm.rfqUrl, address: pmm.address },
+      wlp: { ...LOCAL_WLP, apiKey },
     };
     const stackFilePath = join(dataDir, 'stack.json');
     writeFileSync(stackFilePath, `${JSON.stringify(file, null, 2)}\n`);

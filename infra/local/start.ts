@@ -79,7 +79,16 @@ async function main(): Promise<void> {
   log(`  KMS          ${file.kms}   (operator signer ${file.keys.operator?.address})`);
   log(`  S3           ${file.s3}`);
   log(`  indexes      ${Object.entries(file.indexes).map(([s, a]) => `${s} ${a}`).join(', ') || 'none deployed yet'}`);
+  log(`  PMM          ${file.pmm.rfqUrl}   (maker ${file.pmm.address})`);
+  log(`  WLP          ${file.wlp.address}   (Hardhat account #1, USDC funded, participant)`);
+  log(`  WLP API key  ${file.wlp.apiKey}`);
   log(`  endpoints and addresses: ${stack.stackFilePath}`);
+  log('');
+  log('Try it:');
+  log(`  curl -s -X POST ${file.api}/v1/quotes -H 'content-type: application/json' -H 'x-api-key: ${file.wlp.apiKey}' \\`);
+  log(`       -d '{"index":"MAG7.ssi","side":"mint","amount":"1"}'`);
+  const dataFlag = dataDir === resolve(__dirname, '../../.data/local') ? '' : ` --data ${dataDir}`;
+  log(`  npx ssi mint --index MAG7.ssi --amount 1${dataFlag}    then    npx ssi status${dataFlag}    and    npx ssi redeem --index MAG7.ssi --amount 1${dataFlag}`);
   log('Ctrl-C stops everything.');
 }
 

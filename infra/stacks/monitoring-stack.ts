@@ -6,7 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { SsiEnvironment } from '../environment';
-import { ALARM_METRICS, METRICS_NAMESPACE, serviceName } from '../topology';
+import { ALARM_METRICS, METRICS_NAMESPACE } from '../topology';
 import { alarmName, deadLetterQueuePhysicalName, functionPhysicalName } from '../constructs/naming';
 
 export interface MonitoringStackProps extends StackProps {
@@ -106,7 +106,7 @@ export class MonitoringStack extends Stack {
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName: ALARM_METRICS.reserveDeficit.name,
-        dimensionsMap: { service: serviceName(ALARM_METRICS.reserveDeficit.emittedBy), Index: index },
+        dimensionsMap: { Index: index },
         statistic: cloudwatch.Stats.MAXIMUM,
         period: Duration.days(1),
       });
@@ -126,7 +126,6 @@ export class MonitoringStack extends Stack {
     const stuckMetric = new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName: ALARM_METRICS.relayerStuckTransactions.name,
-      dimensionsMap: { service: serviceName(ALARM_METRICS.relayerStuckTransactions.emittedBy) },
       statistic: cloudwatch.Stats.MAXIMUM,
       period: FIVE_MINUTES,
     });

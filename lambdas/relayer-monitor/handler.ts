@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { KEYS } from '../../infra/topology';
+import { ALARM_METRICS, KEYS } from '../../infra/topology';
 import { scheduledHandler } from '../shared/http';
 import { logger, metrics } from '../shared/observability';
 import { relayerFor } from '../relayer';
@@ -14,7 +14,10 @@ export const handler = scheduledHandler(async () => {
     KEYS.map((key) => ({ role: key.role, relayer: relayerFor(key.role) })),
     logger,
   );
-  metrics.addMetric('RelayerStuckTransactions', MetricUnit.Count, result.stuck);
+  // The alarm matches the metric's exact dimensions (ALARM_METRICS): none, so no service dimension.
+  const stuck = metrics.singleMetric();
+  stuck.clearDefaultDimensions();
+  stuck.addMetric(ALARM_METRICS.relayerStuckTransactions.name, MetricUnit.Count, result.stuck);
   metrics.addMetric('RelayerMonitorErrors', MetricUnit.Count, result.errors.length);
   metrics.publishStoredMetrics();
   if (result.errors.length) throw new Error(`relayer monitor: ${result.errors.map((e) => `${e.role}: ${e.error}`).join('; ')}`);

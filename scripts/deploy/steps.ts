@@ -5,6 +5,7 @@ import { deployIndexProtocol } from './index-protocol';
 import { deployReserveRoles } from './reserves';
 import { deployStaking } from './staking';
 import { deployUssi } from './ussi';
+import { grantParticipants } from './participants';
 
 /** One stage of a deploy: reads what earlier stages recorded and records what it adds. */
 export type DeployStep = (hre: HardhatRuntimeEnvironment, deployment: Deployment, log: (line: string) => void) => Promise<void>;
@@ -21,4 +22,11 @@ const deployTestTokens: DeployStep = async (hre, deployment, log) => {
 };
 
 /** The deploy, in order. Later stages (protocol contracts, indexes, staking...) append here. */
-export const DEPLOY_STEPS: readonly DeployStep[] = [deployTestTokens, deployIndexProtocol, deployStaking, deployUssi, deployReserveRoles];
+export const DEPLOY_STEPS: readonly DeployStep[] = [
+  deployTestTokens,
+  deployIndexProtocol,
+  deployStaking,
+  deployUssi,
+  deployReserveRoles,
+  grantParticipants,
+];

@@ -12,7 +12,6 @@ import {
   functionEnvironment,
   tableEnv,
   type TableName,
-  serviceName,
   type FunctionSpec,
   type ResolvedResources,
   type TableSpec,
@@ -295,10 +294,7 @@ describe('monitoring stack', () => {
       synth.templates.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: METRICS_NAMESPACE,
         MetricName: ALARM_METRICS.reserveDeficit.name,
-        Dimensions: [
-          { Name: 'Index', Value: index },
-          { Name: 'service', Value: serviceName(ALARM_METRICS.reserveDeficit.emittedBy) },
-        ],
+        Dimensions: [{ Name: 'Index', Value: index }],
         Threshold: synth.ssi.config.reserveDeficitThresholdUsd,
         ComparisonOperator: 'GreaterThanThreshold',
         AlarmActions: [topicRef()],
@@ -310,7 +306,7 @@ describe('monitoring stack', () => {
     synth.templates.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: METRICS_NAMESPACE,
       MetricName: ALARM_METRICS.relayerStuckTransactions.name,
-      Dimensions: [{ Name: 'service', Value: serviceName(ALARM_METRICS.relayerStuckTransactions.emittedBy) }],
+      Dimensions: Match.absent(),
       AlarmActions: [topicRef()],
     });
     synth.templates.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/ApiGateway', MetricName: '5xx', AlarmActions: [topicRef()] });

@@ -1,3 +1,4 @@
+import { ALARM_METRICS } from '../../infra/topology';
 import { randomUUID } from 'node:crypto';
 import { Wallet, parseUnits, toQuantity } from 'ethers';
 import type { Context } from 'aws-lambda';
@@ -161,9 +162,13 @@ describe('the relayer-monitor Lambda', () => {
     expect(result.reports.map((r) => r.signer)).toEqual([signers.operator.address, signers.reserve.address, signers.rewards.address]);
     expect(result.stuck).toBe(1);
     expect(result.reports.find((r) => r.role === 'reserve')?.replaced).toBe(1);
-    const emf = written.map((line) => { try { return JSON.parse(line); } catch { return undefined; } }).find((doc) => doc?._aws?.CloudWatchMetrics);
+    const emf = written
+      .map((line) => { try { return JSON.parse(line); } catch { return undefined; } })
+      .find((doc) => doc?._aws?.CloudWatchMetrics && 'RelayerStuckTransactions' in doc);
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('SSI');
-    expect(emf._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toContain('RelayerStuckTransactions');
+    expect(emf._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toEqual(['RelayerStuckTransactions']);
+    // Exactly the alarm's dimensions (none): CloudWatch matches metrics by their full dimension set.
+    expect(emf._aws.CloudWatchMetrics[0].Dimensions.flat()).toEqual([...ALARM_METRICS.relayerStuckTransactions.dimensions]);
     expect(emf.RelayerStuckTransactions).toBe(1);
     expect(done.status).toBe('mined');
     expect(done.attempts).toHaveLength(2);

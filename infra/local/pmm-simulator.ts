@@ -1,0 +1,335 @@
+/**
+ * A professional market maker for the local stack. It holds its own key (kept in the stack's data
+ * folder: a PMM's key, not an operator's), has MAKER_ROLE on the Issuer (granted by the deploy),
+ * holds inventory of every underlying token and of the cash token (minted from the local faucets)
+ * approved to the Issuer, and:
+ * - answers RFQs (POST /rfq) by pricing the legs at its reference prices, plus the spread on a mint
+ *   and minus it on a redeem, and signing the completed EIP-712 quote order;
+ * - fills mint and redeem requests of orders it signed (the request/fill path) when it sees
+ *   MintRequested / RedeemRequested on chain.
+ * It runs as a sibling process of the stack (`startPmmProcess`) so its signing does not share a
+ * core with the API, or in-process for tests (`startPmmSimulator`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname, resolve } from 'node:path';
+import { Contract, Interface, JsonRpcProvider, Network, NonceManager, Wallet } from 'ethers';
+import { sign, warmUp } from '../../lambdas/domain/quotes/secp256k1';
+import { z } from 'zod';
+import { issuerDomain, type QuoteOrder } from '../../lambdas/domain/orders';
+import { QuoteOrderHasher } from '../../lambdas/domain/quotes/order-hash';
+import { usdToCash, valueLegs, type AssetInfo } from '../../lambdas/domain/quotes/nav';
+import { replayPrices, fixedPrices, type ReferencePriceSource } from '../../lambdas/quotes/prices';
+import { listen, StackError } from './net';
+import { stopChild } from './dynamodb';
+import { checksum } from '../../lambdas/domain/quotes/address';
+
+export interface PmmDeployment {
+  chainId: number;
+  contracts: Record<string, string>;
+  tokens: Record<string, { address: string; decimals: number }>;
+}
+
+export interface PmmSimulatorOptions {
+  privateKey: string;
+  rpcUrl: string;
+  deployment: PmmDeployment;
+  /** Added to the NAV on a mint, taken off on a redeem (default 10 bps). */
+  spreadBps?: number;
+  /** Prices: a fixed map, or the market replay on `priceDate` (default the latest date). */
+  prices?: { fixed: Record<string, number> } | { priceDate?: string; maxCarryDays?: number };
+  /** Port on 127.0.0.1; 0 picks a free one (default). */
+  port?: number;
+  /** Fill mint/redeem requests of its own orders (default true). */
+  fillRequests?: boolean;
+  /** Symbol of the cash token (default USDC). */
+  cashSymbol?: string;
+  log?: (line: string) => void;
+}
+
+export interface RunningPmm {
+  url: string;
+  rfqUrl: string;
+  address: string;
+  stats: { quoted: number; refused: number; filled: number };
+  close(): Promise<void>;
+}
+
+const wireDraftSchema = z.object({
+  requestId: z.string(),
+  chainId: z.number().int(),
+  issuer: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  order: z.object({
+    index: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    side: z.union([z.literal(0), z.literal(1)]),
+    indexAmount: z.string().regex(/^\d{1,78}$/),
+    assets: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)).min(1).max(32),
+    amounts: z.array(z.string().regex(/^\d{1,78}$/)).min(1).max(32),
+    cashToken: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    maker: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    requester: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    deadline: z.string().regex(/^\d{1,20}$/),
+  }),
+  referenceCashAmount: z.string().optional(),
+});
+
+const ISSUER_EVENTS = new Interface([
+  'event MintRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
+  'event RedeemRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
+]);
+const ORDER_TUPLE =
+  'tuple(address index, uint8 side, uint256 indexAmount, address[] assets, uint256[] amounts, address cashToken, uint256 cashAmount, address maker, address requester, uint256 deadline, uint256 nonce)';
+const ISSUER_ABI = [`function fillMint(${ORDER_TUPLE} order)`, `function fillRedeem(${ORDER_TUPLE} order)`];
+const TOKEN_ABI = [
+  'function mint(address to, uint256 amount)',
+  'function approve(address spender, uint256 amount) returns (bool)',
+  'function balanceOf(address) view returns (uint256)',
+  'function allowance(address, address) view returns (uint256)',
+];
+const MAX_UINT256 = (1n << 256n) - 1n;
+
+/** The PMM's key, created once in `path` and reused on every start. */
+export function loadOrCreatePmmKey(path: string): Wallet {
+  if (existsSync(path)) {
+    const { privateKey } = JSON.parse(readFileSync(path, 'utf8')) as { privateKey: string };
+    return new Wallet(privateKey);
+  }
+  const wallet = Wallet.createRandom();
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify({ address: wallet.address, privateKey: wallet.privateKey, note: 'local PMM simulator key (never an operator key)' }, null, 2)}\n`, { mode: 0o600 });
+  return new Wallet(wallet.privateKey);
+}
+
+/**
+ * Local chains only: mints the PMM `wholeTokens` of every token of the deployment (underlying and
+ * cash; TestToken.mint is an open faucet) and approves the Issuer for all of them.
+ */
+export async function preparePmmInventory(options: { privateKey: string; rpcUrl: string; deployment: PmmDeployment; wholeTokens?: bigint }): Promise<void> {
+  const provider = new JsonRpcProvider(options.rpcUrl, Network.from(options.deployment.chainId), { staticNetwork: true });
+  try {
+    const signer = new NonceManager(new Wallet(options.privateKey, provider));
+    const address = await signer.getAddress();
+    const issuer = options.deployment.contracts.issuer;
+    const whole = options.wholeTokens ?? 1_000_000_000n;
+    const sent = [];
+    for (const token of Object.values(options.deployment.tokens)) {
+      const contract = new Contract(token.address, TOKEN_ABI, signer);
+      const target = whole * 10n ** BigInt(token.decimals);
+      const balance = (await contract.balanceOf(address)) as bigint;
+      if (balance < target / 2n) sent.push(await contract.mint(address, target - balance));
+      if (((await contract.allowance(address, issuer)) as bigint) < MAX_UINT256 / 2n) sent.push(await contract.approve(issuer, MAX_UINT256));
+    }
+    await Promise.all(sent.map((tx) => tx.wait()));
+  } finally {
+    provider.destroy();
+  }
+}
+
+/** Runs the simulator in this process. */
+export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<RunningPmm> {
+  const log = options.log ?? (() => undefined);
+  const { deployment } = options;
+  const issuer = checksum(deployment.contracts.issuer);
+  const address = new Wallet(options.privateKey).address;
+  const hasher = new QuoteOrderHasher(issuerDomain(deployment.chainId, issuer));
+  const spread = BigInt(options.spreadBps ?? 10);
+  const cashSymbol = options.cashSymbol ?? 'USDC';
+  const byAddress = new Map<string, AssetInfo>();
+  for (const [symbol, token] of Object.entries(deployment.tokens)) byAddress.set(checksum(token.address), { symbol, address: checksum(token.address), decimals: token.decimals });
+  const symbols = [...byAddress.values()].map((a) => a.symbol);
+  const prices: ReferencePriceSource =
+    options.prices && 'fixed' in options.prices
+      ? fixedPrices(options.prices.fixed, new Date().toISOString().slice(0, 10))
+      : replayPrices({ symbols, date: options.prices?.priceDate, maxCarryDays: options.prices?.maxCarryDays });
+  const cash = byAddress.get(checksum(deployment.tokens[cashSymbol].address))!;
+  warmUp();
+  const signed = new Map<string, QuoteOrder>();
+  const stats = { quoted: 0, refused: 0, filled: 0 };
+
+  const quote = (body: unknown): { status: number; body: unknown } => {
+    const parsed = wireDraftSchema.safeParse(body);
+    if (!parsed.success) return { status: 400, body: { error: 'malformed draft', issues: parsed.error.issues.slice(0, 5) } };
+    const draft = parsed.data;
+    if (draft.chainId !== deployment.chainId || checksum(draft.issuer) !== issuer) return { status: 400, body: { error: 'wrong chain or issuer' } };
+    if (checksum(draft.order.maker) !== address) return { status: 400, body: { error: `this PMM signs as ${address}` } };
+    if (checksum(draft.order.cashToken) !== cash.address) return { status: 400, body: { error: 'unsupported cash token' } };
+    if (draft.order.assets.length !== draft.order.amounts.length) return { status: 400, body: { error: 'legs differ in length' } };
+    let value: bigint;
+    try {
+      const legs = { assets: draft.order.assets, amounts: draft.order.amounts.map(BigInt) };
+      const info = (a: string) => {
+        const found = byAddress.get(checksum(a));
+        if (!found) throw new Error(`unknown asset ${a}`);
+        return found;
+      };
+      value = usdToCash(valueLegs(legs, info, (s) => prices.priceOf(s)).totalUsd, cash, prices.priceOf(cash.symbol)!);
+    } catch (error) {
+      return { status: 422, body: { error: `cannot price: ${(error as Error).message}` } };
+    }
+    const mint = draft.order.side === 0;
+    // Mint: the PMM sells the basket, so it asks more; redeem: it buys, so it bids less. Rounded in its favour.
+    const cashAmount = mint ? (value * (10_000n + spread) + 9_999n) / 10_000n : (value * (10_000n - spread)) / 10_000n;
+    const order: QuoteOrder = {
+      index: checksum(draft.order.index),
+      side: draft.order.side,
+      indexAmount: BigInt(draft.order.indexAmount),
+      assets: draft.order.assets.map((a) => checksum(a)),
+      amounts: draft.order.amounts.map(BigInt),
+      cashToken: cash.address,
+      cashAmount,
+      maker: address,
+      requester: checksum(draft.order.requester),
+      deadline: BigInt(draft.order.deadline),
+      nonce: BigInt(`0x${randomBytes(32).toString('hex')}`),
+    };
+    const digest = hasher.hash(order);
+    const signature = sign(options.privateKey, digest);
+    signed.set(digest, order);
+    if (signed.size > 50_000) signed.delete(signed.keys().next().value as string);
+    return { status: 200, body: { cashAmount: cashAmount.toString(), nonce: order.nonce.toString(), signature, maker: address } };
+  };
+
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= 64 * 1024) chunks.push(chunk);
+    });
+    request.on('end', () => {
+      let answer: { status: number; body: unknown };
+      if (request.method === 'GET' && request.url === '/health') answer = { status: 200, body: { ok: true, address, stats } };
+      else if (request.method !== 'POST' || request.url !== '/rfq') answer = { status: 404, body: { error: 'not found' } };
+      else if (size > 64 * 1024) answer = { status: 413, body: { error: 'too large' } };
+      else {
+        try {
+          answer = quote(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch {
+          answer = { status: 400, body: { error: 'not JSON' } };
+        }
+      }
+      if (answer.status === 200) stats.quoted++;
+      else stats.refused++;
+      const text = JSON.stringify(answer.body);
+      response.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      response.end(text);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await listen(server, options.port ?? 0, 'PMM simulator');
+  const port = (server.address() as { port: number }).port;
+  const url = `http://127.0.0.1:${port}`;
+
+  let watcher: NodeJS.Timeout | undefined;
+  let provider: JsonRpcProvider | undefined;
+  if (options.fillRequests !== false) {
+    provider = new JsonRpcProvider(options.rpcUrl, Network.from(deployment.chainId), { staticNetwork: true, cacheTimeout: -1 });
+    const signer = new NonceManager(new Wallet(options.privateKey, provider));
+    const issuerContract = new Contract(issuer, ISSUER_ABI, signer);
+    let fromBlock = await provider.getBlockNumber();
+    let busy = false;
+    const topics = [[ISSUER_EVENTS.getEvent('MintRequested')!.topicHash, ISSUER_EVENTS.getEvent('RedeemRequested')!.topicHash]];
+    watcher = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void (async () => {
+        const head = await provider!.getBlockNumber();
+        if (head < fromBlock) return;
+        const logs = await provider!.getLogs({ address: issuer, topics, fromBlock, toBlock: head });
+        fromBlock = head + 1;
+        for (const entry of logs) {
+          const event = ISSUER_EVENTS.parseLog(entry);
+          const order = event ? signed.get(event.args.orderHash as string) : undefined;
+          if (!event || !order) continue;
+          try {
+            const tx = event.name === 'MintRequested' ? await issuerContract.fillMint(order) : await issuerContract.fillRedeem(order);
+            await tx.wait();
+            stats.filled++;
+            log(`pmm: filled ${event.name === 'MintRequested' ? 'mint' : 'redeem'} request ${event.args.orderHash as string}`);
+          } catch (error) {
+            signer.reset();
+            log(`pmm: could not fill ${event.args.orderHash as string}: ${(error as Error).message}`);
+          }
+        }
+      })()
+        .catch((error: unknown) => log(`pmm: watching requests failed: ${(error as Error).message}`))
+        .finally(() => {
+          busy = false;
+        });
+    }, 500);
+  }
+
+  return {
+    url,
+    rfqUrl: `${url}/rfq`,
+    address,
+    stats,
+    close: async () => {
+      if (watcher) clearInterval(watcher);
+      provider?.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+export interface PmmProcess {
+  url: string;
+  rfqUrl: string;
+  address: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Runs the simulator as a child process (its own core for signing); resolves once it listens. */
+export async function startPmmProcess(options: Omit<PmmSimulatorOptions, 'log'>, log: (line: string) => void): Promise<PmmProcess> {
+  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), resolve(__dirname, 'pmm-simulator.ts')], {
+    env: { ...process.env, SSI_PMM_SIMULATOR: JSON.stringify(options) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise<PmmProcess>((done, fail) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new StackError(`the PMM simulator did not start within 60 s:\n${output.slice(-2000)}`));
+    }, 60_000);
+    child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    let buffered = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (line.startsWith('{"ready"')) {
+          clearTimeout(timer);
+          const ready = JSON.parse(line) as { url: string; rfqUrl: string; address: string };
+          done({ ...ready, process: child, stop: () => stopChild(child) });
+        } else if (line.trim()) {
+          log(line);
+        }
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      fail(new StackError(`the PMM simulator exited while starting (${code ?? signal}):\n${output.slice(-2000)}`));
+    });
+  });
+}
+
+if (require.main === module) {
+  const options = JSON.parse(process.env.SSI_PMM_SIMULATOR ?? '{}') as PmmSimulatorOptions;
+  startPmmSimulator({ ...options, log: (line) => process.stdout.write(`${line}\n`) })
+    .then((pmm) => {
+      process.stdout.write(`${JSON.stringify({ ready: true, url: pmm.url, rfqUrl: pmm.rfqUrl, address: pmm.address })}\n`);
+      const stop = () => void pmm.close().then(() => process.exit(0));
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`pmm simulator: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,280 @@
+/**
+ * Request for quote: the API sends every registered PMM the same order draft (legs, requester,
+ * deadline; no price), each PMM answers with a cash amount, a nonce and its EIP-712 signature
+ * over the completed order. Answers are checked (shape, price against the reference NAV,
+ * signature, maker role) and the best one wins: the lowest cash on a mint, the highest on a
+ * redeem. Every answer, taken or not, is kept with its reason for the audit trail.
+ */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { z } from 'zod';
+import { Side, type QuoteOrder } from '../orders';
+import { deviationBps } from './nav';
+import { makerSignatureProblem } from './signature';
+import type { QuoteOrderHasher } from './order-hash';
+import { checksum } from './address';
+
+/** A PMM the API asks: its RFQ endpoint and the maker address it signs with. */
+export interface PmmEndpoint {
+  name: string;
+  url: string;
+  maker: string;
+}
+
+export const pmmEndpointsSchema = z
+  .array(
+    z
+      .object({
+        name: z.string().min(1).max(64),
+        url: z.string().url(),
+        maker: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address'),
+      })
+      .strict(),
+  )
+  .min(1, 'at least one PMM endpoint is needed');
+
+/** What the PMMs are asked to price: the order without cash amount and nonce. */
+export interface QuoteDraft {
+  requestId: string;
+  chainId: number;
+  issuer: string;
+  order: Omit<QuoteOrder, 'cashAmount' | 'nonce' | 'maker'>;
+  /** The legs' value at the reference prices, in cash-token units: what a fair price is near. */
+  referenceCashAmount: bigint;
+}
+
+/** The draft as JSON (amounts as decimal strings), the body of `POST <pmm url>`. */
+export function draftToWire(draft: QuoteDraft, maker: string) {
+  const o = draft.order;
+  return {
+    requestId: draft.requestId,
+    chainId: draft.chainId,
+    issuer: draft.issuer,
+    order: {
+      index: o.index,
+      side: o.side,
+      indexAmount: o.indexAmount.toString(),
+      assets: o.assets,
+      amounts: o.amounts.map(String),
+      cashToken: o.cashToken,
+      maker,
+      requester: o.requester,
+      deadline: o.deadline.toString(),
+    },
+    referenceCashAmount: draft.referenceCashAmount.toString(),
+  };
+}
+export type WireDraft = ReturnType<typeof draftToWire>;
+
+const UINT256 = /^(0|[1-9]\d{0,77})$/;
+const fitsUint256 = (v: string) => BigInt(v) < 1n << 256n;
+
+/** A PMM's answer on the wire. */
+export const pmmAnswerSchema = z.object({
+  cashAmount: z.string().regex(UINT256, 'must be a decimal integer').refine(fitsUint256, 'must fit a uint256'),
+  nonce: z.string().regex(UINT256, 'must be a decimal integer').refine(fitsUint256, 'must fit a uint256'),
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte hex signature'),
+  maker: z.string().regex(/^0x[0-9a-fA-F]{40}$/).optional(),
+});
+export type PmmAnswer = z.infer<typeof pmmAnswerSchema>;
+
+export type RfqOutcome =
+  | { pmm: PmmEndpoint; ok: true; answer: PmmAnswer; latencyMs: number }
+  | { pmm: PmmEndpoint; ok: false; code: 'timeout' | 'unreachable' | 'http_error' | 'malformed'; reason: string; latencyMs: number };
+
+/** Posts a JSON body and resolves with the status and text, or rejects (name TimeoutError on timeout). */
+export type RfqTransport = (url: string, body: string, timeoutMs: number) => Promise<{ status: number; text: string }>;
+
+class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+/**
+ * node:http(s) with keep-alive connections per PMM: cheaper per request than fetch, which matters
+ * when every quote is an RFQ. Answers above 64 KiB are refused.
+ */
+export function httpTransport(options: { maxSockets?: number } = {}): RfqTransport {
+  const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 }) };
+  return (url, body, timeoutMs) =>
+    new Promise((resolve, reject) => {
+      const secure = url.startsWith('https:');
+      const request = (secure ? httpsRequest : httpRequest)(
+        url,
+        {
+          method: 'POST',
+          agent: secure ? agents.https : agents.http,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > 64 * 1024) request.destroy(new Error('answer larger than 64 KiB'));
+            else chunks.push(chunk);
+          });
+          response.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+          });
+          response.on('error', reject);
+        },
+      );
+      const timer = setTimeout(() => request.destroy(new TimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      request.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      request.end(body);
+    });
+}
+
+let defaultTransport: RfqTransport | undefined;
+
+export interface RfqOptions {
+  timeoutMs: number;
+  /** How to post the draft (default: `httpTransport()`, one per process). */
+  transport?: RfqTransport;
+  now?: () => number;
+}
+
+/** Asks one PMM; never throws: a failure is an outcome with its reason. */
+export async function askPmm(pmm: PmmEndpoint, draft: QuoteDraft, options: RfqOptions): Promise<RfqOutcome> {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const elapsed = () => Math.round((now() - started) * 10) / 10;
+  const transport = options.transport ?? (defaultTransport ??= httpTransport());
+  let status: number;
+  let text: string;
+  try {
+    ({ status, text } = await transport(pmm.url, JSON.stringify(draftToWire(draft, pmm.maker)), options.timeoutMs));
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      return { pmm, ok: false, code: 'timeout', reason: `no answer within ${options.timeoutMs} ms`, latencyMs: elapsed() };
+    }
+    return { pmm, ok: false, code: 'unreachable', reason: `request failed: ${(error as Error).message}`, latencyMs: elapsed() };
+  }
+  if (status < 200 || status > 299) {
+    return { pmm, ok: false, code: 'http_error', reason: `answered HTTP ${status}: ${text.slice(0, 200)}`, latencyMs: elapsed() };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { pmm, ok: false, code: 'malformed', reason: 'answer is not JSON', latencyMs: elapsed() };
+  }
+  const parsed = pmmAnswerSchema.safeParse(json);
+  if (!parsed.success) {
+    const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'answer'}: ${i.message}`).join('; ');
+    return { pmm, ok: false, code: 'malformed', reason, latencyMs: elapsed() };
+  }
+  return { pmm, ok: true, answer: parsed.data, latencyMs: elapsed() };
+}
+
+/** Asks every PMM at once, each with the same timeout. */
+export function askPmms(pmms: readonly PmmEndpoint[], draft: QuoteDraft, options: RfqOptions): Promise<RfqOutcome[]> {
+  return Promise.all(pmms.map((pmm) => askPmm(pmm, draft, options)));
+}
+
+/** An answer that passed every check: a complete, signed order. */
+export interface Candidate {
+  pmm: PmmEndpoint;
+  order: QuoteOrder;
+  signature: string;
+  orderHash: string;
+  /** Cash amount against the reference, in bps (positive: above). */
+  deviationBps: number;
+  latencyMs: number;
+}
+
+export type RejectionCode = Extract<RfqOutcome, { ok: false }>['code'];
+
+/** An answer that was not taken, and why. */
+export interface Rejection {
+  pmm: PmmEndpoint;
+  code: RejectionCode | 'maker_mismatch' | 'zero_price' | 'deviation' | 'signature' | 'not_maker';
+  reason: string;
+  latencyMs: number;
+  cashAmount?: bigint;
+  deviationBps?: number;
+}
+
+export interface EvaluationOptions {
+  hasher: QuoteOrderHasher;
+  /** Largest accepted |deviation| of the cash amount from the reference, in bps. */
+  toleranceBps: number;
+  /** Whether the address holds MAKER_ROLE on the Issuer. */
+  isMaker: (address: string) => Promise<boolean>;
+  /** Why a signature is not the maker's (default `makerSignatureProblem`; `MakerSignatures` is faster). */
+  signatureProblem?: (digest: string, signature: string, maker: string) => string | undefined;
+}
+
+/** Checks every outcome: shape, maker, price against the reference, signature, maker role. */
+export async function evaluateOutcomes(
+  draft: QuoteDraft,
+  outcomes: readonly RfqOutcome[],
+  options: EvaluationOptions,
+): Promise<{ accepted: Candidate[]; rejected: Rejection[] }> {
+  const accepted: Candidate[] = [];
+  const rejected: Rejection[] = [];
+  for (const outcome of outcomes) {
+    const { pmm, latencyMs } = outcome;
+    if (!outcome.ok) {
+      rejected.push({ pmm, code: outcome.code, reason: outcome.reason, latencyMs });
+      continue;
+    }
+    const { answer } = outcome;
+    const maker = checksum(pmm.maker);
+    if (answer.maker !== undefined && checksum(answer.maker) !== maker) {
+      rejected.push({ pmm, code: 'maker_mismatch', reason: `answered for maker ${answer.maker}, registered ${maker}`, latencyMs });
+      continue;
+    }
+    const cashAmount = BigInt(answer.cashAmount);
+    if (cashAmount === 0n) {
+      rejected.push({ pmm, code: 'zero_price', reason: 'quoted a zero cash amount', latencyMs, cashAmount });
+      continue;
+    }
+    const deviation = deviationBps(cashAmount, draft.referenceCashAmount);
+    if (Math.abs(deviation) > options.toleranceBps) {
+      rejected.push({
+        pmm,
+        code: 'deviation',
+        reason: `price is ${deviation} bps from the reference NAV; the tolerance is ${options.toleranceBps} bps`,
+        latencyMs,
+        cashAmount,
+        deviationBps: deviation,
+      });
+      continue;
+    }
+    const order: QuoteOrder = { ...draft.order, maker, cashAmount, nonce: BigInt(answer.nonce) };
+    const orderHash = options.hasher.hash(order);
+    const problem = (options.signatureProblem ?? makerSignatureProblem)(orderHash, answer.signature, maker);
+    if (problem) {
+      rejected.push({ pmm, code: 'signature', reason: problem, latencyMs, cashAmount, deviationBps: deviation });
+      continue;
+    }
+    if (!(await options.isMaker(maker))) {
+      rejected.push({ pmm, code: 'not_maker', reason: `${maker} does not hold MAKER_ROLE on the Issuer`, latencyMs, cashAmount, deviationBps: deviation });
+      continue;
+    }
+    accepted.push({ pmm, order, signature: answer.signature, orderHash, deviationBps: deviation, latencyMs });
+  }
+  return { accepted, rejected };
+}
+
+/** The best accepted quote for the WLP: lowest cash on a mint, highest on a redeem; ties go to the faster PMM. */
+export function bestQuote(side: Side, accepted: readonly Candidate[]): Candidate | undefined {
+  let best: Candidate | undefined;
+  for (const candidate of accepted) {
+    if (!best) {
+      best = candidate;
+      continue;
+    }
+    const a = candidate.order.cashAmount;
+    const b = best.order.cashAmount;
+    const better = side === Side.Mint ? a < b : a > b;
+    if (better || (a === b && candidate.latencyMs < best.latencyMs)) best = candidate;
+  }
+  return best;
+}

@@ -1,0 +1,228 @@
+/**
+ * What the quote API knows about the indexes on chain, cached per container so a quote costs no
+ * RPC call in the steady state. The tokenset, the issuance settings and the rebalancing flag only
+ * change at a rebalance or by an operator, and the Issuer refuses an order whose legs or fee no
+ * longer match, so a few seconds of staleness can cost a WLP a failed submission, never money.
+ * Entries are refreshed in the background once older than `freshMs` and read again before use
+ * once older than `maxAgeMs`; concurrent misses share one read.
+ */
+import { Contract, type Provider } from 'ethers';
+import type { Tokenset } from '../domain/orders';
+import type { AssetInfo } from '../domain/quotes/nav';
+import { checksum } from '../domain/quotes/address';
+
+/** Issuance settings, as `Issuer.indexConfig` returns them. */
+export interface IssuanceConfig {
+  minAmount: bigint;
+  maxAmount: bigint;
+  feeVault: string;
+  issueFeeBps: number;
+  redeemFeeBps: number;
+  requestTimeout: number;
+}
+
+/** One index as read from chain. */
+export interface IndexState {
+  address: string;
+  symbol: string;
+  name: string;
+  tokenset: Tokenset;
+  config: IssuanceConfig;
+  rebalancing: boolean;
+  totalSupply: bigint;
+}
+
+/** The chain reads the catalog needs; `ethersChainReader` is the real one, tests pass fakes. */
+export interface ChainReader {
+  readIndex(address: string): Promise<IndexState>;
+  readAsset(address: string): Promise<AssetInfo>;
+  isMaker(address: string): Promise<boolean>;
+}
+
+const ISSUER_ABI = [
+  'function indexConfig(address) view returns (tuple(uint128 minAmount, uint128 maxAmount, address feeVault, uint16 issueFeeBps, uint16 redeemFeeBps, uint32 requestTimeout))',
+  'function isRebalancing(address) view returns (bool)',
+  'function MAKER_ROLE() view returns (bytes32)',
+  'function hasRole(bytes32, address) view returns (bool)',
+];
+const INDEX_ABI = [
+  'function tokenset() view returns (address[] assets, uint256[] unitAmounts)',
+  'function totalSupply() view returns (uint256)',
+  'function name() view returns (string)',
+  'function symbol() view returns (string)',
+];
+const ERC20_ABI = ['function symbol() view returns (string)', 'function decimals() view returns (uint8)'];
+
+/** Reads through ethers; one call per value, all of an index's in parallel. */
+export function ethersChainReader(provider: Provider, issuerAddress: string): ChainReader {
+  const issuer = new Contract(issuerAddress, ISSUER_ABI, provider);
+  let makerRole: Promise<string> | undefined;
+  return {
+    async readIndex(address) {
+      const token = new Contract(address, INDEX_ABI, provider);
+      const [tokenset, config, rebalancing, totalSupply, name, symbol] = await Promise.all([
+        token.tokenset() as Promise<[string[], bigint[]]>,
+        issuer.indexConfig(address) as Promise<[bigint, bigint, string, bigint, bigint, bigint]>,
+        issuer.isRebalancing(address) as Promise<boolean>,
+        token.totalSupply() as Promise<bigint>,
+        token.name() as Promise<string>,
+        token.symbol() as Promise<string>,
+      ]);
+      return {
+        address: checksum(address),
+        symbol,
+        name,
+        tokenset: { assets: [...tokenset[0]].map((a) => checksum(a)), unitAmounts: [...tokenset[1]] },
+        config: {
+          minAmount: config[0],
+          maxAmount: config[1],
+          feeVault: config[2],
+          issueFeeBps: Number(config[3]),
+          redeemFeeBps: Number(config[4]),
+          requestTimeout: Number(config[5]),
+        },
+        rebalancing,
+        totalSupply,
+      };
+    },
+    async readAsset(address) {
+      const token = new Contract(address, ERC20_ABI, provider);
+      const [symbol, decimals] = await Promise.all([token.symbol() as Promise<string>, token.decimals() as Promise<bigint>]);
+      return { address: checksum(address), symbol, decimals: Number(decimals) };
+    },
+    async isMaker(address) {
+      makerRole ??= issuer.MAKER_ROLE() as Promise<string>;
+      return (await issuer.hasRole(await makerRole, address)) as boolean;
+    },
+  };
+}
+
+interface Entry<T> {
+  value?: T;
+  readAt: number;
+  pending?: Promise<T>;
+}
+
+/** A read-through cache with background refresh and shared in-flight reads. */
+export class TtlCache<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+
+  constructor(
+    private readonly load: (key: string) => Promise<T>,
+    private readonly freshMs: number,
+    private readonly maxAgeMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async get(key: string): Promise<T> {
+    const entry = this.entries.get(key);
+    const age = entry ? this.now() - entry.readAt : Infinity;
+    if (entry?.value !== undefined && age <= this.maxAgeMs) {
+      if (age > this.freshMs && !entry.pending) void this.refresh(key).catch(() => undefined);
+      return entry.value;
+    }
+    return this.refresh(key);
+  }
+
+  /** Forgets a key, e.g. when its tokenset is known to have changed. */
+  invalidate(key: string): void {
+    this.entries.delete(key);
+  }
+
+  private refresh(key: string): Promise<T> {
+    const entry = this.entries.get(key) ?? { readAt: 0 };
+    if (entry.pending) return entry.pending;
+    const pending = this.load(key).then(
+      (value) => {
+        this.entries.set(key, { value, readAt: this.now() });
+        return value;
+      },
+      (error: unknown) => {
+        entry.pending = undefined;
+        throw error;
+      },
+    );
+    entry.pending = pending;
+    this.entries.set(key, entry);
+    return pending;
+  }
+}
+
+export interface CatalogOptions {
+  /** Index symbol -> address, from the deployment record. */
+  indexes: Record<string, string>;
+  /** Known assets (the deployment's tokens), so their symbol and decimals cost no read. */
+  assets: readonly AssetInfo[];
+  /** Background refresh after this long (default 5 s). */
+  freshMs?: number;
+  /** Never use an entry older than this (default 30 s). */
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
+/** The indexes of one deployment, their state and their assets. */
+export class IndexCatalog {
+  private readonly indexes: TtlCache<IndexState>;
+  private readonly makers: TtlCache<boolean>;
+  private readonly assets = new Map<string, AssetInfo>();
+  private readonly bySymbol = new Map<string, string>();
+  private readonly symbolList: string[];
+
+  constructor(
+    private readonly reader: ChainReader,
+    options: CatalogOptions,
+  ) {
+    const fresh = options.freshMs ?? 5_000;
+    const maxAge = options.maxAgeMs ?? 30_000;
+    this.indexes = new TtlCache((address) => reader.readIndex(address), fresh, maxAge, options.now);
+    this.makers = new TtlCache(async (address) => reader.isMaker(address), fresh * 6, maxAge * 2, options.now);
+    this.symbolList = Object.keys(options.indexes);
+    for (const [symbol, address] of Object.entries(options.indexes)) this.bySymbol.set(symbol.toLowerCase(), checksum(address));
+    for (const asset of options.assets) this.assets.set(checksum(asset.address), { ...asset, address: checksum(asset.address) });
+  }
+
+  /** Index symbols in deployment order. */
+  symbols(): string[] {
+    return [...this.symbolList];
+  }
+
+  /** The address of an index by symbol (case-insensitive) or by address; undefined when unknown. */
+  resolve(symbolOrAddress: string): string | undefined {
+    const bySymbol = this.bySymbol.get(symbolOrAddress.toLowerCase());
+    if (bySymbol) return bySymbol;
+    if (/^0x[0-9a-fA-F]{40}$/.test(symbolOrAddress)) {
+      const address = checksum(symbolOrAddress.toLowerCase());
+      for (const known of this.bySymbol.values()) if (known === address) return known;
+    }
+    return undefined;
+  }
+
+  async index(address: string): Promise<IndexState> {
+    const state = await this.indexes.get(address);
+    await Promise.all(state.tokenset.assets.map((a) => this.asset(a)));
+    return state;
+  }
+
+  /** Symbol and decimals of an asset; read once from chain when the deployment does not list it. */
+  async asset(address: string): Promise<AssetInfo> {
+    const key = checksum(address);
+    const known = this.assets.get(key);
+    if (known) return known;
+    const read = await this.reader.readAsset(key);
+    this.assets.set(key, read);
+    return read;
+  }
+
+  /** Synchronous lookup of an asset already seen (every asset of an index returned by `index`). */
+  assetInfo = (address: string): AssetInfo => {
+    const found = this.assets.get(checksum(address));
+    if (!found) throw new Error(`asset ${address} not loaded`);
+    return found;
+  };
+
+  isMaker = (address: string): Promise<boolean> => this.makers.get(checksum(address));
+
+  invalidate(address: string): void {
+    this.indexes.invalidate(checksum(address));
+  }
+}

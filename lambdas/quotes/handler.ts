@@ -1,0 +1,83 @@
+import { Contract, getAddress } from 'ethers';
+import { z } from 'zod';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { tableName } from '../shared/config';
+import { httpHandler } from '../shared/http';
+import { byRoute } from '../shared/router';
+import { chainProvider } from '../shared/chain';
+import { dynamo } from '../shared/aws';
+import { ConfigError, Unauthorized } from '../shared/errors';
+import { issuerDomain } from '../domain/orders';
+import { QuoteOrderHasher } from '../domain/quotes/order-hash';
+import { warmUp } from '../domain/quotes/secp256k1';
+import { loadQuoteApiConfig } from './config';
+import { ethersChainReader, IndexCatalog } from './catalog';
+import { filePrices, httpPrices, replayPrices, type ReferencePriceSource } from './prices';
+import { DynamoQuoteStore } from './store';
+import { DynamoLeaseStore, LeaseLimiter } from './rate-limit';
+import { QuoteService, type WlpIdentity } from './service';
+import { openApiDocument } from './openapi';
+import { quoteIdPathSchema, quoteRequestSchema, symbolPathSchema } from './schemas';
+
+const config = loadQuoteApiConfig();
+const deployment = config.SSI_DEPLOYMENT;
+const issuer = deployment.contracts.issuer;
+if (!issuer) throw new ConfigError('invalid configuration: the deployment has no issuer contract');
+const cashToken = deployment.tokens[config.SSI_CASH_TOKEN];
+if (!cashToken) throw new ConfigError(`invalid configuration: the deployment has no ${config.SSI_CASH_TOKEN} token`);
+const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
+const assets = Object.entries(deployment.tokens).map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals }));
+
+function priceSource(): ReferencePriceSource {
+  if (config.SSI_PRICE_SOURCE === 'file') return filePrices(config.SSI_PRICE_FILE!);
+  if (config.SSI_PRICE_SOURCE === 'http') return httpPrices(config.SSI_PRICE_URL!);
+  return replayPrices({ symbols: assets.map((a) => a.symbol), date: config.SSI_PRICE_DATE, maxCarryDays: config.SSI_PRICE_MAX_CARRY_DAYS });
+}
+
+const issuerContract = new Contract(issuer, ['function isNonceUsed(address, uint256) view returns (bool)'], provider);
+const service = new QuoteService({
+  chainId: config.SSI_CHAIN_ID,
+  issuer: getAddress(issuer),
+  catalog: new IndexCatalog(ethersChainReader(provider, issuer), { indexes: deployment.indexes, assets }),
+  prices: priceSource(),
+  cash: { symbol: config.SSI_CASH_TOKEN, address: getAddress(cashToken.address), decimals: cashToken.decimals },
+  pmms: config.SSI_PMM_ENDPOINTS,
+  store: new DynamoQuoteStore(dynamo(), tableName('quotes'), { lingerMs: config.SSI_QUOTE_STORE_LINGER_MS }),
+  limiter: new LeaseLimiter(new DynamoLeaseStore(dynamo(), tableName('wlp-usage'))),
+  hasher: new QuoteOrderHasher(issuerDomain(config.SSI_CHAIN_ID, getAddress(issuer))),
+  settings: {
+    ttlSeconds: config.SSI_QUOTE_TTL_SECONDS,
+    toleranceBps: config.SSI_QUOTE_TOLERANCE_BPS,
+    rfqTimeoutMs: config.SSI_RFQ_TIMEOUT_MS,
+    retentionDays: config.SSI_QUOTE_RETENTION_DAYS,
+  },
+  nonceUsed: (maker, nonce) => issuerContract.isNonceUsed(maker, nonce) as Promise<boolean>,
+});
+
+const identitySchema = z.object({
+  wlp: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  name: z.string(),
+  keyId: z.string(),
+  rateLimit: z.coerce.number().int().nonnegative(),
+  quota: z.coerce.number().int().nonnegative(),
+});
+
+/** The WLP the authorizer let through; a route reached without one is refused. */
+function identity(event: APIGatewayProxyEventV2): WlpIdentity {
+  const context = (event.requestContext as { authorizer?: { lambda?: unknown } }).authorizer?.lambda;
+  const parsed = identitySchema.safeParse(context);
+  if (!parsed.success) throw new Unauthorized();
+  return parsed.data;
+}
+
+const document = openApiDocument();
+// The generator's signature table costs tens of ms: spend them at cold start, not on the first quote.
+warmUp();
+
+export const handler = byRoute({
+  'POST /v1/quotes': httpHandler({ body: quoteRequestSchema, maxBodyBytes: 4096 }, ({ event, body }) => service.createQuote(identity(event), body)),
+  'GET /v1/quotes/{id}': httpHandler({ path: quoteIdPathSchema }, ({ event, path }) => service.getQuote(identity(event), path.id)),
+  'GET /v1/indexes': httpHandler({}, () => service.listIndexes()),
+  'GET /v1/indexes/{symbol}': httpHandler({ path: symbolPathSchema }, ({ path }) => service.getIndex(path.symbol)),
+  'GET /v1/openapi.json': httpHandler({}, async () => document),
+});

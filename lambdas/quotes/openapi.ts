@@ -1,0 +1,195 @@
+/**
+ * The OpenAPI 3.1 document of the quote API, generated from the zod schemas the handler validates
+ * with and from the routes declared in infra/topology.ts, and served at GET /v1/openapi.json.
+ */
+import { z, type ZodTypeAny } from 'zod';
+import { ROUTES, WLP_API_KEY_HEADER, type RouteSpec } from '../../infra/topology';
+import {
+  errorSchema,
+  indexDetailSchema,
+  indexListSchema,
+  quoteIdPathSchema,
+  quoteRequestSchema,
+  quoteSchema,
+  storedQuoteSchema,
+  symbolPathSchema,
+} from './schemas';
+
+type JsonSchema = Record<string, unknown>;
+
+/** JSON Schema (2020-12, as OpenAPI 3.1 uses it) of the zod schemas this API uses. */
+export function toJsonSchema(schema: ZodTypeAny): JsonSchema {
+  const out = convert(schema);
+  return schema.description && !out.description ? { ...out, description: schema.description } : out;
+}
+
+function convert(schema: ZodTypeAny): JsonSchema {
+  const def = schema._def as { typeName: z.ZodFirstPartyTypeKind; description?: string };
+  const described = (value: JsonSchema): JsonSchema => (def.description ? { ...value, description: def.description } : value);
+  switch (def.typeName) {
+    case z.ZodFirstPartyTypeKind.ZodString: {
+      const out: JsonSchema = { type: 'string' };
+      for (const check of (schema as z.ZodString)._def.checks) {
+        if (check.kind === 'regex') out.pattern = check.regex.source;
+        else if (check.kind === 'min') out.minLength = check.value;
+        else if (check.kind === 'max') out.maxLength = check.value;
+        else if (check.kind === 'uuid') out.format = 'uuid';
+      }
+      return described(out);
+    }
+    case z.ZodFirstPartyTypeKind.ZodNumber: {
+      const out: JsonSchema = { type: 'number' };
+      for (const check of (schema as z.ZodNumber)._def.checks) {
+        if (check.kind === 'int') out.type = 'integer';
+        else if (check.kind === 'min') out[check.inclusive ? 'minimum' : 'exclusiveMinimum'] = check.value;
+        else if (check.kind === 'max') out[check.inclusive ? 'maximum' : 'exclusiveMaximum'] = check.value;
+      }
+      return described(out);
+    }
+    case z.ZodFirstPartyTypeKind.ZodBoolean:
+      return described({ type: 'boolean' });
+    case z.ZodFirstPartyTypeKind.ZodLiteral:
+      return described({ const: (schema as z.ZodLiteral<unknown>)._def.value });
+    case z.ZodFirstPartyTypeKind.ZodEnum:
+      return described({ type: 'string', enum: [...(schema as z.ZodEnum<[string, ...string[]]>)._def.values] });
+    case z.ZodFirstPartyTypeKind.ZodArray:
+      return described({ type: 'array', items: toJsonSchema((schema as z.ZodArray<ZodTypeAny>)._def.type) });
+    case z.ZodFirstPartyTypeKind.ZodObject: {
+      const object = schema as z.ZodObject<z.ZodRawShape>;
+      const properties: Record<string, JsonSchema> = {};
+      const required: string[] = [];
+      for (const [key, value] of Object.entries(object.shape)) {
+        properties[key] = toJsonSchema(value);
+        if (!value.isOptional()) required.push(key);
+      }
+      const out: JsonSchema = { type: 'object', properties };
+      if (required.length) out.required = required;
+      if (object._def.unknownKeys === 'strict') out.additionalProperties = false;
+      return described(out);
+    }
+    case z.ZodFirstPartyTypeKind.ZodRecord:
+      return described({ type: 'object', additionalProperties: toJsonSchema((schema as z.ZodRecord)._def.valueType) });
+    case z.ZodFirstPartyTypeKind.ZodUnion:
+      return described({ anyOf: (schema as z.ZodUnion<[ZodTypeAny, ...ZodTypeAny[]]>)._def.options.map(toJsonSchema) });
+    case z.ZodFirstPartyTypeKind.ZodOptional:
+      return described(toJsonSchema((schema as z.ZodOptional<ZodTypeAny>)._def.innerType));
+    case z.ZodFirstPartyTypeKind.ZodNullable:
+      return described({ anyOf: [toJsonSchema((schema as z.ZodNullable<ZodTypeAny>)._def.innerType), { type: 'null' }] });
+    case z.ZodFirstPartyTypeKind.ZodDefault:
+      return described(toJsonSchema((schema as z.ZodDefault<ZodTypeAny>)._def.innerType));
+    case z.ZodFirstPartyTypeKind.ZodEffects:
+      return described(toJsonSchema((schema as z.ZodEffects<ZodTypeAny>)._def.schema));
+    case z.ZodFirstPartyTypeKind.ZodUnknown:
+    case z.ZodFirstPartyTypeKind.ZodAny:
+      return described({});
+    default:
+      throw new Error(`no JSON Schema conversion for ${def.typeName}`);
+  }
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+
+/** An example quote request, also checked against the schema by the tests. */
+export const EXAMPLE_QUOTE_REQUEST = { index: 'MAG7.ssi', side: 'mint', amount: '1.5' } as const;
+
+interface Operation {
+  summary: string;
+  description: string;
+  operationId: string;
+  parameters?: unknown[];
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+}
+
+/** Every route of the quote-api function, by route key; a declared route without one is an error. */
+const OPERATIONS: Record<string, Operation> = {
+  'POST /v1/quotes': {
+    summary: 'Get a firm quote',
+    description:
+      'Asks the registered PMMs for a price (RFQ), rejects prices too far from the reference NAV, verifies the winning ' +
+      'signature and returns the signed EIP-712 order, ready to submit to the Issuer by the WLP before its deadline.',
+    operationId: 'createQuote',
+    requestBody: { required: true, content: { 'application/json': { schema: ref('QuoteRequest'), example: EXAMPLE_QUOTE_REQUEST } } },
+    responses: {
+      '200': { description: 'A firm quote', content: json(ref('Quote')) },
+      '400': errorResponse('Invalid request: malformed JSON, unknown index, bad amount or address, unknown field'),
+      '401': { description: 'No API key (x-api-key header missing)', content: json({ type: 'object', properties: { message: { type: 'string' } } }) },
+      '403': errorResponse('API key unknown or disabled, or the wlp field names another WLP'),
+      '409': errorResponse('The index is rebalancing'),
+      '413': errorResponse('Body larger than 4 KiB'),
+      '415': errorResponse('Content type is not application/json'),
+      '429': errorResponse('Rate limit or daily quota reached; see the retry-after header'),
+      '503': errorResponse('No PMM gave a usable quote, or a dependency is not answering'),
+    },
+  },
+  'GET /v1/quotes/{id}': {
+    summary: 'A quote given to this WLP',
+    description: 'The stored quote and whether it is still open, expired or used on chain.',
+    operationId: 'getQuote',
+    parameters: [{ name: 'id', in: 'path', required: true, schema: toJsonSchema(quoteIdPathSchema.shape.id) }],
+    responses: {
+      '200': { description: 'The quote', content: json(ref('StoredQuote')) },
+      '400': errorResponse('Malformed id'),
+      '404': errorResponse('No such quote for this WLP'),
+    },
+  },
+  'GET /v1/indexes': {
+    summary: 'Indexes',
+    description: 'Every index with its tokenset, supply and NAV at the reference prices.',
+    operationId: 'listIndexes',
+    responses: { '200': { description: 'The indexes', content: json(ref('IndexList')) } },
+  },
+  'GET /v1/indexes/{symbol}': {
+    summary: 'One index',
+    description: 'An index with its tokenset, aggregate basket, supply and NAV.',
+    operationId: 'getIndex',
+    parameters: [{ name: 'symbol', in: 'path', required: true, schema: toJsonSchema(symbolPathSchema.shape.symbol), example: 'MAG7.ssi' }],
+    responses: {
+      '200': { description: 'The index', content: json(ref('IndexDetail')) },
+      '400': errorResponse('Malformed symbol'),
+      '404': errorResponse('Unknown index'),
+    },
+  },
+  'GET /v1/openapi.json': {
+    summary: 'This document',
+    description: 'The OpenAPI 3.1 description of the quote API.',
+    operationId: 'openApi',
+    responses: { '200': { description: 'OpenAPI document', content: json({ type: 'object' }) } },
+  },
+};
+
+export function openApiDocument(routes: readonly RouteSpec[] = ROUTES, serverUrl?: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes.filter((r) => r.function === 'quote-api')) {
+    const key = `${route.method} ${route.path}`;
+    const operation = OPERATIONS[key];
+    if (!operation) throw new Error(`route ${key} has no OpenAPI operation`);
+    paths[route.path] ??= {};
+    paths[route.path][route.method.toLowerCase()] = { ...operation, ...(route.auth === 'wlp' ? { security: [{ wlpApiKey: [] }] } : { security: [] }) };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'SSI quote API',
+      version: '1.0.0',
+      description:
+        'Quotes for minting and redeeming SSI index tokens. WLPs authenticate with an API key in the x-api-key header; ' +
+        'amounts are decimal strings in whole tokens; every error is JSON {error, message}.',
+    },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    paths,
+    components: {
+      securitySchemes: { wlpApiKey: { type: 'apiKey', in: 'header', name: WLP_API_KEY_HEADER } },
+      schemas: {
+        QuoteRequest: toJsonSchema(quoteRequestSchema),
+        Quote: toJsonSchema(quoteSchema),
+        StoredQuote: toJsonSchema(storedQuoteSchema),
+        IndexList: toJsonSchema(indexListSchema),
+        IndexDetail: toJsonSchema(indexDetailSchema),
+        Error: toJsonSchema(errorSchema),
+      },
+    },
+  };
+}

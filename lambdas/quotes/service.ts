@@ -1,0 +1,358 @@
+/**
+ * The quote API's business: indexes with NAV, firm quotes from the PMMs, stored quotes. Every
+ * dependency (chain reads, prices, PMMs, storage, limiter, clock) comes in as an argument, so the
+ * whole flow runs in tests without AWS or a chain.
+ */
+import { randomUUID } from 'node:crypto';
+import { basketFor, feeFor, INDEX_UNIT, Side } from '../domain/orders';
+import { AmountError, formatAmount, parseAmount } from '../domain/quotes/amounts';
+import {
+  cashToUsd,
+  indexUnitsFor,
+  navPerToken,
+  PricingError,
+  usdToCash,
+  valueLegs,
+  type AssetInfo,
+  type LegValue,
+} from '../domain/quotes/nav';
+import { askPmms, bestQuote, evaluateOutcomes, type PmmEndpoint, type Rejection, type RfqTransport } from '../domain/quotes/rfq';
+import type { QuoteOrderHasher } from '../domain/quotes/order-hash';
+import { MakerSignatures } from '../domain/quotes/signature';
+import { BadRequest, Conflict, Forbidden, NotFound, SsiError, TooManyRequests, Unavailable } from '../shared/errors';
+import type { IndexCatalog, IndexState } from './catalog';
+import type { ReferencePriceSource } from './prices';
+import type { QuoteStore, QuoteRecord } from './store';
+import type { LimitDecision, Limits } from './rate-limit';
+import type { QuoteRequest } from './schemas';
+import { checksum } from '../domain/quotes/address';
+
+/** The caller, as the WLP authorizer describes it. */
+export interface WlpIdentity {
+  wlp: string;
+  name: string;
+  keyId: string;
+  rateLimit: number;
+  quota: number;
+}
+
+export interface QuoteSettings {
+  /** Seconds from quote to order deadline. */
+  ttlSeconds: number;
+  /** Largest |PMM price - reference NAV| accepted, in bps. */
+  toleranceBps: number;
+  /** How long a PMM has to answer. */
+  rfqTimeoutMs: number;
+  /** How long quote records are kept (DynamoDB TTL), in days. */
+  retentionDays: number;
+}
+
+export interface QuoteServiceDeps {
+  chainId: number;
+  issuer: string;
+  catalog: IndexCatalog;
+  prices: ReferencePriceSource;
+  cash: AssetInfo;
+  pmms: readonly PmmEndpoint[];
+  store: QuoteStore;
+  limiter: { take(wlp: string, limits: Limits): Promise<LimitDecision> };
+  hasher: QuoteOrderHasher;
+  /** Signature check; default: a `MakerSignatures` of this service. */
+  signatures?: MakerSignatures;
+  settings: QuoteSettings;
+  /** Whether a maker's nonce is spent on chain (for a stored quote's status). */
+  nonceUsed: (maker: string, nonce: bigint) => Promise<boolean>;
+  now?: () => number;
+  /** How RFQs are posted (default: keep-alive node:http). */
+  transport?: RfqTransport;
+  newId?: () => string;
+}
+
+const usd = (value: bigint): string => formatAmount(value, 18).replace(/(\.\d{1,6})\d*$/, '$1');
+
+export class QuoteService {
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly signatures: MakerSignatures;
+
+  constructor(private readonly deps: QuoteServiceDeps) {
+    this.signatures = deps.signatures ?? new MakerSignatures();
+    this.now = deps.now ?? Date.now;
+    this.newId = deps.newId ?? randomUUID;
+  }
+
+  private priceOf = (symbol: string) => this.deps.prices.priceOf(symbol);
+
+  private cashPrice() {
+    const price = this.priceOf(this.deps.cash.symbol);
+    if (!price) throw new Unavailable(`no reference price for the cash token ${this.deps.cash.symbol}`, 'price_unavailable');
+    return price;
+  }
+
+  private async state(symbolOrAddress: string, notFound: (m: string) => SsiError): Promise<IndexState> {
+    const address = this.deps.catalog.resolve(symbolOrAddress);
+    if (!address) {
+      const shown = symbolOrAddress.length > 64 ? `${symbolOrAddress.slice(0, 64)}...` : symbolOrAddress;
+      throw notFound(`unknown index ${JSON.stringify(shown)}; known: ${this.deps.catalog.symbols().join(', ')}`);
+    }
+    try {
+      return await this.deps.catalog.index(address);
+    } catch (error) {
+      throw new Unavailable('the chain RPC is not answering', 'chain_unavailable', error);
+    }
+  }
+
+  private legView(leg: LegValue) {
+    return {
+      symbol: leg.asset.symbol,
+      asset: leg.asset.address,
+      decimals: leg.asset.decimals,
+      amount: formatAmount(leg.amount, leg.asset.decimals),
+      amountUnits: leg.amount.toString(),
+      valueUsd: usd(leg.valueUsd),
+      price: { priceUsd: leg.price.priceUsd, source: leg.price.source, observedOn: leg.price.observedOn, ageDays: leg.price.ageDays },
+    };
+  }
+
+  private valued(legs: { assets: string[]; amounts: bigint[] }) {
+    try {
+      return valueLegs(legs, this.deps.catalog.assetInfo, this.priceOf);
+    } catch (error) {
+      if (error instanceof PricingError) throw new Unavailable(error.message, 'price_unavailable', error);
+      throw error;
+    }
+  }
+
+  private summary(state: IndexState) {
+    const tokenset = this.valued({ assets: state.tokenset.assets, amounts: state.tokenset.unitAmounts });
+    return {
+      symbol: state.symbol,
+      name: state.name,
+      address: state.address,
+      totalSupply: formatAmount(state.totalSupply, 18),
+      navUsd: usd(tokenset.totalUsd),
+      marketCapUsd: usd((tokenset.totalUsd * state.totalSupply) / INDEX_UNIT),
+      tokenset: tokenset.legs.map((l) => this.legView(l)),
+      issuance: {
+        minAmount: formatAmount(state.config.minAmount, 18),
+        maxAmount: formatAmount(state.config.maxAmount, 18),
+        issueFeeBps: state.config.issueFeeBps,
+        redeemFeeBps: state.config.redeemFeeBps,
+        requestTimeoutSeconds: state.config.requestTimeout,
+        rebalancing: state.rebalancing,
+      },
+    };
+  }
+
+  async listIndexes() {
+    const states = await Promise.all(this.deps.catalog.symbols().map((s) => this.state(s, (m) => new NotFound(m, 'unknown_index'))));
+    return {
+      chainId: this.deps.chainId,
+      issuer: this.deps.issuer,
+      cashToken: { symbol: this.deps.cash.symbol, address: this.deps.cash.address, decimals: this.deps.cash.decimals },
+      prices: this.deps.prices.description,
+      indexes: states.map((s) => this.summary(s)),
+    };
+  }
+
+  async getIndex(symbol: string) {
+    const state = await this.state(symbol, (m) => new NotFound(m, 'unknown_index'));
+    const amounts = state.tokenset.unitAmounts.map((unit) => (unit * state.totalSupply + INDEX_UNIT - 1n) / INDEX_UNIT);
+    const basket = this.valued({ assets: state.tokenset.assets, amounts });
+    return { ...this.summary(state), basket: basket.legs.map((l) => this.legView(l)), prices: this.deps.prices.description };
+  }
+
+  private async admit(identity: WlpIdentity): Promise<void> {
+    let decision: LimitDecision;
+    try {
+      // Counted per API key: each key carries its own limits (a WLP normally has one).
+      decision = await this.deps.limiter.take(identity.keyId, { ratePerSecond: identity.rateLimit, quotaPerDay: identity.quota });
+    } catch (error) {
+      throw new Unavailable('the rate limiter is not answering; retry shortly', 'limiter_unavailable', error);
+    }
+    if (!decision.ok) throw new TooManyRequests(decision.reason, decision.retryAfterSeconds);
+  }
+
+  /** Index units to quote: the amount given, or the amount worth `cashAmount` at NAV (to 1e-6 tokens). */
+  private indexAmountFor(body: QuoteRequest, state: IndexState): bigint {
+    const text = (value: string | number) => (typeof value === 'number' ? String(value) : value);
+    try {
+      if (body.amount !== undefined) return parseAmount(text(body.amount), 18);
+      const cash = parseAmount(text(body.cashAmount!), this.deps.cash.decimals);
+      const nav = navPerToken(state.tokenset, this.deps.catalog.assetInfo, this.priceOf);
+      const units = indexUnitsFor(cashToUsd(cash, this.deps.cash, this.cashPrice()), nav);
+      return units - (units % 10n ** 12n);
+    } catch (error) {
+      if (error instanceof AmountError) throw new BadRequest(`${body.amount !== undefined ? 'amount' : 'cashAmount'}: ${error.message}`, 'invalid_amount');
+      if (error instanceof PricingError) throw new Unavailable(error.message, 'price_unavailable', error);
+      throw error;
+    }
+  }
+
+  async createQuote(identity: WlpIdentity, body: QuoteRequest) {
+    await this.admit(identity);
+    const wlp = checksum(identity.wlp);
+    if (body.wlp !== undefined && checksum(body.wlp.toLowerCase()) !== wlp) {
+      throw new Forbidden(`this API key belongs to WLP ${wlp}, not ${body.wlp}`, 'wlp_mismatch');
+    }
+    const state = await this.state(body.index, (m) => new BadRequest(m, 'unknown_index'));
+    if (state.rebalancing) throw new Conflict(`${state.symbol} is rebalancing: mint and redeem are suspended until it ends`, 'index_rebalancing');
+    const side = body.side === 'mint' ? Side.Mint : Side.Redeem;
+    const indexAmount = this.indexAmountFor(body, state);
+    const { minAmount, maxAmount } = state.config;
+    if (indexAmount < minAmount || indexAmount > maxAmount) {
+      throw new BadRequest(
+        `${formatAmount(indexAmount, 18)} ${state.symbol} is outside the allowed ${formatAmount(minAmount, 18)} to ${formatAmount(maxAmount, 18)} per order`,
+        'amount_out_of_range',
+        { amount: formatAmount(indexAmount, 18), min: formatAmount(minAmount, 18), max: formatAmount(maxAmount, 18) },
+      );
+    }
+    const legs = basketFor(state.tokenset, indexAmount, side);
+    const valued = this.valued(legs);
+    const cashPrice = this.cashPrice();
+    const referenceCashAmount = usdToCash(valued.totalUsd, this.deps.cash, cashPrice);
+    if (referenceCashAmount === 0n) throw new BadRequest('the amount is too small to price', 'amount_too_small');
+
+    const nowMs = this.now();
+    const deadline = BigInt(Math.floor(nowMs / 1000) + this.deps.settings.ttlSeconds);
+    const requestId = this.newId();
+    const draft = {
+      requestId,
+      chainId: this.deps.chainId,
+      issuer: this.deps.issuer,
+      order: { index: state.address, side, indexAmount, assets: legs.assets, amounts: legs.amounts, cashToken: this.deps.cash.address, requester: wlp, deadline },
+      referenceCashAmount,
+    };
+    const outcomes = await askPmms(this.deps.pmms, draft, { timeoutMs: this.deps.settings.rfqTimeoutMs, transport: this.deps.transport });
+    const { accepted, rejected } = await evaluateOutcomes(draft, outcomes, {
+      hasher: this.deps.hasher,
+      toleranceBps: this.deps.settings.toleranceBps,
+      isMaker: this.deps.catalog.isMaker,
+      signatureProblem: this.signatures.problem,
+    });
+    const rfq = { asked: outcomes.length, accepted: accepted.length, rejected: rejected.map(rejectionView) };
+    const createdAt = new Date(nowMs).toISOString();
+    const expiresAt = Math.floor(nowMs / 1000) + this.deps.settings.retentionDays * 86_400;
+    const best = bestQuote(side, accepted);
+    if (!best) {
+      await this.record({
+        id: requestId,
+        requestId,
+        status: 'refused',
+        wlp,
+        createdAt,
+        expiresAt,
+        data: {
+          index: state.symbol,
+          side: body.side,
+          indexAmount: indexAmount.toString(),
+          referenceCashAmount: referenceCashAmount.toString(),
+          reason: 'no PMM gave a usable quote',
+          rfq,
+          rejections: rejected.map(auditRejection),
+        },
+      });
+      throw new SsiError('no PMM gave a usable quote; retry shortly', 503, 'no_quote', { details: { requestId, rejected: rfq.rejected } });
+    }
+    const { order } = best;
+    const feeBps = side === Side.Mint ? state.config.issueFeeBps : state.config.redeemFeeBps;
+    const fee = feeFor(order.cashAmount, feeBps);
+    const cashDecimals = this.deps.cash.decimals;
+    const quote = {
+      id: best.orderHash,
+      requestId,
+      status: 'firm' as const,
+      wlp,
+      index: { symbol: state.symbol, address: state.address },
+      side: body.side,
+      indexAmount: formatAmount(indexAmount, 18),
+      cashToken: { symbol: this.deps.cash.symbol, address: this.deps.cash.address, decimals: cashDecimals },
+      cashAmount: formatAmount(order.cashAmount, cashDecimals),
+      fee: { bps: feeBps, amount: formatAmount(fee, cashDecimals) },
+      total:
+        side === Side.Mint
+          ? { amount: formatAmount(order.cashAmount + fee, cashDecimals), meaning: 'the WLP pays cashAmount + fee' }
+          : { amount: formatAmount(order.cashAmount - fee, cashDecimals), meaning: 'the WLP receives cashAmount - fee' },
+      nav: {
+        perTokenUsd: usd(navPerToken(state.tokenset, this.deps.catalog.assetInfo, this.priceOf)),
+        orderUsd: usd(valued.totalUsd),
+        referenceCashAmount: formatAmount(referenceCashAmount, cashDecimals),
+      },
+      priceVsNavBps: best.deviationBps,
+      legs: valued.legs.map((l) => this.legView(l)),
+      prices: this.deps.prices.description,
+      pmm: { name: best.pmm.name, maker: order.maker },
+      rfq,
+      deadline: Number(order.deadline),
+      expiresAt: new Date(Number(order.deadline) * 1000).toISOString(),
+      order: {
+        index: order.index,
+        side: order.side,
+        indexAmount: order.indexAmount.toString(),
+        assets: order.assets,
+        amounts: order.amounts.map(String),
+        cashToken: order.cashToken,
+        cashAmount: order.cashAmount.toString(),
+        maker: order.maker,
+        requester: order.requester,
+        deadline: order.deadline.toString(),
+        nonce: order.nonce.toString(),
+      },
+      signature: best.signature,
+      submit: {
+        chainId: this.deps.chainId,
+        issuer: this.deps.issuer,
+        function: side === Side.Mint ? 'mint(order, signature, maxFeeBps)' : 'redeem(order, signature, maxFeeBps)',
+        maxFeeBps: feeBps,
+        approve: side === Side.Mint ? { token: this.deps.cash.address, amount: (order.cashAmount + fee).toString() } : null,
+      },
+    };
+    await this.record({
+      id: best.orderHash,
+      requestId,
+      status: 'firm',
+      wlp,
+      createdAt,
+      expiresAt,
+      data: { keyId: identity.keyId, quote, rejections: rejected.map(auditRejection) },
+    });
+    return quote;
+  }
+
+  private async record(record: QuoteRecord): Promise<void> {
+    try {
+      await this.deps.store.put(record);
+    } catch (error) {
+      throw new Unavailable('the quote could not be recorded; retry shortly', 'store_unavailable', error);
+    }
+  }
+
+  async getQuote(identity: WlpIdentity, id: string) {
+    const record = await this.deps.store.get(id.startsWith('0x') ? id.toLowerCase() : id);
+    // Another WLP's quote is reported as absent, so ids cannot be probed.
+    if (!record || checksum(record.wlp) !== checksum(identity.wlp)) throw new NotFound(`no quote ${id} for this WLP`, 'unknown_quote');
+    if (record.status === 'refused') {
+      return { id: record.id, requestId: record.requestId, status: 'refused' as const, createdAt: record.createdAt, reason: record.data.reason as string, rfq: record.data.rfq as never };
+    }
+    const quote = record.data.quote as { deadline: number; order: { maker: string; nonce: string } };
+    let status: 'open' | 'expired' | 'used';
+    try {
+      status = (await this.deps.nonceUsed(quote.order.maker, BigInt(quote.order.nonce)))
+        ? 'used'
+        : quote.deadline < Math.floor(this.now() / 1000)
+          ? 'expired'
+          : 'open';
+    } catch (error) {
+      throw new Unavailable('the chain RPC is not answering', 'chain_unavailable', error);
+    }
+    return { id: record.id, requestId: record.requestId, status, createdAt: record.createdAt, quote: record.data.quote as never };
+  }
+}
+
+function rejectionView(r: Rejection) {
+  return { pmm: r.pmm.name, code: r.code, reason: r.reason, latencyMs: r.latencyMs };
+}
+
+function auditRejection(r: Rejection) {
+  return { ...rejectionView(r), maker: r.pmm.maker, cashAmount: r.cashAmount?.toString(), deviationBps: r.deviationBps };
+}
