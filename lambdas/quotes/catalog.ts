@@ -8,6 +8,7 @@
  */
 import { Contract, type Provider } from 'ethers';
 import type { Tokenset } from '../domain/orders';
+import { effectiveUnitAmounts } from '../domain/fees';
 import type { AssetInfo } from '../domain/quotes/nav';
 import { checksum } from '../domain/quotes/address';
 
@@ -26,7 +27,13 @@ export interface IndexState {
   address: string;
   symbol: string;
   name: string;
+  /** Effective tokenset (after the management fee) when read: what one token holds, for NAV. */
   tokenset: Tokenset;
+  /**
+   * The tokenset before the fee, the fee factor when read and the fee rate: order legs are
+   * bounds on base x factor at settlement, and the factor only falls, so quotes project it.
+   */
+  fee: { base: Tokenset; ratePpm: bigint; readAt: bigint };
   config: IssuanceConfig;
   rebalancing: boolean;
   totalSupply: bigint;
@@ -46,7 +53,8 @@ const ISSUER_ABI = [
   'function hasRole(bytes32, address) view returns (bool)',
 ];
 const INDEX_ABI = [
-  'function tokenset() view returns (address[] assets, uint256[] unitAmounts)',
+  'function baseTokenset() view returns (address[] assets, uint256[] baseUnitAmounts, uint256 factor)',
+  'function feeState() view returns (tuple(uint256 factor, uint256 pendingUnits, uint256 accruedAt, uint256 ratePpm, uint256 maxRatePpm, bool rebalancing))',
   'function totalSupply() view returns (uint256)',
   'function name() view returns (string)',
   'function symbol() view returns (string)',
@@ -60,8 +68,10 @@ export function ethersChainReader(provider: Provider, issuerAddress: string): Ch
   return {
     async readIndex(address) {
       const token = new Contract(address, INDEX_ABI, provider);
-      const [tokenset, config, rebalancing, totalSupply, name, symbol] = await Promise.all([
-        token.tokenset() as Promise<[string[], bigint[]]>,
+      const readAt = BigInt(Math.floor(Date.now() / 1000));
+      const [base, feeState, config, rebalancing, totalSupply, name, symbol] = await Promise.all([
+        token.baseTokenset() as Promise<[string[], bigint[], bigint]>,
+        token.feeState() as Promise<[bigint, bigint, bigint, bigint]>,
         issuer.indexConfig(address) as Promise<[bigint, bigint, string, bigint, bigint, bigint]>,
         issuer.isRebalancing(address) as Promise<boolean>,
         token.totalSupply() as Promise<bigint>,
@@ -72,7 +82,8 @@ export function ethersChainReader(provider: Provider, issuerAddress: string): Ch
         address: checksum(address),
         symbol,
         name,
-        tokenset: { assets: [...tokenset[0]].map((a) => checksum(a)), unitAmounts: [...tokenset[1]] },
+        tokenset: { assets: base[0].map((a) => checksum(a)), unitAmounts: effectiveUnitAmounts([...base[1]], base[2]) },
+        fee: { base: { assets: base[0].map((a) => checksum(a)), unitAmounts: [...base[1]], factor: base[2] }, ratePpm: feeState[3], readAt },
         config: {
           minAmount: config[0],
           maxAmount: config[1],

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { basketFor, feeFor, INDEX_UNIT, Side } from '../domain/orders';
+import { factorAt } from '../domain/fees';
 import { AmountError, formatAmount, parseAmount } from '../domain/quotes/amounts';
 import {
   cashToUsd,
@@ -207,14 +208,14 @@ export class QuoteService {
         { amount: formatAmount(indexAmount, 18), min: formatAmount(minAmount, 18), max: formatAmount(maxAmount, 18) },
       );
     }
-    const legs = basketFor(state.tokenset, indexAmount, side);
+    const nowMs = this.now();
+    const deadline = BigInt(Math.floor(nowMs / 1000) + this.deps.settings.ttlSeconds);
+    const legs = legsFor(state, indexAmount, side, deadline);
     const valued = this.valued(legs);
     const cashPrice = this.cashPrice();
     const referenceCashAmount = usdToCash(valued.totalUsd, this.deps.cash, cashPrice);
     if (referenceCashAmount === 0n) throw new BadRequest('the amount is too small to price', 'amount_too_small');
 
-    const nowMs = this.now();
-    const deadline = BigInt(Math.floor(nowMs / 1000) + this.deps.settings.ttlSeconds);
     const requestId = this.newId();
     const draft = {
       requestId,
@@ -355,4 +356,15 @@ function rejectionView(r: Rejection) {
 
 function auditRejection(r: Rejection) {
   return { ...rejectionView(r), maker: r.pmm.maker, cashAmount: r.cashAmount?.toString(), deviationBps: r.deviationBps };
+}
+
+/**
+ * The legs of an order: mint legs are lower bounds on base x factor at settlement and the factor
+ * only falls, so the factor when read is safe; redeem legs are upper bounds, so they use the factor
+ * projected to the order's deadline.
+ */
+export function legsFor(state: IndexState, indexAmount: bigint, side: Side, deadline: bigint): { assets: string[]; amounts: bigint[] } {
+  const { base, ratePpm, readAt } = state.fee;
+  const factor = side === Side.Mint ? base.factor : factorAt({ factor: base.factor!, ratePpm, rebalancing: state.rebalancing }, readAt, deadline);
+  return basketFor({ ...base, factor }, indexAmount, side);
 }

@@ -30,6 +30,8 @@ function state(overrides: Partial<IndexState> = {}): IndexState {
     symbol: 'TEST.ssi',
     name: 'Test index',
     tokenset,
+    // No fee taken yet: the effective tokenset equals the base one.
+    fee: { base: { ...tokenset, factor: 10n ** 27n }, ratePpm: 0n, readAt: 0n },
     config: { minAmount: 10n ** 16n, maxAmount: 10n ** 24n, feeVault: ISSUER, issueFeeBps: 30, redeemFeeBps: 20, requestTimeout: 3600 },
     rebalancing: false,
     totalSupply: 3n * 10n ** 18n,
