@@ -4,12 +4,12 @@ pragma solidity 0.8.30;
 import {EIP712Upgradeable} from "@openzeppelin/contracts-upgradeable/utils/cryptography/EIP712Upgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
+import {MakerSignature} from "../libraries/MakerSignature.sol";
+import {UnorderedNonces} from "../libraries/UnorderedNonces.sol";
 import {ICustodyVault} from "../interfaces/ICustodyVault.sol";
 import {IIndexToken} from "../interfaces/IIndexToken.sol";
 import {IIssuer} from "../interfaces/IIssuer.sol";
@@ -24,6 +24,7 @@ import {QuoteOrderHash} from "./libraries/QuoteOrderHash.sol";
  * anything sent here by mistake stays recoverable.
  */
 contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGuardTransient {
+    using UnorderedNonces for mapping(uint256 => uint256);
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -96,7 +97,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         uint256 fee;
         address feeVault;
         (orderHash, fee, feeVault) = _checkOrder($, order, signature, Side.Mint, maxFeeBps, msg.sender);
-        _useNonce($, order.maker, order.nonce);
+        $.nonceBitmaps[order.maker].use(order.nonce);
         _deliverUnderlying($, order);
         IERC20 cash = IERC20(order.cashToken);
         cash.safeTransferFrom(msg.sender, order.maker, order.cashAmount);
@@ -116,7 +117,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         uint256 fee;
         address feeVault;
         (orderHash, fee, feeVault) = _checkOrder($, order, signature, Side.Redeem, maxFeeBps, msg.sender);
-        _useNonce($, order.maker, order.nonce);
+        $.nonceBitmaps[order.maker].use(order.nonce);
         IIndexToken(order.index).burn(msg.sender, order.indexAmount);
         _payRedeemCash(order, fee, feeVault);
         ICustodyVault($.custody).release(order.index, order.maker, order.assets, order.amounts);
@@ -135,7 +136,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         IssuerStorage storage $ = _getStorage();
         uint256 fee;
         (orderHash, fee,) = _checkOrder($, order, signature, Side.Mint, maxFeeBps, msg.sender);
-        _useNonce($, order.maker, order.nonce);
+        $.nonceBitmaps[order.maker].use(order.nonce);
         uint64 expiresAt = _openRequest($, order.index, orderHash, fee);
         uint256 total = order.cashAmount + fee;
         $.escrowed[order.cashToken] += total;
@@ -186,7 +187,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         IssuerStorage storage $ = _getStorage();
         uint256 fee;
         (orderHash, fee,) = _checkOrder($, order, signature, Side.Redeem, maxFeeBps, msg.sender);
-        _useNonce($, order.maker, order.nonce);
+        $.nonceBitmaps[order.maker].use(order.nonce);
         uint64 expiresAt = _openRequest($, order.index, orderHash, fee);
         $.escrowed[order.index] += order.indexAmount;
         emit RedeemRequested(
@@ -227,7 +228,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @inheritdoc IIssuer
     function invalidateNonces(uint256 wordPos, uint256 mask) external {
-        uint256 bitmap = _getStorage().nonceBitmaps[msg.sender][wordPos] |= mask;
+        uint256 bitmap = _getStorage().nonceBitmaps[msg.sender].invalidate(wordPos, mask);
         emit NoncesInvalidated(msg.sender, wordPos, mask, bitmap);
     }
 
@@ -349,7 +350,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @inheritdoc IIssuer
     function isNonceUsed(address maker, uint256 nonce) external view returns (bool) {
-        return _isNonceUsed(_getStorage(), maker, nonce);
+        return _getStorage().nonceBitmaps[maker].isUsed(nonce);
     }
 
     /// @inheritdoc IIssuer
@@ -396,10 +397,10 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         uint256 feeBps = side == Side.Mint ? entry.issueFeeBps : entry.redeemFeeBps;
         if (feeBps > maxFeeBps) revert FeeAboveMax(feeBps, maxFeeBps);
         _checkBasket(order);
-        if (_isNonceUsed($, order.maker, order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
+        if ($.nonceBitmaps[order.maker].isUsed(order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
         if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
         orderHash = _hashTypedDataV4(QuoteOrderHash.hash(order));
-        if (!_isMakerSignature(order.maker, orderHash, signature)) revert InvalidSignature(order.maker);
+        if (!MakerSignature.isValid(order.maker, orderHash, signature)) revert InvalidSignature(order.maker);
         fee = Math.mulDiv(order.cashAmount, feeBps, BPS, Math.Rounding.Ceil);
         feeVault = entry.feeVault;
     }
@@ -510,24 +511,6 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         emit Redeemed(
             orderHash, order.index, order.requester, order.maker, order.indexAmount, order.cashToken, order.cashAmount, fee
         );
-    }
-
-    /**
-     * @dev An EOA maker's signature is checked with ecrecover first, which spares the code-size
-     * lookup; anything else is asked of the maker as an ERC-1271 contract.
-     */
-    function _isMakerSignature(address maker, bytes32 orderHash, bytes calldata signature) private view returns (bool) {
-        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(orderHash, signature);
-        if (error == ECDSA.RecoverError.NoError && recovered == maker) return true;
-        return SignatureChecker.isValidERC1271SignatureNowCalldata(maker, orderHash, signature);
-    }
-
-    function _useNonce(IssuerStorage storage $, address maker, uint256 nonce) private {
-        $.nonceBitmaps[maker][nonce >> 8] |= 1 << (nonce & 0xff);
-    }
-
-    function _isNonceUsed(IssuerStorage storage $, address maker, uint256 nonce) private view returns (bool) {
-        return $.nonceBitmaps[maker][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
     }
 
     /// @dev Validates and stores `config`, keeping the index's rebalancing flag and pending count.

@@ -6,10 +6,11 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
+import {MakerSignature} from "../libraries/MakerSignature.sol";
+import {UnorderedNonces} from "../libraries/UnorderedNonces.sol";
 import {ICustodyVault} from "../interfaces/ICustodyVault.sol";
 import {IIndexToken} from "../interfaces/IIndexToken.sol";
 import {IIssuer} from "../interfaces/IIssuer.sol";
@@ -25,6 +26,7 @@ import {RebalanceOrderHash} from "./libraries/RebalanceOrderHash.sol";
  * issuer and on every index token, and RELEASER_ROLE on the custody vault.
  */
 contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGuardTransient {
+    using UnorderedNonces for mapping(uint256 => uint256);
     using SafeERC20 for IERC20;
 
     /// @inheritdoc IRebalancer
@@ -98,8 +100,8 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
     ) external onlyRole(OPERATOR_ROLE) whenNotPaused nonReentrant returns (bytes32) {
         RebalancerStorage storage $ = _getStorage();
         Settlement memory s = _checkSettlement($, order, makerSignature, prices, priceSignature);
-        _useNonce($, order.maker, order.nonce);
-        _useNonce($, s.priceSigner, prices.nonce);
+        $.nonceBitmaps[order.maker].use(order.nonce);
+        $.nonceBitmaps[s.priceSigner].use(prices.nonce);
         $.windows[order.index].settlements += 1;
         IIndexToken(order.index).setTokenset(s.assets, s.unitAmounts);
         _trade($.custody, order);
@@ -159,7 +161,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         RebalancerStorage storage $ = _getStorage();
         address feeVault;
         (orderHash, feeVault) = _checkFeeSale($, order, makerSignature);
-        _useNonce($, order.maker, order.nonce);
+        $.nonceBitmaps[order.maker].use(order.nonce);
         IIndexToken(order.index).takeFee(order.assets, order.amounts);
         ICustodyVault($.custody).release(order.index, order.maker, order.assets, order.amounts);
         IERC20(order.cashToken).safeTransferFrom(order.maker, feeVault, order.cashAmount);
@@ -172,7 +174,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
 
     /// @inheritdoc IRebalancer
     function invalidateNonces(uint256 wordPos, uint256 mask) external {
-        uint256 bitmap = _getStorage().nonceBitmaps[msg.sender][wordPos] |= mask;
+        uint256 bitmap = _getStorage().nonceBitmaps[msg.sender].invalidate(wordPos, mask);
         emit NoncesInvalidated(msg.sender, wordPos, mask, bitmap);
     }
 
@@ -256,7 +258,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
 
     /// @inheritdoc IRebalancer
     function isNonceUsed(address account, uint256 nonce) external view returns (bool) {
-        return _isNonceUsed(_getStorage(), account, nonce);
+        return _getStorage().nonceBitmaps[account].isUsed(nonce);
     }
 
     // ---------------------------------------------------------------- internals
@@ -292,12 +294,12 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         uint256 tolerance = $.toleranceBps;
         uint256 gap = s.boughtValue > s.soldValue ? s.boughtValue - s.soldValue : s.soldValue - s.boughtValue;
         if (gap * BPS > s.soldValue * tolerance) revert ValueOutOfTolerance(s.soldValue, s.boughtValue, tolerance);
-        if (_isNonceUsed($, order.maker, order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
+        if ($.nonceBitmaps[order.maker].isUsed(order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
         if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
         s.orderHash = _hashTypedDataV4(RebalanceOrderHash.hash(order));
-        if (!_isMakerSignature(order.maker, s.orderHash, makerSignature)) revert InvalidSignature(order.maker);
+        if (!MakerSignature.isValid(order.maker, s.orderHash, makerSignature)) revert InvalidSignature(order.maker);
         s.priceSigner = _priceSigner(prices, priceSignature);
-        if (_isNonceUsed($, s.priceSigner, prices.nonce)) revert NonceAlreadyUsed(s.priceSigner, prices.nonce);
+        if ($.nonceBitmaps[s.priceSigner].isUsed(prices.nonce)) revert NonceAlreadyUsed(s.priceSigner, prices.nonce);
     }
 
     /**
@@ -407,10 +409,10 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
             uint256 available = f < feeAssets.length && feeAssets[f] == asset ? feeAmounts[f] : 0;
             if (order.amounts[i] > available) revert FeeBasketExceeded(asset, available, order.amounts[i]);
         }
-        if (_isNonceUsed($, order.maker, order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
+        if ($.nonceBitmaps[order.maker].isUsed(order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
         if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
         orderHash = _hashTypedDataV4(RebalanceOrderHash.hash(order));
-        if (!_isMakerSignature(order.maker, orderHash, makerSignature)) revert InvalidSignature(order.maker);
+        if (!MakerSignature.isValid(order.maker, orderHash, makerSignature)) revert InvalidSignature(order.maker);
     }
 
     /// @dev The window of `index` must be open, unexpired and still hold the issuer's rebalancing flag.
@@ -444,24 +446,6 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         (signer, error,) = ECDSA.tryRecoverCalldata(digest, signature);
         if (error != ECDSA.RecoverError.NoError) revert InvalidPriceSignature();
         if (!hasRole(OPERATOR_ROLE, signer)) revert PriceSignerNotOperator(signer);
-    }
-
-    /**
-     * @dev An EOA maker's signature is checked with ecrecover first, which spares the code-size
-     * lookup; anything else is asked of the maker as an ERC-1271 contract.
-     */
-    function _isMakerSignature(address maker, bytes32 digest, bytes calldata signature) private view returns (bool) {
-        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, signature);
-        if (error == ECDSA.RecoverError.NoError && recovered == maker) return true;
-        return SignatureChecker.isValidERC1271SignatureNowCalldata(maker, digest, signature);
-    }
-
-    function _useNonce(RebalancerStorage storage $, address account, uint256 nonce) private {
-        $.nonceBitmaps[account][nonce >> 8] |= 1 << (nonce & 0xff);
-    }
-
-    function _isNonceUsed(RebalancerStorage storage $, address account, uint256 nonce) private view returns (bool) {
-        return $.nonceBitmaps[account][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
     }
 
     function _setTolerance(RebalancerStorage storage $, uint16 toleranceBps_) private {

@@ -11,6 +11,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
+import {UnorderedNonces} from "../libraries/UnorderedNonces.sol";
 import {IUSSI} from "../interfaces/IUSSI.sol";
 import {HedgeOrderHash} from "./libraries/HedgeOrderHash.sol";
 
@@ -24,6 +25,7 @@ import {HedgeOrderHash} from "./libraries/HedgeOrderHash.sol";
  * EOA signatures only, checked with ecrecover.
  */
 contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGuardTransient {
+    using UnorderedNonces for mapping(uint256 => uint256);
     using SafeERC20 for IERC20;
     using EnumerableSet for EnumerableSet.AddressSet;
 
@@ -243,7 +245,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function invalidateNonces(uint256 wordPos, uint256 mask) external onlyRole(OPERATOR_ROLE) {
-        uint256 bitmap = _getStorage().nonceBitmap[wordPos] |= mask;
+        uint256 bitmap = _getStorage().nonceBitmap.invalidate(wordPos, mask);
         emit NoncesInvalidated(wordPos, mask, bitmap);
     }
 
@@ -371,7 +373,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function isNonceUsed(uint256 nonce) external view returns (bool) {
-        return _isNonceUsed(_getStorage(), nonce);
+        return _getStorage().nonceBitmap.isUsed(nonce);
     }
 
     // ---------------------------------------------------------------- internals
@@ -408,7 +410,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         }
         nav_ = $.nav;
         _checkTolerance(order, entry.decimals, nav_, limits.toleranceBps);
-        if (_isNonceUsed($, order.nonce)) revert NonceAlreadyUsed(order.nonce);
+        if ($.nonceBitmap.isUsed(order.nonce)) revert NonceAlreadyUsed(order.nonce);
         orderHash = _hashTypedDataV4(HedgeOrderHash.hash(order));
         (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(orderHash, signature);
         address signer = $.orderSigner;
@@ -431,7 +433,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         private
         returns (uint256 id, uint64 expiresAt)
     {
-        $.nonceBitmap[order.nonce >> 8] |= 1 << (order.nonce & 0xff);
+        $.nonceBitmap.use(order.nonce);
         uint64 count = $.requestCount + 1;
         $.requestCount = count;
         id = count;
@@ -480,10 +482,6 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         uint256 balance = IERC20(token).balanceOf(address(this));
         uint256 escrow = $.pending[token];
         return balance > escrow ? balance - escrow : 0;
-    }
-
-    function _isNonceUsed(USSIStorage storage $, uint256 nonce) private view returns (bool) {
-        return $.nonceBitmap[nonce >> 8] & (1 << (nonce & 0xff)) != 0;
     }
 
     /// @dev Stores `nav_` as published now; callers have checked it.

@@ -48,11 +48,22 @@ function alive(pid: number): boolean {
   }
 }
 
-function killGroup(started: Started): void {
+/** Kills what a failed test left running and waits for it to go, so its ports are free for the next test. */
+async function killGroup(started: Started): Promise<void> {
   try {
     process.kill(-started.child.pid!, 'SIGKILL');
   } catch {
-    // already gone
+    return; // already gone
+  }
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      process.kill(-started.child.pid!, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -70,7 +81,7 @@ describe('the local stack started with npm start', () => {
   test('comes up healthy, serves declared routes and schedules, and stops without leaving processes behind', async () => {
     const started = npmStart(dataDir);
     try {
-      await until(() => started.output().includes('SSI local stack is up'), 240_000, 'start', started);
+      await until(() => started.output().includes('Ctrl-C stops everything.'), 240_000, 'start', started);
       const stack = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
       expect(stack.api).toBe(`http://127.0.0.1:${BASE_PORT}`);
       expect(started.output()).toContain(join(dataDir, 'stack.json'));
@@ -103,7 +114,7 @@ describe('the local stack started with npm start', () => {
       expect([lock.pid, ...lock.children].filter(alive)).toEqual([]);
       expect(existsSync(join(dataDir, 'stack.pid'))).toBe(false);
     } finally {
-      killGroup(started);
+      await killGroup(started);
     }
   });
 
@@ -111,7 +122,7 @@ describe('the local stack started with npm start', () => {
     const first = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
     const started = npmStart(dataDir);
     try {
-      await until(() => started.output().includes('SSI local stack is up'), 240_000, 'restart', started);
+      await until(() => started.output().includes('Ctrl-C stops everything.'), 240_000, 'restart', started);
       const second = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
       expect(second.keys).toEqual(first.keys);
       expect(second.startedAt).not.toBe(first.startedAt);
@@ -124,7 +135,7 @@ describe('the local stack started with npm start', () => {
       await ctrlC(started, second.pid);
       expect(alive(second.pid)).toBe(false);
     } finally {
-      killGroup(started);
+      await killGroup(started);
     }
   });
 
