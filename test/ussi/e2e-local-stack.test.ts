@@ -1,4 +1,4 @@
-import { Contract, JsonRpcProvider, Wallet, parseUnits, type JsonRpcSigner } from 'ethers';
+import { Contract, JsonRpcProvider, Wallet, getAddress, parseUnits, type JsonRpcSigner } from 'ethers';
 import { startTestStack } from '../helpers/stack';
 import { SCHEDULES } from '../../infra/topology';
 import { scheduledEvent } from '../../infra/local/scheduler';
@@ -99,6 +99,12 @@ describe('USSI on the local stack: quote -> mint with USDC -> confirm -> NAV upd
     await expect(ussi.getFunction('verifyOrder').staticCall(asTuple(q), forged)).rejects.toMatchObject({
       revert: { name: 'InvalidSigner', args: [stranger.address, stack.file.keys.operator.address] },
     });
+    // An index-token mint carries the index's price at the reference prices, and verifies too.
+    const index = Object.keys(stack.file.indexes)[0];
+    const byIndex = await okQuote({ side: 'mint', asset: index, amount: '2' });
+    expect(byIndex.asset).toMatchObject({ symbol: index, kind: 'index-token', address: getAddress(stack.file.indexes[index]) });
+    expect(BigInt(byIndex.order.assetPrice)).toBeGreaterThan(0n);
+    expect(await ussi.getFunction('verifyOrder')(asTuple(byIndex), byIndex.signature)).toBe(byIndex.orderHash);
     const second = await okQuote({ side: 'mint', asset: 'USDC', amount: '100' });
     expect(second.order.nonce).not.toBe(q.order.nonce);
   }, 60_000);
