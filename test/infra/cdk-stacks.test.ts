@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { functionSettings } from '../../infra/stacks';
 import {
   ALARM_METRICS,
+  API_AUTHORIZERS,
   BUCKETS,
   FUNCTIONS,
   KEYS,
@@ -42,7 +43,8 @@ const one = (resources: Record<string, CfnResource>, predicate: (r: CfnResource)
   if (found.length !== 1) throw new Error(`expected one ${what}, found ${found.length}`);
   return found[0];
 };
-const routedOrAuthorizer = (fn: FunctionSpec): boolean => ROUTES.some((r) => r.function === fn.name);
+const routedOrAuthorizer = (fn: FunctionSpec): boolean =>
+  ROUTES.some((r) => r.function === fn.name) || Object.values(API_AUTHORIZERS).includes(fn.name as never);
 const partOf = (fn: FunctionSpec): 'api' | 'schedules' => (routedOrAuthorizer(fn) ? 'api' : 'schedules');
 const tableArn = (table: string) => `arn:aws:dynamodb:${TEST_REGION}:${TEST_ACCOUNT}:table/ssi-dev-${table}`;
 const bucketArn = (bucket: string) => `arn:aws:s3:::ssi-dev-${bucket}-${TEST_ACCOUNT}-${TEST_REGION}`;
