@@ -200,6 +200,40 @@ export const FUNCTIONS = [
     buckets: {},
   },
   {
+    name: 'ussi-api',
+    entry: 'lambdas/ussi/handler.ts',
+    description: 'USSI hedge-order quotes for WLPs, signed with the operator key (the USSI order signer)',
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    tables: {},
+    // Signs EIP-712 hedge orders only; kept apart from quote-api, which holds no key.
+    keys: ['operator'],
+    buckets: {},
+  },
+  {
+    name: 'ussi-nav',
+    entry: 'lambdas/ussi/nav-handler.ts',
+    description: 'Publishes the USSI NAV through the operator relayer, within the contract bounds',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    tables: { 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    keys: ['operator'],
+    buckets: {},
+    reservedConcurrency: 1,
+  },
+  {
+    name: 'ussi-confirm',
+    entry: 'lambdas/ussi/confirm-handler.ts',
+    description: 'Confirms pending USSI mints, and redeems the float covers, through the operator relayer',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    // ops: the confirmation cursor (lowest request id that may still need the operator).
+    tables: { ops: 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    keys: ['operator'],
+    buckets: {},
+    reservedConcurrency: 1,
+  },
+  {
     name: 'wlp-authorizer',
     entry: 'lambdas/quotes/authorizer.ts',
     description: 'HTTP API Lambda authorizer (simple responses): WLP API key -> WLP identity and limits',
@@ -264,6 +298,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/indexes', function: 'quote-api', auth: 'none' },
   { method: 'GET', path: '/v1/indexes/{symbol}', function: 'quote-api', auth: 'none' },
   { method: 'GET', path: '/v1/openapi.json', function: 'quote-api', auth: 'none' },
+  { method: 'POST', path: '/v1/ussi/quotes', function: 'ussi-api', auth: 'wlp' },
 ];
 
 /**
@@ -327,6 +362,21 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     expression: 'cron(5 0 * * ? *)',
     localExpression: 'rate(10 minutes)',
     description: 'Daily proof-of-reserve reports of every index (00:05 UTC)',
+  },
+  {
+    name: 'ussi-nav',
+    function: 'ussi-nav',
+    // Above the contract's minNavInterval (10 min) and far inside its maxNavAge (1 day).
+    expression: 'rate(15 minutes)',
+    localExpression: 'rate(15 minutes)',
+    description: 'USSI NAV update from the NAV source (drift on local chains)',
+  },
+  {
+    name: 'ussi-confirm',
+    function: 'ussi-confirm',
+    expression: 'rate(1 minute)',
+    localExpression: 'rate(1 minute)',
+    description: 'Confirms pending USSI requests before their expiry',
   },
 ];
 

@@ -19,6 +19,8 @@ export const USSI_ABI = [
   'function totalSupply() view returns (uint256)',
   'function orderSigner() view returns (address)',
   'function isNonceUsed(uint256 nonce) view returns (bool)',
+  'function requestCount() view returns (uint256)',
+  'function floatOf(address token) view returns (uint256)',
   `function hashOrder(${HEDGE_ORDER_TUPLE} order) view returns (bytes32)`,
   `function verifyOrder(${HEDGE_ORDER_TUPLE} order, bytes signature) view returns (bytes32)`,
   'function getRequest(uint256 id) view returns ((address requester,uint8 side,uint8 status,uint64 expiresAt,address asset,uint128 assetAmount,uint128 ussiAmount))',
@@ -61,16 +63,20 @@ export async function readNavState(ussi: Contract): Promise<{ onChain: OnChainNa
 }
 
 /** What `quoteHedgeOrder` needs from the chain for `asset`: the NAV, the tolerance and the asset's kind and decimals. */
-export async function readQuoteContext(ussi: Contract, asset: string): Promise<{ nav: bigint; navUpdatedAt: bigint; toleranceBps: number; asset: UssiAsset }> {
+export async function readQuoteContext(
+  ussi: Contract,
+  asset: string,
+): Promise<{ nav: bigint; navUpdatedAt: bigint; toleranceBps: number; maxNavAge: number; asset: UssiAsset }> {
   const [[nav, navUpdatedAt], settings, [kind, decimals]] = await Promise.all([
     ussi.getFunction('nav')() as Promise<[bigint, bigint]>,
-    ussi.getFunction('settings')() as Promise<{ toleranceBps: bigint }>,
+    ussi.getFunction('settings')() as Promise<{ toleranceBps: bigint; maxNavAge: bigint }>,
     ussi.getFunction('assetConfig')(asset) as Promise<[bigint, bigint]>,
   ]);
   return {
     nav,
     navUpdatedAt,
     toleranceBps: Number(settings.toleranceBps),
+    maxNavAge: Number(settings.maxNavAge),
     asset: { address: asset, kind: Number(kind) as AssetKind, decimals: Number(decimals) },
   };
 }

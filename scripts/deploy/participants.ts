@@ -5,7 +5,8 @@ export const LOCAL_WLP_CASH = 10_000_000n;
 
 /**
  * Participants stage: MAKER_ROLE on the Issuer for the PMM at SSI_PMM_ADDRESS and PARTICIPANT_ROLE
- * for the WLP at SSI_WLP_ADDRESS, each only when its variable is set (the local stack sets both;
+ * for the WLP at SSI_WLP_ADDRESS (on the Issuer, and on USSI when `contracts.ussi` is deployed),
+ * each only when its variable is set (the local stack sets both;
  * on a real network they are granted by the admin when a PMM or WLP is onboarded). On a local
  * chain the WLP also gets USDC from the test token faucet. The PMM funds itself (the simulator).
  */
@@ -23,6 +24,12 @@ export const grantParticipants: DeployStep = async (hre, deployment, log) => {
   if (wlp) {
     await (await issuer.grantRole(await issuer.PARTICIPANT_ROLE(), hre.ethers.getAddress(wlp))).wait();
     granted.push(`participant ${wlp}`);
+    const ussiAddress = deployment.contracts.ussi;
+    if (ussiAddress) {
+      const ussi = await hre.ethers.getContractAt('USSI', ussiAddress);
+      await (await ussi.grantRole(await ussi.PARTICIPANT_ROLE(), hre.ethers.getAddress(wlp))).wait();
+      granted.push('USSI participant');
+    }
     const usdc = deployment.tokens.USDC;
     if (usdc && ['hardhat', 'localhost'].includes(hre.network.name)) {
       const token = await hre.ethers.getContractAt('TestToken', usdc.address);

@@ -1,0 +1,22 @@
+/**
+ * The USSI Lambdas' shared wiring: configuration, provider and contract, made once per container.
+ */
+import { getAddress, type Contract } from 'ethers';
+import { chainProvider } from '../shared/chain';
+import { loadConfig, settings } from '../shared/config';
+import { ConfigError } from '../shared/errors';
+import { ussiContract } from './contract';
+
+export function ussiChain(env: NodeJS.ProcessEnv = process.env) {
+  const config = loadConfig({ SSI_RPC_URL: settings.rpcUrl, SSI_CHAIN_ID: settings.chainId, SSI_DEPLOYMENT: settings.deployment }, env);
+  const address = config.SSI_DEPLOYMENT.contracts.ussi;
+  if (!address) throw new ConfigError('invalid configuration: the deployment has no ussi contract');
+  const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
+  const ussi: Contract = ussiContract(getAddress(address), provider);
+  const chainTime = async (): Promise<bigint> => {
+    const block = await provider.getBlock('latest');
+    if (!block) throw new Error('the chain returned no latest block');
+    return BigInt(block.timestamp);
+  };
+  return { config, deployment: config.SSI_DEPLOYMENT, provider, ussi, address: getAddress(address), chainTime };
+}

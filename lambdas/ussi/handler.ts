@@ -1,0 +1,91 @@
+import { getAddress } from 'ethers';
+import { z } from 'zod';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { kms } from '../shared/aws';
+import { keyId, loadConfig } from '../shared/config';
+import { Unauthorized, Unavailable } from '../shared/errors';
+import { httpHandler } from '../shared/http';
+import { byRoute } from '../shared/router';
+import { isIsoDate } from '../domain/market';
+import { navPerToken } from '../domain/quotes/nav';
+import { KmsSigner } from '../signing/kms-signer';
+import { ethersChainReader, IndexCatalog } from '../quotes/catalog';
+import { filePrices, httpPrices, replayPrices, type ReferencePriceSource } from '../quotes/prices';
+import { readQuoteContext } from './contract';
+import { ussiChain } from './chain';
+import { UssiQuoteService, ussiQuoteRequestSchema } from './quotes';
+
+const { config: chainConfig, deployment, provider, ussi, address, chainTime } = ussiChain();
+const config = loadConfig({
+  /** Seconds a signed order stays valid (its deadline from chain time). */
+  USSI_QUOTE_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
+  /** Spread kept out of what the WLP receives; must stay inside the contract's tolerance. */
+  USSI_QUOTE_SPREAD_BPS: z.coerce.number().int().min(0).max(1000).default(10),
+  /** Index-token prices (mints paid in index tokens) come from the same reference prices as the quote API. */
+  SSI_PRICE_SOURCE: z.enum(['replay', 'file', 'http']).default('replay'),
+  SSI_PRICE_DATE: z.string().refine(isIsoDate, 'must be a YYYY-MM-DD date').optional(),
+  SSI_PRICE_MAX_CARRY_DAYS: z.coerce.number().int().min(0).max(366).default(45),
+  SSI_PRICE_FILE: z.string().min(1).optional(),
+  SSI_PRICE_URL: z.string().url().optional(),
+});
+
+const assets: Record<string, { address: string; decimals: number }> = {};
+for (const [symbol, token] of Object.entries(deployment.tokens)) assets[symbol] = token;
+for (const [symbol, index] of Object.entries(deployment.indexes)) assets[symbol] = { address: index, decimals: 18 };
+
+let prices: ReferencePriceSource | undefined;
+function priceSource(): ReferencePriceSource {
+  if (!prices) {
+    const symbols = Object.keys(deployment.tokens);
+    if (config.SSI_PRICE_SOURCE === 'file' && config.SSI_PRICE_FILE) prices = filePrices(config.SSI_PRICE_FILE);
+    else if (config.SSI_PRICE_SOURCE === 'http' && config.SSI_PRICE_URL) prices = httpPrices(config.SSI_PRICE_URL);
+    else prices = replayPrices({ symbols, date: config.SSI_PRICE_DATE, maxCarryDays: config.SSI_PRICE_MAX_CARRY_DAYS });
+  }
+  return prices;
+}
+const issuer = deployment.contracts.issuer;
+const catalog = issuer
+  ? new IndexCatalog(ethersChainReader(provider, issuer), {
+      indexes: deployment.indexes,
+      assets: Object.entries(deployment.tokens).map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals })),
+    })
+  : undefined;
+
+/** USD per index token at the reference prices, as the quote API values it (the effective tokenset). */
+async function indexPrice(index: string): Promise<bigint> {
+  if (!catalog) throw new Unavailable('no issuer in the deployment: index tokens cannot be priced', 'price_unavailable');
+  const source = priceSource();
+  await source.ready();
+  try {
+    const state = await catalog.index(getAddress(index));
+    return navPerToken(state.tokenset, catalog.assetInfo, (symbol) => source.priceOf(symbol));
+  } catch (error) {
+    throw new Unavailable(`cannot price the index token ${index}: ${(error as Error).message}`, 'price_unavailable', error);
+  }
+}
+
+const service = new UssiQuoteService({
+  chainId: chainConfig.SSI_CHAIN_ID,
+  ussi: address,
+  assets,
+  readContext: (asset) => readQuoteContext(ussi, asset),
+  orderSigner: () => ussi.getFunction('orderSigner')() as Promise<string>,
+  chainTime,
+  indexPrice,
+  signer: new KmsSigner(kms(), keyId('operator')),
+  settings: { ttlSeconds: config.USSI_QUOTE_TTL_SECONDS, spreadBps: config.USSI_QUOTE_SPREAD_BPS },
+});
+
+const identitySchema = z.object({ wlp: z.string().regex(/^0x[0-9a-fA-F]{40}$/) });
+
+/** The WLP the authorizer let through; a route reached without one is refused. */
+function caller(event: APIGatewayProxyEventV2): { wlp: string } {
+  const context = (event.requestContext as { authorizer?: { lambda?: unknown } }).authorizer?.lambda;
+  const parsed = identitySchema.safeParse(context);
+  if (!parsed.success) throw new Unauthorized();
+  return parsed.data;
+}
+
+export const handler = byRoute({
+  'POST /v1/ussi/quotes': httpHandler({ body: ussiQuoteRequestSchema, maxBodyBytes: 2048 }, ({ event, body }) => service.createQuote(caller(event), body)),
+});

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { loadConfig } from '../shared/config';
+import { scheduledHandler } from '../shared/http';
+import { logger } from '../shared/observability';
+import { relayerFor } from '../relayer';
+import { driftNavSource, runNavUpdate } from '../domain/ussi-nav';
+import { readNavState } from './contract';
+import { ussiChain } from './chain';
+
+const { ussi, address } = ussiChain();
+const config = loadConfig({
+  /** `drift` (local chains: deterministic accrual); the hedge-book source needs the venue adapters (not built yet). */
+  USSI_NAV_SOURCE: z.enum(['drift']).default('drift'),
+  /** Yearly drift of the local NAV, in basis points (5% by default: a basis-trade funding yield). */
+  USSI_NAV_DRIFT_BPS: z.coerce.number().int().min(-9999).max(9999).default(500),
+  /** Publish the bounded step towards a reading too far away (true) or refuse it for a human (false). */
+  USSI_NAV_CLAMP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+});
+const source = driftNavSource(config.USSI_NAV_DRIFT_BPS);
+
+/**
+ * Scheduled NAV update: reads the contract's NAV and limits at chain time, asks the source, and
+ * publishes through the operator relayer under `ussi:nav:<updatedAt of the NAV it replaces>`, so a
+ * retried run never publishes twice on top of the same NAV.
+ */
+export const handler = scheduledHandler(async () => {
+  const relayer = relayerFor('operator');
+  let replaces = 0n;
+  const result = await runNavUpdate(
+    {
+      readOnChain: async () => {
+        const state = await readNavState(ussi);
+        replaces = state.onChain.updatedAt;
+        return state;
+      },
+      source,
+      publish: async (nav) => {
+        const key = `ussi:nav:${replaces}`;
+        await relayer.submit({ key, to: address, data: ussi.interface.encodeFunctionData('publishNav', [nav]) });
+        const record = await relayer.wait(key, { timeoutMs: 60_000 });
+        if (record.status !== 'mined') throw new Error(`publishNav(${nav}) did not land: ${record.status} ${record.failure?.code ?? ''} ${record.failure?.reason ?? ''}`);
+        return record.txHash!;
+      },
+    },
+    { clamp: config.USSI_NAV_CLAMP },
+  );
+  const view = JSON.parse(JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))) as Record<string, unknown>;
+  if (result.action === 'publish' && result.clamped) logger.warn('ussi NAV clamped', view);
+  else logger.info('ussi NAV update', view);
+  return view;
+});
