@@ -52,7 +52,8 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         address feeVault; // zero means not registered
         uint16 issueFeeBps;
         uint16 redeemFeeBps;
-        uint32 requestTimeout;
+        // Seconds; at most MAX_REQUEST_TIMEOUT (7 days), so 24 bits keep the entry in two slots.
+        uint24 requestTimeout;
         bool rebalancing;
         uint24 pendingRequests;
         bool mintPaused;
@@ -529,7 +530,8 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         entry.feeVault = config.feeVault;
         entry.issueFeeBps = config.issueFeeBps;
         entry.redeemFeeBps = config.redeemFeeBps;
-        entry.requestTimeout = config.requestTimeout;
+        // Cannot truncate: checked against MAX_REQUEST_TIMEOUT above.
+        entry.requestTimeout = uint24(config.requestTimeout);
     }
 
     function _registeredEntry(IssuerStorage storage $, address index) private view returns (IndexEntry storage entry) {
