@@ -490,3 +490,29 @@ async function askPmm(deps: SagaDeps, pmm: RebalancePmm, run: RunRecord, legs: L
     signature: answer.signature,
   };
 }
+
+/** What one invocation did, per run. */
+export interface RunSummary {
+  runId: string;
+  status: RunRecord['status'];
+  step: RunRecord['step'];
+  failure?: RunRecord['failure'];
+}
+
+/**
+ * A scheduled invocation: for each index, first every run still `running` (a crash or timeout
+ * left it; oldest first, so an open window is closed before a new one is tried), then this tick's
+ * run of `runDate` when given.
+ */
+export async function runScheduled(deps: SagaDeps, indexes: readonly string[], runDate?: string): Promise<RunSummary[]> {
+  const summaries: RunSummary[] = [];
+  const summary = (r: RunRecord): RunSummary => ({ runId: r.runId, status: r.status, step: r.step, ...(r.failure ? { failure: r.failure } : {}) });
+  for (const index of indexes) {
+    for (const unfinished of await deps.store.unfinished(index)) {
+      if (unfinished.runDate === runDate) continue;
+      summaries.push(summary(await advance(deps, unfinished)));
+    }
+    if (runDate) summaries.push(summary(await runRebalance(deps, index, runDate)));
+  }
+  return summaries;
+}
