@@ -262,7 +262,12 @@ const STEP_IMPL: Record<Step, StepImpl> = {
     const deployed = deployedAssets(deps);
     const byAddress = new Map(deployed.map((a) => [a.address.toLowerCase(), a]));
     const incumbents = current.map((a) => byAddress.get(a.toLowerCase())?.symbol).filter((s): s is string => !!s);
-    const snapshot = deps.snapshotFor(run.runDate);
+    let snapshot: UniverseSnapshot;
+    try {
+      snapshot = deps.snapshotFor(run.runDate);
+    } catch (error) {
+      throw new RunFailure(`no market snapshot for ${run.runDate}: ${(error as Error).message}`);
+    }
     let computed: ReturnType<typeof computeTargets>;
     try {
       computed = computeTargets(deps.methodologyOf(run.index), snapshot, deployed, incumbents);
