@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Contract, JsonRpcProvider, Network, zeroPadValue } from 'ethers';
 import { startTestStack } from '../helpers/stack';
@@ -151,4 +152,22 @@ describe('the scheduled rebalance saga on the local stack', () => {
     expect(await settledSince(fromBlock + 1)).toHaveLength(1);
     expect(await windowOpen()).toBe(false);
   }, 180_000);
+
+  // Last: it stops the PMM simulator this stack started.
+  test('with no PMM answering, the run fails with the reason, trades nothing and closes its window', async () => {
+    const lock = JSON.parse(readFileSync(join(stack.file.dataDir, 'stack.pid'), 'utf8')) as { children: number[] };
+    const pmm = lock.children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pmm-simulator'));
+    expect(pmm).toBeDefined();
+    process.kill(pmm!, 'SIGKILL');
+    const date = '2023-07-01';
+    const fromBlock = await provider.getBlockNumber();
+    await invoke(date);
+    const view = await getRun(`MAG7.ssi:${date}`);
+    expect(view.status).toBe('failed');
+    expect(view.failure?.step).toBe('quote');
+    expect(view.failure?.reason).toMatch(/no usable PMM quote: local-pmm/);
+    expect(view.steps.map((s) => s.step)).toEqual(['targets', 'open', 'plan', 'quote', 'close']);
+    expect(await settledSince(fromBlock + 1)).toHaveLength(0);
+    expect(await windowOpen()).toBe(false);
+  }, 120_000);
 });
