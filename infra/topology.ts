@@ -142,6 +142,14 @@ export const TABLES = [
     partitionKey: { name: 'pk', type: 'S' },
     ttlAttribute: 'expiresAt',
   },
+  {
+    // Rebalance runs, one saga per index and scheduled day: pk `index` (the symbol), sk
+    // `run#<yyyy-mm-dd>`; step, status, targets, order, signatures, relayer keys, history, failure,
+    // and a version every write is conditioned on. Audit records: no TTL. See docs/rebalance.md.
+    name: 'rebalance-runs',
+    partitionKey: { name: 'index', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+  },
 ] as const satisfies readonly TableSpec[];
 export type TableName = (typeof TABLES)[number]['name'];
 
@@ -152,7 +160,7 @@ export const FUNCTIONS = [
     description: 'Public read API: protocol, indexes, reserves, points, portfolio',
     timeoutSeconds: 10,
     memoryMb: 512,
-    tables: { ops: 'read' },
+    tables: { ops: 'read', 'rebalance-runs': 'read' },
     keys: [],
     publicKeys: ['operator', 'reserve'],
     buckets: { reports: 'read' },
@@ -278,6 +286,19 @@ export const FUNCTIONS = [
     buckets: { reports: 'write' },
     reservedConcurrency: 1,
   },
+  {
+    name: 'rebalance-run',
+    entry: 'lambdas/rebalance/handler.ts',
+    description: 'Scheduled rebalance saga per index: targets, window, PMM quote, price checks, settlement, basket check, close; resumable',
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    tables: { 'rebalance-runs': 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    // operator: opens and closes windows, settles, and signs the reference prices (PriceAttestation).
+    keys: ['operator'],
+    buckets: {},
+    // One saga step at a time: the version check on every write is the second guard.
+    reservedConcurrency: 1,
+  },
 ] as const satisfies readonly FunctionSpec[];
 export type FunctionName = (typeof FUNCTIONS)[number]['name'];
 
@@ -299,6 +320,8 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/indexes/{symbol}', function: 'quote-api', auth: 'none' },
   { method: 'GET', path: '/v1/openapi.json', function: 'quote-api', auth: 'none' },
   { method: 'POST', path: '/v1/ussi/quotes', function: 'ussi-api', auth: 'wlp' },
+  { method: 'GET', path: '/v1/rebalances/{index}', function: 'read-api', auth: 'none' },
+  { method: 'GET', path: '/v1/rebalances/{index}/{runId}', function: 'read-api', auth: 'none' },
 ];
 
 /**
@@ -377,6 +400,24 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     expression: 'rate(1 minute)',
     localExpression: 'rate(1 minute)',
     description: 'Confirms pending USSI requests before their expiry',
+  },
+  ...(['MAG7.ssi', 'DEFI.ssi', 'MEME.ssi'] as const).map(
+    (index): ScheduleSpec => ({
+      name: `rebalance-${index.split('.')[0].toLowerCase()}`,
+      function: 'rebalance-run',
+      expression: 'cron(0 12 1 * ? *)',
+      localExpression: 'rate(1 day)',
+      detail: { index },
+      description: `Monthly rebalance of ${index} (12:00 UTC on the 1st); resumes its unfinished runs first`,
+    }),
+  ),
+  {
+    name: 'rebalance-resume',
+    function: 'rebalance-run',
+    expression: 'rate(15 minutes)',
+    localExpression: 'rate(15 minutes)',
+    detail: { resume: true },
+    description: 'Finishes rebalance runs a crash or timeout left unfinished, so no window stays open',
   },
 ];
 

@@ -6,7 +6,11 @@
  * - answers RFQs (POST /rfq) by pricing the legs at its reference prices, plus the spread on a mint
  *   and minus it on a redeem, and signing the completed EIP-712 quote order;
  * - fills mint and redeem requests of orders it signed (the request/fill path) when it sees
- *   MintRequested / RedeemRequested on chain.
+ *   MintRequested / RedeemRequested on chain;
+ * - answers rebalance RFQs (POST /rfq/rebalance): takes the sell legs as asked, delivers the buy
+ *   legs scaled so their value at its prices is the sold value less the spread (never more than
+ *   asked), and signs the RebalanceOrder for the Rebalancer (it holds MAKER_ROLE there too, and
+ *   its inventory is approved to the Rebalancer).
  * It runs as a sibling process of the stack (`startPmmProcess`) so its signing does not share a
  * core with the API, or in-process for tests (`startPmmSimulator`).
  */
@@ -25,6 +29,8 @@ import { replayPrices, fixedPrices, type ReferencePriceSource } from '../../lamb
 import { listen, StackError } from './net';
 import { stopChild } from './dynamodb';
 import { checksum } from '../../lambdas/domain/quotes/address';
+import { toFixedPoint } from '../../lambdas/domain/quotes/amounts';
+import { hashRebalanceOrder, rebalancerDomain, type RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
 
 export interface PmmDeployment {
   chainId: number;
@@ -75,6 +81,23 @@ const wireDraftSchema = z.object({
   referenceCashAmount: z.string().optional(),
 });
 
+const address20 = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
+const uintString = z.string().regex(/^\d{1,78}$/);
+/** A rebalance draft: the legs the saga wants, without maker, nonce or price. */
+const rebalanceDraftSchema = z.object({
+  requestId: z.string(),
+  chainId: z.number().int(),
+  rebalancer: address20,
+  order: z.object({
+    index: address20,
+    sellAssets: z.array(address20).max(64),
+    sellAmounts: z.array(uintString).max(64),
+    buyAssets: z.array(address20).max(64),
+    buyAmounts: z.array(uintString).max(64),
+    deadline: uintString,
+  }),
+});
+
 const ISSUER_EVENTS = new Interface([
   'event MintRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
   'event RedeemRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
@@ -112,6 +135,7 @@ export async function preparePmmInventory(options: { privateKey: string; rpcUrl:
     const signer = new NonceManager(new Wallet(options.privateKey, provider));
     const address = await signer.getAddress();
     const issuer = options.deployment.contracts.issuer;
+    const rebalancer = options.deployment.contracts.rebalancer;
     const whole = options.wholeTokens ?? 1_000_000_000n;
     const sent = [];
     for (const token of Object.values(options.deployment.tokens)) {
@@ -120,6 +144,8 @@ export async function preparePmmInventory(options: { privateKey: string; rpcUrl:
       const balance = (await contract.balanceOf(address)) as bigint;
       if (balance < target / 2n) sent.push(await contract.mint(address, target - balance));
       if (((await contract.allowance(address, issuer)) as bigint) < MAX_UINT256 / 2n) sent.push(await contract.approve(issuer, MAX_UINT256));
+      // Rebalance buy legs move maker -> custody through the Rebalancer.
+      if (rebalancer && ((await contract.allowance(address, rebalancer)) as bigint) < MAX_UINT256 / 2n) sent.push(await contract.approve(rebalancer, MAX_UINT256));
     }
     await Promise.all(sent.map((tx) => tx.wait()));
   } finally {
@@ -191,6 +217,54 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     return { status: 200, body: { cashAmount: cashAmount.toString(), nonce: order.nonce.toString(), signature, maker: address } };
   };
 
+  const rebalancerAddress = deployment.contracts.rebalancer ? checksum(deployment.contracts.rebalancer) : undefined;
+  const quoteRebalance = (body: unknown): { status: number; body: unknown } => {
+    const parsed = rebalanceDraftSchema.safeParse(body);
+    if (!parsed.success) return { status: 400, body: { error: 'malformed rebalance draft', issues: parsed.error.issues.slice(0, 5) } };
+    const draft = parsed.data;
+    if (!rebalancerAddress || draft.chainId !== deployment.chainId || checksum(draft.rebalancer) !== rebalancerAddress) {
+      return { status: 400, body: { error: 'wrong chain or rebalancer' } };
+    }
+    const o = draft.order;
+    if (o.sellAssets.length !== o.sellAmounts.length || o.buyAssets.length !== o.buyAmounts.length) return { status: 400, body: { error: 'legs differ in length' } };
+    let sold = 0n;
+    let asked = 0n;
+    try {
+      const value = (asset: string, amount: bigint): bigint => {
+        const info = byAddress.get(checksum(asset));
+        if (!info) throw new Error(`unknown asset ${asset}`);
+        const price = prices.priceOf(info.symbol);
+        if (!price) throw new Error(`no price for ${info.symbol}`);
+        return (amount * toFixedPoint(price.priceUsd)) / 10n ** BigInt(info.decimals);
+      };
+      o.sellAssets.forEach((a, i) => (sold += value(a, BigInt(o.sellAmounts[i]))));
+      o.buyAssets.forEach((a, i) => (asked += value(a, BigInt(o.buyAmounts[i]))));
+    } catch (error) {
+      return { status: 422, body: { error: `cannot price: ${(error as Error).message}` } };
+    }
+    if (sold === 0n || asked === 0n) return { status: 422, body: { error: 'nothing to trade' } };
+    // It pays for what it takes, less its spread, and never delivers more than was asked.
+    const worth = (sold * (10_000n - spread)) / 10_000n;
+    const scale = (amount: bigint) => (worth >= asked ? amount : (amount * worth) / asked);
+    const order: RebalanceOrder = {
+      index: checksum(o.index),
+      sellAssets: o.sellAssets.map((a) => checksum(a)),
+      sellAmounts: o.sellAmounts.map(BigInt),
+      buyAssets: o.buyAssets.map((a) => checksum(a)),
+      buyAmounts: o.buyAmounts.map((a) => scale(BigInt(a))),
+      maker: address,
+      deadline: BigInt(o.deadline),
+      nonce: BigInt(`0x${randomBytes(32).toString('hex')}`),
+    };
+    if (order.buyAmounts.some((a) => a === 0n)) return { status: 422, body: { error: 'a buy leg rounds to zero' } };
+    const signature = sign(options.privateKey, hashRebalanceOrder(rebalancerDomain(deployment.chainId, rebalancerAddress), order));
+    log(`pmm: signed rebalance order ${draft.requestId} (${order.sellAssets.length} sells, ${order.buyAssets.length} buys)`);
+    return {
+      status: 200,
+      body: { maker: address, nonce: order.nonce.toString(), buyAmounts: order.buyAmounts.map(String), signature },
+    };
+  };
+
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -201,11 +275,12 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     request.on('end', () => {
       let answer: { status: number; body: unknown };
       if (request.method === 'GET' && request.url === '/health') answer = { status: 200, body: { ok: true, address, stats } };
-      else if (request.method !== 'POST' || request.url !== '/rfq') answer = { status: 404, body: { error: 'not found' } };
+      else if (request.method !== 'POST' || (request.url !== '/rfq' && request.url !== '/rfq/rebalance')) answer = { status: 404, body: { error: 'not found' } };
       else if (size > 64 * 1024) answer = { status: 413, body: { error: 'too large' } };
       else {
         try {
-          answer = quote(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+          answer = request.url === '/rfq' ? quote(json) : quoteRebalance(json);
         } catch {
           answer = { status: 400, body: { error: 'not JSON' } };
         }

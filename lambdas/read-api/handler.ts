@@ -8,12 +8,15 @@ import { kmsAddress } from '../signing/kms-public-key';
 import { protocolInfo } from './protocol';
 import { holderProofs, reportsOf } from '../reserves/api';
 import { ReportObjects, ReserveRecords } from '../reserves/store';
+import { RunStore } from '../rebalance/store';
+import { getRun, listRuns } from '../rebalance/api';
 
 const config = loadConfig({ SSI_RPC_URL: settings.rpcUrl, SSI_CHAIN_ID: settings.chainId, SSI_DEPLOYMENT: settings.deployment });
 const operatorKey = keyId('operator');
 const reserveKey = keyId('reserve');
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
 const reserves = { objects: new ReportObjects(s3(), bucketName('reports')), records: new ReserveRecords(dynamo(), tableName('ops')) };
+const runs = new RunStore(dynamo(), tableName('rebalance-runs'));
 const indexQuery = z.object({ index: z.string().min(1).optional() });
 
 export const handler = byRoute({
@@ -29,5 +32,9 @@ export const handler = byRoute({
   'GET /v1/reserves/{date}': httpHandler({ path: z.object({ date: z.string() }), query: indexQuery }, ({ path, query }) => reportsOf(reserves, path.date, query.index)),
   'GET /v1/reserves/{date}/proof/{holder}': httpHandler({ path: z.object({ date: z.string(), holder: z.string() }), query: indexQuery }, ({ path, query }) =>
     holderProofs(reserves, path.date, path.holder, query.index),
+  ),
+  'GET /v1/rebalances/{index}': httpHandler({ path: z.object({ index: z.string().min(1).max(64) }) }, ({ path }) => listRuns(runs, path.index)),
+  'GET /v1/rebalances/{index}/{runId}': httpHandler({ path: z.object({ index: z.string().min(1).max(64), runId: z.string().min(1).max(100) }) }, ({ path }) =>
+    getRun(runs, path.index, path.runId),
   ),
 });

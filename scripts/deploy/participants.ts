@@ -4,9 +4,9 @@ import type { DeployStep } from './steps';
 export const LOCAL_WLP_CASH = 10_000_000n;
 
 /**
- * Participants stage: MAKER_ROLE on the Issuer for the PMM at SSI_PMM_ADDRESS and PARTICIPANT_ROLE
- * for the WLP at SSI_WLP_ADDRESS (on the Issuer, and on USSI when `contracts.ussi` is deployed),
- * each only when its variable is set (the local stack sets both;
+ * Participants stage: MAKER_ROLE on the Issuer and the Rebalancer for the PMM at SSI_PMM_ADDRESS and
+ * PARTICIPANT_ROLE for the WLP at SSI_WLP_ADDRESS (on the Issuer, and on USSI when `contracts.ussi` is
+ * deployed), each only when its variable is set (the local stack sets both;
  * on a real network they are granted by the admin when a PMM or WLP is onboarded). On a local
  * chain the WLP also gets USDC from the test token faucet. The PMM funds itself (the simulator).
  */
@@ -19,6 +19,12 @@ export const grantParticipants: DeployStep = async (hre, deployment, log) => {
   if (pmm) {
     await (await issuer.grantRole(await issuer.MAKER_ROLE(), hre.ethers.getAddress(pmm))).wait();
     granted.push(`maker ${pmm}`);
+    if (deployment.contracts.rebalancer) {
+      // The same PMM signs rebalance orders (and fee sales).
+      const rebalancer = await hre.ethers.getContractAt('Rebalancer', deployment.contracts.rebalancer);
+      await (await rebalancer.grantRole(await rebalancer.MAKER_ROLE(), hre.ethers.getAddress(pmm))).wait();
+      granted.push(`rebalance maker ${pmm}`);
+    }
   }
   const wlp = process.env.SSI_WLP_ADDRESS;
   if (wlp) {

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { isIsoDate, loadMarketData, type IsoDate } from '../domain/market';
+import { getMethodology, type UniverseSnapshot } from '../domain/methodology';
+import { pmmEndpointsSchema } from '../domain/quotes/rfq';
+import { quoteApiConfigShape } from '../quotes/config';
+import { filePrices, httpPrices, replayPrices, type ReferencePriceSource } from '../quotes/prices';
+import { dynamo, kms } from '../shared/aws';
+import { chainProvider } from '../shared/chain';
+import { keyId, loadConfig, settings, tableName } from '../shared/config';
+import { scheduledHandler } from '../shared/http';
+import { logger } from '../shared/observability';
+import { relayerFor } from '../relayer';
+import { KmsSigner } from '../signing/kms-signer';
+import { RunStore, STEPS } from './store';
+import { runScheduled, type SagaDeps, type SagaFaults } from './saga';
+
+const jsonPmms = z.string().transform((text, ctx) => {
+  const parsed = pmmEndpointsSchema.safeParse((() => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
+  })());
+  if (!parsed.success) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be JSON [{name, url, maker}]' });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
+const config = loadConfig({
+  SSI_RPC_URL: settings.rpcUrl,
+  SSI_CHAIN_ID: settings.chainId,
+  SSI_DEPLOYMENT: settings.deployment,
+  /** The PMMs' RFQ endpoints (as the quote API's); the rebalance RFQ is `<url>/rebalance`. */
+  SSI_PMM_ENDPOINTS: jsonPmms,
+  SSI_PRICE_SOURCE: quoteApiConfigShape.SSI_PRICE_SOURCE,
+  SSI_PRICE_DATE: quoteApiConfigShape.SSI_PRICE_DATE,
+  SSI_PRICE_MAX_CARRY_DAYS: quoteApiConfigShape.SSI_PRICE_MAX_CARRY_DAYS,
+  SSI_PRICE_FILE: quoteApiConfigShape.SSI_PRICE_FILE,
+  SSI_PRICE_URL: quoteApiConfigShape.SSI_PRICE_URL,
+  SSI_CASH_TOKEN: quoteApiConfigShape.SSI_CASH_TOKEN,
+  /** Largest per-asset |weight - target| after the trade (bps) before the run is reported off target. */
+  SSI_REBALANCE_WEIGHT_TOLERANCE_BPS: z.coerce.number().min(1).max(1000).default(50),
+  SSI_REBALANCE_ORDER_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
+  SSI_REBALANCE_RFQ_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5000),
+  SSI_REBALANCE_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(180_000),
+});
+
+const { contracts, tokens, indexes } = config.SSI_DEPLOYMENT;
+const symbols = Object.keys(tokens);
+const prices: ReferencePriceSource =
+  config.SSI_PRICE_SOURCE === 'file'
+    ? filePrices(config.SSI_PRICE_FILE!)
+    : config.SSI_PRICE_SOURCE === 'http'
+      ? httpPrices(config.SSI_PRICE_URL!)
+      : replayPrices({ symbols, date: config.SSI_PRICE_DATE, maxCarryDays: config.SSI_PRICE_MAX_CARRY_DAYS });
+
+/**
+ * The snapshot targets come from: the latest monthly snapshot on or before the run's day, and
+ * never after SSI_PRICE_DATE when that pins the market date (so targets and prices agree).
+ */
+function snapshotFor(runDate: string): UniverseSnapshot {
+  const data = loadMarketData();
+  const cap = config.SSI_PRICE_DATE && config.SSI_PRICE_DATE < runDate ? config.SSI_PRICE_DATE : runDate;
+  const date = data.snapshotDateOnOrBefore(cap as IsoDate) ?? data.coverage().firstSnapshot;
+  const snapshot = date ? data.snapshot(date) : undefined;
+  if (!snapshot) throw new Error('the market data has no snapshot');
+  return snapshot;
+}
+
+const deps: SagaDeps = {
+  store: new RunStore(dynamo(), tableName('rebalance-runs')),
+  provider: chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID),
+  chainId: config.SSI_CHAIN_ID,
+  rebalancer: contracts.rebalancer!,
+  indexes,
+  tokens,
+  cashSymbol: config.SSI_CASH_TOKEN,
+  relayer: relayerFor('operator'),
+  operator: new KmsSigner(kms(), keyId('operator')),
+  methodologyOf: (index) => getMethodology(index),
+  snapshotFor,
+  priceOf: (symbol) => prices.priceOf(symbol),
+  priceSource: prices.description.detail ?? prices.description.kind,
+  pmms: config.SSI_PMM_ENDPOINTS.map((p) => ({ name: p.name, url: `${p.url.replace(/\/$/, '')}/rebalance`, maker: p.maker })),
+  settings: {
+    weightToleranceBps: config.SSI_REBALANCE_WEIGHT_TOLERANCE_BPS,
+    orderTtlSeconds: config.SSI_REBALANCE_ORDER_TTL_SECONDS,
+    rfqTimeoutMs: config.SSI_REBALANCE_RFQ_TIMEOUT_MS,
+    waitTimeoutMs: config.SSI_REBALANCE_WAIT_TIMEOUT_MS,
+  },
+  log: (message, details) => logger.info(message, details ?? {}),
+};
+
+/**
+ * Test-only fault injection, read on every invocation: SSI_REBALANCE_FAULTS =
+ * {"crashAfter": "<step>"} or {"crashAfterSubmit": "open"|"settle"|"close"}. Never set in AWS.
+ */
+const faults = (): SagaFaults | undefined => {
+  const raw = process.env.SSI_REBALANCE_FAULTS;
+  if (!raw) return undefined;
+  const parsed = z
+    .object({ crashAfter: z.enum(STEPS).optional(), crashAfterSubmit: z.enum(['open', 'settle', 'close']).optional() })
+    .strict()
+    .parse(JSON.parse(raw));
+  return parsed;
+};
+
+const detailSchema = z.object({
+  /** The index of this schedule; absent with `resume`. */
+  index: z.string().optional(),
+  /** Only finish unfinished runs of every index. */
+  resume: z.boolean().optional(),
+  /** The run's day (yyyy-mm-dd) instead of the event time's UTC day: an on-demand or back-dated run. */
+  date: z.string().refine(isIsoDate, 'must be a YYYY-MM-DD date').optional(),
+});
+
+/**
+ * One invocation: first finishes every unfinished run of the index (or of all indexes with
+ * `detail.resume`), then runs this tick's run (index + UTC day of the event, `detail.date`
+ * overrides). The same event delivered twice resumes the same run.
+ */
+export const handler = scheduledHandler(async (event) => {
+  const detail = detailSchema.parse(event.detail);
+  if (prices.description.kind === 'http') await prices.ready();
+  const targets = detail.resume ? Object.keys(indexes) : detail.index ? [detail.index] : [];
+  if (!targets.length) throw new Error('a rebalance event names an index (detail.index) or asks to resume (detail.resume)');
+  const runDate = detail.date ?? event.time.slice(0, 10);
+  return runScheduled({ ...deps, faults: faults() }, targets, detail.resume ? undefined : runDate);
+});

@@ -1,0 +1,523 @@
+/**
+ * The rebalance saga: one run per index and scheduled day, advanced step by step
+ * (targets -> open -> plan -> quote -> verify -> settle -> confirm -> close), each step's output
+ * recorded in DynamoDB (version-checked) before the next starts. Every on-chain action goes
+ * through the operator relayer under a key derived from the run id, so a retried step re-submits
+ * the same key and the relayer sends it at most once. A run that cannot finish records why and
+ * still closes its window. See docs/rebalance.md.
+ */
+import { Contract, Interface, keccak256, toUtf8Bytes, type Provider, type TypedDataDomain, type TypedDataField } from 'ethers';
+import type { IndexMethodology, UniverseSnapshot } from '../domain/methodology';
+import { PRICE_ATTESTATION_TYPES, hashRebalanceOrder, rebalancerDomain, sortedLegs, type PriceAttestation, type RebalanceOrder } from '../domain/rebalance-orders';
+import { toFixedPoint } from '../domain/quotes/amounts';
+import type { ReferencePrice } from '../domain/quotes/nav';
+import { describeRevert, isRevert } from '../relayer/revert';
+import type { ActionRecord, RelayRequest } from '../relayer';
+import { basketWeights, checkMakerOrder, checkWeights, computeTargets, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
+import { STEPS, runSortKey, type RunRecord, type RunStore, type Step, type StoredLegs } from './store';
+
+const ORDER_TUPLE = 'tuple(address index, address[] sellAssets, uint256[] sellAmounts, address[] buyAssets, uint256[] buyAmounts, address maker, uint256 deadline, uint256 nonce)';
+const PRICES_TUPLE = 'tuple(address index, address[] assets, uint256[] prices, uint256 validUntil, uint256 nonce)';
+export const REBALANCER_INTERFACE = new Interface([
+  'function openWindow(address index)',
+  `function settle(${ORDER_TUPLE} order, bytes makerSignature, ${PRICES_TUPLE} prices, bytes priceSignature) returns (bytes32)`,
+  'function closeWindow(address index)',
+  `function previewSettlement(${ORDER_TUPLE} order, bytes makerSignature, ${PRICES_TUPLE} prices, bytes priceSignature) view returns (tuple(bytes32 orderHash, address priceSigner, address[] previousAssets, uint256[] previousUnitAmounts, address[] assets, uint256[] unitAmounts, uint256 soldValue, uint256 boughtValue))`,
+  'function window(address index) view returns (tuple(uint64 openedAt, uint64 expiresAt, uint32 settlements))',
+  'function toleranceBps() view returns (uint256)',
+  'function MAKER_ROLE() view returns (bytes32)',
+  'function hasRole(bytes32 role, address account) view returns (bool)',
+  'event RebalanceSettled(bytes32 indexed orderHash, address indexed index, address indexed maker, address[] previousAssets, uint256[] previousUnitAmounts, address[] assets, uint256[] unitAmounts, uint256 soldValue, uint256 boughtValue)',
+  'event RebalanceWindowClosed(address indexed index, address indexed closedBy, uint256 settlements, address[] assets, uint256[] unitAmounts)',
+  // The protocol's custom errors a settlement or window call can revert with, for readable reasons.
+  'error WindowAlreadyOpen(address index, uint256 openedAt)',
+  'error WindowNotOpen(address index)',
+  'error WindowExpired(address index, uint256 expiresAt)',
+  'error IndexNotRebalancing(address index)',
+  'error OrderExpired(uint256 deadline, uint256 timestamp)',
+  'error PricesExpired(uint256 validUntil, uint256 timestamp)',
+  'error PricesForOtherIndex(address expected, address actual)',
+  'error EmptyOrder()',
+  'error LengthMismatch(uint256 assets, uint256 amounts)',
+  'error AssetsNotSorted(uint256 position, address asset)',
+  'error ZeroAmount(uint256 position)',
+  'error SellNotInBasket(address asset)',
+  'error SellExceedsBasket(address asset, uint256 basket, uint256 amount)',
+  'error PriceMissing(address asset)',
+  'error ValueOutOfTolerance(uint256 soldValue, uint256 boughtValue, uint256 toleranceBps)',
+  'error IndexHasNoSupply(address index)',
+  'error NonceAlreadyUsed(address account, uint256 nonce)',
+  'error NotMaker(address maker)',
+  'error InvalidSignature(address maker)',
+  'error InvalidPriceSignature()',
+  'error PriceSignerNotOperator(address signer)',
+  'error RequestsInFlight(address index, uint256 count)',
+  'error UnknownIndex(address index)',
+]);
+const TOKEN_INTERFACE = new Interface([
+  'function basket() view returns (address[] assets, uint256[] amounts)',
+  'function tokenset() view returns (address[] assets, uint256[] unitAmounts)',
+  'function totalSupply() view returns (uint256)',
+  'function symbol() view returns (string)',
+]);
+
+/** A PMM asked for rebalance orders: its rebalance RFQ endpoint and the maker it signs as. */
+export interface RebalancePmm {
+  name: string;
+  url: string;
+  maker: string;
+}
+
+export interface SagaSettings {
+  /** Largest |weight - target| a finished basket may show, per asset, in bps (default 50). */
+  weightToleranceBps: number;
+  /** How long a maker order and the attested prices stay valid (seconds). */
+  orderTtlSeconds: number;
+  rfqTimeoutMs: number;
+  /** How long one invocation waits for a transaction before leaving it to the next. */
+  waitTimeoutMs: number;
+}
+
+/** Test-only faults: stop the invocation right after a step is recorded, or right after a transaction is submitted. */
+export interface SagaFaults {
+  crashAfter?: Step;
+  crashAfterSubmit?: 'open' | 'settle' | 'close';
+}
+
+export class InjectedCrash extends Error {
+  constructor(readonly at: string) {
+    super(`injected crash after ${at}`);
+    this.name = 'InjectedCrash';
+  }
+}
+
+/** A step that cannot succeed for this run (no quote, price out of tolerance, a revert): the run fails and closes. */
+export class RunFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunFailure';
+  }
+}
+
+export interface SagaDeps {
+  store: RunStore;
+  provider: Provider;
+  chainId: number;
+  rebalancer: string;
+  /** Index token addresses by symbol (the deployment's indexes). */
+  indexes: Readonly<Record<string, string>>;
+  /** The deployment's tokens by market symbol (the cash token is never a constituent). */
+  tokens: Readonly<Record<string, { address: string; decimals: number }>>;
+  cashSymbol: string;
+  relayer: { submit(request: RelayRequest): Promise<ActionRecord>; wait(key: string, options?: { timeoutMs?: number }): Promise<ActionRecord> };
+  /** The operator KMS signer: signs the PriceAttestation. */
+  operator: { signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string> };
+  methodologyOf(index: string): IndexMethodology;
+  /** The market snapshot targets are compiled from, for a run of `runDate`. */
+  snapshotFor(runDate: string): UniverseSnapshot;
+  /** Reference prices (the same source the quote API and the PMMs use). */
+  priceOf(symbol: string): ReferencePrice | undefined;
+  priceSource: string;
+  pmms: readonly RebalancePmm[];
+  settings: SagaSettings;
+  faults?: SagaFaults;
+  fetchImpl?: typeof fetch;
+  now?: () => number;
+  log?: (message: string, details?: Record<string, unknown>) => void;
+}
+
+export const runKeyPrefix = (runId: string) => `rebalance:${runId}`;
+
+/** A fresh run record (status running, nothing done). */
+export function newRun(index: string, indexAddress: string, runDate: string): RunRecord {
+  const runId = `${index}:${runDate}`;
+  const at = new Date().toISOString();
+  const prefix = runKeyPrefix(runId);
+  return {
+    index,
+    sk: runSortKey(runDate),
+    runId,
+    runDate,
+    indexAddress,
+    status: 'running',
+    step: 'created',
+    version: 0,
+    createdAt: at,
+    updatedAt: at,
+    txKeys: { open: `${prefix}:open`, settle: `${prefix}:settle`, close: `${prefix}:close` },
+    history: [],
+  };
+}
+
+/** The step a run does next, or undefined when it is over. */
+export function nextStep(run: RunRecord): Step | undefined {
+  if (run.status !== 'running') return undefined;
+  if (run.failure) return 'close';
+  const done = run.step === 'created' ? -1 : STEPS.indexOf(run.step);
+  return STEPS[done + 1];
+}
+
+const toLegs = (s: StoredLegs): Legs => ({
+  sellAssets: s.sellAssets,
+  sellAmounts: s.sellAmounts.map(BigInt),
+  buyAssets: s.buyAssets,
+  buyAmounts: s.buyAmounts.map(BigInt),
+});
+const fromLegs = (l: Legs): StoredLegs => ({
+  sellAssets: l.sellAssets,
+  sellAmounts: l.sellAmounts.map(String),
+  buyAssets: l.buyAssets,
+  buyAmounts: l.buyAmounts.map(String),
+});
+
+/**
+ * Runs (or resumes) the rebalance of `index` for `runDate` until it is over, a transient problem
+ * stops it (the error is thrown; the next invocation resumes), or an injected fault stops it.
+ */
+export async function runRebalance(deps: SagaDeps, index: string, runDate: string): Promise<RunRecord> {
+  const indexAddress = deps.indexes[index];
+  if (!indexAddress) throw new Error(`no index ${index} in the deployment`);
+  const run = (await deps.store.get(index, runDate)) ?? (await deps.store.create(newRun(index, indexAddress, runDate)));
+  return advance(deps, run);
+}
+
+/** Advances a stored run to its end (see runRebalance). */
+export async function advance(deps: SagaDeps, start: RunRecord): Promise<RunRecord> {
+  let run = start;
+  const log = deps.log ?? (() => undefined);
+  for (let step = nextStep(run); step; step = nextStep(run)) {
+    let patch: Partial<RunRecord>;
+    let note: string | undefined;
+    try {
+      ({ patch, note } = await STEP_IMPL[step](deps, run));
+    } catch (error) {
+      if (!(error instanceof RunFailure)) throw error;
+      log('rebalance step failed', { runId: run.runId, step, reason: error.message });
+      // Nothing on chain yet (targets, or an open that reverted): the run ends here; else it closes its window.
+      const windowMayBeOpen = step !== 'targets' && step !== 'open';
+      const failed: RunRecord = {
+        ...run,
+        failure: { step, reason: error.message },
+        history: [...run.history, { step, at: new Date().toISOString(), note: `failed: ${error.message}` }],
+        ...(windowMayBeOpen ? {} : { status: 'failed', finishedAt: new Date().toISOString() }),
+      };
+      run = await deps.store.save(run, failed);
+      continue;
+    }
+    const at = new Date().toISOString();
+    const next: RunRecord = { ...run, ...patch, step, history: [...run.history, { step, at, ...(note ? { note } : {}) }] };
+    if (step === 'close') {
+      next.status = run.failure || (next.check && !next.check.ok) ? 'failed' : 'completed';
+      next.finishedAt = at;
+    }
+    run = await deps.store.save(run, next);
+    log('rebalance step done', { runId: run.runId, step, note });
+    if (deps.faults?.crashAfter === step) throw new InjectedCrash(step);
+  }
+  return run;
+}
+
+type StepImpl = (deps: SagaDeps, run: RunRecord) => Promise<{ patch: Partial<RunRecord>; note?: string }>;
+
+function deployedAssets(deps: SagaDeps): DeployedAsset[] {
+  return Object.entries(deps.tokens)
+    .filter(([symbol]) => symbol !== deps.cashSymbol)
+    .map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals }));
+}
+
+const rebalancerContract = (deps: SagaDeps) => new Contract(deps.rebalancer, REBALANCER_INTERFACE, deps.provider);
+const tokenContract = (deps: SagaDeps, index: string) => new Contract(index, TOKEN_INTERFACE, deps.provider);
+
+/** Prices and decimals of the run, keyed by lower-case address. */
+function priceMaps(run: RunRecord): { prices: Map<string, bigint>; decimals: Map<string, number> } {
+  const prices = new Map<string, bigint>();
+  const decimals = new Map<string, number>();
+  for (const p of run.prices ?? []) {
+    prices.set(p.asset.toLowerCase(), BigInt(p.price));
+    decimals.set(p.asset.toLowerCase(), p.decimals);
+  }
+  return { prices, decimals };
+}
+
+const storedTargets = (run: RunRecord): Target[] => (run.targets ?? []).map((t) => ({ symbol: t.symbol, asset: t.asset, weight: BigInt(t.weight) }));
+
+/** Submits an on-chain action under the run's key and waits for it; a revert is a RunFailure, anything else transient. */
+async function transact(deps: SagaDeps, key: string, data: string, label: 'open' | 'settle' | 'close'): Promise<ActionRecord> {
+  const submitted = await deps.relayer.submit({ key, to: deps.rebalancer, data });
+  if (deps.faults?.crashAfterSubmit === label) throw new InjectedCrash(`submitting ${label}`);
+  const done = submitted.status === 'mined' || submitted.status === 'failed' || submitted.status === 'replaced' ? submitted : await deps.relayer.wait(key, { timeoutMs: deps.settings.waitTimeoutMs });
+  if (done.status === 'mined') return done;
+  const code = done.failure?.code ?? 'unknown';
+  if (code === 'would_revert' || code === 'reverted') throw new RunFailure(`${label} transaction ${code.replace('_', ' ')}: ${done.failure?.reason ?? 'no reason'}`);
+  if (done.status === 'replaced') throw new RunFailure(`${label} transaction was replaced by another use of its nonce: ${done.failure?.reason ?? ''}`);
+  // KMS refusals and missing funds leave the action re-submittable under its key: try again next invocation.
+  throw new Error(`${label} transaction ${key} failed transiently (${code}: ${done.failure?.reason ?? ''}); the next invocation retries it`);
+}
+
+const STEP_IMPL: Record<Step, StepImpl> = {
+  /** Targets from the methodology on the run's snapshot, and reference prices of every asset involved. */
+  async targets(deps, run) {
+    const token = tokenContract(deps, run.indexAddress);
+    const [current] = (await token.tokenset()) as [string[], bigint[]];
+    const deployed = deployedAssets(deps);
+    const byAddress = new Map(deployed.map((a) => [a.address.toLowerCase(), a]));
+    const incumbents = current.map((a) => byAddress.get(a.toLowerCase())?.symbol).filter((s): s is string => !!s);
+    let snapshot: UniverseSnapshot;
+    try {
+      snapshot = deps.snapshotFor(run.runDate);
+    } catch (error) {
+      throw new RunFailure(`no market snapshot for ${run.runDate}: ${(error as Error).message}`);
+    }
+    let computed: ReturnType<typeof computeTargets>;
+    try {
+      computed = computeTargets(deps.methodologyOf(run.index), snapshot, deployed, incumbents);
+    } catch (error) {
+      throw new RunFailure(`cannot compute targets on ${snapshot.date}: ${(error as Error).message}`);
+    }
+    const involved = new Set([...computed.targets.map((t) => t.asset.toLowerCase()), ...current.map((a) => a.toLowerCase())]);
+    const prices: NonNullable<RunRecord['prices']> = [];
+    for (const address of involved) {
+      const asset = byAddress.get(address);
+      if (!asset) throw new RunFailure(`the basket holds ${address}, which is not a deployed token`);
+      const price = deps.priceOf(asset.symbol);
+      if (!price || !(price.priceUsd > 0)) throw new RunFailure(`no reference price for ${asset.symbol}`);
+      prices.push({ symbol: asset.symbol, asset: asset.address, decimals: asset.decimals, price: toFixedPoint(price.priceUsd).toString(), source: price.source, observedOn: price.observedOn });
+    }
+    return {
+      patch: {
+        marketDate: snapshot.date,
+        targets: computed.targets.map((t) => ({ symbol: t.symbol, asset: t.asset, weight: t.weight.toString() })),
+        prices,
+        priceSource: deps.priceSource,
+      },
+      note: `${computed.targets.length} constituents from the ${snapshot.date} snapshot`,
+    };
+  },
+
+  /** Opens the window: mint and redeem stop, the basket freezes. */
+  async open(deps, run) {
+    const mined = await transact(deps, run.txKeys.open, REBALANCER_INTERFACE.encodeFunctionData('openWindow', [run.indexAddress]), 'open');
+    return { patch: { window: { txHash: mined.txHash, blockNumber: mined.blockNumber } } };
+  },
+
+  /** The legs from the frozen basket to the targets at the run's prices. */
+  async plan(deps, run) {
+    const token = tokenContract(deps, run.indexAddress);
+    const [[assets, amounts], supply] = (await Promise.all([token.basket(), token.totalSupply()])) as [[string[], bigint[]], bigint];
+    if (supply === 0n) throw new RunFailure('the index has no supply: nothing to trade (resetTokenset is a manual operation)');
+    const { prices, decimals } = priceMaps(run);
+    const legs = planTrades({ assets, amounts }, storedTargets(run), prices, decimals);
+    const empty = isEmpty(legs);
+    return {
+      patch: { plan: { ...fromLegs(legs), supply: supply.toString(), basketAssets: [...assets], basketAmounts: amounts.map(String), empty } },
+      note: empty ? 'the basket is already at its targets' : `${legs.sellAssets.length} sells, ${legs.buyAssets.length} buys`,
+    };
+  },
+
+  /** Asks every PMM for a signed order for the planned legs; the best valid answer (most bought value) wins. */
+  async quote(deps, run) {
+    if (run.plan!.empty) return { patch: {}, note: 'skipped: nothing to trade' };
+    const legs = toLegs(run.plan!);
+    const deadline = BigInt(Math.floor((deps.now?.() ?? Date.now()) / 1000) + deps.settings.orderTtlSeconds);
+    const { prices, decimals } = priceMaps(run);
+    const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
+    const toleranceBps = (await rebalancerContract(deps).toleranceBps()) as bigint;
+    const refused: Array<{ pmm: string; reason: string }> = [];
+    let best: { pmm: RebalancePmm; order: RebalanceOrder; signature: string; bought: bigint } | undefined;
+    const answers = await Promise.all(deps.pmms.map((pmm) => askPmm(deps, pmm, run, legs, deadline).then((a) => ({ pmm, a }), (e: unknown) => ({ pmm, e: e as Error }))));
+    for (const answer of answers) {
+      if ('e' in answer) {
+        refused.push({ pmm: answer.pmm.name, reason: answer.e.message });
+        continue;
+      }
+      const { order, signature } = answer.a;
+      if (order.maker.toLowerCase() !== answer.pmm.maker.toLowerCase()) {
+        refused.push({ pmm: answer.pmm.name, reason: `signed as ${order.maker}, registered as ${answer.pmm.maker}` });
+        continue;
+      }
+      const check = checkMakerOrder({ domain, index: run.indexAddress, plan: legs, order, signature, prices, decimals, toleranceBps });
+      if (check.problem) refused.push({ pmm: answer.pmm.name, reason: check.problem });
+      else if (!best || check.boughtValue > best.bought) best = { pmm: answer.pmm, order, signature, bought: check.boughtValue };
+    }
+    if (!best) throw new RunFailure(`no usable PMM quote: ${refused.map((r) => `${r.pmm}: ${r.reason}`).join('; ') || 'no PMM configured'}`);
+    return {
+      patch: {
+        quote: {
+          pmm: best.pmm.name,
+          maker: best.order.maker,
+          nonce: best.order.nonce.toString(),
+          deadline: best.order.deadline.toString(),
+          buyAmounts: best.order.buyAmounts.map(String),
+          signature: best.signature,
+          ...(refused.length ? { refused } : {}),
+        },
+      },
+      note: `quote of ${best.pmm.name}`,
+    };
+  },
+
+  /** Re-checks the quote (maker role too), signs the reference prices with the operator key, and previews the settlement. */
+  async verify(deps, run) {
+    if (run.plan!.empty) return { patch: {}, note: 'skipped: nothing to trade' };
+    const order = orderOf(run);
+    const legs = toLegs(run.plan!);
+    const { prices, decimals } = priceMaps(run);
+    const rebalancer = rebalancerContract(deps);
+    const toleranceBps = (await rebalancer.toleranceBps()) as bigint;
+    const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
+    const check = checkMakerOrder({ domain, index: run.indexAddress, plan: legs, order, signature: run.quote!.signature, prices, decimals, toleranceBps });
+    if (check.problem) throw new RunFailure(check.problem);
+    if (!((await rebalancer.hasRole(await rebalancer.MAKER_ROLE(), order.maker)) as boolean)) throw new RunFailure(`maker ${order.maker} lacks MAKER_ROLE on the Rebalancer`);
+    const attested = sortedLegs((run.prices ?? []).map((p) => ({ asset: p.asset, amount: BigInt(p.price) })));
+    const attestation: PriceAttestation = {
+      index: run.indexAddress,
+      assets: attested.assets,
+      prices: attested.amounts,
+      validUntil: order.deadline,
+      // One nonce per run: a second attestation for the same run could never be used twice anyway.
+      nonce: BigInt(keccak256(toUtf8Bytes(`${runKeyPrefix(run.runId)}:prices`))),
+    };
+    const attestationSignature = await deps.operator.signTypedData(domain, PRICE_ATTESTATION_TYPES, attestation as unknown as Record<string, unknown>);
+    try {
+      await rebalancer.previewSettlement(order, run.quote!.signature, attestation, attestationSignature);
+    } catch (error) {
+      if (!isRevert(error)) throw error;
+      throw new RunFailure(`the settlement would revert: ${describeRevert(error, REBALANCER_INTERFACE).reason}`);
+    }
+    return {
+      patch: {
+        verification: {
+          soldValue: check.soldValue.toString(),
+          boughtValue: check.boughtValue.toString(),
+          toleranceBps: Number(toleranceBps),
+          attestation: { assets: attestation.assets, prices: attestation.prices.map(String), validUntil: attestation.validUntil.toString(), nonce: attestation.nonce.toString() },
+          attestationSignature,
+          orderHash: hashRebalanceOrder(domain, order),
+        },
+      },
+      note: `sold ${check.soldValue}, bought ${check.boughtValue} (USD 1e18)`,
+    };
+  },
+
+  /** Submits settle(order, makerSignature, attestation, attestationSignature): recorded inputs only, so a retry sends the same bytes. */
+  async settle(deps, run) {
+    if (run.plan!.empty) return { patch: { settlement: { skipped: true } }, note: 'skipped: nothing to trade' };
+    const v = run.verification!;
+    const attestation = { index: run.indexAddress, assets: v.attestation.assets, prices: v.attestation.prices.map(BigInt), validUntil: BigInt(v.attestation.validUntil), nonce: BigInt(v.attestation.nonce) };
+    const data = REBALANCER_INTERFACE.encodeFunctionData('settle', [orderOf(run), run.quote!.signature, attestation, v.attestationSignature]);
+    const mined = await transact(deps, run.txKeys.settle, data, 'settle');
+    return { patch: { settlement: { txHash: mined.txHash, blockNumber: mined.blockNumber } } };
+  },
+
+  /** Reads RebalanceSettled from the receipt and checks the new basket's weights against the targets at the run's prices. */
+  async confirm(deps, run) {
+    const settlement = { ...run.settlement };
+    if (settlement.txHash) {
+      const receipt = await deps.provider.getTransactionReceipt(settlement.txHash);
+      if (!receipt) throw new Error(`receipt of ${settlement.txHash} not available yet`);
+      const event = receipt.logs
+        .filter((l) => l.address.toLowerCase() === deps.rebalancer.toLowerCase())
+        .map((l) => REBALANCER_INTERFACE.parseLog(l))
+        .find((e) => e?.name === 'RebalanceSettled');
+      if (!event) throw new RunFailure(`settle transaction ${settlement.txHash} has no RebalanceSettled event`);
+      Object.assign(settlement, {
+        orderHash: event.args.orderHash as string,
+        soldValue: (event.args.soldValue as bigint).toString(),
+        boughtValue: (event.args.boughtValue as bigint).toString(),
+        assets: [...(event.args.assets as string[])],
+        unitAmounts: (event.args.unitAmounts as bigint[]).map(String),
+      });
+    }
+    const token = tokenContract(deps, run.indexAddress);
+    const [assets, amounts] = (await token.basket()) as [string[], bigint[]];
+    const { prices, decimals } = priceMaps(run);
+    const check = checkWeights(basketWeights({ assets, amounts }, prices, decimals), storedTargets(run), deps.settings.weightToleranceBps);
+    return {
+      patch: { settlement, check },
+      note: `largest weight deviation ${check.maxDeviationBps.toFixed(2)} bps (tolerance ${check.toleranceBps})${check.ok ? '' : ': OFF TARGET'}`,
+    };
+  },
+
+  /** Closes the window; one already closed by someone else (anyone may after expiry) counts as closed. */
+  async close(deps, run) {
+    try {
+      const mined = await transact(deps, run.txKeys.close, REBALANCER_INTERFACE.encodeFunctionData('closeWindow', [run.indexAddress]), 'close');
+      return { patch: { close: { txHash: mined.txHash, blockNumber: mined.blockNumber } } };
+    } catch (error) {
+      if (!(error instanceof RunFailure)) throw error;
+      const window = (await rebalancerContract(deps).window(run.indexAddress)) as { openedAt: bigint };
+      if (window.openedAt === 0n) return { patch: { close: {} }, note: 'window was already closed' };
+      // The window is open and cannot be closed by us: keep trying on later invocations, never leave it silently.
+      throw new Error(`cannot close the window of ${run.index}: ${error.message}`);
+    }
+  },
+};
+
+function orderOf(run: RunRecord): RebalanceOrder {
+  const legs = toLegs(run.plan!);
+  const q = run.quote!;
+  return {
+    index: run.indexAddress,
+    sellAssets: legs.sellAssets,
+    sellAmounts: legs.sellAmounts,
+    buyAssets: legs.buyAssets,
+    buyAmounts: q.buyAmounts.map(BigInt),
+    maker: q.maker,
+    deadline: BigInt(q.deadline),
+    nonce: BigInt(q.nonce),
+  };
+}
+
+/** POST <pmm url> with the draft; the answer completes it to a signed order. */
+async function askPmm(deps: SagaDeps, pmm: RebalancePmm, run: RunRecord, legs: Legs, deadline: bigint): Promise<{ order: RebalanceOrder; signature: string }> {
+  const body = {
+    requestId: run.runId,
+    chainId: deps.chainId,
+    rebalancer: deps.rebalancer,
+    order: { index: run.indexAddress, ...fromLegs(legs), deadline: deadline.toString() },
+  };
+  const response = await (deps.fetchImpl ?? fetch)(pmm.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(deps.settings.rfqTimeoutMs),
+  });
+  const answer = (await response.json().catch(() => ({}))) as { maker?: string; nonce?: string; buyAmounts?: string[]; signature?: string; error?: string };
+  if (!response.ok) throw new Error(`HTTP ${response.status}: ${answer.error ?? 'no reason'}`);
+  if (typeof answer.maker !== 'string' || typeof answer.nonce !== 'string' || !Array.isArray(answer.buyAmounts) || typeof answer.signature !== 'string') {
+    throw new Error('malformed answer');
+  }
+  if (answer.buyAmounts.length !== legs.buyAssets.length || !answer.buyAmounts.every((a) => /^\d{1,78}$/.test(a)) || !/^\d{1,78}$/.test(answer.nonce)) {
+    throw new Error('malformed amounts or nonce');
+  }
+  return {
+    order: { index: run.indexAddress, ...legs, buyAmounts: answer.buyAmounts.map(BigInt), maker: answer.maker, deadline, nonce: BigInt(answer.nonce) },
+    signature: answer.signature,
+  };
+}
+
+/** What one invocation did, per run. */
+export interface RunSummary {
+  runId: string;
+  status: RunRecord['status'];
+  step: RunRecord['step'];
+  failure?: RunRecord['failure'];
+}
+
+/**
+ * A scheduled invocation: for each index, first every run still `running` (a crash or timeout
+ * left it; oldest first, so an open window is closed before a new one is tried), then this tick's
+ * run of `runDate` when given.
+ */
+export async function runScheduled(deps: SagaDeps, indexes: readonly string[], runDate?: string): Promise<RunSummary[]> {
+  const summaries: RunSummary[] = [];
+  const summary = (r: RunRecord): RunSummary => ({ runId: r.runId, status: r.status, step: r.step, ...(r.failure ? { failure: r.failure } : {}) });
+  for (const index of indexes) {
+    for (const unfinished of await deps.store.unfinished(index)) {
+      if (unfinished.runDate === runDate) continue;
+      summaries.push(summary(await advance(deps, unfinished)));
+    }
+    if (runDate) summaries.push(summary(await runRebalance(deps, index, runDate)));
+  }
+  return summaries;
+}
