@@ -34,6 +34,12 @@ export interface IndexState {
    * bounds on base x factor at settlement, and the factor only falls, so quotes project it.
    */
   fee: { base: Tokenset; ratePpm: bigint; readAt: bigint };
+  /**
+   * The chain's clock against ours when read: block time minus wall time, in seconds. Deadlines
+   * are judged by block time, which on a local chain runs ahead (a block per transaction, each a
+   * second later) and on a real one lags by up to a block.
+   */
+  chainClockOffsetSeconds: number;
   config: IssuanceConfig;
   rebalancing: boolean;
   totalSupply: bigint;
@@ -68,8 +74,9 @@ export function ethersChainReader(provider: Provider, issuerAddress: string): Ch
   return {
     async readIndex(address) {
       const token = new Contract(address, INDEX_ABI, provider);
-      const readAt = BigInt(Math.floor(Date.now() / 1000));
-      const [base, feeState, config, rebalancing, totalSupply, name, symbol] = await Promise.all([
+      const wallSeconds = Math.floor(Date.now() / 1000);
+      const [head, base, feeState, config, rebalancing, totalSupply, name, symbol] = await Promise.all([
+        provider.getBlock('latest'),
         token.baseTokenset() as Promise<[string[], bigint[], bigint]>,
         token.feeState() as Promise<[bigint, bigint, bigint, bigint]>,
         issuer.indexConfig(address) as Promise<[bigint, bigint, string, bigint, bigint, bigint]>,
@@ -83,7 +90,8 @@ export function ethersChainReader(provider: Provider, issuerAddress: string): Ch
         symbol,
         name,
         tokenset: { assets: base[0].map((a) => checksum(a)), unitAmounts: effectiveUnitAmounts([...base[1]], base[2]) },
-        fee: { base: { assets: base[0].map((a) => checksum(a)), unitAmounts: [...base[1]], factor: base[2] }, ratePpm: feeState[3], readAt },
+        fee: { base: { assets: base[0].map((a) => checksum(a)), unitAmounts: [...base[1]], factor: base[2] }, ratePpm: feeState[3], readAt: BigInt(head?.timestamp ?? wallSeconds) },
+        chainClockOffsetSeconds: (head?.timestamp ?? wallSeconds) - wallSeconds,
         config: {
           minAmount: config[0],
           maxAmount: config[1],

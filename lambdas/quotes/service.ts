@@ -209,7 +209,8 @@ export class QuoteService {
       );
     }
     const nowMs = this.now();
-    const deadline = BigInt(Math.floor(nowMs / 1000) + this.deps.settings.ttlSeconds);
+    // The Issuer judges the deadline by block time.
+    const deadline = BigInt(Math.floor(nowMs / 1000) + state.chainClockOffsetSeconds + this.deps.settings.ttlSeconds);
     const legs = legsFor(state, indexAmount, side, deadline);
     const valued = this.valued(legs);
     const cashPrice = this.cashPrice();

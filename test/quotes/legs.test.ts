@@ -13,6 +13,7 @@ function indexWithFee(factor: bigint, ratePpm: bigint, rebalancing = false): Ind
     name: 'Test index',
     tokenset: base,
     fee: { base: { ...base, factor }, ratePpm, readAt: 1_000n },
+    chainClockOffsetSeconds: 0,
     config: { minAmount: 0n, maxAmount: 10n ** 30n, feeVault: '0x0000000000000000000000000000000000000001', issueFeeBps: 0, redeemFeeBps: 0, requestTimeout: 3600 },
     rebalancing,
     totalSupply: 0n,

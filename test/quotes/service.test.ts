@@ -32,6 +32,7 @@ function state(overrides: Partial<IndexState> = {}): IndexState {
     tokenset,
     // No fee taken yet: the effective tokenset equals the base one.
     fee: { base: { ...tokenset, factor: 10n ** 27n }, ratePpm: 0n, readAt: 0n },
+    chainClockOffsetSeconds: 0,
     config: { minAmount: 10n ** 16n, maxAmount: 10n ** 24n, feeVault: ISSUER, issueFeeBps: 30, redeemFeeBps: 20, requestTimeout: 3600 },
     rebalancing: false,
     totalSupply: 3n * 10n ** 18n,
@@ -121,6 +122,12 @@ async function rejectsWith(promise: Promise<unknown>, status: number, code: stri
 }
 
 describe('the quote service', () => {
+  test('the order deadline follows the chain clock, which judges it, when the chain runs ahead of ours', async () => {
+    const { svc } = service({ state: { chainClockOffsetSeconds: 600 } });
+    const quote = quoteSchema.parse(await svc.createQuote(wlp, request({ index: 'test.SSI', side: 'mint', amount: '1.5' })));
+    expect(quote.deadline).toBe(1_800_000_000 + 600 + 120);
+  });
+
   test('a mint quote is the PMM-signed order for the exact legs, priced near NAV, with fee and deadline', async () => {
     const { svc, store } = service();
     const quote = quoteSchema.parse(await svc.createQuote(wlp, request({ index: 'test.SSI', side: 'mint', amount: '1.5' })));
