@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Wallet } from 'ethers';
-import { chainNonce, startWorld, type World } from './world';
+import { chainNonce, startWorld, type World, tokenAddress, tokenBalance, transferData } from './world';
 
 let world: World;
 
@@ -12,10 +12,9 @@ afterAll(async () => {
   await world?.stop();
 });
 
-const token = () => world.token.target as string;
-const transfer = (to: string, amount: bigint) => world.tokenInterface.encodeFunctionData('transfer', [to, amount]);
-const balanceOf = async (who: string) =>
-  BigInt(await world.admin.call({ to: token(), data: world.tokenInterface.encodeFunctionData('balanceOf', [who]) }));
+const token = () => tokenAddress(world);
+const transfer = (to: string, amount: bigint) => transferData(world, to, amount);
+const balanceOf = (who: string) => tokenBalance(world, who);
 
 const ACTIONS = 200;
 const INSTANCES = 8;

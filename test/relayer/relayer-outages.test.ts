@@ -6,7 +6,7 @@ import { monitorRelayers } from '../../lambdas/relayer/monitor';
 import { FUNCTIONS, SCHEDULES, functionEnvironment, type KeyRole } from '../../infra/topology';
 import { scheduledEvent } from '../../infra/local/scheduler';
 import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
-import { chainNonce, rpcOperation, startWorld, type World } from './world';
+import { chainNonce, rpcOperation, startWorld, type World, tokenAddress, tokenBalance, transferData } from './world';
 
 let world: World;
 
@@ -24,10 +24,9 @@ afterEach(async () => {
   await world.admin.send('evm_setAutomine', [true]);
 });
 
-const token = () => world.token.target as string;
-const transfer = (to: string, amount: bigint) => world.tokenInterface.encodeFunctionData('transfer', [to, amount]);
-const balanceOf = async (who: string) =>
-  BigInt(await world.admin.call({ to: token(), data: world.tokenInterface.encodeFunctionData('balanceOf', [who]) }));
+const token = () => tokenAddress(world);
+const transfer = (to: string, amount: bigint) => transferData(world, to, amount);
+const balanceOf = (who: string) => tokenBalance(world, who);
 const uniqueKey = (what: string) => `${what}:${randomUUID()}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The next block's base fee jumps to 10x what a pending transaction offers (and at least 100 gwei), so that block leaves it out. */

@@ -5,7 +5,7 @@ import { KmsSigner } from '../../lambdas/signing/kms-signer';
 import { ConfigError, Conflict } from '../../lambdas/shared/errors';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
-import { chainNonce, kmsOperation, mineWhilePending, startWorld, type World } from './world';
+import { chainNonce, kmsOperation, mineWhilePending, startWorld, type World, tokenAddress, tokenBalance, transferData } from './world';
 
 let world: World;
 
@@ -17,10 +17,9 @@ afterAll(async () => {
   await world?.stop();
 });
 
-const token = () => world.token.target as string;
-const transfer = (to: string, amount: bigint) => world.tokenInterface.encodeFunctionData('transfer', [to, amount]);
-const balanceOf = async (who: string) =>
-  BigInt(await world.admin.call({ to: token(), data: world.tokenInterface.encodeFunctionData('balanceOf', [who]) }));
+const token = () => tokenAddress(world);
+const transfer = (to: string, amount: bigint) => transferData(world, to, amount);
+const balanceOf = (who: string) => tokenBalance(world, who);
 const uniqueKey = (what: string) => `${what}:${randomUUID()}`;
 
 async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {

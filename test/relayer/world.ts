@@ -225,3 +225,9 @@ export const rpcOperation = (_request: IncomingMessage, body: Buffer): string =>
 };
 
 export const kmsOperation = (request: IncomingMessage): string => String(request.headers['x-amz-target'] ?? '').replace('TrentService.', '');
+
+/** The world's test token, its transfer calldata and balances, as every relayer test uses them. */
+export const tokenAddress = (world: World): string => world.token.target as string;
+export const transferData = (world: World, to: string, amount: bigint): string => world.tokenInterface.encodeFunctionData('transfer', [to, amount]);
+export const tokenBalance = async (world: World, who: string): Promise<bigint> =>
+  BigInt(await world.admin.call({ to: tokenAddress(world), data: world.tokenInterface.encodeFunctionData('balanceOf', [who]) }));

@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
-import type { Contract, ContractTransactionResponse, Signer } from 'ethers';
+import type { Contract, Signer } from 'ethers';
 import type { GasGroup } from '../gas';
+import { as, gasOf } from '../gas-tx';
 import { deployIndexCore } from '../../deploy/index-protocol';
 import { basketFor, issuerDomain, QUOTE_ORDER_TYPES, Side, type QuoteOrder } from '../../../lambdas/domain/orders';
 import { factorAt } from '../../../lambdas/domain/fees';
@@ -23,16 +24,6 @@ const TARGET_GAS = 300_000;
 /** Management fee of every bench index: 0.95% a year, so every mint and redeem accrues it. */
 const FEE_RATE_PPM = 9_500;
 const DAY = 86_400;
-
-async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
-  const receipt = await (await tx).wait();
-  if (!receipt) throw new Error('transaction was not mined');
-  return receipt.gasUsed;
-}
-
-function as(contract: Contract, signer: Signer): Contract {
-  return contract.connect(signer) as Contract;
-}
 
 /**
  * Gas per index operation for baskets of 1, 3, 7 and 10 assets, with a 0.95%/year management fee

@@ -1,7 +1,8 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
-import type { BaseContract, Contract, ContractTransactionResponse } from 'ethers';
+import type { Contract } from 'ethers';
 import { getAddress, getBytes, hexlify, keccak256, randomBytes, toBeHex, zeroPadValue } from 'ethers';
 import type { GasGroup } from '../gas';
+import { as, gasOf } from '../gas-tx';
 import { rewardsLeaf } from '../../../lambdas/domain/rewards-leaf';
 
 /**
@@ -15,18 +16,6 @@ import { rewardsLeaf } from '../../../lambdas/domain/rewards-leaf';
 const E18 = 10n ** 18n;
 const DAY = 86_400n;
 const TREE_LEAVES = 100_000;
-
-type Tx = Promise<ContractTransactionResponse>;
-
-async function gasOf(tx: Tx): Promise<bigint> {
-  const receipt = await (await tx).wait();
-  if (receipt === null) throw new Error('no receipt');
-  return receipt.gasUsed;
-}
-
-function as(contract: BaseContract, signer: Parameters<BaseContract['connect']>[0]): Contract {
-  return contract.connect(signer) as Contract;
-}
 
 /** A layered keccak tree with sorted-pair nodes; an odd node is carried up unchanged. */
 class KeccakTree {

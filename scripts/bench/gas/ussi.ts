@@ -1,21 +1,12 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
-import type { Contract, ContractTransactionResponse, Signer } from 'ethers';
+import type { Contract, Signer } from 'ethers';
 import type { GasGroup } from '../gas';
+import { as, gasOf } from '../gas-tx';
 import { USSI_SETTINGS } from '../../deploy/ussi';
 import { AssetKind, HEDGE_ORDER_TYPES, HedgeSide, quoteHedgeOrder, ussiDomain, type HedgeOrder } from '../../../lambdas/domain/ussi-orders';
 
 const E18 = 10n ** 18n;
 const MAX = (1n << 256n) - 1n;
-
-async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
-  const receipt = await (await tx).wait();
-  if (!receipt) throw new Error('transaction was not mined');
-  return receipt.gasUsed;
-}
-
-function as(contract: Contract, signer: Signer): Contract {
-  return contract.connect(signer) as Contract;
-}
 
 /**
  * Gas of USSI's request flow behind its UUPS proxy, with USDC (a plain 6-decimal ERC-20) as the
