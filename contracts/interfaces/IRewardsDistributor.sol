@@ -67,6 +67,9 @@ interface IRewardsDistributor {
     /// @notice `delay` is outside [`min`, `max`].
     error ActivationDelayOutOfBounds(uint64 delay, uint64 min, uint64 max);
 
+    /// @notice `epoch` is above the highest epoch number `maxEpoch`.
+    error EpochOutOfRange(uint32 epoch, uint32 maxEpoch);
+
     /// @notice `epoch` is not after the last activated epoch `lastEpoch`.
     error EpochNotIncreasing(uint32 epoch, uint32 lastEpoch);
 
@@ -104,8 +107,8 @@ interface IRewardsDistributor {
 
     /**
      * @notice Operator: publishes the cumulative-allocation root of `epoch`, claimable after the activation
-     * delay. `epoch` must be after the last activated one (a revoked epoch may be published again), no
-     * other root may be pending, `totalCumulative` may not decrease and must be funded.
+     * delay. `epoch` must be after the last activated one (a revoked epoch may be published again) and at
+     * most 2^24 - 1, no other root may be pending, `totalCumulative` may not decrease and must be funded.
      */
     function publishRoot(uint32 epoch, bytes32 root, uint256 totalCumulative) external;
 

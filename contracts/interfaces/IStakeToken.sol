@@ -10,6 +10,9 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
  * withdrawn. Tokens in cooldown are not sTokens, so they are neither transferable nor counted as
  * staked: `balanceOf` is the staked amount, `totalSupply` the total staked.
  * Pausing stops stake, unstake and withdraw; sToken transfers go on.
+ * Events: sTokens are minted only by staking, so the ERC-20 `Transfer(address(0), user, amount)` is the
+ * record of a stake (no separate event: it would repeat the same data for about 1.9k gas per stake);
+ * unstakes and withdrawals have their own events with the user's staked and cooling totals.
  * @dev Works with any plain ERC-20 as the staked token; fee-on-transfer and rebasing tokens are not
  * supported (stakes are credited 1:1 with the amount asked for).
  */
@@ -20,9 +23,6 @@ interface IStakeToken is IERC20Metadata {
         uint256 amount;
         uint64 endsAt;
     }
-
-    /// @notice `user` staked `amount`; their staked and cooling totals afterwards.
-    event Staked(address indexed user, uint256 amount, uint256 userStaked, uint256 userCooling);
 
     /// @notice `user` unstaked `amount` as request `requestId`, withdrawable from `endsAt`.
     event UnstakeRequested(
@@ -75,7 +75,8 @@ interface IStakeToken is IERC20Metadata {
         uint8 decimals_
     ) external;
 
-    /// @notice Stakes `amount` of the staked token (pulled with transferFrom) and mints as many sTokens.
+    /// @notice Stakes `amount` of the staked token (pulled with transferFrom) and mints as many sTokens
+    /// (emitting `Transfer(address(0), caller, amount)`).
     function stake(uint256 amount) external;
 
     /**

@@ -6,6 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {IRewardsDistributor} from "../interfaces/IRewardsDistributor.sol";
 
@@ -14,7 +15,7 @@ import {IRewardsDistributor} from "../interfaces/IRewardsDistributor.sol";
  * @notice Epoch reward claims against cumulative Merkle roots with a guarded activation delay.
  * See IRewardsDistributor.
  * @dev Gas: a claim reads one packed head slot (token, active and pending epochs, pending activation
- * time), the root, and the account's claimed total; it writes only the claimed total.
+ * time, pause flag), the root, and the account's claimed total; it writes only the claimed total.
  */
 contract RewardsDistributor is IRewardsDistributor, ProtocolUpgradeable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -24,16 +25,20 @@ contract RewardsDistributor is IRewardsDistributor, ProtocolUpgradeable, Reentra
 
     uint64 public constant MIN_ACTIVATION_DELAY = 1 hours;
     uint64 public constant MAX_ACTIVATION_DELAY = 30 days;
+    /// @notice Highest epoch number (epochs are stored in 24 bits so the head slot also holds the pause flag).
+    uint32 public constant MAX_EPOCH = type(uint24).max;
 
-    /// @dev Everything a claim needs to find its root, in one slot.
+    /// @dev Everything a claim needs to find its root, and the pause flag, in one slot (the flag kept
+    /// here rather than in OpenZeppelin's own slot, which would be one more cold read per claim).
     struct Head {
         address rewardToken;
         /// @dev Last root known activated (promoted when the next root is published).
-        uint32 activeEpoch;
+        uint24 activeEpoch;
         /// @dev Root published and not yet promoted (0: none); claimable once pendingActivatesAt has passed.
-        uint32 pendingEpoch;
+        uint24 pendingEpoch;
         /// @dev Unix seconds; 32 bits last until 2106.
         uint32 pendingActivatesAt;
+        bool paused;
     }
 
     struct Root {
@@ -78,6 +83,7 @@ contract RewardsDistributor is IRewardsDistributor, ProtocolUpgradeable, Reentra
         whenNotPaused
     {
         if (root == bytes32(0)) revert ZeroRoot();
+        if (epoch > MAX_EPOCH) revert EpochOutOfRange(epoch, MAX_EPOCH);
         RewardsDistributorStorage storage $ = _storage();
         Head memory head = $.head;
         if (head.pendingEpoch != 0) {
@@ -91,7 +97,8 @@ contract RewardsDistributor is IRewardsDistributor, ProtocolUpgradeable, Reentra
         if (totalCumulative > funded) revert RewardsUnderfunded(totalCumulative, funded);
 
         uint64 activatesAt = SafeCast.toUint64(block.timestamp + $.activationDelay);
-        head.pendingEpoch = epoch;
+        // Safe: epoch <= MAX_EPOCH, checked above.
+        head.pendingEpoch = uint24(epoch);
         head.pendingActivatesAt = SafeCast.toUint32(activatesAt);
         $.head = head;
         $.roots[epoch] = Root({
@@ -165,6 +172,11 @@ contract RewardsDistributor is IRewardsDistributor, ProtocolUpgradeable, Reentra
         _setActivationDelay(delay);
     }
 
+    /// @inheritdoc PausableUpgradeable
+    function paused() public view override returns (bool) {
+        return _storage().head.paused;
+    }
+
     /// @inheritdoc IRewardsDistributor
     function rewardToken() external view returns (address) {
         return _storage().head.rewardToken;
@@ -232,6 +244,18 @@ contract RewardsDistributor is IRewardsDistributor, ProtocolUpgradeable, Reentra
         uint64 previous = $.activationDelay;
         $.activationDelay = delay;
         emit ActivationDelayUpdated(previous, delay);
+    }
+
+    /// @dev Same checks and event as OpenZeppelin's, with the flag in the head slot.
+    function _pause() internal override whenNotPaused {
+        _storage().head.paused = true;
+        emit Paused(_msgSender());
+    }
+
+    /// @dev Same checks and event as OpenZeppelin's, with the flag in the head slot.
+    function _unpause() internal override whenPaused {
+        _storage().head.paused = false;
+        emit Unpaused(_msgSender());
     }
 
     /// @dev The pending root once activated, else the last activated one (0: none yet).

