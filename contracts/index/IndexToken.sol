@@ -2,6 +2,9 @@
 pragma solidity 0.8.30;
 
 import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
+import {ERC1363Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/extensions/ERC1363Upgradeable.sol";
+import {AccessControlDefaultAdminRulesUpgradeable} from
+    "@openzeppelin/contracts-upgradeable/access/extensions/AccessControlDefaultAdminRulesUpgradeable.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {IIndexToken} from "../interfaces/IIndexToken.sol";
@@ -12,6 +15,8 @@ import {FeeMath} from "./libraries/FeeMath.sol";
  * @title IndexToken
  * @notice An SSI index token (MAG7.ssi, DEFI.ssi, MEME.ssi): ERC-20 with a tokenset and a
  * management fee; only the issuer mints and burns. See {IIndexToken} for the basket model.
+ * It also speaks ERC-1363 (`transferAndCall` and friends), so a holder stakes into the index's
+ * sToken in one transaction, without an approval (see IStakeToken).
  * @dev The tokenset is written once per change as the code of a small data contract (one 32-byte
  * entry `asset << 96 | unitAmount` per asset behind a STOP byte) and read back with EXTCODECOPY:
  * one account access instead of one cold storage read per asset, the largest per-asset cost of a
@@ -24,7 +29,7 @@ import {FeeMath} from "./libraries/FeeMath.sol";
  * is one read and one write whatever the number of assets or the time elapsed. The fee basket is
  * materialized per asset only when the tokenset changes or fees are taken (both rare).
  */
-contract IndexToken is IIndexToken, ERC20Upgradeable, ProtocolUpgradeable {
+contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, ProtocolUpgradeable {
     using SafeCast for uint256;
 
     /// @inheritdoc IIndexToken
@@ -68,6 +73,16 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ProtocolUpgradeable {
         _disableInitializers();
     }
 
+    /// @notice ERC-165: the access-control interfaces and ERC-1363.
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        override(AccessControlDefaultAdminRulesUpgradeable, ERC1363Upgradeable)
+        returns (bool)
+    {
+        return super.supportsInterface(interfaceId);
+    }
+
     /// @inheritdoc IIndexToken
     function initialize(
         string memory name_,
@@ -79,6 +94,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ProtocolUpgradeable {
         uint24 feeRatePpm
     ) external initializer {
         __ERC20_init(name_, symbol_);
+        __ERC1363_init();
         __ProtocolUpgradeable_init(roles.admin);
         _grantRole(ISSUER_ROLE, roles.issuer);
         _grantRole(UPGRADER_ROLE, roles.manager);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IERC1363Receiver} from "@openzeppelin/contracts/interfaces/IERC1363Receiver.sol";
 
 /**
  * @title IStakeToken
@@ -13,10 +14,13 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
  * Events: sTokens are minted only by staking, so the ERC-20 `Transfer(address(0), user, amount)` is the
  * record of a stake (no separate event: it would repeat the same data for about 1.9k gas per stake);
  * unstakes and withdrawals have their own events with the user's staked and cooling totals.
+ * One-transaction stake: when the staked token supports ERC-1363, `transferAndCall(sToken, amount)`
+ * (or `transferFromAndCall(owner, sToken, amount)`) stakes for the tokens' owner without an approval:
+ * `onTransferReceived` mints the sTokens, and accepts calls from the staked token only.
  * @dev Works with any plain ERC-20 as the staked token; fee-on-transfer and rebasing tokens are not
  * supported (stakes are credited 1:1 with the amount asked for).
  */
-interface IStakeToken is IERC20Metadata {
+interface IStakeToken is IERC20Metadata, IERC1363Receiver {
     /// @notice One pending unstake request as views return it.
     struct Cooldown {
         uint256 id;
@@ -55,6 +59,9 @@ interface IStakeToken is IERC20Metadata {
 
     /// @notice `duration` is outside [`min`, `max`].
     error CooldownOutOfBounds(uint64 duration, uint64 min, uint64 max);
+
+    /// @notice `caller` called `onTransferReceived` but only the staked token `stakedToken` may.
+    error NotStakedToken(address caller, address stakedToken);
 
     /// @notice `user` has no matured request; `nextEndsAt` is when the oldest pending one matures (0: none).
     error NothingToWithdraw(address user, uint64 nextEndsAt);

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/ERC20Upgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IERC1363Receiver} from "@openzeppelin/contracts/interfaces/IERC1363Receiver.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
@@ -74,6 +75,19 @@ contract StakeToken is IStakeToken, ProtocolUpgradeable, ERC20Upgradeable, Reent
         if (amount == 0) revert ZeroAmount();
         _mint(msg.sender, amount);
         _storage().stakedToken.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /**
+     * @inheritdoc IERC1363Receiver
+     * @dev The one-transaction stake (see IStakeToken): the staked token has already moved `value` here.
+     * Unguarded like `stake`, and for a simpler reason: it makes no external call.
+     */
+    function onTransferReceived(address, address from, uint256 value, bytes calldata) external whenNotPaused returns (bytes4) {
+        IERC20 token = _storage().stakedToken;
+        if (msg.sender != address(token)) revert NotStakedToken(msg.sender, address(token));
+        if (value == 0) revert ZeroAmount();
+        _mint(from, value);
+        return IERC1363Receiver.onTransferReceived.selector;
     }
 
     /// @inheritdoc IStakeToken

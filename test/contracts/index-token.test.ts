@@ -2,6 +2,7 @@ import hre from 'hardhat';
 import type { Contract, Signer } from 'ethers';
 import { expectRevert } from '../helpers/revert';
 import { ONE, as, send } from '../helpers/index-protocol';
+import { deployStakeFactory, stakeTokenAt } from '../helpers/staking';
 
 describe('IndexToken', () => {
   let admin: Signer;
@@ -129,5 +130,26 @@ describe('IndexToken', () => {
     const args = ['X', 'X', roles, assets, [1n, 2n, 3n], 0, 0];
     await expectRevert(token.initialize(...args), token, 'InvalidInitialization');
     await expectRevert(implementation.initialize(...args), implementation, 'InvalidInitialization');
+  });
+
+  it('supports ERC-1363, so a holder stakes into its sToken in one transferAndCall without an approval', async () => {
+    const token = await deployToken(assets, [1n, 2n, 3n]);
+    await (await as(token, issuer).mint(await holder.getAddress(), 10n * ONE)).wait();
+    const factory = await deployStakeFactory(await admin.getAddress(), await admin.getAddress());
+    await (await factory.createStakeToken(await token.getAddress())).wait();
+    const sToken = await stakeTokenAt(await factory.sTokenOf(await token.getAddress()));
+
+    await (await as(token, holder).getFunction('transferAndCall(address,uint256)')(await sToken.getAddress(), 4n * ONE)).wait();
+
+    expect([await sToken.balanceOf(await holder.getAddress()), await token.balanceOf(await holder.getAddress())]).toEqual([4n * ONE, 6n * ONE]);
+    expect(await token.balanceOf(await sToken.getAddress())).toBe(4n * ONE);
+  });
+
+  it('reports ERC-1363 and the access-control interfaces through ERC-165', async () => {
+    const token = await deployToken(assets, [1n, 2n, 3n]);
+
+    // IERC1363, IAccessControl, IAccessControlDefaultAdminRules, IERC165, and an id nothing has.
+    const ids = ['0xb0202a11', '0x7965db0b', '0x31498786', '0x01ffc9a7', '0xffffffff'];
+    expect(await Promise.all(ids.map((id) => token.supportsInterface(id)))).toEqual([true, true, true, true, false]);
   });
 });

@@ -7,20 +7,22 @@ import { DAY, by, deployStakeFactory, eventArgs, increaseTime, snapshotFixture, 
 const E18 = 10n ** 18n;
 
 interface Fixture {
+  admin: HardhatEthersSigner;
   holder: HardhatEthersSigner;
   alice: HardhatEthersSigner;
+  bob: HardhatEthersSigner;
   soso: Contract;
   sSoso: Contract;
 }
 
 const fixture = snapshotFixture<Fixture>(async () => {
-  const [admin, holder, alice] = await hre.ethers.getSigners();
+  const [admin, holder, alice, bob] = await hre.ethers.getSigners();
   const soso = (await hre.ethers.deployContract('SosoToken', [holder.address])) as unknown as Contract;
   await soso.waitForDeployment();
   const factory = await deployStakeFactory(admin.address, admin.address);
   await (await factory.createStakeToken(await soso.getAddress())).wait();
   const sSoso = await stakeTokenAt(await factory.sTokenOf(await soso.getAddress()));
-  return { holder, alice, soso, sSoso };
+  return { admin, holder, alice, bob, soso, sSoso };
 });
 
 describe('SosoToken', () => {
@@ -73,5 +75,78 @@ describe('sSOSO', () => {
     await increaseTime(3n * DAY);
     await (await by(sSoso, alice).withdraw()).wait();
     expect(await soso.balanceOf(alice.address)).toBe(100n * E18);
+  });
+});
+
+describe('sSOSO one-transaction stake (ERC-1363)', () => {
+  /** SOSO.transferAndCall(to, amount) sent by `signer` (the overload without data). */
+  function transferAndCall(soso: Contract, signer: HardhatEthersSigner, to: string, amount: bigint) {
+    return by(soso, signer).getFunction('transferAndCall(address,uint256)')(to, amount);
+  }
+
+  it('stakes for the sender in one transferAndCall, without any approval, and pays back like any stake', async () => {
+    const { holder, alice, soso, sSoso } = await fixture();
+    const sAddress = await sSoso.getAddress();
+    await (await by(soso, holder).transfer(alice.address, 100n * E18)).wait();
+
+    const minted = await eventArgs(transferAndCall(soso, alice, sAddress, 40n * E18), sSoso, 'Transfer');
+
+    expect([minted.from, minted.to, minted.value]).toEqual([hre.ethers.ZeroAddress, alice.address, 40n * E18]);
+    expect([await sSoso.balanceOf(alice.address), await sSoso.totalSupply(), await soso.balanceOf(sAddress)]).toEqual([40n * E18, 40n * E18, 40n * E18]);
+    expect([await soso.balanceOf(alice.address), await soso.allowance(alice.address, sAddress)]).toEqual([60n * E18, 0n]);
+    await (await by(sSoso, alice).unstake(40n * E18)).wait();
+    await increaseTime(14n * DAY);
+    await (await by(sSoso, alice).withdraw()).wait();
+    expect([await soso.balanceOf(alice.address), await soso.balanceOf(sAddress), await sSoso.totalSupply()]).toEqual([100n * E18, 0n, 0n]);
+  });
+
+  it('stakes for the owner, not the spender, when an approved spender calls transferFromAndCall', async () => {
+    const { holder, alice, bob, soso, sSoso } = await fixture();
+    await (await by(soso, holder).transfer(alice.address, 100n * E18)).wait();
+    await (await by(soso, alice).approve(bob.address, 30n * E18)).wait();
+
+    await (await by(soso, bob).getFunction('transferFromAndCall(address,address,uint256)')(alice.address, await sSoso.getAddress(), 30n * E18)).wait();
+
+    expect([await sSoso.balanceOf(alice.address), await sSoso.balanceOf(bob.address), await soso.balanceOf(alice.address)]).toEqual([
+      30n * E18,
+      0n,
+      70n * E18,
+    ]);
+  });
+
+  it('accepts onTransferReceived only from the staked token: a direct call or another token mints nothing', async () => {
+    const { holder, alice, soso, sSoso } = await fixture();
+    const other = (await hre.ethers.deployContract('SosoToken', [alice.address])) as unknown as Contract;
+    const sAddress = await sSoso.getAddress();
+
+    await expectRevert(by(sSoso, alice).onTransferReceived(alice.address, alice.address, 1n, '0x'), sSoso, 'NotStakedToken', [
+      alice.address,
+      await soso.getAddress(),
+    ]);
+    await expectRevert(transferAndCall(other, alice, sAddress, 5n * E18), sSoso, 'NotStakedToken', [await other.getAddress(), await soso.getAddress()]);
+
+    expect([await sSoso.totalSupply(), await other.balanceOf(sAddress), await soso.balanceOf(holder.address)]).toEqual([0n, 0n, 1_000_000_000n * E18]);
+  });
+
+  it('refuses a zero amount, and stakes nothing while sSOSO is paused', async () => {
+    const { admin, holder, soso, sSoso } = await fixture();
+    const sAddress = await sSoso.getAddress();
+
+    await expectRevert(transferAndCall(soso, holder, sAddress, 0n), sSoso, 'ZeroAmount');
+    await (await by(sSoso, admin).pause()).wait();
+    await expectRevert(transferAndCall(soso, holder, sAddress, 1n * E18), sSoso, 'EnforcedPause');
+
+    expect([await soso.balanceOf(sAddress), await sSoso.balanceOf(holder.address)]).toEqual([0n, 0n]);
+  });
+
+  it('reports ERC-1363 support through ERC-165', async () => {
+    const { soso } = await fixture();
+
+    // IERC1363 and IERC165 interface ids.
+    expect([await soso.supportsInterface('0xb0202a11'), await soso.supportsInterface('0x01ffc9a7'), await soso.supportsInterface('0xffffffff')]).toEqual([
+      true,
+      true,
+      false,
+    ]);
   });
 });
