@@ -10,9 +10,10 @@ import {IERC1363Receiver} from "@openzeppelin/contracts/interfaces/IERC1363Recei
  * unstaking burns them and starts a cooldown request with its own clock; matured requests are
  * withdrawn. Tokens in cooldown are not sTokens, so they are neither transferable nor counted as
  * staked: `balanceOf` is the staked amount, `totalSupply` the total staked.
- * Pausing stops stake, unstake and withdraw; sToken transfers go on.
+ * Pausing stops stake (both ways below), unstake and withdraw; sToken transfers go on.
  * Events: sTokens are minted only by staking, so the ERC-20 `Transfer(address(0), user, amount)` is the
- * record of a stake (no separate event: it would repeat the same data for about 1.9k gas per stake);
+ * record of a stake (no separate Staked event, which cost about 1.6k gas a stake: the staked total is
+ * `balanceOf`, and a stake leaves the cooling total as it was);
  * unstakes and withdrawals have their own events with the user's staked and cooling totals.
  * One-transaction stake: when the staked token supports ERC-1363, `transferAndCall(sToken, amount)`
  * (or `transferFromAndCall(owner, sToken, amount)`) stakes for the tokens' owner without an approval:
