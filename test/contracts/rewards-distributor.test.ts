@@ -3,7 +3,7 @@ import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import type { Contract } from 'ethers';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import { expectRevert } from '../helpers/revert';
-import { DAY, HOUR, by, eventArgs, increaseTime, now, setNextTimestamp, snapshotFixture } from '../helpers/staking';
+import { DAY, HOUR, by, deployFundedDistributor, eventArgs, increaseTime, now, setNextTimestamp, snapshotFixture } from '../helpers/staking';
 import {
   REWARDS_LEAF_ENCODING,
   buildRewardsTree,
@@ -30,16 +30,8 @@ interface Fixture {
 
 const fixture = snapshotFixture<Fixture>(async () => {
   const [admin, operator, guardian, alice, bob, carol] = await hre.ethers.getSigners();
-  const soso = (await hre.ethers.deployContract('SosoToken', [admin.address])) as unknown as Contract;
-  const distributor = (await hre.upgrades.deployProxy(
-    await hre.ethers.getContractFactory('RewardsDistributor'),
-    [admin.address, await soso.getAddress(), DELAY],
-    { kind: 'uups' },
-  )) as unknown as Contract;
-  await (await distributor.grantRole(await distributor.OPERATOR_ROLE(), operator.address)).wait();
+  const { soso, distributor } = await deployFundedDistributor(admin.address, { operator: operator.address, activationDelay: DELAY, funding: 1_000_000n * E18 });
   await (await distributor.grantRole(await distributor.GUARDIAN_ROLE(), guardian.address)).wait();
-  await (await soso.approve(await distributor.getAddress(), hre.ethers.MaxUint256)).wait();
-  await (await distributor.fund(1_000_000n * E18)).wait();
   return { admin, operator, guardian, alice, bob, carol, soso, distributor };
 });
 

@@ -2,7 +2,7 @@ import hre from 'hardhat';
 import type { Contract } from 'ethers';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import { expectRevert } from '../helpers/revert';
-import { DAY, by, deployStakeFactory, deployTestToken, eventArgs, increaseTime, snapshotFixture, stakeTokenAt } from '../helpers/staking';
+import { DAY, by, deployFundedDistributor, deployStakeFactory, deployTestToken, eventArgs, increaseTime, snapshotFixture, stakeTokenAt } from '../helpers/staking';
 import { buildRewardsTree, rewardsClaim } from '../../lambdas/domain/rewards-leaf';
 
 const fixture = snapshotFixture(async () => {
@@ -120,15 +120,7 @@ describe('staking contract upgrades', () => {
 
   it('upgrades the RewardsDistributor and keeps roots, claims and approvals', async () => {
     const { admin, alice, bob } = await fixture();
-    const soso = (await hre.ethers.deployContract('SosoToken', [admin.address])) as unknown as Contract;
-    const distributor = (await hre.upgrades.deployProxy(
-      await hre.ethers.getContractFactory('RewardsDistributor'),
-      [admin.address, await soso.getAddress(), DAY],
-      { kind: 'uups' },
-    )) as unknown as Contract;
-    await (await distributor.grantRole(await distributor.OPERATOR_ROLE(), admin.address)).wait();
-    await (await soso.approve(await distributor.getAddress(), 1_000n)).wait();
-    await (await distributor.fund(1_000n)).wait();
+    const { soso, distributor } = await deployFundedDistributor(admin.address, { operator: admin.address, activationDelay: DAY, funding: 1_000n });
     const tree = buildRewardsTree([
       { account: alice.address, cumulativeAmount: 100n },
       { account: bob.address, cumulativeAmount: 200n },
@@ -156,15 +148,7 @@ describe('staking contract upgrades', () => {
 
   it('keeps a paused RewardsDistributor paused across an upgrade (the flag lives in its head slot)', async () => {
     const { admin, alice } = await fixture();
-    const soso = (await hre.ethers.deployContract('SosoToken', [admin.address])) as unknown as Contract;
-    const distributor = (await hre.upgrades.deployProxy(
-      await hre.ethers.getContractFactory('RewardsDistributor'),
-      [admin.address, await soso.getAddress(), DAY],
-      { kind: 'uups' },
-    )) as unknown as Contract;
-    await (await distributor.grantRole(await distributor.OPERATOR_ROLE(), admin.address)).wait();
-    await (await soso.approve(await distributor.getAddress(), 100n)).wait();
-    await (await distributor.fund(100n)).wait();
+    const { soso, distributor } = await deployFundedDistributor(admin.address, { operator: admin.address, activationDelay: DAY, funding: 100n });
     const tree = buildRewardsTree([{ account: alice.address, cumulativeAmount: 100n }]);
     await (await distributor.publishRoot(1, tree.root, 100n)).wait();
     await increaseTime(DAY);

@@ -79,6 +79,26 @@ export async function deployStakeFactory(admin: string, operator: string): Promi
   return factory as unknown as Contract;
 }
 
+/**
+ * A SosoToken (whole supply to `admin`) and a RewardsDistributor proxy paying it, with `operator` as
+ * its operator and `funding` SOSO deposited by the admin.
+ */
+export async function deployFundedDistributor(
+  admin: string,
+  options: { operator: string; activationDelay: bigint; funding: bigint },
+): Promise<{ soso: Contract; distributor: Contract }> {
+  const soso = (await hre.ethers.deployContract('SosoToken', [admin])) as unknown as Contract;
+  const distributor = (await hre.upgrades.deployProxy(
+    await hre.ethers.getContractFactory('RewardsDistributor'),
+    [admin, await soso.getAddress(), options.activationDelay],
+    { kind: 'uups' },
+  )) as unknown as Contract;
+  await (await distributor.grantRole(await distributor.OPERATOR_ROLE(), options.operator)).wait();
+  await (await soso.approve(await distributor.getAddress(), options.funding)).wait();
+  await (await distributor.fund(options.funding)).wait();
+  return { soso, distributor };
+}
+
 /** The StakeToken at `address`. */
 export async function stakeTokenAt(address: string): Promise<Contract> {
   return (await hre.ethers.getContractAt('StakeToken', address)) as unknown as Contract;
