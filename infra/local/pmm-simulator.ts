@@ -360,7 +360,9 @@ export interface PmmProcess {
 
 /** Runs the simulator as a child process (its own core for signing); resolves once it listens. */
 export async function startPmmProcess(options: Omit<PmmSimulatorOptions, 'log'>, log: (line: string) => void): Promise<PmmProcess> {
-  const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), resolve(__dirname, 'pmm-simulator.ts')], {
+  // SSI_PMM_CPU_PROF_DIR=<dir>: a V8 CPU profile of the simulator, written there when it stops (see bench:quotes).
+  const profile = process.env.SSI_PMM_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.SSI_PMM_CPU_PROF_DIR] : [];
+  const child = spawn(process.execPath, [...profile, '--require', require.resolve('tsx/cjs'), resolve(__dirname, 'pmm-simulator.ts')], {
     env: { ...process.env, SSI_PMM_SIMULATOR: JSON.stringify(options) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -120,7 +120,10 @@ function countDynamoCalls(): { counts: Record<string, number>; stop(): void } {
   };
 }
 
-/** SSI_BENCH_PROFILE=<file>: a V8 CPU profile of this process during the measurement only. */
+/**
+ * SSI_BENCH_PROFILE=<file>: a V8 CPU profile of this process during the measurement only (the PMM
+ * simulator's own: SSI_PMM_CPU_PROF_DIR=<dir>, whole run).
+ */
 async function startProfile(): Promise<(path: string) => Promise<void>> {
   const { Session } = await import('node:inspector');
   const { writeFileSync } = await import('node:fs');

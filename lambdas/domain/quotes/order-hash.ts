@@ -1,12 +1,17 @@
 /**
  * The EIP-712 digest of a quote order, computed with the domain separator and type hash prepared
  * once. Same result as `hashQuoteOrder` in lambdas/domain/orders.ts (the tests hold the two
- * together) at a fraction of the cost: the quote API hashes every PMM answer on the hot path.
+ * together) at a fraction of the cost: the quote API hashes every PMM answer on the hot path, and
+ * the PMM every order it signs. Keccak comes from js-sha3, about three times faster than the
+ * implementation ethers bundles (about 10 against 37 microseconds for the 384-byte struct here).
  */
-import { getBytes, keccak256, TypedDataEncoder, type TypedDataDomain } from 'ethers';
+import { keccak256 as keccak } from 'js-sha3';
+import { hexlify, TypedDataEncoder, type TypedDataDomain } from 'ethers';
 import { QUOTE_ORDER_TYPES, type QuoteOrder } from '../orders';
 
-const TYPE_HASH = getBytes(keccak256(Buffer.from(TypedDataEncoder.from(QUOTE_ORDER_TYPES).encodeType('QuoteOrder'))));
+const keccakBytes = (data: Uint8Array): Uint8Array => new Uint8Array(keccak.arrayBuffer(data));
+
+const TYPE_HASH = keccakBytes(Buffer.from(TypedDataEncoder.from(QUOTE_ORDER_TYPES).encodeType('QuoteOrder')));
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 function putUint(target: Buffer, offset: number, value: bigint): void {
@@ -27,17 +32,29 @@ export class QuoteOrderHasher {
   private readonly assetHashes = new Map<string, Uint8Array>();
 
   constructor(readonly domain: TypedDataDomain) {
-    this.prefix = Buffer.concat([Buffer.from([0x19, 0x01]), getBytes(TypedDataEncoder.hashDomain(domain))]);
+    this.prefix = Buffer.concat([Buffer.from([0x19, 0x01]), Buffer.from(TypedDataEncoder.hashDomain(domain).slice(2), 'hex')]);
   }
 
   /** hashStruct(order) as EIP-712 defines it. */
   structHash(order: QuoteOrder): string {
+    return hexlify(this.structHashBytes(order));
+  }
+
+  /** The digest the maker signs and `Issuer.hashOrder` returns. */
+  hash(order: QuoteOrder): string {
+    const message = Buffer.allocUnsafe(66);
+    this.prefix.copy(message, 0);
+    message.set(this.structHashBytes(order), 34);
+    return `0x${keccak(message)}`;
+  }
+
+  private structHashBytes(order: QuoteOrder): Uint8Array {
     const assetsKey = order.assets.join();
     let assetsHash = this.assetHashes.get(assetsKey);
     if (!assetsHash) {
       const assets = Buffer.alloc(32 * order.assets.length);
       order.assets.forEach((a, i) => putAddress(assets, 32 * i, a));
-      assetsHash = getBytes(keccak256(assets));
+      assetsHash = keccakBytes(assets);
       if (this.assetHashes.size >= 1000) this.assetHashes.clear();
       this.assetHashes.set(assetsKey, assetsHash);
     }
@@ -49,18 +66,13 @@ export class QuoteOrderHasher {
     putUint(encoded, 64, BigInt(order.side));
     putUint(encoded, 96, order.indexAmount);
     encoded.set(assetsHash, 128);
-    encoded.set(getBytes(keccak256(amounts)), 160);
+    encoded.set(keccakBytes(amounts), 160);
     putAddress(encoded, 192, order.cashToken);
     putUint(encoded, 224, order.cashAmount);
     putAddress(encoded, 256, order.maker);
     putAddress(encoded, 288, order.requester);
     putUint(encoded, 320, order.deadline);
     putUint(encoded, 352, order.nonce);
-    return keccak256(encoded);
-  }
-
-  /** The digest the maker signs and `Issuer.hashOrder` returns. */
-  hash(order: QuoteOrder): string {
-    return keccak256(Buffer.concat([this.prefix, getBytes(this.structHash(order))]));
+    return keccakBytes(encoded);
   }
 }
