@@ -40,7 +40,8 @@ interface QuoteAnswer {
 
 const ORDER_TUPLE =
   'tuple(address index, uint8 side, uint256 indexAmount, address[] assets, uint256[] amounts, address cashToken, uint256 cashAmount, address maker, address requester, uint256 deadline, uint256 nonce)';
-const ISSUER_ABI = [
+/** The Issuer as a WLP uses it: mint, redeem, requests, their events and every refusal by name. */
+export const ISSUER_ABI = [
   `function mint(${ORDER_TUPLE} order, bytes signature, uint256 maxFeeBps) returns (bytes32)`,
   `function redeem(${ORDER_TUPLE} order, bytes signature, uint256 maxFeeBps) returns (bytes32)`,
   'function getRequest(bytes32) view returns (tuple(uint128 fee, uint64 expiresAt, uint8 status))',
@@ -53,6 +54,7 @@ const ISSUER_ABI = [
   'error WrongRequester(address requester, address caller)',
   'error UnknownIndex(address index)',
   'error IndexRebalancing(address index)',
+  'error MintPaused(address index)',
   'error AmountOutOfRange(uint256 amount, uint256 min, uint256 max)',
   'error CashTokenNotAllowed(address token)',
   'error FeeAboveMax(uint256 feeBps, uint256 maxFeeBps)',

@@ -336,14 +336,12 @@ export class QuoteService {
     if (record.status === 'refused') {
       return { id: record.id, requestId: record.requestId, status: 'refused' as const, createdAt: record.createdAt, reason: record.data.reason as string, rfq: record.data.rfq as never };
     }
-    const quote = record.data.quote as { deadline: number; order: { maker: string; nonce: string } };
+    const quote = record.data.quote as { deadline: number; index: { address: string }; order: { maker: string; nonce: string } };
     let status: 'open' | 'expired' | 'used';
     try {
-      status = (await this.deps.nonceUsed(quote.order.maker, BigInt(quote.order.nonce)))
-        ? 'used'
-        : quote.deadline < Math.floor(this.now() / 1000)
-          ? 'expired'
-          : 'open';
+      const [used, state] = await Promise.all([this.deps.nonceUsed(quote.order.maker, BigInt(quote.order.nonce)), this.deps.catalog.index(quote.index.address)]);
+      // The Issuer judges the deadline by block time, so expiry is read on the chain's clock.
+      status = used ? 'used' : quote.deadline < Math.floor(this.now() / 1000) + state.chainClockOffsetSeconds ? 'expired' : 'open';
     } catch (error) {
       throw new Unavailable('the chain RPC is not answering', 'chain_unavailable', error);
     }

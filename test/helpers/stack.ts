@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { startStack, type RunningStack } from '../../infra/local/stack';
 import { freePort } from './dynamo';
 
+/** A running test stack and a fetch on its HTTP API. */
+export type TestStack = RunningStack & { api: (path: string, init?: RequestInit) => Promise<Response> };
+
 /**
  * The whole local stack in this test process, on free ports and a fresh data folder, with
  * schedules fired only on demand (`stack.scheduler.run(name)`). Handlers run in-process and
  * read the environment the stack sets, exactly as under `npm start`. One per test file.
  */
-export async function startTestStack(): Promise<RunningStack & { api: (path: string, init?: RequestInit) => Promise<Response> }> {
+export async function startTestStack(): Promise<TestStack> {
   const ports = { api: await freePort(), chain: await freePort(), dynamodb: await freePort(), kms: await freePort(), s3: await freePort() };
   const stack = await startStack({
     dataDir: mkdtempSync(join(tmpdir(), 'ssi-test-stack-')),

@@ -1,31 +1,19 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Contract, JsonRpcProvider, MaxUint256, Wallet, parseUnits, type Signer } from 'ethers';
+import { Contract, JsonRpcProvider, Wallet, parseUnits } from 'ethers';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { startTestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { mintOnLocalStack } from '../helpers/local-mint';
 import { addDays, dayOf } from '../../lambdas/domain/points/calendar';
 import { DEFAULT_POINTS_CONFIG_INPUT } from '../../lambdas/domain/points/config';
-import { basketFor, issuerDomain, QUOTE_ORDER_TYPES, Side, type QuoteOrder } from '../../lambdas/domain/orders';
 
 const run = promisify(execFile);
 const ONE = 10n ** 18n;
 const ROOT = resolve(__dirname, '../..');
 
-const ERC20 = [
-  'function balanceOf(address) view returns (uint256)',
-  'function approve(address, uint256) returns (bool)',
-  'function transfer(address, uint256) returns (bool)',
-  'function mint(address, uint256)',
-];
-const INDEX = [...ERC20, 'function baseTokenset() view returns (address[] assets, uint256[] unitAmounts, uint256 factor)'];
+const ERC20 = ['function balanceOf(address) view returns (uint256)', 'function approve(address, uint256) returns (bool)', 'function transfer(address, uint256) returns (bool)'];
 const STAKE = [...ERC20, 'function stake(uint256)', 'function unstake(uint256) returns (uint256)', 'function cooldownDuration() view returns (uint64)'];
-const ISSUER = [
-  'function grantRole(bytes32, address)',
-  'function MAKER_ROLE() view returns (bytes32)',
-  'function PARTICIPANT_ROLE() view returns (bytes32)',
-  'function mint((address index, uint8 side, uint256 indexAmount, address[] assets, uint256[] amounts, address cashToken, uint256 cashAmount, address maker, address requester, uint256 deadline, uint256 nonce) order, bytes signature, uint256 maxFeeBps)',
-];
 const DISTRIBUTOR = ['function rootOf(uint32) view returns ((bytes32 root, uint256 totalCumulative, uint64 activatesAt, bool revoked))', 'function claimedOf(address) view returns (uint256)'];
 
 /** Runs the CLI; resolves with exit code and output whatever the code. */
@@ -43,7 +31,7 @@ describe('points end to end on the local stack: stake, snapshot, close the epoch
   // Epoch 1 is yesterday, one day long: the scheduled snapshot records yesterday (the day that
   // just ended) and the epoch close sees it over today.
   const yesterday = addDays(dayOf(new Date()), -1);
-  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let stack: TestStack;
   let provider: JsonRpcProvider;
   let holder: Wallet;
   let staker: Wallet;
@@ -62,41 +50,10 @@ describe('points end to end on the local stack: stake, snapshot, close the epoch
     delete process.env.SSI_POINTS_CONFIG;
   });
 
-  /** The holder mints 2 MAG7.ssi through the Issuer with a PMM-signed order, keeps 1 and gives 1 to the staker, who stakes it. */
+  /** The holder gets 2 MAG7.ssi minted through the quote API, keeps 1 and gives 1 to the staker, who stakes it. */
   async function mintAndStake(): Promise<void> {
-    const deployer = await provider.getSigner(0);
-    const pmm = await provider.getSigner(1);
-    const { contracts, indexes, tokens } = stack.file;
-    const issuer = new Contract(contracts.issuer, ISSUER, deployer);
-    await (await issuer.getFunction('grantRole')(await issuer.getFunction('MAKER_ROLE')(), await pmm.getAddress())).wait();
-    await (await issuer.getFunction('grantRole')(await issuer.getFunction('PARTICIPANT_ROLE')(), holder.address)).wait();
-    const index = new Contract(indexes['MAG7.ssi']!, INDEX, provider);
-    const [assets, unitAmounts, factor] = (await index.getFunction('baseTokenset')()) as [string[], bigint[], bigint];
-    const legs = basketFor({ assets: [...assets], unitAmounts: [...unitAmounts], factor }, 2n * ONE, Side.Mint);
-    for (let i = 0; i < legs.assets.length; i++) {
-      const token = new Contract(legs.assets[i]!, ERC20, pmm);
-      await (await token.getFunction('mint')(await pmm.getAddress(), legs.amounts[i])).wait();
-      await (await token.getFunction('approve')(contracts.issuer, MaxUint256)).wait();
-    }
-    const usdc = new Contract(tokens.USDC!.address, ERC20, holder);
-    await (await usdc.getFunction('mint')(holder.address, parseUnits('3000', 6))).wait();
-    await (await usdc.getFunction('approve')(contracts.issuer, MaxUint256)).wait();
-    const block = await provider.getBlock('latest');
-    const order: QuoteOrder = {
-      index: indexes['MAG7.ssi']!,
-      side: Side.Mint,
-      indexAmount: 2n * ONE,
-      assets: legs.assets,
-      amounts: legs.amounts,
-      cashToken: tokens.USDC!.address,
-      cashAmount: parseUnits('2000', 6),
-      maker: await pmm.getAddress(),
-      requester: holder.address,
-      deadline: BigInt(block!.timestamp) + 600n,
-      nonce: 1n,
-    };
-    const signature = await (pmm as Signer).signTypedData(issuerDomain(stack.file.chainId, contracts.issuer), QUOTE_ORDER_TYPES, order);
-    await (await new Contract(contracts.issuer, ISSUER, holder).getFunction('mint')(order, signature, 10)).wait();
+    const { contracts, indexes } = stack.file;
+    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 2n * ONE, to: holder.address });
     await (await new Contract(indexes['MAG7.ssi']!, ERC20, holder).getFunction('transfer')(staker.address, ONE)).wait();
     const sToken = contracts['sMAG7.ssi']!;
     await (await new Contract(indexes['MAG7.ssi']!, ERC20, staker).getFunction('approve')(sToken, ONE)).wait();
@@ -108,7 +65,8 @@ describe('points end to end on the local stack: stake, snapshot, close the epoch
     expect(answer.status).toBe(200);
     return (await answer.json()) as { totalPoints: string; days: Array<{ day: string; epoch: number; total: string }> };
   };
-  const micro = (points: string): bigint => BigInt(points.replace('.', ''));
+  /** Micro-points of a points figure as the API writes it (trailing zeros dropped: "3000.11288"). */
+  const micro = (points: string): bigint => parseUnits(points, 6);
 
   test('a staked index token earns five times the points of a held one, and the epoch reward is claimed once with the CLI', async () => {
     await mintAndStake();

@@ -234,6 +234,33 @@ describe('the quote service', () => {
     expect((await used.svc.getQuote(wlp, usedQuote.id)).status).toBe('used');
   });
 
+  test("a stored quote is expired once the chain's clock passes its deadline, though ours has not", async () => {
+    // A local chain 600 s ahead of the wall clock: the deadline is 720 s away by ours.
+    const { svc, advance } = service({ state: { chainClockOffsetSeconds: 600 } });
+    const quote = await svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' }));
+    expect((await svc.getQuote(wlp, quote.id)).status).toBe('open');
+
+    advance(121_000);
+
+    expect(1_800_000_121).toBeLessThan(quote.deadline);
+    expect((await svc.getQuote(wlp, quote.id)).status).toBe('expired');
+  });
+
+  test("a stored quote stays open while the chain's clock is behind its deadline, though ours has passed it", async () => {
+    // A real chain whose latest block is 12 s behind the wall clock: the deadline is 108 s away by ours.
+    const { svc, advance } = service({ state: { chainClockOffsetSeconds: -12 } });
+    const quote = await svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' }));
+
+    advance(115_000);
+    const early = (await svc.getQuote(wlp, quote.id)).status;
+    advance(6_000);
+    const late = (await svc.getQuote(wlp, quote.id)).status;
+
+    expect(1_800_000_115).toBeGreaterThan(quote.deadline);
+    expect(early).toBe('open');
+    expect(late).toBe('expired');
+  });
+
   test('indexes come with tokenset, supply, NAV and aggregate basket rounded up', async () => {
     const { svc } = service();
     const list = indexListSchema.parse(await svc.listIndexes());

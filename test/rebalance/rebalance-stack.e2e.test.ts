@@ -1,17 +1,14 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { Contract, JsonRpcProvider, Network, zeroPadValue } from 'ethers';
-import { startTestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { mintOnLocalStack } from '../helpers/local-mint';
 import { scheduledEvent } from '../../infra/local/scheduler';
 import { SCHEDULES } from '../../infra/topology';
 import { REBALANCER_INTERFACE } from '../../lambdas/rebalance/saga';
 import { STEPS, type Step } from '../../lambdas/rebalance/store';
 import { WEIGHT_UNIT } from '../../lambdas/domain/rebalance-orders';
 
-const run = promisify(execFile);
-const SSI = resolve(__dirname, '../../bin/ssi.js');
 const TOKEN = ['function basket() view returns (address[] assets, uint256[] amounts)', 'function totalSupply() view returns (uint256)'];
 
 /** The tolerance the saga checks and this test re-checks independently: 50 bps of weight per asset. */
@@ -30,28 +27,18 @@ interface RunView {
 }
 
 describe('the scheduled rebalance saga on the local stack', () => {
-  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let stack: TestStack;
   let provider: JsonRpcProvider;
   let index: string;
   beforeAll(async () => {
-    // The deploy mines hundreds of blocks a second apart, so the local chain's clock runs minutes
-    // ahead of the wall clock right after start: give quotes room.
-    process.env.SSI_QUOTE_TTL_SECONDS = '1800';
     stack = await startTestStack();
     provider = new JsonRpcProvider(stack.file.rpc, Network.from(stack.file.chainId), { staticNetwork: true, cacheTimeout: -1 });
     index = stack.file.indexes['MAG7.ssi'];
     // A basket to rebalance: the local WLP mints 10 MAG7.ssi.
-    // (Retried: on a busy machine a quote can expire between the quote and the mint.)
-    let minted = false;
-    for (let attempt = 0; attempt < 3 && !minted; attempt++) {
-      const result = await run(process.execPath, [SSI, 'mint', '--index', 'MAG7.ssi', '--amount', '10', '--json', '--data', stack.file.dataDir], { timeout: 120_000 }).catch(() => undefined);
-      minted = result !== undefined && (JSON.parse(result.stdout) as { ok: boolean }).ok;
-    }
-    expect(minted).toBe(true);
+    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 10n * 10n ** 18n });
   }, 300_000);
   afterAll(async () => {
     delete process.env.SSI_REBALANCE_FAULTS;
-    delete process.env.SSI_QUOTE_TTL_SECONDS;
     provider?.destroy();
     await stack?.stop();
   });

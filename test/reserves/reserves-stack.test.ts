@@ -4,36 +4,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { Contract, JsonRpcProvider, JsonRpcSigner as RpcSigner, Wallet, getBytes, parseEther, toBeHex, type JsonRpcSigner } from 'ethers';
-import { startTestStack } from '../helpers/stack';
-import { basketFor, issuerDomain, QUOTE_ORDER_TYPES, Side, type QuoteOrder } from '../../lambdas/domain/orders';
-import { decayFactor, MAX_FEE_RATE_PPM } from '../../lambdas/domain/fees';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { mintOnLocalStack, quoteOnLocalStack, redeemOnLocalStack, submitOnLocalStack } from '../helpers/local-mint';
 import { parseSignedReport, reportHash, signedReportJson, type ReserveReport, type SignedReport } from '../../lambdas/reserves/report';
 import { KmsSigner } from '../../lambdas/signing/kms-signer';
 
 const ROOT = path.resolve(__dirname, '../..');
 const ONE = 10n ** 18n;
-const MAX = (1n << 256n) - 1n;
-const ISSUER_ABI = [
-  'function grantRole(bytes32 role, address account)',
-  'function MAKER_ROLE() view returns (bytes32)',
-  'function PARTICIPANT_ROLE() view returns (bytes32)',
-  'function isMintPaused(address index) view returns (bool)',
-  'function mint((address index,uint8 side,uint256 indexAmount,address[] assets,uint256[] amounts,address cashToken,uint256 cashAmount,address maker,address requester,uint256 deadline,uint256 nonce) order, bytes signature, uint256 maxFeeBps)',
-  'function redeem((address index,uint8 side,uint256 indexAmount,address[] assets,uint256[] amounts,address cashToken,uint256 cashAmount,address maker,address requester,uint256 deadline,uint256 nonce) order, bytes signature, uint256 maxFeeBps)',
-  'error MintPaused(address index)',
-];
-const TOKEN_ABI = ['function mint(address to, uint256 amount)', 'function approve(address, uint256) returns (bool)', 'function transfer(address, uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)'];
+const ISSUER_ABI = ['function isMintPaused(address index) view returns (bool)'];
+const TOKEN_ABI = ['function transfer(address, uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)'];
 const INDEX_ABI = ['function baseTokenset() view returns (address[], uint256[], uint256)', 'function balanceOf(address) view returns (uint256)'];
 
 describe('proof of reserve on the local stack', () => {
-  let stack: Awaited<ReturnType<typeof startTestStack>>;
+  let stack: TestStack;
   let provider: JsonRpcProvider;
   let admin: JsonRpcSigner;
-  let pmm: JsonRpcSigner;
-  let wlp: JsonRpcSigner;
-  let wlp2: JsonRpcSigner;
+  /** Two holders: a wallet that was handed its tokens, and the local WLP, who minted its own. */
+  let holder: string;
+  let wlp: string;
   let issuer: Contract;
-  let nonce = 1n;
   let day: string;
   const work = mkdtempSync(path.join(tmpdir(), 'ssi-reserves-'));
 
@@ -58,38 +47,6 @@ describe('proof of reserve on the local stack', () => {
   const ssi = (args: string[]) => run([...args, '--api', stack.file.api, '--rpc', stack.file.rpc, '--json']);
   const failed = (json: { reports: Array<{ checks: Array<{ name: string; ok: boolean }> }> }): string[] =>
     json.reports.flatMap((r) => r.checks.filter((c) => !c.ok).map((c) => c.name));
-
-  async function order(symbol: string, side: Side, indexAmount: bigint, requester: JsonRpcSigner): Promise<[QuoteOrder, string]> {
-    const indexAddress = stack.file.indexes[symbol]!;
-    const [assets, unitAmounts, factorNow] = (await new Contract(indexAddress, INDEX_ABI, provider).getFunction('baseTokenset')()) as [string[], bigint[], bigint];
-    // Mint legs are lower bounds at today's fee factor; redeem legs are upper bounds, so they are
-    // priced at the factor the fastest allowed fee would leave by the order's deadline.
-    const factor = side === Side.Mint ? factorNow : decayFactor(factorNow, MAX_FEE_RATE_PPM, 3600n);
-    const legs = basketFor({ assets: [...assets], unitAmounts: [...unitAmounts], factor }, indexAmount, side);
-    const block = await provider.getBlock('latest');
-    const o: QuoteOrder = {
-      index: indexAddress,
-      side,
-      indexAmount,
-      assets: legs.assets,
-      amounts: legs.amounts,
-      cashToken: stack.file.tokens.USDC!.address,
-      cashAmount: 1_000n * 10n ** 6n,
-      maker: await pmm.getAddress(),
-      requester: await requester.getAddress(),
-      deadline: BigInt(block!.timestamp) + 3600n,
-      nonce: nonce++,
-    };
-    return [o, await pmm.signTypedData(issuerDomain(stack.file.chainId, stack.file.contracts.issuer!), QUOTE_ORDER_TYPES, o)];
-  }
-
-  async function mint(symbol: string, amount: bigint, to: JsonRpcSigner): Promise<void> {
-    const [o, signature] = await order(symbol, Side.Mint, amount, to);
-    for (let i = 0; i < o.assets.length; i++) {
-      await (await (new Contract(o.assets[i]!, TOKEN_ABI, admin).getFunction('mint'))(await pmm.getAddress(), o.amounts[i]!)).wait();
-    }
-    await (await (issuer.connect(to) as Contract).getFunction('mint')(o, signature, 100)).wait();
-  }
 
   async function publish(forDay?: string): Promise<void> {
     if (forDay === undefined) {
@@ -123,22 +80,13 @@ describe('proof of reserve on the local stack', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     provider = new JsonRpcProvider(stack.file.rpc, undefined, { staticNetwork: true });
-    [admin, pmm, wlp, wlp2] = await Promise.all([0, 1, 2, 3].map((i) => provider.getSigner(i)));
-    issuer = new Contract(stack.file.contracts.issuer!, ISSUER_ABI, admin);
-    await (await issuer.getFunction('grantRole')(await issuer.getFunction('MAKER_ROLE')(), await pmm.getAddress())).wait();
-    for (const w of [wlp, wlp2]) await (await issuer.getFunction('grantRole')(await issuer.getFunction('PARTICIPANT_ROLE')(), await w.getAddress())).wait();
-    const usdc = new Contract(stack.file.tokens.USDC!.address, TOKEN_ABI, admin);
-    for (const account of [pmm, wlp, wlp2]) {
-      await (await usdc.getFunction('mint')(await account.getAddress(), 1_000_000n * 10n ** 6n)).wait();
-      await (await (usdc.connect(account) as Contract).getFunction('approve')(stack.file.contracts.issuer, MAX)).wait();
-    }
-    for (const symbol of Object.keys(stack.file.indexes)) {
-      const [assets] = (await new Contract(stack.file.indexes[symbol]!, INDEX_ABI, provider).getFunction('baseTokenset')()) as [string[]];
-      for (const asset of assets) await (await (new Contract(asset, TOKEN_ABI, pmm).getFunction('approve'))(stack.file.contracts.issuer, MAX)).wait();
-    }
-    await mint('MAG7.ssi', ONE, wlp);
-    await mint('MAG7.ssi', 2n * ONE, wlp2);
-    await mint('DEFI.ssi', ONE / 2n, wlp);
+    admin = await provider.getSigner(0);
+    holder = Wallet.createRandom().address;
+    wlp = stack.file.wlp.address;
+    issuer = new Contract(stack.file.contracts.issuer!, ISSUER_ABI, provider);
+    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: ONE, to: holder });
+    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 2n * ONE });
+    await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: ONE / 2n, to: holder });
     await publish();
     day = new Date().toISOString().slice(0, 10);
   }, 300_000);
@@ -158,7 +106,7 @@ describe('proof of reserve on the local stack', () => {
     expect(mag7.supplyCrossCheck).toBe(true);
     expect(mag7.signer).toBe(stack.file.keys.reserve!.address);
 
-    const run = await ssi(['verify-reserves', '--holder', await wlp.getAddress()]);
+    const run = await ssi(['verify-reserves', '--holder', holder]);
 
     expect(run.stderr).not.toContain('unexpected');
     expect(run.status).toBe(0);
@@ -219,14 +167,13 @@ describe('proof of reserve on the local stack', () => {
   });
 
   test('the auditor fails a holder proof carrying a wrong balance and passes the genuine one', async () => {
-    const holder = await wlp2.getAddress();
-    const body = (await (await stack.api(`/v1/reserves/${day}/proof/${holder}`)).json()) as { proofs: Array<{ symbol: string; leaf: [string, string] }> };
+    const body = (await (await stack.api(`/v1/reserves/${day}/proof/${wlp}`)).json()) as { proofs: Array<{ symbol: string; leaf: [string, string] }> };
     const genuine = body.proofs.find((p) => p.symbol === 'MAG7.ssi')!;
-    expect(genuine.leaf).toEqual([holder, (2n * ONE).toString()]);
+    expect(genuine.leaf).toEqual([wlp, (2n * ONE).toString()]);
     const good = path.join(work, 'proof-good.json');
     writeFileSync(good, JSON.stringify(genuine));
     const bad = path.join(work, 'proof-bad.json');
-    writeFileSync(bad, JSON.stringify({ ...genuine, leaf: [holder, (3n * ONE).toString()] }));
+    writeFileSync(bad, JSON.stringify({ ...genuine, leaf: [wlp, (3n * ONE).toString()] }));
 
     const ok = await ssi(['verify-reserves', '--index', 'MAG7.ssi', '--proof', good]);
     const wrong = await ssi(['verify-reserves', '--index', 'MAG7.ssi', '--proof', bad]);
@@ -284,12 +231,11 @@ describe('proof of reserve on the local stack', () => {
     for (const symbol of Object.keys(stack.file.indexes).filter((s) => !otherDeficit.includes(s))) {
       expect(await issuer.getFunction('isMintPaused')(stack.file.indexes[symbol])).toBe(false);
     }
-    const [mintOrder, mintSignature] = await order('MAG7.ssi', Side.Mint, ONE, wlp);
-    await expect((issuer.connect(wlp) as Contract).getFunction('mint').staticCall(mintOrder, mintSignature, 100)).rejects.toThrow(/MintPaused/);
+    const paused = await quoteOnLocalStack(stack, { index: 'MAG7.ssi', side: 'mint', amount: ONE });
+    await expect(submitOnLocalStack(stack, paused)).rejects.toThrow(/MintPaused/);
     // redeeming still works
-    const [redeemOrder, redeemSignature] = await order('MAG7.ssi', Side.Redeem, ONE / 2n, wlp2);
-    await (await (issuer.connect(wlp2) as Contract).getFunction('redeem')(redeemOrder, redeemSignature, 100)).wait();
-    expect(await new Contract(mag7, INDEX_ABI, provider).getFunction('balanceOf')(await wlp2.getAddress())).toBe(2n * ONE - ONE / 2n);
+    await redeemOnLocalStack(stack, { index: 'MAG7.ssi', amount: ONE / 2n });
+    expect(await new Contract(mag7, INDEX_ABI, provider).getFunction('balanceOf')(wlp)).toBe(2n * ONE - ONE / 2n);
 
     // the operator clears the breaker: minting resumes
     const clear = await run(['reserves', 'clear-breaker', '--index', 'MAG7.ssi', '--data', stack.file.dataDir, '--json']);
