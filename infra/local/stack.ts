@@ -300,8 +300,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       SSI_REFERENCE_PRICES: process.env.SSI_REFERENCE_PRICES ?? JSON.stringify(localReferencePrices()),
       SSI_EPOCH_POOL: process.env.SSI_EPOCH_POOL ?? LOCAL_EPOCH_POOL,
       SSI_PMM_ENDPOINTS: JSON.stringify([{ name: 'local-pmm', url: pmm.rfqUrl, maker: pmm.address }]),
-      // One process serves every connection here (one request per container in Lambda): let quote records share batches.
+      // One process serves every connection here (one request per container in Lambda): let quote records share
+      // batches, and check PMM signatures on a worker thread so the event loop is not held to one core.
       SSI_QUOTE_STORE_LINGER_MS: process.env.SSI_QUOTE_STORE_LINGER_MS ?? '2',
+      SSI_SIGNATURE_WORKERS: process.env.SSI_SIGNATURE_WORKERS ?? '1',
       ...prices,
       POWERTOOLS_SERVICE_NAME: 'ssi-local',
       POWERTOOLS_METRICS_NAMESPACE: 'SSI',

@@ -40,6 +40,8 @@ export const quoteApiConfigShape = {
   SSI_QUOTE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** Milliseconds a quote record waits to share a DynamoDB batch (0 in Lambda; see DynamoQuoteStore). */
   SSI_QUOTE_STORE_LINGER_MS: z.coerce.number().int().min(0).max(50).default(0),
+  /** Worker threads for the maker signature check (0 in Lambda: one request per container; see WorkerSignatures). */
+  SSI_SIGNATURE_WORKERS: z.coerce.number().int().min(0).max(8).default(0),
   /** Symbol of the cash token in the deployment's tokens. */
   SSI_CASH_TOKEN: z.string().min(1).default('USDC'),
 };

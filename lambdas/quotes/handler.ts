@@ -9,6 +9,7 @@ import { dynamo } from '../shared/aws';
 import { ConfigError, Unauthorized } from '../shared/errors';
 import { issuerDomain } from '../domain/orders';
 import { QuoteOrderHasher } from '../domain/quotes/order-hash';
+import { WorkerSignatures } from '../domain/quotes/signature';
 import { warmUp } from '../domain/quotes/secp256k1';
 import { loadQuoteApiConfig } from './config';
 import { ethersChainReader, IndexCatalog } from './catalog';
@@ -52,6 +53,7 @@ const service = new QuoteService({
     retentionDays: config.SSI_QUOTE_RETENTION_DAYS,
   },
   nonceUsed: (maker, nonce) => issuerContract.isNonceUsed(maker, nonce) as Promise<boolean>,
+  signatures: config.SSI_SIGNATURE_WORKERS > 0 ? new WorkerSignatures(config.SSI_SIGNATURE_WORKERS) : undefined,
 });
 
 const identitySchema = z.object({

@@ -19,7 +19,7 @@ import {
 } from '../domain/quotes/nav';
 import { askPmms, bestQuote, evaluateOutcomes, type PmmEndpoint, type Rejection, type RfqTransport } from '../domain/quotes/rfq';
 import type { QuoteOrderHasher } from '../domain/quotes/order-hash';
-import { MakerSignatures } from '../domain/quotes/signature';
+import { MakerSignatures, type SignatureProblem } from '../domain/quotes/signature';
 import { BadRequest, Conflict, Forbidden, NotFound, SsiError, TooManyRequests, Unavailable } from '../shared/errors';
 import type { IndexCatalog, IndexState } from './catalog';
 import type { ReferencePriceSource } from './prices';
@@ -58,8 +58,8 @@ export interface QuoteServiceDeps {
   store: QuoteStore;
   limiter: { take(wlp: string, limits: Limits): Promise<LimitDecision> };
   hasher: QuoteOrderHasher;
-  /** Signature check; default: a `MakerSignatures` of this service. */
-  signatures?: MakerSignatures;
+  /** Signature check; default: a `MakerSignatures` of this service (`WorkerSignatures` runs it off the event loop). */
+  signatures?: { problem: SignatureProblem };
   settings: QuoteSettings;
   /** Whether a maker's nonce is spent on chain (for a stored quote's status). */
   nonceUsed: (maker: string, nonce: bigint) => Promise<boolean>;
@@ -74,7 +74,7 @@ const usd = (value: bigint): string => formatAmount(value, 18).replace(/(\.\d{1,
 export class QuoteService {
   private readonly now: () => number;
   private readonly newId: () => string;
-  private readonly signatures: MakerSignatures;
+  private readonly signatures: { problem: SignatureProblem };
 
   constructor(private readonly deps: QuoteServiceDeps) {
     this.signatures = deps.signatures ?? new MakerSignatures();

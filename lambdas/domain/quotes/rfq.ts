@@ -10,7 +10,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { Side, type QuoteOrder } from '../orders';
 import { deviationBps } from './nav';
-import { makerSignatureProblem } from './signature';
+import { makerSignatureProblem, type SignatureProblem } from './signature';
 import type { QuoteOrderHasher } from './order-hash';
 import { checksum } from './address';
 
@@ -207,7 +207,7 @@ export interface EvaluationOptions {
   /** Whether the address holds MAKER_ROLE on the Issuer. */
   isMaker: (address: string) => Promise<boolean>;
   /** Why a signature is not the maker's (default `makerSignatureProblem`; `MakerSignatures` is faster). */
-  signatureProblem?: (digest: string, signature: string, maker: string) => string | undefined;
+  signatureProblem?: SignatureProblem;
 }
 
 /** Checks every outcome: shape, maker, price against the reference, signature, maker role. */
@@ -249,7 +249,7 @@ export async function evaluateOutcomes(
     }
     const order: QuoteOrder = { ...draft.order, maker, cashAmount, nonce: BigInt(answer.nonce) };
     const orderHash = options.hasher.hash(order);
-    const problem = (options.signatureProblem ?? makerSignatureProblem)(orderHash, answer.signature, maker);
+    const problem = await (options.signatureProblem ?? makerSignatureProblem)(orderHash, answer.signature, maker);
     if (problem) {
       rejected.push({ pmm, code: 'signature', reason: problem, latencyMs, cashAmount, deviationBps: deviation });
       continue;

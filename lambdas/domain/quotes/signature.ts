@@ -4,6 +4,8 @@
  * signer equal to the maker. Run before a quote leaves the API so a WLP never gets an order the
  * contract would refuse for its signature.
  */
+import { extname, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { recoverAddress, SigningKey } from 'ethers';
 import { FixedBaseTable, publicKeyPoint, verifyWithTable } from './secp256k1';
 import { checksum } from './address';
@@ -28,6 +30,16 @@ export function makerSignatureProblem(digest: string, signature: string, maker: 
   }
   return signer === checksum(maker) ? undefined : `signature recovers to ${signer}, not the maker ${checksum(maker)}`;
 }
+
+/** One maker signature to check: `signature` over the EIP-712 `digest`, expected from `maker`. */
+export interface SignatureCheck {
+  digest: string;
+  signature: string;
+  maker: string;
+}
+
+/** Why a signature is not the maker's (undefined when it is), answered now or later. */
+export type SignatureProblem = (digest: string, signature: string, maker: string) => string | undefined | Promise<string | undefined>;
 
 /**
  * The same check, fast once a maker is known: its first good signature is recovered with ethers,
@@ -60,5 +72,71 @@ export class MakerSignatures {
   /** Resolves once every table being built is ready (for tests). */
   async settled(): Promise<void> {
     while (this.building.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * `MakerSignatures` on worker threads, for a process that serves many quotes at once: the local
+ * stack's API, where one Node process stands in for all the Lambda containers a busy API would
+ * run. The check is the costliest CPU step of a quote (about 0.25 ms); on the event loop it would
+ * hold every quote to one core. Checks go round robin; each worker keeps its own key tables. If a
+ * worker dies, its checks and all later ones run inline instead, so a quote never fails for it.
+ * A Lambda container serves one request at a time and has no use for this (0 workers there).
+ */
+export class WorkerSignatures {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, { worker: Worker; check: SignatureCheck; resolve(problem: string | undefined): void }>();
+  private readonly inline = new MakerSignatures();
+  private nextId = 0;
+  private turn = 0;
+
+  constructor(size: number) {
+    // Under tsx (the local stack) this module is TypeScript, and so is the worker's entry.
+    const entry = resolve(__dirname, `signature-worker${extname(__filename)}`);
+    const execArgv = entry.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs')] : undefined;
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(entry, { execArgv });
+      worker.unref();
+      worker.on('message', ({ id, problem }: { id: number; problem: string | null }) => {
+        const waiter = this.waiting.get(id);
+        this.waiting.delete(id);
+        waiter?.resolve(problem ?? undefined);
+      });
+      worker.on('error', () => this.retire(worker));
+      worker.on('exit', () => this.retire(worker));
+      this.workers.push(worker);
+    }
+  }
+
+  problem = (digest: string, signature: string, maker: string): string | undefined | Promise<string | undefined> => {
+    if (this.workers.length === 0) return this.inline.problem(digest, signature, maker);
+    const worker = this.workers[this.turn++ % this.workers.length];
+    const id = this.nextId++;
+    const check: SignatureCheck = { digest, signature, maker };
+    return new Promise<string | undefined>((resolve) => {
+      this.waiting.set(id, { worker, check, resolve });
+      worker.postMessage({ id, ...check });
+    });
+  };
+
+  /** Live workers (for tests and health). */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Stops the workers; later checks run inline. */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  /** Takes a dead worker out of the rotation and answers its unanswered checks inline. */
+  private retire(worker: Worker): void {
+    const index = this.workers.indexOf(worker);
+    if (index >= 0) this.workers.splice(index, 1);
+    for (const [id, waiter] of this.waiting) {
+      if (waiter.worker !== worker) continue;
+      this.waiting.delete(id);
+      waiter.resolve(this.inline.problem(waiter.check.digest, waiter.check.signature, waiter.check.maker));
+    }
   }
 }
