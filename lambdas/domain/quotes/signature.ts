@@ -86,6 +86,7 @@ export class MakerSignatures {
 export class WorkerSignatures {
   private readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, { worker: Worker; check: SignatureCheck; resolve(problem: string | undefined): void }>();
+  private readonly unanswered = new Map<Worker, number>();
   private readonly inline = new MakerSignatures();
   private nextId = 0;
   private turn = 0;
@@ -96,14 +97,17 @@ export class WorkerSignatures {
     const execArgv = entry.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs')] : undefined;
     for (let i = 0; i < size; i++) {
       const worker = new Worker(entry, { execArgv });
-      worker.unref();
       worker.on('message', ({ id, problem }: { id: number; problem: string | null }) => {
         const waiter = this.waiting.get(id);
+        if (!waiter) return;
         this.waiting.delete(id);
-        waiter?.resolve(problem ?? undefined);
+        this.hold(worker, -1);
+        waiter.resolve(problem ?? undefined);
       });
       worker.on('error', () => this.retire(worker));
       worker.on('exit', () => this.retire(worker));
+      // An idle worker does not keep the process alive (unref after the listeners: adding one refs it again).
+      worker.unref();
       this.workers.push(worker);
     }
   }
@@ -115,6 +119,7 @@ export class WorkerSignatures {
     const check: SignatureCheck = { digest, signature, maker };
     return new Promise<string | undefined>((resolve) => {
       this.waiting.set(id, { worker, check, resolve });
+      this.hold(worker, 1);
       worker.postMessage({ id, ...check });
     });
   };
@@ -129,10 +134,19 @@ export class WorkerSignatures {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
+  /** Counts a worker's unanswered checks; it keeps the process alive only while it has some. */
+  private hold(worker: Worker, change: 1 | -1): void {
+    const count = (this.unanswered.get(worker) ?? 0) + change;
+    this.unanswered.set(worker, count);
+    if (count === 0) worker.unref();
+    else if (count === 1 && change === 1) worker.ref();
+  }
+
   /** Takes a dead worker out of the rotation and answers its unanswered checks inline. */
   private retire(worker: Worker): void {
     const index = this.workers.indexOf(worker);
     if (index >= 0) this.workers.splice(index, 1);
+    this.unanswered.delete(worker);
     for (const [id, waiter] of this.waiting) {
       if (waiter.worker !== worker) continue;
       this.waiting.delete(id);
