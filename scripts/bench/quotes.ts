@@ -229,7 +229,7 @@ async function main(): Promise<void> {
       met ||= result.requests.average >= 1000 && result.latency.p99 <= 100;
       summaries.push(
         `${connections} connections: machine load average ${loadBefore} before, ${loadavg()[0].toFixed(1)} after (other work shared the machine when above ~1); ` +
-          `ceilings from CPU per quote: the API process alone ${Math.round(1000 / Math.max(0.001, apiCpu))} quotes/s on one core, the whole stack ${capacity} quotes/s on ${cpus().length} idle cores before autocannon's share.`,
+          `ceilings from CPU per quote: the API process alone (event loop and signature worker) ${Math.round(1000 / Math.max(0.001, apiCpu))} quotes/s on one core, the whole stack ${capacity} quotes/s on ${cpus().length} idle cores before autocannon's share.`,
       );
     }
     recordTable(BENCH, 'npm run bench:quotes', rows, [
@@ -240,10 +240,11 @@ async function main(): Promise<void> {
       'Each request is a complete firm quote: rate limit, RFQ over HTTP, EIP-712 hash, signature check, maker check (cached), record written before the answer.',
       `Stack data (DynamoDB Local's SQLite files): ${dataNote}. On this machine's disk it managed 38-76 quotes/s: SQLite syncs every item (about 25 ms each).`,
       ...summaries,
-      'Where the API process spends it (V8 profile, SSI_BENCH_PROFILE=file; wall-clock samples, so a syscall that yields the core to its receiver counts):',
-      'the secp256k1 check of the PMM signature ~21% (about 0.25 ms: 64 mixed additions on fixed-base tables, two inversions; wider 11-bit tables measured no faster),',
-      'HTTP on loopback TCP (answers, RFQs, DynamoDB) ~15%, the AWS SDK and gzip of the audit records ~9%, GC ~9%, the local API Gateway adapter ~6%,',
-      'the EIP-712 hash ~3.5% (js-sha3 keccak; ethers\' bundled keccak made it ~9%), the rest zod, middy, quote assembly and JSON.',
+      'The PMM signature check (secp256k1 on fixed-base tables, about 0.25 ms a quote; wider 11-bit tables measured no faster) runs on a worker',
+      'thread of the API process (SSI_SIGNATURE_WORKERS=1 on the local stack; 0 gives 816-875 quotes/s against 960-997 with it, 10 s runs side by side).',
+      'Where the event loop spends the rest (V8 profile, SSI_BENCH_PROFILE=file; wall-clock samples, so a syscall that yields the core to its receiver counts):',
+      'HTTP on loopback TCP (answers, RFQs, DynamoDB) ~22%, quote assembly ~13% (of which the EIP-712 hash, js-sha3 keccak, ~4%, and handing checks to the worker ~4%),',
+      'the AWS SDK and gzip of the audit records ~10%, the local API Gateway adapter ~7%, GC ~7%, the rest zod, middy, the authorizer and JSON.',
       'The PMM simulator (SSI_PMM_CPU_PROF_DIR=dir): signing ~38%, HTTP ~13%, GC ~8%, the EIP-712 hash ~6% (was ~16% before js-sha3).',
       'DynamoDB Local, measured alone on this machine: about 1.6 ms of CPU per request plus 0.2-0.3 ms per item whatever its size, so the group commit',
       '(about 12 records per BatchWriteItem at 32 connections) is what keeps it near 0.5 ms a quote; JVM flags (SerialGC, C1 only) and -disableTelemetry measured no better.',
