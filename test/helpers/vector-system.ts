@@ -100,3 +100,23 @@ export async function deployVectorSystem(hre: HardhatRuntimeEnvironment): Promis
   const index = (await ethers.getContractAt('IndexToken', await factory.indexBySymbol('VEC.ssi'))) as unknown as Contract;
   return { issuer, rebalancer, index, usdc: await usdc.getAddress(), assets: pairs.map((p) => p.asset) };
 }
+
+/**
+ * Runs `deploy` once before the tests of the enclosing describe, inside a chain snapshot reverted
+ * after them (the vector systems use up fixed keys' first nonces), and returns a getter for what it made.
+ */
+export function deployedInSnapshot<T>(hre: HardhatRuntimeEnvironment, deploy: (hre: HardhatRuntimeEnvironment) => Promise<T>): () => T {
+  let deployed: T | undefined;
+  let snapshot: unknown;
+  beforeAll(async () => {
+    snapshot = await hre.network.provider.send('evm_snapshot', []);
+    deployed = await deploy(hre);
+  });
+  afterAll(async () => {
+    await hre.network.provider.send('evm_revert', [snapshot]);
+  });
+  return () => {
+    if (deployed === undefined) throw new Error('the vector system is deployed in beforeAll: use it inside a test');
+    return deployed;
+  };
+}
