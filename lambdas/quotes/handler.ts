@@ -73,8 +73,9 @@ function identity(event: APIGatewayProxyEventV2): WlpIdentity {
 }
 
 const document = openApiDocument();
-// The generator's signature table costs tens of ms: spend them at cold start, not on the first quote.
-warmUp();
+// The generator's signature table costs tens of ms: spend them at cold start, not on the first quote
+// (with signature workers each worker builds its own; this thread checks only if a worker dies).
+if (config.SSI_SIGNATURE_WORKERS === 0) warmUp();
 
 export const handler = byRoute({
   'POST /v1/quotes': httpHandler({ body: quoteRequestSchema, maxBodyBytes: 4096 }, ({ event, body }) => service.createQuote(identity(event), body)),
