@@ -49,6 +49,51 @@ export interface QuoteOrder {
   nonce: bigint;
 }
 
+/** A quote order as JSON carries it, uint256 fields as decimal strings: the quote API's `order`, the shared test vector. */
+export interface QuoteOrderJson {
+  index: string;
+  side: number;
+  indexAmount: string;
+  assets: string[];
+  amounts: string[];
+  cashToken: string;
+  cashAmount: string;
+  maker: string;
+  requester: string;
+  deadline: string;
+  nonce: string;
+}
+
+/** The JSON form of `order`. */
+export function quoteOrderToJson(order: QuoteOrder): QuoteOrderJson {
+  return {
+    index: order.index,
+    side: order.side,
+    indexAmount: order.indexAmount.toString(),
+    assets: order.assets,
+    amounts: order.amounts.map(String),
+    cashToken: order.cashToken,
+    cashAmount: order.cashAmount.toString(),
+    maker: order.maker,
+    requester: order.requester,
+    deadline: order.deadline.toString(),
+    nonce: order.nonce.toString(),
+  };
+}
+
+/** The order a JSON form carries (see `quoteOrderToJson`). */
+export function quoteOrderFromJson(json: QuoteOrderJson): QuoteOrder {
+  return {
+    ...json,
+    side: json.side as Side,
+    indexAmount: BigInt(json.indexAmount),
+    amounts: json.amounts.map(BigInt),
+    cashAmount: BigInt(json.cashAmount),
+    deadline: BigInt(json.deadline),
+    nonce: BigInt(json.nonce),
+  };
+}
+
 /** The `types` argument of ethers' `signTypedData` / `TypedDataEncoder` for a quote order. */
 export const QUOTE_ORDER_TYPES: Record<string, TypedDataField[]> = {
   QuoteOrder: [

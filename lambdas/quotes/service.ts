@@ -4,7 +4,7 @@
  * whole flow runs in tests without AWS or a chain.
  */
 import { randomUUID } from 'node:crypto';
-import { basketFor, feeFor, INDEX_UNIT, Side } from '../domain/orders';
+import { basketFor, feeFor, INDEX_UNIT, quoteOrderToJson, Side } from '../domain/orders';
 import { factorAt } from '../domain/fees';
 import { AmountError, formatAmount, parseAmount } from '../domain/quotes/amounts';
 import {
@@ -287,19 +287,7 @@ export class QuoteService {
       rfq,
       deadline: Number(order.deadline),
       expiresAt: new Date(Number(order.deadline) * 1000).toISOString(),
-      order: {
-        index: order.index,
-        side: order.side,
-        indexAmount: order.indexAmount.toString(),
-        assets: order.assets,
-        amounts: order.amounts.map(String),
-        cashToken: order.cashToken,
-        cashAmount: order.cashAmount.toString(),
-        maker: order.maker,
-        requester: order.requester,
-        deadline: order.deadline.toString(),
-        nonce: order.nonce.toString(),
-      },
+      order: quoteOrderToJson(order),
       signature: best.signature,
       submit: {
         chainId: this.deps.chainId,

@@ -7,7 +7,7 @@
  */
 import { Contract, JsonRpcProvider, Network, Wallet, type TransactionReceipt } from 'ethers';
 import { ISSUER_ABI } from '../../cli/commands/wlp';
-import { hashQuoteOrder, issuerDomain, type QuoteOrder } from '../../lambdas/domain/orders';
+import { hashQuoteOrder, issuerDomain, quoteOrderFromJson, type QuoteOrder } from '../../lambdas/domain/orders';
 import { formatAmount } from '../../lambdas/domain/quotes/amounts';
 import { quoteSchema } from '../../lambdas/quotes/schemas';
 import type { TestStack } from './stack';
@@ -41,14 +41,7 @@ export async function quoteOnLocalStack(stack: TestStack, request: { index: stri
   const body: unknown = await response.json();
   if (response.status !== 200) throw new Error(`the quote API refused a ${request.side} of ${request.index}: HTTP ${response.status} ${JSON.stringify(body)}`);
   const quote = quoteSchema.parse(body);
-  const order: QuoteOrder = {
-    ...quote.order,
-    indexAmount: BigInt(quote.order.indexAmount),
-    amounts: quote.order.amounts.map(BigInt),
-    cashAmount: BigInt(quote.order.cashAmount),
-    deadline: BigInt(quote.order.deadline),
-    nonce: BigInt(quote.order.nonce),
-  };
+  const order = quoteOrderFromJson(quote.order);
   const hash = hashQuoteOrder(issuerDomain(stack.file.chainId, stack.file.contracts.issuer), order);
   if (hash !== quote.id) throw new Error(`quote ${quote.id} carries an order hashing to ${hash}`);
   if (order.indexAmount !== request.amount) throw new Error(`asked for ${request.amount} index units, quoted ${order.indexAmount}`);

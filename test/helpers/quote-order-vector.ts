@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TypedDataDomain } from 'ethers';
-import { Side, type QuoteOrder, type Tokenset } from '../../lambdas/domain/orders';
+import { quoteOrderFromJson, type QuoteOrder, type Tokenset } from '../../lambdas/domain/orders';
 
 /** test/vectors/quote-order.json with its numbers as bigints. */
 export interface QuoteOrderVector {
@@ -17,24 +17,11 @@ export interface QuoteOrderVector {
 
 export function loadQuoteOrderVector(): QuoteOrderVector {
   const raw = JSON.parse(readFileSync(join(__dirname, '../vectors/quote-order.json'), 'utf8'));
-  const o = raw.order;
   return {
     keys: raw.keys,
     domain: { ...raw.domain, chainId: BigInt(raw.domain.chainId) },
     tokenset: { assets: raw.tokenset.assets, unitAmounts: raw.tokenset.unitAmounts.map(BigInt) },
-    order: {
-      index: o.index,
-      side: o.side as Side,
-      indexAmount: BigInt(o.indexAmount),
-      assets: o.assets,
-      amounts: o.amounts.map(BigInt),
-      cashToken: o.cashToken,
-      cashAmount: BigInt(o.cashAmount),
-      maker: o.maker,
-      requester: o.requester,
-      deadline: BigInt(o.deadline),
-      nonce: BigInt(o.nonce),
-    },
+    order: quoteOrderFromJson(raw.order),
     maxFeeBps: raw.maxFeeBps,
     fee: BigInt(raw.fee),
     digest: raw.digest,

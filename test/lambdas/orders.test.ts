@@ -1,5 +1,7 @@
 import { Wallet, recoverAddress, TypedDataEncoder } from 'ethers';
-import { basketFor, feeFor, hashQuoteOrder, issuerDomain, QUOTE_ORDER_TYPES, Side } from '../../lambdas/domain/orders';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { basketFor, feeFor, hashQuoteOrder, issuerDomain, QUOTE_ORDER_TYPES, quoteOrderFromJson, quoteOrderToJson, Side } from '../../lambdas/domain/orders';
 import { loadQuoteOrderVector } from '../helpers/quote-order-vector';
 
 describe('quote orders (TypeScript side)', () => {
@@ -7,6 +9,12 @@ describe('quote orders (TypeScript side)', () => {
 
   it("hashes the vector's order to the vector's digest", () => {
     expect(hashQuoteOrder(vector.domain, vector.order)).toBe(vector.digest);
+  });
+
+  it('writes an order as the JSON the vector file carries, and reads it back unchanged', () => {
+    const json = JSON.parse(readFileSync(join(__dirname, '../vectors/quote-order.json'), 'utf8')).order;
+    expect(quoteOrderToJson(vector.order)).toEqual(json);
+    expect(quoteOrderFromJson(JSON.parse(JSON.stringify(quoteOrderToJson(vector.order))))).toEqual(vector.order);
   });
 
   it("reproduces the vector's signature from the maker key and recovers the maker from it", async () => {
