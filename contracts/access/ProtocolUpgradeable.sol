@@ -13,9 +13,8 @@ import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/U
  * namespaced slots, so contracts add their state in their own ERC-7201 namespaces.
  * @dev Roles: the admin grants roles and unpauses; a pauser (the guardian) can only stop things;
  * an upgrader can only replace implementations; the operator is the KMS-signed protocol server.
- * The pause flag lives in OpenZeppelin's Pausable slot unless a contract overrides `paused`, `_pause`
- * and `_unpause` to keep it in a slot its hot paths read anyway, saving a cold read (2,100 gas) per
- * guarded call (StakeToken, RewardsDistributor); the checks, errors and events stay OpenZeppelin's.
+ * The pause flag lives in OpenZeppelin's Pausable slot, unless a contract also extends PackedPausable
+ * to keep it in a slot its hot paths read anyway (StakeToken, RewardsDistributor).
  */
 abstract contract ProtocolUpgradeable is AccessControlDefaultAdminRulesUpgradeable, PausableUpgradeable, UUPSUpgradeable {
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");

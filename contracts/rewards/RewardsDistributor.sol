@@ -7,7 +7,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
-import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
+import {PackedPausable} from "../access/PackedPausable.sol";
 import {IRewardsDistributor} from "../interfaces/IRewardsDistributor.sol";
 
 /**
@@ -17,7 +17,7 @@ import {IRewardsDistributor} from "../interfaces/IRewardsDistributor.sol";
  * @dev Gas: a claim reads one packed head slot (token, active and pending epochs, pending activation
  * time, pause flag), the root, and the account's claimed total; it writes only the claimed total.
  */
-contract RewardsDistributor is IRewardsDistributor, ProtocolUpgradeable, ReentrancyGuardTransient {
+contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice May revoke a pending root (and nothing else).
@@ -246,16 +246,9 @@ contract RewardsDistributor is IRewardsDistributor, ProtocolUpgradeable, Reentra
         emit ActivationDelayUpdated(previous, delay);
     }
 
-    /// @dev Same checks and event as OpenZeppelin's, with the flag in the head slot.
-    function _pause() internal override whenNotPaused {
-        _storage().head.paused = true;
-        emit Paused(_msgSender());
-    }
-
-    /// @dev Same checks and event as OpenZeppelin's, with the flag in the head slot.
-    function _unpause() internal override whenPaused {
-        _storage().head.paused = false;
-        emit Unpaused(_msgSender());
+    /// @dev The pause flag lives in the head slot (see PackedPausable).
+    function _storePaused(bool value) internal override {
+        _storage().head.paused = value;
     }
 
     /// @dev The pending root once activated, else the last activated one (0: none yet).

@@ -8,7 +8,7 @@ import {IERC1363Receiver} from "@openzeppelin/contracts/interfaces/IERC1363Recei
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
-import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
+import {PackedPausable} from "../access/PackedPausable.sol";
 import {IStakeToken} from "../interfaces/IStakeToken.sol";
 import {CooldownQueue} from "./CooldownQueue.sol";
 
@@ -18,7 +18,7 @@ import {CooldownQueue} from "./CooldownQueue.sol";
  * StakeFactory as a UUPS proxy. See IStakeToken.
  * @dev Invariant: stakedToken.balanceOf(this) >= totalSupply() + totalCooling().
  */
-contract StakeToken is IStakeToken, ProtocolUpgradeable, ERC20Upgradeable, ReentrancyGuardTransient {
+contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using CooldownQueue for CooldownQueue.Queue;
 
@@ -185,16 +185,9 @@ contract StakeToken is IStakeToken, ProtocolUpgradeable, ERC20Upgradeable, Reent
         return paid;
     }
 
-    /// @dev Same checks and event as OpenZeppelin's, with the flag in this contract's first slot.
-    function _pause() internal override whenNotPaused {
-        _storage().paused = true;
-        emit Paused(_msgSender());
-    }
-
-    /// @dev Same checks and event as OpenZeppelin's, with the flag in this contract's first slot.
-    function _unpause() internal override whenPaused {
-        _storage().paused = false;
-        emit Unpaused(_msgSender());
+    /// @dev The pause flag lives in this contract's first slot (see PackedPausable).
+    function _storePaused(bool value) internal override {
+        _storage().paused = value;
     }
 
     function _storage() private pure returns (StakeTokenStorage storage $) {
