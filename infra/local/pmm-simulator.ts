@@ -4,7 +4,8 @@
  * holds inventory of every underlying token and of the cash token (minted from the local faucets)
  * approved to the Issuer, and:
  * - answers RFQs (POST /rfq) by pricing the legs at its reference prices, plus the spread on a mint
- *   and minus it on a redeem, and signing the completed EIP-712 quote order;
+ *   and minus it on a redeem, and signing the completed EIP-712 quote order; POST /rfq/batch takes
+ *   up to MAX_RFQ_BATCH of them at once (`{rfqs: [...]}`, answered `{answers: [{status, body}]}`);
  * - fills mint and redeem requests of orders it signed (the request/fill path) when it sees
  *   MintRequested / RedeemRequested on chain;
  * - answers rebalance RFQs (POST /rfq/rebalance): takes the sell legs as asked, delivers the buy
@@ -29,6 +30,7 @@ import { replayPrices, fixedPrices, type ReferencePriceSource } from '../../lamb
 import { listen, StackError } from './net';
 import { stopChild } from './dynamodb';
 import { checksum } from '../../lambdas/domain/quotes/address';
+import { MAX_RFQ_BATCH } from '../../lambdas/domain/quotes/rfq';
 import { toFixedPoint } from '../../lambdas/domain/quotes/amounts';
 import { hashRebalanceOrder, rebalancerDomain, type RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
 
@@ -58,6 +60,7 @@ export interface PmmSimulatorOptions {
 export interface RunningPmm {
   url: string;
   rfqUrl: string;
+  rfqBatchUrl: string;
   address: string;
   stats: { quoted: number; refused: number; filled: number };
   close(): Promise<void>;
@@ -80,6 +83,13 @@ const wireDraftSchema = z.object({
   }),
   referenceCashAmount: z.string().optional(),
 });
+
+/** A batch of RFQs; each draft is checked on its own, so one bad draft spoils only its own answer. */
+const rfqBatchSchema = z.object({ rfqs: z.array(z.unknown()).min(1).max(MAX_RFQ_BATCH) });
+type Answer = { status: number; body: unknown };
+/** Largest draft; a batch may carry MAX_RFQ_BATCH of them. */
+const MAX_DRAFT_BYTES = 64 * 1024;
+const NOT_JSON = Symbol('not JSON');
 
 const address20 = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 const uintString = z.string().regex(/^\d{1,78}$/);
@@ -174,7 +184,18 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
   const signed = new Map<string, QuoteOrder>();
   const stats = { quoted: 0, refused: 0, filled: 0 };
 
-  const quote = (body: unknown): { status: number; body: unknown } => {
+  const quote = (body: unknown): Answer => {
+    const answer = price(body);
+    if (answer.status === 200) stats.quoted++;
+    else stats.refused++;
+    return answer;
+  };
+  const quoteBatch = (body: unknown): Answer => {
+    const parsed = rfqBatchSchema.safeParse(body);
+    if (!parsed.success) return { status: 400, body: { error: `a batch is {rfqs: [...]} with 1 to ${MAX_RFQ_BATCH} drafts` } };
+    return { status: 200, body: { answers: parsed.data.rfqs.map(quote) } };
+  };
+  const price = (body: unknown): Answer => {
     const parsed = wireDraftSchema.safeParse(body);
     if (!parsed.success) return { status: 400, body: { error: 'malformed draft', issues: parsed.error.issues.slice(0, 5) } };
     const draft = parsed.data;
@@ -218,7 +239,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
   };
 
   const rebalancerAddress = deployment.contracts.rebalancer ? checksum(deployment.contracts.rebalancer) : undefined;
-  const quoteRebalance = (body: unknown): { status: number; body: unknown } => {
+  const quoteRebalance = (body: unknown): Answer => {
     const parsed = rebalanceDraftSchema.safeParse(body);
     if (!parsed.success) return { status: 400, body: { error: 'malformed rebalance draft', issues: parsed.error.issues.slice(0, 5) } };
     const draft = parsed.data;
@@ -265,28 +286,35 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     };
   };
 
+  const routes: Record<string, (body: unknown) => Answer> = { '/rfq': quote, '/rfq/batch': quoteBatch, '/rfq/rebalance': quoteRebalance };
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const limit = request.url === '/rfq/batch' ? MAX_DRAFT_BYTES * MAX_RFQ_BATCH : MAX_DRAFT_BYTES;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= 64 * 1024) chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
     });
     request.on('end', () => {
-      let answer: { status: number; body: unknown };
+      let answer: Answer;
+      const route = request.method === 'POST' ? routes[request.url ?? ''] : undefined;
       if (request.method === 'GET' && request.url === '/health') answer = { status: 200, body: { ok: true, address, stats } };
-      else if (request.method !== 'POST' || (request.url !== '/rfq' && request.url !== '/rfq/rebalance')) answer = { status: 404, body: { error: 'not found' } };
-      else if (size > 64 * 1024) answer = { status: 413, body: { error: 'too large' } };
+      else if (!route) answer = { status: 404, body: { error: 'not found' } };
+      else if (size > limit) answer = { status: 413, body: { error: 'too large' } };
       else {
+        let json: unknown;
         try {
-          const json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-          answer = request.url === '/rfq' ? quote(json) : quoteRebalance(json);
+          json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
         } catch {
-          answer = { status: 400, body: { error: 'not JSON' } };
+          json = NOT_JSON;
         }
+        answer = json === NOT_JSON ? { status: 400, body: { error: 'not JSON' } } : route(json);
       }
-      if (answer.status === 200) stats.quoted++;
-      else stats.refused++;
+      // RFQs count themselves (a batch holds several); anything else counts here.
+      if (route !== quote && route !== quoteBatch) {
+        if (answer.status === 200) stats.quoted++;
+        else stats.refused++;
+      }
       const text = JSON.stringify(answer.body);
       response.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       response.end(text);
@@ -339,6 +367,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
   return {
     url,
     rfqUrl: `${url}/rfq`,
+    rfqBatchUrl: `${url}/rfq/batch`,
     address,
     stats,
     close: async () => {
@@ -350,10 +379,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
   };
 }
 
-export interface PmmProcess {
-  url: string;
-  rfqUrl: string;
-  address: string;
+export interface PmmProcess extends Pick<RunningPmm, 'url' | 'rfqUrl' | 'rfqBatchUrl' | 'address'> {
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -382,7 +408,7 @@ export async function startPmmProcess(options: Omit<PmmSimulatorOptions, 'log'>,
         buffered = buffered.slice(newline + 1);
         if (line.startsWith('{"ready"')) {
           clearTimeout(timer);
-          const ready = JSON.parse(line) as { url: string; rfqUrl: string; address: string };
+          const ready = JSON.parse(line) as Pick<RunningPmm, 'url' | 'rfqUrl' | 'rfqBatchUrl' | 'address'>;
           done({ ...ready, process: child, stop: () => stopChild(child) });
         } else if (line.trim()) {
           log(line);
@@ -400,7 +426,7 @@ if (require.main === module) {
   const options = JSON.parse(process.env.SSI_PMM_SIMULATOR ?? '{}') as PmmSimulatorOptions;
   startPmmSimulator({ ...options, log: (line) => process.stdout.write(`${line}\n`) })
     .then((pmm) => {
-      process.stdout.write(`${JSON.stringify({ ready: true, url: pmm.url, rfqUrl: pmm.rfqUrl, address: pmm.address })}\n`);
+      process.stdout.write(`${JSON.stringify({ ready: true, url: pmm.url, rfqUrl: pmm.rfqUrl, rfqBatchUrl: pmm.rfqBatchUrl, address: pmm.address })}\n`);
       const stop = () => void pmm.close().then(() => process.exit(0));
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);

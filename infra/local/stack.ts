@@ -75,7 +75,7 @@ export interface StackFile {
   tokens: Record<string, { address: string; decimals: number }>;
   indexes: Record<string, string>;
   /** The PMM simulator: its RFQ endpoint and maker address. */
-  pmm: { url: string; rfqUrl: string; address: string };
+  pmm: { url: string; rfqUrl: string; rfqBatchUrl: string; address: string };
   /**
    * The local WLP: Hardhat account #1 (a well-known test key, local only) with PARTICIPANT_ROLE,
    * USDC, and an API key for the quote API (stored hashed in wlp-keys; in clear only here).
@@ -299,7 +299,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       SSI_DEPLOYMENT: readFileSync(deploymentFile, 'utf8'),
       SSI_REFERENCE_PRICES: process.env.SSI_REFERENCE_PRICES ?? JSON.stringify(localReferencePrices()),
       SSI_EPOCH_POOL: process.env.SSI_EPOCH_POOL ?? LOCAL_EPOCH_POOL,
-      SSI_PMM_ENDPOINTS: JSON.stringify([{ name: 'local-pmm', url: pmm.rfqUrl, maker: pmm.address }]),
+      SSI_PMM_ENDPOINTS: JSON.stringify([{ name: 'local-pmm', url: pmm.rfqUrl, batchUrl: pmm.rfqBatchUrl, maker: pmm.address }]),
       // One process serves every connection here (one request per container in Lambda): let quote records share
       // batches, and check PMM signatures on a worker thread so the event loop is not held to one core.
       SSI_QUOTE_STORE_LINGER_MS: process.env.SSI_QUOTE_STORE_LINGER_MS ?? '2',
@@ -429,7 +429,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       contracts: deployment.contracts,
       tokens: deployment.tokens,
       indexes: deployment.indexes,
-      pmm: { url: pmm.url, rfqUrl: pmm.rfqUrl, address: pmm.address },
+      pmm: { url: pmm.url, rfqUrl: pmm.rfqUrl, rfqBatchUrl: pmm.rfqBatchUrl, address: pmm.address },
       wlp: { ...LOCAL_WLP, apiKey },
     };
     const stackFilePath = join(dataDir, 'stack.json');

@@ -19,6 +19,11 @@ export interface PmmEndpoint {
   name: string;
   url: string;
   maker: string;
+  /**
+   * Where the PMM takes several RFQs in one request, if it does: `POST {rfqs: [draft, ...]}`
+   * answered by `{answers: [{status, body}, ...]}`, each what `url` would have answered alone.
+   */
+  batchUrl?: string;
 }
 
 export const pmmEndpointsSchema = z
@@ -28,6 +33,7 @@ export const pmmEndpointsSchema = z
         name: z.string().min(1).max(64),
         url: z.string().url(),
         maker: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address'),
+        batchUrl: z.string().url().optional(),
       })
       .strict(),
   )
@@ -138,16 +144,107 @@ export interface RfqOptions {
   now?: () => number;
 }
 
+/** Most RFQs in one batch request. */
+export const MAX_RFQ_BATCH = 32;
+
+/** A PMM's reply to one RFQ: the HTTP status and the parsed body (`NOT_JSON` when it was not JSON). */
+interface PmmReply {
+  status: number;
+  body: unknown;
+  /** The reply as text, for a rejection's reason. */
+  text(): string;
+}
+const NOT_JSON = Symbol('not JSON');
+/** The body of an RFQ whose batch was answered with something other than one answer per RFQ. */
+const BATCH_MISMATCH = Symbol('batch answer does not match');
+
+const parseReply = (status: number, text: string): PmmReply => {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = NOT_JSON;
+  }
+  return { status, body, text: () => text };
+};
+
+/** One RFQ waiting in a batch: its draft and how to hand it its reply (or the batch's failure). */
+interface Waiting {
+  wire: WireDraft;
+  settle(reply: PmmReply | Error): void;
+}
+
+/**
+ * RFQs to a PMM's batch URL gathered in one turn of the event loop and posted together, so a
+ * process asking for many quotes at once makes one round trip per turn instead of one per quote.
+ * A turn with a single RFQ posts it to the PMM's plain URL, as without batching.
+ */
+const gathering = new WeakMap<RfqTransport, Map<PmmEndpoint, Waiting[]>>();
+
+function post(pmm: PmmEndpoint, wire: WireDraft, transport: RfqTransport, timeoutMs: number): Promise<PmmReply> {
+  if (!pmm.batchUrl) return transport(pmm.url, JSON.stringify(wire), timeoutMs).then(({ status, text }) => parseReply(status, text));
+  let byPmm = gathering.get(transport);
+  if (!byPmm) gathering.set(transport, (byPmm = new Map()));
+  let batch = byPmm.get(pmm);
+  if (!batch) {
+    const gathered: Waiting[] = (batch = []);
+    byPmm.set(pmm, gathered);
+    setImmediate(() => {
+      if (byPmm.get(pmm) === gathered) byPmm.delete(pmm);
+      if (gathered.length > 0) void sendBatch(pmm, gathered, transport, timeoutMs);
+    });
+  }
+  const waiting = batch;
+  return new Promise<PmmReply>((resolve, reject) => {
+    waiting.push({ wire, settle: (reply) => (reply instanceof Error ? reject(reply) : resolve(reply)) });
+    if (waiting.length >= MAX_RFQ_BATCH) {
+      byPmm.delete(pmm);
+      void sendBatch(pmm, waiting.splice(0), transport, timeoutMs);
+    }
+  });
+}
+
+const batchAnswersSchema = z.object({ answers: z.array(z.object({ status: z.number().int(), body: z.unknown() })) });
+
+async function sendBatch(pmm: PmmEndpoint, batch: Waiting[], transport: RfqTransport, timeoutMs: number): Promise<void> {
+  if (batch.length === 1) {
+    const [only] = batch;
+    await transport(pmm.url, JSON.stringify(only.wire), timeoutMs).then(
+      ({ status, text }) => only.settle(parseReply(status, text)),
+      (error: Error) => only.settle(error),
+    );
+    return;
+  }
+  let reply: PmmReply;
+  try {
+    const { status, text } = await transport(pmm.batchUrl!, JSON.stringify({ rfqs: batch.map((w) => w.wire) }), timeoutMs);
+    reply = parseReply(status, text);
+  } catch (error) {
+    for (const w of batch) w.settle(error as Error);
+    return;
+  }
+  // A failed batch is every RFQ's failure, with the batch's own status and reason.
+  if (reply.status < 200 || reply.status > 299 || reply.body === NOT_JSON) {
+    for (const w of batch) w.settle(reply);
+    return;
+  }
+  const parsed = batchAnswersSchema.safeParse(reply.body);
+  const answers = parsed.success && parsed.data.answers.length === batch.length ? parsed.data.answers : undefined;
+  batch.forEach((w, i) => {
+    if (answers) w.settle({ status: answers[i].status, body: answers[i].body, text: () => JSON.stringify(answers[i].body) ?? '' });
+    else w.settle({ status: 200, body: BATCH_MISMATCH, text: () => '' });
+  });
+}
+
 /** Asks one PMM; never throws: a failure is an outcome with its reason. */
 export async function askPmm(pmm: PmmEndpoint, draft: QuoteDraft, options: RfqOptions): Promise<RfqOutcome> {
   const now = options.now ?? (() => performance.now());
   const started = now();
   const elapsed = () => Math.round((now() - started) * 10) / 10;
   const transport = options.transport ?? (defaultTransport ??= httpTransport());
-  let status: number;
-  let text: string;
+  let reply: PmmReply;
   try {
-    ({ status, text } = await transport(pmm.url, JSON.stringify(draftToWire(draft, pmm.maker)), options.timeoutMs));
+    reply = await post(pmm, draftToWire(draft, pmm.maker), transport, options.timeoutMs);
   } catch (error) {
     const name = (error as Error).name;
     if (name === 'TimeoutError' || name === 'AbortError') {
@@ -155,16 +252,14 @@ export async function askPmm(pmm: PmmEndpoint, draft: QuoteDraft, options: RfqOp
     }
     return { pmm, ok: false, code: 'unreachable', reason: `request failed: ${(error as Error).message}`, latencyMs: elapsed() };
   }
-  if (status < 200 || status > 299) {
-    return { pmm, ok: false, code: 'http_error', reason: `answered HTTP ${status}: ${text.slice(0, 200)}`, latencyMs: elapsed() };
+  if (reply.status < 200 || reply.status > 299) {
+    return { pmm, ok: false, code: 'http_error', reason: `answered HTTP ${reply.status}: ${reply.text().slice(0, 200)}`, latencyMs: elapsed() };
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { pmm, ok: false, code: 'malformed', reason: 'answer is not JSON', latencyMs: elapsed() };
+  if (reply.body === BATCH_MISMATCH) {
+    return { pmm, ok: false, code: 'malformed', reason: `batch answer is not {answers: [...]} with one answer per RFQ`, latencyMs: elapsed() };
   }
-  const parsed = pmmAnswerSchema.safeParse(json);
+  if (reply.body === NOT_JSON) return { pmm, ok: false, code: 'malformed', reason: 'answer is not JSON', latencyMs: elapsed() };
+  const parsed = pmmAnswerSchema.safeParse(reply.body);
   if (!parsed.success) {
     const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'answer'}: ${i.message}`).join('; ');
     return { pmm, ok: false, code: 'malformed', reason, latencyMs: elapsed() };
