@@ -51,6 +51,11 @@ export interface StackOptions {
   reset?: boolean;
   /** Fire schedules on their own (default); off leaves them to POST /_local/schedules/{name}/run. */
   scheduler?: boolean;
+  /**
+   * DynamoDB Local keeps its tables in memory instead of SQLite files in the data folder: about half
+   * the CPU per written item, and nothing in DynamoDB survives a restart (default false).
+   */
+  dynamodbInMemory?: boolean;
   log?: (line: string) => void;
 }
 
@@ -228,7 +233,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const keys = await ensureKeys(kms.url);
 
     log('starting DynamoDB Local');
-    const dynamo: RunningDynamo = await startDynamo(options.ports.dynamodb, join(dataDir, 'dynamodb'));
+    const dynamo: RunningDynamo = await startDynamo(options.ports.dynamodb, options.dynamodbInMemory ? undefined : join(dataDir, 'dynamodb'));
     recordChild(dynamo.process.pid);
     stops.push(() => dynamo.stop());
     const tables = await ensureTables(dynamo.endpoint);

@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     dataNote = `${base}${base === '/dev/shm' ? ' (tmpfs)' : ''}`;
     const ports = { api: await freePort(), chain: await freePort(), dynamodb: await freePort(), kms: await freePort(), s3: await freePort() };
     process.stderr.write('starting the local stack...\n');
-    stack = await startStack({ dataDir, ports, scheduler: false, log: (line) => process.stderr.write(`${line}\n`) });
+    stack = await startStack({ dataDir, ports, scheduler: false, dynamodbInMemory: process.env.SSI_BENCH_DYNAMODB !== 'files', log: (line) => process.stderr.write(`${line}\n`) });
     file = stack.file;
     stackIsLocal = true;
   }

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStack, type RunningStack } from '../../infra/local/stack';
+import { startStack, type RunningStack, type StackOptions } from '../../infra/local/stack';
 import { freePort } from './dynamo';
 
 /** A running test stack and a fetch on its HTTP API. */
@@ -12,13 +12,14 @@ export type TestStack = RunningStack & { api: (path: string, init?: RequestInit)
  * schedules fired only on demand (`stack.scheduler.run(name)`). Handlers run in-process and
  * read the environment the stack sets, exactly as under `npm start`. One per test file.
  */
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(options: Pick<StackOptions, 'dynamodbInMemory'> = {}): Promise<TestStack> {
   const ports = { api: await freePort(), chain: await freePort(), dynamodb: await freePort(), kms: await freePort(), s3: await freePort() };
   const stack = await startStack({
     dataDir: mkdtempSync(join(tmpdir(), 'ssi-test-stack-')),
     ports,
     scheduler: false,
     log: () => undefined,
+    ...options,
   });
   return { ...stack, api: (path, init) => fetch(`${stack.file.api}${path}`, init) };
 }

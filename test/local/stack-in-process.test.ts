@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { startTestStack } from '../helpers/stack';
 
 describe('the local stack started in a test process', () => {
@@ -13,6 +15,10 @@ describe('the local stack started in a test process', () => {
     const protocol = await stack.api('/v1/protocol');
     expect(protocol.status).toBe(200);
     expect(((await protocol.json()) as { signers: { operator: string } }).signers.operator).toBe(stack.file.keys.operator.address);
+  });
+
+  test('keeps DynamoDB Local tables in SQLite files in the data folder by default', () => {
+    expect(readdirSync(join(stack.file.dataDir, 'dynamodb')).some((name) => name.endsWith('.db'))).toBe(true);
   });
 
   test('fires a declared schedule into its handler as an EventBridge scheduled event', async () => {

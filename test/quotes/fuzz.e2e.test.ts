@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import { existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { startTestStack } from '../helpers/stack';
 import { openApiDocument } from '../../lambdas/quotes/openapi';
 
@@ -33,7 +35,8 @@ function send(base: URL, c: Case): Promise<{ status: number; body: string; heade
 describe('the quote API under thousands of malformed and hostile requests', () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
   beforeAll(async () => {
-    stack = await startTestStack();
+    // DynamoDB in memory: the stack option the load benchmark uses, proven here under load.
+    stack = await startTestStack({ dynamodbInMemory: true });
   }, 300_000);
   afterAll(() => stack?.stop());
 
@@ -158,6 +161,17 @@ describe('the quote API under thousands of malformed and hostile requests', () =
     });
     expect(quote.status).toBe(200);
   }, 600_000);
+
+  test('keeps DynamoDB in memory when asked: quotes are recorded and read back, no tables in the data folder', async () => {
+    const headers = { 'content-type': 'application/json', 'x-api-key': stack.file.wlp.apiKey };
+    const given = await stack.api('/v1/quotes', { method: 'POST', headers, body: JSON.stringify({ index: 'MAG7.ssi', side: 'redeem', amount: '2' }) });
+    expect(given.status).toBe(200);
+    const { id } = (await given.json()) as { id: string };
+    const stored = await stack.api(`/v1/quotes/${id}`, { headers });
+    expect(stored.status).toBe(200);
+    expect(await stored.json()).toMatchObject({ id, status: 'open', quote: { side: 'redeem', indexAmount: '2' } });
+    expect(existsSync(join(stack.file.dataDir, 'dynamodb'))).toBe(false);
+  });
 
   test('serves its OpenAPI document', async () => {
     const answer = await stack.api('/v1/openapi.json');
