@@ -331,6 +331,13 @@ export const ROUTES: readonly RouteSpec[] = [
  */
 export const API_AUTHORIZERS: Readonly<Partial<Record<'wlp', FunctionName>>> = { wlp: 'wlp-authorizer' };
 
+/**
+ * How long API Gateway reuses an authorizer's answer (allow or deny) for the same identity source:
+ * a WLP's requests do not each pay for an authorizer call, and a disabled key stops working
+ * within this time.
+ */
+export const AUTHORIZER_CACHE_TTL_SECONDS = 300;
+
 /** Header a WLP presents its API key in; the authorizer's identity source. */
 export const WLP_API_KEY_HEADER = 'x-api-key';
 

@@ -6,7 +6,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { WLP_API_KEY_HEADER, type RouteSpec } from '../topology';
+import { AUTHORIZER_CACHE_TTL_SECONDS, WLP_API_KEY_HEADER, type RouteSpec } from '../topology';
 import { acknowledge } from './nag';
 
 /** One JSON line per request: who called what, the answer, and why an authorizer or integration failed. */
@@ -41,8 +41,6 @@ export interface SsiHttpApiProps {
   readonly logRetention: logs.RetentionDays;
   /** Header carrying a WLP's API key: the authorizer's identity source. @default WLP_API_KEY_HEADER */
   readonly wlpApiKeyHeader?: string;
-  /** How long API Gateway reuses an authorizer's answer for the same key. @default 5 minutes */
-  readonly authorizerCacheTtl?: Duration;
 }
 
 /**
@@ -76,7 +74,7 @@ export class SsiHttpApi extends Construct {
         authorizerName: `${props.apiName}-wlp`,
         responseTypes: [HttpLambdaResponseType.SIMPLE],
         identitySource: [`$request.header.${props.wlpApiKeyHeader ?? WLP_API_KEY_HEADER}`],
-        resultsCacheTtl: props.authorizerCacheTtl ?? Duration.minutes(5),
+        resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_TTL_SECONDS),
       });
     }
 

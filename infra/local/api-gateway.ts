@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
-import { API_AUTHORIZERS, ROUTES, WLP_API_KEY_HEADER, type FunctionName, type RouteSpec } from '../topology';
+import { API_AUTHORIZERS, AUTHORIZER_CACHE_TTL_SECONDS, ROUTES, WLP_API_KEY_HEADER, type FunctionName, type RouteSpec } from '../topology';
 import { LambdaTimeout, type LocalLambdas } from './lambda-runtime';
 import { listen } from './net';
 
@@ -139,24 +139,60 @@ export function buildAuthorizerEvent(event: APIGatewayProxyEventV2, identitySour
   };
 }
 
+type AuthorizerAnswer = { isAuthorized?: unknown; context?: Record<string, unknown> } | undefined;
+
+/**
+ * API Gateway's authorizer cache: an authorizer's answer (allow or deny) reused for the same
+ * authorizer and identity source until `ttlMs` has passed. At most `maxEntries` answers are kept,
+ * so a flood of random keys costs bounded memory.
+ */
+export class AuthorizerCache {
+  private readonly answers = new Map<string, { answer: AuthorizerAnswer; until: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(authorizer: string, identity: string): AuthorizerAnswer | undefined {
+    const key = `${authorizer}\n${identity}`;
+    const hit = this.answers.get(key);
+    if (hit && hit.until > this.now()) return hit.answer;
+    if (hit) this.answers.delete(key);
+    return undefined;
+  }
+
+  set(authorizer: string, identity: string, answer: AuthorizerAnswer): void {
+    if (this.ttlMs <= 0) return;
+    if (this.answers.size >= this.maxEntries) this.answers.delete(this.answers.keys().next().value as string);
+    this.answers.set(`${authorizer}\n${identity}`, { answer, until: this.now() + this.ttlMs });
+  }
+}
+
 /**
  * What API Gateway does for a route with a Lambda authorizer (simple responses): 401 when the
- * identity source header is missing, the authorizer's answer otherwise: 403 when not authorized,
- * else the event goes on with `requestContext.authorizer.lambda` = the authorizer's context.
+ * identity source header is missing, the authorizer's answer otherwise (from `cache` while it
+ * holds one for the key): 403 when not authorized, else the event goes on with
+ * `requestContext.authorizer.lambda` = the authorizer's context. A failing authorizer is not cached.
  * Returns the reply to send instead of invoking the route, or undefined to go on.
  */
 export async function authorizeRoute(
   route: RouteSpec,
   event: APIGatewayProxyEventV2,
   invoke: (name: FunctionName, event: unknown) => Promise<unknown>,
-  authorizers: Readonly<Partial<Record<'wlp', FunctionName>>> = API_AUTHORIZERS,
+  options: { authorizers?: Readonly<Partial<Record<'wlp', FunctionName>>>; cache?: AuthorizerCache } = {},
 ): Promise<{ statusCode: number; body: unknown } | undefined> {
   if (route.auth === 'none') return undefined;
-  const authorizer = authorizers[route.auth];
+  const authorizer = (options.authorizers ?? API_AUTHORIZERS)[route.auth];
   if (!authorizer) throw new Error(`route ${route.method} ${route.path} needs the ${route.auth} authorizer, which the topology does not declare`);
   const key = event.headers[WLP_API_KEY_HEADER];
   if (key === undefined || key === '') return { statusCode: 401, body: { message: 'Unauthorized' } };
-  const answer = (await invoke(authorizer, buildAuthorizerEvent(event, [key]))) as { isAuthorized?: unknown; context?: Record<string, unknown> } | undefined;
+  let answer = options.cache?.get(authorizer, key);
+  if (!answer) {
+    answer = (await invoke(authorizer, buildAuthorizerEvent(event, [key]))) as AuthorizerAnswer;
+    options.cache?.set(authorizer, key, answer);
+  }
   if (answer?.isAuthorized !== true) return { statusCode: 403, body: { message: 'Forbidden' } };
   (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: answer.context ?? {} };
   return undefined;
@@ -185,6 +221,7 @@ export interface RunningApi {
  */
 export async function startApi(port: number, lambdas: LocalLambdas, local: LocalRoute, log: (line: string) => void, routes: readonly RouteSpec[] = ROUTES): Promise<RunningApi> {
   const compiled = routes.map(compileRoute);
+  const authorizerCache = new AuthorizerCache(AUTHORIZER_CACHE_TTL_SECONDS * 1000);
   const server = createServer((request, response) => {
     void (async () => {
       const chunks: Buffer[] = [];
@@ -203,7 +240,7 @@ export async function startApi(port: number, lambdas: LocalLambdas, local: Local
         // API Gateway answers unknown routes itself, without calling any function.
         if (!match) return replyJson(response, pathMatched ? 405 : 404, { message: pathMatched ? 'Method Not Allowed' : 'Not Found' });
         const event = buildHttpEvent(request, body, match.route, match.params);
-        const refused = await authorizeRoute(match.route, event, (name, e) => lambdas.invoke(name, e));
+        const refused = await authorizeRoute(match.route, event, (name, e) => lambdas.invoke(name, e), { cache: authorizerCache });
         if (refused) return replyJson(response, refused.statusCode, refused.body);
         const result = toHttpReply(await lambdas.invoke(match.route.function, event));
         reply(response, result.statusCode, result.headers, result.body);

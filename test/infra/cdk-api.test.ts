@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { SsiHttpApi, type SsiHttpApiProps } from '../../infra/constructs/http-api';
-import type { RouteSpec } from '../../infra/topology';
+import { AUTHORIZER_CACHE_TTL_SECONDS, type RouteSpec } from '../../infra/topology';
 
 const route = (method: RouteSpec['method'], path: string, fn: string, auth: RouteSpec['auth']): RouteSpec => ({ method, path, function: fn as RouteSpec['function'], auth });
 
@@ -43,7 +43,7 @@ describe('the HTTP API construct', () => {
       expect(routes[key].Properties).toEqual(expect.objectContaining({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } }));
     }
     expect(authorizer.Properties).toEqual(
-      expect.objectContaining({ AuthorizerType: 'REQUEST', EnableSimpleResponses: true, AuthorizerPayloadFormatVersion: '2.0', IdentitySource: ['$request.header.x-api-key'], AuthorizerResultTtlInSeconds: 300 }),
+      expect.objectContaining({ AuthorizerType: 'REQUEST', EnableSimpleResponses: true, AuthorizerPayloadFormatVersion: '2.0', IdentitySource: ['$request.header.x-api-key'], AuthorizerResultTtlInSeconds: AUTHORIZER_CACHE_TTL_SECONDS }),
     );
     expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(ids['wlp-auth']);
     template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'apigateway.amazonaws.com', FunctionName: { 'Fn::GetAtt': [ids['wlp-auth'], 'Arn'] } });

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { API_AUTHORIZERS, FUNCTIONS, ROUTES, TABLES, WLP_API_KEY_HEADER, type RouteSpec } from '../../infra/topology';
-import { authorizeRoute, buildAuthorizerEvent } from '../../infra/local/api-gateway';
+import { AuthorizerCache, authorizeRoute, buildAuthorizerEvent } from '../../infra/local/api-gateway';
 import { EXAMPLE_QUOTE_REQUEST, openApiDocument, toJsonSchema } from '../../lambdas/quotes/openapi';
 import { quoteRequestSchema } from '../../lambdas/quotes/schemas';
 
@@ -55,6 +55,42 @@ describe('the local API Gateway runs Lambda authorizers as HTTP APIs do (simple 
       name: 'wlp-authorizer',
       e: { version: '2.0', type: 'REQUEST', identitySource: ['k'], routeKey: 'POST /v1/quotes', routeArn: 'arn:aws:execute-api:us-east-1:000000000000:local/$default/POST/v1/quotes' },
     });
+  });
+
+  test('answers are cached per key for the TTL, allow and deny alike; a failing authorizer is asked again', async () => {
+    let now = 0;
+    const cache = new AuthorizerCache(1000, 10, () => now);
+    const invoke = jest.fn(async (_name: string, e: unknown) => {
+      const key = (e as { identitySource: string[] }).identitySource[0];
+      if (key === 'broken') throw new Error('authorizer failed');
+      return { isAuthorized: key === 'good', context: { wlp: key } };
+    });
+    const ask = (key: string) => authorizeRoute(route, event({ [WLP_API_KEY_HEADER]: key }), invoke, { cache });
+    expect(await ask('good')).toBeUndefined();
+    expect(await ask('bad')).toEqual({ statusCode: 403, body: { message: 'Forbidden' } });
+    now = 999;
+    expect(await ask('good')).toBeUndefined();
+    expect(await ask('bad')).toMatchObject({ statusCode: 403 });
+    expect(invoke).toHaveBeenCalledTimes(2);
+    const later = event({ [WLP_API_KEY_HEADER]: 'good' });
+    now = 1000;
+    expect(await authorizeRoute(route, later, invoke, { cache })).toBeUndefined();
+    expect(invoke).toHaveBeenCalledTimes(3);
+    expect((later.requestContext as unknown as { authorizer: unknown }).authorizer).toEqual({ lambda: { wlp: 'good' } });
+    await expect(ask('broken')).rejects.toThrow('authorizer failed');
+    await expect(ask('broken')).rejects.toThrow('authorizer failed');
+    expect(invoke).toHaveBeenCalledTimes(5);
+  });
+
+  test('the cache holds at most its bound of keys, dropping the oldest', async () => {
+    const cache = new AuthorizerCache(60_000, 2);
+    cache.set('wlp-authorizer', 'a', { isAuthorized: true });
+    cache.set('wlp-authorizer', 'b', { isAuthorized: true });
+    cache.set('wlp-authorizer', 'c', { isAuthorized: false });
+    expect(cache.get('wlp-authorizer', 'a')).toBeUndefined();
+    expect(cache.get('wlp-authorizer', 'b')).toEqual({ isAuthorized: true });
+    expect(cache.get('wlp-authorizer', 'c')).toEqual({ isAuthorized: false });
+    expect(cache.get('other-authorizer', 'c')).toBeUndefined();
   });
 
   test('public routes are not authorized at all', async () => {
