@@ -38,6 +38,19 @@ export function formatAmount(units: bigint, decimals: number): string {
  * from its shortest round-trip decimal form, so 7.13e-6 becomes exactly 7130000000000 at 1e18.
  */
 export function toFixedPoint(value: number, scale = 18): bigint {
+  if (scale !== 18) return fixedPoint(value, scale);
+  // Reference prices repeat from quote to quote: each is converted once.
+  let fixed = fixed18.get(value);
+  if (fixed === undefined) {
+    fixed = fixedPoint(value, 18);
+    if (fixed18.size >= 10_000) fixed18.clear();
+    fixed18.set(value, fixed);
+  }
+  return fixed;
+}
+const fixed18 = new Map<number, bigint>();
+
+function fixedPoint(value: number, scale: number): bigint {
   if (!Number.isFinite(value) || value < 0) throw new AmountError(`${value} is not a finite non-negative number`);
   const [mantissa, exponentText] = value.toExponential().split('e');
   const [intPart, fracPart = ''] = mantissa.split('.');
