@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { Contract, Interface, JsonRpcProvider, Network, NonceManager, Wallet } from 'ethers';
-import { sign, warmUp } from '../../lambdas/domain/quotes/secp256k1';
+import { sign, signMany, warmUp } from '../../lambdas/domain/quotes/secp256k1';
 import { z } from 'zod';
 import { issuerDomain, type QuoteOrder } from '../../lambdas/domain/orders';
 import { QuoteOrderHasher } from '../../lambdas/domain/quotes/order-hash';
@@ -184,18 +184,32 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
   const signed = new Map<string, QuoteOrder>();
   const stats = { quoted: 0, refused: 0, filled: 0 };
 
-  const quote = (body: unknown): Answer => {
-    const answer = price(body);
-    if (answer.status === 200) stats.quoted++;
-    else stats.refused++;
-    return answer;
-  };
+  const quote = (body: unknown): Answer => quoteAll([body])[0];
   const quoteBatch = (body: unknown): Answer => {
     const parsed = rfqBatchSchema.safeParse(body);
     if (!parsed.success) return { status: 400, body: { error: `a batch is {rfqs: [...]} with 1 to ${MAX_RFQ_BATCH} drafts` } };
-    return { status: 200, body: { answers: parsed.data.rfqs.map(quote) } };
+    return { status: 200, body: { answers: quoteAll(parsed.data.rfqs) } };
   };
-  const price = (body: unknown): Answer => {
+  /** Prices every draft, then signs the priced orders in one pass (`signMany`). */
+  const quoteAll = (bodies: unknown[]): Answer[] => {
+    const priced = bodies.map(price);
+    const orders = priced.flatMap((p) => ('order' in p ? [p] : []));
+    const signatures = signMany(options.privateKey, orders.map((p) => p.digest));
+    let next = 0;
+    return priced.map((p) => {
+      if (!('order' in p)) {
+        stats.refused++;
+        return p;
+      }
+      const { order, digest } = p;
+      signed.set(digest, order);
+      if (signed.size > 50_000) signed.delete(signed.keys().next().value as string);
+      stats.quoted++;
+      return { status: 200, body: { cashAmount: order.cashAmount.toString(), nonce: order.nonce.toString(), signature: signatures[next++], maker: address } };
+    });
+  };
+  /** The completed order and its EIP-712 digest, or the refusal. */
+  const price = (body: unknown): Answer | { order: QuoteOrder; digest: string } => {
     const parsed = wireDraftSchema.safeParse(body);
     if (!parsed.success) return { status: 400, body: { error: 'malformed draft', issues: parsed.error.issues.slice(0, 5) } };
     const draft = parsed.data;
@@ -231,11 +245,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
       deadline: BigInt(draft.order.deadline),
       nonce: BigInt(`0x${randomBytes(32).toString('hex')}`),
     };
-    const digest = hasher.hash(order);
-    const signature = sign(options.privateKey, digest);
-    signed.set(digest, order);
-    if (signed.size > 50_000) signed.delete(signed.keys().next().value as string);
-    return { status: 200, body: { cashAmount: cashAmount.toString(), nonce: order.nonce.toString(), signature, maker: address } };
+    return { order, digest: hasher.hash(order) };
   };
 
   const rebalancerAddress = deployment.contracts.rebalancer ? checksum(deployment.contracts.rebalancer) : undefined;

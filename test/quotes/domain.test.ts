@@ -3,7 +3,7 @@ import { Wallet, SigningKey, keccak256, recoverAddress, getAddress } from 'ether
 import { AmountError, formatAmount, parseAmount, toFixedPoint } from '../../lambdas/domain/quotes/amounts';
 import { cashToUsd, deviationBps, indexUnitsFor, navPerToken, PricingError, usdToCash, valueLegs, type AssetInfo, type ReferencePrice } from '../../lambdas/domain/quotes/nav';
 import { QuoteOrderHasher } from '../../lambdas/domain/quotes/order-hash';
-import { FixedBaseTable, invert, mod, N, P, publicKeyPoint, sign, verifyWithTable } from '../../lambdas/domain/quotes/secp256k1';
+import { FixedBaseTable, invert, mod, N, P, publicKeyPoint, sign, signMany, verifyWithTable } from '../../lambdas/domain/quotes/secp256k1';
 import { MakerSignatures, makerSignatureProblem, WorkerSignatures } from '../../lambdas/domain/quotes/signature';
 import { hashQuoteOrder, issuerDomain, Side, type QuoteOrder } from '../../lambdas/domain/orders';
 
@@ -136,6 +136,16 @@ describe('secp256k1 signature checks', () => {
     );
   });
 
+  test('signing a batch gives each digest the signature signing it alone gives', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...keys), fc.array(digest, { minLength: 0, maxLength: 12 }), (key, digests) => {
+        expect(signMany(key.privateKey, digests)).toEqual(digests.map((d) => new SigningKey(key.privateKey).sign(d).serialized));
+      }),
+      { numRuns: 40 },
+    );
+    expect(() => signMany(`0x${'00'.repeat(32)}`, [keccak256('0x01')])).toThrow(RangeError);
+  });
+
   test('verification against a key table accepts exactly what ecrecover attributes to that key', () => {
     fc.assert(
       fc.property(fc.constantFrom(...keys), fc.constantFrom(...keys), digest, digest, fc.constantFrom('none', 'v', 'digest', 'r', 's'), (signer, expected, d, other, tamper) => {
@@ -180,6 +190,31 @@ describe('secp256k1 signature checks', () => {
     await signatures.settled();
     expect(signatures.problem(d2, new SigningKey(key.privateKey).sign(d2).serialized, key.address)).toBeUndefined();
     expect(signatures.problem(d2, new SigningKey(keys[2].privateKey).sign(d2).serialized, key.address)).toMatch(/recovers to/);
+  });
+
+  test('a batch of checks gets exactly the answers each check gets alone, known and unknown makers mixed', async () => {
+    const signatures = new MakerSignatures();
+    const [known, unknown, other] = keys;
+    const first = keccak256('0x04');
+    expect(signatures.problem(first, new SigningKey(known.privateKey).sign(first).serialized, known.address)).toBeUndefined();
+    await signatures.settled();
+    const checks: Array<{ digest: string; signature: string; maker: string }> = [];
+    for (let i = 0; i < 6; i++) {
+      const d = keccak256(`0x${(200 + i).toString(16)}`);
+      const good = new SigningKey(known.privateKey).sign(d);
+      checks.push({ digest: d, signature: good.serialized, maker: known.address });
+      checks.push({ digest: d, signature: new SigningKey(other.privateKey).sign(d).serialized, maker: known.address });
+      checks.push({ digest: d, signature: `${good.r}${(N - BigInt(good.s)).toString(16).padStart(64, '0')}${good.v === 27 ? '1c' : '1b'}`, maker: known.address });
+      checks.push({ digest: d, signature: new SigningKey(unknown.privateKey).sign(d).serialized, maker: unknown.address });
+      checks.push({ digest: d, signature: '0x1234', maker: known.address });
+    }
+    const alone = new MakerSignatures();
+    alone.problem(first, new SigningKey(known.privateKey).sign(first).serialized, known.address);
+    await alone.settled();
+    const expected = checks.map((c) => alone.problem(c.digest, c.signature, c.maker));
+    expect(signatures.problems(checks)).toEqual(expected);
+    expect(expected.filter((p) => p === undefined)).toHaveLength(12);
+    expect(signatures.problems([])).toEqual([]);
   });
 
   describe('WorkerSignatures (checks on worker threads)', () => {

@@ -9,8 +9,8 @@
  * mixed additions and two inversions. A maker's key is recovered once (with ethers) and its table
  * built once per container. Only public values are involved: nothing here needs constant time.
  *
- * `sign` is the matching deterministic signer (RFC 6979, low-s), used by the local PMM simulator;
- * its signatures equal ethers' byte for byte (tested).
+ * `sign` is the matching deterministic signer (RFC 6979, low-s), used by the local PMM simulator,
+ * and `signMany` the same for a batch; their signatures equal ethers' byte for byte (tested).
  */
 import { createHmac } from 'node:crypto';
 
@@ -201,19 +201,33 @@ export function publicKeyPoint(uncompressed: string): Affine {
  * by OpenZeppelin ECDSA's rules: r and s in [1, n-1], s <= n/2, v 27 or 28, ecrecover == signer.
  */
 export function verifyWithTable(table: FixedBaseTable, digest: string, signature: string): boolean {
-  if (!/^0x[0-9a-fA-F]{130}$/.test(signature) || !/^0x[0-9a-fA-F]{64}$/.test(digest)) return false;
-  const r = BigInt(`0x${signature.slice(2, 66)}`);
-  const s = BigInt(`0x${signature.slice(66, 130)}`);
-  const v = parseInt(signature.slice(130, 132), 16);
-  if (v !== 27 && v !== 28) return false;
-  if (r === 0n || r >= N || s === 0n || s > HALF_N) return false;
-  const z = BigInt(digest) % N;
-  const w = invert(s, N);
-  const u1 = (z * w) % N;
-  const u2 = (r * w) % N;
-  const point = toAffine(table.addMultiple(G().addMultiple(INFINITY, u1), u2));
-  if (!point) return false;
-  return point.x === r && Number(point.y & 1n) === v - 27;
+  return verifyManyWithTables([{ table, digest, signature }])[0];
+}
+
+/**
+ * `verifyWithTable` for many checks at once: the s inverses and the affine forms of the points
+ * each take one inversion for the whole batch (Montgomery's trick) instead of two per check.
+ */
+export function verifyManyWithTables(checks: ReadonlyArray<{ table: FixedBaseTable; digest: string; signature: string }>): boolean[] {
+  const results = checks.map(() => false);
+  const parsed: Array<{ at: number; z: bigint; r: bigint; s: bigint; parity: number }> = [];
+  checks.forEach(({ digest, signature }, at) => {
+    if (!/^0x[0-9a-fA-F]{130}$/.test(signature) || !/^0x[0-9a-fA-F]{64}$/.test(digest)) return;
+    const r = BigInt(`0x${signature.slice(2, 66)}`);
+    const s = BigInt(`0x${signature.slice(66, 130)}`);
+    const v = parseInt(signature.slice(130, 132), 16);
+    if (v !== 27 && v !== 28) return;
+    if (r === 0n || r >= N || s === 0n || s > HALF_N) return;
+    parsed.push({ at, z: BigInt(digest) % N, r, s, parity: v - 27 });
+  });
+  const inverses = batchInvert(parsed.map((p) => p.s), N);
+  // R = u1*G + u2*Q with u1 = z/s, u2 = r/s; infinity never equals a signature's R.
+  const candidates = parsed
+    .map((p, i) => ({ p, point: checks[p.at].table.addMultiple(G().addMultiple(INFINITY, (p.z * inverses[i]) % N), (p.r * inverses[i]) % N) }))
+    .filter(({ point }) => point.z !== 0n);
+  const affine = batchAffine(candidates.map(({ point }) => point));
+  candidates.forEach(({ p }, i) => (results[p.at] = affine[i].x === p.r && Number(affine[i].y & 1n) === p.parity));
+  return results;
 }
 
 /** RFC 6979 nonce for secp256k1 with HMAC-SHA256 (no extra entropy). */
@@ -242,23 +256,65 @@ function* rfc6979(privateKey: bigint, z: bigint): Generator<bigint> {
 
 /** Deterministic low-s signature of `digest` as 65 bytes r || s || v (v 27/28), like ethers' SigningKey.sign. */
 export function sign(privateKey: string, digest: string): string {
-  const d = BigInt(privateKey);
-  if (d <= 0n || d >= N) throw new RangeError('private key out of range');
+  const d = privateScalar(privateKey);
   const z = BigInt(digest);
   for (const k of rfc6979(d, z)) {
     const point = toAffine(G().addMultiple(INFINITY, k));
-    if (!point) continue;
-    const r = point.x % N;
-    if (r === 0n) continue;
-    let s = (invert(k, N) * ((z % N) + r * d)) % N;
-    if (s === 0n) continue;
-    let parity = Number(point.y & 1n) ^ (point.x >= N ? 2 : 0);
-    if (s > HALF_N) {
-      s = N - s;
-      parity ^= 1;
-    }
-    if (parity > 1) continue; // r would not recover (x >= n); never happens in practice
-    return `0x${r.toString(16).padStart(64, '0')}${s.toString(16).padStart(64, '0')}${(27 + parity).toString(16)}`;
+    const signature = point && signatureFor(d, z, invert(k, N), point);
+    if (signature) return signature;
   }
   throw new Error('unreachable');
+}
+
+/**
+ * `sign` for many digests at once, each signature byte for byte what `sign` gives: the nonce
+ * points' affine forms and the nonces' inverses each take one inversion for the whole batch
+ * (Montgomery's trick) instead of two per signature, about a third of a signature's cost.
+ */
+export function signMany(privateKey: string, digests: readonly string[]): string[] {
+  const d = privateScalar(privateKey);
+  const zs = digests.map((digest) => BigInt(digest));
+  // RFC 6979's first candidate fails only with a chance of about 2^-128; sign() then takes the next.
+  const ks = zs.map((z) => rfc6979(d, z).next().value as bigint);
+  const points = batchAffine(ks.map((k) => G().addMultiple(INFINITY, k)));
+  const inverses = batchInvert(ks, N);
+  return zs.map((z, i) => signatureFor(d, z, inverses[i], points[i]) ?? sign(privateKey, digests[i]));
+}
+
+function privateScalar(privateKey: string): bigint {
+  const d = BigInt(privateKey);
+  if (d <= 0n || d >= N) throw new RangeError('private key out of range');
+  return d;
+}
+
+/** The signature whose nonce has inverse `kInverse` and point R, or undefined when that nonce cannot give one. */
+function signatureFor(d: bigint, z: bigint, kInverse: bigint, point: Affine): string | undefined {
+  const r = point.x % N;
+  if (r === 0n) return undefined;
+  let s = (kInverse * ((z % N) + r * d)) % N;
+  if (s === 0n) return undefined;
+  let parity = Number(point.y & 1n) ^ (point.x >= N ? 2 : 0);
+  if (s > HALF_N) {
+    s = N - s;
+    parity ^= 1;
+  }
+  if (parity > 1) return undefined; // r would not recover (x >= n); never happens in practice
+  return `0x${r.toString(16).padStart(64, '0')}${s.toString(16).padStart(64, '0')}${(27 + parity).toString(16)}`;
+}
+
+/** Inverses mod m of non-zero values with one inversion (Montgomery's trick). */
+function batchInvert(values: readonly bigint[], m: bigint): bigint[] {
+  const prefix: bigint[] = new Array(values.length);
+  let acc = 1n;
+  for (let i = 0; i < values.length; i++) {
+    prefix[i] = acc;
+    acc = (acc * values[i]) % m;
+  }
+  let inverse = invert(acc, m);
+  const out: bigint[] = new Array(values.length);
+  for (let i = values.length - 1; i >= 0; i--) {
+    out[i] = (inverse * prefix[i]) % m;
+    inverse = (inverse * values[i]) % m;
+  }
+  return out;
 }

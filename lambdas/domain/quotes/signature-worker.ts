@@ -9,15 +9,22 @@ import { warmUp } from './secp256k1';
 const signatures = new MakerSignatures();
 warmUp();
 
+/** One check on its own, its failure its own answer. */
+const checkAlone = (check: SignatureCheck): string | undefined => {
+  try {
+    return signatures.problem(check.digest, check.signature, check.maker);
+  } catch (error) {
+    return `the signature could not be checked: ${(error as Error).message}`;
+  }
+};
+
 parentPort?.on('message', (checks: Array<SignatureCheck & { id: number }>) => {
-  const answers = checks.map((check) => {
-    let problem: string | undefined;
-    try {
-      problem = signatures.problem(check.digest, check.signature, check.maker);
-    } catch (error) {
-      problem = `the signature could not be checked: ${(error as Error).message}`;
-    }
-    return { id: check.id, problem: problem ?? null };
-  });
-  parentPort?.postMessage(answers);
+  let problems: Array<string | undefined>;
+  try {
+    problems = signatures.problems(checks);
+  } catch {
+    // One bad check must not spoil the others: answer each alone.
+    problems = checks.map(checkAlone);
+  }
+  parentPort?.postMessage(checks.map((check, i) => ({ id: check.id, problem: problems[i] ?? null })));
 });

@@ -7,7 +7,7 @@
 import { extname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { recoverAddress, SigningKey } from 'ethers';
-import { FixedBaseTable, publicKeyPoint, verifyWithTable } from './secp256k1';
+import { FixedBaseTable, publicKeyPoint, verifyManyWithTables, verifyWithTable } from './secp256k1';
 import { checksum } from './address';
 
 /** secp256k1 group order / 2: OpenZeppelin rejects s above it (malleable signatures). */
@@ -68,6 +68,21 @@ export class MakerSignatures {
     // Rare: say precisely why, with the full recovery.
     return makerSignatureProblem(digest, signature, address) ?? `signature is not ${address}'s over this order`;
   };
+
+  /** `problem` for many checks at once: those of makers with a table are verified as one batch. */
+  problems(checks: readonly SignatureCheck[]): Array<string | undefined> {
+    const batched = checks.flatMap((check, at) => {
+      const table = this.tables.get(checksum(check.maker));
+      return table ? [{ at, table, digest: check.digest, signature: check.signature }] : [];
+    });
+    const good = verifyManyWithTables(batched);
+    const answers: Array<string | undefined | null> = checks.map(() => null);
+    batched.forEach(({ at }, i) => {
+      if (good[i]) answers[at] = undefined;
+    });
+    // Makers without a table yet, and the rare failures (for their precise reason), one at a time.
+    return answers.map((answer, at) => (answer === null ? this.problem(checks[at].digest, checks[at].signature, checks[at].maker) : answer));
+  }
 
   /** Resolves once every table being built is ready (for tests). */
   async settled(): Promise<void> {
