@@ -296,7 +296,11 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     };
   };
 
-  const routes: Record<string, (body: unknown) => Answer> = { '/rfq': quote, '/rfq/batch': quoteBatch, '/rfq/rebalance': quoteRebalance };
+  const routes = new Map<string, (body: unknown) => Answer>([
+    ['/rfq', quote],
+    ['/rfq/batch', quoteBatch],
+    ['/rfq/rebalance', quoteRebalance],
+  ]);
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -307,7 +311,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     });
     request.on('end', () => {
       let answer: Answer;
-      const route = request.method === 'POST' ? routes[request.url ?? ''] : undefined;
+      const route = request.method === 'POST' ? routes.get(request.url ?? '') : undefined;
       if (request.method === 'GET' && request.url === '/health') answer = { status: 200, body: { ok: true, address, stats } };
       else if (!route) answer = { status: 404, body: { error: 'not found' } };
       else if (size > limit) answer = { status: 413, body: { error: 'too large' } };

@@ -181,8 +181,11 @@ interface Waiting {
  */
 const gathering = new WeakMap<RfqTransport, Map<PmmEndpoint, Waiting[]>>();
 
+const postOne = (pmm: PmmEndpoint, wire: WireDraft, transport: RfqTransport, timeoutMs: number): Promise<PmmReply> =>
+  transport(pmm.url, JSON.stringify(wire), timeoutMs).then(({ status, text }) => parseReply(status, text));
+
 function post(pmm: PmmEndpoint, wire: WireDraft, transport: RfqTransport, timeoutMs: number): Promise<PmmReply> {
-  if (!pmm.batchUrl) return transport(pmm.url, JSON.stringify(wire), timeoutMs).then(({ status, text }) => parseReply(status, text));
+  if (!pmm.batchUrl) return postOne(pmm, wire, transport, timeoutMs);
   let byPmm = gathering.get(transport);
   if (!byPmm) gathering.set(transport, (byPmm = new Map()));
   let batch = byPmm.get(pmm);
@@ -209,10 +212,7 @@ const batchAnswersSchema = z.object({ answers: z.array(z.object({ status: z.numb
 async function sendBatch(pmm: PmmEndpoint, batch: Waiting[], transport: RfqTransport, timeoutMs: number): Promise<void> {
   if (batch.length === 1) {
     const [only] = batch;
-    await transport(pmm.url, JSON.stringify(only.wire), timeoutMs).then(
-      ({ status, text }) => only.settle(parseReply(status, text)),
-      (error: Error) => only.settle(error),
-    );
+    await postOne(pmm, only.wire, transport, timeoutMs).then(only.settle, (error: Error) => only.settle(error));
     return;
   }
   let reply: PmmReply;
