@@ -232,7 +232,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     stops.push(() => kms.close());
     const keys = await ensureKeys(kms.url);
 
-    log('starting DynamoDB Local');
+    log(options.dynamodbInMemory ? 'starting DynamoDB Local in memory (no item survives a restart)' : 'starting DynamoDB Local');
     const dynamo: RunningDynamo = await startDynamo(options.ports.dynamodb, options.dynamodbInMemory ? undefined : join(dataDir, 'dynamodb'));
     recordChild(dynamo.process.pid);
     stops.push(() => dynamo.stop());
