@@ -29,19 +29,28 @@ async function expectOnlyUpgrader(proxy: Contract, v2Name: string, outsider: Har
   );
 }
 
+/**
+ * A MAG7.ssi sToken made by the factory (imported into the plugin's records, as a deployed one
+ * would be), with 100 MAG7.ssi minted to alice and approved to it.
+ */
+async function factorySToken() {
+  const { admin, alice } = await fixture();
+  const token = await deployTestToken('MAG7 Index', 'MAG7.ssi');
+  const factory = await deployStakeFactory(admin.address, admin.address);
+  await (await factory.createStakeToken(await token.getAddress())).wait();
+  const sToken = await stakeTokenAt(await factory.sTokenOf(await token.getAddress()));
+  await (await token.mint(alice.address, 100n)).wait();
+  await (await by(token, alice).approve(await sToken.getAddress(), 100n)).wait();
+  await hre.upgrades.forceImport(await sToken.getAddress(), await hre.ethers.getContractFactory('StakeToken'), { kind: 'uups' });
+  return { alice, token, sToken };
+}
+
 describe('staking contract upgrades', () => {
   it('upgrades an sToken created by the factory and keeps balances, cooldown requests and settings', async () => {
-    const { admin, alice } = await fixture();
-    const token = await deployTestToken('MAG7 Index', 'MAG7.ssi');
-    const factory = await deployStakeFactory(admin.address, admin.address);
-    await (await factory.createStakeToken(await token.getAddress())).wait();
-    const sToken = await stakeTokenAt(await factory.sTokenOf(await token.getAddress()));
-    await (await token.mint(alice.address, 100n)).wait();
-    await (await by(token, alice).approve(await sToken.getAddress(), 100n)).wait();
+    const { alice, token, sToken } = await factorySToken();
     await (await by(sToken, alice).stake(100n)).wait();
     const request = await eventArgs(by(sToken, alice).unstake(40n), sToken, 'UnstakeRequested');
     await (await sToken.setCooldownDuration(7n * DAY)).wait();
-    await hre.upgrades.forceImport(await sToken.getAddress(), await hre.ethers.getContractFactory('StakeToken'), { kind: 'uups' });
     await expectOnlyUpgrader(sToken, 'StakeTokenV2Mock', alice);
 
     const v2 = await upgrade(sToken, 'StakeTokenV2Mock');
@@ -58,15 +67,8 @@ describe('staking contract upgrades', () => {
   });
 
   it('keeps a paused sToken paused across an upgrade (the flag lives in the sToken\'s own slot)', async () => {
-    const { admin, alice } = await fixture();
-    const token = await deployTestToken('MAG7 Index', 'MAG7.ssi');
-    const factory = await deployStakeFactory(admin.address, admin.address);
-    await (await factory.createStakeToken(await token.getAddress())).wait();
-    const sToken = await stakeTokenAt(await factory.sTokenOf(await token.getAddress()));
-    await (await token.mint(alice.address, 100n)).wait();
-    await (await by(token, alice).approve(await sToken.getAddress(), 100n)).wait();
+    const { alice, token, sToken } = await factorySToken();
     await (await sToken.pause()).wait();
-    await hre.upgrades.forceImport(await sToken.getAddress(), await hre.ethers.getContractFactory('StakeToken'), { kind: 'uups' });
 
     const v2 = await upgrade(sToken, 'StakeTokenV2Mock');
 
