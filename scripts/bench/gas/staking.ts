@@ -1,5 +1,6 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { Contract } from 'ethers';
+import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
 import { getAddress, getBytes, hexlify, keccak256, randomBytes, toBeHex, zeroPadValue } from 'ethers';
 import type { GasGroup } from '../gas';
 import { as, gasOf } from '../gas-tx';
@@ -108,24 +109,34 @@ function allocations(claimers: string[], epoch: bigint): Allocations {
   return { accounts, amounts, tree: new KeccakTree(leaves) };
 }
 
+/** The sToken a StakeFactory (UUPS proxy, `admin` its operator) creates for `staked`. */
+async function factorySToken(hre: HardhatRuntimeEnvironment, admin: HardhatEthersSigner, staked: Contract): Promise<Contract> {
+  const implementation = await hre.upgrades.deployImplementation(await hre.ethers.getContractFactory('StakeToken'), { kind: 'uups' });
+  const factory = (await hre.upgrades.deployProxy(await hre.ethers.getContractFactory('StakeFactory'), [admin.address, implementation], {
+    kind: 'uups',
+  })) as unknown as Contract;
+  await (await factory.grantRole(await factory.OPERATOR_ROLE(), admin.address)).wait();
+  await (await factory.createStakeToken(await staked.getAddress())).wait();
+  return (await hre.ethers.getContractAt('StakeToken', await factory.sTokenOf(await staked.getAddress()))) as unknown as Contract;
+}
+
+/**
+ * `opener` stakes 100 and has a request cooling, so later numbers are those of a user joining a live
+ * sToken (the very first unstake of an sToken also turns totalCooling from zero: +17k once).
+ */
+async function openPool(token: Contract, sToken: Contract, opener: HardhatEthersSigner): Promise<void> {
+  await (await as(token, opener).approve(await sToken.getAddress(), 100n * E18)).wait();
+  await (await as(sToken, opener).stake(100n * E18)).wait();
+  await (await as(sToken, opener).unstake(1n * E18)).wait();
+}
+
 async function stakingRows(hre: HardhatRuntimeEnvironment, rows: GasGroup['rows']): Promise<void> {
   const [admin, alice, bob, carol] = await hre.ethers.getSigners();
   const token = (await hre.ethers.deployContract('TestToken', ['MAG7 Index', 'MAG7.ssi', 18])) as unknown as Contract;
-  const implementation = await hre.upgrades.deployImplementation(await hre.ethers.getContractFactory('StakeToken'), { kind: 'uups' });
-  const factory = (await hre.upgrades.deployProxy(await hre.ethers.getContractFactory('StakeFactory'), [admin!.address, implementation], {
-    kind: 'uups',
-  })) as unknown as Contract;
-  await (await factory.grantRole(await factory.OPERATOR_ROLE(), admin!.address)).wait();
-  await (await factory.createStakeToken(await token.getAddress())).wait();
-  const sToken = (await hre.ethers.getContractAt('StakeToken', await factory.sTokenOf(await token.getAddress()))) as unknown as Contract;
+  const sToken = await factorySToken(hre, admin!, token);
   const sAddress = await sToken.getAddress();
   for (const user of [alice!, bob!, carol!]) await (await token.mint(user.address, 1_000n * E18)).wait();
-
-  // Bob opens the pool and has a request cooling, so Alice's numbers are those of a user joining a
-  // live sToken (the very first unstake of an sToken also turns totalCooling from zero: +17k once).
-  await (await as(token, bob!).approve(sAddress, 100n * E18)).wait();
-  await (await as(sToken, bob!).stake(100n * E18)).wait();
-  await (await as(sToken, bob!).unstake(1n * E18)).wait();
+  await openPool(token, sToken, bob!);
 
   await (await as(token, alice!).approve(sAddress, 100n * E18)).wait();
   rows.push({ case: 'sToken stake (first stake of a holder)', gas: await gasOf(as(sToken, alice!).stake(60n * E18)) });
@@ -152,18 +163,10 @@ async function stakingRows(hre: HardhatRuntimeEnvironment, rows: GasGroup['rows'
 async function oneTransactionStakeRows(hre: HardhatRuntimeEnvironment, rows: GasGroup['rows']): Promise<void> {
   const [admin, alice, bob, carol] = await hre.ethers.getSigners();
   const soso = (await hre.ethers.deployContract('SosoToken', [admin!.address])) as unknown as Contract;
-  const implementation = await hre.upgrades.deployImplementation(await hre.ethers.getContractFactory('StakeToken'), { kind: 'uups' });
-  const factory = (await hre.upgrades.deployProxy(await hre.ethers.getContractFactory('StakeFactory'), [admin!.address, implementation], {
-    kind: 'uups',
-  })) as unknown as Contract;
-  await (await factory.grantRole(await factory.OPERATOR_ROLE(), admin!.address)).wait();
-  await (await factory.createStakeToken(await soso.getAddress())).wait();
-  const sSoso = (await hre.ethers.getContractAt('StakeToken', await factory.sTokenOf(await soso.getAddress()))) as unknown as Contract;
+  const sSoso = await factorySToken(hre, admin!, soso);
   const sAddress = await sSoso.getAddress();
   for (const user of [alice!, bob!, carol!]) await (await soso.transfer(user.address, 1_000n * E18)).wait();
-  await (await as(soso, bob!).approve(sAddress, 100n * E18)).wait();
-  await (await as(sSoso, bob!).stake(100n * E18)).wait();
-  await (await as(sSoso, bob!).unstake(1n * E18)).wait();
+  await openPool(soso, sSoso, bob!);
 
   rows.push({ case: 'sSOSO approve (the approval transaction of approve + stake, allowance from zero)', gas: await gasOf(as(soso, alice!).approve(sAddress, 100n * E18)) });
   rows.push({ case: 'sSOSO stake (first stake of a holder, approve + stake: the stake transaction)', gas: await gasOf(as(sSoso, alice!).stake(60n * E18)) });
