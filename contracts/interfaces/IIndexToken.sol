@@ -148,8 +148,9 @@ interface IIndexToken is IERC20 {
      * basket at the old tokenset, resets the factor to 1e27 and stores `assets`/`unitAmounts` as
      * the new base. Only REBALANCER_ROLE, not while paused. With a fee pending it reverts
      * `FeeBasketTooLarge` while the fee basket holds more than MAX_FEE_ASSETS (64) assets: sell fee
-     * assets first ({takeFee} always can); with nothing pending (e.g. at a zero rate) it never does. The caller is responsible for custody
-     * covering the new basket (the rebalancer derives it from what custody holds for the index).
+     * assets first ({takeFee} always can); with nothing pending (e.g. at a zero rate) it never
+     * does. The caller is responsible for custody covering the new basket (the rebalancer derives
+     * it from what custody holds for the index).
      */
     function setTokenset(address[] calldata assets, uint256[] calldata unitAmounts) external;
 
