@@ -145,6 +145,34 @@ describe('the WLP journey on the local stack', () => {
     }
   });
 
+  test('ssi status lists a request the PMM could not answer, and ssi cancel refunds it once its quote deadline has passed', async () => {
+    const wallet = new Wallet(stack.file.wlp.privateKey, provider);
+    const quote = quoteSchema.parse(await (await post({ index: 'MEME.ssi', side: 'mint', amount: '0.25' })).json());
+    const usdc = new Contract(stack.file.tokens.USDC.address, ['function approve(address, uint256) returns (bool)'], wallet);
+    await (await usdc.approve(stack.file.contracts.issuer, BigInt(quote.submit.approve!.amount))).wait();
+    const cashBefore = await balanceOf(stack.file.tokens.USDC.address, wallet.address);
+    const pmmGas = (await provider.send('eth_getBalance', [stack.file.pmm.address, 'latest'])) as string;
+    // A PMM without gas can neither fill nor reject: the request stays pending.
+    await provider.send('hardhat_setBalance', [stack.file.pmm.address, '0x0']);
+    try {
+      await (await new Contract(stack.file.contracts.issuer, ISSUER, wallet).requestMint(quote.order, quote.signature, quote.submit.maxFeeBps)).wait();
+      const early = await run(process.execPath, [SSI, 'cancel', '--order-hash', quote.id, '--json', '--data', stack.file.dataDir]).catch((e: { stdout: string }) => e);
+      expect(JSON.parse((early as { stdout: string }).stdout).error).toMatch(/can be filled until/);
+      await provider.send('evm_increaseTime', [Number(quote.order.deadline) - Math.floor(Date.now() / 1000) + 60]);
+      await provider.send('evm_mine', []);
+      const status = await cli('status');
+      expect(status.pending).toEqual(expect.arrayContaining([expect.objectContaining({ orderHash: quote.id, cancellable: true })]));
+
+      const cancelled = await cli('cancel', '--order-hash', quote.id);
+
+      expect([cancelled.ok, cancelled.side, cancelled.unit]).toEqual([true, 'mint', 'USDC']);
+      expect(await balanceOf(stack.file.tokens.USDC.address, wallet.address)).toBe(cashBefore);
+      expect(((await new Contract(stack.file.contracts.issuer, ISSUER, provider).getRequest(quote.id)) as { status: bigint }).status).toBe(3n);
+    } finally {
+      await provider.send('hardhat_setBalance', [stack.file.pmm.address, pmmGas]);
+    }
+  });
+
   test('a key over its rate limit gets 429 with retry-after; a disabled key 403; no key 401', async () => {
     const client = new DynamoDBClient({ endpoint: stack.file.dynamodb, region: LOCAL_REGION, credentials: localCredentials });
     const doc = DynamoDBDocumentClient.from(client);
