@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { registerStack } from './stack';
 import { registerBacktest } from './backtest';
-import { registerMint, registerQuote, registerRedeem, registerStatus } from './wlp';
+import { registerCancel, registerMint, registerQuote, registerRedeem, registerStatus } from './wlp';
 import { registerClaim } from './claim';
 import { registerReserves } from './reserves';
 import { registerVerifyReserves } from './verify-reserves';
@@ -13,6 +13,7 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerMint,
   registerRedeem,
   registerStatus,
+  registerCancel,
   registerClaim,
   registerVerifyReserves,
   registerReserves,

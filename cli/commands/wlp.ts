@@ -1,11 +1,11 @@
 /**
- * WLP commands: `ssi quote`, `ssi mint`, `ssi redeem`, `ssi status`. They talk to the quote API
+ * WLP commands: `ssi quote`, `ssi mint`, `ssi redeem`, `ssi status`, `ssi cancel`. They talk to the quote API
  * (URL and API key from flags, SSI_API_URL / SSI_API_KEY, or the local stack's stack.json) and to
  * the chain (RPC from --rpc / SSI_RPC_URL or the stack; the WLP key from --key / SSI_WLP_KEY or
  * the local stack's WLP).
  */
 import type { Command } from 'commander';
-import { Contract, Interface, JsonRpcProvider, Network, Wallet, formatUnits, getAddress, isError, type TransactionReceipt } from 'ethers';
+import { Contract, Interface, JsonRpcProvider, Network, Wallet, formatUnits, getAddress, isError, type Result, type TransactionReceipt } from 'ethers';
 import { CliError, progress, report, type OutputOptions } from '../output';
 import { readStackFile } from './stack';
 import type { StackFile } from '../../infra/local/stack';
@@ -44,13 +44,24 @@ const ORDER_TUPLE =
 export const ISSUER_ABI = [
   `function mint(${ORDER_TUPLE} order, bytes signature, uint256 maxFeeBps) returns (bytes32)`,
   `function redeem(${ORDER_TUPLE} order, bytes signature, uint256 maxFeeBps) returns (bytes32)`,
+  `function requestMint(${ORDER_TUPLE} order, bytes signature, uint256 maxFeeBps) returns (bytes32)`,
+  `function requestRedeem(${ORDER_TUPLE} order, bytes signature, uint256 maxFeeBps) returns (bytes32)`,
+  `function cancelMint(${ORDER_TUPLE} order)`,
+  `function cancelRedeem(${ORDER_TUPLE} order)`,
   'function getRequest(bytes32) view returns (tuple(uint128 fee, uint64 expiresAt, uint8 status))',
   'function custody() view returns (address)',
   'event Minted(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee)',
   'event Redeemed(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee)',
   'event MintRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
   'event RedeemRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
+  'event MintCancelled(bytes32 indexed orderHash, address indexed index, address indexed requester, address cashToken, uint256 refund)',
+  'event RedeemCancelled(bytes32 indexed orderHash, address indexed index, address indexed requester, uint256 indexAmount)',
+  'event MintRejected(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, address cashToken, uint256 refund)',
+  'event RedeemRejected(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount)',
   'error OrderExpired(uint256 deadline, uint256 timestamp)',
+  'error RequestNotPending(bytes32 orderHash, uint8 status)',
+  'error RequestNotExpired(bytes32 orderHash, uint64 expiresAt)',
+  'error CallerNotRequester(address caller, address requester)',
   'error WrongRequester(address requester, address caller)',
   'error UnknownIndex(address index)',
   'error IndexRebalancing(address index)',
@@ -352,7 +363,8 @@ export function registerStatus(program: Command): void {
         topics: [[issuerInterface.getEvent('MintRequested')!.topicHash, issuerInterface.getEvent('RedeemRequested')!.topicHash], null, null, `0x${address.slice(2).toLowerCase().padStart(64, '0')}`],
         fromBlock,
       });
-      const pending: Array<{ orderHash: string; side: string; index: string; indexAmount: string; cashAmount: string; expiresAt: string }> = [];
+      const chainNow = BigInt((await provider.getBlock('latest'))!.timestamp);
+      const pending: Array<{ orderHash: string; side: string; index: string; indexAmount: string; cashAmount: string; expiresAt: string; cancellable: boolean }> = [];
       for (const entry of logs) {
         const event = issuerInterface.parseLog(entry)!;
         const request = (await issuer.getRequest(event.args.orderHash)) as { status: bigint; expiresAt: bigint };
@@ -365,6 +377,7 @@ export function registerStatus(program: Command): void {
           indexAmount: formatUnits(event.args.indexAmount as bigint, 18),
           cashAmount: formatUnits(event.args.cashAmount as bigint, list.cashToken.decimals),
           expiresAt: new Date(Number(request.expiresAt) * 1000).toISOString(),
+          cancellable: chainNow >= request.expiresAt,
         });
       }
       const result = { address, balances: held, navUsd: Object.fromEntries(list.indexes.map((i) => [i.symbol, i.navUsd])), pending };
@@ -372,7 +385,73 @@ export function registerStatus(program: Command): void {
         `status of ${address}`,
         ...tokens.map((t) => `  ${t.symbol.padEnd(10)} ${held[t.symbol]}${list.indexes.find((i) => i.symbol === t.symbol) ? `   (NAV ${list.indexes.find((i) => i.symbol === t.symbol)!.navUsd} USD)` : ''}`),
         pending.length ? 'pending requests:' : 'no pending requests',
-        ...pending.map((p) => `  ${p.side} ${p.indexAmount} ${p.index} for ${p.cashAmount} ${list.cashToken.symbol}, until ${p.expiresAt} (${p.orderHash})`),
+        ...pending.map(
+          (p) =>
+            `  ${p.side} ${p.indexAmount} ${p.index} for ${p.cashAmount} ${list.cashToken.symbol}, ${p.cancellable ? `expired at ${p.expiresAt}: ssi cancel --order-hash ${p.orderHash}` : `fillable until ${p.expiresAt} (${p.orderHash})`}`,
+        ),
+      ]);
+    } finally {
+      provider.destroy();
+    }
+  });
+}
+
+const REQUEST_STATUS = ['none', 'pending', 'filled', 'cancelled', 'rejected'];
+
+export function registerCancel(program: Command): void {
+  withChain(
+    withConnection(
+      program
+        .command('cancel')
+        .description('cancel a pending mint/redeem request of the WLP once it has expired (its quote deadline or its timeout) and get the escrow back')
+        .requiredOption('--order-hash <hash>', 'the request (its order hash, as `ssi status` lists it)')
+        .option('--from-block <n>', 'look for the request from this block on (default 0)', '0'),
+    ),
+  ).action(async (options: ConnectionOptions & { orderHash: string; fromBlock: string }) => {
+    if (!/^0x[0-9a-fA-F]{64}$/.test(options.orderHash)) throw new CliError('--order-hash must be 0x and 64 hex digits');
+    const fromBlock = Number(options.fromBlock);
+    if (!Number.isInteger(fromBlock) || fromBlock < 0) throw new CliError('--from-block must be a block number');
+    const conn = connection(options);
+    const { provider, wallet } = chain(conn);
+    try {
+      const list = await callApi<IndexList>(conn, 'GET', '/v1/indexes');
+      const issuer = new Contract(list.issuer, ISSUER_ABI, wallet);
+      const [entry] = await provider.getLogs({
+        address: list.issuer,
+        topics: [[issuerInterface.getEvent('MintRequested')!.topicHash, issuerInterface.getEvent('RedeemRequested')!.topicHash], options.orderHash.toLowerCase()],
+        fromBlock,
+      });
+      if (!entry) throw new CliError(`no request ${options.orderHash} on the Issuer ${list.issuer}`);
+      // The order is not in the event: read it back from the request's own transaction.
+      const sent = await provider.getTransaction(entry.transactionHash);
+      const call = sent && sent.to && getAddress(sent.to) === getAddress(list.issuer) ? issuerInterface.parseTransaction({ data: sent.data }) : null;
+      if (!call || (call.name !== 'requestMint' && call.name !== 'requestRedeem')) {
+        throw new CliError(`request ${options.orderHash} was not sent to the Issuer directly, so its order cannot be read back`);
+      }
+      const side = call.name === 'requestMint' ? 'mint' : 'redeem';
+      const request = (await issuer.getRequest(options.orderHash)) as { status: bigint; expiresAt: bigint };
+      if (request.status !== 1n) throw new CliError(`request ${options.orderHash} is ${REQUEST_STATUS[Number(request.status)] ?? request.status}, not pending`);
+      const chainNow = BigInt((await provider.getBlock('latest'))!.timestamp);
+      if (chainNow < request.expiresAt) {
+        throw new CliError(`request ${options.orderHash} can be filled until ${new Date(Number(request.expiresAt) * 1000).toISOString()}; cancel it from then on`);
+      }
+      // A decoded Result is frozen; the contract call needs a plain order.
+      const order = (call.args.order as Result).toObject(true);
+      const method = side === 'mint' ? issuer.cancelMint : issuer.cancelRedeem;
+      progress(`cancelling the ${side} request ${options.orderHash}`);
+      let receipt: TransactionReceipt | null;
+      try {
+        await method.staticCall(order);
+        receipt = await (await method(order)).wait();
+      } catch (error) {
+        throw new CliError(`the Issuer refused the cancel: ${explain(error)}`);
+      }
+      if (!receipt || receipt.status !== 1) throw new CliError('the cancel transaction failed');
+      const cancelled = receipt.logs.map((l) => issuerInterface.parseLog(l)).find((l) => l?.name === (side === 'mint' ? 'MintCancelled' : 'RedeemCancelled'));
+      const refund = side === 'mint' ? formatUnits(cancelled?.args.refund as bigint, list.cashToken.decimals) : formatUnits(cancelled?.args.indexAmount as bigint, 18);
+      const unit = side === 'mint' ? list.cashToken.symbol : 'index tokens';
+      report(options, { ok: true, side, orderHash: options.orderHash, refund, unit, tx: { hash: receipt.hash, block: receipt.blockNumber } }, () => [
+        `cancelled the ${side} request ${options.orderHash} in block ${receipt.blockNumber} (tx ${receipt.hash}); ${refund} ${unit} back to ${wallet.address}`,
       ]);
     } finally {
       provider.destroy();

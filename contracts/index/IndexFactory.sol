@@ -2,6 +2,8 @@
 pragma solidity 0.8.30;
 
 import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {IIndexFactory} from "../interfaces/IIndexFactory.sol";
@@ -13,6 +15,8 @@ import {IIssuer} from "../interfaces/IIssuer.sol";
  * @notice Creates index tokens behind ERC-1967 proxies and manages their implementation. See {IIndexFactory}.
  */
 contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
+    using SafeERC20 for IERC20;
+
     /// @custom:storage-location erc7201:ssi.storage.IndexFactory
     struct IndexFactoryStorage {
         address implementation;
@@ -22,6 +26,7 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
         mapping(bytes32 symbolHash => address index) indexBySymbol;
         /// @dev Gets REBALANCER_ROLE on every index created from now on (zero: none).
         address rebalancer;
+        mapping(address asset => bool) listedAssets;
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.IndexFactory")) - 1)) & ~bytes32(uint256(0xff))
@@ -49,6 +54,10 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
         returns (address index)
     {
         IndexFactoryStorage storage $ = _getStorage();
+        uint256 length = params.assets.length;
+        for (uint256 i = 0; i < length; ++i) {
+            if (!$.listedAssets[params.assets[i]]) revert AssetNotListed(params.assets[i]);
+        }
         bytes32 symbolHash = keccak256(bytes(params.symbol));
         address existing = $.indexBySymbol[symbolHash];
         if (existing != address(0)) revert SymbolTaken(params.symbol, existing);
@@ -60,6 +69,34 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
         $.indexBySymbol[symbolHash] = index;
         emit IndexCreated(index, implementation_, params);
         IIssuer(issuer_).registerIndex(index, params.config);
+    }
+
+    /// @inheritdoc IIndexFactory
+    function listAsset(address asset, uint256 probeAmount) external onlyRole(OPERATOR_ROLE) {
+        if (asset == address(0)) revert ZeroAddress();
+        if (probeAmount == 0) revert ZeroProbe();
+        IERC20 token = IERC20(asset);
+        uint256 held = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), probeAmount);
+        uint256 received = token.balanceOf(address(this)) - held;
+        if (received != probeAmount) revert AssetTransferShortfall(asset, probeAmount, received);
+        uint256 before = token.balanceOf(msg.sender);
+        token.safeTransfer(msg.sender, probeAmount);
+        received = token.balanceOf(msg.sender) - before;
+        if (received != probeAmount) revert AssetTransferShortfall(asset, probeAmount, received);
+        _getStorage().listedAssets[asset] = true;
+        emit AssetListed(asset, probeAmount);
+    }
+
+    /// @inheritdoc IIndexFactory
+    function delistAsset(address asset) external onlyRole(OPERATOR_ROLE) {
+        _getStorage().listedAssets[asset] = false;
+        emit AssetDelisted(asset);
+    }
+
+    /// @inheritdoc IIndexFactory
+    function isAssetListed(address asset) external view returns (bool) {
+        return _getStorage().listedAssets[asset];
     }
 
     /// @inheritdoc IIndexFactory

@@ -39,7 +39,11 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
 
     /// @dev Most assets a tokenset may hold; bounds every loop over it.
     uint256 public constant MAX_ASSETS = 32;
-    /// @dev Most assets the materialized fee basket may hold; bounds every loop over it.
+    /**
+     * @dev Most assets the materialized fee basket may hold for a tokenset change to add to it. One
+     * change adds at most MAX_ASSETS, and a fee sale never leaves the basket larger than this or
+     * than it was, so every loop over it is bounded by MAX_FEE_ASSETS + MAX_ASSETS (96).
+     */
     uint256 public constant MAX_FEE_ASSETS = 64;
     /// @dev Hard cap on any index's annual fee rate: 10% (continuously compounded), in ppm.
     uint256 public constant MAX_FEE_RATE_PPM = 100_000;
@@ -161,7 +165,15 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
         IndexTokenStorage storage $ = _getStorage();
         _accrue($);
         uint256 word = $.feeAccrual;
-        if (_materializeFee($, _pendingOf(word))) _emitFeeBasket($);
+        uint256 pendingUnits = _pendingOf(word);
+        if (pendingUnits != 0) {
+            // Past the cap a tokenset change waits for a fee sale rather than grow the basket further;
+            // the fee stays pending meanwhile, and the sale (takeFee) is never blocked by the basket's size.
+            uint256 held = $.feeAssets.length;
+            if (held > MAX_FEE_ASSETS) revert FeeBasketTooLarge(held, MAX_FEE_ASSETS);
+            _materializeFee($, pendingUnits);
+            _emitFeeBasket($);
+        }
         $.feeAccrual = _packFee(FeeMath.FACTOR_UNIT, 0, _accruedAtOf(word), _rateOf(word));
         _setTokenset(assets, unitAmounts);
     }
@@ -177,6 +189,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
         IndexTokenStorage storage $ = _getStorage();
         uint256 factor = _accrue($);
         uint256 word = $.feeAccrual;
+        uint256 held = $.feeAssets.length;
         _materializeFee($, _pendingOf(word));
         $.feeAccrual = _packFee(factor, 0, _accruedAtOf(word), _rateOf(word));
         for (uint256 i = 0; i < length; ++i) {
@@ -190,6 +203,10 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
             $.feeBalances[asset] = available;
             if (available == 0 && amounts[i] != 0) _removeFeeAsset($, asset);
         }
+        // A sale may grow the basket (by the fee due on the tokenset) only up to the cap, or to its size before.
+        uint256 size = $.feeAssets.length;
+        uint256 allowed = held > MAX_FEE_ASSETS ? held : MAX_FEE_ASSETS;
+        if (size > allowed) revert FeeBasketTooLarge(size, allowed);
         _emitFeeBasket($);
     }
 
@@ -260,6 +277,11 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
             mstore(assets, n)
             mstore(amounts, n)
         }
+    }
+
+    /// @inheritdoc IIndexToken
+    function feeBasketSize() external view returns (uint256 assets, uint256 maxAssets) {
+        return (_getStorage().feeAssets.length, MAX_FEE_ASSETS);
     }
 
     /// @inheritdoc IIndexToken
@@ -354,12 +376,12 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
 
     /**
      * @dev Moves `pendingUnits` base index units of fee into the per-asset fee basket at the
-     * current base tokenset, `floor(pendingUnits * baseUnitAmount / 1e18)` per asset. The caller
-     * clears the pending units in the fee word and announces the fee basket. Returns whether
-     * anything moved.
+     * current base tokenset, `floor(pendingUnits * baseUnitAmount / 1e18)` per asset; an asset
+     * whose share rounds to zero is not added. The caller clears the pending units in the fee word,
+     * bounds the basket's size and announces it.
      */
-    function _materializeFee(IndexTokenStorage storage $, uint256 pendingUnits) private returns (bool) {
-        if (pendingUnits == 0) return false;
+    function _materializeFee(IndexTokenStorage storage $, uint256 pendingUnits) private {
+        if (pendingUnits == 0) return;
         (address[] memory assets, uint256[] memory baseUnits) = _tokenset();
         for (uint256 i = 0; i < assets.length; ++i) {
             uint256 amount = (pendingUnits * baseUnits[i]) / BasketMath.UNIT;
@@ -368,14 +390,12 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
             if (balance == 0) _insertFeeAsset($, assets[i]);
             $.feeBalances[assets[i]] = balance + amount;
         }
-        return true;
     }
 
     /// @dev Adds `asset` to the ascending list of fee assets.
     function _insertFeeAsset(IndexTokenStorage storage $, address asset) private {
         address[] storage list = $.feeAssets;
         uint256 length = list.length;
-        if (length == MAX_FEE_ASSETS) revert FeeBasketTooLarge(length + 1, MAX_FEE_ASSETS);
         list.push(asset);
         uint256 i = length;
         while (i > 0 && list[i - 1] > asset) {

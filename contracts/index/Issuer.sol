@@ -138,7 +138,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         uint256 fee;
         (orderHash, fee,) = _checkOrder($, order, signature, Side.Mint, maxFeeBps, msg.sender);
         $.nonceBitmaps[order.maker].use(order.nonce);
-        uint64 expiresAt = _openRequest($, order.index, orderHash, fee);
+        uint64 expiresAt = _openRequest($, order, orderHash, fee);
         uint256 total = order.cashAmount + fee;
         $.escrowed[order.cashToken] += total;
         emit MintRequested(
@@ -170,12 +170,12 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @inheritdoc IIssuer
     function cancelMint(QuoteOrder calldata order) external nonReentrant {
-        IssuerStorage storage $ = _getStorage();
-        (bytes32 orderHash, uint256 fee) = _closeForCancel($, order, Side.Mint);
-        uint256 refund = order.cashAmount + fee;
-        $.escrowed[order.cashToken] -= refund;
-        emit MintCancelled(orderHash, order.index, order.requester, order.cashToken, refund);
-        IERC20(order.cashToken).safeTransfer(order.requester, refund);
+        _refundMint(order, RequestStatus.Cancelled);
+    }
+
+    /// @inheritdoc IIssuer
+    function rejectMint(QuoteOrder calldata order) external nonReentrant {
+        _refundMint(order, RequestStatus.Rejected);
     }
 
     /// @inheritdoc IIssuer
@@ -189,7 +189,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         uint256 fee;
         (orderHash, fee,) = _checkOrder($, order, signature, Side.Redeem, maxFeeBps, msg.sender);
         $.nonceBitmaps[order.maker].use(order.nonce);
-        uint64 expiresAt = _openRequest($, order.index, orderHash, fee);
+        uint64 expiresAt = _openRequest($, order, orderHash, fee);
         $.escrowed[order.index] += order.indexAmount;
         emit RedeemRequested(
             orderHash,
@@ -218,11 +218,12 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @inheritdoc IIssuer
     function cancelRedeem(QuoteOrder calldata order) external nonReentrant {
-        IssuerStorage storage $ = _getStorage();
-        (bytes32 orderHash,) = _closeForCancel($, order, Side.Redeem);
-        $.escrowed[order.index] -= order.indexAmount;
-        emit RedeemCancelled(orderHash, order.index, order.requester, order.indexAmount);
-        IERC20(order.index).safeTransfer(order.requester, order.indexAmount);
+        _refundRedeem(order, RequestStatus.Cancelled);
+    }
+
+    /// @inheritdoc IIssuer
+    function rejectRedeem(QuoteOrder calldata order) external nonReentrant {
+        _refundRedeem(order, RequestStatus.Rejected);
     }
 
     // ---------------------------------------------------------------- nonces
@@ -454,20 +455,53 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         feeVault = entry.feeVault;
     }
 
-    /// @dev Checks a cancel (expired, by the requester or an operator) and marks the request cancelled.
-    function _closeForCancel(IssuerStorage storage $, QuoteOrder calldata order, Side side)
+    /// @dev Ends a mint request without a fill (`outcome` Cancelled or Rejected): the escrowed cash and fee go back.
+    function _refundMint(QuoteOrder calldata order, RequestStatus outcome) private {
+        IssuerStorage storage $ = _getStorage();
+        (bytes32 orderHash, uint256 fee) = _closeForRefund($, order, Side.Mint, outcome);
+        uint256 refund = order.cashAmount + fee;
+        $.escrowed[order.cashToken] -= refund;
+        if (outcome == RequestStatus.Rejected) {
+            emit MintRejected(orderHash, order.index, order.requester, order.maker, order.cashToken, refund);
+        } else {
+            emit MintCancelled(orderHash, order.index, order.requester, order.cashToken, refund);
+        }
+        IERC20(order.cashToken).safeTransfer(order.requester, refund);
+    }
+
+    /// @dev Ends a redeem request without a fill (`outcome` Cancelled or Rejected): the escrowed index units go back.
+    function _refundRedeem(QuoteOrder calldata order, RequestStatus outcome) private {
+        IssuerStorage storage $ = _getStorage();
+        (bytes32 orderHash,) = _closeForRefund($, order, Side.Redeem, outcome);
+        $.escrowed[order.index] -= order.indexAmount;
+        if (outcome == RequestStatus.Rejected) {
+            emit RedeemRejected(orderHash, order.index, order.requester, order.maker, order.indexAmount);
+        } else {
+            emit RedeemCancelled(orderHash, order.index, order.requester, order.indexAmount);
+        }
+        IERC20(order.index).safeTransfer(order.requester, order.indexAmount);
+    }
+
+    /**
+     * @dev Checks an end without a fill and marks the request with `outcome`: a cancel (expired, by
+     * the requester or an operator) or a rejection (by the maker, at any time).
+     */
+    function _closeForRefund(IssuerStorage storage $, QuoteOrder calldata order, Side side, RequestStatus outcome)
         private
         returns (bytes32 orderHash, uint256 fee)
     {
         if (order.side != side) revert WrongSide(side, order.side);
-        if (msg.sender != order.requester && !hasRole(OPERATOR_ROLE, msg.sender)) {
+        bool rejected = outcome == RequestStatus.Rejected;
+        if (rejected) {
+            if (msg.sender != order.maker) revert CallerNotMaker(msg.sender, order.maker);
+        } else if (msg.sender != order.requester && !hasRole(OPERATOR_ROLE, msg.sender)) {
             revert CallerNotRequester(msg.sender, order.requester);
         }
         orderHash = _hashTypedDataV4(QuoteOrderHash.hash(order));
         Request storage request = $.requests[orderHash];
         if (request.status != RequestStatus.Pending) revert RequestNotPending(orderHash, request.status);
-        if (block.timestamp < request.expiresAt) revert RequestNotExpired(orderHash, request.expiresAt);
-        request.status = RequestStatus.Cancelled;
+        if (!rejected && block.timestamp < request.expiresAt) revert RequestNotExpired(orderHash, request.expiresAt);
+        request.status = outcome;
         // unchecked: this request was pending, so the index's pending count is at least one.
         unchecked {
             $.indexes[order.index].pendingRequests -= 1;
@@ -475,13 +509,20 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         fee = request.fee;
     }
 
-    /// @dev Records a pending request and counts it against its index.
-    function _openRequest(IssuerStorage storage $, address index, bytes32 orderHash, uint256 fee)
+    /**
+     * @dev Records a pending request and counts it against its index. It expires at the earlier of
+     * the index's timeout and the second after the quote's deadline, so a maker cannot hold the
+     * quote as a free option past the time it priced it for.
+     */
+    function _openRequest(IssuerStorage storage $, QuoteOrder calldata order, bytes32 orderHash, uint256 fee)
         private
         returns (uint64 expiresAt)
     {
-        IndexEntry storage entry = $.indexes[index];
-        expiresAt = (block.timestamp + entry.requestTimeout).toUint64();
+        IndexEntry storage entry = $.indexes[order.index];
+        // The last second a fill is allowed; requestTimeout is at least 1, and taking the minimum first
+        // keeps a deadline of 2^256 - 1 from overflowing.
+        uint256 lastFillAt = Math.min(block.timestamp + entry.requestTimeout - 1, order.deadline);
+        expiresAt = (lastFillAt + 1).toUint64();
         entry.pendingRequests += 1;
         $.requests[orderHash] = Request({fee: fee.toUint128(), expiresAt: expiresAt, status: RequestStatus.Pending});
     }

@@ -126,6 +126,12 @@ interface IAssetLocking {
     /// @notice Pays the caller every matured unlock request of `token`; reverts when none has matured.
     function withdraw(address token) external returns (uint256 amount);
 
+    /**
+     * @notice Like `withdraw`, paying at most `maxRequests` matured requests (oldest first), so an
+     * account with very many requests can withdraw in bounded gas; reverts when it pays none.
+     */
+    function withdrawMatured(address token, uint256 maxRequests) external returns (uint256 amount);
+
     /// @notice Epoch number now: 0 before the schedule starts, then 1, 2, ...
     function currentEpoch() external view returns (uint256);
 

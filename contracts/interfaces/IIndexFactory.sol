@@ -10,6 +10,12 @@ import {IIssuer} from "./IIssuer.sol";
  * @dev Each token gets the factory's default admin as its admin, the issuer as its only minter,
  * the factory as an upgrader and as the operator that sets its fee rate, and the configured
  * rebalancer as its rebalancer.
+ *
+ * Assets are listed before an index may hold them: custody credits every leg at the amount an
+ * order signs, so an asset that delivers less than it is told (a fee on transfer, or rebasing)
+ * would leave a basket owing more than custody holds. Listing probes the asset with a round trip
+ * of the operator's own tokens and refuses it if either leg arrives short; rebasing cannot be
+ * probed, so listing is also the operator's statement that the asset does not rebase.
  */
 interface IIndexFactory {
     /**
@@ -41,6 +47,10 @@ interface IIndexFactory {
     event IndexUpgraded(address indexed index, address indexed implementation);
     /// @notice Indexes created from now on get `current` as their rebalancer.
     event RebalancerUpdated(address indexed previous, address indexed current);
+    /// @notice `asset` may be held by indexes; its transfers of `probeAmount` arrived in full.
+    event AssetListed(address indexed asset, uint256 probeAmount);
+    /// @notice `asset` may no longer be put into a new index.
+    event AssetDelisted(address indexed asset);
 
     /// @notice `index` was not created by this factory.
     error UnknownIndex(address index);
@@ -50,6 +60,12 @@ interface IIndexFactory {
     error NotAContract(address implementation);
     /// @notice A required address is zero.
     error ZeroAddress();
+    /// @notice `asset` is not listed (see `listAsset`).
+    error AssetNotListed(address asset);
+    /// @notice A transfer of `amount` of `asset` delivered only `received` (a fee-on-transfer token).
+    error AssetTransferShortfall(address asset, uint256 amount, uint256 received);
+    /// @notice A listing probe must move a non-zero amount.
+    error ZeroProbe();
 
     /**
      * @notice Sets up the factory.
@@ -60,11 +76,25 @@ interface IIndexFactory {
     function initialize(address admin, address implementation, address issuer) external;
 
     /**
-     * @notice Creates an index token and registers it with the issuer.
+     * @notice Creates an index token and registers it with the issuer. Every asset must be listed
+     * (`AssetNotListed`).
      * @dev Only OPERATOR_ROLE, not while paused. The factory needs REGISTRAR_ROLE on the issuer.
      * @return index The new token's proxy address.
      */
     function createIndex(IndexParams calldata params) external returns (address index);
+
+    /**
+     * @notice Lists `asset` for indexes after probing it: pulls `probeAmount` from the caller (who
+     * approved it) and sends it back, reverting `AssetTransferShortfall` if either leg arrives short.
+     * The probe must be large enough for a fee to show (e.g. one whole token). Only OPERATOR_ROLE.
+     */
+    function listAsset(address asset, uint256 probeAmount) external;
+
+    /// @notice Removes `asset` from the list: new indexes may not hold it. Only OPERATOR_ROLE.
+    function delistAsset(address asset) external;
+
+    /// @notice Whether `asset` is listed (may be put into an index).
+    function isAssetListed(address asset) external view returns (bool);
 
     /// @notice Sets the implementation for new indexes and later upgrades; only UPGRADER_ROLE.
     function setImplementation(address implementation) external;

@@ -91,7 +91,8 @@ interface IIndexToken is IERC20 {
     error FeeLengthMismatch(uint256 assets, uint256 amounts);
     /// @notice The fee basket holds `available` of `asset`, less than the `requested` amount.
     error FeeBasketExceeded(address asset, uint256 available, uint256 requested);
-    /// @notice The fee basket would hold more than `max` assets; sell some fee assets first.
+    /// @notice The fee basket holds (or a fee sale would leave it holding) `length` assets, more than
+    /// `max`; sell fee assets first.
     error FeeBasketTooLarge(uint256 length, uint256 max);
 
     /**
@@ -145,16 +146,21 @@ interface IIndexToken is IERC20 {
     /**
      * @notice Replaces the tokenset (a rebalance): accrues, moves the pending fee into the fee
      * basket at the old tokenset, resets the factor to 1e27 and stores `assets`/`unitAmounts` as
-     * the new base. Only REBALANCER_ROLE, not while paused. The caller is responsible for custody
-     * covering the new basket (the rebalancer derives it from what custody holds for the index).
+     * the new base. Only REBALANCER_ROLE, not while paused. With a fee pending it reverts
+     * `FeeBasketTooLarge` while the fee basket holds more than MAX_FEE_ASSETS (64) assets: sell fee
+     * assets first ({takeFee} always can); with nothing pending (e.g. at a zero rate) it never
+     * does. The caller is responsible for custody covering the new basket (the rebalancer derives
+     * it from what custody holds for the index).
      */
     function setTokenset(address[] calldata assets, uint256[] calldata unitAmounts) external;
 
     /**
      * @notice Takes `amounts` of `assets` out of the fee basket (a fee sale): accrues, moves the
      * pending fee into the fee basket, then subtracts. Reverts `FeeBasketExceeded` above what the
-     * fee basket holds, so a sale never touches the holders' basket. Only REBALANCER_ROLE, not
-     * while paused; the caller moves the assets out of custody.
+     * fee basket holds, so a sale never touches the holders' basket. Reverts `FeeBasketTooLarge`
+     * only if it would leave the fee basket holding more assets than both MAX_FEE_ASSETS and what
+     * it held before, so a sale in full or in parts that shrinks the basket always goes through.
+     * Only REBALANCER_ROLE, not while paused; the caller moves the assets out of custody.
      */
     function takeFee(address[] calldata assets, uint256[] calldata amounts) external;
 
@@ -184,6 +190,13 @@ interface IIndexToken is IERC20 {
 
     /// @notice The fee basket now (materialized plus pending), assets ascending; held in custody on top of the basket.
     function feeBasket() external view returns (address[] memory assets, uint256[] memory amounts);
+
+    /**
+     * @notice How many assets the materialized fee basket holds, and the most it may hold for a
+     * tokenset change to add to it (MAX_FEE_ASSETS); a rebalance should sell fee assets before
+     * `assets` plus the tokenset's length passes `maxAssets`.
+     */
+    function feeBasketSize() external view returns (uint256 assets, uint256 maxAssets);
 
     /// @notice The fee factor now (1e27 = nothing taken since the tokenset was set).
     function feeFactor() external view returns (uint256);

@@ -38,7 +38,8 @@ interface IIssuer {
         None,
         Pending,
         Filled,
-        Cancelled
+        Cancelled,
+        Rejected
     }
 
     /**
@@ -154,6 +155,19 @@ interface IIssuer {
     );
     /// @notice A redeem request was cancelled and `indexAmount` index units returned to the requester.
     event RedeemCancelled(bytes32 indexed orderHash, address indexed index, address indexed requester, uint256 indexAmount);
+    /// @notice The maker rejected a mint request and `refund` of `cashToken` went back to the requester.
+    event MintRejected(
+        bytes32 indexed orderHash,
+        address indexed index,
+        address indexed requester,
+        address maker,
+        address cashToken,
+        uint256 refund
+    );
+    /// @notice The maker rejected a redeem request and `indexAmount` index units went back to the requester.
+    event RedeemRejected(
+        bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount
+    );
     /// @notice A maker marked the nonces in `mask` of word `wordPos` used; `bitmap` is the word's new value.
     event NoncesInvalidated(address indexed maker, uint256 indexed wordPos, uint256 mask, uint256 bitmap);
     /// @notice An index was registered with its settings.
@@ -252,7 +266,10 @@ interface IIssuer {
 
     /**
      * @notice Mint request: checks the order like `mint`, uses its nonce and escrows the caller's
-     * `cashAmount + fee` here until the maker fills or the requester cancels.
+     * `cashAmount + fee` here until the maker fills or rejects it or the requester cancels. The
+     * request expires at the earlier of `requestTimeout` from now and the second after the order's
+     * deadline: the maker cannot fill at a price it quoted for a shorter time, and the requester may
+     * cancel as soon as the quote has run out.
      * @return orderHash The request's key.
      */
     function requestMint(QuoteOrder calldata order, bytes calldata signature, uint256 maxFeeBps)
@@ -260,8 +277,9 @@ interface IIssuer {
         returns (bytes32 orderHash);
 
     /**
-     * @notice Fills a pending mint request before it expires: the maker's underlying goes to custody,
-     * the escrowed cash to the maker, the fee to the fee vault and the index units to the requester.
+     * @notice Fills a pending mint request before it expires (so never after the order's deadline):
+     * the maker's underlying goes to custody, the escrowed cash to the maker, the fee to the fee
+     * vault and the index units to the requester.
      * @dev Caller: the order's maker, still holding MAKER_ROLE.
      */
     function fillMint(QuoteOrder calldata order) external;
@@ -274,8 +292,16 @@ interface IIssuer {
     function cancelMint(QuoteOrder calldata order) external;
 
     /**
+     * @notice The maker turns down a pending mint request: `cashAmount + fee` goes back to the
+     * requester at once. Works while paused.
+     * @dev Caller: the order's maker (also after its role was revoked: rejecting only refunds).
+     */
+    function rejectMint(QuoteOrder calldata order) external;
+
+    /**
      * @notice Redeem request: checks the order like `redeem`, uses its nonce and escrows the
-     * caller's `indexAmount` index units here (allowance caller -> this needed).
+     * caller's `indexAmount` index units here (allowance caller -> this needed). Expires like a mint
+     * request: at the earlier of `requestTimeout` from now and the second after the order's deadline.
      * @return orderHash The request's key.
      */
     function requestRedeem(QuoteOrder calldata order, bytes calldata signature, uint256 maxFeeBps)
@@ -283,8 +309,8 @@ interface IIssuer {
         returns (bytes32 orderHash);
 
     /**
-     * @notice Fills a pending redeem request before it expires: the maker pays the cash minus the
-     * fee to the requester and the fee to the fee vault, custody releases the underlying to the
+     * @notice Fills a pending redeem request before it expires (so never after the order's deadline):
+     * the maker pays the cash minus the fee to the requester and the fee to the fee vault, custody releases the underlying to the
      * maker and the escrowed index units are burned.
      * @dev Caller: the order's maker, still holding MAKER_ROLE.
      */
@@ -296,6 +322,13 @@ interface IIssuer {
      * @dev Caller: the requester, or an operator (the refund still goes to the requester).
      */
     function cancelRedeem(QuoteOrder calldata order) external;
+
+    /**
+     * @notice The maker turns down a pending redeem request: the escrowed index units go back to the
+     * requester at once. Works while paused.
+     * @dev Caller: the order's maker (also after its role was revoked: rejecting only refunds).
+     */
+    function rejectRedeem(QuoteOrder calldata order) external;
 
     /**
      * @notice Marks the caller's nonces in `mask` of word `wordPos` (nonces `wordPos * 256 + bit`)

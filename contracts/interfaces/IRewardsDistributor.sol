@@ -15,7 +15,11 @@ pragma solidity 0.8.30;
  * one root can be pending at a time. Claims use the claimable root: the pending one once its delay
  * has passed, else the last activated one. A claim pays `cumulativeAmount - claimedOf(account)` to
  * `account`; a claim that would pay nothing (already claimed, or an older allocation) reverts with
- * NothingToClaim rather than succeeding silently.
+ * NothingToClaim rather than succeeding silently. Roots follow each other epoch by epoch, and what
+ * has been claimed is kept on chain (per account and in all): a claim that would take the total paid
+ * past the claimable root's `totalCumulative` reverts `RootOverdrawn`, so a root that gives an account
+ * less than it already claimed can never pay out funds beyond its own total (funding meant for later
+ * roots); a corrected next root pays the rest.
  *
  * Funding: reward tokens come in through `fund`; a root can only be published when everything funded
  * so far covers its total cumulative allocation, so every claim is always payable.
@@ -70,8 +74,11 @@ interface IRewardsDistributor {
     /// @notice `epoch` is above the highest epoch number `maxEpoch`.
     error EpochOutOfRange(uint32 epoch, uint32 maxEpoch);
 
-    /// @notice `epoch` is not after the last activated epoch `lastEpoch`.
-    error EpochNotIncreasing(uint32 epoch, uint32 lastEpoch);
+    /// @notice `epoch` is not the next one, `expected` (the last activated epoch + 1; at least 1 for the first root).
+    error EpochNotNext(uint32 epoch, uint32 expected);
+    /// @notice Paying `amount` would take what `epoch`'s root paid out in all (`totalClaimed` so far) past
+    /// its `totalCumulative`: the root gives some account less than it had already claimed.
+    error RootOverdrawn(uint32 epoch, uint256 totalCumulative, uint256 totalClaimed, uint256 amount);
 
     /// @notice The root of `pendingEpoch` is still pending until `activatesAt`; it must activate or be revoked first.
     error RootPending(uint32 pendingEpoch, uint64 activatesAt);
@@ -107,8 +114,9 @@ interface IRewardsDistributor {
 
     /**
      * @notice Operator: publishes the cumulative-allocation root of `epoch`, claimable after the activation
-     * delay. `epoch` must be after the last activated one (a revoked epoch may be published again) and at
-     * most 2^24 - 1, no other root may be pending, `totalCumulative` may not decrease and must be funded.
+     * delay. `epoch` must be the next one: the last activated epoch + 1 (so a revoked epoch is published
+     * again), any epoch from 1 for the first root; at most 2^24 - 1. No other root may be pending,
+     * `totalCumulative` may not decrease and must be funded.
      */
     function publishRoot(uint32 epoch, bytes32 root, uint256 totalCumulative) external;
 
@@ -142,6 +150,9 @@ interface IRewardsDistributor {
 
     /// @notice What `account` has claimed in all.
     function claimedOf(address account) external view returns (uint256);
+
+    /// @notice What all accounts have claimed in all; never above the claimable root's `totalCumulative`.
+    function totalClaimed() external view returns (uint256);
 
     /// @notice Whether `claimer` may claim for `account`.
     function isClaimer(address account, address claimer) external view returns (bool);

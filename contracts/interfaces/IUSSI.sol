@@ -89,7 +89,8 @@ interface IUSSI is IERC20 {
      * @param toleranceBps Largest gap between an order's USSI value and asset value, in basis points of the asset value.
      * @param requestTimeout Seconds after an application from which it can no longer be confirmed and can be cancelled.
      * @param maxNavMoveBps Largest move of one NAV update, in basis points of the previous NAV.
-     * @param minNavInterval Fewest seconds between two NAV updates.
+     * @param minNavInterval Fewest seconds between two NAV updates: at least 5 minutes, and long enough
+     * that `maxNavMoveBps` per interval is at most 10% an hour.
      * @param maxNavAge Oldest a NAV may be for an order to be applied against it (greater than `minNavInterval`).
      */
     struct Settings {
@@ -234,6 +235,10 @@ interface IUSSI is IERC20 {
     error InvalidNavMoveBound(uint256 maxNavMoveBps, uint256 max);
     /// @notice The NAV age limit must be non-zero and greater than the minimum update interval.
     error InvalidNavTiming(uint256 minNavInterval, uint256 maxNavAge);
+    /// @notice `minNavInterval` is below the floor `min` (5 minutes).
+    error NavIntervalTooShort(uint256 minNavInterval, uint256 min);
+    /// @notice `maxNavMoveBps` every `minNavInterval` seconds is faster than `maxBpsPerHour` an hour.
+    error NavRateTooHigh(uint256 maxNavMoveBps, uint256 minNavInterval, uint256 maxBpsPerHour);
     /// @notice The asset cannot be configured (USSI itself).
     error InvalidAsset(address asset);
     /// @notice A required address is zero.

@@ -56,6 +56,8 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
         mapping(uint32 epoch => Root) roots;
         mapping(address account => uint256) claimed;
         mapping(address account => mapping(address claimer => bool)) claimers;
+        /// @dev Paid to all accounts in all; bounded by the claimable root's total.
+        uint256 totalClaimed;
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.RewardsDistributor")) - 1)) & ~bytes32(uint256(0xff))
@@ -90,7 +92,10 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
             if (block.timestamp < head.pendingActivatesAt) revert RootPending(head.pendingEpoch, head.pendingActivatesAt);
             head.activeEpoch = head.pendingEpoch;
         }
-        if (epoch <= head.activeEpoch) revert EpochNotIncreasing(epoch, head.activeEpoch);
+        // The next epoch only: a root far ahead (up to MAX_EPOCH) would leave no epoch for the roots after it.
+        // Cannot overflow: activeEpoch fits 24 bits.
+        uint32 expected = uint32(head.activeEpoch) + 1;
+        if (head.activeEpoch == 0 ? epoch == 0 : epoch != expected) revert EpochNotNext(epoch, expected);
         uint256 previousTotal = $.roots[head.activeEpoch].totalCumulative;
         if (totalCumulative < previousTotal) revert TotalCumulativeDecreased(previousTotal, totalCumulative);
         uint256 funded = $.totalFunded;
@@ -145,6 +150,10 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
         unchecked {
             amount = cumulativeAmount - alreadyClaimed;
         }
+        uint256 paid = $.totalClaimed + amount;
+        uint256 rootTotal = $.roots[epoch].totalCumulative;
+        if (paid > rootTotal) revert RootOverdrawn(epoch, rootTotal, paid - amount, amount);
+        $.totalClaimed = paid;
         $.claimed[account] = cumulativeAmount;
         emit Claimed(account, msg.sender, epoch, amount, cumulativeAmount);
         IERC20(head.rewardToken).safeTransfer(account, amount);
@@ -195,6 +204,11 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
     /// @inheritdoc IRewardsDistributor
     function claimedOf(address account) external view returns (uint256) {
         return _storage().claimed[account];
+    }
+
+    /// @inheritdoc IRewardsDistributor
+    function totalClaimed() external view returns (uint256) {
+        return _storage().totalClaimed;
     }
 
     /// @inheritdoc IRewardsDistributor

@@ -119,30 +119,17 @@ contract AssetLocking is IAssetLocking, ProtocolUpgradeable, ReentrancyGuardTran
 
     /// @inheritdoc IAssetLocking
     function withdraw(address token) external nonReentrant whenNotPaused returns (uint256 amount) {
-        AssetLockingStorage storage $ = _storage();
-        CooldownQueue.Queue storage queue = $.positions[msg.sender][token].cooling;
-        (uint256 paid, uint64 firstId, uint64 count, uint256 userCooling) =
-            queue.popMatured(block.timestamp, type(uint256).max);
-        if (count == 0) revert NothingToWithdraw(msg.sender, token, queue.nextEndsAt());
-        TokenState storage state = $.tokens[token];
-        uint256 totalCooling;
-        // Safe: paid came out of pending requests, all counted in totalCooling; count >= 1.
-        unchecked {
-            totalCooling = state.totalCooling - paid;
-            state.totalCooling = uint128(totalCooling);
-            emit Withdrawn(
-                msg.sender,
-                token,
-                _epochAt($, block.timestamp),
-                paid,
-                firstId,
-                firstId + count - 1,
-                userCooling,
-                totalCooling
-            );
-        }
-        IERC20(token).safeTransfer(msg.sender, paid);
-        return paid;
+        return _withdraw(token, type(uint256).max);
+    }
+
+    /// @inheritdoc IAssetLocking
+    function withdrawMatured(address token, uint256 maxRequests)
+        external
+        nonReentrant
+        whenNotPaused
+        returns (uint256 amount)
+    {
+        return _withdraw(token, maxRequests);
     }
 
     /// @inheritdoc IAssetLocking
@@ -200,6 +187,34 @@ contract AssetLocking is IAssetLocking, ProtocolUpgradeable, ReentrancyGuardTran
         for (uint256 i = 0; i < requests.length; ++i) {
             cooldowns[i] = Cooldown({id: firstId + i, amount: requests[i].amount, endsAt: requests[i].endsAt});
         }
+    }
+
+    /// @dev Pays the caller at most `maxRequests` matured unlock requests of `token`, oldest first.
+    function _withdraw(address token, uint256 maxRequests) private returns (uint256) {
+        AssetLockingStorage storage $ = _storage();
+        CooldownQueue.Queue storage queue = $.positions[msg.sender][token].cooling;
+        (uint256 paid, uint64 firstId, uint64 count, uint256 userCooling) =
+            queue.popMatured(block.timestamp, maxRequests);
+        if (count == 0) revert NothingToWithdraw(msg.sender, token, queue.nextEndsAt());
+        TokenState storage state = $.tokens[token];
+        uint256 totalCooling;
+        // Safe: paid came out of pending requests, all counted in totalCooling; count >= 1.
+        unchecked {
+            totalCooling = state.totalCooling - paid;
+            state.totalCooling = uint128(totalCooling);
+            emit Withdrawn(
+                msg.sender,
+                token,
+                _epochAt($, block.timestamp),
+                paid,
+                firstId,
+                firstId + count - 1,
+                userCooling,
+                totalCooling
+            );
+        }
+        IERC20(token).safeTransfer(msg.sender, paid);
+        return paid;
     }
 
     /// @dev Takes `amount` out of the caller's and the global locked totals into the global cooling total.

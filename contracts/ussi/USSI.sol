@@ -38,6 +38,10 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     uint256 public constant MAX_REQUEST_TIMEOUT = 7 days;
     /// @dev Hard cap on one NAV update's move: 50%.
     uint256 public constant MAX_NAV_MOVE_BPS = 5_000;
+    /// @dev Fewest seconds the admin may set between two NAV updates.
+    uint256 public constant MIN_NAV_INTERVAL = 5 minutes;
+    /// @dev Fastest NAV drift the settings may allow, `maxNavMoveBps` per `minNavInterval` pro rata: 10% an hour.
+    uint256 public constant MAX_NAV_MOVE_BPS_PER_HOUR = 1_000;
     /// @dev One USD in prices and NAVs (18 decimals); a stablecoin's price.
     uint256 public constant PRICE_ONE = 1e18;
     /// @dev Most decimals a supported asset may have, so `10 ** decimals` stays far from overflow.
@@ -504,6 +508,14 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         }
         if (settings_.minNavInterval >= settings_.maxNavAge) {
             revert InvalidNavTiming(settings_.minNavInterval, settings_.maxNavAge);
+        }
+        if (settings_.minNavInterval < MIN_NAV_INTERVAL) {
+            revert NavIntervalTooShort(settings_.minNavInterval, MIN_NAV_INTERVAL);
+        }
+        // A compromised operator key drifts the NAV at most one bounded step per interval, so the
+        // step over the interval is the speed the guardian has to outrun before pausing.
+        if (uint256(settings_.maxNavMoveBps) * 1 hours > MAX_NAV_MOVE_BPS_PER_HOUR * settings_.minNavInterval) {
+            revert NavRateTooHigh(settings_.maxNavMoveBps, settings_.minNavInterval, MAX_NAV_MOVE_BPS_PER_HOUR);
         }
         $.settings = settings_;
         emit SettingsUpdated(settings_);

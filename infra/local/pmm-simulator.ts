@@ -62,7 +62,7 @@ export interface RunningPmm {
   rfqUrl: string;
   rfqBatchUrl: string;
   address: string;
-  stats: { quoted: number; refused: number; filled: number };
+  stats: { quoted: number; refused: number; filled: number; rejected: number };
   close(): Promise<void>;
 }
 
@@ -114,7 +114,12 @@ const ISSUER_EVENTS = new Interface([
 ]);
 const ORDER_TUPLE =
   'tuple(address index, uint8 side, uint256 indexAmount, address[] assets, uint256[] amounts, address cashToken, uint256 cashAmount, address maker, address requester, uint256 deadline, uint256 nonce)';
-const ISSUER_ABI = [`function fillMint(${ORDER_TUPLE} order)`, `function fillRedeem(${ORDER_TUPLE} order)`];
+const ISSUER_ABI = [
+  `function fillMint(${ORDER_TUPLE} order)`,
+  `function fillRedeem(${ORDER_TUPLE} order)`,
+  `function rejectMint(${ORDER_TUPLE} order)`,
+  `function rejectRedeem(${ORDER_TUPLE} order)`,
+];
 const TOKEN_ABI = [
   'function mint(address to, uint256 amount)',
   'function approve(address spender, uint256 amount) returns (bool)',
@@ -182,7 +187,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
   const cash = byAddress.get(checksum(deployment.tokens[cashSymbol].address))!;
   warmUp();
   const signed = new Map<string, QuoteOrder>();
-  const stats = { quoted: 0, refused: 0, filled: 0 };
+  const stats = { quoted: 0, refused: 0, filled: 0, rejected: 0 };
 
   const quote = (body: unknown): Answer => quoteAll([body])[0];
   const quoteBatch = (body: unknown): Answer => {
@@ -360,14 +365,24 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
           const event = ISSUER_EVENTS.parseLog(entry);
           const order = event ? signed.get(event.args.orderHash as string) : undefined;
           if (!event || !order) continue;
+          const isMint = event.name === 'MintRequested';
           try {
-            const tx = event.name === 'MintRequested' ? await issuerContract.fillMint(order) : await issuerContract.fillRedeem(order);
+            const tx = isMint ? await issuerContract.fillMint(order) : await issuerContract.fillRedeem(order);
             await tx.wait();
             stats.filled++;
-            log(`pmm: filled ${event.name === 'MintRequested' ? 'mint' : 'redeem'} request ${event.args.orderHash as string}`);
+            log(`pmm: filled ${isMint ? 'mint' : 'redeem'} request ${event.args.orderHash as string}`);
           } catch (error) {
             signer.reset();
             log(`pmm: could not fill ${event.args.orderHash as string}: ${(error as Error).message}`);
+            // A request the PMM will not fill is rejected, so the WLP's escrow comes back now rather than at expiry.
+            try {
+              await (await (isMint ? issuerContract.rejectMint(order) : issuerContract.rejectRedeem(order))).wait();
+              stats.rejected++;
+              log(`pmm: rejected ${isMint ? 'mint' : 'redeem'} request ${event.args.orderHash as string}`);
+            } catch (rejectError) {
+              signer.reset();
+              log(`pmm: could not reject ${event.args.orderHash as string}: ${(rejectError as Error).message}`);
+            }
           }
         }
       })()

@@ -17,7 +17,8 @@ export const DISTRIBUTOR_ABI = [
   'error UnauthorizedClaimer(address account, address claimer)',
   'error RootPending(uint32 pendingEpoch, uint64 activatesAt)',
   'error RewardsUnderfunded(uint256 totalCumulative, uint256 totalFunded)',
-  'error EpochNotIncreasing(uint32 epoch, uint32 lastEpoch)',
+  'error EpochNotNext(uint32 epoch, uint32 expected)',
+  'error RootOverdrawn(uint32 epoch, uint256 totalCumulative, uint256 totalClaimed, uint256 amount)',
   'error EpochOutOfRange(uint32 epoch, uint32 maxEpoch)',
   'event Claimed(address indexed account, address indexed claimer, uint32 indexed epoch, uint256 amount, uint256 totalClaimed)',
 ];

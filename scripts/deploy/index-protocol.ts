@@ -1,5 +1,5 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
-import type { Contract, Signer } from 'ethers';
+import { Contract, type Signer } from 'ethers';
 import type { DeployStep } from './steps';
 
 /** The index protocol's core contracts (proxies) and the index token implementation. */
@@ -79,6 +79,40 @@ export async function deployIndexCore(hre: HardhatRuntimeEnvironment, admin: Sig
  * Creates an index through the factory from (unsorted) constituents; the tokenset is sorted by
  * address as the token requires. Returns the new token's address.
  */
+const PROBE_TOKEN_ABI = [
+  'function decimals() view returns (uint8)',
+  'function balanceOf(address) view returns (uint256)',
+  'function approve(address, uint256) returns (bool)',
+];
+
+/**
+ * Lists every asset of `assets` the factory has not listed yet (`IndexFactory.listAsset`), probing
+ * each with one whole token of the factory's signer (the operator), which must hold it; `fund`, if
+ * given, is called first to provide it (a faucet on local chains).
+ */
+export async function listAssets(indexFactory: Contract, assets: readonly string[], fund?: (asset: string, amount: bigint) => Promise<void>): Promise<void> {
+  const signer = indexFactory.runner as Signer;
+  const operator = await signer.getAddress();
+  for (const asset of assets) {
+    if ((await indexFactory.isAssetListed(asset)) as boolean) continue;
+    const token = new Contract(asset, PROBE_TOKEN_ABI, signer);
+    const probe = 10n ** BigInt((await token.decimals()) as bigint);
+    if (fund) await fund(asset, probe);
+    const held = (await token.balanceOf(operator)) as bigint;
+    if (held < probe) throw new Error(`listing ${asset} probes it with ${probe} units held by the operator ${operator}, which holds ${held}`);
+    await (await token.approve(await indexFactory.getAddress(), probe)).wait();
+    await (await indexFactory.listAsset(asset, probe)).wait();
+  }
+}
+
+/** A `fundProbe` for local chains: mints the probe of a test token (the step before deploys them) to `to`. */
+export function testTokenFaucet(hre: HardhatRuntimeEnvironment, to: string): (asset: string, amount: bigint) => Promise<void> {
+  return async (asset, amount) => {
+    const token = await hre.ethers.getContractAt('TestToken', asset);
+    await (await token.mint(to, amount)).wait();
+  };
+}
+
 export async function createIndex(
   indexFactory: Contract,
   params: {
@@ -90,9 +124,12 @@ export async function createIndex(
     feeRatePpm?: number;
     /** The most the fee may ever be set to, fixed for life (default: the fee rate). */
     maxFeeRatePpm?: number;
+    /** Provides the listing probe of an asset not listed yet (see listAssets). */
+    fundProbe?: (asset: string, amount: bigint) => Promise<void>;
   },
 ): Promise<string> {
   const sorted = [...params.constituents].sort((a, b) => (BigInt(a.asset) < BigInt(b.asset) ? -1 : 1));
+  await listAssets(indexFactory, sorted.map((c) => c.asset), params.fundProbe);
   const feeRatePpm = params.feeRatePpm ?? 0;
   const tx = await indexFactory.createIndex({
     name: params.name,
@@ -234,6 +271,7 @@ export const deployIndexProtocol: DeployStep = async (hre, deployment, log) => {
       config: localIndexConfig(deployerAddress),
       feeRatePpm: index.feeRatePpm,
       maxFeeRatePpm: LOCAL_MAX_FEE_RATE_PPM,
+      fundProbe: testTokenFaucet(hre, deployerAddress),
     });
   }
   log(

@@ -223,6 +223,24 @@ describe('AssetLocking unlock and withdraw', () => {
     expect(await locking.coolingOf(alice.address, token)).toBe(0n);
   });
 
+  it('unbounded withdraw: withdrawMatured pays at most the asked number of matured requests, oldest first', async () => {
+    const { alice, lp, locking } = await fixture();
+    const token = await lp.getAddress();
+    await (await by(locking, alice).lock(token, 6n)).wait();
+    for (const amount of [1n, 2n, 3n]) await (await by(locking, alice).unlock(token, amount)).wait();
+    await increaseTime(COOLDOWN);
+    const before = await lp.balanceOf(alice.address);
+
+    const paid = await eventArgs(by(locking, alice).withdrawMatured(token, 2n), locking, 'Withdrawn');
+
+    expect([paid.amount, paid.firstRequestId, paid.lastRequestId, paid.userCooling, paid.totalCooling]).toEqual([3n, 0n, 1n, 3n, 3n]);
+    expect(await lp.balanceOf(alice.address)).toBe(before + 3n);
+    expect(await locking.coolingOf(alice.address, token)).toBe(3n);
+    await expectRevert(by(locking, alice).withdrawMatured(token, 0n), locking, 'NothingToWithdraw');
+    const rest = await eventArgs(by(locking, alice).withdrawMatured(token, 5n), locking, 'Withdrawn');
+    expect([rest.amount, rest.firstRequestId, rest.lastRequestId, rest.userCooling]).toEqual([3n, 2n, 2n, 0n]);
+  });
+
   it('reverts a withdraw when nothing was unlocked', async () => {
     const { alice, lp, locking } = await fixture();
     const token = await lp.getAddress();

@@ -25,6 +25,33 @@ describe('IndexFactory and index registration', () => {
   });
   useSnapshots(hre);
 
+  it('fee-on-transfer asset: refused at listing, so no index can hold it, while a plain asset lists with its probe returned', async () => {
+    const fot = (await (await hre.ethers.getContractFactory('FeeOnTransferToken')).deploy()) as unknown as Contract;
+    const plain = (await (await hre.ethers.getContractFactory('TestToken')).deploy('Plain', 'PLN', 18)) as unknown as Contract;
+    const admin = await fx.admin.getAddress();
+    for (const token of [fot, plain]) {
+      await (await token.mint(admin, 10n * ONE)).wait();
+      await (await token.approve(await factory.getAddress(), ONE)).wait();
+    }
+
+    // A 1% transfer fee: the factory receives 0.99 of the 1-token probe.
+    await expectRevert(factory.listAsset(await fot.getAddress(), ONE), factory, 'AssetTransferShortfall', [await fot.getAddress(), ONE, (ONE * 99n) / 100n]);
+    const assets = [fx.tokenset.assets[0], await fot.getAddress()].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    await expectRevert(factory.createIndex({ ...params, assets, unitAmounts: [7n, 9n] }), factory, 'AssetNotListed', [await fot.getAddress()]);
+
+    const receipt = await (await factory.listAsset(await plain.getAddress(), ONE)).wait();
+    const listed = receipt.logs.map((l: { topics: string[]; data: string }) => factory.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === 'AssetListed');
+    expect([listed.args.asset, listed.args.probeAmount]).toEqual([await plain.getAddress(), ONE]);
+    expect([await factory.isAssetListed(await plain.getAddress()), await factory.isAssetListed(await fot.getAddress())]).toEqual([true, false]);
+    expect(await plain.balanceOf(admin)).toBe(10n * ONE);
+    await (await factory.delistAsset(await plain.getAddress())).wait();
+    expect(await factory.isAssetListed(await plain.getAddress())).toBe(false);
+    await expectRevert(async () => as(factory, fx.outsider).listAsset(await plain.getAddress(), ONE), factory, 'AccessControlUnauthorizedAccount', [
+      await fx.outsider.getAddress(),
+      await factory.OPERATOR_ROLE(),
+    ]);
+  });
+
   it('creates a proxy with the tokenset, lists it, registers it with the issuer and wires its roles', async () => {
     const receipt = await (await factory.createIndex(params)).wait();
     const created = receipt.logs.map((l: { topics: string[]; data: string }) => factory.interface.parseLog(l)).find((e: { name: string } | null) => e?.name === 'IndexCreated');

@@ -7,7 +7,9 @@ import {
   balances,
   deployIndexFixture,
   increaseTime,
+  now,
   quote,
+  send,
   sign,
   useSnapshots,
   type IndexFixture,
@@ -17,6 +19,7 @@ import { feeFor, Side, type QuoteOrder } from '../../lambdas/domain/orders';
 const PENDING = 1n;
 const FILLED = 2n;
 const CANCELLED = 3n;
+const REJECTED = 4n;
 
 describe('Issuer requests: request, fill, cancel', () => {
   let fx: IndexFixture;
@@ -267,6 +270,69 @@ describe('Issuer requests: request, fill, cancel', () => {
       expect(await balances(fx.usdc, [to])).toEqual([5n]);
       await (await as(issuer, fx.pmm).fillMint(order)).wait();
       expect(await balances(fx.usdc, [issuer])).toEqual([0n]);
+    });
+  });
+
+  describe("the PMM's free option after its quote's deadline", () => {
+    it('PMM free option: a mint request cannot be filled after the quote deadline, and the requester cancels from then on', async () => {
+      const [wlpBefore] = await balances(fx.usdc, [fx.wlp]);
+      const { order, orderHash } = await requestMint();
+      const { expiresAt } = await issuer.getRequest(orderHash);
+      expect(expiresAt).toBe(order.deadline + 1n);
+
+      await send(hre, 'evm_setNextBlockTimestamp', [Number(order.deadline) + 1]);
+      await expectRevert(as(issuer, fx.pmm).fillMint(order), issuer, 'RequestExpired', [orderHash, order.deadline + 1n]);
+      await (await as(issuer, fx.wlp).cancelMint(order)).wait();
+      expect(await balances(fx.usdc, [fx.wlp, issuer])).toEqual([wlpBefore, 0n]);
+    });
+
+    it('PMM free option: a redeem request cannot be filled after the quote deadline, and the requester cancels from then on', async () => {
+      const [wlpIndex] = await balances(fx.index, [fx.wlp]);
+      const { order, orderHash } = await requestRedeem();
+      expect((await issuer.getRequest(orderHash)).expiresAt).toBe(order.deadline + 1n);
+
+      await send(hre, 'evm_setNextBlockTimestamp', [Number(order.deadline)]);
+      await expectRevert(as(issuer, fx.wlp).cancelRedeem(order), issuer, 'RequestNotExpired', [orderHash, order.deadline + 1n]);
+      await expectRevert(as(issuer, fx.pmm).fillRedeem(order), issuer, 'RequestExpired', [orderHash, order.deadline + 1n]);
+      await (await as(issuer, fx.wlp).cancelRedeem(order)).wait();
+      expect(await balances(fx.index, [fx.wlp, issuer])).toEqual([wlpIndex, 0n]);
+    });
+
+    it('keeps the request timeout when it ends before the quote deadline', async () => {
+      const deadline = (await now(hre)) + 2n * BigInt(timeout);
+      const { orderHash } = await requestMint({ deadline });
+      const { expiresAt } = await issuer.getRequest(orderHash);
+      expect(expiresAt).toBe((await now(hre)) + BigInt(timeout));
+    });
+
+    it('PMM reject: the maker rejects a mint request and the cash and the fee go back to the requester at once', async () => {
+      const [wlpBefore] = await balances(fx.usdc, [fx.wlp]);
+      const { order, orderHash } = await requestMint();
+
+      await expectRevert(async () => as(issuer, fx.wlp).rejectMint(order), issuer, 'CallerNotMaker', [await fx.wlp.getAddress(), order.maker]);
+      const receipt = await (await as(issuer, fx.pmm).rejectMint(order)).wait();
+
+      expect(await balances(fx.usdc, [fx.wlp, issuer])).toEqual([wlpBefore, 0n]);
+      expect((await issuer.getRequest(orderHash)).status).toBe(REJECTED);
+      expect([await issuer.pendingRequests(indexAddress), await issuer.escrowed(usdcAddress)]).toEqual([0n, 0n]);
+      const event = issuer.interface.parseLog(receipt.logs.find((l: { address: string }) => l.address === receipt.to));
+      expect([event?.name, event?.args.orderHash, event?.args.maker, event?.args.refund]).toEqual(['MintRejected', orderHash, order.maker, order.cashAmount + feeFor(order.cashAmount, 30)]);
+      await expectRevert(as(issuer, fx.pmm).fillMint(order), issuer, 'RequestNotPending', [orderHash, REJECTED]);
+      await expectRevert(as(issuer, fx.wlp).cancelMint(order), issuer, 'RequestNotPending', [orderHash, REJECTED]);
+    });
+
+    it('PMM reject: the maker rejects a redeem request, even while paused, and the index tokens go back to the requester', async () => {
+      const [wlpIndex] = await balances(fx.index, [fx.wlp]);
+      const { order, orderHash } = await requestRedeem();
+      await (await issuer.pause()).wait();
+
+      await expectRevert(as(issuer, fx.pmm).rejectMint(order), issuer, 'WrongSide', [0n, 1n]);
+      const receipt = await (await as(issuer, fx.pmm).rejectRedeem(order)).wait();
+
+      expect(await balances(fx.index, [fx.wlp, issuer])).toEqual([wlpIndex, 0n]);
+      expect((await issuer.getRequest(orderHash)).status).toBe(REJECTED);
+      const event = issuer.interface.parseLog(receipt.logs.find((l: { address: string }) => l.address === receipt.to));
+      expect([event?.name, event?.args.indexAmount]).toEqual(['RedeemRejected', order.indexAmount]);
     });
   });
 });

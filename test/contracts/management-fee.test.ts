@@ -286,6 +286,46 @@ describe('Management fee', () => {
     });
   });
 
+  describe('fee basket deadlock', () => {
+    /** `count` fresh asset addresses, ascending, as a tokenset with one whole unit of each. */
+    function freshTokenset(count: number): { assets: string[]; unitAmounts: bigint[] } {
+      const assets = Array.from({ length: count }, () => hre.ethers.getAddress(hre.ethers.hexlify(hre.ethers.randomBytes(20))));
+      assets.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+      return { assets, unitAmounts: assets.map(() => ONE) };
+    }
+
+    it('fee basket deadlock: after more than 64 assets pass through the tokenset the index still rebalances and sells its fee assets, in parts', async () => {
+      await mint(5n * ONE);
+      await (await fx.index.grantRole(await fx.index.REBALANCER_ROLE(), await fx.admin.getAddress())).wait();
+      const maxFeeAssets = await fx.index.MAX_FEE_ASSETS();
+      // 7 + 32 + 32 assets go through the tokenset; each change moves the fee due on the old one into the fee basket.
+      for (let i = 0; i < 3; i++) {
+        await increaseTime(hre, DAY);
+        await (await fx.index.setTokenset(...Object.values(freshTokenset(32)))).wait();
+      }
+      const [size, cap] = await fx.index.feeBasketSize();
+      expect([size, cap]).toEqual([71n, maxFeeAssets]);
+
+      // Past the cap, a further tokenset change asks for a fee sale first (the fee is not lost)...
+      await increaseTime(hre, DAY);
+      await expectRevert(fx.index.setTokenset(...Object.values(freshTokenset(3))), fx.index, 'FeeBasketTooLarge', [71n, maxFeeAssets]);
+      // ...and a sale that does not grow the basket always goes through, here in two parts, though each also
+      // materializes the fee due on the current tokenset.
+      const [current] = (await fx.index.baseTokenset()) as [string[]];
+      const [feeAssets, feeAmounts] = (await fx.index.feeBasket()) as [string[], bigint[]];
+      const settled = feeAssets.map((asset, i) => ({ asset, amount: feeAmounts[i] })).filter((leg) => !current.includes(leg.asset));
+      expect(settled).toHaveLength(71);
+      for (const part of [settled.slice(0, 40), settled.slice(40)]) {
+        await (await fx.index.takeFee(part.map((leg) => leg.asset), part.map((leg) => leg.amount))).wait();
+      }
+      const [left] = (await fx.index.feeBasket()) as [string[]];
+      expect([...left].sort()).toEqual([...current].sort());
+
+      await (await fx.index.setTokenset(...Object.values(freshTokenset(3)))).wait();
+      expect((await fx.index.feeBasketSize())[0]).toBe(32n);
+    });
+  });
+
   describe('quotes under a running fee', () => {
     it('accepts mint legs at the quote-time factor and redeem legs at the deadline factor, and refuses a redeem above the entitlement', async () => {
       await mint(10n * ONE);

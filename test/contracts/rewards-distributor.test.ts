@@ -124,18 +124,18 @@ describe('RewardsDistributor publication', () => {
     await expectRevert(by(f.distributor, f.operator).publishRoot(1, hre.ethers.id('root'), 0n), f.distributor, 'EnforcedPause');
   });
 
-  it('rejects a zero root, a non-increasing epoch, a decreasing total and an underfunded total', async () => {
+  it('rejects a zero root, an epoch other than the next, a decreasing total and an underfunded total', async () => {
     const f = await fixture();
     const op = by(f.distributor, f.operator);
     const root = hre.ethers.id('root');
 
     await expectRevert(op.publishRoot(1, hre.ethers.ZeroHash, 0n), f.distributor, 'ZeroRoot');
-    await expectRevert(op.publishRoot(0, root, 0n), f.distributor, 'EpochNotIncreasing', [0n, 0n]);
+    await expectRevert(op.publishRoot(0, root, 0n), f.distributor, 'EpochNotNext', [0n, 1n]);
     await expectRevert(op.publishRoot(1, root, 1_000_000n * E18 + 1n), f.distributor, 'RewardsUnderfunded', [1_000_000n * E18 + 1n, 1_000_000n * E18]);
     await (await op.publishRoot(3, root, 100n)).wait();
     await increaseTime(DELAY);
-    await expectRevert(op.publishRoot(3, root, 100n), f.distributor, 'EpochNotIncreasing', [3n, 3n]);
-    await expectRevert(op.publishRoot(2, root, 100n), f.distributor, 'EpochNotIncreasing', [2n, 3n]);
+    await expectRevert(op.publishRoot(3, root, 100n), f.distributor, 'EpochNotNext', [3n, 4n]);
+    await expectRevert(op.publishRoot(2, root, 100n), f.distributor, 'EpochNotNext', [2n, 4n]);
     await expectRevert(op.publishRoot(4, root, 99n), f.distributor, 'TotalCumulativeDecreased', [100n, 99n]);
     await (await op.publishRoot(4, root, 100n)).wait();
   });
@@ -150,6 +150,23 @@ describe('RewardsDistributor publication', () => {
     await increaseTime(DELAY);
 
     expect([max, ...(await f.distributor.claimableRoot())]).toEqual([2n ** 24n - 1n, max, hre.ethers.id('root')]);
+  });
+
+  it('rewards root at epoch 2^24-1: after the first root each root must be the next epoch, so none can jump ahead and block the rest', async () => {
+    const f = await fixture();
+    const op = by(f.distributor, f.operator);
+    const max = await f.distributor.MAX_EPOCH();
+    await (await op.publishRoot(1, hre.ethers.id('one'), 0n)).wait();
+    await increaseTime(DELAY);
+
+    await expectRevert(op.publishRoot(max, hre.ethers.id('max'), 0n), f.distributor, 'EpochNotNext', [max, 2n]);
+    await expectRevert(op.publishRoot(3, hre.ethers.id('three'), 0n), f.distributor, 'EpochNotNext', [3n, 2n]);
+    await (await op.publishRoot(2, hre.ethers.id('two'), 0n)).wait();
+    await increaseTime(DELAY);
+    await (await op.publishRoot(3, hre.ethers.id('three'), 0n)).wait();
+    await increaseTime(DELAY);
+
+    expect([...(await f.distributor.claimableRoot())]).toEqual([3n, hre.ethers.id('three')]);
   });
 
   it('refuses a new root while another is pending', async () => {
@@ -303,6 +320,33 @@ describe('RewardsDistributor claims', () => {
     await (await by(f.distributor, f.admin).unpause()).wait();
     await (await claimAs(f, f.alice, first, f.alice.address)).wait();
     expect(await f.soso.balanceOf(f.alice.address)).toBe(100n * E18);
+  });
+});
+
+describe('RewardsDistributor roots below what was claimed', () => {
+  it('a later root lowering an account below its claim: pays out no more than the root total, so funding for later roots stays, until a corrected root', async () => {
+    const f = await fixture();
+    const first = await publish(f, 1, epochOne(f));
+    await increaseTime(DELAY);
+    await (await claimAs(f, f.alice, first, f.alice.address)).wait();
+    // Alice already took 100 but this root gives her 40: its total (150) no longer covers bob and carol.
+    const lowered = [
+      { account: f.alice.address, cumulativeAmount: 40n * E18 },
+      { account: f.bob.address, cumulativeAmount: 50n * E18 },
+      { account: f.carol.address, cumulativeAmount: 60n * E18 },
+    ];
+    const second = await publish(f, 2, lowered);
+    await increaseTime(DELAY);
+
+    await expectRevert(claimAs(f, f.alice, second, f.alice.address), f.distributor, 'NothingToClaim', [f.alice.address, 40n * E18, 100n * E18]);
+    await (await claimAs(f, f.bob, second, f.bob.address)).wait();
+    await expectRevert(claimAs(f, f.carol, second, f.carol.address), f.distributor, 'RootOverdrawn', [2n, 150n * E18, 150n * E18, 60n * E18]);
+    expect(await f.distributor.totalClaimed()).toBe(150n * E18);
+
+    const corrected = await publish(f, 3, [{ account: f.alice.address, cumulativeAmount: 100n * E18 }, ...lowered.slice(1)]);
+    await increaseTime(DELAY);
+    await (await claimAs(f, f.carol, corrected, f.carol.address)).wait();
+    expect([await f.soso.balanceOf(f.carol.address), await f.distributor.totalClaimed()]).toEqual([60n * E18, 210n * E18]);
   });
 });
 

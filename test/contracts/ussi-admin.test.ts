@@ -156,7 +156,8 @@ describe('USSI: NAV, settings, assets, rescue, upgrades', () => {
 
   describe('settings, signer, vault and assets', () => {
     it('the admin replaces the settings, announced with all of them', async () => {
-      const next = { toleranceBps: 1_000, requestTimeout: 7 * 86_400, maxNavMoveBps: 5_000, minNavInterval: 0, maxNavAge: 1 };
+      // The widest NAV move at the slowest rate the hard cap allows: 50% once every 5 hours (10% an hour).
+      const next = { toleranceBps: 1_000, requestTimeout: 7 * 86_400, maxNavMoveBps: 5_000, minNavInterval: 5 * 3600, maxNavAge: 5 * 3600 + 1 };
       const event = await eventArgs(fx.ussi.setSettings(next), fx.ussi, 'SettingsUpdated');
       expect((event.settings as { toObject(): unknown }).toObject()).toEqual(Object.fromEntries(Object.entries(next).map(([k, v]) => [k, BigInt(v)])));
       expect(await settingsOf()).toEqual(Object.fromEntries(Object.entries(next).map(([k, v]) => [k, BigInt(v)])));
@@ -170,7 +171,20 @@ describe('USSI: NAV, settings, assets, rescue, upgrades', () => {
         [{ maxNavMoveBps: 0 }, 'InvalidNavMoveBound', [0, 5_000]],
         [{ maxNavMoveBps: 5_001 }, 'InvalidNavMoveBound', [5_001, 5_000]],
         [{ minNavInterval: 600, maxNavAge: 600 }, 'InvalidNavTiming', [600, 600]],
-        [{ minNavInterval: 0, maxNavAge: 0 }, 'InvalidNavTiming', [0, 0]],
+      ];
+      for (const [change, error, args] of cases) {
+        await expectRevert(fx.ussi.setSettings({ ...TEST_SETTINGS, ...change }), fx.ussi, error, args);
+      }
+    });
+
+    it('NAV rate limit set to zero: refuses a NAV interval below 5 minutes and a NAV move faster than 10% an hour', async () => {
+      const cases: Array<[Partial<typeof TEST_SETTINGS>, string, unknown[]]> = [
+        // The review's setting: no interval at all let the NAV go from 1.02e18 to 59e18 in 10 blocks.
+        [{ minNavInterval: 0 }, 'NavIntervalTooShort', [0, 300]],
+        [{ minNavInterval: 299 }, 'NavIntervalTooShort', [299, 300]],
+        // 100 bps every 5 minutes is 12% an hour; 5,000 bps needs at least 5 hours between updates.
+        [{ minNavInterval: 300 }, 'NavRateTooHigh', [100, 300, 1_000]],
+        [{ maxNavMoveBps: 5_000, minNavInterval: 5 * 3600 - 1 }, 'NavRateTooHigh', [5_000, 5 * 3600 - 1, 1_000]],
       ];
       for (const [change, error, args] of cases) {
         await expectRevert(fx.ussi.setSettings({ ...TEST_SETTINGS, ...change }), fx.ussi, error, args);

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { Contract, Signer, TypedDataDomain } from 'ethers';
-import { createIndex, deployIndexCore, type IndexConfig } from '../../scripts/deploy/index-protocol';
+import { createIndex, deployIndexCore, testTokenFaucet, type IndexConfig } from '../../scripts/deploy/index-protocol';
 import { basketFor, issuerDomain, QUOTE_ORDER_TYPES, Side, type QuoteOrder, type Tokenset } from '../../lambdas/domain/orders';
 
 export const MAX_UINT256 = (1n << 256n) - 1n;
@@ -121,6 +121,7 @@ export async function deployIndexFixture(hre: HardhatRuntimeEnvironment, options
     config,
     feeRatePpm: options.feeRatePpm,
     maxFeeRatePpm: options.maxFeeRatePpm,
+    fundProbe: testTokenFaucet(hre, await admin.getAddress()),
   });
   const index = (await ethers.getContractAt('IndexToken', indexAddress)) as unknown as Contract;
   const [tsAssets, tsAmounts] = (await index.tokenset()) as [string[], bigint[]];

@@ -1,5 +1,6 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import { Wallet, keccak256, toUtf8Bytes, type Contract } from 'ethers';
+import { listAssets, testTokenFaucet } from '../../scripts/deploy/index-protocol';
 
 /**
  * Fixed keys of the shared quote-order test vector. Test-only: derived from public strings, so
@@ -79,6 +80,7 @@ export async function deployVectorSystem(hre: HardhatRuntimeEnvironment): Promis
     { asset: await assetA.getAddress(), unitAmount: 1_234_567n },
     { asset: await assetB.getAddress(), unitAmount: 98_765_432_109_876_543n },
   ].sort((x, y) => (BigInt(x.asset) < BigInt(y.asset) ? -1 : 1));
+  await listAssets(factory, pairs.map((p) => p.asset), testTokenFaucet(hre, deployer.address));
   await (
     await factory.createIndex({
       name: 'Vector Index',

@@ -15,7 +15,10 @@ const ERC20 = ['function balanceOf(address) view returns (uint256)'];
 const ISSUER = [
   'function requestMint(tuple(address index, uint8 side, uint256 indexAmount, address[] assets, uint256[] amounts, address cashToken, uint256 cashAmount, address maker, address requester, uint256 deadline, uint256 nonce) order, bytes signature, uint256 maxFeeBps) returns (bytes32)',
   'function getRequest(bytes32) view returns (tuple(uint128 fee, uint64 expiresAt, uint8 status))',
+  'function setMintPaused(address index, bool paused)',
 ];
+/** Hardhat's account #0, the local deployer and issuer operator (a public test key, local only). */
+const DEPLOYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 
 describe('the WLP journey on the local stack', () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -110,6 +113,64 @@ describe('the WLP journey on the local stack', () => {
     while ((await balanceOf(index, wallet.address)) === 0n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     expect(await balanceOf(index, wallet.address)).toBe(5n * 10n ** 17n);
     expect(((await issuer.getRequest(quote.id)) as { status: bigint }).status).toBe(2n);
+  });
+
+  test('the PMM simulator rejects a request it cannot fill, and the WLP gets its cash back at once', async () => {
+    const wallet = new Wallet(stack.file.wlp.privateKey, provider);
+    const index = stack.file.indexes['MEME.ssi'];
+    const quote = quoteSchema.parse(await (await post({ index: 'MEME.ssi', side: 'mint', amount: '0.5' })).json());
+    const usdc = new Contract(stack.file.tokens.USDC.address, ['function approve(address, uint256) returns (bool)'], wallet);
+    await (await usdc.approve(stack.file.contracts.issuer, BigInt(quote.submit.approve!.amount))).wait();
+    const cashBefore = await balanceOf(stack.file.tokens.USDC.address, wallet.address);
+    const issuer = new Contract(stack.file.contracts.issuer, ISSUER, wallet);
+    const operator = new Contract(stack.file.contracts.issuer, ISSUER, new Wallet(DEPLOYER_KEY, provider));
+    // The request and a mint pause land in one block, so the simulator's fill can only fail.
+    await provider.send('evm_setAutomine', [false]);
+    try {
+      const requested = await issuer.requestMint(quote.order, quote.signature, quote.submit.maxFeeBps);
+      const paused = await operator.setMintPaused(index, true);
+      await provider.send('evm_mine', []);
+      await Promise.all([requested.wait(), paused.wait()]);
+    } finally {
+      await provider.send('evm_setAutomine', [true]);
+    }
+    try {
+      const deadline = Date.now() + 30_000;
+      while (((await issuer.getRequest(quote.id)) as { status: bigint }).status === 1n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      expect(((await issuer.getRequest(quote.id)) as { status: bigint }).status).toBe(4n);
+      expect(await balanceOf(stack.file.tokens.USDC.address, wallet.address)).toBe(cashBefore);
+      expect(await balanceOf(index, wallet.address)).toBe(0n);
+    } finally {
+      await (await operator.setMintPaused(index, false)).wait();
+    }
+  });
+
+  test('ssi status lists a request the PMM could not answer, and ssi cancel refunds it once its quote deadline has passed', async () => {
+    const wallet = new Wallet(stack.file.wlp.privateKey, provider);
+    const quote = quoteSchema.parse(await (await post({ index: 'MEME.ssi', side: 'mint', amount: '0.25' })).json());
+    const usdc = new Contract(stack.file.tokens.USDC.address, ['function approve(address, uint256) returns (bool)'], wallet);
+    await (await usdc.approve(stack.file.contracts.issuer, BigInt(quote.submit.approve!.amount))).wait();
+    const cashBefore = await balanceOf(stack.file.tokens.USDC.address, wallet.address);
+    const pmmGas = (await provider.send('eth_getBalance', [stack.file.pmm.address, 'latest'])) as string;
+    // A PMM without gas can neither fill nor reject: the request stays pending.
+    await provider.send('hardhat_setBalance', [stack.file.pmm.address, '0x0']);
+    try {
+      await (await new Contract(stack.file.contracts.issuer, ISSUER, wallet).requestMint(quote.order, quote.signature, quote.submit.maxFeeBps)).wait();
+      const early = await run(process.execPath, [SSI, 'cancel', '--order-hash', quote.id, '--json', '--data', stack.file.dataDir]).catch((e: { stdout: string }) => e);
+      expect(JSON.parse((early as { stdout: string }).stdout).error).toMatch(/can be filled until/);
+      await provider.send('evm_increaseTime', [Number(quote.order.deadline) - Math.floor(Date.now() / 1000) + 60]);
+      await provider.send('evm_mine', []);
+      const status = await cli('status');
+      expect(status.pending).toEqual(expect.arrayContaining([expect.objectContaining({ orderHash: quote.id, cancellable: true })]));
+
+      const cancelled = await cli('cancel', '--order-hash', quote.id);
+
+      expect([cancelled.ok, cancelled.side, cancelled.unit]).toEqual([true, 'mint', 'USDC']);
+      expect(await balanceOf(stack.file.tokens.USDC.address, wallet.address)).toBe(cashBefore);
+      expect(((await new Contract(stack.file.contracts.issuer, ISSUER, provider).getRequest(quote.id)) as { status: bigint }).status).toBe(3n);
+    } finally {
+      await provider.send('hardhat_setBalance', [stack.file.pmm.address, pmmGas]);
+    }
   });
 
   test('a key over its rate limit gets 429 with retry-after; a disabled key 403; no key 401', async () => {

@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { Contract, Signer } from 'ethers';
 import type { GasGroup } from '../gas';
 import { as, gasOf } from '../gas-tx';
-import { deployIndexCore } from '../../deploy/index-protocol';
+import { deployIndexCore, listAssets, testTokenFaucet } from '../../deploy/index-protocol';
 import { basketFor, issuerDomain, QUOTE_ORDER_TYPES, Side, type QuoteOrder } from '../../../lambdas/domain/orders';
 import { factorAt } from '../../../lambdas/domain/fees';
 import {
@@ -72,6 +72,7 @@ export async function measure(hre: HardhatRuntimeEnvironment): Promise<GasGroup>
       requestTimeout: 3600,
     };
     constituents.sort((a, b) => (BigInt(a.asset) < BigInt(b.asset) ? -1 : 1));
+    await listAssets(indexFactory, constituents.map((c) => c.asset), testTokenFaucet(hre, await admin.getAddress()));
     const symbol = `BENCH${size}.ssi`;
     const createGas = await gasOf(
       indexFactory.createIndex({

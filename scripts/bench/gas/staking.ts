@@ -200,7 +200,7 @@ async function lockingRows(hre: HardhatRuntimeEnvironment, rows: GasGroup['rows'
 
 async function rewardsRows(hre: HardhatRuntimeEnvironment, rows: GasGroup['rows'], notes: string[]): Promise<void> {
   const signers = await hre.ethers.getSigners();
-  const [admin, fresh, holder, relayer] = [signers[0]!, signers[5]!, signers[6]!, signers[7]!];
+  const [admin, fresh, holder, relayer, opener] = [signers[0]!, signers[5]!, signers[6]!, signers[7]!, signers[12]!];
   const soso = (await hre.ethers.deployContract('SosoToken', [admin.address])) as unknown as Contract;
   const distributor = (await hre.upgrades.deployProxy(
     await hre.ethers.getContractFactory('RewardsDistributor'),
@@ -212,9 +212,10 @@ async function rewardsRows(hre: HardhatRuntimeEnvironment, rows: GasGroup['rows'
   await (await distributor.fund(100_000_000n * E18)).wait();
   // `holder` already holds SOSO, as most claimers of a live reward token do; `fresh` holds none.
   await (await soso.transfer(holder.address, 1n * E18)).wait();
+  await (await soso.transfer(opener.address, 1n * E18)).wait();
   await (await as(distributor, fresh).setClaimer(relayer.address, true)).wait();
 
-  const claimers = [fresh.address, holder.address];
+  const claimers = [fresh.address, holder.address, opener.address];
   const started = Date.now();
   const one = allocations(claimers, 1n);
   const two = allocations(claimers, 2n);
@@ -228,6 +229,7 @@ async function rewardsRows(hre: HardhatRuntimeEnvironment, rows: GasGroup['rows'
 
   rows.push({ case: 'rewards publishRoot (first epoch)', gas: await gasOf(distributor.publishRoot(1, one.tree.root, total(one.amounts))) });
   await hre.network.provider.send('evm_increaseTime', [Number(DAY)]);
+  rows.push({ case: "rewards claim, the distributor's first ever (also writes its total claimed from zero, once)", gas: await gasOf(claim(one, opener.address).tx()) });
   const holderFirst = claim(one, holder.address);
   rows.push({ case: 'rewards claim, first (recipient already holds SOSO)', gas: await gasOf(holderFirst.tx()) });
   const freshFirst = claim(one, fresh.address);
@@ -348,7 +350,8 @@ export async function measure(hre: HardhatRuntimeEnvironment): Promise<GasGroup>
       "already set the word (Uniswap's quoted ~79k average lies between these). Even the baseline misses 90k for a recipient holding no SOSO when its word is new: the recipient's balance " +
       `and the claim record are two writes from zero (2 x 22.1k) on top of about 9.6k of calldata for a 17-node proof. Ours pays cumulative amounts to the holder or its approved claimer, ` +
       `per account, so a first claim always writes its record from zero; the rest of the gap (${k(gas(CLAIM_FRESH) - baseFreshNew)} holding none, ${k(gas(CLAIM_HOLDER) - baseHolderNew)} holding SOSO) is the UUPS proxy (4.9k), ` +
-      'the head slot (epochs, activation time, token and pause flag) and the root slot (2 x 2.1k, immutables in the baseline), the reentrancy guard and the fuller Claimed event.',
+      'the head slot (epochs, activation time, token and pause flag) and the root slot (2 x 2.1k, immutables in the baseline), the reentrancy guard and the fuller Claimed event, ' +
+      "and the distributor's total claimed (about 7.3k: the root's total read, the counter read and written), which bounds what a root pays out by its own total (issue 19 item 6).",
   );
   return { rows, notes };
 }
