@@ -10,8 +10,12 @@ import {
   MethodologyError,
   type PerformanceMetrics,
   findMethodology,
+  PRICE_POLICIES,
+  type PricePolicy,
+  priceSensitivity,
   renderBacktestSvg,
   runBacktest,
+  type SensitivityRow,
 } from '../../lambdas/domain/methodology';
 import { CliError, type OutputOptions, progress, report } from '../output';
 
@@ -21,6 +25,7 @@ interface BacktestOptions extends OutputOptions {
   to: string;
   out?: string;
   dataDir?: string;
+  prices: string;
 }
 
 /** reports/ is gitignored; backtests land in reports/backtests/ of the repository by default. */
@@ -49,8 +54,24 @@ export function writeBacktestFiles(result: BacktestResult, report: unknown, dir:
 const percent = (value: number): string => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
 const plain = (value: number): string => `${(value * 100).toFixed(1)}%`;
 
+/** The sensitivity table: one row per price policy, the index, its market-cap variant and the benchmark side by side. */
+export function sensitivityLines(result: BacktestResult, rows: readonly SensitivityRow[]): string[] {
+  const table: string[][] = [
+    ['Price policy', result.indexId, 'market-cap wtd', `${result.benchmarkSymbol} hold`, 'periods daily/snapshot/mixed'],
+    ...rows.map((row) => [
+      `${row.policy}${row.policy === result.pricing.policy ? ' (this report)' : ''}`,
+      percent(row.index),
+      percent(row.marketCap),
+      percent(row.benchmark),
+      `${row.periodCounts.daily}/${row.periodCounts.snapshot}/${row.periodCounts.mixed}`,
+    ]),
+  ];
+  const widths = table[0].map((_, column) => Math.max(...table.map((cells) => cells[column].length)));
+  return table.map((cells) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[0]) : cell.padStart(widths[column]))).join('   '));
+}
+
 /** The human summary: one column per series, one row per measure. */
-export function summaryLines(result: BacktestResult, files: BacktestFiles): string[] {
+export function summaryLines(result: BacktestResult, files: BacktestFiles, sensitivity: readonly SensitivityRow[] = []): string[] {
   const columns: Array<[string, PerformanceMetrics]> = [
     [result.indexId, result.metrics.index],
     [`${result.benchmarkSymbol} hold`, result.metrics.benchmark],
@@ -84,9 +105,13 @@ export function summaryLines(result: BacktestResult, files: BacktestFiles): stri
     ...table.map(render),
     '',
     `Index max drawdown ${percent(dd.maxDrawdown)} from ${dd.maxDrawdownPeak} to ${dd.maxDrawdownTrough}; turnover max ${plain(result.turnover.index.max)}, annualised ${plain(result.turnover.index.annualized)}`,
+    `Prices (${result.pricing.policy}): ${result.pricing.rule}`,
+    `Holding periods: ${result.pricing.periodCounts.daily} from daily closes, ${result.pricing.periodCounts.snapshot} from snapshots, ${result.pricing.periodCounts.mixed} mixed`,
+    `Rebalance timing: ${result.timing.selection}; ${result.timing.trade}`,
     `Prices of constituent-days: ${plain(shares['daily-close'])} daily close, ${plain(shares.snapshot)} snapshot, ${plain(shares.carried)} carried, ${plain(shares.migrated)} token swap, ${plain(shares['dropout-bound'])} dropout bound`,
     `Last rebalance ${last.date}: ${last.constituents.map((c) => `${c.symbol} ${(c.weight * 100).toFixed(1)}%`).join(', ')}`,
     ...result.notes.map((note) => `Note: ${note}`),
+    ...(sensitivity.length ? ['', `Cumulative return ${result.start} -> ${result.end} under each price policy:`, ...sensitivityLines(result, sensitivity)] : []),
     '',
     `Report: ${files.json}`,
     `Chart:  ${files.svg}`,
@@ -102,10 +127,15 @@ export function registerBacktest(program: Command): void {
     .requiredOption('--to <date>', 'last day valued (YYYY-MM-DD)')
     .option('--out <dir>', 'directory for the report and chart', DEFAULT_BACKTEST_DIR)
     .option('--data-dir <dir>', 'market data directory (default: $SSI_MARKET_DATA_DIR or ../shared/data/market beside the repository)')
+    .option('--prices <policy>', `price policy: ${PRICE_POLICIES.join(', ')} (auto: daily closes for a holding period only when every constituent has them, else snapshots for all)`, 'auto')
     .option('--json', 'print the report as JSON')
     .action((options: BacktestOptions) => {
       const methodology = findMethodology(options.index);
       if (!methodology) throw new CliError(`unknown index ${options.index}; known: ${INDEX_METHODOLOGIES.map((m) => m.id).join(', ')}`);
+      if (!(PRICE_POLICIES as readonly string[]).includes(options.prices)) {
+        throw new CliError(`unknown price policy ${options.prices}; known: ${PRICE_POLICIES.join(', ')}`);
+      }
+      const pricePolicy = options.prices as PricePolicy;
       try {
         checkBacktestDates(options.from, options.to);
         const dir = options.dataDir ?? marketDataDir();
@@ -113,13 +143,16 @@ export function registerBacktest(program: Command): void {
         const started = Date.now();
         const market = loadMarketData(dir);
         progress(`loaded in ${Date.now() - started} ms${market.issues.length ? ` (${market.issues.length} rows skipped or incomplete)` : ''}`);
-        const result = runBacktest({ methodology, from: options.from, to: options.to, market, prices: new ReplayPriceSource(market), onProgress: progress });
+        const input = { methodology, from: options.from, to: options.to, market, prices: new ReplayPriceSource(market), pricePolicy };
+        const result = runBacktest({ ...input, onProgress: progress });
+        progress('running the other price policies for the sensitivity table');
+        const sensitivity = priceSensitivity(input, result);
         const outDir = options.out ?? DEFAULT_BACKTEST_DIR;
         const files = backtestFilePaths(result, outDir);
-        const document = { ok: true, ...result, methodology, dataIssues: market.issues.length, files };
+        const document = { ok: true, ...result, sensitivity, methodology, dataIssues: market.issues.length, files };
         writeBacktestFiles(result, document, outDir);
         progress(`wrote ${files.json} and ${files.svg}`);
-        report(options, document, () => summaryLines(result, files));
+        report(options, document, () => summaryLines(result, files, sensitivity));
       } catch (error) {
         if (error instanceof BacktestError || error instanceof MethodologyError || error instanceof MarketDataError) {
           throw new CliError(error.message);

@@ -47,7 +47,27 @@ describe('ssi backtest', () => {
     expect(run.stdout).toContain(`Chart:  ${path.join(out, 'DEFI.ssi_2021-01-01_2021-04-01.svg')}`);
   });
 
+  it('prints the sensitivity table: the same index and dates under each price policy, with the market-cap variant and BTC', () => {
+    // act
+    const text = ssi(['--index', 'DEFI.ssi', '--from', '2022-01-01', '--to', '2022-04-01', '--prices', 'snapshot', '--out', out]);
+    const json = ssi(['--index', 'DEFI.ssi', '--from', '2022-01-01', '--to', '2022-04-01', '--prices', 'snapshot', '--json', '--out', out]);
+    // assert
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain('Cumulative return 2022-01-01 -> 2022-04-01 under each price policy:');
+    expect(text.stdout).toMatch(/Price policy\s+DEFI\.ssi\s+market-cap wtd\s+BTC hold/);
+    for (const policy of ['auto', 'daily', 'snapshot \\(this report\\)']) expect(text.stdout).toMatch(new RegExp(`\n${policy}\\s+[+-]\\d+\\.\\d%\\s+[+-]\\d+\\.\\d%\\s+[+-]\\d+\\.\\d%`));
+    expect(text.stdout).toContain('Prices (snapshot): every constituent of every holding period is valued from the monthly snapshot prices');
+    expect(text.stdout).toContain('Rebalance timing: the snapshot of the scheduled rebalance date');
+    const report = JSON.parse(json.stdout);
+    expect(report.pricing.policy).toBe('snapshot');
+    expect(report.pricing.periods).toHaveLength(3);
+    expect(report.sensitivity.map((row: { policy: string }) => row.policy)).toEqual(['auto', 'daily', 'snapshot']);
+    expect(report.sensitivity[2].index).toBe(report.metrics.index.cumulativeReturn);
+    expect(report.timing.tradeLagDays).toBe(0);
+  });
+
   it.each([
+    [['--index', 'MAG7.ssi', '--from', '2021-01-01', '--to', '2022-01-01', '--prices', 'close'], 'unknown price policy close; known: auto, daily, snapshot'],
     [['--index', 'TOP10.ssi', '--from', '2021-01-01', '--to', '2022-01-01'], 'unknown index TOP10.ssi; known: MAG7.ssi, DEFI.ssi, MEME.ssi'],
     [['--index', 'MAG7.ssi', '--from', '2022-01-01', '--to', '2021-01-01'], '--from 2022-01-01 must be before --to 2021-01-01'],
     [['--index', 'MAG7.ssi', '--from', '2021-1-1', '--to', '2022-01-01'], '--from 2021-1-1 is not a date (YYYY-MM-DD)'],

@@ -120,11 +120,16 @@ describe('backtest on a hand-made market', () => {
     ]);
   });
 
-  it('reports where each constituent-day price came from: C had no daily closes and was carried', () => {
-    // Jan 2..Feb 1: A and B daily (62). Feb 2..Mar 1: A daily (28), C carried Feb 2..28 (27) and snapshot on Mar 1 (1).
-    expect(result.coverage.constituentDays).toEqual({ 'daily-close': 90, snapshot: 1, carried: 27, migrated: 0, 'dropout-bound': 0 });
+  it('reports where each constituent-day price came from: C has no daily closes, so its whole February period is priced from snapshots', () => {
+    // Jan 2..Feb 1: A and B daily (62). Feb 2..Mar 1 (auto): A and C from snapshots, held Feb 2..28 (27 each) and the snapshot on Mar 1 (1 each).
+    expect(result.coverage.constituentDays).toEqual({ 'daily-close': 62, snapshot: 2, carried: 54, migrated: 0, 'dropout-bound': 0 });
+    expect(result.coverage.bySymbol.A).toEqual({ 'daily-close': 31, snapshot: 1, carried: 27, migrated: 0, 'dropout-bound': 0 });
     expect(result.coverage.bySymbol.C).toEqual({ 'daily-close': 0, snapshot: 1, carried: 27, migrated: 0, 'dropout-bound': 0 });
-    expect(result.notes.some((note) => note.startsWith('22.9% of constituent-days have no daily close'))).toBe(true);
+    expect(result.notes.some((note) => note.startsWith("45.8% of constituent-days hold the last price of their period's source"))).toBe(true);
+    expect(result.pricing.periods).toEqual([
+      { from: '2021-01-01', to: '2021-02-01', basis: 'daily', daily: ['A', 'B'], snapshot: [] },
+      { from: '2021-02-01', to: '2021-03-01', basis: 'snapshot', daily: [], snapshot: ['A', 'C'] },
+    ]);
   });
 
   it('values a constituent that drops out of the data at the dropout bound and says so', () => {
@@ -232,7 +237,7 @@ describe('backtest input checks', () => {
     const market = handMadeMarket();
     const messages: string[] = [];
     runBacktest({ methodology: TOP2, from: '2021-01-01', to: '2021-03-01', market, prices: new ReplayPriceSource(market), onProgress: (m) => messages.push(m) });
-    expect(messages[0]).toBe('TOP2.test: 2 rebalances, 60 days from 2021-01-01 to 2021-03-01');
+    expect(messages[0]).toBe('TOP2.test: 2 rebalances, 60 days from 2021-01-01 to 2021-03-01, auto prices');
     expect(messages[messages.length - 1]).toBe('TOP2.test: done, 60 daily levels');
   });
 });

@@ -1,5 +1,5 @@
 import { parseCsvTable, parseNumber } from './csv';
-import { type IsoDate, normalizeDate, toDayNumber } from './dates';
+import { type IsoDate, eachDay, normalizeDate, toDayNumber } from './dates';
 
 /** One asset in a monthly top-200 snapshot. Numbers are null when the file leaves them empty or unreadable. */
 export interface SnapshotAsset {
@@ -270,22 +270,51 @@ export class MarketData {
     return { pairs: gaps.length, medianGap, mismatches };
   }
 
-  /** Every price of a symbol in date order: the daily close where there is one, else the snapshot price. */
-  observations(symbol: string): readonly PriceObservation[] {
-    const cached = this.observationCache.get(symbol);
+  /**
+   * Every price of a symbol in date order. `any`: the daily close where there is one, else the
+   * snapshot price; `daily` or `snapshot`: that file's prices only.
+   */
+  observations(symbol: string, basis: PriceBasis = 'any'): readonly PriceObservation[] {
+    const key = `${basis}|${symbol}`;
+    const cached = this.observationCache.get(key);
     if (cached) return cached;
     const byDate = new Map<IsoDate, PriceObservation>();
-    for (const date of this.sortedSnapshotDates) {
-      const price = this.snapshotAssets.get(date)?.get(symbol)?.priceUsd;
-      if (price !== undefined && price !== null && price > 0) {
-        byDate.set(date, { day: toDayNumber(date), date, priceUsd: price, source: 'snapshot' });
+    if (basis !== 'daily') {
+      for (const date of this.sortedSnapshotDates) {
+        const price = this.snapshotAssets.get(date)?.get(symbol)?.priceUsd;
+        if (price !== undefined && price !== null && price > 0) {
+          byDate.set(date, { day: toDayNumber(date), date, priceUsd: price, source: 'snapshot' });
+        }
       }
     }
-    for (const [date, close] of this.closes.get(symbol) ?? []) {
-      byDate.set(date, { day: toDayNumber(date), date, priceUsd: close, source: 'daily-close' });
+    if (basis !== 'snapshot') {
+      for (const [date, close] of this.closes.get(symbol) ?? []) {
+        byDate.set(date, { day: toDayNumber(date), date, priceUsd: close, source: 'daily-close' });
+      }
     }
     const list = [...byDate.values()].sort((a, b) => a.day - b.day);
-    this.observationCache.set(symbol, list);
+    this.observationCache.set(key, list);
     return list;
   }
+
+  /**
+   * Whether the symbol has a daily close on `from` and on `to` and no run of missing days longer
+   * than `maxGapDays` between them: whether a holding period can be valued from daily closes alone.
+   */
+  dailyCovers(symbol: string, from: IsoDate, to: IsoDate, maxGapDays: number): boolean {
+    const series = this.closes.get(symbol);
+    if (!series || !series.has(from) || !series.has(to)) return false;
+    let gap = 0;
+    for (const date of eachDay(from, to)) {
+      gap = series.has(date) ? 0 : gap + 1;
+      if (gap > maxGapDays) return false;
+    }
+    return true;
+  }
 }
+
+/**
+ * Which prices a lookup may use: `any` (the daily close, else the snapshot price, else the last of
+ * either), or one file only: `daily` closes or monthly `snapshot` prices.
+ */
+export type PriceBasis = 'any' | 'daily' | 'snapshot';

@@ -1,5 +1,5 @@
 import { type IsoDate, toDayNumber } from './dates';
-import type { MarketData, PriceObservation } from './marketData';
+import type { MarketData, PriceBasis, PriceObservation } from './marketData';
 import { type TokenMigration, TOKEN_MIGRATIONS, findMigration } from './migrations';
 
 /**
@@ -30,9 +30,17 @@ export interface PricePoint {
   readonly ageDays: number;
 }
 
-/** A price for an asset on a date, or undefined when there is no defensible one. */
+/**
+ * A price for an asset on a date, or undefined when there is no defensible one. `basis` restricts
+ * the lookup to one file's prices (default `any`); the fallback rules apply within it.
+ */
 export interface PriceSource {
-  priceAt(symbol: string, date: IsoDate): PricePoint | undefined;
+  priceAt(symbol: string, date: IsoDate, basis?: PriceBasis): PricePoint | undefined;
+}
+
+/** A price source that can tell whether a holding period can be valued from daily closes alone. */
+export interface PeriodPriceSource extends PriceSource {
+  dailyCovers(symbol: string, from: IsoDate, to: IsoDate, maxGapDays: number): boolean;
 }
 
 export interface ReplayPriceSourceOptions {
@@ -45,7 +53,7 @@ export interface ReplayPriceSourceOptions {
 export const DEFAULT_MAX_CARRY_DAYS = 45;
 
 /** A `PriceSource` replaying the historical files, with the fallback rules of `PriceSourceKind`. */
-export class ReplayPriceSource implements PriceSource {
+export class ReplayPriceSource implements PeriodPriceSource {
   private readonly maxCarryDays: number;
   private readonly migrations: readonly TokenMigration[];
 
@@ -57,25 +65,29 @@ export class ReplayPriceSource implements PriceSource {
     this.migrations = options.migrations ?? TOKEN_MIGRATIONS;
   }
 
-  priceAt(symbol: string, date: IsoDate): PricePoint | undefined {
-    return this.lookup(symbol, date, 0);
+  priceAt(symbol: string, date: IsoDate, basis: PriceBasis = 'any'): PricePoint | undefined {
+    return this.lookup(symbol, date, 0, basis);
   }
 
-  private lookup(symbol: string, date: IsoDate, depth: number): PricePoint | undefined {
-    const close = this.data.dailyClose(symbol, date);
+  dailyCovers(symbol: string, from: IsoDate, to: IsoDate, maxGapDays: number): boolean {
+    return this.data.dailyCovers(symbol, from, to, maxGapDays);
+  }
+
+  private lookup(symbol: string, date: IsoDate, depth: number, basis: PriceBasis): PricePoint | undefined {
+    const close = basis === 'snapshot' ? undefined : this.data.dailyClose(symbol, date);
     if (close !== undefined) return { symbol, date, priceUsd: close, source: 'daily-close', observedOn: date, ageDays: 0 };
-    const snapshotPrice = this.data.snapshotAsset(symbol, date)?.priceUsd;
+    const snapshotPrice = basis === 'daily' ? undefined : this.data.snapshotAsset(symbol, date)?.priceUsd;
     if (snapshotPrice !== undefined && snapshotPrice !== null && snapshotPrice > 0) {
       return { symbol, date, priceUsd: snapshotPrice, source: 'snapshot', observedOn: date, ageDays: 0 };
     }
     const day = toDayNumber(date);
-    const last = lastObservationBefore(this.data.observations(symbol), day);
+    const last = lastObservationBefore(this.data.observations(symbol, basis), day);
     if (!last) return undefined;
     const ageDays = day - last.day;
     const bound = this.dropoutBound(symbol, last, date);
     const migration = bound !== undefined ? findMigration(symbol, this.migrations) : undefined;
     // A swapped token is priced through its successor however long ago the old symbol was last seen.
-    const successor = migration && depth < 3 ? this.lookup(migration.to, date, depth + 1) : undefined;
+    const successor = migration && depth < 3 ? this.lookup(migration.to, date, depth + 1, basis) : undefined;
     if (migration && successor) {
       return { symbol, date, priceUsd: successor.priceUsd * migration.ratio, source: 'migrated', observedOn: successor.observedOn, ageDays: successor.ageDays };
     }

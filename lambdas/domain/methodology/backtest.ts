@@ -1,7 +1,7 @@
-import { type IsoDate, eachDay, isIsoDate } from '../market/dates';
+import { type IsoDate, addDays, eachDay, isIsoDate } from '../market/dates';
 import type { MonthlySnapshot } from '../market/marketData';
 import { TOKEN_MIGRATIONS, type TokenMigration, findMigration } from '../market/migrations';
-import type { PricePoint, PriceSource, PriceSourceKind } from '../market/priceSource';
+import type { PeriodPriceSource, PricePoint, PriceSourceKind } from '../market/priceSource';
 import type { AssetClassification } from './classification';
 import { compileIndex } from './compiler';
 import { MethodologyError } from './errors';
@@ -22,7 +22,9 @@ export interface BacktestInput {
   readonly from: IsoDate;
   readonly to: IsoDate;
   readonly market: SnapshotProvider;
-  readonly prices: PriceSource;
+  readonly prices: PeriodPriceSource;
+  /** Which prices value each holding period (default `auto`): see PRICE_POLICY_RULES. */
+  readonly pricePolicy?: PricePolicy;
   /** Buy-and-hold benchmark asset (default BTC). */
   readonly benchmarkSymbol?: string;
   /** Level of every series on the start date (default 100). */
@@ -31,6 +33,61 @@ export interface BacktestInput {
   /** Token swaps (default TOKEN_MIGRATIONS); pass the same list to the price source. */
   readonly migrations?: readonly TokenMigration[];
   readonly onProgress?: (message: string) => void;
+}
+
+/** How holding periods (trade date to next trade date) are priced; see PRICE_POLICY_RULES. */
+export type PricePolicy = 'auto' | 'daily' | 'snapshot';
+export const PRICE_POLICIES: readonly PricePolicy[] = ['auto', 'daily', 'snapshot'];
+
+/**
+ * Missing days a period's daily closes may have and still value it (the last close of the same
+ * file is held over the gap); more, and the period is valued from the snapshots.
+ */
+export const DAILY_GAP_TOLERANCE_DAYS = 3;
+
+/** The price policies as the report states them. */
+export const PRICE_POLICY_RULES: Readonly<Record<PricePolicy, string>> = {
+  auto:
+    `a holding period (trade date to next trade date) is valued from daily closes when every constituent has them for the whole period (a close on both ends, no gap over ${DAILY_GAP_TOLERANCE_DAYS} days); ` +
+    'otherwise every constituent of that period is valued from the monthly snapshot prices, so no return comes from switching sources',
+  daily:
+    `each constituent is valued from its daily closes for a whole holding period when it has them (a close on both ends, no gap over ${DAILY_GAP_TOLERANCE_DAYS} days), ` +
+    'otherwise from the monthly snapshot prices for that whole period: one source per asset and period, chosen asset by asset',
+  snapshot: 'every constituent of every holding period is valued from the monthly snapshot prices; between snapshots an asset is held at its last snapshot price',
+};
+
+/** Which file priced one holding period, per constituent. */
+export interface PeriodPricing {
+  readonly from: IsoDate;
+  readonly to: IsoDate;
+  /** `mixed`: some constituents from daily closes, others from snapshots (only under `daily`). */
+  readonly basis: 'daily' | 'snapshot' | 'mixed';
+  readonly daily: readonly string[];
+  readonly snapshot: readonly string[];
+}
+
+export interface PricingReport {
+  readonly policy: PricePolicy;
+  readonly rule: string;
+  /** Holding periods of the index valued from daily closes, from snapshots, or mixed. */
+  readonly periodCounts: Record<PeriodPricing['basis'], number>;
+  readonly periods: readonly PeriodPricing[];
+}
+
+/** When a rebalance looks at the market and when it trades. */
+export interface RebalanceTiming {
+  readonly tradeLagDays: number;
+  readonly selection: string;
+  readonly trade: string;
+}
+
+/** One row of the sensitivity table: the same index and dates under one price policy. */
+export interface SensitivityRow {
+  readonly policy: PricePolicy;
+  readonly index: number;
+  readonly marketCap: number;
+  readonly benchmark: number;
+  readonly periodCounts: PricingReport['periodCounts'];
 }
 
 export class BacktestError extends Error {
@@ -119,6 +176,8 @@ export interface BacktestResult {
   readonly periods: readonly PeriodRecord[];
   readonly daily: readonly DailyLevels[];
   readonly coverage: PriceCoverage;
+  readonly pricing: PricingReport;
+  readonly timing: RebalanceTiming;
   readonly notes: readonly string[];
 }
 
@@ -166,13 +225,43 @@ interface Simulation {
   readonly dropouts: DropoutEvent[];
   readonly swaps: Array<{ symbol: string; date: IsoDate; to: string; ratio: number }>;
   readonly staleExits: Array<{ symbol: string; date: IsoDate; lastObservedOn: IsoDate }>;
+  readonly periods: PeriodPricing[];
+}
+
+/** The trades of a backtest: each trade date with the selection date whose snapshot it trades. */
+interface TradePlan {
+  readonly selectionOf: ReadonlyMap<IsoDate, IsoDate>;
+  /** The last day of the holding period that starts on a trade date (the next trade date, or the last day). */
+  readonly periodEnd: ReadonlyMap<IsoDate, IsoDate>;
+}
+
+function tradePlan(selections: readonly IsoDate[], lagDays: number, lastDay: IsoDate): TradePlan {
+  const trades = selections.map((date) => [addDays(date, lagDays), date] as const).filter(([trade]) => trade <= lastDay);
+  const periodEnd = new Map(trades.map(([trade], i) => [trade, i + 1 < trades.length ? trades[i + 1][0] : lastDay] as const));
+  return { selectionOf: new Map(trades), periodEnd };
+}
+
+/** The file each asset of a holding period is valued from, under a policy. */
+function periodBases(policy: PricePolicy, symbols: readonly string[], from: IsoDate, to: IsoDate, prices: PeriodPriceSource): Map<string, 'daily' | 'snapshot'> {
+  const covered = new Map(symbols.map((symbol) => [symbol, policy !== 'snapshot' && prices.dailyCovers(symbol, from, to, DAILY_GAP_TOLERANCE_DAYS)] as const));
+  const all = [...covered.values()].every(Boolean);
+  return new Map(symbols.map((symbol) => [symbol, (policy === 'auto' ? all : covered.get(symbol)) ? 'daily' : 'snapshot'] as const));
+}
+
+function periodRecord(from: IsoDate, to: IsoDate, bases: ReadonlyMap<string, 'daily' | 'snapshot'>): PeriodPricing {
+  const daily = [...bases].filter(([, basis]) => basis === 'daily').map(([symbol]) => symbol);
+  const snapshot = [...bases].filter(([, basis]) => basis === 'snapshot').map(([symbol]) => symbol);
+  return { from, to, basis: snapshot.length === 0 ? 'daily' : daily.length === 0 ? 'snapshot' : 'mixed', daily, snapshot };
 }
 
 /**
  * Holds the basket between rebalances (fixed units, so weights drift with prices) and rebalances at
- * the close of each rebalance date to the compiled target weights.
+ * the close of each trade date to the weights compiled from its selection date's snapshot. Each
+ * holding period is valued from the files the price policy picks for it, from its trade date to the
+ * next, so the period's return is measured in one source per asset.
  */
-function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebalanceSet: ReadonlySet<IsoDate>, input: BacktestInput, baseLevel: number, progress: (message: string) => void): Simulation {
+function simulate(methodology: IndexMethodology, days: readonly IsoDate[], plan: TradePlan, input: BacktestInput, baseLevel: number, progress: (message: string) => void): Simulation {
+  const policy = input.pricePolicy ?? 'auto';
   const levels: number[] = [];
   const rebalances: RebalanceRecord[] = [];
   const counts = emptyCounts();
@@ -181,11 +270,13 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
   const reportedDropouts = new Set<string>();
   const swaps: Simulation['swaps'] = [];
   const staleExits: Simulation['staleExits'] = [];
+  const periods: PeriodPricing[] = [];
   let units = new Map<string, number>();
+  let bases = new Map<string, 'daily' | 'snapshot'>();
 
-  const price = (symbol: string, date: IsoDate): PricePoint => {
-    const point = input.prices.priceAt(symbol, date);
-    if (!point) throw new BacktestError(`${methodology.id}: no price for ${symbol} on ${date} (no observation within the carry limit)`);
+  const price = (symbol: string, date: IsoDate, basis = bases.get(symbol)): PricePoint => {
+    const point = input.prices.priceAt(symbol, date, basis);
+    if (!point) throw new BacktestError(`${methodology.id}: no ${basis ?? ''} price for ${symbol} on ${date} (no observation within the carry limit)`);
     return point;
   };
 
@@ -209,10 +300,11 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
       }
     }
     levels.push(level);
-    if (!rebalanceSet.has(date)) return;
+    const selection = plan.selectionOf.get(date);
+    if (selection === undefined) return;
 
-    const snapshot = input.market.snapshot(date);
-    if (!snapshot) throw new BacktestError(`no snapshot on rebalance date ${date}`);
+    const snapshot = input.market.snapshot(selection);
+    if (!snapshot) throw new BacktestError(`no snapshot on rebalance date ${selection}`);
     const incumbents = [...units.keys()];
     const result = compileIndex(methodology, snapshot, { incumbents, classification: input.classification, migrations: input.migrations });
     const listed = new Set(snapshot.assets.map((asset) => asset.symbol));
@@ -236,13 +328,18 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
       for (const symbol of new Set([...drifted.keys(), ...target.keys()])) sum += Math.abs((target.get(symbol) ?? 0) - (drifted.get(symbol) ?? 0));
       turnover = sum / 2;
     }
+    const periodEnd = plan.periodEnd.get(date) ?? date;
+    const nextBases = periodBases(policy, result.constituents.map((constituent) => constituent.symbol), date, periodEnd, input.prices);
+    periods.push(periodRecord(date, periodEnd, nextBases));
     const next = new Map<string, number>();
-    for (const constituent of result.constituents) next.set(constituent.symbol, (constituent.weight * level) / price(constituent.symbol, date).priceUsd);
+    for (const constituent of result.constituents) {
+      next.set(constituent.symbol, (constituent.weight * level) / price(constituent.symbol, date, nextBases.get(constituent.symbol)).priceUsd);
+    }
     const smallest = Math.min(...result.constituents.map((constituent) => constituent.marketCapUsd));
     const exclusionCounts: Partial<Record<ExclusionReason, number>> = {};
     for (const exclusion of result.exclusions) exclusionCounts[exclusion.reason] = (exclusionCounts[exclusion.reason] ?? 0) + 1;
     rebalances.push({
-      date,
+      date: selection,
       constituents: result.constituents.map(({ symbol, weight, weightBps, retainedByBuffer }) => ({ symbol, weight, weightBps, retainedByBuffer })),
       turnover,
       added: result.constituents.map((constituent) => constituent.symbol).filter((symbol) => ![...units.keys()].some((held) => heldAs(held) === symbol)),
@@ -254,9 +351,31 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], rebal
       notes: result.notes,
     });
     units = next;
-    if (dayIndex === 0 || date.endsWith('-01-01')) progress(`${methodology.id}: rebalancing ${date} (${result.constituents.length} constituents)`);
+    bases = nextBases;
+    if (dayIndex === 0 || selection.endsWith('-01-01')) progress(`${methodology.id}: rebalancing ${selection} (${result.constituents.length} constituents)`);
   });
-  return { levels, rebalances, counts, bySymbol, dropouts, swaps, staleExits };
+  return { levels, rebalances, counts, bySymbol, dropouts, swaps, staleExits, periods };
+}
+
+/** Buy-and-hold of one asset, priced per holding period like the index (so policies compare like with like). */
+function holdBenchmark(symbol: string, days: readonly IsoDate[], plan: TradePlan, input: BacktestInput, baseLevel: number): number[] {
+  const policy = input.pricePolicy ?? 'auto';
+  const levels: number[] = [];
+  let units = 0;
+  let basis: 'daily' | 'snapshot' = 'daily';
+  const price = (date: IsoDate, on: 'daily' | 'snapshot'): number => {
+    const point = input.prices.priceAt(symbol, date, on);
+    if (!point) throw new BacktestError(`no ${on} ${symbol} price on ${date} for the benchmark`);
+    return point.priceUsd;
+  };
+  days.forEach((date, dayIndex) => {
+    const level = dayIndex === 0 ? baseLevel : units * price(date, basis);
+    levels.push(level);
+    if (!plan.selectionOf.has(date)) return;
+    basis = periodBases(policy, [symbol], date, plan.periodEnd.get(date) ?? date, input.prices).get(symbol) ?? 'snapshot';
+    units = level / price(date, basis);
+  });
+  return levels;
 }
 
 /**
@@ -302,28 +421,25 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const baseLevel = input.baseLevel ?? 100;
   const benchmarkSymbol = input.benchmarkSymbol ?? 'BTC';
   const progress = input.onProgress ?? (() => undefined);
+  const policy = input.pricePolicy ?? 'auto';
+  const lagDays = input.methodology.rebalance.tradeLagDays ?? 0;
   const plan = planBacktest(input.methodology, input.from, input.to, input.market);
-  const start = plan.rebalances[0];
+  const start = addDays(plan.rebalances[0], lagDays);
+  if (start >= input.to) throw new BacktestError(`the first trade (${start}, ${lagDays} days after the ${plan.rebalances[0]} selection) is not before --to ${input.to}`);
   const days = eachDay(start, input.to);
-  const rebalanceSet = new Set(plan.rebalances);
-  progress(`${input.methodology.id}: ${plan.rebalances.length} rebalances, ${days.length} days from ${start} to ${input.to}`);
+  const trades = tradePlan(plan.rebalances, lagDays, input.to);
+  progress(`${input.methodology.id}: ${trades.selectionOf.size} rebalances, ${days.length} days from ${start} to ${input.to}, ${policy} prices`);
 
   assertCompilableAtStart(input, plan.rebalances);
-  const index = simulate(input.methodology, days, rebalanceSet, input, baseLevel, progress);
+  const index = simulate(input.methodology, days, trades, input, baseLevel, progress);
   const marketCapMethodology = marketCapVariant(input.methodology);
-  const marketCap = simulate(marketCapMethodology, days, rebalanceSet, input, baseLevel, () => undefined);
-
-  const benchmarkPrices = days.map((date) => {
-    const point = input.prices.priceAt(benchmarkSymbol, date);
-    if (!point) throw new BacktestError(`no ${benchmarkSymbol} price on ${date} for the benchmark`);
-    return point.priceUsd;
-  });
-  const benchmark = benchmarkPrices.map((value) => (baseLevel * value) / benchmarkPrices[0]);
+  const marketCap = simulate(marketCapMethodology, days, trades, input, baseLevel, () => undefined);
+  const benchmark = holdBenchmark(benchmarkSymbol, days, trades, input, baseLevel);
 
   const daily: DailyLevels[] = days.map((date, i) => ({ date, index: index.levels[i], benchmark: benchmark[i], marketCap: marketCap.levels[i] }));
   const series = (pick: (row: DailyLevels) => number): LevelPoint[] => daily.map((row) => ({ date: row.date, level: pick(row) }));
   const position = new Map(days.map((date, i) => [date, i] as const));
-  const boundaries = [...plan.rebalances, input.to].filter((date, i, all) => i === 0 || date !== all[i - 1]);
+  const boundaries = [...trades.selectionOf.keys(), input.to].filter((date, i, all) => i === 0 || date !== all[i - 1]);
   const periods: PeriodRecord[] = [];
   for (let i = 0; i + 1 < boundaries.length; i += 1) {
     const a = position.get(boundaries[i]) ?? 0;
@@ -336,9 +452,11 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const shares = emptyCounts();
   for (const source of SOURCES) shares[source] = total ? index.counts[source] / total : 0;
   const notes = [...plan.notes];
+  const periodCounts = { daily: 0, snapshot: 0, mixed: 0 };
+  for (const period of index.periods) periodCounts[period.basis] += 1;
   if (shares.carried > 0) {
     notes.push(
-      `${(shares.carried * 100).toFixed(1)}% of constituent-days have no daily close and carry the last price (the next snapshot price lands on the snapshot date); intra-month moves of those assets are not seen`,
+      `${(shares.carried * 100).toFixed(1)}% of constituent-days hold the last price of their period's source (snapshot-valued periods between snapshots, or short gaps in daily closes); intra-period moves of those assets are not seen: their whole move lands on the day the period ends, so the daily volatility measures moves between those days and the drawdown misses troughs in between`,
     );
   }
   for (const dropout of index.dropouts) {
@@ -352,7 +470,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   }
   progress(`${input.methodology.id}: done, ${days.length} daily levels`);
   // Full periods only: a stub after the last rebalance (when --to is not a rebalance date) is left out.
-  const checkpoints = boundaries.filter((date) => isRebalanceDate(input.methodology.rebalance, date));
+  const checkpoints = boundaries.filter((date) => trades.selectionOf.has(date) || isRebalanceDate(input.methodology.rebalance, addDays(date, -lagDays)));
   const perYear = input.methodology.rebalance.frequency === 'monthly' ? 12 : 4;
 
   return {
@@ -378,6 +496,38 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     periods,
     daily,
     coverage: { constituentDays: index.counts, shares, bySymbol: index.bySymbol, dropouts: index.dropouts, swaps: index.swaps, staleExits: index.staleExits },
+    pricing: { policy, rule: PRICE_POLICY_RULES[policy], periodCounts, periods: index.periods },
+    timing: rebalanceTiming(lagDays),
     notes,
   };
+}
+
+/** The rebalance timing as the report states it. */
+export function rebalanceTiming(tradeLagDays: number): RebalanceTiming {
+  return {
+    tradeLagDays,
+    selection: 'the snapshot of the scheduled rebalance date (that day\'s closing market caps, volumes and prices) selects the constituents and sets their weights',
+    trade:
+      tradeLagDays === 0
+        ? 'the basket trades at the closing prices of the same day'
+        : `the basket trades at the closing prices ${tradeLagDays} day${tradeLagDays === 1 ? '' : 's'} later; the previous basket is held until then`,
+  };
+}
+
+/**
+ * The same backtest under every price policy, side by side: how much of a result depends on which
+ * file priced which period rather than on the methodology. `first`, when given, is the run under
+ * its own policy (not repeated).
+ */
+export function priceSensitivity(input: BacktestInput, first?: BacktestResult): SensitivityRow[] {
+  return PRICE_POLICIES.map((policy) => {
+    const result = first && first.pricing.policy === policy ? first : runBacktest({ ...input, pricePolicy: policy, onProgress: undefined });
+    return {
+      policy,
+      index: result.metrics.index.cumulativeReturn,
+      marketCap: result.metrics.marketCap.cumulativeReturn,
+      benchmark: result.metrics.benchmark.cumulativeReturn,
+      periodCounts: result.pricing.periodCounts,
+    };
+  });
 }

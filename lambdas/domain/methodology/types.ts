@@ -72,6 +72,14 @@ export type WeightingRule =
 /** Rebalances happen at the close of the first day of each period (the snapshot date). */
 export interface RebalanceSchedule {
   readonly frequency: 'monthly' | 'quarterly';
+  /**
+   * Days from the selection date to the trade date (default 0). The selection date is the scheduled
+   * date: its snapshot (closing market caps, volumes and prices of that day) selects the constituents
+   * and sets the weights. The basket trades at the closing prices of the trade date, selection date +
+   * `tradeLagDays`; until then the previous basket is held. At most 27, so a trade always falls
+   * before the next selection.
+   */
+  readonly tradeLagDays?: number;
 }
 
 /** What the compiler reads: one asset of a market snapshot (a `SnapshotAsset` fits). */

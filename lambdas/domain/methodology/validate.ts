@@ -45,8 +45,15 @@ export function methodologyProblems(methodology: IndexMethodology): string[] {
     problems.push(`unknown weighting scheme ${(weighting as { scheme: string }).scheme}`);
   }
   if (!['monthly', 'quarterly'].includes(methodology.rebalance.frequency)) problems.push(`unknown rebalance frequency ${methodology.rebalance.frequency}`);
+  const lag = methodology.rebalance.tradeLagDays;
+  if (lag !== undefined && !(Number.isInteger(lag) && lag >= 0 && lag <= MAX_TRADE_LAG_DAYS)) {
+    problems.push(`rebalance.tradeLagDays ${lag} must be a whole number of days from 0 to ${MAX_TRADE_LAG_DAYS}`);
+  }
   return problems;
 }
+
+/** A trade must fall before the next monthly selection date. */
+export const MAX_TRADE_LAG_DAYS = 27;
 
 export function assertValidMethodology(methodology: IndexMethodology): void {
   const problems = methodologyProblems(methodology);
