@@ -1,13 +1,17 @@
 /**
  * EventBridge schedule expressions (`rate(...)`, `cron(...)`), parsed once for both the CDK app
  * (which rejects a bad expression at synth) and the local scheduler (which fires them).
- * Supported cron syntax: numbers, names (JAN-DEC, SUN-SAT), `*`, `?`, ranges, lists and steps;
- * EventBridge's L, W and # forms are rejected rather than misread.
+ * Supported cron syntax: numbers, names (JAN-DEC, SUN-SAT), `*`, `?`, ranges, lists and steps,
+ * and EventBridge's `L` in day-of-month (last day), `nL` (last weekday n of the month) and `n#k`
+ * (k-th weekday n) in day-of-week. The `W` form (nearest weekday) is rejected rather than misread.
  */
 
 export type ScheduleExpression =
   | { kind: 'rate'; periodMs: number }
-  | { kind: 'cron'; minutes: Set<number>; hours: Set<number>; daysOfMonth: Set<number> | 'any'; months: Set<number>; daysOfWeek: Set<number> | 'any'; years: Set<number> | 'any' };
+  | { kind: 'cron'; minutes: Set<number>; hours: Set<number>; daysOfMonth: Set<number> | 'any' | 'last'; months: Set<number>; daysOfWeek: Set<number> | 'any' | WeekdayInMonth; years: Set<number> | 'any' };
+
+/** Day-of-week `n#k` (the k-th weekday n of the month) or `nL` (its last one); n is 1 (Sunday) to 7. */
+export type WeekdayInMonth = { weekday: number; nth: number } | { weekday: number; last: true };
 
 const RATE_UNITS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
@@ -44,6 +48,38 @@ function field(text: string, min: number, max: number, names: string[] = [], nam
   return values;
 }
 
+function weekdayField(text: string): Set<number> | WeekdayInMonth {
+  const nth = /^([A-Za-z]+|\d+)#(\d+)$/.exec(text);
+  if (nth) {
+    const k = Number(nth[2]);
+    if (k < 1 || k > 5) throw new Error(`"${text}": the week must be 1-5`);
+    return { weekday: single(nth[1]), nth: k };
+  }
+  const last = /^([A-Za-z]+|\d+)L$/i.exec(text);
+  if (last) return { weekday: single(last[1]), last: true };
+  return field(text, 1, 7, DAYS, 1);
+}
+
+/** One weekday, by number (1 is Sunday) or name. */
+function single(token: string): number {
+  const [day] = field(token, 1, 7, DAYS, 1);
+  return day;
+}
+
+function weekdayMatches(days: Set<number> | 'any' | WeekdayInMonth, t: Date): boolean {
+  if (days === 'any') return true;
+  const weekday = t.getUTCDay() + 1;
+  if (days instanceof Set) return days.has(weekday);
+  if (weekday !== days.weekday) return false;
+  const date = t.getUTCDate();
+  if ('nth' in days) return Math.ceil(date / 7) === days.nth;
+  return date + 7 > lastDayOfMonth(t);
+}
+
+function lastDayOfMonth(t: Date): number {
+  return new Date(Date.UTC(t.getUTCFullYear(), t.getUTCMonth() + 1, 0)).getUTCDate();
+}
+
 export function parseScheduleExpression(expression: string): ScheduleExpression {
   const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
   if (rate) {
@@ -57,17 +93,18 @@ export function parseScheduleExpression(expression: string): ScheduleExpression 
   if (!cron) throw new Error(`invalid schedule ${expression}: expected rate(...) or cron(...)`);
   const parts = cron[1].trim().split(/\s+/);
   if (parts.length !== 6) throw new Error(`invalid schedule ${expression}: cron needs 6 fields (minutes hours day-of-month month day-of-week year)`);
-  if (parts.some((p) => /[LW#]/.test(p))) throw new Error(`invalid schedule ${expression}: L, W and # are not supported`);
   const [min, hour, dom, month, dow, year] = parts;
+  // Checked after the fields are split: month and weekday names (JUL, WED) contain the letters L and W.
+  if (/^\d*W$|^LW$/i.test(dom)) throw new Error(`invalid schedule ${expression}: the W (nearest weekday) form is not supported`);
   if ((dom === '?') === (dow === '?')) throw new Error(`invalid schedule ${expression}: exactly one of day-of-month and day-of-week must be "?"`);
   try {
     return {
       kind: 'cron',
       minutes: field(min, 0, 59),
       hours: field(hour, 0, 23),
-      daysOfMonth: dom === '?' ? 'any' : field(dom, 1, 31),
+      daysOfMonth: dom === '?' ? 'any' : dom.toUpperCase() === 'L' ? 'last' : field(dom, 1, 31),
       months: field(month, 1, 12, MONTHS, 1),
-      daysOfWeek: dow === '?' ? 'any' : field(dow, 1, 7, DAYS, 1),
+      daysOfWeek: dow === '?' ? 'any' : weekdayField(dow),
       years: year === '*' ? 'any' : field(year, 1970, 2199),
     };
   } catch (error) {
@@ -94,8 +131,8 @@ export function nextFire(schedule: ScheduleExpression, after: Date): Date {
       continue;
     }
     const dayOk =
-      (schedule.daysOfMonth === 'any' || schedule.daysOfMonth.has(t.getUTCDate())) &&
-      (schedule.daysOfWeek === 'any' || schedule.daysOfWeek.has(t.getUTCDay() + 1));
+      (schedule.daysOfMonth === 'any' || (schedule.daysOfMonth === 'last' ? t.getUTCDate() === lastDayOfMonth(t) : schedule.daysOfMonth.has(t.getUTCDate()))) &&
+      weekdayMatches(schedule.daysOfWeek, t);
     if (!dayOk) {
       t.setUTCDate(t.getUTCDate() + 1);
       t.setUTCHours(0, 0, 0, 0);

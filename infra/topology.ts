@@ -105,12 +105,6 @@ export const TABLES = [
     globalIndexes: [{ name: 'leaderboard', partitionKey: { name: 'lbPk', type: 'S' }, sortKey: { name: 'lbSk', type: 'S' } }],
   },
   {
-    // Powertools idempotency records (makeIdempotent).
-    name: 'idempotency',
-    partitionKey: { name: 'id', type: 'S' },
-    ttlAttribute: 'expiration',
-  },
-  {
     // Relayer nonce book, per signing address: sk `head` holds the next nonce and the released
     // ones; sk `nonce#<20 digits>` records which action holds each nonce. Kept for audit.
     name: 'relayer-nonces',

@@ -22,6 +22,7 @@ import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { Contract, Interface, JsonRpcProvider, Network, NonceManager, Wallet } from 'ethers';
 import { sign, signMany, warmUp } from '../../lambdas/domain/quotes/secp256k1';
+import { keccakReady } from '../../lambdas/shared/keccak';
 import { z } from 'zod';
 import { issuerDomain, type QuoteOrder } from '../../lambdas/domain/orders';
 import { QuoteOrderHasher } from '../../lambdas/domain/quotes/order-hash';
@@ -186,6 +187,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
       : replayPrices({ symbols, date: options.prices?.priceDate, maxCarryDays: options.prices?.maxCarryDays });
   const cash = byAddress.get(checksum(deployment.tokens[cashSymbol].address))!;
   warmUp();
+  await keccakReady; // order hashes
   const signed = new Map<string, QuoteOrder>();
   const stats = { quoted: 0, refused: 0, filled: 0, rejected: 0 };
 

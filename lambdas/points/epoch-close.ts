@@ -1,6 +1,7 @@
 import { Conflict } from '../shared/errors';
 import { EpochCalendar, type Day } from '../domain/points/calendar';
 import { settleEpoch } from '../domain/points/settle';
+import { keccakReady } from '../shared/keccak';
 import type { StandardTreeDump } from '../domain/merkle/reward-tree';
 import type { ClaimRecord, EpochRecord, PointsStore } from './store';
 
@@ -55,6 +56,7 @@ export async function closeEpoch(
   }
 
   const points = await store.epochPoints(epoch);
+  await keccakReady; // the reward tree's hashes
   const settlement = settleEpoch(epoch, pool, points, previous);
   let totalPoints = 0n;
   for (const value of points.values()) totalPoints += value;

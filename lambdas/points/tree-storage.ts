@@ -1,12 +1,6 @@
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import type { StandardTreeDump } from '../domain/merkle/reward-tree';
 import type { TreeStorage } from './epoch-close';
 
@@ -15,8 +9,9 @@ const PART_BYTES = 8 * 1024 * 1024;
 
 /**
  * Claim trees in S3 (the `reports` bucket): `rewards/epoch-<000042>/<root>.json`, the
- * `standard-v1` document StandardMerkleTree.load reads. The JSON is streamed from the tree in
- * multipart chunks, so a million-leaf document (~250 MB) is never one string. The key names the
+ * `standard-v1` document StandardMerkleTree.load reads. The JSON is streamed from the tree into
+ * lib-storage's Upload (one PutObject when it fits a part, else a multipart upload it aborts on
+ * failure), so a million-leaf document (~250 MB) is never one string. The key names the
  * root, so the same epoch and root always write the same bytes to the same key.
  */
 export class S3TreeStorage implements TreeStorage {
@@ -32,29 +27,27 @@ export class S3TreeStorage implements TreeStorage {
 
   async save(epoch: number, root: string, json: Iterable<string>): Promise<string> {
     const Key = this.keyOf(epoch, root);
-    const common = { Bucket: this.bucket, Key };
-    const parts = partsOf(json);
-    const first = parts.next();
-    const second = first.done ? first : parts.next();
-    if (second.done) {
-      await this.s3.send(new PutObjectCommand({ ...common, Body: first.done ? Buffer.alloc(0) : first.value, ContentType: 'application/json' }));
-      return Key;
-    }
-    const { UploadId } = await this.s3.send(new CreateMultipartUploadCommand({ ...common, ContentType: 'application/json' }));
+    let sourceFailure: unknown;
+    const body = Readable.from((function* () {
+      try {
+        for (const chunk of json) yield Buffer.from(chunk, 'utf8');
+      } catch (error) {
+        sourceFailure = error;
+        throw error;
+      }
+    })());
+    // Two parts in flight: the next part is serialised while one uploads, and memory stays at a few parts.
+    const upload = new Upload({
+      client: this.s3,
+      params: { Bucket: this.bucket, Key, Body: body, ContentType: 'application/json' },
+      partSize: PART_BYTES,
+      queueSize: 2,
+    });
     try {
-      const uploaded: Array<{ ETag?: string; PartNumber: number }> = [];
-      const upload = async (Body: Buffer) => {
-        const PartNumber = uploaded.length + 1;
-        const { ETag } = await this.s3.send(new UploadPartCommand({ ...common, UploadId, PartNumber, Body }));
-        uploaded.push({ ETag, PartNumber });
-      };
-      await upload(first.value);
-      await upload(second.value);
-      for (const body of parts) await upload(body);
-      await this.s3.send(new CompleteMultipartUploadCommand({ ...common, UploadId, MultipartUpload: { Parts: uploaded } }));
+      await upload.done();
     } catch (error) {
-      await this.s3.send(new AbortMultipartUploadCommand({ ...common, UploadId })).catch(() => undefined);
-      throw error;
+      // When the document itself failed, say so, not what the clean-up (abort) may have answered.
+      throw sourceFailure ?? error;
     }
     return Key;
   }
@@ -64,21 +57,4 @@ export class S3TreeStorage implements TreeStorage {
     if (!reply.Body) throw new Error(`empty object ${key}`);
     return JSON.parse(await reply.Body.transformToString('utf8')) as StandardTreeDump;
   }
-}
-
-/** Groups string chunks into UTF-8 buffers of at least PART_BYTES (the last may be smaller). */
-function* partsOf(chunks: Iterable<string>): Generator<Buffer> {
-  let pending: Buffer[] = [];
-  let size = 0;
-  for (const chunk of chunks) {
-    const bytes = Buffer.from(chunk, 'utf8');
-    pending.push(bytes);
-    size += bytes.length;
-    if (size >= PART_BYTES) {
-      yield Buffer.concat(pending);
-      pending = [];
-      size = 0;
-    }
-  }
-  if (size > 0 || pending.length) yield Buffer.concat(pending);
 }

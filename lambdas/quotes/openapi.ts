@@ -2,7 +2,8 @@
  * The OpenAPI 3.1 document of the quote API, generated from the zod schemas the handler validates
  * with and from the routes declared in infra/topology.ts, and served at GET /v1/openapi.json.
  */
-import { z, type ZodTypeAny } from 'zod';
+import type { ZodTypeAny } from 'zod';
+import { zodToJsonSchema } from 'zod-to-json-schema';
 import { ROUTES, WLP_API_KEY_HEADER, type RouteSpec } from '../../infra/topology';
 import {
   errorSchema,
@@ -17,74 +18,22 @@ import {
 
 type JsonSchema = Record<string, unknown>;
 
-/** JSON Schema (2020-12, as OpenAPI 3.1 uses it) of the zod schemas this API uses. */
+/**
+ * JSON Schema of a zod schema for the OpenAPI 3.1 document, by zod-to-json-schema: draft 7
+ * keywords (numeric exclusiveMinimum, const), which 2020-12 reads the same way; every schema
+ * inlined; `additionalProperties: false` only where the zod object is strict (requests refuse
+ * unknown fields, answers may gain fields).
+ */
 export function toJsonSchema(schema: ZodTypeAny): JsonSchema {
-  const out = convert(schema);
-  return schema.description && !out.description ? { ...out, description: schema.description } : out;
-}
-
-function convert(schema: ZodTypeAny): JsonSchema {
-  const def = schema._def as { typeName: z.ZodFirstPartyTypeKind; description?: string };
-  const described = (value: JsonSchema): JsonSchema => (def.description ? { ...value, description: def.description } : value);
-  switch (def.typeName) {
-    case z.ZodFirstPartyTypeKind.ZodString: {
-      const out: JsonSchema = { type: 'string' };
-      for (const check of (schema as z.ZodString)._def.checks) {
-        if (check.kind === 'regex') out.pattern = check.regex.source;
-        else if (check.kind === 'min') out.minLength = check.value;
-        else if (check.kind === 'max') out.maxLength = check.value;
-        else if (check.kind === 'uuid') out.format = 'uuid';
-      }
-      return described(out);
-    }
-    case z.ZodFirstPartyTypeKind.ZodNumber: {
-      const out: JsonSchema = { type: 'number' };
-      for (const check of (schema as z.ZodNumber)._def.checks) {
-        if (check.kind === 'int') out.type = 'integer';
-        else if (check.kind === 'min') out[check.inclusive ? 'minimum' : 'exclusiveMinimum'] = check.value;
-        else if (check.kind === 'max') out[check.inclusive ? 'maximum' : 'exclusiveMaximum'] = check.value;
-      }
-      return described(out);
-    }
-    case z.ZodFirstPartyTypeKind.ZodBoolean:
-      return described({ type: 'boolean' });
-    case z.ZodFirstPartyTypeKind.ZodLiteral:
-      return described({ const: (schema as z.ZodLiteral<unknown>)._def.value });
-    case z.ZodFirstPartyTypeKind.ZodEnum:
-      return described({ type: 'string', enum: [...(schema as z.ZodEnum<[string, ...string[]]>)._def.values] });
-    case z.ZodFirstPartyTypeKind.ZodArray:
-      return described({ type: 'array', items: toJsonSchema((schema as z.ZodArray<ZodTypeAny>)._def.type) });
-    case z.ZodFirstPartyTypeKind.ZodObject: {
-      const object = schema as z.ZodObject<z.ZodRawShape>;
-      const properties: Record<string, JsonSchema> = {};
-      const required: string[] = [];
-      for (const [key, value] of Object.entries(object.shape)) {
-        properties[key] = toJsonSchema(value);
-        if (!value.isOptional()) required.push(key);
-      }
-      const out: JsonSchema = { type: 'object', properties };
-      if (required.length) out.required = required;
-      if (object._def.unknownKeys === 'strict') out.additionalProperties = false;
-      return described(out);
-    }
-    case z.ZodFirstPartyTypeKind.ZodRecord:
-      return described({ type: 'object', additionalProperties: toJsonSchema((schema as z.ZodRecord)._def.valueType) });
-    case z.ZodFirstPartyTypeKind.ZodUnion:
-      return described({ anyOf: (schema as z.ZodUnion<[ZodTypeAny, ...ZodTypeAny[]]>)._def.options.map(toJsonSchema) });
-    case z.ZodFirstPartyTypeKind.ZodOptional:
-      return described(toJsonSchema((schema as z.ZodOptional<ZodTypeAny>)._def.innerType));
-    case z.ZodFirstPartyTypeKind.ZodNullable:
-      return described({ anyOf: [toJsonSchema((schema as z.ZodNullable<ZodTypeAny>)._def.innerType), { type: 'null' }] });
-    case z.ZodFirstPartyTypeKind.ZodDefault:
-      return described(toJsonSchema((schema as z.ZodDefault<ZodTypeAny>)._def.innerType));
-    case z.ZodFirstPartyTypeKind.ZodEffects:
-      return described(toJsonSchema((schema as z.ZodEffects<ZodTypeAny>)._def.schema));
-    case z.ZodFirstPartyTypeKind.ZodUnknown:
-    case z.ZodFirstPartyTypeKind.ZodAny:
-      return described({});
-    default:
-      throw new Error(`no JSON Schema conversion for ${def.typeName}`);
-  }
+  // Typed loosely on purpose: the library's generic options type is too deep for tsc on our schemas (TS2589).
+  const convert = zodToJsonSchema as unknown as (schema: ZodTypeAny, options: Record<string, unknown>) => JsonSchema;
+  const { $schema: _dialect, ...converted } = convert(schema, {
+    target: 'jsonSchema7',
+    $refStrategy: 'none',
+    removeAdditionalStrategy: 'strict',
+    allowedAdditionalProperties: undefined,
+  });
+  return converted;
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

@@ -9,7 +9,7 @@ import {
   getBytes,
   hashAuthorization,
   hashMessage,
-  recoverAddress,
+  hexlify,
   resolveAddress,
   toBeHex,
   type Authorization,
@@ -23,10 +23,10 @@ import {
 } from 'ethers';
 import { SsiError } from '../shared/errors';
 import { decodeDerSignature } from '../shared/der';
-import { kmsAddress } from './kms-public-key';
+import { kmsAddress, kmsPublicKey } from './kms-public-key';
+import { N as SECP256K1_N, verifyWithTable } from '../domain/quotes/secp256k1';
 
-/** Order of the secp256k1 group; Ethereum only accepts s in the lower half (EIP-2). */
-const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+/** Ethereum only accepts s in the lower half of the group order (EIP-2). */
 const SECP256K1_HALF_N = SECP256K1_N >> 1n;
 
 export type KmsFailureCode =
@@ -89,9 +89,9 @@ export function kmsFailure(error: unknown, keyId: string, operation: string): Km
  * An ethers v6 signer whose key lives in AWS KMS (ECC_SECG_P256K1, SIGN_VERIFY): no private key
  * ever exists outside KMS. Each signature is one KMS Sign call over the 32-byte digest
  * (MessageType DIGEST, ECDSA_SHA_256); KMS answers a DER ECDSA-Sig-Value whose s may be high,
- * which is folded into the lower half (EIP-2), and the recovery bit is found by recovering both
- * candidates against the key's address. The address comes from GetPublicKey once per key and
- * container (see kms-public-key.ts).
+ * which is folded into the lower half (EIP-2), and the recovery bit is the one under which the
+ * signature checks against the key's public point (a precomputed table, no recovery). The key
+ * comes from GetPublicKey once per key and container (see kms-public-key.ts).
  */
 export class KmsSigner extends AbstractSigner {
   constructor(
@@ -118,7 +118,12 @@ export class KmsSigner extends AbstractSigner {
   async signDigest(digest: BytesLike): Promise<Signature> {
     const bytes = getBytes(digest);
     if (bytes.length !== 32) throw new Error(`a digest is 32 bytes, not ${bytes.length}`);
-    const address = await this.getAddress();
+    let key: Awaited<ReturnType<typeof kmsPublicKey>>;
+    try {
+      key = await kmsPublicKey(this.kms, this.keyId);
+    } catch (error) {
+      throw kmsFailure(error, this.keyId, 'GetPublicKey');
+    }
     let der: Uint8Array | undefined;
     try {
       const answer = await this.kms.send(
@@ -137,11 +142,12 @@ export class KmsSigner extends AbstractSigner {
       throw new KmsSignerError(`KMS Sign with key ${this.keyId} returned ${(error as Error).message}`, 'kms_bad_signature', false, error);
     }
     if (s > SECP256K1_HALF_N) s = SECP256K1_N - s;
+    const digestHex = hexlify(bytes);
     for (const v of [27, 28]) {
       const signature = Signature.from({ r: toBeHex(r, 32), s: toBeHex(s, 32), v });
-      if (recoverAddress(bytes, signature) === address) return signature;
+      if (verifyWithTable(key.table, digestHex, signature.serialized)) return signature;
     }
-    throw new KmsSignerError(`KMS Sign with key ${this.keyId} returned a signature that does not recover to ${address}`, 'kms_bad_signature', false);
+    throw new KmsSignerError(`KMS Sign with key ${this.keyId} returned a signature that does not recover to ${key.address}`, 'kms_bad_signature', false);
   }
 
   async signTransaction(request: TransactionRequest): Promise<string> {

@@ -19,6 +19,7 @@ import {
   type ReferralLink,
 } from '../../lambdas/domain/points';
 import { RewardMerkleTree } from '../../lambdas/domain/merkle/reward-tree';
+import { keccakReady } from '../../lambdas/shared/keccak';
 import { PointsStore } from '../../lambdas/points/store';
 import { emit, recordTable, type Measurement } from './measure';
 
@@ -178,6 +179,7 @@ function runOpenZeppelin(accounts: readonly string[], amounts: readonly bigint[]
 }
 
 async function main(): Promise<void> {
+  await keccakReady;
   const loadAtStart = loadavg()[0];
   const { positions, links } = synthesize(HOLDERS);
   const holders = HOLDERS.toLocaleString('en-US');

@@ -58,4 +58,22 @@ describe('claim trees in S3 (s3rver)', () => {
     expect(dump).toEqual(tree.dump());
     expect(RewardMerkleTree.load(dump).root).toBe(tree.root);
   });
+
+  test('a document that fails half way fails the save with its own error, aborts the upload and writes no object', async () => {
+    const send = jest.spyOn(client, 'send');
+    send.mockClear();
+    function* failing(): Generator<string> {
+      for (let i = 0; i < 10; i++) yield 'x'.repeat(1024 * 1024); // past the first 8 MiB part
+      throw new Error('the tree could not be serialised');
+    }
+
+    await expect(storage.save(6, `0x${'ab'.repeat(32)}`, failing())).rejects.toThrow(/could not be serialised/);
+
+    const sent = send.mock.calls.map(([command]) => command.constructor.name);
+    expect(sent).toContain('CreateMultipartUploadCommand');
+    expect(sent).toContain('AbortMultipartUploadCommand');
+    expect(sent).not.toContain('CompleteMultipartUploadCommand');
+    await expect(storage.load(storage.keyOf(6, `0x${'ab'.repeat(32)}`))).rejects.toThrow();
+    send.mockRestore();
+  });
 });

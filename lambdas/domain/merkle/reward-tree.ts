@@ -1,4 +1,4 @@
-import { keccakWasm, type KeccakWasm } from './keccak-wasm';
+import { keccak256 } from '../../shared/keccak';
 
 /**
  * A Merkle tree of reward claims, (account, cumulativeAmount) pairs, built exactly as
@@ -14,8 +14,8 @@ import { keccakWasm, type KeccakWasm } from './keccak-wasm';
  *
  * Same root, same proofs, and `dump()` is a `standard-v1` document `StandardMerkleTree.load`
  * accepts. The work happens in typed arrays (ABI encodings, hashes, a radix sort on the first
- * hash word) and Keccak runs in WebAssembly (keccak-wasm.ts), so a million leaves take seconds and
- * a few hundred MB rather than minutes and GBs.
+ * hash word) and Keccak is hash-wasm's (lambdas/shared/keccak.ts; callers await `keccakReady`
+ * first), so a million leaves take seconds and a few hundred MB rather than minutes and GBs.
  */
 
 export const LEAF_ENCODING: readonly ['address', 'uint256'] = ['address', 'uint256'];
@@ -142,8 +142,17 @@ function wordsOf(hex: string): Int32Array {
   return words;
 }
 
-/** A small instance for verifying proofs, made on first use. */
-let verifier: KeccakWasm | undefined;
+/** keccak256 of `length` bytes at `from` in `bytes`, written to `to`. */
+function hashInto(bytes: Uint8Array, from: number, length: number, to: number): void {
+  bytes.set(keccak256(bytes.subarray(from, from + length)), to);
+}
+
+/** keccak256(left || right) of two 32-byte nodes, written to `to`. */
+function hashPair(bytes: Uint8Array, scratch: Uint8Array, left: number, right: number, to: number): void {
+  scratch.set(bytes.subarray(left, left + 32), 0);
+  scratch.set(bytes.subarray(right, right + 32), 32);
+  bytes.set(keccak256(scratch), to);
+}
 
 export class RewardMerkleTree {
   private lookup?: Map<string, number>;
@@ -174,14 +183,18 @@ export class RewardMerkleTree {
     if (n === 0) throw new RangeError('a reward tree needs at least one leaf');
     if (amounts.length !== n) throw new RangeError(`${n} accounts but ${amounts.length} amounts`);
     const size = 2 * n - 1;
-    // One WebAssembly memory: ABI encodings, then leaf hashes, then the tree.
+    // One buffer: ABI encodings, then leaf hashes, then the tree.
     const encodedAt = 0;
     const leavesAt = encodedAt + n * 64;
     const nodesAt = leavesAt + n * 32;
-    const keccak = keccakWasm(nodesAt + size * 32);
-    const memory = keccak.memory.buffer;
+    const memory = new ArrayBuffer(nodesAt + size * 32);
+    const bytes = new Uint8Array(memory);
+    const scratch = new Uint8Array(64);
     abiEncode(accounts, amounts, memory, encodedAt);
-    keccak.leaves(encodedAt, n, leavesAt);
+    for (let i = 0; i < n; i++) {
+      hashInto(bytes, encodedAt + i * 64, 64, leavesAt + i * 32);
+      hashInto(bytes, leavesAt + i * 32, 32, leavesAt + i * 32);
+    }
     const leaves = new Int32Array(memory, leavesAt, n * WORDS);
     const order = sortedOrder(leaves, n);
     const nodes = new Int32Array(memory, nodesAt, size * WORDS);
@@ -195,10 +208,10 @@ export class RewardMerkleTree {
     for (let i = size - 1 - n; i >= 0; i--) {
       const left = 2 * i + 1;
       const right = left + 1;
-      if (compareNodes(nodes, left, nodes, right) <= 0) keccak.hash64(nodesAt + left * 32, nodesAt + right * 32, nodesAt + i * 32);
-      else keccak.hash64(nodesAt + right * 32, nodesAt + left * 32, nodesAt + i * 32);
+      if (compareNodes(nodes, left, nodes, right) <= 0) hashPair(bytes, scratch, nodesAt + left * 32, nodesAt + right * 32, nodesAt + i * 32);
+      else hashPair(bytes, scratch, nodesAt + right * 32, nodesAt + left * 32, nodesAt + i * 32);
     }
-    // Keep only the tree; the instance and its scratch space go with the garbage.
+    // Keep only the tree; the encodings and leaf hashes go with the garbage.
     const kept = newWords(size * WORDS);
     kept.set(nodes);
     return new RewardMerkleTree(accounts, amounts, kept, treeIndexOf);
@@ -223,17 +236,18 @@ export class RewardMerkleTree {
 
   /** Checks a claim the way the contract does: leaf, then sorted-pair hashes up to the root. */
   static verify(root: string, account: string, amount: bigint, proof: readonly string[]): boolean {
-    verifier ??= keccakWasm(256);
-    const memory = verifier.memory.buffer;
     // 0..64: abi.encode(account, amount); 64..96: the running node; 96..128: a sibling.
-    new Uint8Array(memory, 0, 128).fill(0);
+    const memory = new ArrayBuffer(128);
+    const bytes = new Uint8Array(memory);
+    const scratch = new Uint8Array(64);
     abiEncode([account], [amount], memory, 0);
-    verifier.leaves(0, 1, 64);
+    hashInto(bytes, 0, 64, 64);
+    hashInto(bytes, 64, 32, 64);
     const words = new Int32Array(memory, 0, 32);
     for (const sibling of proof) {
       words.set(wordsOf(sibling), 24);
-      if (compareNodes(words, 2, words, 3) <= 0) verifier.hash64(64, 96, 64);
-      else verifier.hash64(96, 64, 64);
+      if (compareNodes(words, 2, words, 3) <= 0) hashPair(bytes, scratch, 64, 96, 64);
+      else hashPair(bytes, scratch, 96, 64, 64);
     }
     return hexOf(words, 2) === root.toLowerCase();
   }

@@ -12,6 +12,7 @@ import { Side, type QuoteOrder } from '../orders';
 import { deviationBps } from './nav';
 import { makerSignatureProblem, type SignatureProblem } from './signature';
 import type { QuoteOrderHasher } from './order-hash';
+import { keccakReady } from '../../shared/keccak';
 import { checksum } from './address';
 
 /** A PMM the API asks: its RFQ endpoint and the maker address it signs with. */
@@ -311,6 +312,7 @@ export async function evaluateOutcomes(
   outcomes: readonly RfqOutcome[],
   options: EvaluationOptions,
 ): Promise<{ accepted: Candidate[]; rejected: Rejection[] }> {
+  await keccakReady; // the order hash below
   const accepted: Candidate[] = [];
   const rejected: Rejection[] = [];
   for (const outcome of outcomes) {

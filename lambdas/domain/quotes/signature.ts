@@ -43,9 +43,9 @@ export type SignatureProblem = (digest: string, signature: string, maker: string
 
 /**
  * The same check, fast once a maker is known: its first good signature is recovered with ethers,
- * which gives the maker's public key; a fixed-base table for it is then built in the background
- * (a window per macrotask, so quotes keep flowing) and later signatures are verified against it
- * (lambdas/domain/quotes/secp256k1.ts), about five times cheaper than recovery.
+ * which gives the maker's public key; a precomputed window table for it is then built after the
+ * current request (a macrotask later) and later signatures are verified against it
+ * (lambdas/domain/quotes/secp256k1.ts, @noble/curves), cheaper than recovery.
  */
 export class MakerSignatures {
   private readonly tables = new Map<string, FixedBaseTable>();
