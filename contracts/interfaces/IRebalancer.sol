@@ -4,7 +4,8 @@ pragma solidity 0.8.30;
 /**
  * @title IRebalancer
  * @notice Rebalances index baskets against PMM-signed orders checked against reference prices
- * signed by a price attester (PRICE_ATTESTER_ROLE, a key apart from the operator's), and sells the management fee basket to PMMs for cash paid to the fee vault.
+ * signed by a price attester (PRICE_ATTESTER_ROLE, a key apart from the operator's), and sells
+ * the management fee basket to PMMs for cash paid to the fee vault.
  * @dev A rebalance happens inside a window:
  * 1. `openWindow(index)` (operator): the issuer stops mint and redeem for the index (it refuses
  *    while requests are in flight) and the token freezes its basket (fee accrual stops; the
@@ -238,9 +239,9 @@ interface IRebalancer {
     error PriceSignerNotAttester(address signer);
     /// @notice A buy leg is an asset the admin has not allowed.
     error BuyAssetNotAllowed(address asset);
-    /// @notice The window's settlements together would lose `loss`, more than `maxLoss` (the tolerance of its opening value).
+    /// @notice The window's settlements together would lose `loss`, more than `maxLoss` (tolerance of the opening value).
     error WindowLossExceeded(address index, uint256 loss, uint256 maxLoss);
-    /// @notice The cash of a fee sale is worth `cashValue`, less than `minValue` (the fee assets' attested value less the tolerance).
+    /// @notice A fee sale's cash is worth `cashValue`, below `minValue` (the fee assets' attested value less the tolerance).
     error FeeSaleBelowPrice(uint256 cashValue, uint256 minValue);
     /// @notice A tolerance above the hard cap.
     error ToleranceTooHigh(uint256 toleranceBps, uint256 max);
