@@ -54,11 +54,13 @@ subtask(TASK_COMPILE_SOLIDITY_RUN_SOLCJS).setAction(async ({ input }: { input: S
 
 const config: HardhatUserConfig = {
   solidity: {
-    version: SOLC_VERSION,
-    settings: {
-      optimizer: { enabled: true, runs: 200 },
-      evmVersion: 'cancun',
-      viaIR: false,
+    compilers: [{ version: SOLC_VERSION, settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'cancun', viaIR: false } }],
+    overrides: {
+      // Fewer optimizer runs keep the Rebalancer (price, allow-list and window-loss checks) under the 24,576-byte limit.
+      'contracts/index/Rebalancer.sol': {
+        version: SOLC_VERSION,
+        settings: { optimizer: { enabled: true, runs: 1 }, evmVersion: 'cancun', viaIR: false },
+      },
     },
   },
   paths: {

@@ -27,6 +27,8 @@ export interface KeySpec {
   readonly role: KeyRole;
   readonly alias: string;
   readonly description: string;
+  /** The key only signs messages and never sends a transaction, so it has no relayer (and no nonce to watch). */
+  readonly signsOnly?: boolean;
 }
 
 export interface BucketSpec {
@@ -80,8 +82,9 @@ export const KEYS = [
   { role: 'operator', alias: 'alias/ssi-operator', description: 'Signs operator transactions (confirmations, rebalances, NAV, fee sales)' },
   { role: 'reserve', alias: 'alias/ssi-reserve-report', description: 'Signs proof-of-reserve reports and posts their roots' },
   { role: 'rewards', alias: 'alias/ssi-rewards', description: 'Publishes epoch reward roots' },
+  { role: 'price', alias: 'alias/ssi-price-attester', description: 'Signs rebalance and fee-sale price attestations (PRICE_ATTESTER_ROLE only)', signsOnly: true },
 ] as const satisfies readonly KeySpec[];
-export type KeyRole = 'operator' | 'reserve' | 'rewards';
+export type KeyRole = 'operator' | 'reserve' | 'rewards' | 'price';
 
 export const BUCKETS = [
   { name: 'reports', description: 'Reserve reports and reward trees; versioned, never overwritten' },
@@ -287,8 +290,9 @@ export const FUNCTIONS = [
     timeoutSeconds: 900,
     memoryMb: 1024,
     tables: { 'rebalance-runs': 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
-    // operator: opens and closes windows, settles, and signs the reference prices (PriceAttestation).
-    keys: ['operator'],
+    // operator: opens and closes windows and settles; price: signs the reference prices (PriceAttestation),
+    // a key apart so a leaked operator key cannot vouch for its own prices.
+    keys: ['operator', 'price'],
     buckets: {},
     // One saga step at a time: the version check on every write is the second guard.
     reservedConcurrency: 1,

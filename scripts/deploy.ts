@@ -19,6 +19,7 @@ export async function deploy(log: (line: string) => void = console.log): Promise
       operator: signer('SSI_OPERATOR_ADDRESS'),
       reserve: signer('SSI_RESERVE_SIGNER_ADDRESS'),
       rewards: signer('SSI_REWARDS_SIGNER_ADDRESS'),
+      price: signer('SSI_PRICE_SIGNER_ADDRESS'),
     },
   };
   for (const step of DEPLOY_STEPS) await step(hre, deployment, log);

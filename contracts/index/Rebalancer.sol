@@ -19,8 +19,8 @@ import {RebalanceOrderHash} from "./libraries/RebalanceOrderHash.sol";
 
 /**
  * @title Rebalancer
- * @notice Rebalance windows, PMM rebalance orders under operator-signed reference prices, and
- * fee sales. See {IRebalancer}.
+ * @notice Rebalance windows, PMM rebalance orders under attested reference prices, and fee
+ * sales. See {IRebalancer}.
  * @dev Holds no tokens: sell legs and fee assets go from custody straight to the maker, buy legs
  * and cash from the maker straight to custody and the fee vault. Needs REBALANCER_ROLE on the
  * issuer and on every index token, and RELEASER_ROLE on the custody vault.
@@ -31,6 +31,8 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
 
     /// @inheritdoc IRebalancer
     bytes32 public constant MAKER_ROLE = keccak256("MAKER_ROLE");
+    /// @inheritdoc IRebalancer
+    bytes32 public constant PRICE_ATTESTER_ROLE = keccak256("PRICE_ATTESTER_ROLE");
 
     /// @dev Hard cap on the price tolerance: 5%.
     uint256 public constant MAX_TOLERANCE_BPS = 500;
@@ -50,6 +52,14 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         uint32 maxWindowDuration;
         mapping(address index => Window) windows;
         mapping(address account => mapping(uint256 wordPos => uint256 bitmap)) nonceBitmaps;
+        mapping(address asset => bool) buyAssetAllowed;
+        mapping(address index => WindowValue) windowValues;
+    }
+
+    /// @dev What a window is measured against: the basket's value at its first settlement and the loss so far.
+    struct WindowValue {
+        uint256 openingValue;
+        uint256 loss;
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.Rebalancer")) - 1)) & ~bytes32(uint256(0xff))
@@ -85,6 +95,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         // Cannot truncate: timestamps and the capped duration are far below 2^64.
         uint64 expiresAt = uint64(block.timestamp + $.maxWindowDuration);
         $.windows[index] = Window({openedAt: uint64(block.timestamp), expiresAt: expiresAt, settlements: 0});
+        delete $.windowValues[index];
         IIssuer($.issuer).setRebalancing(index, true);
         IIndexToken(index).setRebalancing(true);
         (address[] memory assets, uint256[] memory unitAmounts) = IIndexToken(index).tokenset();
@@ -103,6 +114,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         $.nonceBitmaps[order.maker].use(order.nonce);
         $.nonceBitmaps[s.priceSigner].use(prices.nonce);
         $.windows[order.index].settlements += 1;
+        $.windowValues[order.index] = WindowValue({openingValue: s.openingValue, loss: s.windowLoss});
         IIndexToken(order.index).setTokenset(s.assets, s.unitAmounts);
         _trade($.custody, order);
         emit RebalanceSettled(
@@ -151,23 +163,19 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
     // ---------------------------------------------------------------- fee sales
 
     /// @inheritdoc IRebalancer
-    function sellFee(FeeSaleOrder calldata order, bytes calldata makerSignature)
-        external
-        onlyRole(OPERATOR_ROLE)
-        whenNotPaused
-        nonReentrant
-        returns (bytes32 orderHash)
-    {
+    function sellFee(
+        FeeSaleOrder calldata order,
+        bytes calldata makerSignature,
+        PriceAttestation calldata prices,
+        bytes calldata priceSignature
+    ) external onlyRole(OPERATOR_ROLE) whenNotPaused nonReentrant returns (bytes32 orderHash) {
         RebalancerStorage storage $ = _getStorage();
         address feeVault;
-        (orderHash, feeVault) = _checkFeeSale($, order, makerSignature);
+        address priceSigner;
+        (orderHash, feeVault, priceSigner) = _checkFeeSale($, order, makerSignature, prices, priceSignature);
         $.nonceBitmaps[order.maker].use(order.nonce);
-        IIndexToken(order.index).takeFee(order.assets, order.amounts);
-        ICustodyVault($.custody).release(order.index, order.maker, order.assets, order.amounts);
-        IERC20(order.cashToken).safeTransferFrom(order.maker, feeVault, order.cashAmount);
-        emit FeeSold(
-            orderHash, order.index, order.maker, order.assets, order.amounts, order.cashToken, order.cashAmount, feeVault
-        );
+        $.nonceBitmaps[priceSigner].use(prices.nonce);
+        _tradeFee($.custody, order, orderHash, feeVault);
     }
 
     // ---------------------------------------------------------------- nonces and settings
@@ -188,6 +196,12 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         _setMaxWindowDuration(_getStorage(), duration);
     }
 
+    /// @inheritdoc IRebalancer
+    function setBuyAssetAllowed(address asset, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _getStorage().buyAssetAllowed[asset] = allowed;
+        emit BuyAssetAllowed(asset, allowed);
+    }
+
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IRebalancer
@@ -199,16 +213,6 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
     ) external view returns (Settlement memory) {
         _requireNotPaused();
         return _checkSettlement(_getStorage(), order, makerSignature, prices, priceSignature);
-    }
-
-    /// @inheritdoc IRebalancer
-    function verifyFeeSale(FeeSaleOrder calldata order, bytes calldata makerSignature)
-        external
-        view
-        returns (bytes32 orderHash, address feeVault)
-    {
-        _requireNotPaused();
-        return _checkFeeSale(_getStorage(), order, makerSignature);
     }
 
     /// @inheritdoc IRebalancer
@@ -252,8 +256,8 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
     }
 
     /// @inheritdoc IRebalancer
-    function nonceBitmap(address account, uint256 wordPos) external view returns (uint256) {
-        return _getStorage().nonceBitmaps[account][wordPos];
+    function isBuyAssetAllowed(address asset) external view returns (bool) {
+        return _getStorage().buyAssetAllowed[asset];
     }
 
     /// @inheritdoc IRebalancer
@@ -264,9 +268,9 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
     // ---------------------------------------------------------------- internals
 
     /**
-     * @dev Every check of a settlement, in the documented order: window, expiry, fields, basket
-     * and the new tokenset, prices and tolerance, maker nonce and signature, price signature and
-     * nonce. Returns everything settlement needs.
+     * @dev Every check of a settlement, in the documented order: window, expiry, fields, allowed
+     * buy assets, basket and the new tokenset, prices, tolerance and the window's loss, maker nonce
+     * and signature, price signature and nonce. Returns everything settlement needs.
      */
     function _checkSettlement(
         RebalancerStorage storage $,
@@ -277,12 +281,13 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
     ) private view returns (Settlement memory s) {
         _checkWindow($, order.index);
         if (block.timestamp > order.deadline) revert OrderExpired(order.deadline, block.timestamp);
-        if (block.timestamp > prices.validUntil) revert PricesExpired(prices.validUntil, block.timestamp);
-        if (prices.index != order.index) revert PricesForOtherIndex(order.index, prices.index);
+        _checkPrices(order.index, prices);
         if (order.sellAssets.length == 0 && order.buyAssets.length == 0) revert EmptyOrder();
         _checkLegs(order.sellAssets, order.sellAmounts);
         _checkLegs(order.buyAssets, order.buyAmounts);
-        _checkLegs(prices.assets, prices.prices);
+        for (uint256 i = 0; i < order.buyAssets.length; ++i) {
+            if (!$.buyAssetAllowed[order.buyAssets[i]]) revert BuyAssetNotAllowed(order.buyAssets[i]);
+        }
         IIndexToken token = IIndexToken(order.index);
         uint256 supply = token.totalSupply();
         if (supply == 0) revert IndexHasNoSupply(order.index);
@@ -294,6 +299,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         uint256 tolerance = $.toleranceBps;
         uint256 gap = s.boughtValue > s.soldValue ? s.boughtValue - s.soldValue : s.soldValue - s.boughtValue;
         if (gap * BPS > s.soldValue * tolerance) revert ValueOutOfTolerance(s.soldValue, s.boughtValue, tolerance);
+        (s.openingValue, s.windowLoss) = _windowLoss($, order.index, s, basketAmounts, prices);
         if ($.nonceBitmaps[order.maker].isUsed(order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
         if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
         s.orderHash = _hashTypedDataV4(RebalanceOrderHash.hash(order));
@@ -362,6 +368,26 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         }
     }
 
+    /**
+     * @dev The window's opening value (the basket at the first settlement's prices, so the first
+     * attestation must price every basket asset) and its loss with this settlement added; reverts
+     * once the loss exceeds the tolerance of the opening value. Gains do not offset earlier losses,
+     * so no sequence of settlements can lose more than the tolerance over a window.
+     */
+    function _windowLoss(
+        RebalancerStorage storage $,
+        address index,
+        Settlement memory s,
+        uint256[] memory basketAmounts,
+        PriceAttestation calldata prices
+    ) private view returns (uint256 openingValue, uint256 loss) {
+        WindowValue memory w = $.windowValues[index];
+        openingValue = w.openingValue != 0 ? w.openingValue : _value(s.previousAssets, basketAmounts, prices);
+        loss = w.loss + (s.soldValue > s.boughtValue ? s.soldValue - s.boughtValue : 0);
+        uint256 maxLoss = Math.mulDiv(openingValue, $.toleranceBps, BPS);
+        if (loss > maxLoss) revert WindowLossExceeded(index, loss, maxLoss);
+    }
+
     /// @dev Moves a settled order's legs: sells custody -> maker, buys maker -> custody.
     function _trade(address custody_, RebalanceOrder calldata order) private {
         if (order.sellAssets.length != 0) {
@@ -372,8 +398,18 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         }
     }
 
+    /// @dev Moves a fee sale: fee assets out of the fee basket and custody to the maker, cash maker -> fee vault.
+    function _tradeFee(address custody_, FeeSaleOrder calldata order, bytes32 orderHash, address feeVault) private {
+        IIndexToken(order.index).takeFee(order.assets, order.amounts);
+        ICustodyVault(custody_).release(order.index, order.maker, order.assets, order.amounts);
+        IERC20(order.cashToken).safeTransferFrom(order.maker, feeVault, order.cashAmount);
+        emit FeeSold(
+            orderHash, order.index, order.maker, order.assets, order.amounts, order.cashToken, order.cashAmount, feeVault
+        );
+    }
+
     /// @dev USD value (18 decimals) of the legs at the attested prices; both lists are ascending.
-    function _value(address[] calldata assets, uint256[] calldata amounts, PriceAttestation calldata prices)
+    function _value(address[] memory assets, uint256[] memory amounts, PriceAttestation calldata prices)
         private
         view
         returns (uint256 value)
@@ -388,19 +424,37 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         }
     }
 
-    /// @dev Every check of a fee sale: expiry, index, cash token, legs, fee basket, nonce, maker, signature.
-    function _checkFeeSale(RebalancerStorage storage $, FeeSaleOrder calldata order, bytes calldata makerSignature)
-        private
-        view
-        returns (bytes32 orderHash, address feeVault)
-    {
+    /**
+     * @dev Every check of a fee sale: expiry, index, cash token, legs, fee basket, price bound,
+     * nonce, maker, signature, price signature and nonce.
+     */
+    function _checkFeeSale(
+        RebalancerStorage storage $,
+        FeeSaleOrder calldata order,
+        bytes calldata makerSignature,
+        PriceAttestation calldata prices,
+        bytes calldata priceSignature
+    ) private view returns (bytes32 orderHash, address feeVault, address priceSigner) {
         if (block.timestamp > order.deadline) revert OrderExpired(order.deadline, block.timestamp);
+        _checkPrices(order.index, prices);
         IIssuer issuer_ = IIssuer($.issuer);
         feeVault = issuer_.indexConfig(order.index).feeVault;
         if (feeVault == address(0)) revert UnknownIndex(order.index);
         if (!issuer_.isCashToken(order.cashToken)) revert CashTokenNotAllowed(order.cashToken);
         if (order.assets.length == 0) revert EmptyOrder();
         _checkLegs(order.assets, order.amounts);
+        _checkFeeBasket(order);
+        _checkFeeSalePrice($, order, prices);
+        if ($.nonceBitmaps[order.maker].isUsed(order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
+        if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
+        orderHash = _hashTypedDataV4(RebalanceOrderHash.hash(order));
+        if (!MakerSignature.isValid(order.maker, orderHash, makerSignature)) revert InvalidSignature(order.maker);
+        priceSigner = _priceSigner(prices, priceSignature);
+        if ($.nonceBitmaps[priceSigner].isUsed(prices.nonce)) revert NonceAlreadyUsed(priceSigner, prices.nonce);
+    }
+
+    /// @dev The fee basket must hold every amount the sale takes.
+    function _checkFeeBasket(FeeSaleOrder calldata order) private view {
         (address[] memory feeAssets, uint256[] memory feeAmounts) = IIndexToken(order.index).feeBasket();
         uint256 f = 0;
         for (uint256 i = 0; i < order.assets.length; ++i) {
@@ -409,10 +463,20 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
             uint256 available = f < feeAssets.length && feeAssets[f] == asset ? feeAmounts[f] : 0;
             if (order.amounts[i] > available) revert FeeBasketExceeded(asset, available, order.amounts[i]);
         }
-        if ($.nonceBitmaps[order.maker].isUsed(order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
-        if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
-        orderHash = _hashTypedDataV4(RebalanceOrderHash.hash(order));
-        if (!MakerSignature.isValid(order.maker, orderHash, makerSignature)) revert InvalidSignature(order.maker);
+    }
+
+    /// @dev The cash of a fee sale must be worth the fee assets' attested value less the tolerance.
+    function _checkFeeSalePrice(RebalancerStorage storage $, FeeSaleOrder calldata order, PriceAttestation calldata prices)
+        private
+        view
+    {
+        address[] memory cashAssets = new address[](1);
+        uint256[] memory cashAmounts = new uint256[](1);
+        cashAssets[0] = order.cashToken;
+        cashAmounts[0] = order.cashAmount;
+        uint256 cashValue = _value(cashAssets, cashAmounts, prices);
+        uint256 minValue = Math.mulDiv(_value(order.assets, order.amounts, prices), BPS - $.toleranceBps, BPS);
+        if (cashValue < minValue) revert FeeSaleBelowPrice(cashValue, minValue);
     }
 
     /// @dev The window of `index` must be open, unexpired and still hold the issuer's rebalancing flag.
@@ -421,6 +485,13 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         if (w.openedAt == 0) revert WindowNotOpen(index);
         if (block.timestamp >= w.expiresAt) revert WindowExpired(index, w.expiresAt);
         if (!IIssuer($.issuer).isRebalancing(index)) revert IndexNotRebalancing(index);
+    }
+
+    /// @dev Prices for `index`, unexpired, with their legs well formed.
+    function _checkPrices(address index, PriceAttestation calldata prices) private view {
+        if (block.timestamp > prices.validUntil) revert PricesExpired(prices.validUntil, block.timestamp);
+        if (prices.index != index) revert PricesForOtherIndex(index, prices.index);
+        _checkLegs(prices.assets, prices.prices);
     }
 
     /// @dev Same lengths, assets strictly ascending (so unique and never zero), amounts non-zero.
@@ -435,7 +506,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         }
     }
 
-    /// @dev The operator who signed `prices`.
+    /// @dev The price attester who signed `prices`; an operator key alone cannot attest.
     function _priceSigner(PriceAttestation calldata prices, bytes calldata signature)
         private
         view
@@ -445,7 +516,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         ECDSA.RecoverError error;
         (signer, error,) = ECDSA.tryRecoverCalldata(digest, signature);
         if (error != ECDSA.RecoverError.NoError) revert InvalidPriceSignature();
-        if (!hasRole(OPERATOR_ROLE, signer)) revert PriceSignerNotOperator(signer);
+        if (!hasRole(PRICE_ATTESTER_ROLE, signer)) revert PriceSignerNotAttester(signer);
     }
 
     function _setTolerance(RebalancerStorage storage $, uint16 toleranceBps_) private {

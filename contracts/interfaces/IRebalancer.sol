@@ -3,8 +3,9 @@ pragma solidity 0.8.30;
 
 /**
  * @title IRebalancer
- * @notice Rebalances index baskets against PMM-signed orders checked against operator-signed
- * reference prices, and sells the management fee basket to PMMs for cash paid to the fee vault.
+ * @notice Rebalances index baskets against PMM-signed orders checked against reference prices
+ * signed by a price attester (PRICE_ATTESTER_ROLE, a key apart from the operator's), and sells
+ * the management fee basket to PMMs for cash paid to the fee vault.
  * @dev A rebalance happens inside a window:
  * 1. `openWindow(index)` (operator): the issuer stops mint and redeem for the index (it refuses
  *    while requests are in flight) and the token freezes its basket (fee accrual stops; the
@@ -18,11 +19,17 @@ pragma solidity 0.8.30;
  *    tokenset. Rounding down keeps `ceil(supply * unitAmount / 1e18) <= held`, so custody covers
  *    the new basket; the fee basket is untouched (sells may never exceed the basket). Price
  *    protection: with the attested USD prices (18 decimals per whole token), the bought value
- *    must lie within `toleranceBps` of the sold value, either way.
+ *    must lie within `toleranceBps` of the sold value, either way; every buy leg must be an asset
+ *    the admin allowed (`setBuyAssetAllowed`); and the losses of all the window's settlements
+ *    together (sold value above bought value, each at its own attested prices) stay within
+ *    `toleranceBps` of the basket's value at the window's first settlement. An operator key alone
+ *    can therefore neither attest prices nor buy an unlisted token, nor lose more than the
+ *    tolerance over a window by settling many times.
  * 3. `closeWindow(index)`: the operator at any time, anyone once the window outlived its
  *    maximum duration; mint and redeem resume. Works while paused, so nothing stays stuck.
  * Fee sales (`sellFee`) take assets out of the token's fee basket only (never the holders'
- * basket); custody releases them to the maker, whose cash goes to the index's fee vault.
+ * basket); custody releases them to the maker, whose cash goes to the index's fee vault. The cash
+ * must be worth at least the fee assets' value less `toleranceBps`, both at attested prices.
  *
  * Every order is EIP-712 typed data under the domain (name "SSI Rebalancer", version "1", chain
  * id, this contract), with an expiry and a one-time nonce from the signer's unordered bitmap
@@ -55,10 +62,11 @@ interface IRebalancer {
     }
 
     /**
-     * @notice Reference prices signed by an operator as EIP-712 typed data
+     * @notice Reference prices signed by a PRICE_ATTESTER_ROLE holder as EIP-712 typed data
      * `PriceAttestation(address index,address[] assets,uint256[] prices,uint256 validUntil,uint256 nonce)`.
      * @param index The index the prices are for.
-     * @param assets Priced assets, strictly ascending; must cover every leg of the order.
+     * @param assets Priced assets, strictly ascending; must cover every leg of the order (for a
+     * window's first settlement also every basket asset; for a fee sale also the cash token).
      * @param prices USD per whole token of each asset, 18 decimals, non-zero.
      * @param validUntil Last timestamp at which the prices may be used.
      * @param nonce One-time number in the signer's nonce bitmap.
@@ -110,13 +118,15 @@ interface IRebalancer {
     /**
      * @notice What a settlement would do, as `previewSettlement` computes it.
      * @param orderHash The order's EIP-712 digest.
-     * @param priceSigner The operator who signed the prices.
+     * @param priceSigner The price attester who signed the prices.
      * @param previousAssets The tokenset before (effective amounts).
      * @param previousUnitAmounts The tokenset before (effective amounts).
      * @param assets The tokenset after.
      * @param unitAmounts The tokenset after.
      * @param soldValue USD value of the sell legs at the attested prices (18 decimals).
      * @param boughtValue USD value of the buy legs at the attested prices (18 decimals).
+     * @param openingValue USD value of the basket when the window's first order settled (18 decimals).
+     * @param windowLoss Value lost by the window's settlements so far, this one included (18 decimals).
      */
     struct Settlement {
         bytes32 orderHash;
@@ -127,6 +137,8 @@ interface IRebalancer {
         uint256[] unitAmounts;
         uint256 soldValue;
         uint256 boughtValue;
+        uint256 openingValue;
+        uint256 windowLoss;
     }
 
     /// @notice A window opened: mint and redeem of `index` stop until `closeWindow`; carries the tokenset it starts from.
@@ -168,6 +180,8 @@ interface IRebalancer {
     event ToleranceSet(uint256 toleranceBps);
     /// @notice The longest a window may stay open before anyone may close it changed (applies to windows opened later).
     event MaxWindowDurationSet(uint256 duration);
+    /// @notice The admin allowed or disallowed `asset` as a buy leg of rebalance orders.
+    event BuyAssetAllowed(address indexed asset, bool allowed);
 
     /// @notice A required address is zero.
     error ZeroAddress();
@@ -221,8 +235,14 @@ interface IRebalancer {
     error InvalidSignature(address maker);
     /// @notice The price signature does not recover to an address.
     error InvalidPriceSignature();
-    /// @notice The prices were signed by `signer`, who does not hold OPERATOR_ROLE.
-    error PriceSignerNotOperator(address signer);
+    /// @notice The prices were signed by `signer`, who does not hold PRICE_ATTESTER_ROLE.
+    error PriceSignerNotAttester(address signer);
+    /// @notice A buy leg is an asset the admin has not allowed.
+    error BuyAssetNotAllowed(address asset);
+    /// @notice The window's settlements together would lose `loss`, more than `maxLoss` (tolerance of the opening value).
+    error WindowLossExceeded(address index, uint256 loss, uint256 maxLoss);
+    /// @notice A fee sale's cash is worth `cashValue`, below `minValue` (the fee assets' attested value less the tolerance).
+    error FeeSaleBelowPrice(uint256 cashValue, uint256 minValue);
     /// @notice A tolerance above the hard cap.
     error ToleranceTooHigh(uint256 toleranceBps, uint256 max);
     /// @notice A window duration of zero or above the hard cap.
@@ -247,9 +267,11 @@ interface IRebalancer {
     /**
      * @notice Settles a rebalance order atomically: sell legs custody -> maker, buy legs maker ->
      * custody, and the tokenset becomes what custody holds for the index per token (see above).
-     * @dev Only OPERATOR_ROLE, not while paused, inside an open, unexpired window. Needs
-     * allowances maker -> this contract for every buy leg.
-     * @param prices Reference prices, signed by an account holding OPERATOR_ROLE.
+     * @dev Only OPERATOR_ROLE, not while paused, inside an open, unexpired window. Every buy leg
+     * must be an allowed buy asset. The losses of all the window's settlements (sold value above
+     * bought value) together stay within the tolerance of the basket's value at the window's first
+     * settlement. Needs allowances maker -> this contract for every buy leg.
+     * @param prices Reference prices, signed by an account holding PRICE_ATTESTER_ROLE.
      * @return orderHash The order's EIP-712 digest.
      */
     function settle(
@@ -276,10 +298,18 @@ interface IRebalancer {
      * @notice Sells fee assets to a PMM: the token takes them out of its fee basket (never the
      * holders' basket), custody releases them to the maker and the maker pays `cashAmount` of
      * `cashToken` to the index's fee vault.
-     * @dev Only OPERATOR_ROLE, not while paused. Needs allowance maker -> this for the cash.
+     * @dev Only OPERATOR_ROLE, not while paused. The cash must be worth at least the fee assets'
+     * value less the tolerance, both at the attested prices. Needs allowance maker -> this for the cash.
+     * @param prices Reference prices of the fee assets and the cash token, signed by an account
+     * holding PRICE_ATTESTER_ROLE.
      * @return orderHash The order's EIP-712 digest.
      */
-    function sellFee(FeeSaleOrder calldata order, bytes calldata makerSignature) external returns (bytes32 orderHash);
+    function sellFee(
+        FeeSaleOrder calldata order,
+        bytes calldata makerSignature,
+        PriceAttestation calldata prices,
+        bytes calldata priceSignature
+    ) external returns (bytes32 orderHash);
 
     /**
      * @notice Marks the caller's nonces in `mask` of word `wordPos` as used, cancelling any order
@@ -293,6 +323,9 @@ interface IRebalancer {
     /// @notice Sets the longest a window may stay open before anyone may close it (seconds, 1 to 7 days); only the admin.
     function setMaxWindowDuration(uint32 duration) external;
 
+    /// @notice Allows or disallows `asset` as a buy leg of rebalance orders; only the admin.
+    function setBuyAssetAllowed(address asset, bool allowed) external;
+
     /**
      * @notice Runs every check `settle` would (except the caller's role) and returns what it would
      * do, without moving tokens or using nonces; reverts with the error `settle` would.
@@ -304,20 +337,10 @@ interface IRebalancer {
         bytes calldata priceSignature
     ) external view returns (Settlement memory);
 
-    /**
-     * @notice Runs every check `sellFee` would (except the caller's role); reverts with its error.
-     * @return orderHash The order's EIP-712 digest.
-     * @return feeVault Where the cash would go.
-     */
-    function verifyFeeSale(FeeSaleOrder calldata order, bytes calldata makerSignature)
-        external
-        view
-        returns (bytes32 orderHash, address feeVault);
-
     /// @notice The rebalance order's EIP-712 digest under this contract's domain: what the maker signs.
     function hashRebalanceOrder(RebalanceOrder calldata order) external view returns (bytes32);
 
-    /// @notice The price attestation's EIP-712 digest: what the operator signs.
+    /// @notice The price attestation's EIP-712 digest: what the price attester signs.
     function hashPriceAttestation(PriceAttestation calldata prices) external view returns (bytes32);
 
     /// @notice The fee sale order's EIP-712 digest: what the maker signs.
@@ -338,12 +361,15 @@ interface IRebalancer {
     /// @notice The custody vault assets are released from and delivered to.
     function custody() external view returns (address);
 
-    /// @notice Word `wordPos` of `account`'s nonce bitmap.
-    function nonceBitmap(address account, uint256 wordPos) external view returns (uint256);
-
     /// @notice Whether `account` has used or invalidated `nonce`.
     function isNonceUsed(address account, uint256 nonce) external view returns (bool);
 
     /// @notice The role of PMMs whose signatures make valid rebalance and fee sale orders.
     function MAKER_ROLE() external view returns (bytes32);
+
+    /// @notice The role whose holders sign price attestations (a key apart from the operator's).
+    function PRICE_ATTESTER_ROLE() external view returns (bytes32);
+
+    /// @notice Whether `asset` may be bought in a rebalance order.
+    function isBuyAssetAllowed(address asset) external view returns (bool);
 }

@@ -79,7 +79,7 @@ const deps: SagaDeps = {
   tokens,
   cashSymbol: config.SSI_CASH_TOKEN,
   relayer: relayerFor('operator'),
-  operator: new KmsSigner(kms(), keyId('operator')),
+  priceAttester: new KmsSigner(kms(), keyId('price')),
   methodologyOf: (index) => getMethodology(index),
   snapshotFor,
   priceOf: (symbol) => prices.priceOf(symbol),

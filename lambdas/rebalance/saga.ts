@@ -22,7 +22,7 @@ export const REBALANCER_INTERFACE = new Interface([
   'function openWindow(address index)',
   `function settle(${ORDER_TUPLE} order, bytes makerSignature, ${PRICES_TUPLE} prices, bytes priceSignature) returns (bytes32)`,
   'function closeWindow(address index)',
-  `function previewSettlement(${ORDER_TUPLE} order, bytes makerSignature, ${PRICES_TUPLE} prices, bytes priceSignature) view returns (tuple(bytes32 orderHash, address priceSigner, address[] previousAssets, uint256[] previousUnitAmounts, address[] assets, uint256[] unitAmounts, uint256 soldValue, uint256 boughtValue))`,
+  `function previewSettlement(${ORDER_TUPLE} order, bytes makerSignature, ${PRICES_TUPLE} prices, bytes priceSignature) view returns (tuple(bytes32 orderHash, address priceSigner, address[] previousAssets, uint256[] previousUnitAmounts, address[] assets, uint256[] unitAmounts, uint256 soldValue, uint256 boughtValue, uint256 openingValue, uint256 windowLoss))`,
   'function window(address index) view returns (tuple(uint64 openedAt, uint64 expiresAt, uint32 settlements))',
   'function toleranceBps() view returns (uint256)',
   'function MAKER_ROLE() view returns (bytes32)',
@@ -50,7 +50,9 @@ export const REBALANCER_INTERFACE = new Interface([
   'error NotMaker(address maker)',
   'error InvalidSignature(address maker)',
   'error InvalidPriceSignature()',
-  'error PriceSignerNotOperator(address signer)',
+  'error PriceSignerNotAttester(address signer)',
+  'error BuyAssetNotAllowed(address asset)',
+  'error WindowLossExceeded(address index, uint256 loss, uint256 maxLoss)',
   'error RequestsInFlight(address index, uint256 count)',
   'error UnknownIndex(address index)',
 ]);
@@ -110,8 +112,8 @@ export interface SagaDeps {
   tokens: Readonly<Record<string, { address: string; decimals: number }>>;
   cashSymbol: string;
   relayer: { submit(request: RelayRequest): Promise<ActionRecord>; wait(key: string, options?: { timeoutMs?: number }): Promise<ActionRecord> };
-  /** The operator KMS signer: signs the PriceAttestation. */
-  operator: { signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string> };
+  /** The price-attester KMS signer (PRICE_ATTESTER_ROLE, not the operator key): signs the PriceAttestation. */
+  priceAttester: { signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string> };
   methodologyOf(index: string): IndexMethodology;
   /** The market snapshot targets are compiled from, for a run of `runDate`. */
   snapshotFor(runDate: string): UniverseSnapshot;
@@ -356,7 +358,7 @@ const STEP_IMPL: Record<Step, StepImpl> = {
     };
   },
 
-  /** Re-checks the quote (maker role too), signs the reference prices with the operator key, and previews the settlement. */
+  /** Re-checks the quote (maker role too), signs the reference prices with the price-attester key, and previews the settlement. */
   async verify(deps, run) {
     if (run.plan!.empty) return { patch: {}, note: 'skipped: nothing to trade' };
     const order = orderOf(run);
@@ -377,7 +379,7 @@ const STEP_IMPL: Record<Step, StepImpl> = {
       // One nonce per run: a second attestation for the same run could never be used twice anyway.
       nonce: BigInt(keccak256(toUtf8Bytes(`${runKeyPrefix(run.runId)}:prices`))),
     };
-    const attestationSignature = await deps.operator.signTypedData(domain, PRICE_ATTESTATION_TYPES, attestation as unknown as Record<string, unknown>);
+    const attestationSignature = await deps.priceAttester.signTypedData(domain, PRICE_ATTESTATION_TYPES, attestation as unknown as Record<string, unknown>);
     try {
       await rebalancer.previewSettlement(order, run.quote!.signature, attestation, attestationSignature);
     } catch (error) {

@@ -72,6 +72,7 @@ export async function deployIndexCore(hre: HardhatRuntimeEnvironment, admin: Sig
   await (await indexFactory.setRebalancer(rebalancerAddress)).wait();
   await (await indexFactory.grantRole(await indexFactory.OPERATOR_ROLE(), adminAddress)).wait();
   await (await rebalancer.grantRole(await rebalancer.OPERATOR_ROLE(), adminAddress)).wait();
+  await (await rebalancer.grantRole(await rebalancer.PRICE_ATTESTER_ROLE(), adminAddress)).wait();
   return { custodyVault, issuer, indexFactory, rebalancer, tokenImplementation };
 }
 
@@ -257,6 +258,11 @@ export const deployIndexProtocol: DeployStep = async (hre, deployment, log) => {
       await (await contract.grantRole(await contract.OPERATOR_ROLE(), operator)).wait();
     }
   }
+  // Price attestations come from their own key: a leaked operator key cannot vouch for its own prices.
+  const priceAttester = deployment.signers.price;
+  if (priceAttester) await (await core.rebalancer.grantRole(await core.rebalancer.PRICE_ATTESTER_ROLE(), priceAttester)).wait();
+  // Rebalances may buy only the deployment's listed tokens, never one a maker minted for the occasion.
+  for (const token of Object.values(deployment.tokens)) await (await core.rebalancer.setBuyAssetAllowed(token.address, true)).wait();
 
   for (const index of LOCAL_INDEXES) {
     const constituents = index.constituents.map((c) => {

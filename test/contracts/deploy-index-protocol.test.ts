@@ -22,7 +22,7 @@ describe('Deploy steps: index protocol', () => {
       contracts: {},
       tokens: {},
       indexes: {},
-      signers: { operator: await operator.getAddress() },
+      signers: { operator: await operator.getAddress(), price: await (await hre.ethers.getSigners())[8].getAddress() },
     };
     for (const step of DEPLOY_STEPS) await step(hre, deployment, (line) => lines.push(line));
   });
@@ -78,6 +78,10 @@ describe('Deploy steps: index protocol', () => {
       const token = await hre.ethers.getContractAt('IndexToken', deployment.indexes[symbol]);
       expect(await token.hasRole(await token.REBALANCER_ROLE(), address)).toBe(true);
     }
+    // Prices come from the price signer's own key; the operator signer alone cannot attest them.
+    expect(await rebalancer.hasRole(await rebalancer.PRICE_ATTESTER_ROLE(), deployment.signers.price)).toBe(true);
+    expect(await rebalancer.hasRole(await rebalancer.PRICE_ATTESTER_ROLE(), deployment.signers.operator)).toBe(false);
+    for (const token of Object.values(deployment.tokens)) expect(await rebalancer.isBuyAssetAllowed(token.address)).toBe(true);
   });
 
   it('gives every local index its management fee under a 2% maximum', async () => {

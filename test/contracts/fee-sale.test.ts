@@ -14,7 +14,7 @@ import {
   signRebalance,
 } from '../helpers/rebalance';
 import { QUOTE_ORDER_TYPES, Side } from '../../lambdas/domain/orders';
-import { hashFeeSaleOrder, legsValue, type FeeSaleOrder } from '../../lambdas/domain/rebalance-orders';
+import { hashFeeSaleOrder, legsValue, type FeeSaleOrder, type PriceAttestation } from '../../lambdas/domain/rebalance-orders';
 
 const DAY = 86_400n;
 
@@ -25,8 +25,14 @@ describe('Fee sales', () => {
   let indexAddress: string;
   let feeVault: string;
 
-  /** A fee sale of `amounts` of `assets` (ascending) for `cashAmount` USDC, signed by the PMM. */
-  async function feeSale(assets: string[], amounts: bigint[], fields: Partial<FeeSaleOrder> = {}): Promise<{ order: FeeSaleOrder; signature: string }> {
+  type SignedFeeSale = { order: FeeSaleOrder; signature: string; prices: PriceAttestation; priceSignature: string };
+
+  /**
+   * A fee sale of `amounts` of `assets` (ascending) for `cashAmount` USDC, signed by the PMM, with
+   * prices attested by the price attester: USDC at $1 and each fee asset at `assetPrice` (USD per
+   * whole token, 18 decimals; by default next to nothing, so any cash clears the bound).
+   */
+  async function feeSale(assets: string[], amounts: bigint[], fields: Partial<FeeSaleOrder> = {}, assetPrice = 1n): Promise<SignedFeeSale> {
     const order: FeeSaleOrder = {
       index: indexAddress,
       assets,
@@ -38,8 +44,12 @@ describe('Fee sales', () => {
       nonce: freshNonce(),
       ...fields,
     };
-    return { order, signature: await signFeeSale(fx.pmm, domain, order) };
+    const priced = new Map<string, bigint>([[await fx.usdc.getAddress(), 10n ** 18n], ...fx.tokenset.assets.map((asset) => [asset, assetPrice] as [string, bigint])]);
+    const prices = await priceAttestation(hre, fx, priced, { index: order.index });
+    return { order, signature: await signFeeSale(fx.pmm, domain, order), prices, priceSignature: await signPrices(fx.admin, domain, prices) };
   }
+
+  const args = (sale: SignedFeeSale) => [sale.order, sale.signature, sale.prices, sale.priceSignature] as const;
 
   /** The fee basket at the latest block; it only grows until a sale, so a sale may take this much. */
   async function feeBasket(): Promise<{ assets: string[]; amounts: bigint[] }> {
@@ -66,14 +76,14 @@ describe('Fee sales', () => {
     expect(fee.assets).toEqual(fx.tokenset.assets);
     // Half of every fee asset: what has accrued by the time of the sale stays, and so does the basket.
     const amounts = fee.amounts.map((a) => a / 2n);
-    const { order, signature } = await feeSale(fee.assets, amounts);
+    const sale = await feeSale(fee.assets, amounts);
+    const { order } = sale;
     const [, basketBefore] = (await fx.index.basket()) as [string[], bigint[]];
     const vaultBefore = [...((await fx.custodyVault.balancesOf(fee.assets)) as bigint[])];
     const cashBefore = await fx.usdc.balanceOf(feeVault);
-    const [hash, vault] = await rebalancer.verifyFeeSale(order, signature);
-    expect(vault).toBe(feeVault);
+    const hash = await rebalancer.sellFee.staticCall(...args(sale));
 
-    const receipt = await (await rebalancer.sellFee(order, signature)).wait();
+    const receipt = await (await rebalancer.sellFee(...args(sale))).wait();
 
     const vaultAfter = [...((await fx.custodyVault.balancesOf(fee.assets)) as bigint[])];
     vaultAfter.forEach((b, i) => expect(vaultBefore[i] - b).toBe(amounts[i]));
@@ -98,9 +108,9 @@ describe('Fee sales', () => {
     const fee = await feeBasket();
     const [, basket] = (await fx.index.basket()) as [string[], bigint[]];
     const greedy = await feeSale([fee.assets[0]], [fee.amounts[0] + basket[0] / 2n]);
-    await expectRevert(rebalancer.sellFee(greedy.order, greedy.signature), rebalancer, 'FeeBasketExceeded');
+    await expectRevert(rebalancer.sellFee(...args(greedy)), rebalancer, 'FeeBasketExceeded');
     const everything = await feeSale([fee.assets[1]], [fee.amounts[1] * 2n]);
-    await expectRevert(rebalancer.verifyFeeSale(everything.order, everything.signature), rebalancer, 'FeeBasketExceeded');
+    await expectRevert(rebalancer.sellFee.staticCall(...args(everything)), rebalancer, 'FeeBasketExceeded');
   });
 
   it('sells the fee left in a constituent that a rebalance dropped', async () => {
@@ -129,8 +139,7 @@ describe('Fee sales', () => {
     expect(i).toBeGreaterThanOrEqual(0);
     const vaultBefore = (await fx.custodyVault.balancesOf([dropped]))[0] as bigint;
     expect(vaultBefore >= fee.amounts[i]).toBe(true);
-    const { order: sale, signature } = await feeSale([dropped], [fee.amounts[i]]);
-    await (await rebalancer.sellFee(sale, signature)).wait();
+    await (await rebalancer.sellFee(...args(await feeSale([dropped], [fee.amounts[i]])))).wait();
     expect(((await fx.custodyVault.balancesOf([dropped]))[0] as bigint)).toBe(vaultBefore - fee.amounts[i]);
     expect([...(await fx.index.feeBasket())[0]]).not.toContain(dropped);
   });
@@ -140,32 +149,55 @@ describe('Fee sales', () => {
     const legs = { assets: [fee.assets[0]], amounts: [fee.amounts[0] / 10n] };
     const t = await now(hre);
     const expired = await feeSale(legs.assets, legs.amounts, { deadline: t - 1n });
-    await expectRevert(rebalancer.verifyFeeSale(expired.order, expired.signature), rebalancer, 'OrderExpired');
+    await expectRevert(rebalancer.sellFee.staticCall(...args(expired)), rebalancer, 'OrderExpired');
     const unknown = await feeSale(legs.assets, legs.amounts, { index: await fx.usdc.getAddress() });
-    await expectRevert(async () => rebalancer.verifyFeeSale(unknown.order, unknown.signature), rebalancer, 'UnknownIndex', [await fx.usdc.getAddress()]);
+    await expectRevert(async () => rebalancer.sellFee.staticCall(...args(unknown)), rebalancer, 'UnknownIndex', [await fx.usdc.getAddress()]);
     const badCash = await feeSale(legs.assets, legs.amounts, { cashToken: fee.assets[1] });
-    await expectRevert(rebalancer.verifyFeeSale(badCash.order, badCash.signature), rebalancer, 'CashTokenNotAllowed', [fee.assets[1]]);
+    await expectRevert(rebalancer.sellFee.staticCall(...args(badCash)), rebalancer, 'CashTokenNotAllowed', [fee.assets[1]]);
     const empty = await feeSale([], []);
-    await expectRevert(rebalancer.verifyFeeSale(empty.order, empty.signature), rebalancer, 'EmptyOrder');
+    await expectRevert(rebalancer.sellFee.staticCall(...args(empty)), rebalancer, 'EmptyOrder');
     const unsorted = await feeSale([fee.assets[1], fee.assets[0]], [1n, 1n]);
-    await expectRevert(rebalancer.verifyFeeSale(unsorted.order, unsorted.signature), rebalancer, 'AssetsNotSorted', [1, fee.assets[0]]);
+    await expectRevert(rebalancer.sellFee.staticCall(...args(unsorted)), rebalancer, 'AssetsNotSorted', [1, fee.assets[0]]);
     const zero = await feeSale(legs.assets, [0n]);
-    await expectRevert(rebalancer.verifyFeeSale(zero.order, zero.signature), rebalancer, 'ZeroAmount', [0]);
+    await expectRevert(rebalancer.sellFee.staticCall(...args(zero)), rebalancer, 'ZeroAmount', [0]);
     const good = await feeSale(legs.assets, legs.amounts);
     const forged = await signFeeSale(fx.outsider, domain, good.order);
-    await expectRevert(rebalancer.verifyFeeSale(good.order, forged), rebalancer, 'InvalidSignature', [good.order.maker]);
+    await expectRevert(rebalancer.sellFee.staticCall(good.order, forged, good.prices, good.priceSignature), rebalancer, 'InvalidSignature', [good.order.maker]);
     const byOutsider = { ...good.order, maker: await fx.outsider.getAddress() };
-    await expectRevert(rebalancer.verifyFeeSale(byOutsider, await signFeeSale(fx.outsider, domain, byOutsider)), rebalancer, 'NotMaker', [byOutsider.maker]);
-    await expectRevert(async () => as(rebalancer, fx.outsider).sellFee(good.order, good.signature), rebalancer, 'AccessControlUnauthorizedAccount', [
+    await expectRevert(rebalancer.sellFee.staticCall(byOutsider, await signFeeSale(fx.outsider, domain, byOutsider), good.prices, good.priceSignature), rebalancer, 'NotMaker', [byOutsider.maker]);
+    await expectRevert(async () => as(rebalancer, fx.outsider).sellFee(...args(good)), rebalancer, 'AccessControlUnauthorizedAccount', [
       await fx.outsider.getAddress(),
       await rebalancer.OPERATOR_ROLE(),
     ]);
     await (await rebalancer.pause()).wait();
-    await expectRevert(rebalancer.sellFee(good.order, good.signature), rebalancer, 'EnforcedPause');
+    await expectRevert(rebalancer.sellFee(...args(good)), rebalancer, 'EnforcedPause');
     await (await rebalancer.unpause()).wait();
 
-    await (await rebalancer.sellFee(good.order, good.signature)).wait();
-    await expectRevert(rebalancer.sellFee(good.order, good.signature), rebalancer, 'NonceAlreadyUsed', [good.order.maker, good.order.nonce]);
+    await (await rebalancer.sellFee(...args(good))).wait();
+    await expectRevert(rebalancer.sellFee(...args(good)), rebalancer, 'NonceAlreadyUsed', [good.order.maker, good.order.nonce]);
     expect(await rebalancer.hashFeeSaleOrder(good.order)).toBe(hashFeeSaleOrder(domain, good.order));
+  });
+
+  it('refuses a fee sale whose cash is below the attested value of the fee assets less the tolerance (issue 19 item 2: sellFee accepted any cash)', async () => {
+    const fee = await feeBasket();
+    const legs = { assets: [fee.assets[0]], amounts: [fee.amounts[0] / 10n] };
+    const decimals = Number(await (await hre.ethers.getContractAt('TestToken', fee.assets[0])).decimals());
+    // Price the legs at $1,000 of cash exactly: the tolerance lets the cash fall short by at most toleranceBps.
+    const price = (1_000n * 10n ** 18n * 10n ** BigInt(decimals)) / legs.amounts[0];
+    const tolerance = (await rebalancer.toleranceBps()) as bigint;
+    const value = (legs.amounts[0] * price) / 10n ** BigInt(decimals);
+    const minValue = (value * (10_000n - tolerance)) / 10_000n;
+    const minCash = (minValue + 10n ** 12n - 1n) / 10n ** 12n;
+    const cheap = await feeSale(legs.assets, legs.amounts, { cashAmount: minCash - 1n }, price);
+    await expectRevert(async () => rebalancer.sellFee(...args(cheap)), rebalancer, 'FeeSaleBelowPrice', [(minCash - 1n) * 10n ** 12n, minValue]);
+    await (await rebalancer.sellFee(...args(await feeSale(legs.assets, legs.amounts, { cashAmount: minCash }, price)))).wait();
+  });
+
+  it('refuses fee-sale prices signed by an operator that is not a price attester', async () => {
+    const fee = await feeBasket();
+    const sale = await feeSale([fee.assets[0]], [fee.amounts[0] / 10n]);
+    await (await rebalancer.grantRole(await rebalancer.OPERATOR_ROLE(), await fx.outsider.getAddress())).wait();
+    const byOperator = await signPrices(fx.outsider, domain, sale.prices);
+    await expectRevert(async () => rebalancer.sellFee(sale.order, sale.signature, sale.prices, byOperator), rebalancer, 'PriceSignerNotAttester', [await fx.outsider.getAddress()]);
   });
 });

@@ -253,6 +253,77 @@ describe('Rebalancer', () => {
     expect([...(await fx.index.tokenset())[0]]).toContain(buyAsset);
   });
 
+  it('caps the value lost over a window: settlements each within tolerance revert once their losses together pass it (issue 19 item 2)', async () => {
+    await (await rebalancer.openWindow(indexAddress)).wait();
+    const [openAssets, openAmounts] = (await fx.index.basket()) as [string[], bigint[]];
+    const openingValue = legsValue(openAssets, openAmounts, prices, decimals);
+    const maxLoss = (openingValue * TOLERANCE_BPS) / 10_000n;
+    let loss = 0n;
+    let settled = 0;
+    for (let round = 0; round < 40; round++) {
+      // Sell a third of the basket's most valuable asset for another at 99.05% of its value: within tolerance each time.
+      const [assets, amounts] = (await fx.index.basket()) as [string[], bigint[]];
+      const values = assets.map((a, i) => legsValue([a], [amounts[i]], prices, decimals));
+      const top = values.indexOf(values.reduce((m, v) => (v > m ? v : m)));
+      const sell = { asset: assets[top], amount: amounts[top] / 3n };
+      const buyAsset = sell.asset === allAssets[7] ? allAssets[0] : allAssets[7];
+      const sold = legsValue([sell.asset], [sell.amount], prices, decimals);
+      const buy = { asset: buyAsset, amount: (sold * 9_905n * 10n ** BigInt(decimals.get(buyAsset.toLowerCase())!)) / 10_000n / prices.get(buyAsset.toLowerCase())! };
+      const order = await rebalanceOrder(hre, fx, [sell], [buy]);
+      const attestation = await priceAttestation(hre, fx, prices);
+      const settle = () => rebalancer.settle(order, signRebalance(fx.pmm, domain, order), attestation, signPrices(fx.admin, domain, attestation));
+      const next = loss + sold - legsValue([buy.asset], [buy.amount], prices, decimals);
+      if (next > maxLoss) {
+        await expectRevert(settle, rebalancer, 'WindowLossExceeded', [indexAddress, next, maxLoss]);
+        break;
+      }
+      await ((await settle()) as { wait(): Promise<unknown> }).wait();
+      loss = next;
+      settled++;
+    }
+    expect(settled).toBeGreaterThan(1);
+    expect(loss).toBeLessThanOrEqual(maxLoss);
+    expect(loss * 10_000n).toBeGreaterThan(maxLoss * 5_000n);
+  });
+
+  it('refuses rebalance prices signed by an operator that is not a price attester (issue 19 item 2)', async () => {
+    await (await rebalancer.openWindow(indexAddress)).wait();
+    const p = await plannedRebalance();
+    await (await rebalancer.grantRole(await rebalancer.OPERATOR_ROLE(), await fx.outsider.getAddress())).wait();
+    const byOperator = await signPrices(fx.outsider, domain, p.prices);
+    await expectRevert(async () => as(rebalancer, fx.outsider).settle(p.order, p.makerSignature, p.prices, byOperator), rebalancer, 'PriceSignerNotAttester', [
+      await fx.outsider.getAddress(),
+    ]);
+  });
+
+  it('refuses to buy an asset the admin has not allowed, such as a token the maker minted (issue 19 item 2)', async () => {
+    const minted = (await (await hre.ethers.getContractFactory('TestToken', fx.pmm)).deploy('Maker-minted', 'MINT', 18)) as unknown as Contract;
+    const mintedAddress = await minted.getAddress();
+    await (await minted.mint(await fx.pmm.getAddress(), 10n ** 30n)).wait();
+    await (await as(minted, fx.pmm).approve(await rebalancer.getAddress(), 2n ** 255n)).wait();
+    prices.set(mintedAddress.toLowerCase(), 10n ** 18n);
+    decimals.set(mintedAddress.toLowerCase(), 18);
+    try {
+      await (await rebalancer.openWindow(indexAddress)).wait();
+      const [assets, amounts] = (await fx.index.basket()) as [string[], bigint[]];
+      const value = legsValue([assets[1]], [amounts[1]], prices, decimals);
+      const order = await rebalanceOrder(hre, fx, [{ asset: assets[1], amount: amounts[1] }], [{ asset: mintedAddress, amount: value }]);
+      const attestation = await priceAttestation(hre, fx, prices);
+      const makerSignature = await signRebalance(fx.pmm, domain, order);
+      const priceSignature = await signPrices(fx.admin, domain, attestation);
+      await expectRevert(rebalancer.settle(order, makerSignature, attestation, priceSignature), rebalancer, 'BuyAssetNotAllowed', [mintedAddress]);
+      await expectRevert(async () => as(rebalancer, fx.outsider).setBuyAssetAllowed(mintedAddress, true), rebalancer, 'AccessControlUnauthorizedAccount');
+      const receipt = await (await rebalancer.setBuyAssetAllowed(mintedAddress, true)).wait();
+      const event = rebalancer.interface.parseLog(receipt.logs[0]);
+      expect([event?.name, event?.args.asset, event?.args.allowed]).toEqual(['BuyAssetAllowed', mintedAddress, true]);
+      expect(await rebalancer.isBuyAssetAllowed(mintedAddress)).toBe(true);
+      await (await rebalancer.settle(order, makerSignature, attestation, priceSignature)).wait();
+    } finally {
+      prices.delete(mintedAddress.toLowerCase());
+      decimals.delete(mintedAddress.toLowerCase());
+    }
+  });
+
   it('freezes the basket while the window is open and charges the window on the new basket once it closes', async () => {
     const openReceipt = await (await rebalancer.openWindow(indexAddress)).wait();
     const openedAt = BigInt((await hre.ethers.provider.getBlock(openReceipt.blockNumber))!.timestamp);
@@ -325,7 +396,7 @@ describe('Rebalancer', () => {
     await expectRevert(preview(p.order, await signRebalance(fx.outsider, domain, p.order), p.prices, p.priceSignature), rebalancer, 'InvalidSignature', [p.order.maker]);
     const byOutsider = { ...p.order, maker: await fx.outsider.getAddress() };
     await expectRevert(preview(byOutsider, await signRebalance(fx.outsider, domain, byOutsider), p.prices, p.priceSignature), rebalancer, 'NotMaker', [byOutsider.maker]);
-    await expectRevert(async () => preview(p.order, p.makerSignature, p.prices, await signPrices(fx.outsider, domain, p.prices)), rebalancer, 'PriceSignerNotOperator', [
+    await expectRevert(async () => preview(p.order, p.makerSignature, p.prices, await signPrices(fx.outsider, domain, p.prices)), rebalancer, 'PriceSignerNotAttester', [
       await fx.outsider.getAddress(),
     ]);
     await expectRevert(preview(p.order, p.makerSignature, p.prices, '0x1234'), rebalancer, 'InvalidPriceSignature');

@@ -20,12 +20,16 @@ export async function rebalanceDomain(hre: HardhatRuntimeEnvironment, fx: IndexF
   return rebalancerDomain(chainId, await fx.rebalancer.getAddress());
 }
 
-/** Grants the fixture's PMM the rebalancer's maker role and approves it for `assets` (minting them `amount` each). */
+/**
+ * Grants the fixture's PMM the rebalancer's maker role, allows `assets` as buy legs and approves
+ * the PMM for them (minting them `amount` each).
+ */
 export async function enableRebalanceMaker(fx: IndexFixture, assets: Contract[], amount: bigint): Promise<void> {
   const pmm = await fx.pmm.getAddress();
   const rebalancer = await fx.rebalancer.getAddress();
   await (await fx.rebalancer.grantRole(await fx.rebalancer.MAKER_ROLE(), pmm)).wait();
   for (const asset of assets) {
+    await (await fx.rebalancer.setBuyAssetAllowed(await asset.getAddress(), true)).wait();
     if (amount > 0n) await (await asset.mint(pmm, amount)).wait();
     await (await as(asset, fx.pmm).approve(rebalancer, MAX_UINT256)).wait();
   }

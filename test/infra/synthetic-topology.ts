@@ -32,6 +32,7 @@ export const SYNTHETIC_FUNCTIONS: FunctionSpec[] = [
   fn('reserves', { tables: { positions: 'write' } as FunctionSpec['tables'], keys: ['reserve'], buckets: { reports: 'write' }, reservedConcurrency: 1 }),
   fn('relayer', { tables: { ops: 'write' }, keys: ['operator'], buckets: { reports: 'read' }, reservedConcurrency: 1 }),
   fn('epochs', { tables: { ops: 'write' }, keys: ['rewards'], buckets: { reports: 'write' } }),
+  fn('attester', { tables: { ops: 'read' }, keys: ['price'] }),
 ];
 
 export const SYNTHETIC_ROUTES: RouteSpec[] = [

@@ -216,6 +216,7 @@ async function measureFeeAndRebalance(
   }
   await (await rebalancer.grantRole(await rebalancer.MAKER_ROLE(), pmmAddress)).wait();
   for (const a of all) {
+    await (await rebalancer.setBuyAssetAllowed(await a.getAddress(), true)).wait();
     await (await a.mint(pmmAddress, 10n ** 40n)).wait();
     await (await as(a, pmm).approve(rebalancerAddress, MAX)).wait();
   }
