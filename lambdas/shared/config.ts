@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
-import { bucketEnv, keyEnv, tableEnv, type BucketName, type KeyRole, type TableName } from '../../infra/topology';
+import { bucketEnv, keyEnv, tableEnv, type BucketName, type KeyRole, type TableName } from '../../topology';
 
 /** Addresses of one network's deployment, as the deploy script records them. */
 export const deploymentSchema = z.object({

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { loadEnvironment } from '../../infra/environment';
 import { createSsiStacks } from '../../infra/stacks';
 import type { Topology } from '../../infra/stacks/declared';
-import { KEYS, type RouteSpec, type ScheduleSpec } from '../../infra/topology';
+import { KEYS, type RouteSpec, type ScheduleSpec } from '../../topology';
 import {
   TEST_ACCOUNT,
   TEST_REGION,
