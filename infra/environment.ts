@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { deploymentSchema, type DeploymentConfig } from '../lambdas/shared/config';
+import { deploymentSchema, type DeploymentRecord as DeploymentConfig } from '../topology/deployment';
 
 /** Repository root: NodejsFunction entries, deployment records and cdk.json paths are relative to it. */
 export const REPOSITORY_ROOT = resolve(__dirname, '..');

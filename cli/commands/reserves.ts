@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, progress, report, type OutputOptions } from '../output';
 import { readStackFile } from './stack';
-import { keyEnv, tableEnv } from '../../infra/topology';
+import { keyEnv, tableEnv } from '../../topology';
 // These read the environment when first used (relayer, clients), after operatorEnvironment() ran.
 import { relayerFor } from '../../lambdas/relayer';
 import { dynamo } from '../../lambdas/shared/aws';

@@ -68,7 +68,7 @@ export class SsiHttpApi extends Construct {
       const authorizerName = props.authorizers.wlp;
       if (!authorizerName) {
         const keys = wlpRoutes.map((route) => `${route.method} ${route.path}`).join(', ');
-        throw new Error(`routes ${keys} require WLP authentication, but no wlp authorizer is declared: set API_AUTHORIZERS.wlp in infra/topology.ts to the authorizer function`);
+        throw new Error(`routes ${keys} require WLP authentication, but no wlp authorizer is declared: set API_AUTHORIZERS.wlp in topology/index.ts to the authorizer function`);
       }
       wlpAuthorizer = new HttpLambdaAuthorizer('WlpAuthorizer', lookup(authorizerName, 'the wlp authorizer'), {
         authorizerName: `${props.apiName}-wlp`,

@@ -21,6 +21,7 @@ import { LocalLambdas } from './lambda-runtime';
 import { LocalScheduler } from './scheduler';
 import { StackError } from './net';
 import { localCredentials, LOCAL_REGION } from './credentials';
+import type { DeploymentRecord } from '../../topology/deployment';
 
 /** Reference prices of the local chain's assets (the deploy's constituent prices) and $SOSO, for the points snapshot. */
 export function localReferencePrices(): Record<string, number> {
@@ -60,7 +61,7 @@ export interface StackOptions {
 }
 
 /** What `stack.json` in the data folder says about a running stack; other tools read it. */
-export interface StackFile {
+export interface StackFile extends Pick<DeploymentRecord, 'contracts' | 'tokens' | 'indexes'> {
   pid: number;
   startedAt: string;
   dataDir: string;
@@ -76,9 +77,6 @@ export interface StackFile {
   buckets: Record<string, string>;
   keys: Record<string, { keyId: string; alias: string; address: string }>;
   deploymentFile: string;
-  contracts: Record<string, string>;
-  tokens: Record<string, { address: string; decimals: number }>;
-  indexes: Record<string, string>;
   /** The PMM simulator: its RFQ endpoint and maker address. */
   pmm: { url: string; rfqUrl: string; rfqBatchUrl: string; address: string };
   /**

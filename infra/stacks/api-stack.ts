@@ -13,7 +13,7 @@ export interface ApiStackProps extends StackProps {
   readonly keys: Readonly<Record<string, IKey>>;
   /** Settings every function reads (chain, deployment record, log level). */
   readonly settings: Readonly<Record<string, string>>;
-  /** @default the declared topology (infra/topology.ts) */
+  /** @default the declared topology (topology/index.ts) */
   readonly topology?: Topology;
 }
 

@@ -10,7 +10,7 @@ import { DECLARED_TOPOLOGY, type Topology } from './declared';
 
 export interface DataStackProps extends StackProps {
   readonly ssi: SsiEnvironment;
-  /** @default the declared topology (infra/topology.ts) */
+  /** @default the declared topology (topology/index.ts) */
   readonly topology?: Topology;
 }
 

@@ -21,7 +21,7 @@ import type { DeclaredTable } from '../constructs/ssi-function';
 import { bucketPhysicalName, tablePhysicalName } from '../constructs/naming';
 
 /**
- * The declarations the stacks are built from. The app passes infra/topology.ts; tests pass
+ * The declarations the stacks are built from. The app passes topology/index.ts; tests pass
  * synthetic ones to prove wiring the declared topology does not exercise yet.
  */
 export interface Topology {
@@ -92,7 +92,7 @@ export function placeFunctions(topology: Topology): FunctionPlacement {
   for (const fn of routed) {
     if (scheduled.has(fn)) problems.push(`function ${fn} is both behind the API and scheduled: give each invocation path its own function`);
   }
-  if (problems.length > 0) throw new Error(`infra/topology.ts does not hang together:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw new Error(`topology/index.ts does not hang together:\n  ${problems.join('\n  ')}`);
   return {
     api: topology.functions.filter((fn) => routed.has(fn.name)),
     background: topology.functions.filter((fn) => !routed.has(fn.name)),

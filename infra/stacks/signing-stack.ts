@@ -8,7 +8,7 @@ import { DECLARED_TOPOLOGY, type Topology } from './declared';
 
 export interface SigningStackProps extends StackProps {
   readonly ssi: SsiEnvironment;
-  /** @default the declared topology (infra/topology.ts) */
+  /** @default the declared topology (topology/index.ts) */
   readonly topology?: Topology;
 }
 

@@ -4,7 +4,7 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { tableName } from '../shared/config';
 import { dynamo } from '../shared/aws';
 import { logger } from '../shared/observability';
-import { WLP_API_KEY_HEADER } from '../../infra/topology';
+import { WLP_API_KEY_HEADER } from '../../topology';
 import { ApiKeyDirectory, authorize, type AuthorizerResult } from './api-keys';
 
 const directory = new ApiKeyDirectory(dynamo(), tableName('wlp-keys'));

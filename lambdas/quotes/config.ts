@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { isIsoDate } from '../domain/market';
 import { pmmEndpointsSchema } from '../domain/quotes/rfq';
 import { loadConfig, settings } from '../shared/config';
+import { priceSettings } from './prices';
 
 const jsonOf = <T extends z.ZodTypeAny>(schema: T) =>
   z.string().transform((text, ctx): z.infer<T> => {
@@ -27,13 +27,7 @@ export const quoteApiConfigShape = {
   SSI_DEPLOYMENT: settings.deployment,
   /** JSON [{name, url, maker}]: the PMMs asked for every quote. */
   SSI_PMM_ENDPOINTS: jsonOf(pmmEndpointsSchema),
-  /** replay (market history, the local default), file (fixed JSON prices) or http (a provider). */
-  SSI_PRICE_SOURCE: z.enum(['replay', 'file', 'http']).default('replay'),
-  /** Replay date (YYYY-MM-DD); default the latest date in the data. */
-  SSI_PRICE_DATE: z.string().refine(isIsoDate, 'must be a YYYY-MM-DD date').optional(),
-  SSI_PRICE_MAX_CARRY_DAYS: z.coerce.number().int().min(0).max(366).default(45),
-  SSI_PRICE_FILE: z.string().min(1).optional(),
-  SSI_PRICE_URL: z.string().url().optional(),
+  ...priceSettings,
   SSI_QUOTE_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
   SSI_QUOTE_TOLERANCE_BPS: z.coerce.number().int().min(1).max(2000).default(100),
   SSI_RFQ_TIMEOUT_MS: z.coerce.number().int().min(50).max(5000).default(500),
@@ -49,8 +43,5 @@ export const quoteApiConfigShape = {
 export type QuoteApiConfig = ReturnType<typeof loadQuoteApiConfig>;
 
 export function loadQuoteApiConfig(env: NodeJS.ProcessEnv = process.env) {
-  const config = loadConfig(quoteApiConfigShape, env);
-  if (config.SSI_PRICE_SOURCE === 'file' && !config.SSI_PRICE_FILE) throw new Error('invalid configuration: SSI_PRICE_FILE is needed with SSI_PRICE_SOURCE=file');
-  if (config.SSI_PRICE_SOURCE === 'http' && !config.SSI_PRICE_URL) throw new Error('invalid configuration: SSI_PRICE_URL is needed with SSI_PRICE_SOURCE=http');
-  return config;
+  return loadConfig(quoteApiConfigShape, env);
 }

@@ -13,7 +13,7 @@ import { WorkerSignatures } from '../domain/quotes/signature';
 import { warmUp } from '../domain/quotes/secp256k1';
 import { loadQuoteApiConfig } from './config';
 import { ethersChainReader, IndexCatalog } from './catalog';
-import { filePrices, httpPrices, replayPrices, type ReferencePriceSource } from './prices';
+import { priceSourceFromSettings } from './prices';
 import { DynamoQuoteStore } from './store';
 import { DynamoLeaseStore, LeaseLimiter } from './rate-limit';
 import { QuoteService, type WlpIdentity } from './service';
@@ -29,18 +29,12 @@ if (!cashToken) throw new ConfigError(`invalid configuration: the deployment has
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
 const assets = Object.entries(deployment.tokens).map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals }));
 
-function priceSource(): ReferencePriceSource {
-  if (config.SSI_PRICE_SOURCE === 'file') return filePrices(config.SSI_PRICE_FILE!);
-  if (config.SSI_PRICE_SOURCE === 'http') return httpPrices(config.SSI_PRICE_URL!);
-  return replayPrices({ symbols: assets.map((a) => a.symbol), date: config.SSI_PRICE_DATE, maxCarryDays: config.SSI_PRICE_MAX_CARRY_DAYS });
-}
-
 const issuerContract = new Contract(issuer, ['function isNonceUsed(address, uint256) view returns (bool)'], provider);
 const service = new QuoteService({
   chainId: config.SSI_CHAIN_ID,
   issuer: getAddress(issuer),
   catalog: new IndexCatalog(ethersChainReader(provider, issuer), { indexes: deployment.indexes, assets }),
-  prices: priceSource(),
+  prices: priceSourceFromSettings(config, assets.map((a) => a.symbol)),
   cash: { symbol: config.SSI_CASH_TOKEN, address: getAddress(cashToken.address), decimals: cashToken.decimals },
   pmms: config.SSI_PMM_ENDPOINTS,
   store: new DynamoQuoteStore(dynamo(), tableName('quotes'), { lingerMs: config.SSI_QUOTE_STORE_LINGER_MS }),

@@ -1,10 +1,10 @@
 /**
  * The OpenAPI 3.1 document of the quote API, generated from the zod schemas the handler validates
- * with and from the routes declared in infra/topology.ts, and served at GET /v1/openapi.json.
+ * with and from the routes declared in topology/index.ts, and served at GET /v1/openapi.json.
  */
 import type { ZodTypeAny } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
-import { ROUTES, WLP_API_KEY_HEADER, type RouteSpec } from '../../infra/topology';
+import { ROUTES, WLP_API_KEY_HEADER, type RouteSpec } from '../../topology';
 import {
   errorSchema,
   indexDetailSchema,

@@ -9,7 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ReplayPriceSource, loadMarketData, marketDataDir, type IsoDate } from '../domain/market';
+import { ReplayPriceSource, isIsoDate, loadMarketData, marketDataDir, type IsoDate } from '../domain/market';
+import { ConfigError } from '../shared/errors';
 import type { ReferencePrice } from '../domain/quotes/nav';
 
 export interface ReferencePriceSource {
@@ -75,4 +76,29 @@ export function httpPrices(url: string, refreshMs = 15_000, fetchImpl: typeof fe
     ready: () => first,
     stop: () => clearInterval(timer),
   };
+}
+
+/** The reference-price settings, the same in every function that prices assets (spread into its config shape). */
+export const priceSettings = {
+  /** replay (market history, the local default), file (fixed JSON prices) or http (a provider). */
+  SSI_PRICE_SOURCE: z.enum(['replay', 'file', 'http']).default('replay'),
+  /** Replay date (YYYY-MM-DD); default the latest date in the data. */
+  SSI_PRICE_DATE: z.string().refine(isIsoDate, 'must be a YYYY-MM-DD date').optional(),
+  SSI_PRICE_MAX_CARRY_DAYS: z.coerce.number().int().min(0).max(366).default(45),
+  SSI_PRICE_FILE: z.string().min(1).optional(),
+  SSI_PRICE_URL: z.string().url().optional(),
+};
+export type PriceSettings = z.infer<z.ZodObject<typeof priceSettings>>;
+
+/** The one factory of reference-price sources: the source the settings name, for `symbols` (replay only). */
+export function priceSourceFromSettings(settings: PriceSettings, symbols: readonly string[]): ReferencePriceSource {
+  if (settings.SSI_PRICE_SOURCE === 'file') {
+    if (!settings.SSI_PRICE_FILE) throw new ConfigError('invalid configuration: SSI_PRICE_FILE is needed with SSI_PRICE_SOURCE=file');
+    return filePrices(settings.SSI_PRICE_FILE);
+  }
+  if (settings.SSI_PRICE_SOURCE === 'http') {
+    if (!settings.SSI_PRICE_URL) throw new ConfigError('invalid configuration: SSI_PRICE_URL is needed with SSI_PRICE_SOURCE=http');
+    return httpPrices(settings.SSI_PRICE_URL);
+  }
+  return replayPrices({ symbols, date: settings.SSI_PRICE_DATE as IsoDate | undefined, maxCarryDays: settings.SSI_PRICE_MAX_CARRY_DAYS });
 }

@@ -3,7 +3,7 @@ import { isIsoDate, loadMarketData, type IsoDate } from '../domain/market';
 import { getMethodology, type UniverseSnapshot } from '../domain/methodology';
 import { pmmEndpointsSchema } from '../domain/quotes/rfq';
 import { quoteApiConfigShape } from '../quotes/config';
-import { filePrices, httpPrices, replayPrices, type ReferencePriceSource } from '../quotes/prices';
+import { priceSettings, priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
 import { dynamo, kms } from '../shared/aws';
 import { chainProvider } from '../shared/chain';
 import { keyId, loadConfig, settings, tableName } from '../shared/config';
@@ -35,11 +35,7 @@ const config = loadConfig({
   SSI_DEPLOYMENT: settings.deployment,
   /** The PMMs' RFQ endpoints (as the quote API's); the rebalance RFQ is `<url>/rebalance`. */
   SSI_PMM_ENDPOINTS: jsonPmms,
-  SSI_PRICE_SOURCE: quoteApiConfigShape.SSI_PRICE_SOURCE,
-  SSI_PRICE_DATE: quoteApiConfigShape.SSI_PRICE_DATE,
-  SSI_PRICE_MAX_CARRY_DAYS: quoteApiConfigShape.SSI_PRICE_MAX_CARRY_DAYS,
-  SSI_PRICE_FILE: quoteApiConfigShape.SSI_PRICE_FILE,
-  SSI_PRICE_URL: quoteApiConfigShape.SSI_PRICE_URL,
+  ...priceSettings,
   SSI_CASH_TOKEN: quoteApiConfigShape.SSI_CASH_TOKEN,
   /** Largest per-asset |weight - target| after the trade (bps) before the run is reported off target. */
   SSI_REBALANCE_WEIGHT_TOLERANCE_BPS: z.coerce.number().min(1).max(1000).default(50),
@@ -50,12 +46,7 @@ const config = loadConfig({
 
 const { contracts, tokens, indexes } = config.SSI_DEPLOYMENT;
 const symbols = Object.keys(tokens);
-const prices: ReferencePriceSource =
-  config.SSI_PRICE_SOURCE === 'file'
-    ? filePrices(config.SSI_PRICE_FILE!)
-    : config.SSI_PRICE_SOURCE === 'http'
-      ? httpPrices(config.SSI_PRICE_URL!)
-      : replayPrices({ symbols, date: config.SSI_PRICE_DATE, maxCarryDays: config.SSI_PRICE_MAX_CARRY_DAYS });
+const prices: ReferencePriceSource = priceSourceFromSettings(config, symbols);
 
 /**
  * The snapshot targets come from: the latest monthly snapshot on or before the run's day, and

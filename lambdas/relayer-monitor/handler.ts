@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ALARM_METRICS, KEYS } from '../../infra/topology';
+import { ALARM_METRICS, KEYS } from '../../topology';
 import { scheduledHandler } from '../shared/http';
 import { logger, metrics } from '../shared/observability';
 import { relayerFor } from '../relayer';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseUnits } from 'ethers';
-import type { KeyRole } from '../../infra/topology';
+import type { KeyRole } from '../../topology';
 import { dynamo, kms } from '../shared/aws';
 import { chainProvider } from '../shared/chain';
 import { keyId, loadConfig, settings, tableName } from '../shared/config';
@@ -26,7 +26,7 @@ const relayers = new Map<KeyRole, Relayer>();
 /**
  * The relayer of one role's KMS key, made once per container from the function's configuration
  * (SSI_RPC_URL, SSI_CHAIN_ID, KMS_KEY_<ROLE>, TABLE_RELAYER_ACTIONS, TABLE_RELAYER_NONCES). The
- * function must declare the key and both relayer tables (write) in infra/topology.ts.
+ * function must declare the key and both relayer tables (write) in topology/index.ts.
  */
 export function relayerFor(role: KeyRole, env: NodeJS.ProcessEnv = process.env): Relayer {
   let relayer = relayers.get(role);

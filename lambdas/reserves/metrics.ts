@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ALARM_METRICS } from '../../infra/topology';
+import { ALARM_METRICS } from '../../topology';
 import { metrics } from '../shared/observability';
 import type { DeficitSink } from './publisher';
 

@@ -1,17 +1,9 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
-import { bucketEnv, keyEnv, tableEnv, type BucketName, type KeyRole, type TableName } from '../../infra/topology';
+import { deploymentSchema } from '../../topology/deployment';
+import { bucketEnv, keyEnv, tableEnv, type BucketName, type KeyRole, type TableName } from '../../topology';
 
-/** Addresses of one network's deployment, as the deploy script records them. */
-export const deploymentSchema = z.object({
-  network: z.string(),
-  chainId: z.number().int().positive(),
-  contracts: z.record(z.string()),
-  tokens: z.record(z.object({ address: z.string(), decimals: z.number().int() })),
-  indexes: z.record(z.string()),
-  signers: z.record(z.string()).default({}),
-});
-export type DeploymentConfig = z.infer<typeof deploymentSchema>;
+export { deploymentSchema, type DeploymentRecord as DeploymentConfig } from '../../topology/deployment';
 
 /**
  * Reads and checks environment variables once, at cold start. A missing or malformed value

@@ -6,11 +6,10 @@ import { keyId, loadConfig } from '../shared/config';
 import { Unauthorized, Unavailable } from '../shared/errors';
 import { httpHandler } from '../shared/http';
 import { byRoute } from '../shared/router';
-import { isIsoDate } from '../domain/market';
 import { navPerToken } from '../domain/quotes/nav';
 import { KmsSigner } from '../signing/kms-signer';
 import { ethersChainReader, IndexCatalog } from '../quotes/catalog';
-import { filePrices, httpPrices, replayPrices, type ReferencePriceSource } from '../quotes/prices';
+import { priceSettings, priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
 import { readQuoteContext } from './contract';
 import { ussiChain } from './chain';
 import { UssiQuoteService, ussiQuoteRequestSchema } from './quotes';
@@ -22,11 +21,7 @@ const config = loadConfig({
   /** Spread kept out of what the WLP receives; must stay inside the contract's tolerance. */
   USSI_QUOTE_SPREAD_BPS: z.coerce.number().int().min(0).max(1000).default(10),
   /** Index-token prices (mints paid in index tokens) come from the same reference prices as the quote API. */
-  SSI_PRICE_SOURCE: z.enum(['replay', 'file', 'http']).default('replay'),
-  SSI_PRICE_DATE: z.string().refine(isIsoDate, 'must be a YYYY-MM-DD date').optional(),
-  SSI_PRICE_MAX_CARRY_DAYS: z.coerce.number().int().min(0).max(366).default(45),
-  SSI_PRICE_FILE: z.string().min(1).optional(),
-  SSI_PRICE_URL: z.string().url().optional(),
+  ...priceSettings,
 });
 
 const assets: Record<string, { address: string; decimals: number }> = {};
@@ -35,12 +30,7 @@ for (const [symbol, index] of Object.entries(deployment.indexes)) assets[symbol]
 
 let prices: ReferencePriceSource | undefined;
 function priceSource(): ReferencePriceSource {
-  if (!prices) {
-    const symbols = Object.keys(deployment.tokens);
-    if (config.SSI_PRICE_SOURCE === 'file' && config.SSI_PRICE_FILE) prices = filePrices(config.SSI_PRICE_FILE);
-    else if (config.SSI_PRICE_SOURCE === 'http' && config.SSI_PRICE_URL) prices = httpPrices(config.SSI_PRICE_URL);
-    else prices = replayPrices({ symbols, date: config.SSI_PRICE_DATE, maxCarryDays: config.SSI_PRICE_MAX_CARRY_DAYS });
-  }
+  prices ??= priceSourceFromSettings(config, Object.keys(deployment.tokens));
   return prices;
 }
 const issuer = deployment.contracts.issuer;

@@ -1,20 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { deploymentSchema, type DeploymentRecord } from '../../topology/deployment';
 
-/** What a deploy left on one network: the file every later tool reads addresses from. */
-export interface Deployment {
-  network: string;
-  chainId: number;
-  deployedAt: string;
-  /** Protocol contracts by name (proxies where upgradeable). */
-  contracts: Record<string, string>;
-  /** ERC-20 assets by market symbol (underlying assets and cash tokens). */
-  tokens: Record<string, { address: string; decimals: number }>;
-  /** Index tokens by symbol, e.g. MAG7.ssi. */
-  indexes: Record<string, string>;
-  /** Off-chain signers the deploy granted roles to, by key role (operator, reserve, rewards). */
-  signers: Record<string, string>;
-}
+/** The deployment record (topology/deployment.ts), as the deploy steps fill it in. */
+export type Deployment = DeploymentRecord;
 
 /** deployments/<network>.json, or under $SSI_DEPLOYMENTS_DIR (the local stack keeps its own in its data folder). */
 export function deploymentPath(network: string, dir = process.env.SSI_DEPLOYMENTS_DIR): string {
@@ -24,7 +13,9 @@ export function deploymentPath(network: string, dir = process.env.SSI_DEPLOYMENT
 export function readDeployment(network: string, dir?: string): Deployment {
   const path = deploymentPath(network, dir);
   if (!existsSync(path)) throw new Error(`no deployment for network ${network} at ${path}: run the deploy script first`);
-  return JSON.parse(readFileSync(path, 'utf8')) as Deployment;
+  const record = deploymentSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!record.success) throw new Error(`${path} is not a deployment record: ${record.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return record.data;
 }
 
 export function writeDeployment(deployment: Deployment, dir?: string): string {

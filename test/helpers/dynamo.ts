@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startDynamo, ensureTables, type RunningDynamo } from '../../infra/local/dynamodb';
 import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
-import type { TableName } from '../../infra/topology';
+import type { TableName } from '../../topology';
 
 /** A port nothing listens on right now. */
 export function freePort(): Promise<number> {

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { SsiHttpApi, type SsiHttpApiProps } from '../../infra/constructs/http-api';
-import { AUTHORIZER_CACHE_TTL_SECONDS, type RouteSpec } from '../../infra/topology';
+import { AUTHORIZER_CACHE_TTL_SECONDS, type RouteSpec } from '../../topology';
 
 const route = (method: RouteSpec['method'], path: string, fn: string, auth: RouteSpec['auth']): RouteSpec => ({ method, path, function: fn as RouteSpec['function'], auth });
 
@@ -80,7 +80,7 @@ describe('the HTTP API construct', () => {
   });
 
   test('refuses WLP routes without an authorizer, and names the routes', () => {
-    expect(() => build({ authorizers: {} })).toThrow('routes POST /v1/quotes, GET /v1/quotes/{id} require WLP authentication, but no wlp authorizer is declared: set API_AUTHORIZERS.wlp in infra/topology.ts');
+    expect(() => build({ authorizers: {} })).toThrow('routes POST /v1/quotes, GET /v1/quotes/{id} require WLP authentication, but no wlp authorizer is declared: set API_AUTHORIZERS.wlp in topology/index.ts');
   });
 
   test('refuses an authorizer or route function it was not given', () => {

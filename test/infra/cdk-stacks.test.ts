@@ -17,7 +17,7 @@ import {
   type FunctionSpec,
   type ResolvedResources,
   type TableSpec,
-} from '../../infra/topology';
+} from '../../topology';
 import { scheduledEvent } from '../../infra/local/scheduler';
 import {
   TEST_ACCOUNT,

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { loadEnvironment } from '../../infra/environment';
 import { createSsiStacks } from '../../infra/stacks';
 import type { Topology } from '../../infra/stacks/declared';
-import { KEYS, type RouteSpec, type ScheduleSpec } from '../../infra/topology';
+import { KEYS, type RouteSpec, type ScheduleSpec } from '../../topology';
 import {
   TEST_ACCOUNT,
   TEST_REGION,
@@ -141,7 +141,7 @@ describe('a topology the app refuses', () => {
   test('a WLP route without a declared authorizer stops the synth and says where to declare one', () => {
     const error = synthesisError({ ...SYNTHETIC_TOPOLOGY, authorizers: {} });
 
-    expect(error.message).toMatch(/POST \/v1\/quotes require WLP authentication.*API_AUTHORIZERS\.wlp in infra\/topology\.ts/);
+    expect(error.message).toMatch(/POST \/v1\/quotes require WLP authentication.*API_AUTHORIZERS\.wlp in topology\/index\.ts/);
   });
 
   test('an invalid schedule expression stops the synth naming the schedule', () => {

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { buildHttpEvent, compileRoute, matchRoute, toHttpReply } from '../../infra/local/api-gateway';
-import type { RouteSpec } from '../../infra/topology';
+import type { RouteSpec } from '../../topology';
 
 const compileRoutes = (routes: RouteSpec[]) => routes.map(compileRoute);
 

@@ -1,5 +1,5 @@
 import { nextFire, parseScheduleExpression } from '../../infra/schedule-expression';
-import { SCHEDULES } from '../../infra/topology';
+import { SCHEDULES } from '../../topology';
 
 const at = (iso: string): Date => new Date(iso);
 

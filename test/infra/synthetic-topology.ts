@@ -1,5 +1,5 @@
 import type { Topology } from '../../infra/stacks/declared';
-import { BUCKETS, KEYS, TABLES, type FunctionSpec, type RouteSpec, type ScheduleSpec, type TableSpec } from '../../infra/topology';
+import { BUCKETS, KEYS, TABLES, type FunctionSpec, type RouteSpec, type ScheduleSpec, type TableSpec } from '../../topology';
 
 /**
  * A topology exercising what the declared one does not yet: a WLP route behind an authorizer,

@@ -1,6 +1,6 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTables } from '../../infra/local/dynamodb';
-import { TABLES, type TableName, type TableSpec } from '../../infra/topology';
+import { TABLES, type TableName, type TableSpec } from '../../topology';
 import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
 
 describe('DynamoDB Local tables from the topology', () => {

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { API_AUTHORIZERS, FUNCTIONS, ROUTES, TABLES, WLP_API_KEY_HEADER, type RouteSpec } from '../../infra/topology';
+import { API_AUTHORIZERS, FUNCTIONS, ROUTES, TABLES, WLP_API_KEY_HEADER, type RouteSpec } from '../../topology';
 import { AuthorizerCache, authorizeRoute, buildAuthorizerEvent } from '../../infra/local/api-gateway';
 import { EXAMPLE_QUOTE_REQUEST, openApiDocument, toJsonSchema } from '../../lambdas/quotes/openapi';
 import { quoteRequestSchema } from '../../lambdas/quotes/schemas';

@@ -4,7 +4,7 @@ import { Contract, JsonRpcProvider, Network, zeroPadValue } from 'ethers';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { mintOnLocalStack } from '../helpers/local-mint';
 import { scheduledEvent } from '../../infra/local/scheduler';
-import { SCHEDULES } from '../../infra/topology';
+import { SCHEDULES } from '../../topology';
 import { REBALANCER_INTERFACE } from '../../lambdas/rebalance/saga';
 import { STEPS, type Step } from '../../lambdas/rebalance/store';
 import { WEIGHT_UNIT } from '../../lambdas/domain/rebalance-orders';

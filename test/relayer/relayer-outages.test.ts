@@ -1,9 +1,9 @@
-import { ALARM_METRICS } from '../../infra/topology';
+import { ALARM_METRICS } from '../../topology';
 import { randomUUID } from 'node:crypto';
 import { Wallet, parseUnits, toQuantity } from 'ethers';
 import type { Context } from 'aws-lambda';
 import { monitorRelayers } from '../../lambdas/relayer/monitor';
-import { FUNCTIONS, SCHEDULES, functionEnvironment, type KeyRole } from '../../infra/topology';
+import { FUNCTIONS, SCHEDULES, functionEnvironment, type KeyRole } from '../../topology';
 import { scheduledEvent } from '../../infra/local/scheduler';
 import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
 import { chainNonce, rpcOperation, startWorld, type World, tokenAddress, tokenBalance, transferData } from './world';

@@ -1,6 +1,6 @@
 import { Contract, JsonRpcProvider, Wallet, getAddress, parseUnits, type JsonRpcSigner } from 'ethers';
 import { startTestStack } from '../helpers/stack';
-import { SCHEDULES } from '../../infra/topology';
+import { SCHEDULES } from '../../topology';
 import { scheduledEvent } from '../../infra/local/scheduler';
 import { USSI_ABI } from '../../lambdas/ussi/contract';
 import { HEDGE_ORDER_TYPES, RequestStatus, ussiDomain } from '../../lambdas/domain/ussi-orders';
