@@ -176,10 +176,9 @@ export class QuoteService {
 
   /** Index units to quote: the amount given, or the amount worth `cashAmount` at NAV (to 1e-6 tokens). */
   private indexAmountFor(body: QuoteRequest, state: IndexState): bigint {
-    const text = (value: string | number) => (typeof value === 'number' ? String(value) : value);
     try {
-      if (body.amount !== undefined) return parseAmount(text(body.amount), 18);
-      const cash = parseAmount(text(body.cashAmount!), this.deps.cash.decimals);
+      if (body.amount !== undefined) return parseAmount(body.amount, 18);
+      const cash = parseAmount(body.cashAmount!, this.deps.cash.decimals);
       const nav = navPerToken(state.tokenset, this.deps.catalog.assetInfo, this.priceOf);
       const units = indexUnitsFor(cashToUsd(cash, this.deps.cash, this.cashPrice()), nav);
       return units - (units % 10n ** 12n);

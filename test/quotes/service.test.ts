@@ -216,6 +216,15 @@ describe('the quote service', () => {
     expect(error.message.length).toBeGreaterThan(10);
   });
 
+  test('json-number amounts are accepted: a JSON number amount is refused, only decimal strings pass (issue 19 item 15)', () => {
+    for (const body of [{ index: 'TEST.ssi', side: 'mint', amount: 0.30000000000000004 }, { index: 'TEST.ssi', side: 'mint', cashAmount: 100 }]) {
+      const parsed = quoteRequestSchema.safeParse(body);
+      expect(parsed.success).toBe(false);
+      expect(parsed.error!.issues[0].message).toMatch(/decimal string/);
+    }
+    expect(quoteRequestSchema.safeParse({ index: 'TEST.ssi', side: 'mint', amount: '0.3' }).success).toBe(true);
+  });
+
   test('a rebalancing index is 409 and a throttled WLP 429 with retry-after', async () => {
     await rejectsWith(service({ state: { rebalancing: true } }).svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' })), 409, 'index_rebalancing');
     const throttled = await rejectsWith(service({ limit: true }).svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' })), 429, 'throttled');
