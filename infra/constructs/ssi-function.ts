@@ -153,7 +153,7 @@ export class SsiFunction extends Construct {
     for (const [bucket, access] of Object.values(buckets)) {
       const objects = bucket.arnForObjects('*');
       this.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion', ...(access === 'write' ? ['s3:PutObject'] : [])], resources: [objects] }),
+        new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion', ...(access === 'write' ? ['s3:PutObject', 's3:AbortMultipartUpload'] : [])], resources: [objects] }),
       );
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket', 's3:ListBucketVersions'], resources: [bucket.bucketArn] }));
       acknowledge(

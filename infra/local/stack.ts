@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { KMSClient, ListAliasesCommand, CreateKeyCommand, CreateAliasCommand } from '@aws-sdk/client-kms';
@@ -22,6 +22,7 @@ import { LocalScheduler } from './scheduler';
 import { StackError } from './net';
 import { localCredentials, LOCAL_REGION } from './credentials';
 import type { DeploymentRecord } from '../../topology/deployment';
+import { localRouteRefusal } from './local-guard';
 
 /** Reference prices of the local chain's assets (the deploy's constituent prices) and $SOSO, for the points snapshot. */
 export function localReferencePrices(): Record<string, number> {
@@ -398,6 +399,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         const result = await health();
         return { statusCode: result.ok ? 200 : 503, body: result };
       }
+      if (url.pathname.startsWith('/_local/')) {
+        const refused = localRouteRefusal(request);
+        if (refused) return { statusCode: 403, body: { message: `refused: ${refused}` } };
+      }
       if (request.method === 'GET' && url.pathname === '/_local/schedules') return { statusCode: 200, body: scheduler.status() };
       const run = /^\/_local\/schedules\/([\w-]+)\/run$/.exec(url.pathname);
       if (request.method === 'POST' && run) {
@@ -437,7 +442,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       wlp: { ...LOCAL_WLP, apiKey },
     };
     const stackFilePath = join(dataDir, 'stack.json');
-    writeFileSync(stackFilePath, `${JSON.stringify(file, null, 2)}\n`);
+    // It holds the local WLP's API key: readable by this user only, also when it already existed.
+    writeFileSync(stackFilePath, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(stackFilePath, 0o600);
     return { file, stackFilePath, lambdas, scheduler, health, stop: stopAll };
   } catch (error) {
     await stopAll();

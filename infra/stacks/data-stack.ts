@@ -92,6 +92,8 @@ export class DataStack extends Stack {
           : s3.ObjectLockRetention.governance(Duration.days(retention.days)),
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: `${spec.name}/`,
+      // A writer that dies mid-upload leaves parts that are billed and invisible to listings.
+      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }

@@ -10,12 +10,14 @@ const uintString = z.string().regex(/^(0|[1-9]\d*)$/, 'must be a decimal integer
 const decimalString = z.string().regex(/^-?(0|[1-9]\d*)(\.\d+)?$/, 'must be a decimal number');
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be a 32-byte hex hash');
 
-/** An amount as a person writes it: "1.5" (or the JSON number 1.5), plain decimal notation, positive. */
+/**
+ * An amount as a person writes it: the decimal string "1.5", plain notation. JSON numbers are
+ * refused: a client's float (0.1 + 0.2) would be quoted as 0.30000000000000004 tokens.
+ */
 export const amountInputSchema = z
-  .union([
-    z.string().max(64, 'must be at most 64 characters').regex(/^(0|[1-9]\d{0,29})(\.\d{1,18})?$/, 'must be a plain decimal number like "1.5" (at most 18 decimals, no exponent)'),
-    z.number().positive('must be positive').finite('must be finite').max(1e15, 'is too large'),
-  ])
+  .string({ invalid_type_error: 'must be a decimal string like "1.5" (JSON numbers lose digits)' })
+  .max(64, 'must be at most 64 characters')
+  .regex(/^(0|[1-9]\d{0,29})(\.\d{1,18})?$/, 'must be a plain decimal number like "1.5" (at most 18 decimals, no exponent)')
   .describe('A positive amount in whole tokens, e.g. "1.5"; strings keep every digit');
 
 export const quoteRequestSchema = z

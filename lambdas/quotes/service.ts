@@ -176,10 +176,9 @@ export class QuoteService {
 
   /** Index units to quote: the amount given, or the amount worth `cashAmount` at NAV (to 1e-6 tokens). */
   private indexAmountFor(body: QuoteRequest, state: IndexState): bigint {
-    const text = (value: string | number) => (typeof value === 'number' ? String(value) : value);
     try {
-      if (body.amount !== undefined) return parseAmount(text(body.amount), 18);
-      const cash = parseAmount(text(body.cashAmount!), this.deps.cash.decimals);
+      if (body.amount !== undefined) return parseAmount(body.amount, 18);
+      const cash = parseAmount(body.cashAmount!, this.deps.cash.decimals);
       const nav = navPerToken(state.tokenset, this.deps.catalog.assetInfo, this.priceOf);
       const units = indexUnitsFor(cashToUsd(cash, this.deps.cash, this.cashPrice()), nav);
       return units - (units % 10n ** 12n);
@@ -191,11 +190,12 @@ export class QuoteService {
   }
 
   async createQuote(identity: WlpIdentity, body: QuoteRequest) {
-    await this.admit(identity);
     const wlp = checksum(identity.wlp);
     if (body.wlp !== undefined && checksum(body.wlp.toLowerCase()) !== wlp) {
       throw new Forbidden(`this API key belongs to WLP ${wlp}, not ${body.wlp}`, 'wlp_mismatch');
     }
+    // A quota token is spent only by a request that passed validation and the identity check.
+    await this.admit(identity);
     const state = await this.state(body.index, (m) => new BadRequest(m, 'unknown_index'));
     if (state.rebalancing) throw new Conflict(`${state.symbol} is rebalancing: mint and redeem are suspended until it ends`, 'index_rebalancing');
     const side = body.side === 'mint' ? Side.Mint : Side.Redeem;
@@ -318,6 +318,8 @@ export class QuoteService {
   }
 
   async getQuote(identity: WlpIdentity, id: string) {
+    // Each read costs chain calls, so it counts against the key's limits like a quote.
+    await this.admit(identity);
     const record = await this.deps.store.get(id.startsWith('0x') ? id.toLowerCase() : id);
     // Another WLP's quote is reported as absent, so ids cannot be probed.
     if (!record || checksum(record.wlp) !== checksum(identity.wlp)) throw new NotFound(`no quote ${id} for this WLP`, 'unknown_quote');

@@ -17,9 +17,17 @@ const relayerSettings = {
   SSI_CHAIN_ID: settings.chainId,
   RELAYER_CONFIRMATIONS: z.coerce.number().int().min(1).default(1),
   RELAYER_STUCK_AFTER_SECONDS: z.coerce.number().positive().default(180),
-  /** Ceiling on maxFeePerGas, in gwei; unset: no ceiling. */
-  RELAYER_MAX_FEE_GWEI: z.string().regex(/^\d+(\.\d+)?$/).optional(),
+  /**
+   * Ceiling on maxFeePerGas, in gwei. The default is far above what the L2s we deploy on charge,
+   * yet bounds what a fee spike (or a lying RPC) can take from the operator's gas balance.
+   */
+  RELAYER_MAX_FEE_GWEI: z.string().regex(/^\d+(\.\d+)?$/).default('100'),
 };
+
+/** The relayer's fee policy from a function's settings: always with a maxFeePerGas ceiling. */
+export function relayerFeePolicy(env: NodeJS.ProcessEnv = process.env): { maxFeePerGasCap: bigint } {
+  return { maxFeePerGasCap: parseUnits(loadConfig({ RELAYER_MAX_FEE_GWEI: relayerSettings.RELAYER_MAX_FEE_GWEI }, env).RELAYER_MAX_FEE_GWEI, 'gwei') };
+}
 
 const relayers = new Map<KeyRole, Relayer>();
 
@@ -39,7 +47,7 @@ export function relayerFor(role: KeyRole, env: NodeJS.ProcessEnv = process.env):
       store: new RelayerStore(dynamo(), { actions: tableName('relayer-actions', env), nonces: tableName('relayer-nonces', env) }),
       confirmations: config.RELAYER_CONFIRMATIONS,
       stuckAfterMs: config.RELAYER_STUCK_AFTER_SECONDS * 1000,
-      fees: config.RELAYER_MAX_FEE_GWEI === undefined ? {} : { maxFeePerGasCap: parseUnits(config.RELAYER_MAX_FEE_GWEI, 'gwei') },
+      fees: relayerFeePolicy(env),
     });
     relayers.set(role, relayer);
   }

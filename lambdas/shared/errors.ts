@@ -9,14 +9,20 @@ export class SsiError extends Error {
     readonly status: number,
     /** Stable machine-readable code, e.g. `unknown_index`. */
     readonly code: string,
-    options?: { cause?: unknown; details?: unknown },
+    options?: { cause?: unknown; details?: unknown; reply?: { code: string; message: string } },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.details = options?.details;
+    this.reply = options?.reply;
   }
 
   readonly details?: unknown;
+  /**
+   * What an API client is told instead of `code` and `message`, for errors whose message names
+   * internals (key ids, ARNs, SDK words); the full message still goes to the log.
+   */
+  readonly reply?: { code: string; message: string };
 }
 
 export class BadRequest extends SsiError {

@@ -16,8 +16,11 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   };
 }
 
+/** Maps an error to its reply; every 5xx is logged with its cause, since the client sees only a summary. */
 export function errorReply(error: unknown): HttpReply {
   if (error instanceof SsiError) {
+    if (error.status >= 500) logger.error('request failed', { error, code: error.code, status: error.status, cause: error.cause as Error | undefined });
+    if (error.reply) return json(error.status, { error: error.reply.code, message: error.reply.message });
     const headers: Record<string, string> =
       error instanceof TooManyRequests && error.retryAfterSeconds !== undefined ? { 'retry-after': String(error.retryAfterSeconds) } : {};
     return json(error.status, { error: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) }, headers);

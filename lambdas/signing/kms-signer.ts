@@ -51,7 +51,8 @@ export class KmsSignerError extends SsiError {
     readonly transient: boolean,
     cause?: unknown,
   ) {
-    super(message, 503, failure, { cause });
+    // API clients get a generic answer: the message names the key and KMS's own words.
+    super(message, 503, failure, { cause, reply: { code: 'signing_unavailable', message: 'signing is unavailable; retry shortly' } });
   }
 }
 

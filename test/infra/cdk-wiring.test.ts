@@ -89,6 +89,15 @@ describe('a topology with signers, WLP routes and bucket writers', () => {
     expect(allowedOn(quotes, 'dynamodb:PutItem')).toEqual([]);
   });
 
+  test('no s3:AbortMultipartUpload and no abort-incomplete-upload rule: bucket writers may abort their uploads and the bucket drops stale parts (issue 19 item 15)', () => {
+    const reserves = functionPermissions(synth, 'schedules', 'ssi-dev-reserves').statements;
+    const relayer = functionPermissions(synth, 'schedules', 'ssi-dev-relayer').statements;
+    expect(allowedOn(reserves, 's3:AbortMultipartUpload')).toEqual([objects]);
+    expect(allowedOn(relayer, 's3:AbortMultipartUpload')).toEqual([]);
+    const reports = Object.values(resourcesOf(synth.templates.data, 'AWS::S3::Bucket')).find((b) => flatten(b.Properties.BucketName) === objects.slice('arn:aws:s3:::'.length, -2))!;
+    expect(reports.Properties.LifecycleConfiguration.Rules).toEqual([{ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }]);
+  });
+
   test('the WLP route goes through the Lambda authorizer with simple responses keyed on the API key header; the public route does not', () => {
     const routes = resourcesOf(synth.templates.api, 'AWS::ApiGatewayV2::Route');
     const wlp = Object.values(routes).find((r) => r.Properties.RouteKey === 'POST /v1/quotes')!;

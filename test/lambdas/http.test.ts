@@ -1,7 +1,9 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { httpHandler, scheduledHandler } from '../../lambdas/shared/http';
-import { NotFound, TooManyRequests } from '../../lambdas/shared/errors';
+import { NotFound, TooManyRequests, Unavailable } from '../../lambdas/shared/errors';
+import { kmsFailure } from '../../lambdas/signing/kms-signer';
+import { logger } from '../../lambdas/shared/observability';
 import { loadConfig, settings } from '../../lambdas/shared/config';
 
 const context = { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
@@ -29,6 +31,11 @@ const handler = httpHandler(
     if (path.id === '404') throw new NotFound('no such thing', 'unknown_thing');
     if (path.id === '429') throw new TooManyRequests('slow down', 3);
     if (path.id === '500') throw new Error('database exploded with secrets');
+    if (path.id === '503') throw new Unavailable('the chain RPC is not answering', 'chain_unavailable', new Error('ECONNREFUSED 10.0.0.7'));
+    if (path.id === '530') {
+      const sdk = Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform kms:Sign'), { name: 'AccessDeniedException' });
+      throw kmsFailure(sdk, 'arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c', 'Sign');
+    }
     return { id: path.id, amount: BigInt(body.amount) * 2n };
   },
 );
@@ -80,6 +87,31 @@ describe('the HTTP handler wrapper', () => {
     await expect(
       scheduled({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: 't', id: 'i', resources: [], detail: { index: 'MAG7.ssi' } }, context),
     ).resolves.toEqual({ index: 'MAG7.ssi' });
+  });
+});
+
+describe('5xx replies (issue 19 item 12)', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test('kms errors leak key ids: a KMS failure reaches the client as a generic 503 and the log keeps the cause', async () => {
+    const logged = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const reply = await call(event({ pathParameters: { id: '530' }, body: '{"amount":"1"}' }));
+    expect(reply.statusCode).toBe(503);
+    expect(reply.json).toEqual({ error: 'signing_unavailable', message: 'signing is unavailable; retry shortly' });
+    expect(reply.body).not.toMatch(/arn:|0f1e2d3c|AccessDenied|kms:Sign/);
+    const [, fields] = logged.mock.calls[0] as [string, { error?: Error }];
+    expect(fields.error?.message).toMatch(/0f1e2d3c/);
+  });
+
+  test('ssi 503 leaves no log line: an SsiError 5xx is logged with its cause', async () => {
+    const logged = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const reply = await call(event({ pathParameters: { id: '503' }, body: '{"amount":"1"}' }));
+    expect(reply.statusCode).toBe(503);
+    expect(reply.json.error).toBe('chain_unavailable');
+    expect(logged).toHaveBeenCalledTimes(1);
+    const [, fields] = logged.mock.calls[0] as [string, { cause?: Error; status?: number }];
+    expect(fields.status).toBe(503);
+    expect(fields.cause?.message).toBe('ECONNREFUSED 10.0.0.7');
   });
 });
 

@@ -83,6 +83,7 @@ function service(setup: Setup = {}) {
   };
   const store = new MemoryQuoteStore();
   let now = 1_800_000_000_000;
+  let taken = 0;
   const svc = new QuoteService({
     chainId: CHAIN_ID,
     issuer: '0x00000000000000000000000000000000000000AA',
@@ -98,7 +99,7 @@ function service(setup: Setup = {}) {
     cash: { symbol: 'USDC', address: '0x0000000000000000000000000000000000000C03', decimals: 6 },
     pmms: setup.pmms ?? [{ name: 'pmm-a', url: 'http://pmm-a/rfq', maker: maker.address }],
     store,
-    limiter: { take: async () => (setup.limit ? { ok: false, limit: 'rate', retryAfterSeconds: 1, reason: 'rate limit of 100 requests per second reached' } : { ok: true }) },
+    limiter: { take: async () => (taken++, setup.limit ? { ok: false, limit: 'rate', retryAfterSeconds: 1, reason: 'rate limit of 100 requests per second reached' } : { ok: true }) },
     hasher,
     settings: { ttlSeconds: 120, toleranceBps: 100, rfqTimeoutMs: 50, retentionDays: 90 },
     nonceUsed: async () => setup.nonceUsed ?? false,
@@ -106,7 +107,7 @@ function service(setup: Setup = {}) {
     now: () => now,
     newId: () => '11111111-2222-4333-8444-555555555555',
   });
-  return { svc, store, advance: (ms: number) => (now += ms) };
+  return { svc, store, advance: (ms: number) => (now += ms), taken: () => taken };
 }
 
 const request = (body: unknown): QuoteRequest => quoteRequestSchema.parse(body);
@@ -214,6 +215,26 @@ describe('the quote service', () => {
     const { svc } = service();
     const error = await rejectsWith(svc.createQuote(wlp, request(body)), status, code);
     expect(error.message.length).toBeGreaterThan(10);
+  });
+
+  test('json-number amounts are accepted: a JSON number amount is refused, only decimal strings pass (issue 19 item 15)', () => {
+    for (const body of [{ index: 'TEST.ssi', side: 'mint', amount: 0.30000000000000004 }, { index: 'TEST.ssi', side: 'mint', cashAmount: 100 }]) {
+      const parsed = quoteRequestSchema.safeParse(body);
+      expect(parsed.success).toBe(false);
+      expect(parsed.error!.issues[0].message).toMatch(/decimal string/);
+    }
+    expect(quoteRequestSchema.safeParse({ index: 'TEST.ssi', side: 'mint', amount: '0.3' }).success).toBe(true);
+  });
+
+  test('a wlp_mismatch costs a quota token: a request refused for its identity spends none, and GET /v1/quotes/{id} is metered (issue 19 item 9)', async () => {
+    const { svc, taken } = service();
+    await rejectsWith(svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1', wlp: '0x0000000000000000000000000000000000000001' })), 403, 'wlp_mismatch');
+    expect(taken()).toBe(0);
+    const quote = await svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' }));
+    expect(taken()).toBe(1);
+    await svc.getQuote(wlp, quote.id);
+    expect(taken()).toBe(2);
+    await rejectsWith(service({ limit: true }).svc.getQuote(wlp, quote.id), 429, 'throttled');
   });
 
   test('a rebalancing index is 409 and a throttled WLP 429 with retry-after', async () => {

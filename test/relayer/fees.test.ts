@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { Interface, makeError } from 'ethers';
 import { DEFAULT_FEE_POLICY, bumpFees, isUnderpriced, isValidReplacement, withGasBuffer } from '../../lambdas/relayer/fees';
 import { describeRevert, isRevert } from '../../lambdas/relayer/revert';
+import { relayerFeePolicy } from '../../lambdas/relayer';
 
 const gwei = (n: number) => BigInt(Math.round(n * 1e9));
 const fee = fc.bigInt({ min: 0n, max: 10n ** 15n });
@@ -84,5 +85,12 @@ describe('revert reasons', () => {
 
   test('a network failure is not a revert', () => {
     expect(isRevert(makeError('connect ECONNREFUSED', 'NETWORK_ERROR', { event: 'request' }))).toBe(false);
+  });
+});
+
+describe('the relayer fee ceiling from settings (issue 19 item 15)', () => {
+  test('no default maxFeePerGas ceiling: without RELAYER_MAX_FEE_GWEI the relayer still caps at 100 gwei', () => {
+    expect(relayerFeePolicy({})).toEqual({ maxFeePerGasCap: 100_000_000_000n });
+    expect(relayerFeePolicy({ RELAYER_MAX_FEE_GWEI: '2.5' })).toEqual({ maxFeePerGasCap: 2_500_000_000n });
   });
 });
