@@ -210,7 +210,8 @@ export const FUNCTIONS = [
     description: 'USSI hedge-order quotes for WLPs, signed with the operator key (the USSI order signer)',
     timeoutSeconds: 10,
     memoryMb: 512,
-    tables: {},
+    // wlp-usage: the same per-key rate and quota counters as quote-api.
+    tables: { 'wlp-usage': 'write' },
     // Signs EIP-712 hedge orders only; kept apart from quote-api, which holds no key.
     keys: ['operator'],
     buckets: {},

@@ -1,12 +1,10 @@
 import { Contract, getAddress } from 'ethers';
-import { z } from 'zod';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { tableName } from '../shared/config';
 import { httpHandler } from '../shared/http';
 import { byRoute } from '../shared/router';
 import { chainProvider } from '../shared/chain';
 import { dynamo } from '../shared/aws';
-import { ConfigError, Unauthorized } from '../shared/errors';
+import { ConfigError } from '../shared/errors';
 import { issuerDomain } from '../domain/orders';
 import { QuoteOrderHasher } from '../domain/quotes/order-hash';
 import { WorkerSignatures } from '../domain/quotes/signature';
@@ -15,8 +13,8 @@ import { loadQuoteApiConfig } from './config';
 import { ethersChainReader, IndexCatalog } from './catalog';
 import { priceSourceFromSettings } from './prices';
 import { DynamoQuoteStore } from './store';
-import { DynamoLeaseStore, LeaseLimiter } from './rate-limit';
-import { QuoteService, type WlpIdentity } from './service';
+import { DynamoLeaseStore, LeaseLimiter, wlpIdentity } from './rate-limit';
+import { QuoteService } from './service';
 import { openApiDocument } from './openapi';
 import { quoteIdPathSchema, quoteRequestSchema, symbolPathSchema } from './schemas';
 
@@ -50,30 +48,14 @@ const service = new QuoteService({
   signatures: config.SSI_SIGNATURE_WORKERS > 0 ? new WorkerSignatures(config.SSI_SIGNATURE_WORKERS) : undefined,
 });
 
-const identitySchema = z.object({
-  wlp: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-  name: z.string(),
-  keyId: z.string(),
-  rateLimit: z.coerce.number().int().nonnegative(),
-  quota: z.coerce.number().int().nonnegative(),
-});
-
-/** The WLP the authorizer let through; a route reached without one is refused. */
-function identity(event: APIGatewayProxyEventV2): WlpIdentity {
-  const context = (event.requestContext as { authorizer?: { lambda?: unknown } }).authorizer?.lambda;
-  const parsed = identitySchema.safeParse(context);
-  if (!parsed.success) throw new Unauthorized();
-  return parsed.data;
-}
-
 const document = openApiDocument();
 // The generator's signature table costs tens of ms: spend them at cold start, not on the first quote
 // (with signature workers each worker builds its own; this thread checks only if a worker dies).
 if (config.SSI_SIGNATURE_WORKERS === 0) warmUp();
 
 export const handler = byRoute({
-  'POST /v1/quotes': httpHandler({ body: quoteRequestSchema, maxBodyBytes: 4096 }, ({ event, body }) => service.createQuote(identity(event), body)),
-  'GET /v1/quotes/{id}': httpHandler({ path: quoteIdPathSchema }, ({ event, path }) => service.getQuote(identity(event), path.id)),
+  'POST /v1/quotes': httpHandler({ body: quoteRequestSchema, maxBodyBytes: 4096 }, ({ event, body }) => service.createQuote(wlpIdentity(event), body)),
+  'GET /v1/quotes/{id}': httpHandler({ path: quoteIdPathSchema }, ({ event, path }) => service.getQuote(wlpIdentity(event), path.id)),
   'GET /v1/indexes': httpHandler({}, () => service.listIndexes()),
   'GET /v1/indexes/{symbol}': httpHandler({ path: symbolPathSchema }, ({ path }) => service.getIndex(path.symbol)),
   'GET /v1/openapi.json': httpHandler({}, async () => document),

@@ -13,6 +13,9 @@
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { TooManyRequests, Unauthorized, Unavailable } from '../shared/errors';
 
 export interface Limits {
   /** Requests per second. */
@@ -127,4 +130,50 @@ export class LeaseLimiter {
     if (block > 1 && (await this.store.lease(key, 1, limit, expiresAt))) return 1;
     return 0;
   }
+}
+
+/** The caller, as the WLP authorizer describes it: the key's WLP, and the key's own limits. */
+export interface WlpIdentity {
+  wlp: string;
+  name: string;
+  keyId: string;
+  rateLimit: number;
+  quota: number;
+}
+
+const identitySchema = z.object({
+  wlp: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  name: z.string(),
+  keyId: z.string(),
+  rateLimit: z.coerce.number().int().nonnegative(),
+  quota: z.coerce.number().int().nonnegative(),
+});
+
+/** The WLP the authorizer let through; a route reached without one is refused. */
+export function wlpIdentity(event: APIGatewayProxyEventV2): WlpIdentity {
+  const context = (event.requestContext as { authorizer?: { lambda?: unknown } }).authorizer?.lambda;
+  const parsed = identitySchema.safeParse(context);
+  if (!parsed.success) throw new Unauthorized();
+  return parsed.data;
+}
+
+/** What a metered API asks of its limiter (`LeaseLimiter` is the real one). */
+export interface WlpLimiter {
+  take(subject: string, limits: Limits): Promise<LimitDecision>;
+}
+
+/**
+ * Spends one request of the caller's key's rate and quota, or refuses with 429 (and when to retry).
+ * Call it only once a request has passed validation and the identity check, so a refused request
+ * costs the WLP nothing; and before any work that costs the protocol (an RFQ, a KMS signature).
+ */
+export async function admit(limiter: WlpLimiter, identity: WlpIdentity): Promise<void> {
+  let decision: LimitDecision;
+  try {
+    // Counted per API key: each key carries its own limits (a WLP normally has one).
+    decision = await limiter.take(identity.keyId, { ratePerSecond: identity.rateLimit, quotaPerDay: identity.quota });
+  } catch (error) {
+    throw new Unavailable('the rate limiter is not answering; retry shortly', 'limiter_unavailable', error);
+  }
+  if (!decision.ok) throw new TooManyRequests(decision.reason, decision.retryAfterSeconds);
 }

@@ -24,18 +24,11 @@ import { BadRequest, Conflict, Forbidden, NotFound, SsiError, TooManyRequests, U
 import type { IndexCatalog, IndexState } from './catalog';
 import type { ReferencePriceSource } from './prices';
 import type { QuoteStore, QuoteRecord } from './store';
-import type { LimitDecision, Limits } from './rate-limit';
+import { admit, type WlpIdentity, type WlpLimiter } from './rate-limit';
 import type { QuoteRequest } from './schemas';
 import { checksum } from '../domain/quotes/address';
 
-/** The caller, as the WLP authorizer describes it. */
-export interface WlpIdentity {
-  wlp: string;
-  name: string;
-  keyId: string;
-  rateLimit: number;
-  quota: number;
-}
+export type { WlpIdentity } from './rate-limit';
 
 export interface QuoteSettings {
   /** Seconds from quote to order deadline. */
@@ -56,7 +49,7 @@ export interface QuoteServiceDeps {
   cash: AssetInfo;
   pmms: readonly PmmEndpoint[];
   store: QuoteStore;
-  limiter: { take(wlp: string, limits: Limits): Promise<LimitDecision> };
+  limiter: WlpLimiter;
   hasher: QuoteOrderHasher;
   /** Signature check; default: a `MakerSignatures` of this service (`WorkerSignatures` runs it off the event loop). */
   signatures?: { problem: SignatureProblem };
@@ -163,17 +156,6 @@ export class QuoteService {
     return { ...this.summary(state), basket: basket.legs.map((l) => this.legView(l)), prices: this.deps.prices.description };
   }
 
-  private async admit(identity: WlpIdentity): Promise<void> {
-    let decision: LimitDecision;
-    try {
-      // Counted per API key: each key carries its own limits (a WLP normally has one).
-      decision = await this.deps.limiter.take(identity.keyId, { ratePerSecond: identity.rateLimit, quotaPerDay: identity.quota });
-    } catch (error) {
-      throw new Unavailable('the rate limiter is not answering; retry shortly', 'limiter_unavailable', error);
-    }
-    if (!decision.ok) throw new TooManyRequests(decision.reason, decision.retryAfterSeconds);
-  }
-
   /** Index units to quote: the amount given, or the amount worth `cashAmount` at NAV (to 1e-6 tokens). */
   private indexAmountFor(body: QuoteRequest, state: IndexState): bigint {
     try {
@@ -195,7 +177,7 @@ export class QuoteService {
       throw new Forbidden(`this API key belongs to WLP ${wlp}, not ${body.wlp}`, 'wlp_mismatch');
     }
     // A quota token is spent only by a request that passed validation and the identity check.
-    await this.admit(identity);
+    await admit(this.deps.limiter, identity);
     const state = await this.state(body.index, (m) => new BadRequest(m, 'unknown_index'));
     if (state.rebalancing) throw new Conflict(`${state.symbol} is rebalancing: mint and redeem are suspended until it ends`, 'index_rebalancing');
     const side = body.side === 'mint' ? Side.Mint : Side.Redeem;
@@ -319,7 +301,7 @@ export class QuoteService {
 
   async getQuote(identity: WlpIdentity, id: string) {
     // Each read costs chain calls, so it counts against the key's limits like a quote.
-    await this.admit(identity);
+    await admit(this.deps.limiter, identity);
     const record = await this.deps.store.get(id.startsWith('0x') ? id.toLowerCase() : id);
     // Another WLP's quote is reported as absent, so ids cannot be probed.
     if (!record || checksum(record.wlp) !== checksum(identity.wlp)) throw new NotFound(`no quote ${id} for this WLP`, 'unknown_quote');

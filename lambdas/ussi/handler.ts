@@ -1,15 +1,15 @@
 import { getAddress } from 'ethers';
 import { z } from 'zod';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { kms } from '../shared/aws';
-import { keyId, loadConfig } from '../shared/config';
-import { Unauthorized, Unavailable } from '../shared/errors';
+import { dynamo, kms } from '../shared/aws';
+import { keyId, loadConfig, tableName } from '../shared/config';
+import { Unavailable } from '../shared/errors';
 import { httpHandler } from '../shared/http';
 import { byRoute } from '../shared/router';
 import { navPerToken } from '../domain/quotes/nav';
 import { KmsSigner } from '../signing/kms-signer';
 import { ethersChainReader, IndexCatalog } from '../quotes/catalog';
 import { priceSettings, priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
+import { DynamoLeaseStore, LeaseLimiter, wlpIdentity } from '../quotes/rate-limit';
 import { readQuoteContext } from './contract';
 import { ussiChain } from './chain';
 import { UssiQuoteService, ussiQuoteRequestSchema } from './quotes';
@@ -63,19 +63,10 @@ const service = new UssiQuoteService({
   chainTime,
   indexPrice,
   signer: new KmsSigner(kms(), keyId('operator')),
+  limiter: new LeaseLimiter(new DynamoLeaseStore(dynamo(), tableName('wlp-usage'))),
   settings: { ttlSeconds: config.USSI_QUOTE_TTL_SECONDS, spreadBps: config.USSI_QUOTE_SPREAD_BPS },
 });
 
-const identitySchema = z.object({ wlp: z.string().regex(/^0x[0-9a-fA-F]{40}$/) });
-
-/** The WLP the authorizer let through; a route reached without one is refused. */
-function caller(event: APIGatewayProxyEventV2): { wlp: string } {
-  const context = (event.requestContext as { authorizer?: { lambda?: unknown } }).authorizer?.lambda;
-  const parsed = identitySchema.safeParse(context);
-  if (!parsed.success) throw new Unauthorized();
-  return parsed.data;
-}
-
 export const handler = byRoute({
-  'POST /v1/ussi/quotes': httpHandler({ body: ussiQuoteRequestSchema, maxBodyBytes: 2048 }, ({ event, body }) => service.createQuote(caller(event), body)),
+  'POST /v1/ussi/quotes': httpHandler({ body: ussiQuoteRequestSchema, maxBodyBytes: 2048 }, ({ event, body }) => service.createQuote(wlpIdentity(event), body)),
 });

@@ -19,6 +19,7 @@ import {
   type UssiAsset,
 } from '../domain/ussi-orders';
 import { BadRequest, Conflict, Forbidden, Unavailable } from '../shared/errors';
+import { admit, type WlpIdentity, type WlpLimiter } from '../quotes/rate-limit';
 
 const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address');
 
@@ -66,16 +67,14 @@ export interface UssiQuoteDeps {
   /** USD per whole index token (18 decimals), for index-token mints. */
   indexPrice(address: string): Promise<bigint>;
   signer: OrderSigner;
+  /** Per-key rate and quota, shared with the quote API (each quote costs a KMS signature). */
+  limiter: WlpLimiter;
   settings: { ttlSeconds: number; spreadBps: number };
   /** A fresh nonce for the contract's bitmap; default random 128 bits. */
   newNonce?: () => bigint;
 }
 
 /** The identity the WLP authorizer attached to the request. */
-export interface WlpCaller {
-  wlp: string;
-}
-
 /** Random 128-bit nonce: collisions need ~2^64 quotes; a used one is refused by the contract, never replayed. */
 export const randomNonce = (): bigint => BigInt(`0x${randomBytes(16).toString('hex')}`);
 
@@ -115,13 +114,15 @@ export class UssiQuoteService {
     return ours;
   }
 
-  async createQuote(caller: WlpCaller, body: UssiQuoteRequest) {
+  async createQuote(caller: WlpIdentity, body: UssiQuoteRequest) {
     const requester = getAddress(caller.wlp);
     if (body.wlp !== undefined && getAddress(body.wlp) !== requester) {
       throw new Forbidden(`this API key belongs to ${requester}, not ${getAddress(body.wlp)}`, 'wlp_mismatch');
     }
     const side = body.side === 'mint' ? HedgeSide.Mint : HedgeSide.Redeem;
     const named = this.resolve(body.asset);
+    // A quota token is spent only by a request that passed validation and the identity check.
+    await admit(this.deps.limiter, caller);
     const [context, now, signer] = await Promise.all([this.deps.readContext(named.address), this.deps.chainTime(), this.checkSigner()]);
     const { asset, nav, navUpdatedAt, toleranceBps, maxNavAge } = context;
     if (asset.kind === AssetKind.Unsupported) throw new BadRequest(`${named.symbol} is not a USSI asset`, 'ussi_asset_not_supported');
