@@ -82,6 +82,8 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
       await expect(page.locator('p.source').innerText()).resolves.toMatch(/at block \d+/);
       expect(errors).toEqual([]);
+      // nothing wider than the screen: no sideways scrolling on a phone
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBe(WIDTHS[width].width);
       await page.screenshot({ path: path.join(SHOTS, `indexes-${width}.png`), fullPage: true });
     } finally {
       await close();
@@ -99,6 +101,8 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       expect(await mag7.locator('li[data-check]').evaluateAll((items) => items.map((i) => i.getAttribute('data-check')))).toEqual(CHECKS);
       expect(await mag7.locator('li .status').allInnerTexts()).toEqual(CHECKS.map(() => 'PASS'));
       expect(errors).toEqual([]);
+      // nothing wider than the screen: no sideways scrolling on a phone
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBe(WIDTHS[width].width);
       await page.screenshot({ path: path.join(SHOTS, `reserves-${width}.png`), fullPage: true });
     } finally {
       await close();

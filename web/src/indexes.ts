@@ -26,6 +26,8 @@ interface IndexList {
 }
 
 const usd = (value: string | number) => `$${Number(value).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+/** Prices below a dollar keep four significant digits, so a memecoin's price does not read $0.00. */
+const price = (value: string | number) => (Number(value) >= 1 ? usd(value) : `$${Number(value).toPrecision(4)}`);
 const units = (value: string) => Number(value).toLocaleString('en-US', { maximumFractionDigits: 8 });
 
 function basket(index: IndexSummary): HTMLElement {
@@ -38,7 +40,7 @@ function basket(index: IndexSummary): HTMLElement {
       el('td', { class: 'num' }, `${units(leg.amount)} ${leg.symbol}`),
       el('td', { class: 'num' }, nav > 0 ? `${((Number(leg.valueUsd) / nav) * 100).toFixed(2)} %` : '–'),
       el('td', { class: 'num hide-narrow' }, usd(leg.valueUsd)),
-      el('td', { class: 'num hide-narrow' }, `${usd(leg.price.priceUsd)} / ${leg.symbol}`),
+      el('td', { class: 'num hide-narrow' }, `${price(leg.price.priceUsd)} / ${leg.symbol}`),
     ),
   );
   return el(

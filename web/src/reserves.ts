@@ -1,4 +1,4 @@
-import { JsonRpcProvider, Network } from 'ethers';
+import { JsonRpcProvider, Network, formatUnits } from 'ethers';
 import { parseSignedReport, type SignedReport } from '../../lambdas/reserves/report';
 import { verifyReport, type Check, type VerifyContext } from '../../lambdas/reserves/verify';
 import { apiGet, appConfig, type Protocol } from './api';
@@ -19,8 +19,9 @@ function reportCard(signed: SignedReport, checks: readonly Check[]): HTMLElement
     { class: 'card', 'aria-labelledby': id, 'data-index': report.index.symbol },
     el('header', {}, el('h2', { id }, `${report.index.symbol} · ${report.day}`), el('span', { class: `verdict ${verdict.ok ? 'pass' : 'fail'}` }, verdict.text)),
     facts([
-      ['Block', `${report.block.number} · ${utc(report.block.timestamp)}`],
-      ['Supply', `${(Number(report.totalSupply) / 1e18).toLocaleString('en-US', { maximumFractionDigits: 8 })} ${report.index.symbol}`],
+      ['Block', report.block.number],
+      ['Block time', utc(report.block.timestamp)],
+      ['Supply', `${formatUnits(report.totalSupply, 18)} ${report.index.symbol}`],
       ['Holders', report.holders.count],
       ['Reserves', report.deficit ? `DEFICIT in ${report.deficitAssets.join(', ')}` : 'fully reserved'],
     ]),
