@@ -1,8 +1,18 @@
 #!/usr/bin/env node
 // Checks what `npm start` and `npm test` need beyond npm packages: a Java runtime for DynamoDB
-// Local. With --install (used by .ci/run) it installs one through apt-get when it can;
-// otherwise it says exactly what to install and exits non-zero.
+// Local and Debian's Chromium for the browser tests. With --install (used by .ci/run) it installs
+// what is missing through apt-get when it can; otherwise it says exactly what to install and exits non-zero.
 const { spawnSync } = require('node:child_process');
+const { existsSync } = require('node:fs');
+
+const canApt = () => typeof process.getuid === 'function' && process.getuid() === 0 && spawnSync('apt-get', ['--version']).status === 0;
+let aptUpdated = false;
+function aptInstall(what, pkg) {
+  console.error(`prereqs: installing ${what} (apt-get install ${pkg})`);
+  if (!aptUpdated) spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  aptUpdated = true;
+  spawnSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
 
 function javaMajor() {
   const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
@@ -16,12 +26,8 @@ function javaMajor() {
 const REQUIRED_JAVA = 11;
 let major = javaMajor();
 if ((major === undefined || major < REQUIRED_JAVA) && process.argv.includes('--install')) {
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const hasApt = spawnSync('apt-get', ['--version']).status === 0;
-  if (isRoot && hasApt) {
-    console.error('prereqs: installing a Java runtime for DynamoDB Local (apt-get install openjdk-17-jre-headless)');
-    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    spawnSync('apt-get', ['install', '-y', '-qq', 'openjdk-17-jre-headless'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (canApt()) {
+    aptInstall('a Java runtime for DynamoDB Local', 'openjdk-17-jre-headless');
     major = javaMajor();
   }
 }
@@ -31,6 +37,13 @@ if (major === undefined || major < REQUIRED_JAVA) {
       '  Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless\n' +
       '  macOS:         brew install openjdk@17',
   );
+  process.exit(1);
+}
+// The browser tests drive this exact executable (test/web), so it is checked by path.
+const CHROMIUM = '/usr/bin/chromium';
+if (!existsSync(CHROMIUM) && process.argv.includes('--install') && canApt()) aptInstall('Chromium for the browser tests', 'chromium');
+if (!existsSync(CHROMIUM)) {
+  console.error(`prereqs: the browser tests need Debian's Chromium at ${CHROMIUM}, found none.\n  Debian/Ubuntu: sudo apt-get install -y chromium`);
   process.exit(1);
 }
 if (Number(process.versions.node.split('.')[0]) < 20) {

@@ -198,7 +198,10 @@ export async function authorizeRoute(
   return undefined;
 }
 
-export type LocalRoute = (request: IncomingMessage, body: Buffer) => Promise<{ statusCode: number; body: unknown } | undefined>;
+/** The stack's own answer: a JSON `body`, or a `raw` reply sent with its headers as it is (the web app's files). */
+export type LocalReply = { statusCode: number; body: unknown } | { statusCode: number; headers: Record<string, string>; raw: Buffer };
+
+export type LocalRoute = (request: IncomingMessage, body: Buffer) => Promise<LocalReply | undefined>;
 
 function reply(response: ServerResponse, statusCode: number, headers: Record<string, string>, body: Buffer): void {
   response.writeHead(statusCode, { ...headers, 'content-length': body.length });
@@ -217,7 +220,7 @@ export interface RunningApi {
 
 /**
  * The local API Gateway: requests on the declared routes become payload-2.0 events for the real
- * handlers. `local` answers the stack's own paths (/health, /_local/...) before route matching.
+ * handlers. `local` answers the stack's own paths (/health, /_local/..., the web app) before route matching.
  */
 export async function startApi(port: number, lambdas: LocalLambdas, local: LocalRoute, log: (line: string) => void, routes: readonly RouteSpec[] = ROUTES): Promise<RunningApi> {
   const compiled = routes.map(compileRoute);
@@ -234,7 +237,7 @@ export async function startApi(port: number, lambdas: LocalLambdas, local: Local
       const body = Buffer.concat(chunks);
       try {
         const own = await local(request, body);
-        if (own) return replyJson(response, own.statusCode, own.body);
+        if (own) return 'raw' in own ? reply(response, own.statusCode, own.headers, own.raw) : replyJson(response, own.statusCode, own.body);
         const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
         const { match, pathMatched } = matchRoute(compiled, request.method ?? 'GET', path);
         // API Gateway answers unknown routes itself, without calling any function.

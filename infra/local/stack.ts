@@ -23,6 +23,7 @@ import { StackError } from './net';
 import { localCredentials, LOCAL_REGION } from './credentials';
 import type { DeploymentRecord } from '../../topology/deployment';
 import { localRouteRefusal } from './local-guard';
+import { buildWebApp, webReply } from './web';
 
 /** Reference prices of the local chain's assets (the deploy's constituent prices) and $SOSO, for the points snapshot. */
 export function localReferencePrices(): Record<string, number> {
@@ -393,8 +394,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       return { ok: Object.values(components).every((c) => c.ok), components };
     };
 
+    log('building the web app');
+    const webApp = await buildWebApp();
     const local = async (request: IncomingMessage, _body: Buffer) => {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+      const page = request.method === 'GET' ? webReply(webApp, { api: api.url, rpc: chain.rpcUrl }, url.pathname) : undefined;
+      if (page) return page;
       if (request.method === 'GET' && url.pathname === '/health') {
         const result = await health();
         return { statusCode: result.ok ? 200 : 503, body: result };

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+const WEB_DIR = join(__dirname, '../../web');
+
+/** A reply the local API Gateway sends as it is (the web app's files). */
+export interface RawReply {
+  statusCode: number;
+  headers: Record<string, string>;
+  raw: Buffer;
+}
+
+/** Where the app finds the API and the chain RPC (served as /config.json). */
+export interface WebConfig {
+  api: string;
+  rpc: string;
+}
+
+/** The built app: path -> content type and bytes. */
+export type WebApp = ReadonlyMap<string, { type: string; body: Buffer }>;
+
+/** Bundles web/src/main.ts (with the shared verifier code from lambdas/) for the browser, in memory. */
+export async function buildWebApp(): Promise<WebApp> {
+  const result = await build({
+    entryPoints: [join(WEB_DIR, 'src/main.ts')],
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'iife',
+    target: ['es2022'],
+    minify: true,
+    sourcemap: false,
+    logLevel: 'silent',
+    outfile: 'app.js',
+  });
+  return new Map([
+    ['/', { type: 'text/html; charset=utf-8', body: readFileSync(join(WEB_DIR, 'index.html')) }],
+    ['/app.css', { type: 'text/css; charset=utf-8', body: readFileSync(join(WEB_DIR, 'app.css')) }],
+    ['/favicon.svg', { type: 'image/svg+xml', body: readFileSync(join(WEB_DIR, 'favicon.svg')) }],
+    ['/app.js', { type: 'text/javascript; charset=utf-8', body: Buffer.from(result.outputFiles[0]!.contents) }],
+  ]);
+}
+
+/**
+ * The headers every file of the app carries: a content security policy allowing only the app's
+ * own origin plus the API and RPC origins it calls, and no framing, sniffing or referrer leaks.
+ */
+export function securityHeaders(config: WebConfig): Record<string, string> {
+  const connect = [...new Set(["'self'", new URL(config.api).origin, new URL(config.rpc).origin])].join(' ');
+  return {
+    'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src ${connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
+}
+
+/** The app's reply for a GET of `path`, or undefined when the path is not one of its files. */
+export function webReply(app: WebApp, config: WebConfig, path: string): RawReply | undefined {
+  const file = path === '/config.json' ? { type: 'application/json', body: Buffer.from(JSON.stringify(config)) } : app.get(path === '/index.html' ? '/' : path);
+  if (!file) return undefined;
+  return { statusCode: 200, headers: { 'content-type': file.type, 'cache-control': 'no-cache', ...securityHeaders(config) }, raw: file.body };
+}

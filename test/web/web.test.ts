@@ -1,0 +1,158 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { mintOnLocalStack } from '../helpers/local-mint';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SHOTS = path.join(ROOT, 'reports/screenshots');
+const ONE = 10n ** 18n;
+const WIDTHS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+const CHECKS = ['report-hash', 'signature', 'block', 'recompute', 'registry'];
+
+describe('the web app on the local stack, in Debian Chromium', () => {
+  let stack: TestStack;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 2n * ONE });
+    const state = await stack.scheduler.run('reserve-publisher');
+    expect(state.lastRun).toMatchObject({ ok: true });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  }, 300_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  /** A page at `width`, recording console errors (a CSP refusal shows up there). */
+  async function open(width: keyof typeof WIDTHS, hash: string, prepare?: (page: Page) => Promise<unknown>) {
+    const context = await browser.newContext({ viewport: WIDTHS[width] });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));
+    page.on('pageerror', (error) => void errors.push(error.message));
+    await prepare?.(page);
+    await page.goto(`${stack.file.api}/${hash}`);
+    await page.locator(`main[data-ready="${hash}"]`).waitFor({ timeout: 60_000 });
+    return { page, errors, close: () => context.close() };
+  }
+
+  test('the stack serves the app at / with security headers and the API and RPC URLs in /config.json', async () => {
+    const index = await stack.api('/');
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = index.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain(`connect-src 'self' ${stack.file.api} ${new URL(stack.file.rpc).origin};`);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(index.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(index.headers.get('x-frame-options')).toBe('DENY');
+    expect(index.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await (await stack.api('/config.json')).json()).toEqual({ api: stack.file.api, rpc: stack.file.rpc });
+    expect((await stack.api('/app.js')).headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await stack.api('/nothing.js')).status).toBe(404);
+    // API routes still reach their handlers.
+    expect((await stack.api('/v1/indexes')).status).toBe(200);
+  });
+
+  test.each(Object.keys(WIDTHS) as Array<keyof typeof WIDTHS>)('the indexes page shows MAG7.ssi with its NAV and basket (%s)', async (width) => {
+    const api = (await (await stack.api('/v1/indexes')).json()) as { indexes: Array<{ symbol: string; tokenset: Array<{ symbol: string }> }> };
+    const mag7 = api.indexes.find((i) => i.symbol === 'MAG7.ssi')!;
+    const { page, errors, close } = await open(width, '#/indexes');
+    try {
+      const card = page.locator('section.card', { has: page.getByRole('heading', { name: /MAG7\.ssi/ }) });
+      await expect(card.count()).resolves.toBe(1);
+      await expect(card.getByText(/^\$[\d,]+\.\d\d USD$/).first().isVisible()).resolves.toBe(true);
+      const rows = card.locator('tbody tr');
+      expect(await rows.count()).toBe(mag7.tokenset.length);
+      for (const [i, leg] of mag7.tokenset.entries()) {
+        const cells = await rows.nth(i).locator('th, td').allInnerTexts();
+        expect(cells[0]).toBe(leg.symbol);
+        expect(cells[1]).toMatch(new RegExp(` ${leg.symbol.replace('.', '\\.')}$`));
+        expect(cells[2]).toMatch(/^\d+\.\d\d %$/);
+      }
+      const weights = (await rows.locator('td:nth-of-type(2)').allInnerTexts()).map((t) => parseFloat(t));
+      expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
+      await expect(page.locator('p.source').innerText()).resolves.toMatch(/at block \d+/);
+      expect(errors).toEqual([]);
+      // nothing wider than the screen: no sideways scrolling on a phone
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBe(WIDTHS[width].width);
+      await page.screenshot({ path: path.join(SHOTS, `indexes-${width}.png`), fullPage: true });
+    } finally {
+      await close();
+    }
+  }, 120_000);
+
+  test.each(Object.keys(WIDTHS) as Array<keyof typeof WIDTHS>)('the reserves page verifies every published report in the browser: all checks passed (%s)', async (width) => {
+    const { page, errors, close } = await open(width, '#/reserves');
+    try {
+      await expect(page.locator('#overall').innerText()).resolves.toBe('all checks passed');
+      const cards = page.locator('section.card');
+      expect(await cards.count()).toBe(Object.keys(stack.file.indexes).length);
+      const mag7 = page.locator('section.card[data-index="MAG7.ssi"]');
+      await expect(mag7.locator('.verdict').innerText()).resolves.toBe('all checks passed');
+      expect(await mag7.locator('li[data-check]').evaluateAll((items) => items.map((i) => i.getAttribute('data-check')))).toEqual(CHECKS);
+      expect(await mag7.locator('li .status').allInnerTexts()).toEqual(CHECKS.map(() => 'PASS'));
+      expect(errors).toEqual([]);
+      // nothing wider than the screen: no sideways scrolling on a phone
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBe(WIDTHS[width].width);
+      await page.screenshot({ path: path.join(SHOTS, `reserves-${width}.png`), fullPage: true });
+    } finally {
+      await close();
+    }
+  }, 180_000);
+
+  test('a report altered on its way to the browser fails its hash and recomputation checks, not its signature', async () => {
+    const { page, close } = await open('desktop', '#/reserves', (p) =>
+      p.route('**/v1/reserves/latest', async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as { reports: Array<{ report: { index: { symbol: string }; totalSupply: string } }> };
+        const report = body.reports.find((r) => r.report.index.symbol === 'MAG7.ssi')!.report;
+        expect(typeof report.totalSupply).toBe('string');
+        report.totalSupply = (BigInt(report.totalSupply) + 1n).toString();
+        await route.fulfill({ response, json: body });
+      }),
+    );
+    try {
+      await expect(page.locator('#overall').innerText()).resolves.toMatch(/^FAILED/);
+      const mag7 = page.locator('section.card[data-index="MAG7.ssi"]');
+      await expect(mag7.locator('.verdict').innerText()).resolves.toMatch(/^FAILED: 2 of 5 checks$/);
+      const status = async (check: string) => mag7.locator(`li[data-check="${check}"] .status`).innerText();
+      await expect(status('report-hash')).resolves.toBe('FAIL');
+      await expect(status('recompute')).resolves.toBe('FAIL');
+      await expect(status('signature')).resolves.toBe('PASS');
+      await expect(mag7.locator('li[data-check="report-hash"] .reason').innerText()).resolves.toContain('the report was altered');
+      // the other indexes' untouched reports still pass
+      await expect(page.locator('section.card[data-index="DEFI.ssi"] .verdict').innerText()).resolves.toBe('all checks passed');
+      await page.screenshot({ path: path.join(SHOTS, 'reserves-tampered-desktop.png'), fullPage: true });
+    } finally {
+      await close();
+    }
+  }, 180_000);
+
+  test('keyboard only: Tab reaches the skip link then the page links, Enter follows them, focus is visible', async () => {
+    const { page, close } = await open('desktop', '#/indexes');
+    try {
+      await page.keyboard.press('Tab');
+      await expect(page.evaluate<string>('document.activeElement.textContent')).resolves.toBe('Skip to content');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Tab');
+      await expect(page.evaluate<string>('document.activeElement.textContent')).resolves.toBe('Reserves');
+      const outline = await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle');
+      expect(outline).toBe('solid');
+      await page.keyboard.press('Enter');
+      await page.locator('main[data-ready="#/reserves"]').waitFor({ timeout: 60_000 });
+      expect(new URL(page.url()).hash).toBe('#/reserves');
+      await expect(page.locator('a[aria-current="page"]').innerText()).resolves.toBe('Reserves');
+    } finally {
+      await close();
+    }
+  }, 120_000);
+});

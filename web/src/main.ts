@@ -1,0 +1,39 @@
+import { el } from './dom';
+import { renderIndexes } from './indexes';
+import { renderReserves } from './reserves';
+
+const PAGES: Record<string, { title: string; render: (main: HTMLElement) => Promise<void> }> = {
+  '#/indexes': { title: 'Indexes', render: renderIndexes },
+  '#/reserves': { title: 'Proof of reserves', render: renderReserves },
+};
+
+let shown = 0;
+
+async function route(): Promise<void> {
+  const hash = PAGES[location.hash] ? location.hash : '#/indexes';
+  const page = PAGES[hash]!;
+  const main = document.getElementById('main')!;
+  const turn = ++shown;
+  document.title = `${page.title} · SSI protocol`;
+  for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
+    if (link.getAttribute('href') === hash) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  main.removeAttribute('data-ready');
+  main.replaceChildren(el('h1', {}, page.title), el('p', { class: 'lead' }, 'Loading…'));
+  // Rendered off-page and swapped in only if the reader has not moved on to another page meanwhile.
+  const stage = el('div');
+  try {
+    await page.render(stage);
+  } catch (error) {
+    const retry = el('button', { type: 'button' }, 'Retry');
+    retry.addEventListener('click', () => void route());
+    stage.replaceChildren(el('h1', {}, page.title), el('p', { class: 'error', role: 'alert' }, `Could not load: ${(error as Error).message}`), retry);
+  }
+  if (turn !== shown) return;
+  main.replaceChildren(...stage.childNodes);
+  main.setAttribute('data-ready', hash);
+}
+
+window.addEventListener('hashchange', () => void route());
+void route();
