@@ -354,6 +354,8 @@ export const ALARM_METRICS = {
   reserveDeficit: { name: 'ReserveDeficit', dimensions: ['Index'] },
   /** Operator transactions sent but not mined within the relayer's patience. */
   relayerStuckTransactions: { name: 'RelayerStuckTransactions', dimensions: [] },
+  /** Days of an ended epoch without a completed points snapshot: the epoch close waits for them. */
+  epochSnapshotsMissing: { name: 'EpochSnapshotsMissing', dimensions: [] },
 } as const;
 
 export const SCHEDULES: readonly ScheduleSpec[] = [

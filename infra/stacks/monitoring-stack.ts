@@ -123,6 +123,16 @@ export class MonitoringStack extends Stack {
       });
     }
 
+    alarm('EpochSnapshotsMissing', {
+      alarmName: alarmName(name, 'points', 'epoch-snapshots-missing'),
+      alarmDescription: 'An ended epoch has days without a completed points snapshot, so the epoch close waits: re-run points-snapshot for the days it logs (detail.day).',
+      metric: new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: ALARM_METRICS.epochSnapshotsMissing.name, statistic: cloudwatch.Stats.MAXIMUM, period: Duration.hours(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     const stuckMetric = new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName: ALARM_METRICS.relayerStuckTransactions.name,

@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { bucketName, loadConfig, settings, tableName } from '../shared/config';
 import { scheduledHandler } from '../shared/http';
 import { dynamoClient, s3 } from '../shared/aws';
-import { ConfigError } from '../shared/errors';
-import { logger } from '../shared/observability';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ALARM_METRICS } from '../../topology';
+import { Conflict, ConfigError } from '../shared/errors';
+import { logger, metrics } from '../shared/observability';
 import { EpochCalendar, dayOf } from '../domain/points/calendar';
 import { relayerFor } from '../relayer';
 import { PointsStore } from './store';
-import { closeEpoch } from './epoch-close';
+import { closeEpoch, SNAPSHOTS_MISSING } from './epoch-close';
 import { S3TreeStorage } from './tree-storage';
 import { RelayerRootPublisher } from './distributor';
 import { pointsRules, pointsSettings } from './settings';
@@ -37,10 +39,24 @@ export const handler = scheduledHandler(async (event) => {
   const epochs = wanted !== undefined ? [wanted] : calendar.startedBy(today).map((r) => r.epoch).filter((e) => calendar.isOver(e, today) && !published.has(e));
   const publisher = new RelayerRootPublisher(relayerFor('rewards'), distributor);
   const closed = [];
+  let waiting: { epoch: number; missing: string[] } | undefined;
   for (const epoch of epochs) {
-    const result = await closeEpoch(epoch, pool, { store, trees, publisher, calendar, today });
+    let result;
+    try {
+      result = await closeEpoch(epoch, pool, { store, trees, publisher, calendar, today });
+    } catch (error) {
+      if (!(error instanceof Conflict && error.code === SNAPSHOTS_MISSING)) throw error;
+      // Later epochs close after this one: all of them wait for the snapshots (re-run or backfill the days).
+      waiting = error.details as { epoch: number; missing: string[] };
+      logger.warn('epoch close waits for missing daily snapshots', waiting);
+      break;
+    }
     logger.info('epoch closed', { epoch, root: result.record.root, publishTx: result.record.publishTx, unallocated: result.unallocated.toString() });
     closed.push({ epoch, status: result.record.status, root: result.record.root ?? null, publishTx: result.record.publishTx ?? null, unallocated: result.unallocated.toString() });
   }
-  return { today, closed };
+  // The alarm matches the metric's exact dimensions (ALARM_METRICS): none, so no service dimension.
+  const missing = metrics.singleMetric();
+  missing.clearDefaultDimensions();
+  missing.addMetric(ALARM_METRICS.epochSnapshotsMissing.name, MetricUnit.Count, waiting?.missing.length ?? 0);
+  return { today, closed, waiting: waiting ?? null };
 });

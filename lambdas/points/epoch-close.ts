@@ -29,10 +29,15 @@ export interface CloseResult {
 
 const CLAIM_BATCH = 10_000;
 
+/** The Conflict code of an epoch close that waits for missing daily snapshots. */
+export const SNAPSHOTS_MISSING = 'snapshots_missing';
+
 /**
- * Closes an epoch once its last day is over: allocates `pool` by the epoch's points, adds it to
- * the previous epoch's cumulative claims, builds the claim tree, stores it, writes every
- * account's claim (cumulative amount and proof), then publishes the root. Epochs close in order.
+ * Closes an epoch once its last day is over and each of its days has a completed snapshot (else a
+ * Conflict `snapshots_missing` naming the days: an epoch closed without a day would leave that
+ * day's points unpaid for good). Allocates `pool` by the epoch's points, adds it to the previous
+ * epoch's cumulative claims, builds the claim tree, stores it, writes every account's claim
+ * (cumulative amount and proof), then publishes the root. Epochs close in order.
  * A re-run is safe: every step is deterministic and an epoch already published is returned as is.
  */
 export async function closeEpoch(
@@ -55,6 +60,12 @@ export async function closeEpoch(
     }
   }
 
+  const { start, end } = calendar.range(epoch);
+  const snapshotted = await store.snapshottedDays(start, end);
+  const missing = calendar.days(epoch).filter((day) => !snapshotted.has(day));
+  if (missing.length > 0) {
+    throw new Conflict(`epoch ${epoch} cannot close: no completed snapshot for ${missing.join(', ')}`, SNAPSHOTS_MISSING, { epoch, missing });
+  }
   const points = await store.epochPoints(epoch);
   await keccakReady; // the reward tree's hashes
   const settlement = settleEpoch(epoch, pool, points, previous);

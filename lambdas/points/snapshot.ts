@@ -40,5 +40,8 @@ export async function runSnapshot(day: Day, deps: { store: PointsStore; sources:
   const rows = dayPoints(day, positions, prices, links, deps.config);
   const writes = await deps.store.applyDay(rows);
   if (!record) await deps.store.putEpoch({ ...calendar.range(epoch), status: 'open' });
-  return { day, epoch, users: rows.length, totalPoints: rows.reduce((sum, row) => sum + row.total, 0n), writes };
+  const totalPoints = rows.reduce((sum, row) => sum + row.total, 0n);
+  // Last: the epoch close counts on a day being marked only once all of its points are written.
+  await deps.store.markDaySnapshotted(day, rows.length, totalPoints);
+  return { day, epoch, users: rows.length, totalPoints, writes };
 }

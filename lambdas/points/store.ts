@@ -27,6 +27,8 @@ import type { DayPointsRow, ReferralLink } from '../domain/points/rules';
  *   USER#<address>         CLAIM#<000042>     cumulative claimable amount and proof after an epoch's root
  *   REFERRALS#<shard>      USER#<address>     who referred this user (one per user, never replaced)
  *   EPOCHS                 EPOCH#<000042>     an epoch's record: range, status, pool, root, tree location
+ *   SNAPSHOTS              DAY#<yyyy-mm-dd>   a day whose snapshot completed (users, total points): an epoch
+ *                                             closes only when each of its days has one
  *
  * Addresses are lower-case. Points and amounts are N attributes holding exact integers (micro-points,
  * token base units), read back as bigint. The leaderboard partition is split into LEADERBOARD_SHARDS
@@ -557,6 +559,27 @@ export class PointsStore {
           root: str(item.root),
         }
       : undefined;
+  }
+
+  /** Records that `day`'s snapshot completed (written last, after every user's points of the day). */
+  async markDaySnapshotted(day: Day, users: number, totalPoints: bigint): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { pk: S('SNAPSHOTS'), sk: S(dayKey(day)), day: S(day), users: N(users), totalPoints: N(totalPoints), at: S(new Date().toISOString()) },
+      }),
+    );
+  }
+
+  /** The days from `from` to `to` (inclusive) whose snapshot completed. */
+  async snapshottedDays(from: Day, to: Day): Promise<Set<Day>> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': S('SNAPSHOTS'), ':from': S(dayKey(from)), ':to': S(dayKey(to)) },
+      ConsistentRead: true,
+    });
+    return new Set(items.map((item) => str(item.day)));
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Array<Record<string, AttributeValue>>> {

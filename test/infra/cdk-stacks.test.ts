@@ -305,6 +305,17 @@ describe('monitoring stack', () => {
     }
   });
 
+  test('an epoch close waiting for missing daily snapshots alarms', () => {
+    synth.templates.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: ALARM_METRICS.epochSnapshotsMissing.name,
+      Dimensions: Match.absent(),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [topicRef()],
+    });
+  });
+
   test('stuck relayer transactions and API server errors alarm', () => {
     synth.templates.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: METRICS_NAMESPACE,

@@ -112,7 +112,7 @@ describe('daily snapshots and epoch close on DynamoDB Local', () => {
   test('epoch 2 claims are cumulative: epoch 1 amounts plus epoch 2 allocation', async () => {
     const epoch1 = new Map<string, bigint>();
     for (const account of [STAKER, HOLDER, REFERRER]) epoch1.set(account, (await store.latestClaim(account))?.cumulativeAmount ?? 0n);
-    await runSnapshot('2025-01-13', { store, sources: { ...sources, positions: async () => [POSITIONS[0]] }, config });
+    for (const day of calendar.days(2)) await runSnapshot(day, { store, sources: { ...sources, positions: async () => [POSITIONS[0]] }, config });
 
     const { record } = await closeEpoch(2, 500n, { store, trees, publisher, calendar, today: '2025-01-20' });
 
@@ -120,5 +120,25 @@ describe('daily snapshots and epoch close on DynamoDB Local', () => {
     expect(holder).toMatchObject({ epoch: 2, cumulativeAmount: (epoch1.get(HOLDER) as bigint) + 500n, root: record.root });
     expect((await store.latestClaim(STAKER))?.cumulativeAmount).toBe(epoch1.get(STAKER));
     expect(StandardMerkleTree.verify(record.root as string, ['address', 'uint256'], [STAKER, String(epoch1.get(STAKER))], (await store.latestClaim(STAKER))?.proof as string[])).toBe(true);
+  });
+
+  test('epoch close with a missing daily snapshot: it waits, naming the days, and closes once they are snapshotted', async () => {
+    // prepare: epoch 3 is over, but only its first two days were snapshotted
+    const days = calendar.days(3);
+    const holderOnly = { ...sources, positions: async () => [POSITIONS[0]] };
+    for (const day of days.slice(0, 2)) await runSnapshot(day, { store, sources: holderOnly, config });
+    const today = calendar.range(4).start;
+    // act
+    const waiting = await closeEpoch(3, 500n, { store, trees, publisher, calendar, today }).catch((error: { status: number; code: string; details: unknown }) => error);
+    // assert: nothing allocated or published for the epoch
+    expect(waiting).toMatchObject({ status: 409, code: 'snapshots_missing', details: { epoch: 3, missing: days.slice(2) } });
+    expect((await store.getEpoch(3))?.status).toBe('open');
+    expect(published.some(([epoch]) => epoch === 3)).toBe(false);
+    // act: the missing days are snapshotted (a re-run of points-snapshot with detail.day)
+    for (const day of days.slice(2)) await runSnapshot(day, { store, sources: holderOnly, config });
+    const { record } = await closeEpoch(3, 500n, { store, trees, publisher, calendar, today });
+    // assert
+    expect(record.status).toBe('published');
+    expect(await store.snapshottedDays(days[0], days[days.length - 1])).toEqual(new Set(days));
   });
 });

@@ -126,6 +126,8 @@ describe('the relayer-monitor Lambda', () => {
       SSI_RPC_URL: world.chain.rpcUrl,
       SSI_CHAIN_ID: String(world.chain.chainId),
       RELAYER_STUCK_AFTER_SECONDS: '1',
+      // The base-fee spike below is at least 100 gwei, the default fee ceiling: lift the ceiling so the monitor can outbid it.
+      RELAYER_MAX_FEE_GWEI: '10000',
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
