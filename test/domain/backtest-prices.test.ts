@@ -1,6 +1,6 @@
 import { ReplayPriceSource } from '../../lambdas/domain/market';
 import { BacktestError, type IndexMethodology, type PricePolicy, MethodologyError, priceSensitivity, runBacktest } from '../../lambdas/domain/methodology';
-import { dailyCsv, marketData, steps } from './marketFixtures';
+import { type SnapshotRow, dailyCsv, marketData, steps } from './marketFixtures';
 
 /** Equal-weight top 2 of A and B (BTC is in the data only as the benchmark). */
 const TOP2: IndexMethodology = {
@@ -14,6 +14,13 @@ const TOP2: IndexMethodology = {
   rebalance: { frequency: 'monthly' },
 };
 
+/** One snapshot of BTC, A and B at these prices (market caps 10x, 10x and 4x the price: A outranks B). */
+const snapshotAt = (btc: number, a: number, b: number): SnapshotRow[] => [
+  { symbol: 'BTC', cap: btc * 10, price: btc },
+  { symbol: 'A', cap: a * 10, price: a },
+  { symbol: 'B', cap: b * 4, price: b },
+];
+
 const run = (market: ReturnType<typeof marketData>, pricePolicy: PricePolicy, methodology = TOP2, to = '2021-03-01') =>
   runBacktest({ methodology, from: '2021-01-01', to, market, prices: new ReplayPriceSource(market), pricePolicy });
 
@@ -25,21 +32,9 @@ describe('backtest price policies on a two-asset market', () => {
    */
   const market = marketData(
     {
-      '2021-01-01': [
-        { symbol: 'BTC', cap: 1000, price: 100 },
-        { symbol: 'A', cap: 100, price: 10 },
-        { symbol: 'B', cap: 80, price: 20 },
-      ],
-      '2021-02-01': [
-        { symbol: 'BTC', cap: 1100, price: 110 },
-        { symbol: 'A', cap: 120, price: 12 },
-        { symbol: 'B', cap: 72, price: 18 },
-      ],
-      '2021-03-01': [
-        { symbol: 'BTC', cap: 990, price: 99 },
-        { symbol: 'A', cap: 90, price: 9 },
-        { symbol: 'B', cap: 72, price: 18 },
-      ],
+      '2021-01-01': snapshotAt(100, 10, 20),
+      '2021-02-01': snapshotAt(110, 12, 18),
+      '2021-03-01': snapshotAt(99, 9, 18),
     },
     dailyCsv('2021-01-01', '2021-03-01', {
       BTC: steps({ '2021-01-01': 100, '2021-02-01': 110, '2021-03-01': 99 }),
@@ -101,16 +96,8 @@ describe('a source change inside a holding period', () => {
    */
   const flat = marketData(
     {
-      '2021-01-01': [
-        { symbol: 'BTC', cap: 1000, price: 100 },
-        { symbol: 'A', cap: 100, price: 10 },
-        { symbol: 'B', cap: 88, price: 22 },
-      ],
-      '2021-02-01': [
-        { symbol: 'BTC', cap: 1000, price: 100 },
-        { symbol: 'A', cap: 100, price: 10 },
-        { symbol: 'B', cap: 88, price: 22 },
-      ],
+      '2021-01-01': snapshotAt(100, 10, 22),
+      '2021-02-01': snapshotAt(100, 10, 22),
     },
     dailyCsv('2021-01-01', '2021-02-01', {
       BTC: () => 100,
@@ -131,16 +118,8 @@ describe('a source change inside a holding period', () => {
 describe('rebalance timing from the methodology file', () => {
   const market = marketData(
     {
-      '2021-01-01': [
-        { symbol: 'BTC', cap: 1000, price: 100 },
-        { symbol: 'A', cap: 100, price: 10 },
-        { symbol: 'B', cap: 80, price: 20 },
-      ],
-      '2021-02-01': [
-        { symbol: 'BTC', cap: 1000, price: 100 },
-        { symbol: 'A', cap: 120, price: 12 },
-        { symbol: 'B', cap: 72, price: 18 },
-      ],
+      '2021-01-01': snapshotAt(100, 10, 20),
+      '2021-02-01': snapshotAt(100, 12, 18),
     },
     dailyCsv('2020-12-25', '2021-03-01', {
       BTC: () => 100,

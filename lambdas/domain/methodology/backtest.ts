@@ -36,7 +36,7 @@ export interface BacktestInput {
 }
 
 /** How holding periods (trade date to next trade date) are priced; see PRICE_POLICY_RULES. */
-export type PricePolicy = 'auto' | 'daily' | 'snapshot';
+export type PricePolicy = 'auto' | PeriodBasis;
 export const PRICE_POLICIES: readonly PricePolicy[] = ['auto', 'daily', 'snapshot'];
 
 /**
@@ -56,12 +56,15 @@ export const PRICE_POLICY_RULES: Readonly<Record<PricePolicy, string>> = {
   snapshot: 'every constituent of every holding period is valued from the monthly snapshot prices; between snapshots an asset is held at its last snapshot price',
 };
 
+/** The file one asset of one holding period is valued from. */
+export type PeriodBasis = 'daily' | 'snapshot';
+
 /** Which file priced one holding period, per constituent. */
 export interface PeriodPricing {
   readonly from: IsoDate;
   readonly to: IsoDate;
   /** `mixed`: some constituents from daily closes, others from snapshots (only under `daily`). */
-  readonly basis: 'daily' | 'snapshot' | 'mixed';
+  readonly basis: PeriodBasis | 'mixed';
   readonly daily: readonly string[];
   readonly snapshot: readonly string[];
 }
@@ -242,13 +245,13 @@ function tradePlan(selections: readonly IsoDate[], lagDays: number, lastDay: Iso
 }
 
 /** The file each asset of a holding period is valued from, under a policy. */
-function periodBases(policy: PricePolicy, symbols: readonly string[], from: IsoDate, to: IsoDate, prices: PeriodPriceSource): Map<string, 'daily' | 'snapshot'> {
+function periodBases(policy: PricePolicy, symbols: readonly string[], from: IsoDate, to: IsoDate, prices: PeriodPriceSource): Map<string, PeriodBasis> {
   const covered = new Map(symbols.map((symbol) => [symbol, policy !== 'snapshot' && prices.dailyCovers(symbol, from, to, DAILY_GAP_TOLERANCE_DAYS)] as const));
   const all = [...covered.values()].every(Boolean);
   return new Map(symbols.map((symbol) => [symbol, (policy === 'auto' ? all : covered.get(symbol)) ? 'daily' : 'snapshot'] as const));
 }
 
-function periodRecord(from: IsoDate, to: IsoDate, bases: ReadonlyMap<string, 'daily' | 'snapshot'>): PeriodPricing {
+function periodRecord(from: IsoDate, to: IsoDate, bases: ReadonlyMap<string, PeriodBasis>): PeriodPricing {
   const daily = [...bases].filter(([, basis]) => basis === 'daily').map(([symbol]) => symbol);
   const snapshot = [...bases].filter(([, basis]) => basis === 'snapshot').map(([symbol]) => symbol);
   return { from, to, basis: snapshot.length === 0 ? 'daily' : daily.length === 0 ? 'snapshot' : 'mixed', daily, snapshot };
@@ -272,7 +275,7 @@ function simulate(methodology: IndexMethodology, days: readonly IsoDate[], plan:
   const staleExits: Simulation['staleExits'] = [];
   const periods: PeriodPricing[] = [];
   let units = new Map<string, number>();
-  let bases = new Map<string, 'daily' | 'snapshot'>();
+  let bases = new Map<string, PeriodBasis>();
 
   const price = (symbol: string, date: IsoDate, basis = bases.get(symbol)): PricePoint => {
     const point = input.prices.priceAt(symbol, date, basis);
@@ -362,8 +365,8 @@ function holdBenchmark(symbol: string, days: readonly IsoDate[], plan: TradePlan
   const policy = input.pricePolicy ?? 'auto';
   const levels: number[] = [];
   let units = 0;
-  let basis: 'daily' | 'snapshot' = 'daily';
-  const price = (date: IsoDate, on: 'daily' | 'snapshot'): number => {
+  let basis: PeriodBasis = 'daily';
+  const price = (date: IsoDate, on: PeriodBasis): number => {
     const point = input.prices.priceAt(symbol, date, on);
     if (!point) throw new BacktestError(`no ${on} ${symbol} price on ${date} for the benchmark`);
     return point.priceUsd;
