@@ -29,6 +29,9 @@ import type { DayPointsRow, ReferralLink } from '../domain/points/rules';
  *   EPOCHS                 EPOCH#<000042>     an epoch's record: range, status, pool, root, tree location
  *   SNAPSHOTS              DAY#<yyyy-mm-dd>   a day whose snapshot completed (users, total points): an epoch
  *                                             closes only when each of its days has one
+ *   SNAPSHOT#<yyyy-mm-dd>  RUN#<run>#SHARD#<000042>
+ *                                             one shard of a fanned-out snapshot run written (users, total points):
+ *                                             the run's reduce step marks the day only when every shard has one
  *
  * Addresses are lower-case. Points and amounts are N attributes holding exact integers (micro-points,
  * token base units), read back as bigint. The leaderboard partition is split into LEADERBOARD_SHARDS
@@ -56,6 +59,7 @@ export const shardOf = (address: string): number => parseInt(address.charAt(addr
 const leaderboardPk = (epoch: number, shard: number): string => `${epochKey(epoch)}#${shard}`;
 const leaderboardSk = (points: bigint, address: string): string => `${points.toString().padStart(POINTS_DIGITS, '0')}#${address}`;
 const referralsPk = (referred: string): string => `REFERRALS#${shardOf(referred)}`;
+const shardRunKey = (run: string, shard: number): string => `RUN#${run}#SHARD#${String(shard).padStart(EPOCH_DIGITS, '0')}`;
 
 export interface EpochUserTotal {
   readonly address: string;
@@ -569,6 +573,27 @@ export class PointsStore {
         Item: { pk: S('SNAPSHOTS'), sk: S(dayKey(day)), day: S(day), users: N(users), totalPoints: N(totalPoints), at: S(new Date().toISOString()) },
       }),
     );
+  }
+
+  /** Records that shard `shard` of snapshot run `run` of `day` wrote all of its rows (a re-run writes the same item). */
+  async markShardWritten(day: Day, run: string, shard: number, users: number, totalPoints: bigint): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { pk: S(`SNAPSHOT#${day}`), sk: S(shardRunKey(run, shard)), shard: N(shard), users: N(users), totalPoints: N(totalPoints) },
+      }),
+    );
+  }
+
+  /** The shards of snapshot run `run` of `day` that recorded their rows, by shard number. */
+  async shardsWritten(day: Day, run: string): Promise<Map<number, { users: number; totalPoints: bigint }>> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+      ExpressionAttributeValues: { ':pk': S(`SNAPSHOT#${day}`), ':run': S(`RUN#${run}#`) },
+      ConsistentRead: true,
+    });
+    return new Map(items.map((item) => [num(item.shard), { users: num(item.users), totalPoints: big(item.totalPoints) }]));
   }
 
   /** The days from `from` to `to` (inclusive) whose snapshot completed. */
