@@ -445,9 +445,9 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
 
 /**
  * A step of a declared state machine. A plain step invokes its function with `{ ...payload,
- * input: <the state> }` and its result becomes the state; a `map` step invokes the function once
- * per element of the state's `items` array with `{ ...payload, item: <element> }`, at most
- * `maxConcurrency` at once, and passes the state on unchanged. topology/state-machine.ts turns
+ * input: <the state>, execution: <execution id> }` and its result becomes the state; a `map` step
+ * invokes the function once per element of the state's `items` array with `{ ...payload, item:
+ * <element>, execution }`, at most `maxConcurrency` at once, and passes the state on unchanged. topology/state-machine.ts turns
  * this into Amazon States Language for both the CDK app and the local runner.
  */
 export interface StateMachineStep {
@@ -462,6 +462,8 @@ export interface StateMachineSpec {
   readonly description: string;
   readonly timeoutSeconds: number;
   readonly steps: readonly StateMachineStep[];
+  /** Runs when any step fails for good (its `input` carries the failure), before the execution fails. */
+  readonly onFailure?: Omit<StateMachineStep, 'map'>;
 }
 
 /** Holders per points shard: sized so a shard stays well inside points-shard's memory and timeout (bench:points). */
@@ -478,6 +480,7 @@ export const STATE_MACHINES = [
       { name: 'Totals', function: 'points-shard', payload: { phase: 'total' }, map: { items: 'shards', maxConcurrency: 16 } },
       { name: 'Reduce', function: 'points-snapshot', payload: { phase: 'reduce' } },
     ],
+    onFailure: { name: 'ReleaseLease', function: 'points-snapshot', payload: { phase: 'release' } },
   },
 ] as const satisfies readonly StateMachineSpec[];
 export type StateMachineName = (typeof STATE_MACHINES)[number]['name'];

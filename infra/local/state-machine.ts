@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FUNCTIONS, STATE_MACHINES, type StateMachineName } from '../../topology';
-import { stateMachineDefinition, type AslDefinition, type AslMap, type AslTask } from '../../topology/state-machine';
+import { stateMachineDefinition, type AslCatch, type AslDefinition, type AslFail, type AslMap, type AslTask } from '../../topology/state-machine';
 
 /*
  * Runs a declared state machine's Amazon States Language on this machine, the way Step Functions
@@ -21,6 +21,13 @@ export interface ExecutionRecord {
   stoppedAt?: string;
   error?: string;
   output?: unknown;
+}
+
+/** A Fail state reached: the execution fails with its error and cause. */
+export class ExecutionFailed extends Error {
+  constructor(readonly errorName: string, readonly causeText: string) {
+    super(`${errorName}: ${causeText}`);
+  }
 }
 
 /** A task's failure as Step Functions names it: `States.Timeout` for a timed-out function, else `States.TaskFailed`. */
@@ -120,15 +127,34 @@ export class LocalStateMachines {
     return this.executions;
   }
 
-  private async run(machine: Pick<AslDefinition, 'StartAt' | 'States'>, input: unknown, context: Context): Promise<unknown> {
+  private async run(machine: { StartAt: string; States: Record<string, AslTask | AslMap | AslFail> }, input: unknown, context: Context): Promise<unknown> {
     let name: string | undefined = machine.StartAt;
     let state = input;
     while (name !== undefined) {
-      const current: AslTask | AslMap | undefined = machine.States[name];
+      const current: AslTask | AslMap | AslFail | undefined = machine.States[name];
       if (!current) throw new Error(`state ${name} is not defined`);
-      if (current.Type === 'Task') state = await this.task(name, current, state, context);
-      else if (current.Type === 'Map') await this.map(current, state, context);
-      else throw new Error(`state ${name}: type ${(current as { Type: string }).Type} is not supported by the local runner`);
+      if (current.Type === 'Fail') {
+        throw new ExecutionFailed(String(path(current.ErrorPath, state, context)), String(path(current.CausePath, state, context)));
+      }
+      let caught: AslCatch | undefined;
+      try {
+        if (current.Type === 'Task') {
+          const result = await this.task(name, current, state, context);
+          if (current.ResultPath !== null) state = result;
+        } else if (current.Type === 'Map') {
+          await this.map(current, state, context);
+        } else {
+          throw new Error(`state ${name}: type ${(current as { Type: string }).Type} is not supported by the local runner`);
+        }
+      } catch (error) {
+        // Catch (States.ALL): the failure goes to the state's input at ResultPath, then on to its Next.
+        caught = current.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'));
+        if (!caught || error instanceof ExecutionFailed) throw error;
+        const failure = error instanceof TaskFailed ? { Error: error.errorName, Cause: error.message } : { Error: 'States.Runtime', Cause: (error as Error).message };
+        state = { ...(state as Record<string, unknown>), [caught.ResultPath.slice(2)]: failure };
+        name = caught.Next;
+        continue;
+      }
       name = current.End ? undefined : current.Next;
     }
     return state;
@@ -153,20 +179,21 @@ export class LocalStateMachines {
     const items = path(map.ItemsPath, state, context);
     if (!Array.isArray(items)) throw new Error(`Map ItemsPath ${map.ItemsPath} is not an array`);
     let next = 0;
-    let failed = false;
-    // As in Step Functions, one failed iteration fails the Map: no further items start.
+    let failure: { error: unknown } | undefined;
+    // As in Step Functions, one failed iteration fails the Map: no further items start. The
+    // iterations already running finish first (a running Lambda invocation is not stopped either).
     const worker = async (): Promise<void> => {
-      while (!failed && next < items.length) {
+      while (!failure && next < items.length) {
         const index = next++;
         const itemContext: Context = { ...context, Map: { Item: { Index: index, Value: items[index] } } };
         try {
           await this.run(map.ItemProcessor, select(map.ItemSelector, state, itemContext), itemContext);
         } catch (error) {
-          failed = true;
-          throw error;
+          failure ??= { error };
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(Math.max(1, map.MaxConcurrency), items.length) }, worker));
+    if (failure) throw failure.error;
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Conflict } from '../shared/errors';
 import { EpochCalendar, type Day } from '../domain/points/calendar';
 import type { PointsConfig } from '../domain/points/config';
@@ -18,13 +19,16 @@ import type { PointsStore, WriteStats } from './store';
  * A day's points snapshot, fanned out over shards of holders (the `points-snapshot` state
  * machine in topology/index.ts runs these phases; `runSnapshot` runs them in one process):
  *
- *   plan   pins the day's block, prices it, lists the holders and the referral links, splits both
- *          into shards by address (`shardOf`) and writes one holders file per shard;
+ *   plan   takes the snapshot lease (one run writes at a time: users' epoch totals are read, then
+ *          rewritten), pins the day's block, prices it, lists the holders and the referral links,
+ *          splits both into shards by address (`shardOf`) and writes one holders file per shard;
  *   own    per shard: the holders' positions at the pinned block, their own points, and their
  *          base points summed per referrer (grouped by the referrer's shard);
  *   total  per shard: own points plus the bonuses of the shard's referrers (from every shard's
  *          sums), written to the points table, then the shard is marked written;
- *   reduce checks every shard of the run is written and marks the day done (last).
+ *   reduce checks every shard of the run is written, marks the day done (last) and gives the
+ *          lease back (a failed run gives it back through the state machine's failure step, or
+ *          it expires with the execution's timeout).
  *
  * Every phase is a pure function of the plan's files and the pinned block, so re-running any
  * shard, or the whole day, writes the same items: a day is never counted twice (the store keeps
@@ -54,12 +58,15 @@ export interface SnapshotFiles {
 export interface ShardItem {
   readonly day: Day;
   readonly run: string;
+  /** The snapshot lease's holder: the run's execution. */
+  readonly lease: string;
   readonly shard: number;
   readonly shards: number;
 }
 
 export interface DayPlan {
   readonly day: Day;
+  readonly lease: string;
   /** Null when the day is in no epoch: nothing is recorded and `shards` is empty. */
   readonly epoch: number | null;
   readonly run: string;
@@ -129,26 +136,28 @@ function groupBy<T>(items: Iterable<T>, shards: number, key: (item: T) => string
  * Plans a day: refuses days of an epoch that is already closed (its claims are final), pins the
  * block, writes the prices and one holders file per shard of at most about `shardSize` holders.
  */
-export async function planDay(day: Day, deps: PhaseDeps & { sources: SnapshotSources; shardSize: number }): Promise<DayPlan> {
+export async function planDay(day: Day, deps: PhaseDeps & { sources: SnapshotSources; shardSize: number; lease: string; leaseSeconds: number }): Promise<DayPlan> {
   const calendar = new EpochCalendar(deps.config.epochs);
   const epoch = calendar.epochOf(day);
-  const block = await deps.sources.block(day);
-  const run = String(block);
-  if (epoch === undefined) return { day, epoch: null, run, block, holders: 0, shards: [] };
+  const { lease } = deps;
+  if (epoch === undefined) return { day, lease, epoch: null, run: '-', block: 0, holders: 0, shards: [] };
   const record = await deps.store.getEpoch(epoch);
   if (record && record.status !== 'open') throw new Conflict(`epoch ${epoch} is ${record.status}; its days cannot change`, 'epoch_closed');
+  await deps.store.takeSnapshotLease(lease, Math.floor(Date.now() / 1000) + deps.leaseSeconds);
+  const block = await deps.sources.block(day);
+  const run = String(block);
   const holders = [...new Set([...(await deps.sources.holders(day, block))].map(normalizeAddress))].sort();
   const shards = Math.max(1, Math.ceil(holders.length / deps.shardSize));
   const [prices, links] = await Promise.all([deps.sources.prices(day, block), deps.store.allReferrals()]);
   const plan: PlanFile = { day, epoch, block, shards, prices: [...prices].map(([key, p]) => [key, p.usd.toString(), p.decimals]) };
   const holdersByShard = groupBy(holders, shards, (a) => a);
   const linksByShard = groupBy(links, shards, (l) => l.referred);
-  const items: ShardItem[] = Array.from({ length: shards }, (_, shard) => ({ day, run, shard, shards }));
+  const items: ShardItem[] = Array.from({ length: shards }, (_, shard) => ({ day, run, lease, shard, shards }));
   await Promise.all(items.map((item) => deps.files.put(holdersKey(item), JSON.stringify({ addresses: holdersByShard[item.shard], links: linksByShard[item.shard] } satisfies HoldersFile))));
   // The plan last: a run whose plan exists has all of its holders files.
   await deps.files.put(planKey(day, run), JSON.stringify(plan));
   if (!record) await deps.store.putEpoch({ ...calendar.range(epoch), status: 'open' });
-  return { day, epoch, run, block, holders: holders.length, shards: items };
+  return { day, lease, epoch, run, block, holders: holders.length, shards: items };
 }
 
 function pricesOf(plan: PlanFile): Prices {
@@ -185,6 +194,8 @@ export async function shardTotals(item: ShardItem, deps: PhaseDeps): Promise<Sha
     for (const [referrer, sum] of file[String(item.shard)] ?? []) sums.set(referrer, (sums.get(referrer) ?? 0n) + BigInt(sum));
   }
   const rows = dayRows(item.day, plan.epoch, own, bonusesFromSums(sums, deps.config), deps.config);
+  // A shard of a run that lost the lease (the run failed and gave it back, or it expired) must not write.
+  await deps.store.confirmSnapshotLease(item.lease);
   const writes = await deps.store.applyDay(rows);
   const totalPoints = rows.reduce((sum, row) => sum + row.total, 0n);
   // Last: the reduce step counts on a shard being marked only once all of its rows are written.
@@ -192,9 +203,9 @@ export async function shardTotals(item: ShardItem, deps: PhaseDeps): Promise<Sha
   return { shard: item.shard, users: rows.length, totalPoints: totalPoints.toString(), writes };
 }
 
-/** Marks the day done once every shard of the run is written; refuses (naming them) while any is missing. */
+/** Marks the day done once every shard of the run is written, then gives the lease back; refuses (naming them) while any shard is missing. */
 export async function reduceDay(plan: DayPlan, deps: Pick<PhaseDeps, 'store'>): Promise<SnapshotResult> {
-  if (plan.epoch === null) return { day: plan.day, users: 0, totalPoints: 0n, block: plan.block };
+  if (plan.epoch === null) return { day: plan.day, users: 0, totalPoints: 0n };
   const written = await deps.store.shardsWritten(plan.day, plan.run);
   const missing = plan.shards.filter((s) => !written.has(s.shard)).map((s) => s.shard);
   if (missing.length) throw new Error(`snapshot ${plan.day} run ${plan.run}: shards ${missing.join(', ')} of ${plan.shards.length} are not written`);
@@ -205,6 +216,7 @@ export async function reduceDay(plan: DayPlan, deps: Pick<PhaseDeps, 'store'>): 
     totalPoints += shard.totalPoints;
   }
   await deps.store.markDaySnapshotted(plan.day, users, totalPoints);
+  await deps.store.releaseSnapshotLease(plan.lease);
   return { day: plan.day, epoch: plan.epoch, users, totalPoints, block: plan.block };
 }
 
@@ -230,18 +242,23 @@ export async function runSnapshot(
   deps: { store: PointsStore; sources: SnapshotSources; config: PointsConfig; files?: SnapshotFiles; shardSize?: number },
 ): Promise<SnapshotResult> {
   const phase = { ...deps, files: deps.files ?? new MemorySnapshotFiles() };
-  const plan = await planDay(day, { ...phase, shardSize: deps.shardSize ?? Number.MAX_SAFE_INTEGER });
-  if (plan.epoch === null) return { day, users: 0, totalPoints: 0n };
-  const writes: WriteStats = { items: 0, requests: 0, retries: 0 };
-  for (const item of plan.shards) await shardOwnPoints(item, phase);
-  for (const item of plan.shards) {
-    const shard = await shardTotals(item, phase);
-    writes.items += shard.writes.items;
-    writes.requests += shard.writes.requests;
-    writes.retries += shard.writes.retries;
+  const lease = `in-process:${randomUUID()}`;
+  try {
+    const plan = await planDay(day, { ...phase, shardSize: deps.shardSize ?? Number.MAX_SAFE_INTEGER, lease, leaseSeconds: 3600 });
+    if (plan.epoch === null) return { day, users: 0, totalPoints: 0n };
+    const writes: WriteStats = { items: 0, requests: 0, retries: 0 };
+    for (const item of plan.shards) await shardOwnPoints(item, phase);
+    for (const item of plan.shards) {
+      const shard = await shardTotals(item, phase);
+      writes.items += shard.writes.items;
+      writes.requests += shard.writes.requests;
+      writes.retries += shard.writes.retries;
+    }
+    const result = await reduceDay(plan, phase);
+    return { ...result, writes };
+  } finally {
+    await deps.store.releaseSnapshotLease(lease);
   }
-  const result = await reduceDay(plan, phase);
-  return { ...result, writes };
 }
 
 /** Sources over a fixed list of positions per day (tests, benchmarks): every listed address is a holder. */

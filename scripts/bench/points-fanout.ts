@@ -61,7 +61,7 @@ async function shardWorker(endpoint: string, table: string): Promise<void> {
   await registerLinks(store, links);
   const files = new MemorySnapshotFiles();
   const deps = { store, files, config: DEFAULT_POINTS_CONFIG, sources: listedSources({ positions: async () => positions, prices: async () => PRICES }) };
-  const plan = await planDay(DAY, { ...deps, shardSize: POINTS_SHARD_SIZE });
+  const plan = await planDay(DAY, { ...deps, shardSize: POINTS_SHARD_SIZE, lease: 'bench', leaseSeconds: 3600 });
   if (plan.shards.length !== 1) throw new Error(`expected one shard, planned ${plan.shards.length}`);
   const started = performance.now();
   await shardOwnPoints(plan.shards[0]!, deps);

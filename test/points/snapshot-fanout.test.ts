@@ -1,7 +1,7 @@
 import { id } from 'ethers';
 import { DEFAULT_POINTS_CONFIG, EpochCalendar, dayPoints, type AccountPositions, type Prices, type ReferralLink } from '../../lambdas/domain/points';
 import { PointsStore } from '../../lambdas/points/store';
-import { MemorySnapshotFiles, listedSources, runSnapshot, shardOf, type SnapshotSources } from '../../lambdas/points/snapshot';
+import { MemorySnapshotFiles, listedSources, planDay, runSnapshot, shardOf, shardOwnPoints, shardTotals, type SnapshotSources } from '../../lambdas/points/snapshot';
 import { runShardTask, runSnapshotTask, shardTask, snapshotTask, type SnapshotDeps } from '../../lambdas/points/snapshot-tasks';
 import { ensureTables } from '../../infra/local/dynamodb';
 import { LocalStateMachines } from '../../infra/local/state-machine';
@@ -155,8 +155,33 @@ describe('the fanned-out points snapshot on DynamoDB Local', () => {
       const always = runner({ store: broken, sources, config, files: new MemorySnapshotFiles(), shardSize: 25 }, (fn, payload) => fn === 'points-shard' && payload.phase === 'total' && payload.item.shard === 5);
       const failed = await always.machines.execute('points-snapshot', event);
       expect(failed.status).toBe('FAILED');
-      expect(failed.error).toContain('Totals');
+      expect(failed.error).toContain('TotalsItem');
       expect(await broken.snapshottedDays(DAY!, DAY!)).toEqual(new Set());
+      // The failure step gave the lease back: the next run does not wait for it to expire.
+      expect(await runner({ store: broken, sources, config, files: new MemorySnapshotFiles(), shardSize: 25 }).machines.execute('points-snapshot', event)).toMatchObject({ status: 'SUCCEEDED' });
+    });
+
+    test('one run writes at a time: a run while another holds the snapshot lease fails without writing; an expired lease is taken over', async () => {
+      const store = await freshStore();
+      const now = Math.floor(Date.now() / 1000);
+      await store.takeSnapshotLease('arn:other-execution', now + 600);
+
+      const blocked = await runner({ store, sources, config, files: new MemorySnapshotFiles(), shardSize: 25 }).machines.execute('points-snapshot', event);
+      expect(blocked.status).toBe('FAILED');
+      expect(blocked.error).toContain('another points snapshot run (arn:other-execution) holds the lease');
+      expect(await store.epochTotals(expected.map((r) => r.address), 1)).toEqual(new Map());
+      await expect(runSnapshot(DAY!, { store, sources, config })).rejects.toThrow('holds the lease');
+
+      // A shard still running after its run failed and gave the lease back writes nothing.
+      await store.takeSnapshotLease('arn:other-execution', now - 1); // its time ran out
+      const files = new MemorySnapshotFiles();
+      const zombie = await planDay(DAY!, { store, sources, config, files, shardSize: 1000, lease: 'arn:failed-execution', leaseSeconds: 600 });
+      await shardOwnPoints(zombie.shards[0]!, { store, sources, config, files });
+      await store.releaseSnapshotLease('arn:failed-execution');
+      await expect(shardTotals(zombie.shards[0]!, { store, config, files })).rejects.toThrow('the snapshot run arn:failed-execution no longer holds the lease');
+      expect(await store.epochTotals(expected.map((r) => r.address), 1)).toEqual(new Map());
+
+      expect(await runner({ store, sources, config, files: new MemorySnapshotFiles(), shardSize: 25 }).machines.execute('points-snapshot', event)).toMatchObject({ status: 'SUCCEEDED' });
     });
   });
 });
