@@ -5,7 +5,7 @@ import { KMSClient, ListAliasesCommand, CreateKeyCommand, CreateAliasCommand } f
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { JsonRpcProvider } from 'ethers';
-import { KEYS, FUNCTIONS, SCHEDULES, functionEnvironment, type KeyRole, type TableName } from '../topology';
+import { KEYS, FUNCTIONS, SCHEDULES, functionEnvironment, type FunctionName, type KeyRole, type TableName } from '../topology';
 import { kmsAddress } from '../../lambdas/signing/kms-public-key';
 import { startKmsServer, type RunningKms } from './kms-server';
 import { startDynamo, ensureTables, type RunningDynamo } from './dynamodb';
@@ -19,6 +19,7 @@ import { marketDataDir } from '../../lambdas/domain/market';
 import { LOCAL_INDEXES } from '../../scripts/deploy/index-protocol';
 import { LocalLambdas } from './lambda-runtime';
 import { LocalScheduler } from './scheduler';
+import { LocalStateMachines } from './state-machine';
 import { StackError } from './net';
 import { localCredentials, LOCAL_REGION } from './credentials';
 import type { DeploymentRecord } from '../../topology/deployment';
@@ -114,6 +115,7 @@ export interface RunningStack {
   file: StackFile;
   stackFilePath: string;
   lambdas: LocalLambdas;
+  stateMachines: LocalStateMachines;
   scheduler: LocalScheduler;
   health(): Promise<{ ok: boolean; components: Record<string, unknown> }>;
   stop(): Promise<void>;
@@ -338,7 +340,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     keysClient.destroy();
 
     const lambdas = new LocalLambdas();
-    const scheduler = new LocalScheduler(lambdas, log);
+    const stateMachines = new LocalStateMachines((fn, payload) => lambdas.invoke(fn as FunctionName, payload));
+    const scheduler = new LocalScheduler(lambdas, stateMachines, log);
 
     const health = async (): Promise<{ ok: boolean; components: Record<string, unknown> }> => {
       const check = async (fn: () => Promise<Record<string, unknown>>) => {
@@ -409,6 +412,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         if (refused) return { statusCode: 403, body: { message: `refused: ${refused}` } };
       }
       if (request.method === 'GET' && url.pathname === '/_local/schedules') return { statusCode: 200, body: scheduler.status() };
+      if (request.method === 'GET' && url.pathname === '/_local/executions') return { statusCode: 200, body: stateMachines.history() };
       const run = /^\/_local\/schedules\/([\w-]+)\/run$/.exec(url.pathname);
       if (request.method === 'POST' && run) {
         if (!SCHEDULES.some((s) => s.name === run[1])) return { statusCode: 404, body: { message: `no schedule named ${run[1]}` } };
@@ -450,7 +454,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     // It holds the local WLP's API key: readable by this user only, also when it already existed.
     writeFileSync(stackFilePath, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
     chmodSync(stackFilePath, 0o600);
-    return { file, stackFilePath, lambdas, scheduler, health, stop: stopAll };
+    return { file, stackFilePath, lambdas, stateMachines, scheduler, health, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -61,6 +61,7 @@ export function createSsiStacks(scope: Construct, ssi: SsiEnvironment, topology:
     ssi,
     functions: [...Object.keys(api.functions), ...Object.keys(schedules.functions)],
     deadLetterQueues: Object.keys(schedules.deadLetterQueues),
+    stateMachines: Object.keys(schedules.stateMachines),
     api: api.httpApi.api,
     description: 'SSI protocol: alarms and dashboard',
   });

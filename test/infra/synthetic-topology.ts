@@ -52,5 +52,6 @@ export const SYNTHETIC_TOPOLOGY: Topology = {
   functions: SYNTHETIC_FUNCTIONS,
   routes: SYNTHETIC_ROUTES,
   schedules: SYNTHETIC_SCHEDULES,
+  stateMachines: [],
   authorizers: { wlp: 'wlp-auth' },
 };

@@ -121,7 +121,7 @@ describe('the relayer-monitor Lambda', () => {
       ...functionEnvironment(spec, {
         tables: world.dynamo.tables,
         keys: { operator: signers.operator.keyId, reserve: signers.reserve.keyId, rewards: signers.rewards.keyId, price: 'unused: the monitor never ticks a sign-only key' },
-        buckets: { reports: 'unused' },
+        buckets: { reports: 'unused', 'points-work': 'unused' },
       }),
       SSI_RPC_URL: world.chain.rpcUrl,
       SSI_CHAIN_ID: String(world.chain.chainId),
