@@ -134,6 +134,11 @@ export const TABLES = [
     ttlAttribute: 'expiresAt',
   },
   {
+    // The PMM registry: maker address -> name, RFQ URL, batch URL, enabled (lambdas/quotes/pmm-registry.ts).
+    name: 'pmms',
+    partitionKey: { name: 'maker', type: 'S' },
+  },
+  {
     // WLP API keys, stored only as sha256(key): keyHash -> wlp address, name, rate limit, quota, enabled.
     name: 'wlp-keys',
     partitionKey: { name: 'keyHash', type: 'S' },
@@ -216,9 +221,9 @@ export const FUNCTIONS = [
     description: 'WLP quote API: RFQ to the PMMs, firm signed quote orders, indexes with NAV, OpenAPI document',
     timeoutSeconds: 10,
     memoryMb: 1024,
-    tables: { quotes: 'write', 'wlp-usage': 'write' },
+    tables: { quotes: 'write', 'wlp-usage': 'write', pmms: 'read' },
     keys: [],
-    buckets: {},
+    buckets: { reports: 'read' },
   },
   {
     name: 'ussi-api',
@@ -230,7 +235,7 @@ export const FUNCTIONS = [
     tables: { 'wlp-usage': 'write' },
     // Signs EIP-712 hedge orders only; kept apart from quote-api, which holds no key.
     keys: ['operator'],
-    buckets: {},
+    buckets: { reports: 'read' },
   },
   {
     name: 'ussi-nav',
@@ -306,11 +311,11 @@ export const FUNCTIONS = [
     description: 'Scheduled rebalance saga per index: targets, window, PMM quote, price checks, settlement, basket check, close; resumable',
     timeoutSeconds: 900,
     memoryMb: 1024,
-    tables: { 'rebalance-runs': 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    tables: { 'rebalance-runs': 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write', pmms: 'read' },
     // operator: opens and closes windows and settles; price: signs the reference prices (PriceAttestation),
     // a key apart so a leaked operator key cannot vouch for its own prices.
     keys: ['operator', 'price'],
-    buckets: {},
+    buckets: { reports: 'read' },
     // One saga step at a time: the version check on every write is the second guard.
     reservedConcurrency: 1,
   },

@@ -4,6 +4,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { SsiEnvironment } from '../environment';
+import type { SettingValues } from '../settings';
 import { deadLetterQueuePhysicalName, scheduleRuleName, stateMachinePhysicalName } from '../constructs/naming';
 import { SsiStateMachine } from '../constructs/ssi-state-machine';
 import { acknowledge } from '../constructs/nag';
@@ -16,8 +17,8 @@ export interface SchedulesStackProps extends StackProps {
   readonly ssi: SsiEnvironment;
   /** Signing keys by role, from the signing stack. */
   readonly keys: Readonly<Record<string, IKey>>;
-  /** Settings every function reads (chain, deployment record, log level). */
-  readonly settings: Readonly<Record<string, string>>;
+  /** The environment's values of the declared settings; each function gets those it declares. */
+  readonly settings: SettingValues;
   /** @default the declared topology (topology/index.ts) */
   readonly topology?: Topology;
 }

@@ -1,15 +1,16 @@
-import { loadConfig, settings, tableName, bucketName } from '../shared/config';
+import { loadSettings, tableName, bucketName } from '../shared/config';
+import { POINTS_SETTINGS } from '../../topology/settings';
 import { chainProvider } from '../shared/chain';
 import { dynamoClient, s3 } from '../shared/aws';
 import { PointsStore } from './store';
 import { ChainSnapshotSources } from './chain-sources';
 import { S3SnapshotFiles } from './snapshot-files';
-import { configuredPrices, pointsRules, pointsSettings } from './settings';
+import { configuredPrices, pointsRules } from './settings';
 import type { PhaseDeps, SnapshotSources } from './snapshot';
 
 /** What both snapshot functions (points-snapshot: plan and reduce; points-shard: a shard) run with, built once per container. */
 export function snapshotRuntime(): PhaseDeps & { sources: SnapshotSources } {
-  const config = loadConfig({ SSI_RPC_URL: settings.rpcUrl, SSI_CHAIN_ID: settings.chainId, SSI_DEPLOYMENT: settings.deployment, ...pointsSettings });
+  const config = loadSettings(['SSI_RPC_URL', 'SSI_CHAIN_ID', 'SSI_DEPLOYMENT', ...POINTS_SETTINGS]);
   const rules = pointsRules(config.SSI_POINTS_CONFIG);
   return {
     config: rules,

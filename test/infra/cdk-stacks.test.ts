@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { functionSettings } from '../../infra/stacks';
+import { settingValues, settingsFor } from '../../infra/settings';
 import {
   ALARM_METRICS,
   API_AUTHORIZERS,
@@ -154,11 +154,11 @@ describe('functions', () => {
     expect(logGroup.Properties.RetentionInDays).toBe(synth.ssi.config.logRetentionDays);
   });
 
-  test.each(FUNCTIONS.map((f) => [f.name, f as FunctionSpec] as const))('%s gets the chain settings and only its own tables, keys and buckets in its environment', (name, spec) => {
+  test.each(FUNCTIONS.map((f) => [f.name, f as FunctionSpec] as const))('%s gets exactly its declared settings and only its own tables, keys and buckets in its environment', (name, spec) => {
     const [, fn] = one(resourcesOf(synth.templates[partOf(spec)], 'AWS::Lambda::Function'), (f) => f.Properties.FunctionName === `ssi-dev-${name}`, `function ${name}`);
     const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
     const placeholders = { tables: new Proxy({}, { get: () => 't' }), keys: new Proxy({}, { get: () => 'k' }), buckets: new Proxy({}, { get: () => 'b' }) } as unknown as ResolvedResources;
-    const expected = { ...functionSettings(synth.ssi), ...functionEnvironment(spec, placeholders), NODE_OPTIONS: '--enable-source-maps' };
+    const expected = { ...settingsFor(name, settingValues(synth.ssi), 'dev'), ...functionEnvironment(spec, placeholders), NODE_OPTIONS: '--enable-source-maps' };
 
     expect(Object.keys(variables).sort()).toEqual(Object.keys(expected).sort());
     for (const table of Object.keys(spec.tables) as TableName[]) expect(variables[tableEnv(table)]).toBe(`ssi-dev-${table}`);
