@@ -51,7 +51,7 @@ export const environmentConfigSchema = z
         message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
       }),
     /** Powertools log level of the functions. */
-    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    logLevel: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']).default('INFO'),
     /** Object lock on the reports bucket: every report version is kept at least this long. */
     reportRetention: z.object({
       mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),

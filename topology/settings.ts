@@ -35,7 +35,7 @@ export const SETTINGS = {
   SSI_RPC_URL: { schema: z.string().url(), description: 'JSON-RPC endpoint of the chain' },
   SSI_CHAIN_ID: { schema: z.coerce.number().int().positive(), description: 'EVM chain id; must match the deployment record' },
   SSI_DEPLOYMENT: { schema: json(deploymentSchema, 'a deployment record'), description: 'The deployment record (scripts/deploy.ts output) as JSON' },
-  POWERTOOLS_LOG_LEVEL: { schema: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'), description: 'Powertools log level' },
+  POWERTOOLS_LOG_LEVEL: { schema: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']).default('INFO'), description: 'Powertools log level' },
 
   RELAYER_CONFIRMATIONS: { schema: z.coerce.number().int().min(1).default(1), description: 'Blocks before a relayed transaction counts as final' },
   RELAYER_STUCK_AFTER_SECONDS: { schema: z.coerce.number().positive().default(180), description: 'Seconds before an unmined transaction is replaced with a higher fee' },

@@ -316,7 +316,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       config: {
         rpcUrl: chain.rpcUrl,
         chainId: chain.chainId,
-        logLevel: (process.env.POWERTOOLS_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN',
+        logLevel: SETTINGS.POWERTOOLS_LOG_LEVEL.schema.parse(process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'),
         points: { epochPool: process.env.SSI_EPOCH_POOL ?? LOCAL_EPOCH_POOL, referencePrices: localReferencePrices() },
         settings: {
           // One process serves every connection here (one request per container in Lambda): let quote records share
