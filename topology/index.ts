@@ -87,8 +87,10 @@ export const KEYS = [
   { role: 'reserve', alias: 'alias/ssi-reserve-report', description: 'Signs proof-of-reserve reports and posts their roots' },
   { role: 'rewards', alias: 'alias/ssi-rewards', description: 'Publishes epoch reward roots' },
   { role: 'price', alias: 'alias/ssi-price-attester', description: 'Signs rebalance and fee-sale price attestations (PRICE_ATTESTER_ROLE only)', signsOnly: true },
+  // The only key a function behind the API may sign with: the USSI contract's orderSigner, no role.
+  { role: 'ussi-orders', alias: 'alias/ssi-ussi-orders', description: "Signs USSI hedge orders (the USSI contract's order signer; no on-chain role)", signsOnly: true },
 ] as const satisfies readonly KeySpec[];
-export type KeyRole = 'operator' | 'reserve' | 'rewards' | 'price';
+export type KeyRole = 'operator' | 'reserve' | 'rewards' | 'price' | 'ussi-orders';
 
 export const BUCKETS = [
   { name: 'reports', description: 'Reserve reports and reward trees; versioned, never overwritten' },
@@ -228,13 +230,13 @@ export const FUNCTIONS = [
   {
     name: 'ussi-api',
     entry: 'lambdas/ussi/handler.ts',
-    description: 'USSI hedge-order quotes for WLPs, signed with the operator key (the USSI order signer)',
+    description: "USSI hedge-order quotes for WLPs, signed with the ussi-orders key (the USSI contract's order signer)",
     timeoutSeconds: 10,
     memoryMb: 512,
     // wlp-usage: the same per-key rate and quota counters as quote-api.
     tables: { 'wlp-usage': 'write' },
-    // Signs EIP-712 hedge orders only; kept apart from quote-api, which holds no key.
-    keys: ['operator'],
+    // Signs EIP-712 hedge orders only, with a key that holds no on-chain role (security review item 8).
+    keys: ['ussi-orders'],
     buckets: { reports: 'read' },
   },
   {
@@ -495,7 +497,7 @@ export type StateMachineName = (typeof STATE_MACHINES)[number]['name'];
 /** Environment variable a function reads a table name from, e.g. TABLE_OPS. */
 export const tableEnv = (table: TableName): string => `TABLE_${table.toUpperCase().replace(/-/g, '_')}`;
 /** Environment variable a function reads a KMS key id from, e.g. KMS_KEY_OPERATOR. */
-export const keyEnv = (role: KeyRole): string => `KMS_KEY_${role.toUpperCase()}`;
+export const keyEnv = (role: KeyRole): string => `KMS_KEY_${role.toUpperCase().replace(/-/g, '_')}`;
 /** Environment variable a function reads a bucket name from, e.g. BUCKET_REPORTS. */
 export const bucketEnv = (bucket: BucketName): string => `BUCKET_${bucket.toUpperCase().replace(/-/g, '_')}`;
 

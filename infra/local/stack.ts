@@ -275,6 +275,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     process.env.SSI_RESERVE_SIGNER_ADDRESS = keys.reserve.address;
     process.env.SSI_REWARDS_SIGNER_ADDRESS = keys.rewards.address;
     process.env.SSI_PRICE_SIGNER_ADDRESS = keys.price.address;
+    process.env.SSI_USSI_ORDER_SIGNER_ADDRESS = keys['ussi-orders'].address;
     const pmmKey = loadOrCreatePmmKey(join(dataDir, 'pmm', 'key.json'));
     process.env.SSI_PMM_ADDRESS = pmmKey.address;
     process.env.SSI_WLP_ADDRESS = LOCAL_WLP.address;

@@ -55,7 +55,7 @@ const service = new UssiQuoteService({
   orderSigner: () => ussi.getFunction('orderSigner')() as Promise<string>,
   chainTime,
   indexPrice,
-  signer: new KmsSigner(kms(), keyId('operator')),
+  signer: new KmsSigner(kms(), keyId('ussi-orders')),
   limiter: new LeaseLimiter(new DynamoLeaseStore(dynamo(), tableName('wlp-usage'))),
   settings: { ttlSeconds: config.USSI_QUOTE_TTL_SECONDS, spreadBps: config.USSI_QUOTE_SPREAD_BPS },
 });
