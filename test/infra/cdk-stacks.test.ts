@@ -13,6 +13,7 @@ import {
   STATE_MACHINES,
   TABLES,
   functionEnvironment,
+  keyEnv,
   scheduleTarget,
   tableEnv,
   type TableName,
@@ -162,7 +163,7 @@ describe('functions', () => {
 
     expect(Object.keys(variables).sort()).toEqual(Object.keys(expected).sort());
     for (const table of Object.keys(spec.tables) as TableName[]) expect(variables[tableEnv(table)]).toBe(`ssi-dev-${table}`);
-    for (const role of [...spec.keys, ...(spec.publicKeys ?? [])]) expect(flatten(variables[`KMS_KEY_${role.toUpperCase()}`], synth, synth.stacks[partOf(spec)].stackName)).toBe(keyArn(role));
+    for (const role of [...spec.keys, ...(spec.publicKeys ?? [])]) expect(flatten(variables[keyEnv(role)], synth, synth.stacks[partOf(spec)].stackName)).toBe(keyArn(role));
     if ('SSI_DEPLOYMENT' in expected) expect(JSON.parse(variables.SSI_DEPLOYMENT as string)).toEqual(expect.objectContaining({ chainId: 84532, indexes: synth.ssi.deployment.indexes }));
   });
 
