@@ -83,8 +83,9 @@ export const KEYS = [
   { role: 'reserve', alias: 'alias/ssi-reserve-report', description: 'Signs proof-of-reserve reports and posts their roots' },
   { role: 'rewards', alias: 'alias/ssi-rewards', description: 'Publishes epoch reward roots' },
   { role: 'price', alias: 'alias/ssi-price-attester', description: 'Signs rebalance and fee-sale price attestations (PRICE_ATTESTER_ROLE only)', signsOnly: true },
+  { role: 'custodian', alias: 'alias/ssi-custodian', description: 'Signs custodian leg attestations and daily custodian balance statements', signsOnly: true },
 ] as const satisfies readonly KeySpec[];
-export type KeyRole = 'operator' | 'reserve' | 'rewards' | 'price';
+export type KeyRole = 'operator' | 'reserve' | 'rewards' | 'price' | 'custodian';
 
 export const BUCKETS = [
   { name: 'reports', description: 'Reserve reports and reward trees; versioned, never overwritten' },
