@@ -89,8 +89,9 @@ export const KEYS = [
   { role: 'price', alias: 'alias/ssi-price-attester', description: 'Signs rebalance and fee-sale price attestations (PRICE_ATTESTER_ROLE only)', signsOnly: true },
   // The only key a function behind the API may sign with: the USSI contract's orderSigner, no role.
   { role: 'ussi-orders', alias: 'alias/ssi-ussi-orders', description: "Signs USSI hedge orders (the USSI contract's order signer; no on-chain role)", signsOnly: true },
+  { role: 'custodian', alias: 'alias/ssi-custodian', description: 'Signs custodian leg attestations and daily custodian balance statements', signsOnly: true },
 ] as const satisfies readonly KeySpec[];
-export type KeyRole = 'operator' | 'reserve' | 'rewards' | 'price' | 'ussi-orders';
+export type KeyRole = 'operator' | 'reserve' | 'rewards' | 'price' | 'ussi-orders' | 'custodian';
 
 export const BUCKETS = [
   { name: 'reports', description: 'Reserve reports and reward trees; versioned, never overwritten' },

@@ -34,6 +34,7 @@ export const SYNTHETIC_FUNCTIONS: FunctionSpec[] = [
   fn('epochs', { tables: { ops: 'write' }, keys: ['rewards'], buckets: { reports: 'write' } }),
   fn('attester', { tables: { ops: 'read' }, keys: ['price'] }),
   fn('orders', { tables: { ops: 'read' }, keys: ['ussi-orders'] }),
+  fn('custodian', { tables: { ops: 'read' }, keys: ['custodian'] }),
 ];
 
 export const SYNTHETIC_ROUTES: RouteSpec[] = [

@@ -1,0 +1,44 @@
+/**
+ * The custodian port: what the custodian service needs from a custodian (a ledger simulator
+ * locally; Cobo, Ceffu or another custodian in production). An adapter is one file implementing
+ * `CustodianAdapter`; the service never calls a custodian's API any other way, so swapping the
+ * custodian does not touch attestation, statement or reserve code.
+ */
+import type { NativeChain } from './addresses';
+
+/** One transfer into or out of a custodian wallet, as the custodian's ledger reports it. */
+export interface NativeTransfer {
+  chain: NativeChain;
+  /** The asset id as the registry names it (e.g. BTC, SOL, XRP). */
+  asset: string;
+  /** The native transaction id (Bitcoin/Dogecoin txid hex, Solana signature, XRPL hash, Cardano tx hash). */
+  txId: string;
+  /** The custodian wallet (XRP: `address?dt=<tag>`). */
+  wallet: string;
+  /** The other side: the sender of an incoming transfer, the receiver of an outgoing one. */
+  counterparty: string;
+  direction: 'in' | 'out';
+  /** Units in the asset's native decimals. */
+  amount: bigint;
+  /** Block height, slot or ledger index that holds the transfer. */
+  height: bigint;
+  /** Whether the custodian counts the transfer as final (enough confirmations, finalized slot, validated ledger). */
+  final: boolean;
+}
+
+/** Balances of one chain's custodian wallets at one height. */
+export interface WalletBalances {
+  chain: NativeChain;
+  /** The block height, slot or ledger index the balances were read at. */
+  height: bigint;
+  balances: { wallet: string; asset: string; amount: bigint }[];
+}
+
+export interface CustodianAdapter {
+  /** Transfers touching `wallets` on `chain` at heights after `fromHeight`, oldest first; `cursor` is where to resume. */
+  watch(chain: NativeChain, wallets: readonly string[], fromHeight: bigint): Promise<{ transfers: NativeTransfer[]; cursor: bigint }>;
+  /** Releases `amount` units of `asset` from custodian wallet `wallet` to `to`; resolves with the native transaction id. */
+  release(request: { chain: NativeChain; asset: string; wallet: string; to: string; amount: bigint; reference: string }): Promise<{ txId: string }>;
+  /** Balances of `wallets` on `chain`, all read at one height. */
+  balances(chain: NativeChain, wallets: readonly string[]): Promise<WalletBalances>;
+}
