@@ -274,4 +274,9 @@ describe('AttestedIssuer', () => {
       [await mixed.getAddress(), weth],
     );
   });
+
+  it('validates as an upgrade of itself (namespaced storage, no constructor state)', async () => {
+    const fx = await fixture();
+    await hre.upgrades.validateUpgrade(await fx.attested.getAddress(), await hre.ethers.getContractFactory('AttestedIssuer'), { kind: 'uups' });
+  });
 });
