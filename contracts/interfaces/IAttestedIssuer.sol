@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/**
+ * @title IAttestedIssuer
+ * @notice Mints index tokens whose basket holds custodian assets (see ICustodyRegistry): the legs happen
+ * on the assets' native chains and are proven by EIP-712 attestations signed by a registered custodian
+ * key (domain "SSI Custody" version 1, type `CustodyLeg`, mirrored in lambdas/domain/custody/attestation.ts).
+ * Mint flow: the WLP escrows cash for an index amount and names the PMM; the PMM delivers each custodian
+ * asset to a registered custodian wallet on its chain; anyone submits the custodian's `Received`
+ * attestations, one per basket asset, each at least the basket amount; the submission that completes the
+ * set mints the index tokens to the WLP and pays the escrowed cash to the PMM. Each native transaction
+ * id is usable once. If the request is not complete by its deadline, anyone can refund the WLP.
+ */
+interface IAttestedIssuer {
+    /// @notice Which way units moved on the native chain (the values are the off-chain enum's).
+    enum LegDirection {
+        /// @dev Units arrived in a registered custodian wallet (a PMM's delivery on a mint).
+        Received,
+        /// @dev Units left a custodian wallet for the counterparty (the PMM on a redeem).
+        Released
+    }
+
+    /// @notice Where a request stands.
+    enum RequestStatus {
+        None,
+        Pending,
+        Completed,
+        Refunded
+    }
+
+    /**
+     * @notice One off-chain leg as the custodian signs it. Native strings are keccak256 of their UTF-8 bytes.
+     * @param requestId The request this leg settles.
+     * @param direction Received (mint) or Released (redeem).
+     * @param chain keccak256 of the native chain name.
+     * @param asset keccak256 of the asset id on that chain.
+     * @param amount Units in the asset's native decimals.
+     * @param txId keccak256 of the native transaction id; usable once per chain.
+     * @param wallet keccak256 of the custodian wallet address (must be registered for `chain`).
+     * @param counterparty keccak256 of the address the units came from (Received) or went to (Released).
+     */
+    struct CustodyLeg {
+        bytes32 requestId;
+        uint8 direction;
+        bytes32 chain;
+        bytes32 asset;
+        uint256 amount;
+        bytes32 txId;
+        bytes32 wallet;
+        bytes32 counterparty;
+    }
+
+    /**
+     * @notice A mint request.
+     * @param requester The WLP: receives the index tokens, or the refund.
+     * @param pmm Receives the escrowed cash when the legs are attested.
+     * @param index The index token to mint.
+     * @param cashToken The escrowed cash token.
+     * @param cashAmount Escrowed cash.
+     * @param indexAmount Index units to mint.
+     * @param deadline Last second at which attestations are accepted; a refund is open after it.
+     * @param legsAttested How many basket assets have an accepted leg.
+     * @param status Where the request stands.
+     */
+    struct MintRequest {
+        address requester;
+        address pmm;
+        address index;
+        address cashToken;
+        uint256 cashAmount;
+        uint256 indexAmount;
+        uint64 deadline;
+        uint8 legsAttested;
+        RequestStatus status;
+    }
+
+    /// @notice `index` may (`allowed`) or may no longer be minted here.
+    event IndexSet(address indexed index, bool allowed);
+    /// @notice `token` may (`allowed`) or may no longer be escrowed as cash.
+    event CashTokenSet(address indexed token, bool allowed);
+    /// @notice New requests get `timeout` seconds to be completed.
+    event RequestTimeoutSet(uint256 timeout);
+    /// @notice A mint request was opened and its cash escrowed.
+    event MintRequested(
+        bytes32 indexed requestId,
+        address indexed requester,
+        address indexed pmm,
+        address index,
+        uint256 indexAmount,
+        address cashToken,
+        uint256 cashAmount,
+        uint64 deadline
+    );
+    /// @notice A custodian attestation for `asset` (the basket placeholder) was accepted for `requestId`.
+    event LegAttested(
+        bytes32 indexed requestId,
+        address indexed asset,
+        bytes32 indexed txId,
+        uint256 amount,
+        bytes32 wallet,
+        bytes32 counterparty,
+        address signer
+    );
+    /// @notice All legs of `requestId` were attested: index tokens minted, cash paid to the PMM.
+    event MintCompleted(bytes32 indexed requestId);
+    /// @notice `requestId` timed out and its cash went back to the requester.
+    event MintRefunded(bytes32 indexed requestId);
+
+    /// @notice An address argument was zero.
+    error ZeroAddress();
+    /// @notice An amount argument was zero.
+    error ZeroAmount();
+    /// @notice The timeout is zero or above `max`.
+    error TimeoutOutOfRange(uint256 timeout, uint256 max);
+    /// @notice `index` is not allowed here.
+    error UnknownIndex(address index);
+    /// @notice `token` is not an allowed cash token.
+    error CashTokenNotAllowed(address token);
+    /// @notice `asset` in the basket of `index` is not a registered custodian asset.
+    error NotCustodianAsset(address index, address asset);
+    /// @notice `requestId` is not pending (`status`).
+    error RequestNotPending(bytes32 requestId, RequestStatus status);
+    /// @notice `requestId` no longer accepts attestations: its deadline passed.
+    error RequestExpired(bytes32 requestId, uint64 deadline);
+    /// @notice `requestId` cannot be refunded before its deadline.
+    error RequestNotExpired(bytes32 requestId, uint64 deadline);
+    /// @notice The leg and signature lists differ in length, or are empty.
+    error LegCountMismatch(uint256 legs, uint256 signatures);
+    /// @notice A leg was signed for `given`, not the request it was submitted to.
+    error LegForOtherRequest(bytes32 requestId, bytes32 given);
+    /// @notice A mint accepts only `Received` legs.
+    error WrongDirection(uint8 direction);
+    /// @notice `signer` is not a registered custodian signer.
+    error NotCustodianSigner(address signer);
+    /// @notice `wallet` is not a registered custodian wallet on `chain`.
+    error WalletNotRegistered(bytes32 chain, bytes32 wallet);
+    /// @notice The native transaction `txId` on `chain` was already used by an accepted leg.
+    error TxIdAlreadyUsed(bytes32 chain, bytes32 txId);
+    /// @notice `asset` (the placeholder of the leg's chain and asset) is not a custodian asset of the request's basket.
+    error AssetNotInBasket(address asset);
+    /// @notice `asset` already has an accepted leg for `requestId`.
+    error LegAlreadyAttested(bytes32 requestId, address asset);
+    /// @notice The leg delivers `amount` of `asset`, less than the `required` basket amount.
+    error ShortDelivery(address asset, uint256 amount, uint256 required);
+
+    /**
+     * @notice Sets up roles and settings: `admin` gets admin, pauser and upgrader.
+     * @param admin Default admin.
+     * @param registry The CustodyRegistry holding assets, wallets and custodian signers.
+     * @param requestTimeout Seconds a request has to be completed (at most MAX_REQUEST_TIMEOUT).
+     */
+    function initialize(address admin, address registry, uint256 requestTimeout) external;
+
+    /// @notice Allows (`allowed`) or stops minting `index` here; OPERATOR_ROLE. This contract needs the index's ISSUER_ROLE.
+    function setIndex(address index, bool allowed) external;
+
+    /// @notice Allows (`allowed`) or stops escrowing `token` as cash; OPERATOR_ROLE.
+    function setCashToken(address token, bool allowed) external;
+
+    /// @notice Sets the time new requests get to be completed (1 second to MAX_REQUEST_TIMEOUT); OPERATOR_ROLE.
+    function setRequestTimeout(uint256 timeout) external;
+
+    /**
+     * @notice Opens a mint request: escrows `cashAmount` of `cashToken` from the caller (the WLP), who gets
+     * `indexAmount` of `index` once the PMM's deliveries are attested. Every basket asset must be a
+     * registered custodian asset. Not while paused.
+     * @param index The index to mint.
+     * @param indexAmount Index units to mint.
+     * @param cashToken Cash token to escrow (allowed list).
+     * @param cashAmount Cash the PMM is paid on completion.
+     * @param pmm The PMM that delivers the basket.
+     * @return requestId The id the custodian attestations must name.
+     */
+    function requestMint(address index, uint256 indexAmount, address cashToken, uint256 cashAmount, address pmm)
+        external
+        returns (bytes32 requestId);
+
+    /**
+     * @notice Submits custodian attestations of `Received` legs for a pending mint; anyone may call. Each
+     * leg must be signed by a registered custodian signer, name a registered wallet on its chain, use a
+     * transaction id not used before, and deliver at least the basket amount (`ceil(indexAmount * base *
+     * factor / 1e45)`) of a basket asset that has no leg yet. The submission that gives every basket asset a
+     * leg completes the mint: index tokens to the requester, escrowed cash to the PMM. Not while paused,
+     * not after the deadline.
+     * @param requestId The pending mint.
+     * @param legs The attested legs.
+     * @param signatures The custodian's EIP-712 signature of each leg.
+     * @return completed Whether this submission completed the mint.
+     */
+    function attestMint(bytes32 requestId, CustodyLeg[] calldata legs, bytes[] calldata signatures)
+        external
+        returns (bool completed);
+
+    /// @notice Returns the escrowed cash of a pending mint to its requester after its deadline; anyone may call,
+    /// also while paused.
+    function refundMint(bytes32 requestId) external;
+
+    /// @notice The mint request `requestId` (status None if unknown).
+    function getMintRequest(bytes32 requestId) external view returns (MintRequest memory);
+
+    /// @notice The amount of `asset` attested for `requestId` (zero if no leg yet).
+    function attestedLeg(bytes32 requestId, address asset) external view returns (uint256);
+
+    /// @notice Custodian units of `asset` attested into custody for `index` by completed mints.
+    function attestedCustody(address index, address asset) external view returns (uint256);
+
+    /// @notice Whether native transaction `txId` on `chain` was used by an accepted leg.
+    function isTxIdUsed(bytes32 chain, bytes32 txId) external view returns (bool);
+
+    /// @notice Whether `index` may be minted here.
+    function isIndexAllowed(address index) external view returns (bool);
+
+    /// @notice Whether `token` may be escrowed as cash.
+    function isCashToken(address token) external view returns (bool);
+
+    /// @notice Seconds new requests get to be completed.
+    function requestTimeout() external view returns (uint256);
+
+    /// @notice The CustodyRegistry this contract reads.
+    function registry() external view returns (address);
+
+    /// @notice The EIP-712 digest a custodian signs for `leg` under this contract's "SSI Custody" domain.
+    function hashLeg(CustodyLeg calldata leg) external view returns (bytes32);
+}

@@ -1,0 +1,282 @@
+import hre from 'hardhat';
+import type { Contract } from 'ethers';
+import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
+import { expectRevert } from '../helpers/revert';
+import { HOUR, by, deployTestToken, eventArgs, increaseTime, snapshotFixture } from '../helpers/staking';
+import {
+  CUSTODY_LEG_TYPES,
+  LegDirection,
+  assetKey,
+  chainKey,
+  custodyDomain,
+  custodyLegDigest,
+  nativeKey,
+  type CustodyLeg,
+} from '../../lambdas/domain/custody/attestation';
+import { custodianPlaceholder } from '../../lambdas/domain/custody/placeholder';
+
+const CUSTODIAN = 1;
+const ONE = 10n ** 18n;
+const BTC = custodianPlaceholder('bitcoin', 'BTC');
+const SOL = custodianPlaceholder('solana', 'SOL');
+// Per whole index token: 0.01 BTC (satoshi) and 5 SOL (lamports).
+const UNITS: Record<string, bigint> = { [BTC]: 1_000_000n, [SOL]: 5_000_000_000n };
+const BTC_WALLET = 'bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh';
+const SOL_WALLET = '7EcDhSYGxXyscszYEp35KHN8vvw3svAuLKTzXwCFLtV';
+const PMM_BTC = 'bc1q9h7garjdlmqyzzu7c6ynfh6xxm8yxnk8c5m3yz';
+const PMM_SOL = '9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM';
+const TIMEOUT = HOUR;
+const INDEX_AMOUNT = 2n * ONE;
+const CASH = 250_000n * 10n ** 6n;
+
+interface Fixture {
+  admin: HardhatEthersSigner;
+  operator: HardhatEthersSigner;
+  wlp: HardhatEthersSigner;
+  pmm: HardhatEthersSigner;
+  custodian: HardhatEthersSigner;
+  outsider: HardhatEthersSigner;
+  registry: Contract;
+  attested: Contract;
+  index: Contract;
+  cash: Contract;
+}
+
+/** An IndexToken over `assets` (UNITS per whole token, or 1e18 for others), administered by `admin`. */
+async function deployIndex(admin: HardhatEthersSigner, assets: string[]): Promise<Contract> {
+  const sorted = [...assets].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  const implementation = await (await hre.ethers.getContractFactory('IndexToken', admin)).deploy();
+  const proxy = await (await hre.ethers.getContractFactory('ERC1967Proxy', admin)).deploy(
+    await implementation.getAddress(),
+    implementation.interface.encodeFunctionData('initialize', [
+      'Custodian Index',
+      'CUST.ssi',
+      { admin: admin.address, issuer: admin.address, manager: admin.address, rebalancer: hre.ethers.ZeroAddress },
+      sorted,
+      sorted.map((asset) => UNITS[asset] ?? ONE),
+      0,
+      0,
+    ]),
+  );
+  return (await hre.ethers.getContractAt('IndexToken', await proxy.getAddress(), admin)) as unknown as Contract;
+}
+
+const fixture = snapshotFixture<Fixture>(async () => {
+  const [admin, operator, wlp, pmm, custodian, outsider] = await hre.ethers.getSigners();
+  const registry = (await hre.upgrades.deployProxy(await hre.ethers.getContractFactory('CustodyRegistry'), [admin!.address], {
+    kind: 'uups',
+  })) as unknown as Contract;
+  await (await registry.grantRole(await registry.OPERATOR_ROLE(), operator!.address)).wait();
+  await (await by(registry, operator!).registerAsset('bitcoin', 'BTC', 8, CUSTODIAN, BTC)).wait();
+  await (await by(registry, operator!).registerAsset('solana', 'SOL', 9, CUSTODIAN, SOL)).wait();
+  await (await by(registry, operator!).setWallet('bitcoin', BTC_WALLET, true)).wait();
+  await (await by(registry, operator!).setWallet('solana', SOL_WALLET, true)).wait();
+  await (await registry.setSigner(custodian!.address, true)).wait();
+
+  const attested = (await hre.upgrades.deployProxy(
+    await hre.ethers.getContractFactory('AttestedIssuer'),
+    [admin!.address, await registry.getAddress(), TIMEOUT],
+    { kind: 'uups' },
+  )) as unknown as Contract;
+  await (await attested.grantRole(await attested.OPERATOR_ROLE(), operator!.address)).wait();
+
+  // The index mints only to its ISSUER_ROLE holders; the admin grants that role to the attested issuer,
+  // as it would beside the quote-order Issuer the factory names at creation.
+  const index = await deployIndex(admin!, [BTC, SOL]);
+  await (await index.grantRole(await index.ISSUER_ROLE(), await attested.getAddress())).wait();
+
+  const cash = await deployTestToken('USD Coin', 'USDC', 6);
+  await (await cash.mint(wlp!.address, 10n * CASH)).wait();
+  await (await by(cash, wlp!).approve(await attested.getAddress(), hre.ethers.MaxUint256)).wait();
+  await (await by(attested, operator!).setIndex(await index.getAddress(), true)).wait();
+  await (await by(attested, operator!).setCashToken(await cash.getAddress(), true)).wait();
+  return { admin: admin!, operator: operator!, wlp: wlp!, pmm: pmm!, custodian: custodian!, outsider: outsider!, registry, attested, index, cash };
+});
+
+async function requestMint(fx: Fixture): Promise<string> {
+  const args = await eventArgs(
+    by(fx.attested, fx.wlp).requestMint(await fx.index.getAddress(), INDEX_AMOUNT, await fx.cash.getAddress(), CASH, fx.pmm.address),
+    fx.attested,
+    'MintRequested',
+  );
+  return args.requestId as string;
+}
+
+/** A Received leg delivering exactly the basket amount of `asset` for INDEX_AMOUNT, with overrides. */
+function receivedLeg(requestId: string, asset: 'BTC' | 'SOL', overrides: Partial<CustodyLeg> = {}): CustodyLeg {
+  const btc = asset === 'BTC';
+  return {
+    requestId,
+    direction: LegDirection.Received,
+    chain: chainKey(btc ? 'bitcoin' : 'solana'),
+    asset: assetKey(asset),
+    amount: ((btc ? UNITS[BTC]! : UNITS[SOL]!) * INDEX_AMOUNT) / ONE,
+    txId: nativeKey(btc ? 'a1'.repeat(32) : '5'.repeat(88)),
+    wallet: nativeKey(btc ? BTC_WALLET : SOL_WALLET),
+    counterparty: nativeKey(btc ? PMM_BTC : PMM_SOL),
+    ...overrides,
+  };
+}
+
+async function sign(fx: Fixture, leg: CustodyLeg, signer: HardhatEthersSigner = fx.custodian): Promise<string> {
+  const domain = custodyDomain((await hre.ethers.provider.getNetwork()).chainId, await fx.attested.getAddress());
+  return signer.signTypedData(domain, CUSTODY_LEG_TYPES, leg);
+}
+
+async function attest(fx: Fixture, requestId: string, legs: CustodyLeg[], signer?: HardhatEthersSigner) {
+  const signatures = await Promise.all(legs.map((leg) => sign(fx, leg, signer)));
+  return by(fx.attested, fx.outsider).attestMint(requestId, legs, signatures);
+}
+
+describe('AttestedIssuer', () => {
+  it('hashes a leg exactly as the off-chain attestation code does', async () => {
+    const fx = await fixture();
+    const leg = receivedLeg(hre.ethers.id('request'), 'BTC');
+    const domain = custodyDomain((await hre.ethers.provider.getNetwork()).chainId, await fx.attested.getAddress());
+    expect(await fx.attested.hashLeg(leg)).toBe(custodyLegDigest(domain, leg));
+  });
+
+  it('mints to the WLP, pays the PMM and records custody once every basket asset has an attested delivery', async () => {
+    const fx = await fixture();
+    const requestId = await requestMint(fx);
+    expect(await fx.cash.balanceOf(await fx.attested.getAddress())).toBe(CASH);
+
+    // A BTC delivery above the basket amount is accepted and recorded as delivered.
+    const btcLeg = receivedLeg(requestId, 'BTC', { amount: 2_000_001n });
+    const partial = await (await attest(fx, requestId, [btcLeg])).wait();
+    expect(partial.logs.some((log: { topics: string[] }) => log.topics[0] === fx.attested.interface.getEvent('MintCompleted')!.topicHash)).toBe(
+      false,
+    );
+    expect(await fx.index.balanceOf(fx.wlp.address)).toBe(0n);
+    expect(await fx.attested.attestedLeg(requestId, BTC)).toBe(2_000_001n);
+
+    const solLeg = receivedLeg(requestId, 'SOL');
+    const done = await eventArgs(attest(fx, requestId, [solLeg]), fx.attested, 'MintCompleted');
+    expect(done.requestId).toBe(requestId);
+    expect(await fx.index.balanceOf(fx.wlp.address)).toBe(INDEX_AMOUNT);
+    expect(await fx.cash.balanceOf(fx.pmm.address)).toBe(CASH);
+    expect(await fx.cash.balanceOf(await fx.attested.getAddress())).toBe(0n);
+    const indexAddress = await fx.index.getAddress();
+    expect(await fx.attested.attestedCustody(indexAddress, BTC)).toBe(2_000_001n);
+    expect(await fx.attested.attestedCustody(indexAddress, SOL)).toBe(10_000_000_000n);
+    // Attested custody covers what the token says custody must hold.
+    const [basketAssets, basketAmounts] = await fx.index.basket();
+    for (let i = 0; i < basketAssets.length; i++) {
+      expect(await fx.attested.attestedCustody(indexAddress, basketAssets[i])).toBeGreaterThanOrEqual(basketAmounts[i]);
+    }
+    expect(await fx.attested.isTxIdUsed(chainKey('bitcoin'), btcLeg.txId)).toBe(true);
+    expect((await fx.attested.getMintRequest(requestId)).status).toBe(2n);
+  });
+
+  it('refuses a transaction id already used, also for another request', async () => {
+    const fx = await fixture();
+    const first = await requestMint(fx);
+    await (await attest(fx, first, [receivedLeg(first, 'BTC')])).wait();
+    const second = await requestMint(fx);
+    const replay = receivedLeg(second, 'BTC');
+    await expectRevert(attest(fx, second, [replay]), fx.attested, 'TxIdAlreadyUsed', [replay.chain, replay.txId]);
+  });
+
+  it('refuses a leg signed by a key that is not a registered custodian signer', async () => {
+    const fx = await fixture();
+    const requestId = await requestMint(fx);
+    await expectRevert(attest(fx, requestId, [receivedLeg(requestId, 'BTC')], fx.outsider), fx.attested, 'NotCustodianSigner', [
+      fx.outsider.address,
+    ]);
+    // A revoked custodian key is refused the same way.
+    await (await fx.registry.setSigner(fx.custodian.address, false)).wait();
+    await expectRevert(attest(fx, requestId, [receivedLeg(requestId, 'BTC')]), fx.attested, 'NotCustodianSigner', [fx.custodian.address]);
+  });
+
+  it('refuses a delivery short of the basket amount', async () => {
+    const fx = await fixture();
+    const requestId = await requestMint(fx);
+    await expectRevert(attest(fx, requestId, [receivedLeg(requestId, 'BTC', { amount: 1_999_999n })]), fx.attested, 'ShortDelivery', [
+      BTC,
+      1_999_999n,
+      2_000_000n,
+    ]);
+  });
+
+  it('refuses a delivery to a wallet that is not registered on that chain', async () => {
+    const fx = await fixture();
+    const requestId = await requestMint(fx);
+    // The Solana wallet is registered, but not on bitcoin.
+    const leg = receivedLeg(requestId, 'BTC', { wallet: nativeKey(SOL_WALLET) });
+    await expectRevert(attest(fx, requestId, [leg]), fx.attested, 'WalletNotRegistered', [chainKey('bitcoin'), nativeKey(SOL_WALLET)]);
+  });
+
+  it('refuses legs for another request, released legs, a second leg for one asset and assets outside the basket', async () => {
+    const fx = await fixture();
+    const requestId = await requestMint(fx);
+    const other = hre.ethers.id('other');
+    await expectRevert(attest(fx, requestId, [receivedLeg(other, 'BTC')]), fx.attested, 'LegForOtherRequest', [requestId, other]);
+    await expectRevert(attest(fx, requestId, [receivedLeg(requestId, 'BTC', { direction: LegDirection.Released })]), fx.attested, 'WrongDirection', [
+      1,
+    ]);
+    await (await attest(fx, requestId, [receivedLeg(requestId, 'BTC')])).wait();
+    await expectRevert(attest(fx, requestId, [receivedLeg(requestId, 'BTC', { txId: nativeKey('b2'.repeat(32)) })]), fx.attested, 'LegAlreadyAttested', [
+      requestId,
+      BTC,
+    ]);
+    const doge = receivedLeg(requestId, 'BTC', { asset: assetKey('DOGE'), txId: nativeKey('c3'.repeat(32)) });
+    await expectRevert(attest(fx, requestId, [doge]), fx.attested, 'AssetNotInBasket', [custodianPlaceholder('bitcoin', 'DOGE')]);
+  });
+
+  it('lets anyone refund the WLP after the timeout, and then accepts no more legs', async () => {
+    const fx = await fixture();
+    const requestId = await requestMint(fx);
+    await (await attest(fx, requestId, [receivedLeg(requestId, 'BTC')])).wait();
+    const deadline = (await fx.attested.getMintRequest(requestId)).deadline;
+    await expectRevert(by(fx.attested, fx.outsider).refundMint(requestId), fx.attested, 'RequestNotExpired', [requestId, deadline]);
+    const before = await fx.cash.balanceOf(fx.wlp.address);
+    await increaseTime(TIMEOUT + 1n);
+    await expectRevert(attest(fx, requestId, [receivedLeg(requestId, 'SOL')]), fx.attested, 'RequestExpired', [requestId, deadline]);
+    await (await by(fx.attested, fx.outsider).refundMint(requestId)).wait();
+    expect(await fx.cash.balanceOf(fx.wlp.address)).toBe(before + CASH);
+    expect(await fx.index.totalSupply()).toBe(0n);
+    expect(await fx.attested.attestedCustody(await fx.index.getAddress(), BTC)).toBe(0n);
+    await expectRevert(by(fx.attested, fx.outsider).refundMint(requestId), fx.attested, 'RequestNotPending', [requestId, 3]);
+  });
+
+  it('completes a mint at most once: no second completion, no refund after it', async () => {
+    const fx = await fixture();
+    const requestId = await requestMint(fx);
+    await (await attest(fx, requestId, [receivedLeg(requestId, 'BTC'), receivedLeg(requestId, 'SOL')])).wait();
+    expect(await fx.index.balanceOf(fx.wlp.address)).toBe(INDEX_AMOUNT);
+    const fresh = receivedLeg(requestId, 'SOL', { txId: nativeKey('6'.repeat(88)) });
+    await expectRevert(attest(fx, requestId, [fresh]), fx.attested, 'RequestNotPending', [requestId, 2]);
+    await increaseTime(TIMEOUT + 1n);
+    await expectRevert(by(fx.attested, fx.outsider).refundMint(requestId), fx.attested, 'RequestNotPending', [requestId, 2]);
+    expect(await fx.index.totalSupply()).toBe(INDEX_AMOUNT);
+    expect(await fx.cash.balanceOf(fx.pmm.address)).toBe(CASH);
+  });
+
+  it('opens requests only for allowed indexes and cash tokens whose baskets are all custodian assets', async () => {
+    const fx = await fixture();
+    const index = await fx.index.getAddress();
+    const cash = await fx.cash.getAddress();
+    await expectRevert(by(fx.attested, fx.wlp).requestMint(fx.outsider.address, ONE, cash, CASH, fx.pmm.address), fx.attested, 'UnknownIndex', [
+      fx.outsider.address,
+    ]);
+    await expectRevert(by(fx.attested, fx.wlp).requestMint(index, ONE, index, CASH, fx.pmm.address), fx.attested, 'CashTokenNotAllowed', [index]);
+    await expectRevert(by(fx.attested, fx.wlp).requestMint(index, 0n, cash, CASH, fx.pmm.address), fx.attested, 'ZeroAmount');
+    await expectRevert(by(fx.attested, fx.wlp).requestMint(index, ONE, cash, CASH, hre.ethers.ZeroAddress), fx.attested, 'ZeroAddress');
+    await expectRevert(by(fx.attested, fx.outsider).setIndex(index, false), fx.attested, 'AccessControlUnauthorizedAccount');
+    // A basket with an on-chain asset settles through the quote-order Issuer, not here.
+    const weth = hre.ethers.getAddress('0x00000000000000000000000000000000000000e1');
+    const mixed = await deployIndex(fx.admin, [BTC, weth]);
+    await (await by(fx.attested, fx.operator).setIndex(await mixed.getAddress(), true)).wait();
+    await expectRevert(
+      by(fx.attested, fx.wlp).requestMint(await mixed.getAddress(), ONE, cash, CASH, fx.pmm.address),
+      fx.attested,
+      'NotCustodianAsset',
+      [await mixed.getAddress(), weth],
+    );
+  });
+
+  it('validates as an upgrade of itself (namespaced storage, no constructor state)', async () => {
+    const fx = await fixture();
+    await hre.upgrades.validateUpgrade(await fx.attested.getAddress(), await hre.ethers.getContractFactory('AttestedIssuer'), { kind: 'uups' });
+  });
+});
