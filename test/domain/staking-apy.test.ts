@@ -34,4 +34,13 @@ describe('trailingApy (staking APY from distributions paid)', () => {
     expect(trailingApy({ distributions: [], now, navUsd: 100n * E18, stakedDecimals: 18, rewardDecimals: 6 })[0]).toMatchObject({ apr: 0, apy: 0, paidUsd: 0n });
     expect(trailingApy({ distributions, now, navUsd: 0n, stakedDecimals: 18, rewardDecimals: 6 })[0]).toMatchObject({ apr: 0, apy: 0 });
   });
+
+  it('gives the docs/fees.md worked example: 400 USDC to 400 earning MAG7.ssi at a 100 USD NAV', () => {
+    const sale = { timestamp: now - 1, amount: 400n * USDC, earningSupply: 400n * E18 };
+    const earlier = { timestamp: now - 30 * DAY - 5, amount: 500n * USDC, earningSupply: 300n * E18 };
+    const [, , window] = trailingApy({ distributions: [earlier, sale], now, navUsd: 100n * E18, stakedDecimals: 18, rewardDecimals: 6 });
+    expect(window).toMatchObject({ distributions: 1, paidUsd: 400n * E18, rewardPerTokenUsd: E18 });
+    expect(window!.apr).toBeCloseTo(0.1217, 4);
+    expect(window!.apy).toBeCloseTo(0.12935, 5);
+  });
 });
