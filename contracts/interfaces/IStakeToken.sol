@@ -18,6 +18,10 @@ import {IERC1363Receiver} from "@openzeppelin/contracts/interfaces/IERC1363Recei
  * One-transaction stake: when the staked token supports ERC-1363, `transferAndCall(sToken, amount)`
  * (or `transferFromAndCall(owner, sToken, amount)`) stakes for the tokens' owner without an approval:
  * `onTransferReceived` mints the sTokens, and accepts calls from the staked token only.
+ * Fee rewards: a per-sToken cumulative reward-per-share index. `distributeRewards` raises it; every
+ * change of a holder's earning balance (staked plus cooling: cooling tokens keep earning until withdrawn)
+ * first settles what the holder earned at the old balance, so rewards follow stake x time between
+ * distributions; `claimRewards` pays them out (docs/fees.md).
  * @dev Works with any plain ERC-20 as the staked token; fee-on-transfer and rebasing tokens are not
  * supported (stakes are credited 1:1 with the amount asked for).
  */
@@ -49,6 +53,18 @@ interface IStakeToken is IERC20Metadata, IERC1363Receiver {
         uint256 userCooling
     );
 
+    /// @notice The admin chose `rewardToken` as the token fee rewards are paid in (once).
+    event RewardTokenSet(address indexed rewardToken);
+
+    /**
+     * @notice `from` paid `amount` reward tokens to the holders: every earning unit (staked or cooling)
+     * gained `amount * REWARD_SCALE / earningSupply`, taking the cumulative reward per unit to `rewardPerShare`.
+     */
+    event RewardsDistributed(address indexed from, uint256 amount, uint256 earningSupply, uint256 rewardPerShare);
+
+    /// @notice `user` claimed `amount` reward tokens.
+    event RewardsClaimed(address indexed user, uint256 amount);
+
     /// @notice The cooldown applied to new unstake requests changed.
     event CooldownDurationUpdated(uint64 previousDuration, uint64 newDuration);
 
@@ -66,6 +82,18 @@ interface IStakeToken is IERC20Metadata, IERC1363Receiver {
 
     /// @notice `user` has no matured request; `nextEndsAt` is when the oldest pending one matures (0: none).
     error NothingToWithdraw(address user, uint64 nextEndsAt);
+
+    /// @notice The reward token is already `rewardToken`; it is set once (accrued rewards are in it).
+    error RewardTokenAlreadySet(address rewardToken);
+
+    /// @notice No reward token has been set, so nothing can be distributed yet.
+    error RewardTokenNotSet();
+
+    /// @notice Nothing is staked or cooling, so a distribution would have no one to pay.
+    error NoEarningSupply();
+
+    /// @notice `user` has no claimable reward.
+    error NothingToClaim(address user);
 
     /**
      * @notice Sets up a new sToken (called once by the StakeFactory through the proxy constructor).
@@ -103,6 +131,29 @@ interface IStakeToken is IERC20Metadata, IERC1363Receiver {
 
     /// @notice Admin: sets the cooldown for new unstake requests, within [MIN_COOLDOWN, MAX_COOLDOWN].
     function setCooldownDuration(uint64 duration) external;
+
+    /// @notice Admin: sets the ERC-20 fee rewards are paid in (e.g. USDC); only once.
+    function setRewardToken(address token) external;
+
+    /**
+     * @notice Pays `amount` reward tokens (pulled from the caller with transferFrom) to every holder in
+     * proportion to their staked plus cooling balance at this moment. Anyone may pay; the fee-sale step
+     * pays the stakers' share of each fee sale here. Integer division rounds down: the dust stays in the
+     * contract, so the sum of claims never exceeds what was distributed.
+     */
+    function distributeRewards(uint256 amount) external;
+
+    /// @notice Pays the caller every reward accrued to it so far; reverts `NothingToClaim` when there is none.
+    function claimRewards() external returns (uint256 amount);
+
+    /// @notice The reward token (zero until set).
+    function rewardToken() external view returns (address);
+
+    /// @notice Cumulative reward per earning unit, scaled by REWARD_SCALE.
+    function rewardPerShare() external view returns (uint256);
+
+    /// @notice What `claimRewards()` would pay `user` now.
+    function claimableRewardsOf(address user) external view returns (uint256);
 
     /// @notice The ERC-20 this sToken stakes.
     function stakedToken() external view returns (address);

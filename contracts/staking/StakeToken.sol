@@ -5,6 +5,7 @@ import {ERC20Upgradeable} from "@openzeppelin/contracts-upgradeable/token/ERC20/
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC1363Receiver} from "@openzeppelin/contracts/interfaces/IERC1363Receiver.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {PausableUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/PausableUpgradeable.sol";
@@ -25,6 +26,14 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
     uint64 public constant MIN_COOLDOWN = 1 hours;
     uint64 public constant MAX_COOLDOWN = 90 days;
     uint64 public constant DEFAULT_COOLDOWN = 14 days;
+    /// @notice Scale of `rewardPerShare`: 1e36 keeps a 6-decimal reward over an 18-decimal stake precise.
+    uint256 public constant REWARD_SCALE = 1e36;
+
+    /// @dev A holder's reward checkpoint: the index at the last settlement and what was earned until then.
+    struct RewardAccount {
+        uint256 paidPerShare;
+        uint256 accrued;
+    }
 
     /// @custom:storage-location erc7201:ssi.storage.StakeToken
     struct StakeTokenStorage {
@@ -36,6 +45,10 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
         bool paused;
         uint256 totalCooling;
         mapping(address user => CooldownQueue.Queue) cooldowns;
+        // Appended for fee rewards (upgrade-compatible: new fields only at the end).
+        IERC20 rewardToken;
+        uint256 rewardPerShare;
+        mapping(address user => RewardAccount) rewards;
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.StakeToken")) - 1)) & ~bytes32(uint256(0xff))
@@ -168,8 +181,101 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
         return _storage().decimals;
     }
 
+    /// @inheritdoc IStakeToken
+    function setRewardToken(address token) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (token == address(0)) revert ZeroAddress();
+        StakeTokenStorage storage $ = _storage();
+        address current = address($.rewardToken);
+        if (current != address(0)) revert RewardTokenAlreadySet(current);
+        $.rewardToken = IERC20(token);
+        emit RewardTokenSet(token);
+    }
+
+    /**
+     * @inheritdoc IStakeToken
+     * @dev Guarded: the pull is the one external call, after the index moved, and a reward token
+     * calling back must not find a half-done distribution.
+     */
+    function distributeRewards(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        StakeTokenStorage storage $ = _storage();
+        IERC20 token = $.rewardToken;
+        if (address(token) == address(0)) revert RewardTokenNotSet();
+        uint256 earningSupply = totalSupply() + $.totalCooling;
+        if (earningSupply == 0) revert NoEarningSupply();
+        uint256 perShare = $.rewardPerShare + Math.mulDiv(amount, REWARD_SCALE, earningSupply);
+        $.rewardPerShare = perShare;
+        emit RewardsDistributed(msg.sender, amount, earningSupply, perShare);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IStakeToken
+    function claimRewards() external nonReentrant returns (uint256 amount) {
+        StakeTokenStorage storage $ = _storage();
+        _settleRewards($, msg.sender);
+        RewardAccount storage account = $.rewards[msg.sender];
+        amount = account.accrued;
+        if (amount == 0) revert NothingToClaim(msg.sender);
+        account.accrued = 0;
+        emit RewardsClaimed(msg.sender, amount);
+        $.rewardToken.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IStakeToken
+    function rewardToken() external view returns (address) {
+        return address(_storage().rewardToken);
+    }
+
+    /// @inheritdoc IStakeToken
+    function rewardPerShare() external view returns (uint256) {
+        return _storage().rewardPerShare;
+    }
+
+    /// @inheritdoc IStakeToken
+    function claimableRewardsOf(address user) external view returns (uint256) {
+        StakeTokenStorage storage $ = _storage();
+        RewardAccount storage account = $.rewards[user];
+        return account.accrued + _earnedSince($, user, account.paidPerShare, $.rewardPerShare);
+    }
+
+    /// @dev Every balance change (stake, unstake's burn, transfer) settles both sides at their old balances first.
+    function _update(address from, address to, uint256 value) internal override {
+        StakeTokenStorage storage $ = _storage();
+        if (from != address(0)) _settleRewards($, from);
+        if (to != address(0) && to != from) _settleRewards($, to);
+        super._update(from, to, value);
+    }
+
+    /**
+     * @dev Credits `user` with what its earning balance (staked + cooling) earned since its checkpoint
+     * and moves the checkpoint to the current index. Must run before that balance changes. Costs two
+     * cold reads when the index has not moved since the checkpoint (the common stake-after-stake case).
+     */
+    function _settleRewards(StakeTokenStorage storage $, address user) private {
+        uint256 perShare = $.rewardPerShare;
+        RewardAccount storage account = $.rewards[user];
+        uint256 paid = account.paidPerShare;
+        if (paid == perShare) return;
+        uint256 earned = _earnedSince($, user, paid, perShare);
+        if (earned != 0) account.accrued += earned;
+        account.paidPerShare = perShare;
+    }
+
+    /// @dev Rounds down, so no holder is ever credited more than its exact share.
+    function _earnedSince(StakeTokenStorage storage $, address user, uint256 paid, uint256 perShare)
+        private
+        view
+        returns (uint256)
+    {
+        uint256 earning = balanceOf(user) + $.cooldowns[user].total;
+        if (earning == 0) return 0;
+        return Math.mulDiv(earning, perShare - paid, REWARD_SCALE);
+    }
+
     function _withdraw(uint256 maxRequests) private nonReentrant whenNotPaused returns (uint256 amount) {
         StakeTokenStorage storage $ = _storage();
+        // Withdrawn tokens stop earning: settle at the cooling balance they leave.
+        _settleRewards($, msg.sender);
         CooldownQueue.Queue storage queue = $.cooldowns[msg.sender];
         (uint256 paid, uint64 firstId, uint64 count, uint256 userCooling) = queue.popMatured(block.timestamp, maxRequests);
         if (count == 0) revert NothingToWithdraw(msg.sender, queue.nextEndsAt());

@@ -1,4 +1,4 @@
-import { Contract, Interface, type Provider } from 'ethers';
+import { Contract, Interface, zeroPadValue, type Provider } from 'ethers';
 import type { DeploymentConfig } from '../shared/config';
 import { dayOf, type Day } from '../domain/points/calendar';
 import { formatFixed, formatPoints } from '../domain/points/decimal';
@@ -7,6 +7,7 @@ import { ChainSnapshotSources, stakedIndexes, type ReferencePrices } from './cha
 import { DISTRIBUTOR_ABI } from './distributor';
 import type { PointsStore } from './store';
 import type { EpochCalendar } from '../domain/points/calendar';
+import { APY_WINDOWS, trailingApy, type Distribution } from '../domain/staking-apy';
 
 export interface PortfolioDeps {
   readonly provider: Provider;
@@ -28,8 +29,9 @@ const valueOf = (prices: Prices, key: string, amount: bigint): bigint | null => 
 /**
  * GET /v1/portfolio/{address}: index tokens held, staked and in cooldown (with end dates) per
  * index and their USD value at today's NAV (tokenset x reference prices), locked tokens, staked
- * $SOSO, points (total, by epoch, and pending: the current epoch's) and rewards (cumulative,
- * claimed on-chain, claimable). Read at the latest block.
+ * $SOSO, points (total, by epoch, and pending: the current epoch's), epoch rewards (cumulative,
+ * claimed on-chain, claimable) and per index the sToken's fee rewards (earned = claimed + claimable,
+ * in the reward token's units). Read at the latest block.
  */
 export async function portfolio(deps: PortfolioDeps, address: string) {
   const now = deps.now?.() ?? new Date();
@@ -49,6 +51,7 @@ export async function portfolio(deps: PortfolioDeps, address: string) {
         ? ((await new Contract(index.sToken, COOLDOWNS_ABI, deps.provider).getFunction('cooldownsOf')(address, { blockTag: block })) as Array<{ id: bigint; amount: bigint; endsAt: bigint }>)
         : [];
       const [held, staked, cooling] = [amount('hold'), amount('stake'), amount('cooldown')];
+      const feeRewards = index.sToken ? await feeRewardsOf(deps.provider, index.sToken, address, block) : null;
       const nav = prices.get(index.symbol)?.usd;
       const value = (units: bigint) => (nav === undefined ? null : usd(valueOf(prices, index.symbol, units)!));
       return {
@@ -63,6 +66,7 @@ export async function portfolio(deps: PortfolioDeps, address: string) {
           usd: value(cooling),
           requests: cooldowns.map((c) => ({ id: c.id, amount: c.amount, endsAt: new Date(Number(c.endsAt) * 1000).toISOString() })),
         },
+        feeRewards,
       };
     }),
   );
@@ -78,7 +82,7 @@ export async function portfolio(deps: PortfolioDeps, address: string) {
   return {
     address,
     block,
-    indexes: indexes.filter((i) => i.held.amount > 0n || i.staked.amount > 0n || i.cooldown.amount > 0n),
+    indexes: indexes.filter((i) => i.held.amount > 0n || i.staked.amount > 0n || i.cooldown.amount > 0n || (i.feeRewards?.earned ?? 0n) > 0n),
     locked,
     sosoStaked: { amount: positions.sosoStaked, usd: sosoValue === null ? null : usd(sosoValue) },
     points: {
@@ -91,61 +95,87 @@ export async function portfolio(deps: PortfolioDeps, address: string) {
   };
 }
 
-const FEE_SOLD = new Interface([
-  'event FeeSold(bytes32 indexed orderHash, address indexed index, address indexed maker, address[] assets, uint256[] amounts, address cashToken, uint256 cashAmount, address feeVault)',
+const STAKE_REWARDS = new Interface([
+  'event RewardsDistributed(address indexed from, uint256 amount, uint256 earningSupply, uint256 rewardPerShare)',
+  'event RewardsClaimed(address indexed user, uint256 amount)',
+  'function rewardToken() view returns (address)',
+  'function claimableRewardsOf(address) view returns (uint256)',
+  'function totalSupply() view returns (uint256)',
+  'function totalCooling() view returns (uint256)',
+  'function decimals() view returns (uint8)',
 ]);
-const SUPPLY_ABI = ['function totalSupply() view returns (uint256)'];
+const DECIMALS_ABI = ['function decimals() view returns (uint8)'];
 
-export interface ApyDeps extends Omit<PortfolioDeps, 'store' | 'calendar'> {
-  /** Window the fee distributions are summed over (default 30 days). */
-  readonly windowDays?: number;
+/** The sToken's reward token and its decimals, or null while none is set. */
+async function rewardTokenOf(provider: Provider, sToken: string, blockTag: number): Promise<{ address: string; decimals: number } | null> {
+  const address = (await new Contract(sToken, STAKE_REWARDS, provider).getFunction('rewardToken')({ blockTag })) as string;
+  if (/^0x0{40}$/i.test(address)) return null;
+  return { address, decimals: Number(await new Contract(address, DECIMALS_ABI, provider).getFunction('decimals')()) };
 }
 
+/** `address`'s fee rewards from `sToken`: claimed so far (RewardsClaimed events), claimable now, and their sum (earned). */
+async function feeRewardsOf(provider: Provider, sToken: string, address: string, blockTag: number) {
+  const token = await rewardTokenOf(provider, sToken, blockTag);
+  if (!token) return null;
+  const contract = new Contract(sToken, STAKE_REWARDS, provider);
+  const logs = await provider.getLogs({ address: sToken, topics: [STAKE_REWARDS.getEvent('RewardsClaimed')!.topicHash, zeroPadValue(address, 32)], fromBlock: 0, toBlock: blockTag });
+  const claimed = logs.reduce((sum, log) => sum + (STAKE_REWARDS.parseLog(log)!.args.amount as bigint), 0n);
+  const claimable = (await contract.getFunction('claimableRewardsOf')(address, { blockTag })) as bigint;
+  return { rewardToken: token.address, decimals: token.decimals, earned: claimed + claimable, claimed, claimable };
+}
+
+export type ApyDeps = Omit<PortfolioDeps, 'store' | 'calendar'>;
+
 /**
- * GET /v1/staking/apy: per index, from actual fee distributions. Formula:
- *   apr = (fee cash distributed in the window, USD) / (staked value now, USD) x 365 / windowDays
- *   apy = (1 + apr / 365)^365 - 1 (daily compounding)
- * where fee cash = the Rebalancer's FeeSold `cashAmount` for the index (cash tokens valued at
- * 1 USD) with block time in the window, and staked value = sToken totalSupply x NAV. No
- * distribution (or nothing staked) in the window: 0, with the window it looked at.
+ * GET /v1/staking/apy: per index, the trailing 1-, 7- and 30-day APY from the fee rewards actually
+ * paid to its sToken's holders (RewardsDistributed events; lambdas/domain/staking-apy.ts), with the
+ * inputs: NAV, earning supply now, and per window the distributions, USD paid and USD per token.
  */
 export async function stakingApy(deps: ApyDeps) {
-  const windowDays = deps.windowDays ?? 30;
   const now = deps.now?.() ?? new Date();
-  const today = dayOf(now);
   const head = await deps.provider.getBlock('latest');
   if (!head) throw new Error('no latest block');
-  const from = head.timestamp - windowDays * 86_400;
   const sources = new ChainSnapshotSources({ provider: deps.provider, deployment: deps.deployment, prices: deps.prices, sosoSymbol: deps.sosoSymbol, pinBlock: async () => head.number });
-  const prices = await sources.prices(today, head.number);
-  const cashDecimals = new Map(Object.values(deps.deployment.tokens).map((t) => [t.address.toLowerCase(), t.decimals]));
-  const fees = new Map<string, bigint>();
-  const rebalancer = deps.deployment.contracts.rebalancer;
-  if (rebalancer) {
-    const logs = await deps.provider.getLogs({ address: rebalancer, topics: [FEE_SOLD.getEvent('FeeSold')!.topicHash], fromBlock: 0, toBlock: head.number });
-    const times = new Map<number, number>();
-    for (const log of logs) {
-      if (!times.has(log.blockNumber)) times.set(log.blockNumber, (await deps.provider.getBlock(log.blockNumber))!.timestamp);
-      if (times.get(log.blockNumber)! < from) continue;
-      const event = FEE_SOLD.parseLog(log)!;
-      const decimals = cashDecimals.get((event.args.cashToken as string).toLowerCase()) ?? 18;
-      const atto = (event.args.cashAmount as bigint) * 10n ** BigInt(18 - decimals);
-      const index = (event.args.index as string).toLowerCase();
-      fees.set(index, (fees.get(index) ?? 0n) + atto);
-    }
-  }
+  const prices = await sources.prices(dayOf(now), head.number);
   const indexes = await Promise.all(
     stakedIndexes(deps.deployment).map(async (index) => {
-      const staked = index.sToken ? ((await new Contract(index.sToken, SUPPLY_ABI, deps.provider).getFunction('totalSupply')({ blockTag: head.number })) as bigint) : 0n;
-      const stakedUsd = valueOf(prices, index.symbol, staked) ?? 0n;
-      const feesUsd = fees.get(index.token.toLowerCase()) ?? 0n;
-      const apr = stakedUsd > 0n && feesUsd > 0n ? (Number(feesUsd) / Number(stakedUsd)) * (365 / windowDays) : 0;
-      return { symbol: index.symbol, stakedUsd: usd(stakedUsd), feesUsd: usd(feesUsd), apr, apy: Math.pow(1 + apr / 365, 365) - 1 };
+      const navUsd = prices.get(index.symbol)?.usd ?? 0n;
+      const token = index.sToken ? await rewardTokenOf(deps.provider, index.sToken, head.number) : null;
+      if (!index.sToken || !token) return { symbol: index.symbol, sToken: index.sToken ?? null, rewardToken: null, navUsd: usd(navUsd), earningSupply: 0n, windows: [], apr: 0, apy: 0 };
+      const sToken = new Contract(index.sToken, STAKE_REWARDS, deps.provider);
+      const [staked, cooling, stakedDecimals] = (await Promise.all([
+        sToken.getFunction('totalSupply')({ blockTag: head.number }),
+        sToken.getFunction('totalCooling')({ blockTag: head.number }),
+        sToken.getFunction('decimals')(),
+      ])) as [bigint, bigint, bigint];
+      const from = head.timestamp - Math.max(...APY_WINDOWS) * 86_400;
+      const logs = await deps.provider.getLogs({ address: index.sToken, topics: [STAKE_REWARDS.getEvent('RewardsDistributed')!.topicHash], fromBlock: 0, toBlock: head.number });
+      const times = new Map<number, number>();
+      const distributions: Distribution[] = [];
+      for (const log of logs) {
+        if (!times.has(log.blockNumber)) times.set(log.blockNumber, (await deps.provider.getBlock(log.blockNumber))!.timestamp);
+        const timestamp = times.get(log.blockNumber)!;
+        if (timestamp <= from) continue;
+        const event = STAKE_REWARDS.parseLog(log)!;
+        distributions.push({ timestamp, amount: event.args.amount as bigint, earningSupply: event.args.earningSupply as bigint });
+      }
+      const windows = trailingApy({ distributions, now: head.timestamp, navUsd, stakedDecimals: Number(stakedDecimals), rewardDecimals: token.decimals }).map((w) => ({
+        days: w.days,
+        from: new Date(w.from * 1000).toISOString(),
+        distributions: w.distributions,
+        paidUsd: usd(w.paidUsd),
+        rewardPerTokenUsd: usd(w.rewardPerTokenUsd),
+        apr: w.apr,
+        apy: w.apy,
+      }));
+      const headline = windows[windows.length - 1]!;
+      return { symbol: index.symbol, sToken: index.sToken, rewardToken: token.address, navUsd: usd(navUsd), earningSupply: staked + cooling, windows, apr: headline.apr, apy: headline.apy };
     }),
   );
   return {
-    window: { days: windowDays, from: new Date(from * 1000).toISOString(), to: new Date(head.timestamp * 1000).toISOString(), block: head.number },
-    formula: 'apr = fees distributed in window (FeeSold cash, USD) / staked value (sToken supply x NAV) x 365 / windowDays; apy = (1 + apr/365)^365 - 1',
+    asOf: { block: head.number, time: new Date(head.timestamp * 1000).toISOString() },
+    formula:
+      'per window: rewardPerTokenUsd = sum over RewardsDistributed of amount (USD) / earningSupply (staked + cooling tokens); apr = rewardPerTokenUsd / NAV x 365 / days; apy = (1 + apr/365)^365 - 1; apr/apy at the top: the 30-day window',
     indexes,
   };
 }

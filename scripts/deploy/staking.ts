@@ -16,7 +16,7 @@ export const LOCAL_REWARDS_FUNDING = 1_000_000n * 10n ** 18n;
  * signer (`deployment.signers.rewards`) also gets OPERATOR on the RewardsDistributor, and on local
  * chains the deployer funds the distributor with LOCAL_REWARDS_FUNDING SOSO. No token is made lockable yet: the admin lists LP tokens
  * with `AssetLocking.configureToken` once they exist. Index tokens already in `deployment.indexes` get their
- * sToken, recorded as `s<symbol>`; without indexes the step creates none.
+ * sToken, recorded as `s<symbol>`, paying fee rewards in USDC when the deployment has it; without indexes the step creates none.
  */
 export const deployStaking: DeployStep = async (hre, deployment, log) => {
   const [deployer] = await hre.ethers.getSigners();
@@ -73,9 +73,13 @@ export const deployStaking: DeployStep = async (hre, deployment, log) => {
     reserveRegistry: await reserveRegistry.getAddress(),
   });
 
+  // Index sTokens pay the stakers' share of fee sales in the cash token (docs/fees.md).
+  const cash = deployment.tokens.USDC?.address;
   const indexSymbols = Object.keys(deployment.indexes);
   for (const symbol of indexSymbols) {
-    deployment.contracts[`s${symbol}`] = await createSToken(deployment.indexes[symbol]!);
+    const sToken = await createSToken(deployment.indexes[symbol]!);
+    deployment.contracts[`s${symbol}`] = sToken;
+    if (cash) await (await (await hre.ethers.getContractAt('StakeToken', sToken)).getFunction('setRewardToken')(cash)).wait();
   }
   log(
     `staking: SOSO, StakeFactory with sSOSO${indexSymbols.length ? ` and ${indexSymbols.map((s) => `s${s}`).join(', ')}` : ''}, ` +

@@ -92,6 +92,14 @@ describe('Upgrades', () => {
     );
   });
 
+  it('the sToken with fee rewards (issue 20) only appends to the storage of the sToken before them', async () => {
+    await hre.upgrades.validateUpgrade(
+      await hre.ethers.getContractFactory('StakeTokenPreRewardsLayout'),
+      await hre.ethers.getContractFactory('StakeToken'),
+      { kind: 'uups' },
+    );
+  });
+
   it('the custody vault, the factory and the rebalancer validate as upgrades of themselves', async () => {
     for (const [name, proxy] of [
       ['CustodyVault', fx.custodyVault],

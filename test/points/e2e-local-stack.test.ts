@@ -146,8 +146,44 @@ describe('points end to end on the local stack: stake, snapshot, close the epoch
     expect(view.rewards.claimable).toBe('0');
     expect(view.rewards.claimed).toBe(view.rewards.cumulative);
 
-    const apy = (await (await stack.api('/v1/staking/apy')).json()) as { window: { days: number }; indexes: Array<{ symbol: string; apy: number; feesUsd: string }> };
-    expect(apy.window.days).toBe(30);
-    expect(apy.indexes.find((i) => i.symbol === 'MAG7.ssi')).toMatchObject({ apy: 0, feesUsd: '0' });
+    const apy = (await (await stack.api('/v1/staking/apy')).json()) as { indexes: Array<{ symbol: string; apy: number; windows: Array<{ days: number; paidUsd: string }> }> };
+    const mag7Apy = apy.indexes.find((i) => i.symbol === 'MAG7.ssi');
+    expect(mag7Apy).toMatchObject({ apy: 0 });
+    expect(mag7Apy!.windows.map((w) => [w.days, w.paidUsd])).toEqual([[1, '0'], [7, '0'], [30, '0']]);
+  });
+
+  test('fee rewards paid to sMAG7.ssi reach the staker (cooling tokens included), the APY is what they imply and the portfolio shows them', async () => {
+    // The stakers' share of a fee sale, paid as the fee vault pays it: approve + distributeRewards (docs/fees.md hops 3-4).
+    const feeVault = Wallet.createRandom(provider) as unknown as Wallet;
+    await provider.send('hardhat_setBalance', [feeVault.address, '0x3635C9ADC5DEA00000']);
+    const usdc = new Contract(stack.file.tokens.USDC!.address, [...ERC20, 'function mint(address, uint256)'], feeVault);
+    await (await usdc.getFunction('mint')(feeVault.address, 10_000_000n)).wait();
+    const sTokenAddress = stack.file.contracts['sMAG7.ssi']!;
+    await (await usdc.getFunction('approve')(sTokenAddress, 10_000_000n)).wait();
+    const rewards = ['function distributeRewards(uint256)', 'function claimRewards() returns (uint256)'];
+    await (await new Contract(sTokenAddress, rewards, feeVault).getFunction('distributeRewards')(10_000_000n)).wait();
+
+    // The staker is the only earner: 0.75 staked + 0.25 cooling = 1 MAG7.ssi, so 10 USDC per token.
+    const apy = (await (await stack.api('/v1/staking/apy')).json()) as {
+      indexes: Array<{ symbol: string; navUsd: string; earningSupply: string; apr: number; windows: Array<{ days: number; distributions: number; paidUsd: string; rewardPerTokenUsd: string; apr: number; apy: number }> }>;
+    };
+    const mag7 = apy.indexes.find((i) => i.symbol === 'MAG7.ssi')!;
+    expect(mag7.earningSupply).toBe(String(ONE));
+    const nav = Number(mag7.navUsd);
+    expect(nav).toBeGreaterThan(0);
+    expect(mag7.windows.map((w) => [w.days, w.distributions, w.paidUsd, w.rewardPerTokenUsd])).toEqual([
+      [1, 1, '10', '10'],
+      [7, 1, '10', '10'],
+      [30, 1, '10', '10'],
+    ]);
+    expect(mag7.windows[0]!.apr).toBeCloseTo((10 / nav) * 365, 6);
+    expect(mag7.apr).toBeCloseTo(((10 / nav) * 365) / 30, 6);
+
+    const before = (await (await stack.api(`/v1/portfolio/${staker.address}`)).json()) as { indexes: Array<{ symbol: string; feeRewards: { earned: string; claimed: string; claimable: string } }> };
+    expect(before.indexes.find((i) => i.symbol === 'MAG7.ssi')!.feeRewards).toMatchObject({ earned: '10000000', claimed: '0', claimable: '10000000' });
+    await (await new Contract(sTokenAddress, rewards, staker).getFunction('claimRewards')()).wait();
+    expect(await usdc.getFunction('balanceOf')(staker.address)).toBe(10_000_000n);
+    const after = (await (await stack.api(`/v1/portfolio/${staker.address}`)).json()) as typeof before;
+    expect(after.indexes.find((i) => i.symbol === 'MAG7.ssi')!.feeRewards).toMatchObject({ earned: '10000000', claimed: '10000000', claimable: '0' });
   });
 });

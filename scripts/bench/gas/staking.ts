@@ -156,6 +156,34 @@ async function stakingRows(hre: HardhatRuntimeEnvironment, rows: GasGroup['rows'
 }
 
 /**
+ * The fee-reward path of an sMAG7.ssi paying 6-decimal USDC: the fee sale's payout to stakers, a
+ * first stake once the reward index has moved (its checkpoint is written from zero), and claims by a
+ * holder who already holds USDC and by one who holds none (the recipient's balance written from zero).
+ */
+async function feeRewardRows(hre: HardhatRuntimeEnvironment, rows: GasGroup['rows']): Promise<void> {
+  const [admin, alice, bob, carol] = await hre.ethers.getSigners();
+  const token = (await hre.ethers.deployContract('TestToken', ['MAG7 Index', 'MAG7.ssi', 18])) as unknown as Contract;
+  const usdc = (await hre.ethers.deployContract('TestToken', ['USD Coin', 'USDC', 6])) as unknown as Contract;
+  const sToken = await factorySToken(hre, admin!, token);
+  const sAddress = await sToken.getAddress();
+  await (await sToken.setRewardToken(await usdc.getAddress())).wait();
+  await (await usdc.mint(admin!.address, 1_000_000n * 10n ** 6n)).wait();
+  await (await usdc.approve(sAddress, hre.ethers.MaxUint256)).wait();
+  for (const user of [alice!, bob!, carol!]) await (await token.mint(user.address, 1_000n * E18)).wait();
+  await (await usdc.mint(carol!.address, 1n)).wait();
+  await openPool(token, sToken, bob!);
+  await (await sToken.distributeRewards(100n * 10n ** 6n)).wait();
+
+  await (await as(token, alice!).approve(sAddress, 100n * E18)).wait();
+  rows.push({ case: 'sToken stake (first stake of a holder, after fee rewards started)', gas: await gasOf(as(sToken, alice!).stake(60n * E18)) });
+  await (await as(token, carol!).approve(sAddress, 100n * E18)).wait();
+  await (await as(sToken, carol!).stake(60n * E18)).wait();
+  rows.push({ case: 'sToken distributeRewards (fee-sale payout to stakers)', gas: await gasOf(sToken.distributeRewards(100n * 10n ** 6n)) });
+  rows.push({ case: 'sToken claimRewards (staker already holds USDC)', gas: await gasOf(as(sToken, carol!).claimRewards()) });
+  rows.push({ case: 'sToken claimRewards (staker holds no USDC)', gas: await gasOf(as(sToken, alice!).claimRewards()) });
+}
+
+/**
  * Extra lines: the same first stake into sSOSO (SosoToken supports ERC-1363), once through approve +
  * stake (the stake transaction measured, approval as in the rows above) and once in a single
  * transferAndCall (no approval transaction at all, no allowance read or written).
@@ -315,6 +343,7 @@ export async function measure(hre: HardhatRuntimeEnvironment): Promise<GasGroup>
   const notes: string[] = [];
   await stakingRows(hre, rows);
   await oneTransactionStakeRows(hre, rows);
+  await feeRewardRows(hre, rows);
   await lockingRows(hre, rows);
   await rewardsRows(hre, rows, notes);
   await reserveRows(hre, rows);
@@ -338,11 +367,16 @@ export async function measure(hre: HardhatRuntimeEnvironment): Promise<GasGroup>
     `Targets: stake <= 80k (first stake of a holder ${verdict(FIRST_STAKE, 80_000)}; adding ${verdict('sToken stake (adding to a position)', 80_000)}), ` +
       `unstake <= 110k (${verdict('sToken unstake (first request of a user)', 110_000)}; second ${verdict('sToken unstake (second, overlapping request)', 110_000)}), withdraw <= 70k (${verdict('sToken withdraw (1 matured request)', 70_000)}), ` +
       `claim <= 90k (first, recipient holding SOSO: ${verdict(CLAIM_HOLDER, 90_000)}; later: ${verdict('rewards claim, later epoch (pays the increase)', 90_000)}; ` +
-      `first, recipient holding no SOSO: ${verdict(CLAIM_FRESH, 90_000)}).`,
+      `first, recipient holding no SOSO: ${verdict(CLAIM_FRESH, 90_000)}); ` +
+      `fee-reward claim <= 90k (staker holding USDC: ${verdict('sToken claimRewards (staker already holds USDC)', 90_000)}; holding none: ${verdict('sToken claimRewards (staker holds no USDC)', 90_000)}).`,
     'Where a first stake goes (debug_traceTransaction): 21k transaction and calldata; proxy; one cold read of the sToken slot holding the staked token, cooldown, decimals and pause flag; ' +
       'totalSupply (cold read + write); the holder\'s sToken balance written from zero (22.1k); the mint\'s Transfer log; the call to the staked token and its transferFrom ' +
       '(allowance and two balances, about 18.6k); some 1.6k of execution. The pause flag shares the slot the stake reads anyway (OpenZeppelin\'s own pause slot would be one more cold read), ' +
       'and a stake emits only the mint\'s Transfer (no Staked event, no reentrancy guard: effects first, one pull last). The first unstake ever made on an sToken also turns totalCooling from zero (+17k, once).',
+    `Fee rewards (reward-per-share index, docs/fees.md): every stake settles the holder first, two cold reads (the index and the holder's checkpoint) that take a first stake ` +
+      `past the 80k target; a first stake made after the index has moved also writes the checkpoint from zero ` +
+      `(${k(gas('sToken stake (first stake of a holder, after fee rewards started)'))}). That is the price of claims at ` +
+      `${k(gas('sToken claimRewards (staker already holds USDC)'))} / ${k(gas('sToken claimRewards (staker holds no USDC)'))} (holding USDC / none) with no proof and no off-chain allocation.`,
     `One-transaction stake (ERC-1363, SOSO and index tokens): ${k(oneTx)} for the single transferAndCall against ${k(approval)} + ${k(twoTx)} for approve + stake; ` +
       'no allowance is written or read, and the only extra is the cold call into the sToken.',
     `Claims against a minimal Uniswap-style distributor (the baseline rows: immutable root and token, no proxy, no pause, a claimed bit per leaf, same token and tree size): ` +
