@@ -10,6 +10,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { REPOSITORY_ROOT } from '../environment';
+import { FUNCTION_BUNDLING } from '../bundling';
 import { settingsFor, type SettingValues } from '../settings';
 import { functionEnvironment, type Access, type FunctionSpec, type ResolvedResources } from '../topology';
 import { checkNameLength, functionPhysicalName, functionRoleName } from './naming';
@@ -133,13 +134,12 @@ export class SsiFunction extends Construct {
       maxEventAge: props.asyncInvocation ? (props.asyncInvocation.maxEventAge ?? Duration.hours(1)) : undefined,
       bundling: {
         format: OutputFormat.CJS,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the AWS SDK the repository pins instead of whatever version the runtime ships.
-        externalModules: [],
-        mainFields: ['module', 'main'],
+        target: FUNCTION_BUNDLING.target,
+        minify: FUNCTION_BUNDLING.minify,
+        sourceMap: FUNCTION_BUNDLING.sourceMap,
+        sourcesContent: FUNCTION_BUNDLING.sourcesContent,
+        externalModules: [...FUNCTION_BUNDLING.externalModules],
+        mainFields: [...FUNCTION_BUNDLING.mainFields],
       },
     });
 

@@ -18,8 +18,9 @@ import { newApiKey, putApiKey } from '../../lambdas/quotes/api-keys';
 import { PmmRegistry } from '../../lambdas/quotes/pmm-registry';
 import { marketDataDir, type IsoDate } from '../../lambdas/domain/market';
 import { replayPrices, type PriceDocument } from '../../lambdas/quotes/prices';
-import { SETTINGS } from '../../topology/settings';
-import { settingValues } from '../settings';
+import { SETTINGS, type SettingName } from '../../topology/settings';
+import { settingValues, settingsFor } from '../settings';
+import { LocalLambdaWorkers } from './lambda-workers';
 import { LOCAL_INDEXES } from '../../scripts/deploy/index-protocol';
 import { LocalLambdas } from './lambda-runtime';
 import { LocalScheduler } from './scheduler';
@@ -102,6 +103,12 @@ export const LOCAL_WLP = {
   rateLimit: 5_000,
   quota: 100_000_000,
 } as const;
+
+/** Declared settings set in `env`, except where the chain and deployment are (the stack decides those). */
+function declaredSettingsFrom(env: NodeJS.ProcessEnv): Partial<Record<SettingName, string>> {
+  const stackOwned = new Set<string>(['SSI_RPC_URL', 'SSI_CHAIN_ID', 'SSI_DEPLOYMENT', 'POWERTOOLS_LOG_LEVEL']);
+  return Object.fromEntries(Object.keys(SETTINGS).filter((name) => !stackOwned.has(name) && env[name] !== undefined).map((name) => [name, env[name]!]));
+}
 
 /**
  * The reference prices the local functions read: the same price document AWS reads from the
@@ -318,18 +325,19 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         rpcUrl: chain.rpcUrl,
         chainId: chain.chainId,
         logLevel: SETTINGS.POWERTOOLS_LOG_LEVEL.schema.parse(process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'),
-        points: { epochPool: process.env.SSI_EPOCH_POOL ?? LOCAL_EPOCH_POOL, referencePrices: localReferencePrices() },
+        points: { epochPool: LOCAL_EPOCH_POOL, referencePrices: localReferencePrices() },
         settings: {
           // One process serves every connection here (one request per container in Lambda): let quote records share
           // batches, and check PMM signatures on a worker thread so the event loop is not held to one core.
-          SSI_QUOTE_STORE_LINGER_MS: process.env.SSI_QUOTE_STORE_LINGER_MS ?? '2',
-          SSI_SIGNATURE_WORKERS: process.env.SSI_SIGNATURE_WORKERS ?? '1',
-          ...(process.env.SSI_PRICE_DATE ? { SSI_PRICE_DATE: process.env.SSI_PRICE_DATE } : {}),
+          SSI_QUOTE_STORE_LINGER_MS: '2',
+          SSI_SIGNATURE_WORKERS: '1',
+          // Any other declared setting given to `npm start` (e.g. SSI_PRICE_DATE, SSI_POINTS_CONFIG), as cdk.json's `settings` would.
+          ...declaredSettingsFrom(process.env),
         },
       },
     });
-    Object.assign(process.env, {
-      ...localSettings,
+    // Where the local services are: the only variables a function gets beyond its declared ones.
+    const endpoints = {
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
@@ -337,9 +345,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       AWS_ENDPOINT_URL_KMS: kms.url,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       SSI_S3_FORCE_PATH_STYLE: 'true',
-      POWERTOOLS_SERVICE_NAME: 'ssi-local',
-      POWERTOOLS_METRICS_NAMESPACE: 'SSI',
-    });
+    };
+    Object.assign(process.env, { ...localSettings, ...endpoints, POWERTOOLS_SERVICE_NAME: 'ssi-local', POWERTOOLS_METRICS_NAMESPACE: 'SSI' });
     const objects = new S3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: localCredentials, forcePathStyle: true });
     await objects.send(new PutObjectCommand({ Bucket: s3.buckets.reports, Key: SETTINGS.SSI_PRICE_KEY.schema.parse(undefined), Body: JSON.stringify(priceDocument), ContentType: 'application/json' }));
     objects.destroy();
@@ -368,7 +375,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     keysClient.destroy();
 
     const lambdas = new LocalLambdas();
-    const stateMachines = new LocalStateMachines((fn, payload) => lambdas.invoke(fn as FunctionName, payload));
+    // State machine tasks run in Lambda-shaped workers: the bundle the CDK app deploys, the function's
+    // own environment, its memory and timeout, one invocation per worker.
+    const workers = new LocalLambdaWorkers(join(dataDir, 'bundles'), (spec) => ({ ...endpoints, ...settingsFor(spec.name, localSettings, 'local'), ...functionEnvironment(spec, resources) }));
+    stops.push(() => workers.close());
+    const stateMachines = new LocalStateMachines((fn, payload) => workers.invoke(fn as FunctionName, payload));
     const scheduler = new LocalScheduler(lambdas, stateMachines, log);
 
     const health = async (): Promise<{ ok: boolean; components: Record<string, unknown> }> => {
