@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { Wallet } from 'ethers';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { mintOnLocalStack } from '../helpers/local-mint';
@@ -136,6 +137,27 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       await close();
     }
   }, 180_000);
+
+  test('a holder typed into the reserves page gets its inclusion proof checked against the signed root and the chain', async () => {
+    const holder = new Wallet(stack.file.wlp.privateKey).address;
+    const { page, errors, close } = await open('desktop', '#/reserves');
+    try {
+      await page.locator('main[data-ready="#/reserves"]').waitFor({ timeout: 120_000 });
+      await page.locator('#holder').fill(holder);
+      await page.locator('#holder').press('Enter');
+      const mag7 = page.locator('section.card[data-index="MAG7.ssi"]');
+      const proof = mag7.locator('li[data-check="holder-proof"]');
+      await proof.waitFor({ timeout: 120_000 });
+      expect(new URL(page.url()).hash).toBe(`#/reserves?holder=${holder}`);
+      await expect(proof.locator('.status').innerText()).resolves.toBe('PASS');
+      await expect(proof.locator('.reason').innerText()).resolves.toContain('is included and matches the chain');
+      await expect(page.locator('#overall').innerText()).resolves.toBe('all checks passed');
+      expect(errors).toEqual([]);
+      await page.screenshot({ path: path.join(SHOTS, 'reserves-holder-desktop.png'), fullPage: true });
+    } finally {
+      await close();
+    }
+  }, 240_000);
 
   test('keyboard only: Tab reaches the skip link then the page links, Enter follows them, focus is visible', async () => {
     const { page, close } = await open('desktop', '#/indexes');

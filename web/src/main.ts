@@ -2,7 +2,7 @@ import { el } from './dom';
 import { renderIndexes } from './indexes';
 import { renderReserves } from './reserves';
 
-const PAGES: Record<string, { title: string; render: (main: HTMLElement) => Promise<void> }> = {
+const PAGES: Record<string, { title: string; render: (main: HTMLElement, query: URLSearchParams) => Promise<void> }> = {
   '#/indexes': { title: 'Indexes', render: renderIndexes },
   '#/reserves': { title: 'Proof of reserves', render: renderReserves },
 };
@@ -10,7 +10,9 @@ const PAGES: Record<string, { title: string; render: (main: HTMLElement) => Prom
 let shown = 0;
 
 async function route(): Promise<void> {
-  const hash = PAGES[location.hash] ? location.hash : '#/indexes';
+  // A page's parameters ride in the hash after '?', e.g. #/reserves?holder=0x….
+  const [base = '', search = ''] = location.hash.split('?', 2);
+  const hash = PAGES[base] ? base : '#/indexes';
   const page = PAGES[hash]!;
   const main = document.getElementById('main')!;
   const turn = ++shown;
@@ -24,7 +26,7 @@ async function route(): Promise<void> {
   // Rendered off-page and swapped in only if the reader has not moved on to another page meanwhile.
   const stage = el('div');
   try {
-    await page.render(stage);
+    await page.render(stage, new URLSearchParams(search));
   } catch (error) {
     const retry = el('button', { type: 'button' }, 'Retry');
     retry.addEventListener('click', () => void route());
