@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { deploymentSchema, type DeploymentRecord as DeploymentConfig } from '../topology/deployment';
+import { SETTINGS, type SettingName } from '../topology/settings';
 
 /** Repository root: NodejsFunction entries, deployment records and cdk.json paths are relative to it. */
 export const REPOSITORY_ROOT = resolve(__dirname, '..');
@@ -50,7 +51,7 @@ export const environmentConfigSchema = z
         message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
       }),
     /** Powertools log level of the functions. */
-    logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    logLevel: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']).default('INFO'),
     /** Object lock on the reports bucket: every report version is kept at least this long. */
     reportRetention: z.object({
       mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
@@ -58,6 +59,19 @@ export const environmentConfigSchema = z
     }),
     /** The reserve deficit alarm fires when an index's deficit (USD) is above this. */
     reserveDeficitThresholdUsd: z.number().nonnegative().default(0),
+    /**
+     * Values of further declared settings (topology/settings.ts), by name, e.g. RESERVES_FROM_BLOCK;
+     * each is checked against its schema at synth.
+     */
+    settings: z
+      .record(z.string())
+      .default({})
+      .superRefine((values, ctx) => {
+        for (const name of Object.keys(values)) {
+          if (!(name in SETTINGS)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: 'not a declared setting (topology/settings.ts)' });
+        }
+      })
+      .transform((values) => values as Partial<Record<SettingName, string>>),
     /** CloudFormation termination protection on every stack. */
     terminationProtection: z.boolean().default(false),
     /** Points and epoch rewards (lambdas/points/settings.ts); each omitted value keeps the code's default. */

@@ -20,6 +20,7 @@ export async function deploy(log: (line: string) => void = console.log): Promise
       reserve: signer('SSI_RESERVE_SIGNER_ADDRESS'),
       rewards: signer('SSI_REWARDS_SIGNER_ADDRESS'),
       price: signer('SSI_PRICE_SIGNER_ADDRESS'),
+      ussiOrders: signer('SSI_USSI_ORDER_SIGNER_ADDRESS'),
     },
   };
   for (const step of DEPLOY_STEPS) await step(hre, deployment, log);

@@ -34,6 +34,8 @@ export interface KeySpec {
 export interface BucketSpec {
   readonly name: string;
   readonly description: string;
+  /** Working files: objects expire this many days after they are written. Unset: kept. */
+  readonly expireAfterDays?: number;
 }
 
 export type Access = 'read' | 'write';
@@ -68,7 +70,9 @@ export interface RouteSpec {
 
 export interface ScheduleSpec {
   readonly name: string;
-  readonly function: FunctionName;
+  /** What the schedule starts: a function, or (instead) a declared state machine. */
+  readonly function?: FunctionName;
+  readonly stateMachine?: StateMachineName;
   /** EventBridge expression: rate(...) or cron(...). */
   readonly expression: string;
   /** A faster cadence for the local stack, where a daily run would never be seen. */
@@ -83,11 +87,14 @@ export const KEYS = [
   { role: 'reserve', alias: 'alias/ssi-reserve-report', description: 'Signs proof-of-reserve reports and posts their roots' },
   { role: 'rewards', alias: 'alias/ssi-rewards', description: 'Publishes epoch reward roots' },
   { role: 'price', alias: 'alias/ssi-price-attester', description: 'Signs rebalance and fee-sale price attestations (PRICE_ATTESTER_ROLE only)', signsOnly: true },
+  // The only key a function behind the API may sign with: the USSI contract's orderSigner, no role.
+  { role: 'ussi-orders', alias: 'alias/ssi-ussi-orders', description: "Signs USSI hedge orders (the USSI contract's order signer; no on-chain role)", signsOnly: true },
 ] as const satisfies readonly KeySpec[];
-export type KeyRole = 'operator' | 'reserve' | 'rewards' | 'price';
+export type KeyRole = 'operator' | 'reserve' | 'rewards' | 'price' | 'ussi-orders';
 
 export const BUCKETS = [
   { name: 'reports', description: 'Reserve reports and reward trees; versioned, never overwritten' },
+  { name: 'points-work', description: "Points snapshot working files: each day's shard lists and partial results (rewritten by a re-run, expire after 14 days)", expireAfterDays: 14 },
 ] as const satisfies readonly BucketSpec[];
 export type BucketName = (typeof BUCKETS)[number]['name'];
 
@@ -127,6 +134,11 @@ export const TABLES = [
     name: 'quotes',
     partitionKey: { name: 'id', type: 'S' },
     ttlAttribute: 'expiresAt',
+  },
+  {
+    // The PMM registry: maker address -> name, RFQ URL, batch URL, enabled (lambdas/quotes/pmm-registry.ts).
+    name: 'pmms',
+    partitionKey: { name: 'maker', type: 'S' },
   },
   {
     // WLP API keys, stored only as sha256(key): keyHash -> wlp address, name, rate limit, quota, enabled.
@@ -175,20 +187,31 @@ export const FUNCTIONS = [
   {
     name: 'points-snapshot',
     entry: 'lambdas/points/snapshot-handler.ts',
-    description: "Daily points snapshot: every address's positions at a pinned block, valued at the day's NAV",
+    description: "Daily points snapshot, plan and reduce steps: pins the day's block, prices it, splits the holders into shards; then totals the shards and marks the day done",
     timeoutSeconds: 900,
     memoryMb: 1024,
     tables: { points: 'write' },
     keys: [],
-    buckets: {},
-    reservedConcurrency: 1,
+    buckets: { 'points-work': 'write' },
+  },
+  {
+    name: 'points-shard',
+    entry: 'lambdas/points/shard-handler.ts',
+    description: "Daily points snapshot, one shard: its holders' positions at the pinned block, their points and referral bonuses, written idempotently",
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    tables: { points: 'write' },
+    keys: [],
+    buckets: { 'points-work': 'write' },
   },
   {
     name: 'epoch-close',
     entry: 'lambdas/points/epoch-close-handler.ts',
     description: 'Closes finished epochs: allocates the pool, stores the claim tree, publishes its root through the rewards relayer',
     timeoutSeconds: 900,
-    memoryMb: 1024,
+    // A 1,000,000-account close (allocation, claim tree, document, proofs) peaks near 880 MiB
+    // (bench:points, points-fanout): 2 GB keeps it under half.
+    memoryMb: 2048,
     tables: { points: 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
     keys: ['rewards'],
     buckets: { reports: 'write' },
@@ -200,21 +223,21 @@ export const FUNCTIONS = [
     description: 'WLP quote API: RFQ to the PMMs, firm signed quote orders, indexes with NAV, OpenAPI document',
     timeoutSeconds: 10,
     memoryMb: 1024,
-    tables: { quotes: 'write', 'wlp-usage': 'write' },
+    tables: { quotes: 'write', 'wlp-usage': 'write', pmms: 'read' },
     keys: [],
-    buckets: {},
+    buckets: { reports: 'read' },
   },
   {
     name: 'ussi-api',
     entry: 'lambdas/ussi/handler.ts',
-    description: 'USSI hedge-order quotes for WLPs, signed with the operator key (the USSI order signer)',
+    description: "USSI hedge-order quotes for WLPs, signed with the ussi-orders key (the USSI contract's order signer)",
     timeoutSeconds: 10,
     memoryMb: 512,
     // wlp-usage: the same per-key rate and quota counters as quote-api.
     tables: { 'wlp-usage': 'write' },
-    // Signs EIP-712 hedge orders only; kept apart from quote-api, which holds no key.
-    keys: ['operator'],
-    buckets: {},
+    // Signs EIP-712 hedge orders only, with a key that holds no on-chain role (security review item 8).
+    keys: ['ussi-orders'],
+    buckets: { reports: 'read' },
   },
   {
     name: 'ussi-nav',
@@ -290,11 +313,11 @@ export const FUNCTIONS = [
     description: 'Scheduled rebalance saga per index: targets, window, PMM quote, price checks, settlement, basket check, close; resumable',
     timeoutSeconds: 900,
     memoryMb: 1024,
-    tables: { 'rebalance-runs': 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    tables: { 'rebalance-runs': 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write', pmms: 'read' },
     // operator: opens and closes windows and settles; price: signs the reference prices (PriceAttestation),
     // a key apart so a leaked operator key cannot vouch for its own prices.
     keys: ['operator', 'price'],
-    buckets: {},
+    buckets: { reports: 'read' },
     // One saga step at a time: the version check on every write is the second guard.
     reservedConcurrency: 1,
   },
@@ -375,7 +398,7 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
   },
   {
     name: 'points-snapshot',
-    function: 'points-snapshot',
+    stateMachine: 'points-snapshot',
     expression: 'cron(10 0 * * ? *)',
     localExpression: 'rate(10 minutes)',
     description: 'Points of the day that just ended (detail.day picks another day)',
@@ -429,12 +452,63 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
   },
 ];
 
+/**
+ * A step of a declared state machine. A plain step invokes its function with `{ ...payload,
+ * input: <the state>, execution: <execution id> }` and its result becomes the state; a `map` step
+ * invokes the function once per element of the state's `items` array with `{ ...payload, item:
+ * <element>, execution }`, at most `maxConcurrency` at once, and passes the state on unchanged. topology/state-machine.ts turns
+ * this into Amazon States Language for both the CDK app and the local runner.
+ */
+export interface StateMachineStep {
+  readonly name: string;
+  readonly function: FunctionName;
+  readonly payload: Readonly<Record<string, string | number | boolean>>;
+  readonly map?: { readonly items: string; readonly maxConcurrency: number };
+}
+
+export interface StateMachineSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly timeoutSeconds: number;
+  readonly steps: readonly StateMachineStep[];
+  /** Runs when any step fails for good (its `input` carries the failure), before the execution fails. */
+  readonly onFailure?: Omit<StateMachineStep, 'map'>;
+}
+
+/** Holders per points shard: sized so a shard stays well inside points-shard's memory and timeout (bench:points). */
+export const POINTS_SHARD_SIZE = 10_000;
+
+export const STATE_MACHINES = [
+  {
+    name: 'points-snapshot',
+    description: "A day's points, fanned out: plan the shards, each shard's own points, each shard's totals with referral bonuses, then mark the day done",
+    timeoutSeconds: 3600,
+    steps: [
+      { name: 'Plan', function: 'points-snapshot', payload: { phase: 'plan' } },
+      { name: 'OwnPoints', function: 'points-shard', payload: { phase: 'own' }, map: { items: 'shards', maxConcurrency: 16 } },
+      { name: 'Totals', function: 'points-shard', payload: { phase: 'total' }, map: { items: 'shards', maxConcurrency: 16 } },
+      { name: 'Reduce', function: 'points-snapshot', payload: { phase: 'reduce' } },
+    ],
+    onFailure: { name: 'ReleaseLease', function: 'points-snapshot', payload: { phase: 'release' } },
+  },
+] as const satisfies readonly StateMachineSpec[];
+export type StateMachineName = (typeof STATE_MACHINES)[number]['name'];
+
 /** Environment variable a function reads a table name from, e.g. TABLE_OPS. */
 export const tableEnv = (table: TableName): string => `TABLE_${table.toUpperCase().replace(/-/g, '_')}`;
 /** Environment variable a function reads a KMS key id from, e.g. KMS_KEY_OPERATOR. */
-export const keyEnv = (role: KeyRole): string => `KMS_KEY_${role.toUpperCase()}`;
+export const keyEnv = (role: KeyRole): string => `KMS_KEY_${role.toUpperCase().replace(/-/g, '_')}`;
 /** Environment variable a function reads a bucket name from, e.g. BUCKET_REPORTS. */
 export const bucketEnv = (bucket: BucketName): string => `BUCKET_${bucket.toUpperCase().replace(/-/g, '_')}`;
+
+/** What a schedule starts; a schedule names exactly one function or one state machine. */
+export type ScheduleTarget = { readonly kind: 'function'; readonly name: FunctionName } | { readonly kind: 'stateMachine'; readonly name: StateMachineName };
+
+export function scheduleTarget(schedule: ScheduleSpec): ScheduleTarget {
+  if (schedule.function && !schedule.stateMachine) return { kind: 'function', name: schedule.function };
+  if (schedule.stateMachine && !schedule.function) return { kind: 'stateMachine', name: schedule.stateMachine };
+  throw new Error(`schedule ${schedule.name} must name exactly one function or one state machine`);
+}
 
 export function functionSpec(name: FunctionName): FunctionSpec {
   const spec = FUNCTIONS.find((f) => f.name === name);

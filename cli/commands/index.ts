@@ -5,6 +5,7 @@ import { registerCancel, registerMint, registerQuote, registerRedeem, registerSt
 import { registerClaim } from './claim';
 import { registerReserves } from './reserves';
 import { registerVerifyReserves } from './verify-reserves';
+import { registerAdmin } from './admin';
 
 /** Every `ssi` command, one registration function each. */
 export const commands: ReadonlyArray<(program: Command) => void> = [
@@ -18,4 +19,5 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerVerifyReserves,
   registerReserves,
   registerBacktest,
+  registerAdmin,
 ];

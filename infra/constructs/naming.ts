@@ -41,3 +41,5 @@ export function checkNameLength(kind: string, name: string, max: number): void {
   if (length > max) throw new Error(`${kind} name ${name} would be ${length} characters; the limit is ${max}: shorten the topology name`);
 }
 
+/** Physical name of a declared state machine, e.g. ssi-prod-points-snapshot. */
+export const stateMachinePhysicalName = (environment: string, machine: string): string => `${prefix(environment)}-${machine}`;

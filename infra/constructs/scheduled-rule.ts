@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { parseScheduleExpression } from '../schedule-expression';
@@ -12,8 +13,8 @@ export interface ScheduledRuleProps {
   readonly schedule: ScheduleSpec;
   /** Physical rule name, e.g. ssi-prod-heartbeat. */
   readonly ruleName: string;
-  /** The function the schedule runs. */
-  readonly target: IFunction;
+  /** What the schedule starts: a function, or an execution of a state machine (the event is its input). */
+  readonly target: { readonly function: IFunction } | { readonly stateMachine: IStateMachine };
   /** Receives events EventBridge could not deliver to the function. */
   readonly deadLetterQueue: IQueue;
   /** Delivery retries before the dead-letter queue. @default 2 */
@@ -52,17 +53,20 @@ export class ScheduledRule extends Construct {
     } catch (error) {
       throw new Error(`schedule ${schedule.name}: ${(error as Error).message}`);
     }
+    const delivery = {
+      event: scheduledEventInput(schedule),
+      deadLetterQueue: props.deadLetterQueue,
+      retryAttempts: props.retryAttempts ?? 2,
+      maxEventAge: props.maxEventAge ?? Duration.hours(1),
+    };
     this.rule = new events.Rule(this, 'Rule', {
       ruleName: props.ruleName,
       description: schedule.description,
       schedule: events.Schedule.expression(schedule.expression),
       targets: [
-        new targets.LambdaFunction(props.target, {
-          event: scheduledEventInput(schedule),
-          deadLetterQueue: props.deadLetterQueue,
-          retryAttempts: props.retryAttempts ?? 2,
-          maxEventAge: props.maxEventAge ?? Duration.hours(1),
-        }),
+        'function' in props.target
+          ? new targets.LambdaFunction(props.target.function, delivery)
+          : new targets.SfnStateMachine(props.target.stateMachine, { input: delivery.event, deadLetterQueue: delivery.deadLetterQueue, retryAttempts: delivery.retryAttempts, maxEventAge: delivery.maxEventAge }),
       ],
     });
   }

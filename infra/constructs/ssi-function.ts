@@ -10,6 +10,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { REPOSITORY_ROOT } from '../environment';
+import { settingsFor, type SettingValues } from '../settings';
 import { functionEnvironment, type Access, type FunctionSpec, type ResolvedResources } from '../topology';
 import { checkNameLength, functionPhysicalName, functionRoleName } from './naming';
 import { acknowledge, nagResourceName } from './nag';
@@ -52,8 +53,8 @@ export interface SsiFunctionProps {
   readonly environmentName: string;
   /** The tables, keys and buckets to grant from, by topology name. */
   readonly resources: FunctionResources;
-  /** Settings every function reads besides its resources: chain, deployment record, log level. */
-  readonly settings: Readonly<Record<string, string>>;
+  /** The environment's values of the declared settings: the function gets exactly those it declares (topology/settings.ts). */
+  readonly settings: SettingValues;
   /** Retention of the function's log group. */
   readonly logRetention: logs.RetentionDays;
   /** Failure handling for functions invoked asynchronously (schedules). @default none */
@@ -108,7 +109,7 @@ export class SsiFunction extends Construct {
       keys: mapValues(keys, ([key]) => key.keyArn),
       buckets: mapValues(buckets, ([bucket]) => bucket.bucketName),
     } as unknown as ResolvedResources;
-    const environment = { ...props.settings, ...functionEnvironment(spec, declared), NODE_OPTIONS: '--enable-source-maps' };
+    const environment = { ...settingsFor(spec.name, props.settings, environmentName), ...functionEnvironment(spec, declared), NODE_OPTIONS: '--enable-source-maps' };
     checkEnvironmentSize(functionName, environment);
 
     this.function = new NodejsFunction(this, 'Function', {

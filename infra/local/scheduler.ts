@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { SCHEDULES, type ScheduleSpec } from '../topology';
+import { SCHEDULES, scheduleTarget, type ScheduleSpec } from '../topology';
 import { nextFire, parseScheduleExpression } from '../schedule-expression';
 import type { LocalLambdas } from './lambda-runtime';
+import type { LocalStateMachines } from './state-machine';
 import { LOCAL_REGION } from './credentials';
 
 export interface ScheduleState {
   name: string;
-  function: string;
+  /** What the schedule starts: `function:<name>` or `stateMachine:<name>`. */
+  target: string;
   expression: string;
   nextRunAt?: string;
   lastRun?: { at: string; ok: boolean; durationMs: number; error?: string };
@@ -30,7 +32,8 @@ export function scheduledEvent(schedule: ScheduleSpec, time = new Date()) {
 
 /**
  * Fires the declared schedules (their local cadence where one is declared) as EventBridge
- * scheduled events into the real handlers. One run per schedule at a time, as a reserved
+ * scheduled events into the real handlers, or as the input of a declared state machine's
+ * execution. One run per schedule at a time, as a reserved
  * concurrency of one would give; a run that is still going when the next is due is skipped.
  */
 export class LocalScheduler {
@@ -39,9 +42,15 @@ export class LocalScheduler {
   private readonly running = new Set<string>();
   private stopped = false;
 
-  constructor(private readonly lambdas: LocalLambdas, private readonly log: (line: string) => void, private readonly schedules: readonly ScheduleSpec[] = SCHEDULES) {
+  constructor(
+    private readonly lambdas: LocalLambdas,
+    private readonly stateMachines: LocalStateMachines,
+    private readonly log: (line: string) => void,
+    private readonly schedules: readonly ScheduleSpec[] = SCHEDULES,
+  ) {
     for (const s of schedules) {
-      this.states.set(s.name, { name: s.name, function: s.function, expression: s.localExpression ?? s.expression, runs: 0 });
+      const target = scheduleTarget(s);
+      this.states.set(s.name, { name: s.name, target: `${target.kind}:${target.name}`, expression: s.localExpression ?? s.expression, runs: 0 });
     }
   }
 
@@ -76,7 +85,13 @@ export class LocalScheduler {
     this.running.add(name);
     const started = Date.now();
     try {
-      await this.lambdas.invoke(schedule.function as never, scheduledEvent(schedule));
+      const target = scheduleTarget(schedule);
+      if (target.kind === 'function') {
+        await this.lambdas.invoke(target.name, scheduledEvent(schedule));
+      } else {
+        const execution = await this.stateMachines.execute(target.name, scheduledEvent(schedule));
+        if (execution.status !== 'SUCCEEDED') throw new Error(`state machine ${target.name} ${execution.status}: ${execution.error}`);
+      }
       state.lastRun = { at: new Date(started).toISOString(), ok: true, durationMs: Date.now() - started };
     } catch (error) {
       state.lastRun = { at: new Date(started).toISOString(), ok: false, durationMs: Date.now() - started, error: (error as Error).message };

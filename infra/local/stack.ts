@@ -3,9 +3,9 @@ import { join, resolve } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { KMSClient, ListAliasesCommand, CreateKeyCommand, CreateAliasCommand } from '@aws-sdk/client-kms';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { S3Client, HeadBucketCommand } from '@aws-sdk/client-s3';
+import { S3Client, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { JsonRpcProvider } from 'ethers';
-import { KEYS, FUNCTIONS, SCHEDULES, functionEnvironment, type KeyRole, type TableName } from '../topology';
+import { KEYS, FUNCTIONS, SCHEDULES, functionEnvironment, type FunctionName, type KeyRole, type TableName } from '../topology';
 import { kmsAddress } from '../../lambdas/signing/kms-public-key';
 import { startKmsServer, type RunningKms } from './kms-server';
 import { startDynamo, ensureTables, type RunningDynamo } from './dynamodb';
@@ -15,10 +15,15 @@ import { startApi, type RunningApi } from './api-gateway';
 import { loadOrCreatePmmKey, preparePmmInventory, startPmmProcess, type PmmProcess } from './pmm-simulator';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newApiKey, putApiKey } from '../../lambdas/quotes/api-keys';
-import { marketDataDir } from '../../lambdas/domain/market';
+import { PmmRegistry } from '../../lambdas/quotes/pmm-registry';
+import { marketDataDir, type IsoDate } from '../../lambdas/domain/market';
+import { replayPrices, type PriceDocument } from '../../lambdas/quotes/prices';
+import { SETTINGS } from '../../topology/settings';
+import { settingValues } from '../settings';
 import { LOCAL_INDEXES } from '../../scripts/deploy/index-protocol';
 import { LocalLambdas } from './lambda-runtime';
 import { LocalScheduler } from './scheduler';
+import { LocalStateMachines } from './state-machine';
 import { StackError } from './net';
 import { localCredentials, LOCAL_REGION } from './credentials';
 import type { DeploymentRecord } from '../../topology/deployment';
@@ -98,22 +103,34 @@ export const LOCAL_WLP = {
   quota: 100_000_000,
 } as const;
 
-/** Market data for reference prices, or the deploy's illustrative prices when the data set is absent. */
-function priceEnvironment(dataDir: string, log: (line: string) => void): Record<string, string> {
+/**
+ * The reference prices the local functions read: the same price document AWS reads from the
+ * reports bucket (SSI_PRICE_SOURCE=bucket), written here from the market data on SSI_PRICE_DATE
+ * (default: its last daily close), or from the deploy's illustrative prices when the data set is
+ * absent. The PMM simulator quotes from the very same prices.
+ */
+function localPriceDocument(symbols: readonly string[], log: (line: string) => void): PriceDocument {
   const dir = marketDataDir();
-  if (existsSync(join(dir, 'coinbase-daily-ohlc-2020-2025.csv'))) return { SSI_PRICE_SOURCE: 'replay', SSI_MARKET_DATA_DIR: dir };
-  const file = join(dataDir, 'prices.json');
+  if (existsSync(join(dir, 'coinbase-daily-ohlc-2020-2025.csv'))) {
+    const replay = replayPrices({ symbols, date: process.env.SSI_PRICE_DATE as IsoDate | undefined });
+    const prices: Record<string, number> = {};
+    for (const symbol of symbols) {
+      const price = replay.priceOf(symbol);
+      if (price) prices[symbol] = price.priceUsd;
+    }
+    return { observedOn: replay.description.date!, prices };
+  }
   const prices: Record<string, number> = { USDC: 1 };
   for (const index of LOCAL_INDEXES) for (const c of index.constituents) prices[c.symbol] = c.priceUsd;
-  writeFileSync(file, `${JSON.stringify(prices, null, 2)}\n`);
-  log(`market data not found at ${dir}: quoting at the fixed prices in ${file}`);
-  return { SSI_PRICE_SOURCE: 'file', SSI_PRICE_FILE: file };
+  log(`market data not found at ${dir}: quoting at the deploy's fixed prices`);
+  return { observedOn: new Date().toISOString().slice(0, 10), prices };
 }
 
 export interface RunningStack {
   file: StackFile;
   stackFilePath: string;
   lambdas: LocalLambdas;
+  stateMachines: LocalStateMachines;
   scheduler: LocalScheduler;
   health(): Promise<{ ok: boolean; components: Record<string, unknown> }>;
   stop(): Promise<void>;
@@ -258,6 +275,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     process.env.SSI_RESERVE_SIGNER_ADDRESS = keys.reserve.address;
     process.env.SSI_REWARDS_SIGNER_ADDRESS = keys.rewards.address;
     process.env.SSI_PRICE_SIGNER_ADDRESS = keys.price.address;
+    process.env.SSI_USSI_ORDER_SIGNER_ADDRESS = keys['ussi-orders'].address;
     const pmmKey = loadOrCreatePmmKey(join(dataDir, 'pmm', 'key.json'));
     process.env.SSI_PMM_ADDRESS = pmmKey.address;
     process.env.SSI_WLP_ADDRESS = LOCAL_WLP.address;
@@ -266,7 +284,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const deployment = JSON.parse(readFileSync(deploymentFile, 'utf8')) as Pick<StackFile, 'contracts' | 'tokens' | 'indexes'> & { chainId: number };
 
     log('starting the PMM simulator (inventory, approvals, RFQ endpoint)');
-    const prices = priceEnvironment(dataDir, log);
+    const priceDocument = localPriceDocument(Object.keys(deployment.tokens), log);
     const gasProvider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
     await gasProvider.send('hardhat_setBalance', [pmmKey.address, '0x3635C9ADC5DEA00000']);
     gasProvider.destroy();
@@ -278,7 +296,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         rpcUrl: chain.rpcUrl,
         deployment: pmmDeployment,
         spreadBps: Number(process.env.SSI_PMM_SPREAD_BPS ?? 10),
-        prices: prices.SSI_PRICE_SOURCE === 'file' ? { fixed: JSON.parse(readFileSync(prices.SSI_PRICE_FILE, 'utf8')) as Record<string, number> } : { priceDate: process.env.SSI_PRICE_DATE },
+        prices: { fixed: priceDocument.prices },
       },
       log,
     );
@@ -292,7 +310,26 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       keys: Object.fromEntries(Object.entries(keys).map(([role, k]) => [role, k.keyId])) as Record<KeyRole, string>,
       buckets: s3.buckets,
     };
+    // The settings every function declares, resolved as the CDK app resolves them (infra/settings.ts),
+    // plus only where the local services are.
+    const localSettings = settingValues({
+      deployment: JSON.parse(readFileSync(deploymentFile, 'utf8')) as DeploymentRecord,
+      config: {
+        rpcUrl: chain.rpcUrl,
+        chainId: chain.chainId,
+        logLevel: SETTINGS.POWERTOOLS_LOG_LEVEL.schema.parse(process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'),
+        points: { epochPool: process.env.SSI_EPOCH_POOL ?? LOCAL_EPOCH_POOL, referencePrices: localReferencePrices() },
+        settings: {
+          // One process serves every connection here (one request per container in Lambda): let quote records share
+          // batches, and check PMM signatures on a worker thread so the event loop is not held to one core.
+          SSI_QUOTE_STORE_LINGER_MS: process.env.SSI_QUOTE_STORE_LINGER_MS ?? '2',
+          SSI_SIGNATURE_WORKERS: process.env.SSI_SIGNATURE_WORKERS ?? '1',
+          ...(process.env.SSI_PRICE_DATE ? { SSI_PRICE_DATE: process.env.SSI_PRICE_DATE } : {}),
+        },
+      },
+    });
     Object.assign(process.env, {
+      ...localSettings,
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: localCredentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: localCredentials.secretAccessKey,
@@ -300,21 +337,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       AWS_ENDPOINT_URL_KMS: kms.url,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       SSI_S3_FORCE_PATH_STYLE: 'true',
-      SSI_RPC_URL: chain.rpcUrl,
-      SSI_CHAIN_ID: String(chain.chainId),
-      SSI_DEPLOYMENT: readFileSync(deploymentFile, 'utf8'),
-      SSI_REFERENCE_PRICES: process.env.SSI_REFERENCE_PRICES ?? JSON.stringify(localReferencePrices()),
-      SSI_EPOCH_POOL: process.env.SSI_EPOCH_POOL ?? LOCAL_EPOCH_POOL,
-      SSI_PMM_ENDPOINTS: JSON.stringify([{ name: 'local-pmm', url: pmm.rfqUrl, batchUrl: pmm.rfqBatchUrl, maker: pmm.address }]),
-      // One process serves every connection here (one request per container in Lambda): let quote records share
-      // batches, and check PMM signatures on a worker thread so the event loop is not held to one core.
-      SSI_QUOTE_STORE_LINGER_MS: process.env.SSI_QUOTE_STORE_LINGER_MS ?? '2',
-      SSI_SIGNATURE_WORKERS: process.env.SSI_SIGNATURE_WORKERS ?? '1',
-      ...prices,
       POWERTOOLS_SERVICE_NAME: 'ssi-local',
       POWERTOOLS_METRICS_NAMESPACE: 'SSI',
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
+    const objects = new S3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: localCredentials, forcePathStyle: true });
+    await objects.send(new PutObjectCommand({ Bucket: s3.buckets.reports, Key: SETTINGS.SSI_PRICE_KEY.schema.parse(undefined), Body: JSON.stringify(priceDocument), ContentType: 'application/json' }));
+    objects.destroy();
     for (const spec of FUNCTIONS) {
       const { POWERTOOLS_SERVICE_NAME: _service, ...env } = functionEnvironment(spec, resources);
       Object.assign(process.env, env);
@@ -335,10 +363,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       rateLimit: LOCAL_WLP.rateLimit,
       quota: LOCAL_WLP.quota,
     });
+    // The PMM simulator registers as an operator would (`ssi admin pmm add`).
+    await new PmmRegistry(DynamoDBDocumentClient.from(keysClient), tables.pmms).add({ maker: pmm.address, name: 'local-pmm', rfqUrl: pmm.rfqUrl, batchUrl: pmm.rfqBatchUrl });
     keysClient.destroy();
 
     const lambdas = new LocalLambdas();
-    const scheduler = new LocalScheduler(lambdas, log);
+    const stateMachines = new LocalStateMachines((fn, payload) => lambdas.invoke(fn as FunctionName, payload));
+    const scheduler = new LocalScheduler(lambdas, stateMachines, log);
 
     const health = async (): Promise<{ ok: boolean; components: Record<string, unknown> }> => {
       const check = async (fn: () => Promise<Record<string, unknown>>) => {
@@ -409,6 +440,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         if (refused) return { statusCode: 403, body: { message: `refused: ${refused}` } };
       }
       if (request.method === 'GET' && url.pathname === '/_local/schedules') return { statusCode: 200, body: scheduler.status() };
+      if (request.method === 'GET' && url.pathname === '/_local/executions') return { statusCode: 200, body: stateMachines.history() };
       const run = /^\/_local\/schedules\/([\w-]+)\/run$/.exec(url.pathname);
       if (request.method === 'POST' && run) {
         if (!SCHEDULES.some((s) => s.name === run[1])) return { statusCode: 404, body: { message: `no schedule named ${run[1]}` } };
@@ -450,7 +482,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     // It holds the local WLP's API key: readable by this user only, also when it already existed.
     writeFileSync(stackFilePath, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
     chmodSync(stackFilePath, 0o600);
-    return { file, stackFilePath, lambdas, scheduler, health, stop: stopAll };
+    return { file, stackFilePath, lambdas, stateMachines, scheduler, health, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -3,6 +3,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { SsiEnvironment } from '../environment';
+import type { SettingValues } from '../settings';
 import { SsiHttpApi } from '../constructs/http-api';
 import { SsiFunction } from '../constructs/ssi-function';
 import { DECLARED_TOPOLOGY, importData, placeFunctions, type Topology } from './declared';
@@ -11,8 +12,8 @@ export interface ApiStackProps extends StackProps {
   readonly ssi: SsiEnvironment;
   /** Signing keys by role, from the signing stack. */
   readonly keys: Readonly<Record<string, IKey>>;
-  /** Settings every function reads (chain, deployment record, log level). */
-  readonly settings: Readonly<Record<string, string>>;
+  /** The environment's values of the declared settings; each function gets those it declares. */
+  readonly settings: SettingValues;
   /** @default the declared topology (topology/index.ts) */
   readonly topology?: Topology;
 }

@@ -85,15 +85,29 @@ export class DataStack extends Stack {
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       versioned: true,
-      objectLockEnabled: true,
-      objectLockDefaultRetention:
-        retention.mode === 'COMPLIANCE'
-          ? s3.ObjectLockRetention.compliance(Duration.days(retention.days))
-          : s3.ObjectLockRetention.governance(Duration.days(retention.days)),
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: `${spec.name}/`,
-      // A writer that dies mid-upload leaves parts that are billed and invisible to listings.
-      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      // Records (reports, reward trees) are locked for the retention period; working files are
+      // rewritten by re-runs and expire instead. A writer that dies mid-upload leaves parts that
+      // are billed and invisible to listings.
+      ...(spec.expireAfterDays === undefined
+        ? {
+            objectLockEnabled: true,
+            objectLockDefaultRetention:
+              retention.mode === 'COMPLIANCE'
+                ? s3.ObjectLockRetention.compliance(Duration.days(retention.days))
+                : s3.ObjectLockRetention.governance(Duration.days(retention.days)),
+            lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+          }
+        : {
+            lifecycleRules: [
+              {
+                abortIncompleteMultipartUploadAfter: Duration.days(1),
+                expiration: Duration.days(spec.expireAfterDays),
+                noncurrentVersionExpiration: Duration.days(1),
+              },
+            ],
+          }),
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }

@@ -9,12 +9,15 @@ import {
   KEYS,
   ROUTES,
   SCHEDULES,
+  STATE_MACHINES,
   TABLES,
+  scheduleTarget,
   type BucketSpec,
   type FunctionSpec,
   type KeySpec,
   type RouteSpec,
   type ScheduleSpec,
+  type StateMachineSpec,
   type TableSpec,
 } from '../topology';
 import type { DeclaredTable } from '../constructs/ssi-function';
@@ -31,6 +34,7 @@ export interface Topology {
   readonly functions: readonly FunctionSpec[];
   readonly routes: readonly RouteSpec[];
   readonly schedules: readonly ScheduleSpec[];
+  readonly stateMachines: readonly StateMachineSpec[];
   readonly authorizers: Readonly<Partial<Record<'wlp', string>>>;
 }
 
@@ -41,6 +45,7 @@ export const DECLARED_TOPOLOGY: Topology = {
   functions: FUNCTIONS,
   routes: ROUTES,
   schedules: SCHEDULES,
+  stateMachines: STATE_MACHINES,
   authorizers: API_AUTHORIZERS,
 };
 
@@ -81,13 +86,18 @@ export function placeFunctions(topology: Topology): FunctionPlacement {
   for (const schedule of topology.schedules) {
     if (scheduleNames.has(schedule.name)) problems.push(`schedule ${schedule.name} is declared twice`);
     scheduleNames.add(schedule.name);
-    if (!names.has(schedule.function)) problems.push(`schedule ${schedule.name} names function ${schedule.function}, which is not declared`);
     try {
       parseScheduleExpression(schedule.expression);
+      const target = scheduleTarget(schedule);
+      const starts = target.kind === 'function' ? [target.name] : (topology.stateMachines.find((m) => m.name === target.name)?.steps.map((s) => s.function) ?? []);
+      if (target.kind === 'stateMachine' && !starts.length) problems.push(`schedule ${schedule.name} names state machine ${target.name}, which is not declared`);
+      for (const fn of starts) {
+        if (!names.has(fn)) problems.push(`schedule ${schedule.name} runs function ${fn}, which is not declared`);
+        scheduled.add(fn);
+      }
     } catch (error) {
       problems.push(`schedule ${schedule.name}: ${(error as Error).message}`);
     }
-    scheduled.add(schedule.function);
   }
   for (const fn of routed) {
     if (scheduled.has(fn)) problems.push(`function ${fn} is both behind the API and scheduled: give each invocation path its own function`);

@@ -8,6 +8,7 @@ import { DECLARED_TOPOLOGY, placeFunctions, type Topology } from './declared';
 import { MonitoringStack } from './monitoring-stack';
 import { SchedulesStack } from './schedules-stack';
 import { SigningStack } from './signing-stack';
+import { settingValues } from '../settings';
 
 export interface SsiStacks {
   readonly data: DataStack;
@@ -17,20 +18,6 @@ export interface SsiStacks {
   readonly monitoring: MonitoringStack;
 }
 
-/** Settings every function reads besides its own resources (lambdas/shared/config.ts `settings`). */
-export function functionSettings(ssi: SsiEnvironment): Record<string, string> {
-  const { points } = ssi.config;
-  return {
-    SSI_ENVIRONMENT: ssi.name,
-    SSI_RPC_URL: ssi.config.rpcUrl,
-    SSI_CHAIN_ID: String(ssi.config.chainId),
-    SSI_DEPLOYMENT: JSON.stringify(ssi.deployment),
-    POWERTOOLS_LOG_LEVEL: ssi.config.logLevel,
-    ...(points.epochPool === undefined ? {} : { SSI_EPOCH_POOL: points.epochPool }),
-    ...(points.referencePrices === undefined ? {} : { SSI_REFERENCE_PRICES: JSON.stringify(points.referencePrices) }),
-    ...(points.rules === undefined ? {} : { SSI_POINTS_CONFIG: JSON.stringify(points.rules) }),
-  };
-}
 
 /**
  * The deployment of one environment, split by lifecycle: data (retained state), signing (keys
@@ -44,7 +31,7 @@ export function createSsiStacks(scope: Construct, ssi: SsiEnvironment, topology:
     terminationProtection: ssi.config.terminationProtection,
   };
   const stackName = (part: string) => `Ssi-${ssi.name}-${part}`;
-  const settings = functionSettings(ssi);
+  const settings = settingValues(ssi);
 
   const data = new DataStack(scope, stackName('Data'), { ...common, ssi, topology, description: 'SSI protocol: DynamoDB tables and the reports bucket (retained)' });
   const signing = new SigningStack(scope, stackName('Signing'), { ...common, ssi, topology, description: 'SSI protocol: KMS secp256k1 signing keys per role (retained)' });
@@ -61,6 +48,7 @@ export function createSsiStacks(scope: Construct, ssi: SsiEnvironment, topology:
     ssi,
     functions: [...Object.keys(api.functions), ...Object.keys(schedules.functions)],
     deadLetterQueues: Object.keys(schedules.deadLetterQueues),
+    stateMachines: Object.keys(schedules.stateMachines),
     api: api.httpApi.api,
     description: 'SSI protocol: alarms and dashboard',
   });

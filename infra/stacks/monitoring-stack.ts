@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -7,14 +7,16 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { SsiEnvironment } from '../environment';
 import { ALARM_METRICS, METRICS_NAMESPACE } from '../topology';
-import { alarmName, deadLetterQueuePhysicalName, functionPhysicalName } from '../constructs/naming';
+import { alarmName, deadLetterQueuePhysicalName, functionPhysicalName, stateMachinePhysicalName } from '../constructs/naming';
 
 export interface MonitoringStackProps extends StackProps {
   readonly ssi: SsiEnvironment;
   /** Topology names of every deployed function. */
   readonly functions: readonly string[];
-  /** Topology names of the functions that have a dead-letter queue (the scheduled ones). */
+  /** Topology names of the schedule targets that have a dead-letter queue (scheduled functions and state machines). */
   readonly deadLetterQueues: readonly string[];
+  /** Topology names of the declared state machines. */
+  readonly stateMachines: readonly string[];
   /** The HTTP API, for its error and latency metrics. */
   readonly api: IHttpApi;
 }
@@ -81,13 +83,32 @@ export class MonitoringStack extends Stack {
     for (const fn of props.deadLetterQueues) {
       alarm(`DeadLetters-${fn}`, {
         alarmName: alarmName(name, fn, 'dead-letters'),
-        alarmDescription: `Scheduled runs of ${functionPhysicalName(name, fn)} failed every attempt and wait in ${deadLetterQueuePhysicalName(name, fn)}.`,
+        alarmDescription: `Scheduled runs of ${functionPhysicalName(name, fn)} failed every attempt (or could not be delivered) and wait in ${deadLetterQueuePhysicalName(name, fn)}.`,
         metric: queueMetric(fn),
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+    }
+
+    for (const machine of props.stateMachines) {
+      const stateMachineArn = this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachinePhysicalName(name, machine), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+      for (const [metricName, condition, what] of [
+        ['ExecutionsFailed', 'executions-failed', 'failed'],
+        ['ExecutionsTimedOut', 'executions-timed-out', 'timed out'],
+        ['ExecutionsAborted', 'executions-aborted', 'was aborted'],
+      ] as const) {
+        alarm(`${metricName}-${machine}`, {
+          alarmName: alarmName(name, machine, condition),
+          alarmDescription: `An execution of ${stateMachinePhysicalName(name, machine)} ${what}: read its execution history; a re-run of the same input is safe.`,
+          metric: new cloudwatch.Metric({ namespace: 'AWS/States', metricName, dimensionsMap: { StateMachineArn: stateMachineArn }, statistic: cloudwatch.Stats.SUM, period: FIVE_MINUTES }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+      }
     }
 
     const apiServerErrors = props.api.metricServerError({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });

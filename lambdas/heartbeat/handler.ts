@@ -1,11 +1,11 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { loadConfig, settings, tableName } from '../shared/config';
+import { functionSettings, tableName } from '../shared/config';
 import { scheduledHandler } from '../shared/http';
 import { chainProvider } from '../shared/chain';
 import { dynamo } from '../shared/aws';
 import { logger } from '../shared/observability';
 
-const config = loadConfig({ SSI_RPC_URL: settings.rpcUrl, SSI_CHAIN_ID: settings.chainId });
+const config = functionSettings('heartbeat');
 const opsTable = tableName('ops');
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
 

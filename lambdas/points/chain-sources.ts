@@ -1,4 +1,5 @@
-import { Contract, Interface, getAddress, type Provider } from 'ethers';
+import { AbiCoder, Contract, Interface, getAddress, type Provider } from 'ethers';
+import { bytecode as LENS_BYTECODE } from '../../artifacts/contracts/points/PositionsLens.sol/PositionsLens.json';
 import type { DeploymentConfig } from '../shared/config';
 import type { Day } from '../domain/points/calendar';
 import { parseFixed } from '../domain/points/decimal';
@@ -8,12 +9,16 @@ import type { SnapshotSources } from './snapshot';
 
 /*
  * The snapshot's view of the chain. Every address that ever received an index token, an sToken
- * or sSOSO (Transfer logs) or locked a token (AssetLocking Locked logs) is a candidate; its
- * positions are then read at one pinned block: index tokens held (balanceOf), staked
- * (sToken.balanceOf, valued at the index NAV), in cooldown (sToken.coolingBalanceOf), locked
+ * or sSOSO (Transfer logs) or locked a token (AssetLocking Locked logs) is a holder candidate; the
+ * positions of a shard's holders are then read at the day's pinned block in a few `eth_call`s of
+ * the never-deployed PositionsLens (contracts/points), `LENS_ACCOUNTS` accounts a call: index
+ * tokens held, staked (sToken.balanceOf), in cooldown (sToken.coolingBalanceOf), locked
  * (AssetLocking.lockedOf per lockable token), staked $SOSO (sSOSO.balanceOf). NAV per index token
  * = its tokenset at the pinned block x the day's reference prices.
  */
+
+/** Accounts per PositionsLens call: about 12 reads each, well inside a 30M-gas call. */
+export const LENS_ACCOUNTS = 200;
 
 const ERC20_ABI = ['event Transfer(address indexed from, address indexed to, uint256 value)', 'function balanceOf(address) view returns (uint256)'];
 const STAKE_ABI = [...ERC20_ABI, 'function coolingBalanceOf(address) view returns (uint256)', 'function cooldownsOf(address) view returns ((uint256 id, uint256 amount, uint64 endsAt)[])'];
@@ -24,6 +29,7 @@ const LOCKING_ABI = [
   'function lockableTokens() view returns (address[])',
 ];
 const ERC20 = new Interface(ERC20_ABI);
+const LENS_ARGS = AbiCoder.defaultAbiCoder();
 const LOCKING = new Interface(LOCKING_ABI);
 const ZERO = '0x0000000000000000000000000000000000000000';
 
@@ -88,7 +94,7 @@ export class ChainSnapshotSources implements SnapshotSources {
   }
 
   /** The block the day is read at (asked once per day and instance, so positions and prices agree). */
-  blockOf(day: Day): Promise<number> {
+  block(day: Day): Promise<number> {
     let block = this.pinned.get(day);
     if (!block) {
       block = this.options.pinBlock ? this.options.pinBlock(day) : this.options.provider.getBlockNumber();
@@ -116,63 +122,56 @@ export class ChainSnapshotSources implements SnapshotSources {
     return out;
   }
 
-  async positions(day: Day): Promise<AccountPositions[]> {
-    const { provider, deployment } = this.options;
-    const blockTag = await this.blockOf(day);
-    const indexes = stakedIndexes(deployment);
-    const sSoso = deployment.contracts.sSoso;
-    const locking = deployment.contracts.assetLocking ? new Contract(deployment.contracts.assetLocking, LOCKING_ABI, provider) : undefined;
-
+  /** Holder candidates from the logs up to the block; contracts holding tokens for users (the locking contract, sTokens) are not users. */
+  async holders(_day: Day, block: number): Promise<string[]> {
+    const { deployment } = this.options;
     const candidates = new Set<string>();
-    const lockers = new Set<string>();
-    for (const index of indexes) {
-      for (const token of [index.token, index.sToken]) if (token) for (const a of await this.receivers(token, blockTag)) candidates.add(a);
+    for (const index of stakedIndexes(deployment)) {
+      for (const token of [index.token, index.sToken]) if (token) for (const a of await this.receivers(token, block)) candidates.add(a);
     }
-    if (sSoso) for (const a of await this.receivers(sSoso, blockTag)) candidates.add(a);
-    let lockable: string[] = [];
+    if (deployment.contracts.sSoso) for (const a of await this.receivers(deployment.contracts.sSoso, block)) candidates.add(a);
+    const locking = deployment.contracts.assetLocking;
     if (locking) {
-      lockable = ((await locking.getFunction('lockableTokens')({ blockTag })) as string[]).map((t) => getAddress(t));
-      for (const log of await this.logs(await locking.getAddress(), [LOCKING.getEvent('Locked')!.topicHash], blockTag)) {
-        const user = getAddress(`0x${log.topics[1]!.slice(26)}`);
-        lockers.add(user);
-        candidates.add(user);
-      }
+      for (const log of await this.logs(locking, [LOCKING.getEvent('Locked')!.topicHash], block)) candidates.add(getAddress(`0x${log.topics[1]!.slice(26)}`));
     }
-    // Contracts holding tokens for users (the locking contract, sTokens holding the staked index tokens) are not users.
     for (const contract of Object.values(deployment.contracts)) candidates.delete(getAddress(contract));
-
-    const accounts = await pool([...candidates].sort(), this.concurrency, (address) => this.account(address, blockTag, { lockable: lockers.has(address) ? lockable : [] }));
-    return accounts.filter((a) => a.lines.length > 0 || a.sosoStaked > 0n);
+    return [...candidates].sort();
   }
 
-  /** One address's positions at a block; `lockable` lists the AssetLocking tokens to read (default: all of them). */
-  async account(address: string, blockTag: number | 'latest', options: { lockable?: readonly string[] } = {}): Promise<AccountPositions> {
+  /** Positions of `addresses` at the block, `LENS_ACCOUNTS` a call, `concurrency` calls at once; addresses without any position are left out. */
+  async positions(_day: Day, block: number, addresses: readonly string[]): Promise<AccountPositions[]> {
     const { provider, deployment } = this.options;
-    const lines: PositionLine[] = [];
-    for (const index of stakedIndexes(deployment)) {
-      const token = new Contract(index.token, ERC20_ABI, provider);
-      const sToken = index.sToken ? new Contract(index.sToken, STAKE_ABI, provider) : undefined;
-      const [held, staked, cooling] = await Promise.all([
-        token.getFunction('balanceOf')(address, { blockTag }) as Promise<bigint>,
-        (sToken?.getFunction('balanceOf')(address, { blockTag }) as Promise<bigint> | undefined) ?? 0n,
-        (sToken?.getFunction('coolingBalanceOf')(address, { blockTag }) as Promise<bigint> | undefined) ?? 0n,
-      ]);
-      if (held > 0n) lines.push({ kind: 'hold', token: index.symbol, amount: held });
-      if (staked > 0n) lines.push({ kind: 'stake', token: index.symbol, amount: staked });
-      if (cooling > 0n) lines.push({ kind: 'cooldown', token: index.symbol, amount: cooling });
-    }
-    const lockingAddress = deployment.contracts.assetLocking;
-    if (lockingAddress) {
-      const locking = new Contract(lockingAddress, LOCKING_ABI, provider);
-      const tokens = options.lockable ?? ((await locking.getFunction('lockableTokens')({ blockTag })) as string[]);
-      for (const token of tokens) {
-        const locked = (await locking.getFunction('lockedOf')(address, token, { blockTag })) as bigint;
-        if (locked > 0n) lines.push({ kind: 'lock', token: this.priceKeyOf(token), amount: locked });
-      }
-    }
-    const sSoso = deployment.contracts.sSoso;
-    const sosoStaked = sSoso ? ((await new Contract(sSoso, STAKE_ABI, provider).getFunction('balanceOf')(address, { blockTag })) as bigint) : 0n;
-    return { address: address.toLowerCase(), lines, sosoStaked };
+    const indexes = stakedIndexes(deployment);
+    const locking = deployment.contracts.assetLocking;
+    const lockable = locking ? ((await new Contract(locking, LOCKING_ABI, provider).getFunction('lockableTokens')({ blockTag: block })) as string[]).map((t) => getAddress(t)) : [];
+    const chunks: string[][] = [];
+    for (let i = 0; i < addresses.length; i += LENS_ACCOUNTS) chunks.push(addresses.slice(i, i + LENS_ACCOUNTS).map((a) => getAddress(a)));
+    const width = indexes.length * 3 + lockable.length + 1;
+    const read = await pool(chunks, this.concurrency, async (accounts) => {
+      const args = LENS_ARGS.encode(
+        ['address[]', 'address[]', 'address[]', 'address', 'address[]', 'address'],
+        [accounts, indexes.map((x) => x.token), indexes.map((x) => x.sToken ?? ZERO), locking ?? ZERO, lockable, deployment.contracts.sSoso ?? ZERO],
+      );
+      const reply = await provider.call({ data: LENS_BYTECODE + args.slice(2), blockTag: block });
+      const [readings] = LENS_ARGS.decode(['uint256[]'], reply) as unknown as [bigint[]];
+      if (readings.length !== accounts.length * width) throw new Error(`PositionsLens returned ${readings.length} readings for ${accounts.length} accounts of ${width}`);
+      return accounts.map((address, a): AccountPositions => {
+        let at = a * width;
+        const lines: PositionLine[] = [];
+        for (const index of indexes) {
+          const [held, staked, cooling] = [readings[at++]!, readings[at++]!, readings[at++]!];
+          if (held > 0n) lines.push({ kind: 'hold', token: index.symbol, amount: held });
+          if (staked > 0n) lines.push({ kind: 'stake', token: index.symbol, amount: staked });
+          if (cooling > 0n) lines.push({ kind: 'cooldown', token: index.symbol, amount: cooling });
+        }
+        for (const token of lockable) {
+          const locked = readings[at++]!;
+          if (locked > 0n) lines.push({ kind: 'lock', token: this.priceKeyOf(token), amount: locked });
+        }
+        return { address: address.toLowerCase(), lines, sosoStaked: readings[at]! };
+      });
+    });
+    return read.flat().filter((a) => a.lines.length > 0 || a.sosoStaked > 0n);
   }
 
   /** Price key of a token address: the index symbol, the asset symbol, or the address itself. */
@@ -186,9 +185,8 @@ export class ChainSnapshotSources implements SnapshotSources {
   }
 
   /** NAV of each index (tokenset at the pinned block x reference prices), $SOSO and priceable locked tokens. */
-  async prices(day: Day): Promise<Prices> {
+  async prices(day: Day, blockTag: number): Promise<Prices> {
     const { provider, deployment, prices } = this.options;
-    const blockTag = await this.blockOf(day);
     const bySymbolAddress = new Map(Object.entries(deployment.tokens).map(([symbol, t]) => [t.address.toLowerCase(), { symbol, decimals: t.decimals }]));
     const out = new Map<string, TokenPrice>();
     for (const index of stakedIndexes(deployment)) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bucketName, loadConfig, settings, tableName } from '../shared/config';
+import { bucketName, functionSettings, tableName } from '../shared/config';
 import { scheduledHandler } from '../shared/http';
 import { dynamoClient, s3 } from '../shared/aws';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -12,9 +12,9 @@ import { PointsStore } from './store';
 import { closeEpoch, SNAPSHOTS_MISSING } from './epoch-close';
 import { S3TreeStorage } from './tree-storage';
 import { RelayerRootPublisher } from './distributor';
-import { pointsRules, pointsSettings } from './settings';
+import { pointsRules } from './settings';
 
-const config = loadConfig({ SSI_DEPLOYMENT: settings.deployment, ...pointsSettings });
+const config = functionSettings('epoch-close');
 const rules = pointsRules(config.SSI_POINTS_CONFIG);
 const calendar = new EpochCalendar(rules.epochs);
 const store = new PointsStore(dynamoClient(), tableName('points'));

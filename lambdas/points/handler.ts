@@ -1,21 +1,16 @@
 import { z } from 'zod';
-import { loadConfig, settings, tableName } from '../shared/config';
+import { functionSettings, tableName } from '../shared/config';
 import { httpHandler } from '../shared/http';
 import { byRoute } from '../shared/router';
 import { dynamoClient } from '../shared/aws';
 import { EpochCalendar } from '../domain/points/calendar';
 import { chainProvider } from '../shared/chain';
 import { PointsStore } from './store';
-import { configuredPrices, pointsRules, pointsSettings } from './settings';
+import { configuredPrices, pointsRules } from './settings';
 import { portfolio, stakingApy } from './portfolio';
 import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from './api';
 
-const config = loadConfig({
-  SSI_CHAIN_ID: settings.chainId,
-  SSI_RPC_URL: settings.rpcUrl,
-  SSI_DEPLOYMENT: settings.deployment,
-  ...pointsSettings,
-});
+const config = functionSettings('points-api');
 const rules = pointsRules(config.SSI_POINTS_CONFIG);
 const deps = {
   store: new PointsStore(dynamoClient(), tableName('points')),

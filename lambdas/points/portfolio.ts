@@ -35,10 +35,10 @@ export async function portfolio(deps: PortfolioDeps, address: string) {
   const now = deps.now?.() ?? new Date();
   const today: Day = dayOf(now);
   const sources = new ChainSnapshotSources({ provider: deps.provider, deployment: deps.deployment, prices: deps.prices, sosoSymbol: deps.sosoSymbol, pinBlock: async () => deps.provider.getBlockNumber() });
-  const block = await sources.blockOf(today);
+  const block = await sources.block(today);
   const [positions, prices, epochs, claim] = await Promise.all([
-    sources.account(address, block),
-    sources.prices(today).catch(() => new Map() as Prices),
+    sources.positions(today, block, [address]).then(([found]) => found ?? { address: address.toLowerCase(), lines: [], sosoStaked: 0n }),
+    sources.prices(today, block).catch(() => new Map() as Prices),
     deps.store.userEpochs(address),
     deps.store.latestClaim(address),
   ]);
@@ -117,7 +117,7 @@ export async function stakingApy(deps: ApyDeps) {
   if (!head) throw new Error('no latest block');
   const from = head.timestamp - windowDays * 86_400;
   const sources = new ChainSnapshotSources({ provider: deps.provider, deployment: deps.deployment, prices: deps.prices, sosoSymbol: deps.sosoSymbol, pinBlock: async () => head.number });
-  const prices = await sources.prices(today);
+  const prices = await sources.prices(today, head.number);
   const cashDecimals = new Map(Object.values(deps.deployment.tokens).map((t) => [t.address.toLowerCase(), t.decimals]));
   const fees = new Map<string, bigint>();
   const rebalancer = deps.deployment.contracts.rebalancer;

@@ -13,11 +13,6 @@ import { existsSync } from 'node:fs';
  *   here: no market file lists it); then the market-data replay source (SSI_MARKET_DATA_DIR).
  */
 
-export const pointsSettings = {
-  SSI_POINTS_CONFIG: z.string().optional(),
-  SSI_EPOCH_POOL: z.string().regex(/^\d+$/, 'base units as a decimal integer').optional(),
-  SSI_REFERENCE_PRICES: z.string().optional(),
-};
 
 export function pointsRules(text: string | undefined): PointsConfig {
   return text ? parsePointsConfig(JSON.parse(text)) : DEFAULT_POINTS_CONFIG;

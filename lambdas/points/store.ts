@@ -1,6 +1,8 @@
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -29,6 +31,10 @@ import type { DayPointsRow, ReferralLink } from '../domain/points/rules';
  *   EPOCHS                 EPOCH#<000042>     an epoch's record: range, status, pool, root, tree location
  *   SNAPSHOTS              DAY#<yyyy-mm-dd>   a day whose snapshot completed (users, total points): an epoch
  *                                             closes only when each of its days has one
+ *   SNAPSHOTS              LEASE              the snapshot run allowed to write (holder, until): one at a time
+ *   SNAPSHOT#<yyyy-mm-dd>  RUN#<run>#SHARD#<000042>
+ *                                             one shard of a fanned-out snapshot run written (users, total points):
+ *                                             the run's reduce step marks the day only when every shard has one
  *
  * Addresses are lower-case. Points and amounts are N attributes holding exact integers (micro-points,
  * token base units), read back as bigint. The leaderboard partition is split into LEADERBOARD_SHARDS
@@ -39,8 +45,9 @@ import type { DayPointsRow, ReferralLink } from '../domain/points/rules';
  * day -> total and its total is recomputed from that map, so writing day D again with the same
  * rows writes the same items (a re-run changes nothing), in any order relative to other days,
  * and a corrected re-run replaces that day's contribution instead of adding to it. The epoch
- * items are read with strongly consistent BatchGetItem before they are rewritten. Writers of one
- * table must not run two days at once (the snapshot function has reserved concurrency 1).
+ * items are read with strongly consistent BatchGetItem before they are rewritten, so two snapshot
+ * runs must never write at once: a run takes the snapshot lease before it writes and gives it
+ * back when done (`takeSnapshotLease`).
  */
 
 export const LEADERBOARD_INDEX = 'leaderboard';
@@ -56,6 +63,7 @@ export const shardOf = (address: string): number => parseInt(address.charAt(addr
 const leaderboardPk = (epoch: number, shard: number): string => `${epochKey(epoch)}#${shard}`;
 const leaderboardSk = (points: bigint, address: string): string => `${points.toString().padStart(POINTS_DIGITS, '0')}#${address}`;
 const referralsPk = (referred: string): string => `REFERRALS#${shardOf(referred)}`;
+const shardRunKey = (run: string, shard: number): string => `RUN#${run}#SHARD#${String(shard).padStart(EPOCH_DIGITS, '0')}`;
 
 export interface EpochUserTotal {
   readonly address: string;
@@ -569,6 +577,76 @@ export class PointsStore {
         Item: { pk: S('SNAPSHOTS'), sk: S(dayKey(day)), day: S(day), users: N(users), totalPoints: N(totalPoints), at: S(new Date().toISOString()) },
       }),
     );
+  }
+
+  /**
+   * Takes the snapshot lease for `holder` until `until` (epoch seconds): succeeds when nobody holds
+   * it, its holder's time ran out, or `holder` already holds it; otherwise a Conflict naming the
+   * holder. The lease expires by itself, so a run that dies without giving it back blocks others
+   * only until then.
+   */
+  async takeSnapshotLease(holder: string, until: number, now = Math.floor(Date.now() / 1000)): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: { pk: S('SNAPSHOTS'), sk: S('LEASE'), holder: S(holder), until: N(until) },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR holder = :holder',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': N(now), ':holder': S(holder) },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: S('SNAPSHOTS'), sk: S('LEASE') }, ConsistentRead: true }));
+      const until = num(current.Item?.until);
+      throw new Conflict(`another points snapshot run (${str(current.Item?.holder)}) holds the lease until ${new Date(until * 1000).toISOString()}`, 'snapshot_running', { holder: str(current.Item?.holder), until });
+    }
+  }
+
+  /** Refuses (Conflict `snapshot_lease_lost`) unless `holder` still holds the snapshot lease and its time has not run out. */
+  async confirmSnapshotLease(holder: string, now = Math.floor(Date.now() / 1000)): Promise<void> {
+    const current = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: S('SNAPSHOTS'), sk: S('LEASE') }, ConsistentRead: true }));
+    if (str(current.Item?.holder) !== holder || num(current.Item?.until) < now) {
+      throw new Conflict(`the snapshot run ${holder} no longer holds the lease`, 'snapshot_lease_lost');
+    }
+  }
+
+  /** Gives the snapshot lease back if `holder` holds it (a no-op otherwise). */
+  async releaseSnapshotLease(holder: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: { pk: S('SNAPSHOTS'), sk: S('LEASE') },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': S(holder) },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Records that shard `shard` of snapshot run `run` of `day` wrote all of its rows (a re-run writes the same item). */
+  async markShardWritten(day: Day, run: string, shard: number, users: number, totalPoints: bigint): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { pk: S(`SNAPSHOT#${day}`), sk: S(shardRunKey(run, shard)), shard: N(shard), users: N(users), totalPoints: N(totalPoints) },
+      }),
+    );
+  }
+
+  /** The shards of snapshot run `run` of `day` that recorded their rows, by shard number. */
+  async shardsWritten(day: Day, run: string): Promise<Map<number, { users: number; totalPoints: bigint }>> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+      ExpressionAttributeValues: { ':pk': S(`SNAPSHOT#${day}`), ':run': S(`RUN#${run}#`) },
+      ConsistentRead: true,
+    });
+    return new Map(items.map((item) => [num(item.shard), { users: num(item.users), totalPoints: big(item.totalPoints) }]));
   }
 
   /** The days from `from` to `to` (inclusive) whose snapshot completed. */

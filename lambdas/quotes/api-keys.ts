@@ -3,7 +3,7 @@
  * (hex), with the WLP it belongs to and its limits. Whoever reads the table cannot call the API.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getAddress } from 'ethers';
 import { z } from 'zod';
 import type { APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
@@ -53,6 +53,36 @@ export async function putApiKey(
   return { key, record };
 }
 
+/** The id a key is named by in logs and in `ssi admin wlp`: the first 12 hex digits of its hash. */
+export const keyIdOf = (record: Pick<WlpKey, 'keyHash'>): string => record.keyHash.slice(0, 12);
+
+/** Every key record (hashes only), oldest first. The table holds one item per key: one Scan. */
+export async function listApiKeys(doc: DynamoDBDocumentClient, table: string): Promise<WlpKey[]> {
+  const records: WlpKey[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }));
+    for (const item of page.Items ?? []) records.push(wlpKeySchema.parse(item));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+/** Turns keys off (or on again); the authorizer refuses a disabled key once cached answers expire (API Gateway's, then the directory's 30 s). */
+export async function setApiKeysEnabled(doc: DynamoDBDocumentClient, table: string, keyHashes: readonly string[], enabled: boolean): Promise<void> {
+  for (const keyHash of keyHashes) {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { keyHash },
+        UpdateExpression: 'SET enabled = :enabled',
+        ConditionExpression: 'attribute_exists(keyHash)',
+        ExpressionAttributeValues: { ':enabled': enabled },
+      }),
+    );
+  }
+}
+
 /**
  * Looks keys up by hash, remembering answers (found or not) for `ttlMs` per container, at most
  * `maxEntries` of them, so a flood of random keys costs memory only up to that bound.
@@ -100,7 +130,7 @@ export function authorize(record: WlpKey | undefined): AuthorizerResult {
   if (!record || !record.enabled) return { isAuthorized: false, context: {} };
   return {
     isAuthorized: true,
-    context: { wlp: record.wlp, name: record.name, keyId: record.keyHash.slice(0, 12), rateLimit: record.rateLimit, quota: record.quota },
+    context: { wlp: record.wlp, name: record.name, keyId: keyIdOf(record), rateLimit: record.rateLimit, quota: record.quota },
   };
 }
 

@@ -1,5 +1,5 @@
 import { Contract, getAddress } from 'ethers';
-import { tableName } from '../shared/config';
+import { functionSettings, tableName } from '../shared/config';
 import { httpHandler } from '../shared/http';
 import { byRoute } from '../shared/router';
 import { chainProvider } from '../shared/chain';
@@ -9,16 +9,16 @@ import { issuerDomain } from '../domain/orders';
 import { QuoteOrderHasher } from '../domain/quotes/order-hash';
 import { WorkerSignatures } from '../domain/quotes/signature';
 import { warmUp } from '../domain/quotes/secp256k1';
-import { loadQuoteApiConfig } from './config';
 import { ethersChainReader, IndexCatalog } from './catalog';
 import { priceSourceFromSettings } from './prices';
+import { PmmRegistry, cachedPmms } from './pmm-registry';
 import { DynamoQuoteStore } from './store';
 import { DynamoLeaseStore, LeaseLimiter, wlpIdentity } from './rate-limit';
 import { QuoteService } from './service';
 import { openApiDocument } from './openapi';
 import { quoteIdPathSchema, quoteRequestSchema, symbolPathSchema } from './schemas';
 
-const config = loadQuoteApiConfig();
+const config = functionSettings('quote-api');
 const deployment = config.SSI_DEPLOYMENT;
 const issuer = deployment.contracts.issuer;
 if (!issuer) throw new ConfigError('invalid configuration: the deployment has no issuer contract');
@@ -34,7 +34,7 @@ const service = new QuoteService({
   catalog: new IndexCatalog(ethersChainReader(provider, issuer), { indexes: deployment.indexes, assets }),
   prices: priceSourceFromSettings(config, assets.map((a) => a.symbol)),
   cash: { symbol: config.SSI_CASH_TOKEN, address: getAddress(cashToken.address), decimals: cashToken.decimals },
-  pmms: config.SSI_PMM_ENDPOINTS,
+  pmms: cachedPmms(new PmmRegistry(dynamo(), tableName('pmms')), config.SSI_PMM_CACHE_SECONDS * 1000),
   store: new DynamoQuoteStore(dynamo(), tableName('quotes'), { lingerMs: config.SSI_QUOTE_STORE_LINGER_MS }),
   limiter: new LeaseLimiter(new DynamoLeaseStore(dynamo(), tableName('wlp-usage'))),
   hasher: new QuoteOrderHasher(issuerDomain(config.SSI_CHAIN_ID, getAddress(issuer))),

@@ -1,21 +1,27 @@
 /**
  * Reference prices for NAV and the tolerance check, behind one small interface:
- * - `replay`: the public market history (lambdas/domain/market) on one date, the local stack's
- *   default (the latest date in the data unless SSI_PRICE_DATE says otherwise). Prices carried
- *   from an earlier observation keep their `source` and `ageDays`, so a quote shows them;
- * - `file`: a fixed JSON file {symbol: usd};
- * - `http`: a provider answering GET <url> with {symbol: usd}, polled in the background.
+ * - `bucket` (the default): the price document `SSI_PRICE_KEY` in the reports bucket, re-read
+ *   every minute. The document is `{"observedOn": "YYYY-MM-DD", "prices": {symbol: usd}}`
+ *   (`priceDocumentSchema`); an operator's feed job (or `ssi admin prices publish`) writes it, and
+ *   the local stack writes it from the market data at start;
+ * - `http`: a provider answering GET <url> with the same document or a bare {symbol: usd} map,
+ *   polled in the background;
+ * - `replay`: the public market history on one date, read from the repository's market-data files:
+ *   for tools and tests on this machine only (no function bundle carries the files).
  * Lookups are synchronous: the hot path never waits for a price.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ReplayPriceSource, isIsoDate, loadMarketData, marketDataDir, type IsoDate } from '../domain/market';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ReplayPriceSource, loadMarketData, marketDataDir, type IsoDate } from '../domain/market';
+import { s3 } from '../shared/aws';
+import { bucketName, loadSettings } from '../shared/config';
+import { PRICE_SETTINGS } from '../../topology/settings';
 import { ConfigError } from '../shared/errors';
 import type { ReferencePrice } from '../domain/quotes/nav';
 
 export interface ReferencePriceSource {
   /** What the prices are: shown in every quote. */
-  readonly description: { kind: 'replay' | 'file' | 'http'; date?: string; detail?: string };
+  readonly description: { kind: 'replay' | 'fixed' | 'bucket' | 'http'; date?: string; detail?: string };
   priceOf(symbol: string): ReferencePrice | undefined;
   /** Resolves once prices are available (immediately for replay and file). */
   ready(): Promise<void>;
@@ -41,64 +47,82 @@ export function replayPrices(options: { symbols: readonly string[]; date?: IsoDa
 
 const priceMapSchema = z.record(z.number().positive().finite());
 
-/** Fixed prices from a map (a file's content), observed on `observedOn`. */
+/** The price document a `bucket` or `http` source reads. */
+export const priceDocumentSchema = z.object({ observedOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), prices: priceMapSchema }).strict();
+export type PriceDocument = z.infer<typeof priceDocumentSchema>;
+
+/** Fixed prices from a map, observed on `observedOn` (tests and the PMM simulator). */
 export function fixedPrices(map: Record<string, number>, observedOn: string, detail = 'fixed prices'): ReferencePriceSource {
   const parsed = priceMapSchema.parse(map);
   return {
-    description: { kind: 'file', date: observedOn, detail },
+    description: { kind: 'fixed', date: observedOn, detail },
     priceOf: (symbol) => (parsed[symbol] === undefined ? undefined : { symbol, priceUsd: parsed[symbol], source: 'fixed', observedOn, ageDays: 0 }),
     ready: async () => undefined,
   };
 }
 
-export function filePrices(path: string): ReferencePriceSource {
-  const map = JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>;
-  return fixedPrices(map, new Date().toISOString().slice(0, 10), `fixed prices from ${path}`);
-}
-
-/** A provider's prices, fetched now and every `refreshMs`; a failed refresh keeps the last prices. */
-export function httpPrices(url: string, refreshMs = 15_000, fetchImpl: typeof fetch = fetch): ReferencePriceSource & { stop(): void } {
-  let prices: Record<string, number> = {};
-  let fetchedAt = '';
+/**
+ * Prices from a document read now and every `refreshMs`: a failed refresh keeps the last prices.
+ * `ready()` rejects when the first read fails, so a function without prices says why.
+ */
+export function polledPrices(
+  kind: 'bucket' | 'http',
+  detail: string,
+  read: () => Promise<unknown>,
+  refreshMs: number,
+): ReferencePriceSource & { stop(): void } {
+  let document: PriceDocument = { observedOn: '', prices: {} };
   const load = async (): Promise<void> => {
-    const answer = await fetchImpl(url, { signal: AbortSignal.timeout(5_000) });
-    if (!answer.ok) throw new Error(`price provider answered HTTP ${answer.status}`);
-    prices = priceMapSchema.parse(await answer.json());
-    fetchedAt = new Date().toISOString();
+    const body = await read();
+    const parsed = priceDocumentSchema.safeParse(body);
+    document = parsed.success ? parsed.data : { observedOn: new Date().toISOString().slice(0, 10), prices: priceMapSchema.parse(body) };
   };
   const first = load();
+  first.catch(() => undefined); // answered by ready(); a function that never asks must not crash on it
   const timer = setInterval(() => void load().catch(() => undefined), refreshMs);
   timer.unref();
   return {
-    description: { kind: 'http', detail: `provider ${new URL(url).host}` },
-    priceOf: (symbol) =>
-      prices[symbol] === undefined ? undefined : { symbol, priceUsd: prices[symbol], source: 'provider', observedOn: fetchedAt.slice(0, 10), ageDays: 0 },
+    description: { kind, detail },
+    priceOf: (symbol) => {
+      const usd = document.prices[symbol];
+      return usd === undefined ? undefined : { symbol, priceUsd: usd, source: kind === 'http' ? 'provider' : 'document', observedOn: document.observedOn, ageDays: 0 };
+    },
     ready: () => first,
     stop: () => clearInterval(timer),
   };
 }
 
-/** The reference-price settings, the same in every function that prices assets (spread into its config shape). */
-export const priceSettings = {
-  /** replay (market history, the local default), file (fixed JSON prices) or http (a provider). */
-  SSI_PRICE_SOURCE: z.enum(['replay', 'file', 'http']).default('replay'),
-  /** Replay date (YYYY-MM-DD); default the latest date in the data. */
-  SSI_PRICE_DATE: z.string().refine(isIsoDate, 'must be a YYYY-MM-DD date').optional(),
-  SSI_PRICE_MAX_CARRY_DAYS: z.coerce.number().int().min(0).max(366).default(45),
-  SSI_PRICE_FILE: z.string().min(1).optional(),
-  SSI_PRICE_URL: z.string().url().optional(),
-};
-export type PriceSettings = z.infer<z.ZodObject<typeof priceSettings>>;
+/** A provider's prices over HTTP (the documented price-feed interface: GET <url> -> a price document). */
+export function httpPrices(url: string, refreshMs = 15_000, fetchImpl: typeof fetch = fetch): ReferencePriceSource & { stop(): void } {
+  return polledPrices('http', `provider ${new URL(url).host}`, async () => {
+    const answer = await fetchImpl(url, { signal: AbortSignal.timeout(5_000) });
+    if (!answer.ok) throw new Error(`price provider answered HTTP ${answer.status}`);
+    return answer.json();
+  }, refreshMs);
+}
+
+/** The price document in the reports bucket (the offline default). */
+export function bucketPrices(bucket: string, key: string, refreshMs = 60_000, client: S3Client = s3()): ReferencePriceSource & { stop(): void } {
+  return polledPrices('bucket', `s3://${bucket}/${key}`, async () => {
+    const reply = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!reply.Body) throw new Error(`empty price document s3://${bucket}/${key}`);
+    return JSON.parse(await reply.Body.transformToString('utf8'));
+  }, refreshMs);
+}
+
+export type PriceSettings = ReturnType<typeof loadPriceSettings>;
+
+/** The reference-price settings of the running function (topology/settings.ts PRICE_SETTINGS). */
+export function loadPriceSettings(env: NodeJS.ProcessEnv = process.env) {
+  return loadSettings(PRICE_SETTINGS, env);
+}
 
 /** The one factory of reference-price sources: the source the settings name, for `symbols` (replay only). */
-export function priceSourceFromSettings(settings: PriceSettings, symbols: readonly string[]): ReferencePriceSource {
-  if (settings.SSI_PRICE_SOURCE === 'file') {
-    if (!settings.SSI_PRICE_FILE) throw new ConfigError('invalid configuration: SSI_PRICE_FILE is needed with SSI_PRICE_SOURCE=file');
-    return filePrices(settings.SSI_PRICE_FILE);
-  }
+export function priceSourceFromSettings(settings: PriceSettings, symbols: readonly string[], env: NodeJS.ProcessEnv = process.env): ReferencePriceSource {
   if (settings.SSI_PRICE_SOURCE === 'http') {
     if (!settings.SSI_PRICE_URL) throw new ConfigError('invalid configuration: SSI_PRICE_URL is needed with SSI_PRICE_SOURCE=http');
     return httpPrices(settings.SSI_PRICE_URL);
   }
+  if (settings.SSI_PRICE_SOURCE === 'bucket') return bucketPrices(bucketName('reports', env), settings.SSI_PRICE_KEY);
   return replayPrices({ symbols, date: settings.SSI_PRICE_DATE as IsoDate | undefined, maxCarryDays: settings.SSI_PRICE_MAX_CARRY_DAYS });
 }

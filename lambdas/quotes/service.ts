@@ -47,7 +47,8 @@ export interface QuoteServiceDeps {
   catalog: IndexCatalog;
   prices: ReferencePriceSource;
   cash: AssetInfo;
-  pmms: readonly PmmEndpoint[];
+  /** The PMMs asked for every quote (the registry's enabled ones, cached). */
+  pmms: () => Promise<readonly PmmEndpoint[]>;
   store: QuoteStore;
   limiter: WlpLimiter;
   hasher: QuoteOrderHasher;
@@ -207,7 +208,7 @@ export class QuoteService {
       order: { index: state.address, side, indexAmount, assets: legs.assets, amounts: legs.amounts, cashToken: this.deps.cash.address, requester: wlp, deadline },
       referenceCashAmount,
     };
-    const outcomes = await askPmms(this.deps.pmms, draft, { timeoutMs: this.deps.settings.rfqTimeoutMs, transport: this.deps.transport });
+    const outcomes = await askPmms(await this.deps.pmms(), draft, { timeoutMs: this.deps.settings.rfqTimeoutMs, transport: this.deps.transport });
     const { accepted, rejected } = await evaluateOutcomes(draft, outcomes, {
       hasher: this.deps.hasher,
       toleranceBps: this.deps.settings.toleranceBps,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig, settings, keyId, bucketName, tableName } from '../shared/config';
+import { functionSettings, keyId, bucketName, tableName } from '../shared/config';
 import { httpHandler } from '../shared/http';
 import { byRoute } from '../shared/router';
 import { chainProvider } from '../shared/chain';
@@ -11,7 +11,7 @@ import { ReportObjects, ReserveRecords } from '../reserves/store';
 import { RunStore } from '../rebalance/store';
 import { getRun, listRuns } from '../rebalance/api';
 
-const config = loadConfig({ SSI_RPC_URL: settings.rpcUrl, SSI_CHAIN_ID: settings.chainId, SSI_DEPLOYMENT: settings.deployment });
+const config = functionSettings('read-api');
 const operatorKey = keyId('operator');
 const reserveKey = keyId('reserve');
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { isIsoDate, loadMarketData, type IsoDate } from '../domain/market';
 import { getMethodology, type UniverseSnapshot } from '../domain/methodology';
-import { pmmEndpointsSchema } from '../domain/quotes/rfq';
-import { quoteApiConfigShape } from '../quotes/config';
-import { priceSettings, priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
+import { priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
+import { PmmRegistry, cachedPmms } from '../quotes/pmm-registry';
 import { dynamo, kms } from '../shared/aws';
 import { chainProvider } from '../shared/chain';
-import { keyId, loadConfig, settings, tableName } from '../shared/config';
+import { functionSettings, keyId, tableName } from '../shared/config';
 import { scheduledHandler } from '../shared/http';
 import { logger } from '../shared/observability';
 import { relayerFor } from '../relayer';
@@ -14,35 +13,7 @@ import { KmsSigner } from '../signing/kms-signer';
 import { RunStore, STEPS } from './store';
 import { runScheduled, type SagaDeps, type SagaFaults } from './saga';
 
-const jsonPmms = z.string().transform((text, ctx) => {
-  const parsed = pmmEndpointsSchema.safeParse((() => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return undefined;
-    }
-  })());
-  if (!parsed.success) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be JSON [{name, url, maker}]' });
-    return z.NEVER;
-  }
-  return parsed.data;
-});
-
-const config = loadConfig({
-  SSI_RPC_URL: settings.rpcUrl,
-  SSI_CHAIN_ID: settings.chainId,
-  SSI_DEPLOYMENT: settings.deployment,
-  /** The PMMs' RFQ endpoints (as the quote API's); the rebalance RFQ is `<url>/rebalance`. */
-  SSI_PMM_ENDPOINTS: jsonPmms,
-  ...priceSettings,
-  SSI_CASH_TOKEN: quoteApiConfigShape.SSI_CASH_TOKEN,
-  /** Largest per-asset |weight - target| after the trade (bps) before the run is reported off target. */
-  SSI_REBALANCE_WEIGHT_TOLERANCE_BPS: z.coerce.number().min(1).max(1000).default(50),
-  SSI_REBALANCE_ORDER_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1800),
-  SSI_REBALANCE_RFQ_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5000),
-  SSI_REBALANCE_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(180_000),
-});
+const config = functionSettings('rebalance-run');
 
 const { contracts, tokens, indexes } = config.SSI_DEPLOYMENT;
 const symbols = Object.keys(tokens);
@@ -61,6 +32,8 @@ function snapshotFor(runDate: string): UniverseSnapshot {
   return snapshot;
 }
 
+const pmms = cachedPmms(new PmmRegistry(dynamo(), tableName('pmms')), config.SSI_PMM_CACHE_SECONDS * 1000);
+
 const deps: SagaDeps = {
   store: new RunStore(dynamo(), tableName('rebalance-runs')),
   provider: chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID),
@@ -75,7 +48,7 @@ const deps: SagaDeps = {
   snapshotFor,
   priceOf: (symbol) => prices.priceOf(symbol),
   priceSource: prices.description.detail ?? prices.description.kind,
-  pmms: config.SSI_PMM_ENDPOINTS.map((p) => ({ name: p.name, url: `${p.url.replace(/\/$/, '')}/rebalance`, maker: p.maker })),
+  pmms: async () => (await pmms()).map((p) => ({ name: p.name, url: `${p.url.replace(/\/$/, '')}/rebalance`, maker: p.maker })),
   settings: {
     weightToleranceBps: config.SSI_REBALANCE_WEIGHT_TOLERANCE_BPS,
     orderTtlSeconds: config.SSI_REBALANCE_ORDER_TTL_SECONDS,

@@ -120,7 +120,8 @@ export interface SagaDeps {
   /** Reference prices (the same source the quote API and the PMMs use). */
   priceOf(symbol: string): ReferencePrice | undefined;
   priceSource: string;
-  pmms: readonly RebalancePmm[];
+  /** The PMMs asked for the rebalance order (the registry's enabled ones). */
+  pmms: () => Promise<readonly RebalancePmm[]>;
   settings: SagaSettings;
   faults?: SagaFaults;
   fetchImpl?: typeof fetch;
@@ -326,7 +327,7 @@ const STEP_IMPL: Record<Step, StepImpl> = {
     const toleranceBps = (await rebalancerContract(deps).toleranceBps()) as bigint;
     const refused: Array<{ pmm: string; reason: string }> = [];
     let best: { pmm: RebalancePmm; order: RebalanceOrder; signature: string; bought: bigint } | undefined;
-    const answers = await Promise.all(deps.pmms.map((pmm) => askPmm(deps, pmm, run, legs, deadline).then((a) => ({ pmm, a }), (e: unknown) => ({ pmm, e: e as Error }))));
+    const answers = await Promise.all((await deps.pmms()).map((pmm) => askPmm(deps, pmm, run, legs, deadline).then((a) => ({ pmm, a }), (e: unknown) => ({ pmm, e: e as Error }))));
     for (const answer of answers) {
       if ('e' in answer) {
         refused.push({ pmm: answer.pmm.name, reason: answer.e.message });

@@ -1,9 +1,9 @@
-import { z } from 'zod';
 import { parseUnits } from 'ethers';
 import type { KeyRole } from '../../topology';
 import { dynamo, kms } from '../shared/aws';
 import { chainProvider } from '../shared/chain';
-import { keyId, loadConfig, settings, tableName } from '../shared/config';
+import { keyId, loadSettings, tableName } from '../shared/config';
+import { RELAYER_SETTINGS } from '../../topology/settings';
 import { KmsSigner } from '../signing/kms-signer';
 import { Relayer } from './relayer';
 import { RelayerStore } from './store';
@@ -12,21 +12,10 @@ export { Relayer, RelayerTimeout, ChainUnavailable, type RelayRequest, type Rela
 export { RelayerStore, isTerminal, type ActionRecord, type ActionStatus, type Attempt, type Failure } from './store';
 
 /** Relayer settings a function may set; all have defaults. */
-const relayerSettings = {
-  SSI_RPC_URL: settings.rpcUrl,
-  SSI_CHAIN_ID: settings.chainId,
-  RELAYER_CONFIRMATIONS: z.coerce.number().int().min(1).default(1),
-  RELAYER_STUCK_AFTER_SECONDS: z.coerce.number().positive().default(180),
-  /**
-   * Ceiling on maxFeePerGas, in gwei. The default is far above what the L2s we deploy on charge,
-   * yet bounds what a fee spike (or a lying RPC) can take from the operator's gas balance.
-   */
-  RELAYER_MAX_FEE_GWEI: z.string().regex(/^\d+(\.\d+)?$/).default('100'),
-};
 
 /** The relayer's fee policy from a function's settings: always with a maxFeePerGas ceiling. */
 export function relayerFeePolicy(env: NodeJS.ProcessEnv = process.env): { maxFeePerGasCap: bigint } {
-  return { maxFeePerGasCap: parseUnits(loadConfig({ RELAYER_MAX_FEE_GWEI: relayerSettings.RELAYER_MAX_FEE_GWEI }, env).RELAYER_MAX_FEE_GWEI, 'gwei') };
+  return { maxFeePerGasCap: parseUnits(loadSettings(['RELAYER_MAX_FEE_GWEI'], env).RELAYER_MAX_FEE_GWEI, 'gwei') };
 }
 
 const relayers = new Map<KeyRole, Relayer>();
@@ -39,7 +28,7 @@ const relayers = new Map<KeyRole, Relayer>();
 export function relayerFor(role: KeyRole, env: NodeJS.ProcessEnv = process.env): Relayer {
   let relayer = relayers.get(role);
   if (!relayer) {
-    const config = loadConfig(relayerSettings, env);
+    const config = loadSettings(RELAYER_SETTINGS, env);
     relayer = new Relayer({
       signer: new KmsSigner(kms(), keyId(role, env)),
       provider: chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID),

@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { dynamo, kms, s3 } from '../shared/aws';
 import { chainProvider } from '../shared/chain';
-import { bucketName, keyId, loadConfig, settings, tableName } from '../shared/config';
+import { bucketName, functionSettings, keyId, tableName } from '../shared/config';
 import { scheduledHandler } from '../shared/http';
 import { logger } from '../shared/observability';
 import { relayerFor } from '../relayer';
@@ -11,14 +10,7 @@ import { utcDay } from '../reserves/report';
 import { ReportObjects, ReserveRecords } from '../reserves/store';
 import { powertoolsDeficitSink } from '../reserves/metrics';
 
-const config = loadConfig({
-  SSI_RPC_URL: settings.rpcUrl,
-  SSI_CHAIN_ID: settings.chainId,
-  SSI_DEPLOYMENT: settings.deployment,
-  /** First block of the index tokens' Transfer logs (their deploy block). */
-  RESERVES_FROM_BLOCK: z.coerce.number().int().min(0).default(0),
-  RESERVES_CONFIRMATIONS: z.coerce.number().int().min(0).default(0),
-});
+const config = functionSettings('reserve-publisher');
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
 const signer = new KmsSigner(kms(), keyId('reserve'));
 const objects = new ReportObjects(s3(), bucketName('reports'));

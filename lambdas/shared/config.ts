@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
-import { deploymentSchema } from '../../topology/deployment';
-import { bucketEnv, keyEnv, tableEnv, type BucketName, type KeyRole, type TableName } from '../../topology';
+import { bucketEnv, keyEnv, tableEnv, type BucketName, type FunctionName, type KeyRole, type TableName } from '../../topology';
+import { FUNCTION_SETTINGS, SETTINGS, type SettingName, type SettingValue } from '../../topology/settings';
 
 export { deploymentSchema, type DeploymentRecord as DeploymentConfig } from '../../topology/deployment';
 
@@ -18,22 +18,32 @@ export function loadConfig<T extends z.ZodRawShape>(shape: T, env: NodeJS.Proces
   return parsed.data;
 }
 
-/** Schemas for the common settings, to compose into a function's config shape. */
-export const settings = {
-  rpcUrl: z.string().url(),
-  chainId: z.coerce.number().int().positive(),
-  deployment: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return deploymentSchema.parse(JSON.parse(text));
-      } catch (error) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a deployment record: ${(error as Error).message}` });
-        return z.NEVER;
-      }
-    }),
-  name: z.string().min(1),
-};
+/** The function this code runs as, from POWERTOOLS_SERVICE_NAME (`ssi-<function>`, set by functionEnvironment). */
+function runningFunction(env: NodeJS.ProcessEnv): FunctionName | undefined {
+  const name = env.POWERTOOLS_SERVICE_NAME?.replace(/^ssi-/, '');
+  return name !== undefined && name in FUNCTION_SETTINGS ? (name as FunctionName) : undefined;
+}
+
+/**
+ * Reads declared settings (topology/settings.ts) once, at cold start. Inside a declared function,
+ * reading a setting it does not declare is refused: the deployment gives a function only what it
+ * declares, so such a read would pass locally and fail (or silently default) in AWS.
+ */
+export function loadSettings<const N extends readonly SettingName[]>(names: N, env: NodeJS.ProcessEnv = process.env): { [K in N[number]]: SettingValue<K> } {
+  const fn = runningFunction(env);
+  if (fn) {
+    const declared: readonly string[] = FUNCTION_SETTINGS[fn];
+    const undeclared = names.filter((name) => !declared.includes(name));
+    if (undeclared.length) throw new ConfigError(`invalid configuration: function ${fn} reads ${undeclared.join(', ')}, which topology/settings.ts does not declare for it`);
+  }
+  const shape = Object.fromEntries(names.map((name) => [name, SETTINGS[name].schema])) as z.ZodRawShape;
+  return loadConfig(shape, env) as { [K in N[number]]: SettingValue<K> };
+}
+
+/** Every setting a function declares. */
+export function functionSettings<F extends FunctionName>(fn: F, env: NodeJS.ProcessEnv = process.env) {
+  return loadSettings(FUNCTION_SETTINGS[fn], env);
+}
 
 export const tableName = (table: TableName, env: NodeJS.ProcessEnv = process.env): string =>
   required(tableEnv(table), env);

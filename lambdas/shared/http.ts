@@ -126,3 +126,17 @@ export function scheduledHandler<R>(business: (event: ScheduledEvent, context: C
   };
   return middy(base).use(injectLambdaContext(logger, { resetKeys: true }));
 }
+
+/**
+ * Wraps a state machine task's business function: checks the payload against `schema` (the
+ * declared step payload plus `input` or `item`), logs, and lets failures throw so the state
+ * machine's Retry and failure handling see them.
+ */
+export function taskHandler<S extends ZodType<unknown, ZodTypeDef, unknown>, R>(schema: S, business: (payload: z.infer<S>, context: Context) => Promise<R>) {
+  const base = async (event: unknown, context: Context): Promise<R> => {
+    const parsed = schema.safeParse(event);
+    if (!parsed.success) throw new BadRequest(`not a task payload: ${describe(parsed.error, 'payload')}`);
+    return business(parsed.data as z.infer<S>, context);
+  };
+  return middy(base).use(injectLambdaContext(logger, { resetKeys: true }));
+}

@@ -3,12 +3,12 @@
  */
 import { getAddress, type Contract } from 'ethers';
 import { chainProvider } from '../shared/chain';
-import { loadConfig, settings } from '../shared/config';
+import { loadSettings } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { ussiContract } from './contract';
 
 export function ussiChain(env: NodeJS.ProcessEnv = process.env) {
-  const config = loadConfig({ SSI_RPC_URL: settings.rpcUrl, SSI_CHAIN_ID: settings.chainId, SSI_DEPLOYMENT: settings.deployment }, env);
+  const config = loadSettings(['SSI_RPC_URL', 'SSI_CHAIN_ID', 'SSI_DEPLOYMENT'], env);
   const address = config.SSI_DEPLOYMENT.contracts.ussi;
   if (!address) throw new ConfigError('invalid configuration: the deployment has no ussi contract');
   const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);

@@ -1,28 +1,21 @@
 import { getAddress } from 'ethers';
-import { z } from 'zod';
 import { dynamo, kms } from '../shared/aws';
-import { keyId, loadConfig, tableName } from '../shared/config';
+import { keyId, loadSettings, tableName } from '../shared/config';
 import { Unavailable } from '../shared/errors';
 import { httpHandler } from '../shared/http';
 import { byRoute } from '../shared/router';
 import { navPerToken } from '../domain/quotes/nav';
 import { KmsSigner } from '../signing/kms-signer';
 import { ethersChainReader, IndexCatalog } from '../quotes/catalog';
-import { priceSettings, priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
+import { priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
+import { PRICE_SETTINGS } from '../../topology/settings';
 import { DynamoLeaseStore, LeaseLimiter, wlpIdentity } from '../quotes/rate-limit';
 import { readQuoteContext } from './contract';
 import { ussiChain } from './chain';
 import { UssiQuoteService, ussiQuoteRequestSchema } from './quotes';
 
 const { config: chainConfig, deployment, provider, ussi, address, chainTime } = ussiChain();
-const config = loadConfig({
-  /** Seconds a signed order stays valid (its deadline from chain time). */
-  USSI_QUOTE_TTL_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
-  /** Spread kept out of what the WLP receives; must stay inside the contract's tolerance. */
-  USSI_QUOTE_SPREAD_BPS: z.coerce.number().int().min(0).max(1000).default(10),
-  /** Index-token prices (mints paid in index tokens) come from the same reference prices as the quote API. */
-  ...priceSettings,
-});
+const config = loadSettings(['USSI_QUOTE_TTL_SECONDS', 'USSI_QUOTE_SPREAD_BPS', ...PRICE_SETTINGS]);
 
 const assets: Record<string, { address: string; decimals: number }> = {};
 for (const [symbol, token] of Object.entries(deployment.tokens)) assets[symbol] = token;
@@ -62,7 +55,7 @@ const service = new UssiQuoteService({
   orderSigner: () => ussi.getFunction('orderSigner')() as Promise<string>,
   chainTime,
   indexPrice,
-  signer: new KmsSigner(kms(), keyId('operator')),
+  signer: new KmsSigner(kms(), keyId('ussi-orders')),
   limiter: new LeaseLimiter(new DynamoLeaseStore(dynamo(), tableName('wlp-usage'))),
   settings: { ttlSeconds: config.USSI_QUOTE_TTL_SECONDS, spreadBps: config.USSI_QUOTE_SPREAD_BPS },
 });

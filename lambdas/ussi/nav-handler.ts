@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { loadConfig } from '../shared/config';
+import { loadSettings } from '../shared/config';
 import { scheduledHandler } from '../shared/http';
 import { logger } from '../shared/observability';
 import { relayerFor } from '../relayer';
@@ -8,14 +7,7 @@ import { readNavState } from './contract';
 import { ussiChain } from './chain';
 
 const { ussi, address } = ussiChain();
-const config = loadConfig({
-  /** `drift` (local chains: deterministic accrual); the hedge-book source needs the venue adapters (not built yet). */
-  USSI_NAV_SOURCE: z.enum(['drift']).default('drift'),
-  /** Yearly drift of the local NAV, in basis points (5% by default: a basis-trade funding yield). */
-  USSI_NAV_DRIFT_BPS: z.coerce.number().int().min(-9999).max(9999).default(500),
-  /** Publish the bounded step towards a reading too far away (true) or refuse it for a human (false). */
-  USSI_NAV_CLAMP: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-});
+const config = loadSettings(['USSI_NAV_SOURCE', 'USSI_NAV_DRIFT_BPS', 'USSI_NAV_CLAMP']);
 const source = driftNavSource(config.USSI_NAV_DRIFT_BPS);
 
 /**

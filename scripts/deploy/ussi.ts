@@ -32,9 +32,10 @@ const STABLECOIN = 1;
 const INDEX_TOKEN = 2;
 
 /**
- * USSI stage (after staking): the USSI proxy (validated by the upgrades plugin) with the operator
- * signer (`deployment.signers.operator`, the KMS key on the local stack, the deployer elsewhere) as
- * order signer and OPERATOR (confirms, rejects, publishes the NAV); the deployer as admin and, on
+ * USSI stage (after staking): the USSI proxy (validated by the upgrades plugin) with the order
+ * signer `deployment.signers.ussiOrders` (the ussi-orders KMS key on the local stack, which holds no
+ * role) and the operator signer (`deployment.signers.operator`) as OPERATOR (confirms, rejects,
+ * publishes the NAV); each the deployer where not given; the deployer as admin and, on
  * local chains, as hedge vault (recorded as `ussiHedgeVault`); USDC as the stablecoin and every index
  * token already deployed as an index-token asset; and sUSSI created by the stake factory. Participants
  * are not granted: the admin grants PARTICIPANT_ROLE to WLPs.
@@ -48,11 +49,12 @@ export const deployUssi: DeployStep = async (hre, deployment, log) => {
   if (stakeFactoryAddress === undefined) throw new Error('the USSI step needs contracts.stakeFactory: run the staking step first');
   const admin = deployer.address;
   const operator = deployment.signers.operator ?? admin;
+  const orderSigner = deployment.signers.ussiOrders ?? operator;
   const hedgeVault = admin;
 
   const ussi = (await hre.upgrades.deployProxy(
     await hre.ethers.getContractFactory('USSI', deployer),
-    ['USSI', 'USSI', admin, operator, hedgeVault, USSI_INITIAL_NAV, USSI_SETTINGS],
+    ['USSI', 'USSI', admin, orderSigner, hedgeVault, USSI_INITIAL_NAV, USSI_SETTINGS],
     { kind: 'uups' },
   )) as unknown as Contract;
   await ussi.waitForDeployment();
@@ -67,5 +69,5 @@ export const deployUssi: DeployStep = async (hre, deployment, log) => {
 
   Object.assign(deployment.contracts, { ussi: ussiAddress, sUSSI, ussiHedgeVault: hedgeVault });
   const indexCount = Object.keys(deployment.indexes).length;
-  log(`ussi: USSI (order signer and operator ${operator}), sUSSI, USDC${indexCount ? ` and ${indexCount} index tokens` : ''} supported`);
+  log(`ussi: USSI (order signer ${orderSigner}, operator ${operator}), sUSSI, USDC${indexCount ? ` and ${indexCount} index tokens` : ''} supported`);
 };

@@ -11,12 +11,14 @@ describe('Deploy steps: USSI and sUSSI', () => {
   let deployment: Deployment;
   let snapshot: unknown;
   let operator: Signer;
+  let orderSigner: Signer;
   let ussi: Contract;
   const lines: string[] = [];
 
   beforeAll(async () => {
     snapshot = await hre.network.provider.send('evm_snapshot', []);
     operator = (await hre.ethers.getSigners())[8]!;
+    orderSigner = (await hre.ethers.getSigners())[9]!;
     deployment = {
       network: 'hardhat',
       chainId: 31337,
@@ -24,7 +26,7 @@ describe('Deploy steps: USSI and sUSSI', () => {
       contracts: {},
       tokens: {},
       indexes: {},
-      signers: { operator: await operator.getAddress() },
+      signers: { operator: await operator.getAddress(), ussiOrders: await orderSigner.getAddress() },
     };
     for (const step of DEPLOY_STEPS) await step(hre, deployment, (line) => lines.push(line));
     ussi = (await hre.ethers.getContractAt('USSI', deployment.contracts.ussi!)) as unknown as Contract;
@@ -42,10 +44,12 @@ describe('Deploy steps: USSI and sUSSI', () => {
     expect(lines.some((l) => l.startsWith('ussi:'))).toBe(true);
   });
 
-  it('makes the operator signer the order signer and operator, the deployer admin, with the deployed limits and NAV', async () => {
+  it('makes the ussi-orders signer the order signer with no role, the operator signer operator, the deployer admin, with the deployed limits and NAV', async () => {
     const [deployer] = await hre.ethers.getSigners();
-    expect(await ussi.orderSigner()).toBe(deployment.signers.operator);
+    expect(await ussi.orderSigner()).toBe(deployment.signers.ussiOrders);
     expect(await ussi.hasRole(await ussi.OPERATOR_ROLE(), deployment.signers.operator)).toBe(true);
+    // The key an internet-facing function signs with can sign orders and nothing else.
+    for (const role of [await ussi.OPERATOR_ROLE(), await ussi.DEFAULT_ADMIN_ROLE()]) expect(await ussi.hasRole(role, deployment.signers.ussiOrders)).toBe(false);
     expect(await ussi.defaultAdmin()).toBe(await deployer!.getAddress());
     const settings = await ussi.settings();
     expect(Number(settings.toleranceBps)).toBe(USSI_SETTINGS.toleranceBps);
@@ -94,7 +98,7 @@ describe('Deploy steps: USSI and sUSSI', () => {
         nonce,
       });
     const mint = await quote(HedgeSide.Mint, 5_000n * 10n ** 6n, 1n);
-    await (await as(ussi, wlp!).applyMint(mint, await operator.signTypedData(domain, HEDGE_ORDER_TYPES, mint))).wait();
+    await (await as(ussi, wlp!).applyMint(mint, await orderSigner.signTypedData(domain, HEDGE_ORDER_TYPES, mint))).wait();
     await (await as(ussi, operator).confirmMint(1n)).wait();
     expect(await ussi.balanceOf(wlpAddress)).toBe(mint.ussiAmount);
     expect(await usdc.balanceOf(deployment.contracts.ussiHedgeVault!)).toBe(mint.assetAmount);
@@ -124,7 +128,7 @@ describe('Deploy steps: USSI and sUSSI', () => {
     expect(await sUSSI.balanceOf(wlpAddress)).toBe(staked);
     const redeem = await quote(HedgeSide.Redeem, (mint.ussiAmount - staked) / 2n, 2n);
     await (await as(usdc, admin!).transfer(deployment.contracts.ussi!, redeem.assetAmount)).wait();
-    await (await as(ussi, wlp!).applyRedeem(redeem, await operator.signTypedData(domain, HEDGE_ORDER_TYPES, redeem))).wait();
+    await (await as(ussi, wlp!).applyRedeem(redeem, await orderSigner.signTypedData(domain, HEDGE_ORDER_TYPES, redeem))).wait();
     const cash = await usdc.balanceOf(wlpAddress);
     await (await as(ussi, operator).confirmRedeem(2n, hre.ethers.ZeroHash)).wait();
 

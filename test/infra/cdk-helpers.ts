@@ -25,7 +25,11 @@ export const TEST_ACCOUNT = '111111111111';
 export const TEST_REGION = 'us-east-1';
 
 /** A deployment record like scripts/deploy.ts writes, with two indexes to alarm on. */
-export function writeDeploymentFixture(chainId: number, indexes: Record<string, string> = { 'MAG7.ssi': '0x9E6A46f294bB67c20F1D1E7AfB0bBEf614403B55', 'DEFI.ssi': '0x164ffdaE2fe3891714bc2968f1875ca4fA1079D0' }): string {
+export function writeDeploymentFixture(
+  chainId: number,
+  indexes: Record<string, string> = { 'MAG7.ssi': '0x9E6A46f294bB67c20F1D1E7AfB0bBEf614403B55', 'DEFI.ssi': '0x164ffdaE2fe3891714bc2968f1875ca4fA1079D0' },
+  contracts: Record<string, string> = {},
+): string {
   const dir = temporaryDir('ssi-deployment-');
   const path = join(dir, 'dev.json');
   writeFileSync(
@@ -34,7 +38,7 @@ export function writeDeploymentFixture(chainId: number, indexes: Record<string, 
       network: 'base-sepolia',
       chainId,
       deployedAt: '2026-01-01T00:00:00.000Z',
-      contracts: { IndexFactory: '0x00000000000000000000000000000000000000f1' },
+      contracts: { IndexFactory: '0x00000000000000000000000000000000000000f1', ...contracts },
       tokens: { USDC: { address: '0x00000000000000000000000000000000000000c1', decimals: 6 } },
       indexes,
       signers: { operator: '0x00000000000000000000000000000000000000a1' },
@@ -73,8 +77,8 @@ export interface CfnResource {
 }
 
 /** Builds the whole app for one environment (dev, concrete account and region) and synthesizes it, with the app's cdk-nag checks when `nag`. */
-export function synthesizeSsi(options: { overrides?: Partial<EnvironmentConfig>; topology?: Topology; nag?: boolean } = {}): SynthesizedSsi {
-  const deploymentFile = writeDeploymentFixture(84532);
+export function synthesizeSsi(options: { overrides?: Partial<EnvironmentConfig>; topology?: Topology; nag?: boolean; deployment?: { contracts: Record<string, string> } } = {}): SynthesizedSsi {
+  const deploymentFile = writeDeploymentFixture(84532, undefined, options.deployment?.contracts);
   const app = testApp({
     account: TEST_ACCOUNT,
     region: TEST_REGION,

@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { functionSettings } from '../../infra/stacks';
+import { settingValues, settingsFor } from '../../infra/settings';
 import {
   ALARM_METRICS,
   API_AUTHORIZERS,
@@ -10,8 +10,11 @@ import {
   METRICS_NAMESPACE,
   ROUTES,
   SCHEDULES,
+  STATE_MACHINES,
   TABLES,
   functionEnvironment,
+  keyEnv,
+  scheduleTarget,
   tableEnv,
   type TableName,
   type FunctionSpec,
@@ -19,6 +22,7 @@ import {
   type TableSpec,
 } from '../../topology';
 import { scheduledEvent } from '../../infra/local/scheduler';
+import { functionPlaceholder, stateMachineDefinition } from '../../topology/state-machine';
 import {
   TEST_ACCOUNT,
   TEST_REGION,
@@ -72,14 +76,19 @@ describe('data stack', () => {
     expect(table.Properties.TimeToLiveSpecification).toEqual(spec.ttlAttribute ? { AttributeName: spec.ttlAttribute, Enabled: true } : undefined);
   });
 
-  test.each(BUCKETS.map((b) => [b.name] as const))('bucket %s is versioned, object-locked, encrypted, private, logged and retained', (name) => {
+  test.each(BUCKETS.map((b) => [b.name, b] as const))('bucket %s is versioned, object-locked (records) or expiring (working files), encrypted, private, logged and retained', (name, spec) => {
     const buckets = resourcesOf(synth.templates.data, 'AWS::S3::Bucket');
     const [logicalId, bucket] = one(buckets, (b) => flatten(b.Properties.BucketName) === `ssi-dev-${name}-${TEST_ACCOUNT}-${TEST_REGION}`, `bucket ${name}`);
     const retention = synth.ssi.config.reportRetention;
 
     expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(bucket.Properties.ObjectLockEnabled).toBe(true);
-    expect(bucket.Properties.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: retention.mode, Days: retention.days } } });
+    if ('expireAfterDays' in spec) {
+      expect(bucket.Properties.ObjectLockEnabled).toBeUndefined();
+      expect(bucket.Properties.LifecycleConfiguration.Rules).toContainEqual(expect.objectContaining({ ExpirationInDays: spec.expireAfterDays, Status: 'Enabled' }));
+    } else {
+      expect(bucket.Properties.ObjectLockEnabled).toBe(true);
+      expect(bucket.Properties.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: retention.mode, Days: retention.days } } });
+    }
     expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toMatch(/AES256|aws:kms/);
     expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
     expect(bucket.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
@@ -146,16 +155,16 @@ describe('functions', () => {
     expect(logGroup.Properties.RetentionInDays).toBe(synth.ssi.config.logRetentionDays);
   });
 
-  test.each(FUNCTIONS.map((f) => [f.name, f as FunctionSpec] as const))('%s gets the chain settings and only its own tables, keys and buckets in its environment', (name, spec) => {
+  test.each(FUNCTIONS.map((f) => [f.name, f as FunctionSpec] as const))('%s gets exactly its declared settings and only its own tables, keys and buckets in its environment', (name, spec) => {
     const [, fn] = one(resourcesOf(synth.templates[partOf(spec)], 'AWS::Lambda::Function'), (f) => f.Properties.FunctionName === `ssi-dev-${name}`, `function ${name}`);
     const variables = fn.Properties.Environment.Variables as Record<string, unknown>;
     const placeholders = { tables: new Proxy({}, { get: () => 't' }), keys: new Proxy({}, { get: () => 'k' }), buckets: new Proxy({}, { get: () => 'b' }) } as unknown as ResolvedResources;
-    const expected = { ...functionSettings(synth.ssi), ...functionEnvironment(spec, placeholders), NODE_OPTIONS: '--enable-source-maps' };
+    const expected = { ...settingsFor(name, settingValues(synth.ssi), 'dev'), ...functionEnvironment(spec, placeholders), NODE_OPTIONS: '--enable-source-maps' };
 
     expect(Object.keys(variables).sort()).toEqual(Object.keys(expected).sort());
     for (const table of Object.keys(spec.tables) as TableName[]) expect(variables[tableEnv(table)]).toBe(`ssi-dev-${table}`);
-    for (const role of [...spec.keys, ...(spec.publicKeys ?? [])]) expect(flatten(variables[`KMS_KEY_${role.toUpperCase()}`], synth, synth.stacks[partOf(spec)].stackName)).toBe(keyArn(role));
-    expect(JSON.parse(variables.SSI_DEPLOYMENT as string)).toEqual(expect.objectContaining({ chainId: 84532, indexes: synth.ssi.deployment.indexes }));
+    for (const role of [...spec.keys, ...(spec.publicKeys ?? [])]) expect(flatten(variables[keyEnv(role)], synth, synth.stacks[partOf(spec)].stackName)).toBe(keyArn(role));
+    if ('SSI_DEPLOYMENT' in expected) expect(JSON.parse(variables.SSI_DEPLOYMENT as string)).toEqual(expect.objectContaining({ chainId: 84532, indexes: synth.ssi.deployment.indexes }));
   });
 
   test.each(FUNCTIONS.map((f) => [f.name, f as FunctionSpec] as const))('%s may sign only with its own keys and touch only its own tables and buckets', (name, spec) => {
@@ -196,18 +205,25 @@ describe('schedules', () => {
     expect(Object.values(rules()).map((r) => r.Properties.Name).sort()).toEqual(SCHEDULES.map((s) => `ssi-dev-${s.name}`).sort());
   });
 
-  test.each(SCHEDULES.map((s) => [s.name, s] as const))('schedule %s fires its declared expression into its function with retries and a dead-letter queue', (name, schedule) => {
+  test.each(SCHEDULES.map((s) => [s.name, s] as const))('schedule %s fires its declared expression into its function or state machine with retries and a dead-letter queue', (name, schedule) => {
     const [, rule] = one(rules(), (r) => r.Properties.Name === `ssi-dev-${name}`, `rule ${name}`);
-    const functions = resourcesOf(synth.templates.schedules, 'AWS::Lambda::Function');
     const queues = resourcesOf(synth.templates.schedules, 'AWS::SQS::Queue');
+    const target = scheduleTarget(schedule);
 
     expect(rule.Properties.ScheduleExpression).toBe(schedule.expression);
     expect(rule.Properties.State).toBe('ENABLED');
     expect(rule.Properties.Targets).toHaveLength(1);
-    const [target] = rule.Properties.Targets;
-    expect(functions[target.Arn['Fn::GetAtt'][0]].Properties.FunctionName).toBe(`ssi-dev-${schedule.function}`);
-    expect(queues[target.DeadLetterConfig.Arn['Fn::GetAtt'][0]].Properties.QueueName).toBe(`ssi-dev-${schedule.function}-dlq`);
-    expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+    const [cfnTarget] = rule.Properties.Targets;
+    if (target.kind === 'function') {
+      const functions = resourcesOf(synth.templates.schedules, 'AWS::Lambda::Function');
+      expect(functions[cfnTarget.Arn['Fn::GetAtt'][0]].Properties.FunctionName).toBe(`ssi-dev-${target.name}`);
+    } else {
+      const machines = resourcesOf(synth.templates.schedules, 'AWS::StepFunctions::StateMachine');
+      expect(machines[cfnTarget.Arn.Ref].Properties.StateMachineName).toBe(`ssi-dev-${target.name}`);
+      expect(cfnTarget.RoleArn).toBeDefined();
+    }
+    expect(queues[cfnTarget.DeadLetterConfig.Arn['Fn::GetAtt'][0]].Properties.QueueName).toBe(`ssi-dev-${target.name}-dlq`);
+    expect(cfnTarget.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
   });
 
   test.each(SCHEDULES.map((s) => [s.name, s] as const))('schedule %s delivers the scheduled-event shape the handlers and the local scheduler use, with its detail', (name, schedule) => {
@@ -224,7 +240,7 @@ describe('schedules', () => {
     expect(delivered.detail).toEqual(schedule.detail ?? {});
   });
 
-  test.each([...new Set(SCHEDULES.map((s) => s.function))].map((f) => [f]))('scheduled function %s sends failed runs to its encrypted, TLS-only dead-letter queue', (fnName) => {
+  test.each([...new Set(SCHEDULES.map((s) => s.function).filter((f) => f !== undefined))].map((f) => [f]))('scheduled function %s sends failed runs to its encrypted, TLS-only dead-letter queue', (fnName) => {
     const functions = resourcesOf(synth.templates.schedules, 'AWS::Lambda::Function');
     const [logicalId, fn] = one(functions, (f) => f.Properties.FunctionName === `ssi-dev-${fnName}`, `function ${fnName}`);
     const queues = resourcesOf(synth.templates.schedules, 'AWS::SQS::Queue');
@@ -238,6 +254,49 @@ describe('schedules', () => {
       Queues: [{ Ref: queueId }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
+  });
+});
+
+describe('state machines', () => {
+  const machineOf = (name: string) => one(resourcesOf(synth.templates.schedules, 'AWS::StepFunctions::StateMachine'), (m) => m.Properties.StateMachineName === `ssi-dev-${name}`, `state machine ${name}`);
+
+  test.each(STATE_MACHINES.map((m) => [m.name, m] as const))('state machine %s runs the declared definition, its tasks bounded by their functions and its maps by the declared concurrency', (name, spec) => {
+    const [, machine] = machineOf(name);
+    const functions = resourcesOf(synth.templates.schedules, 'AWS::Lambda::Function');
+    const timeouts = Object.fromEntries(FUNCTIONS.map((f) => [f.name, f.timeoutSeconds]));
+
+    expect(JSON.parse(machine.Properties.DefinitionString)).toEqual(stateMachineDefinition(spec, (fn) => `\${${functionPlaceholder(fn)}}`, (fn) => timeouts[fn]!));
+    for (const step of spec.steps) {
+      const arn = machine.Properties.DefinitionSubstitutions[functionPlaceholder(step.function)];
+      expect(functions[arn['Fn::GetAtt'][0]].Properties.FunctionName).toBe(`ssi-dev-${step.function}`);
+    }
+    const maps = Object.values(JSON.parse(machine.Properties.DefinitionString).States).filter((state: any) => state.Type === 'Map') as any[];
+    expect(maps.map((m) => m.MaxConcurrency)).toEqual(spec.steps.filter((step) => 'map' in step).map((step: any) => step.map.maxConcurrency));
+    expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(machine.Properties.LoggingConfiguration.Level).toBe('ALL');
+  });
+
+  test.each(STATE_MACHINES.map((m) => [m.name, m] as const))('state machine %s may invoke only the functions it runs', (name, spec) => {
+    const [, machine] = machineOf(name);
+    const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0] as string;
+    const functions = resourcesOf(synth.templates.schedules, 'AWS::Lambda::Function');
+    const policies = Object.values(resourcesOf(synth.templates.schedules, 'AWS::IAM::Policy')).filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === roleId));
+    const invokes = policies.flatMap((p: any) => asArray(p.Properties.PolicyDocument.Statement)).filter((st: any) => asArray(st.Action).includes('lambda:InvokeFunction'));
+    const invoked = new Set(invokes.flatMap((st: any) => asArray(st.Resource)).map((r: any) => functions[(r['Fn::GetAtt'] ?? r['Fn::Join'][1][0]['Fn::GetAtt'])[0]].Properties.FunctionName));
+
+    expect([...invoked].sort()).toEqual([...new Set(spec.steps.map((step) => `ssi-dev-${step.function}`))].sort());
+  });
+
+  test.each(STATE_MACHINES.map((m) => [m.name] as const))('state machine %s alarms on a failed, timed-out or aborted execution', (name) => {
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
+      synth.templates.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/States',
+        MetricName: metric,
+        Dimensions: [{ Name: 'StateMachineArn', Value: Match.anyValue() }],
+        AlarmName: `ssi-dev-${name}-${metric.replace('Executions', 'executions-').replace('TimedOut', 'timed-out').toLowerCase()}`,
+        Threshold: 1,
+      });
+    }
   });
 });
 
@@ -279,7 +338,7 @@ describe('monitoring stack', () => {
     }
   });
 
-  test.each([...new Set(SCHEDULES.map((s) => s.function))].map((f) => [f]))('the dead-letter queue of %s alarms as soon as it holds a message', (fn) => {
+  test.each([...new Set(SCHEDULES.map((s) => scheduleTarget(s).name))].map((f) => [f]))('the dead-letter queue of %s alarms as soon as it holds a message', (fn) => {
     synth.templates.monitoring.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',

@@ -33,6 +33,7 @@ export const SYNTHETIC_FUNCTIONS: FunctionSpec[] = [
   fn('relayer', { tables: { ops: 'write' }, keys: ['operator'], buckets: { reports: 'read' }, reservedConcurrency: 1 }),
   fn('epochs', { tables: { ops: 'write' }, keys: ['rewards'], buckets: { reports: 'write' } }),
   fn('attester', { tables: { ops: 'read' }, keys: ['price'] }),
+  fn('orders', { tables: { ops: 'read' }, keys: ['ussi-orders'] }),
 ];
 
 export const SYNTHETIC_ROUTES: RouteSpec[] = [
@@ -52,5 +53,6 @@ export const SYNTHETIC_TOPOLOGY: Topology = {
   functions: SYNTHETIC_FUNCTIONS,
   routes: SYNTHETIC_ROUTES,
   schedules: SYNTHETIC_SCHEDULES,
+  stateMachines: [],
   authorizers: { wlp: 'wlp-auth' },
 };

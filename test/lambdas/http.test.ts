@@ -4,7 +4,7 @@ import { httpHandler, scheduledHandler } from '../../lambdas/shared/http';
 import { NotFound, TooManyRequests, Unavailable } from '../../lambdas/shared/errors';
 import { kmsFailure } from '../../lambdas/signing/kms-signer';
 import { logger } from '../../lambdas/shared/observability';
-import { loadConfig, settings } from '../../lambdas/shared/config';
+import { loadSettings } from '../../lambdas/shared/config';
 
 const context = { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
 
@@ -117,14 +117,20 @@ describe('5xx replies (issue 19 item 12)', () => {
 
 describe('configuration at cold start', () => {
   test('names every missing or malformed variable at once', () => {
-    expect(() => loadConfig({ SSI_RPC_URL: settings.rpcUrl, SSI_CHAIN_ID: settings.chainId }, { SSI_CHAIN_ID: 'x' })).toThrow(
+    expect(() => loadSettings(['SSI_RPC_URL', 'SSI_CHAIN_ID'], { SSI_CHAIN_ID: 'x' })).toThrow(
       /SSI_RPC_URL: Required.*SSI_CHAIN_ID: Expected number/,
     );
   });
 
   test('parses a deployment record and rejects one that is not', () => {
     const deployment = { network: 'localhost', chainId: 31337, contracts: {}, tokens: {}, indexes: { 'MAG7.ssi': '0x1' } };
-    expect(loadConfig({ SSI_DEPLOYMENT: settings.deployment }, { SSI_DEPLOYMENT: JSON.stringify(deployment) }).SSI_DEPLOYMENT.indexes).toEqual({ 'MAG7.ssi': '0x1' });
-    expect(() => loadConfig({ SSI_DEPLOYMENT: settings.deployment }, { SSI_DEPLOYMENT: '{"network":1}' })).toThrow(/not a deployment record/);
+    expect(loadSettings(['SSI_DEPLOYMENT'], { SSI_DEPLOYMENT: JSON.stringify(deployment) }).SSI_DEPLOYMENT.indexes).toEqual({ 'MAG7.ssi': '0x1' });
+    expect(() => loadSettings(['SSI_DEPLOYMENT'], { SSI_DEPLOYMENT: '{"network":1}' })).toThrow(/not a deployment record/);
+  });
+
+  test('a function reading a setting it does not declare is refused, naming both', () => {
+    const env = { POWERTOOLS_SERVICE_NAME: 'ssi-heartbeat', SSI_RPC_URL: 'http://127.0.0.1:8545', SSI_CHAIN_ID: '1' };
+    expect(loadSettings(['SSI_RPC_URL', 'SSI_CHAIN_ID'], env)).toEqual({ SSI_RPC_URL: 'http://127.0.0.1:8545', SSI_CHAIN_ID: 1 });
+    expect(() => loadSettings(['SSI_RPC_URL', 'SSI_QUOTE_TTL_SECONDS'], env)).toThrow('function heartbeat reads SSI_QUOTE_TTL_SECONDS, which topology/settings.ts does not declare for it');
   });
 });

@@ -73,6 +73,8 @@ describe('points end to end on the local stack: stake, snapshot, close the epoch
 
     const snapshot = await stack.scheduler.run('points-snapshot');
     expect(snapshot.lastRun).toMatchObject({ ok: true });
+    // The schedule started the declared state machine, which planned one shard and ran it.
+    expect(stack.stateMachines.history().at(-1)).toMatchObject({ stateMachine: 'points-snapshot', status: 'SUCCEEDED', output: { day: yesterday, epoch: 1, users: 2 } });
     const [held, staked] = [await points(holder.address), await points(staker.address)];
     expect(held.days).toEqual([expect.objectContaining({ day: yesterday, epoch: 1 })]);
     // 1 MAG7.ssi at a NAV near 1000 USD: about 3,000 points held, 15,000 staked.

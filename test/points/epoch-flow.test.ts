@@ -2,7 +2,7 @@ import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { DEFAULT_POINTS_CONFIG, EpochCalendar, type AccountPositions, type Prices } from '../../lambdas/domain/points';
 import type { StandardTreeDump } from '../../lambdas/domain/merkle/reward-tree';
 import { PointsStore } from '../../lambdas/points/store';
-import { runSnapshot, type SnapshotSources } from '../../lambdas/points/snapshot';
+import { listedSources, runSnapshot, type SnapshotSources } from '../../lambdas/points/snapshot';
 import { closeEpoch, type RootPublisher, type TreeStorage } from '../../lambdas/points/epoch-close';
 import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
 
@@ -21,7 +21,7 @@ const POSITIONS: AccountPositions[] = [
 const config = DEFAULT_POINTS_CONFIG;
 const calendar = new EpochCalendar(config.epochs);
 
-const sources: SnapshotSources = { positions: async () => POSITIONS, prices: async () => PRICES };
+const sources: SnapshotSources = listedSources({ positions: async () => POSITIONS, prices: async () => PRICES });
 
 class MemoryTrees implements TreeStorage {
   readonly files = new Map<string, string>();
@@ -112,7 +112,7 @@ describe('daily snapshots and epoch close on DynamoDB Local', () => {
   test('epoch 2 claims are cumulative: epoch 1 amounts plus epoch 2 allocation', async () => {
     const epoch1 = new Map<string, bigint>();
     for (const account of [STAKER, HOLDER, REFERRER]) epoch1.set(account, (await store.latestClaim(account))?.cumulativeAmount ?? 0n);
-    for (const day of calendar.days(2)) await runSnapshot(day, { store, sources: { ...sources, positions: async () => [POSITIONS[0]] }, config });
+    for (const day of calendar.days(2)) await runSnapshot(day, { store, sources: listedSources({ positions: async () => [POSITIONS[0]], prices: async () => PRICES }), config });
 
     const { record } = await closeEpoch(2, 500n, { store, trees, publisher, calendar, today: '2025-01-20' });
 
@@ -125,7 +125,7 @@ describe('daily snapshots and epoch close on DynamoDB Local', () => {
   test('epoch close with a missing daily snapshot: it waits, naming the days, and closes once they are snapshotted', async () => {
     // prepare: epoch 3 is over, but only its first two days were snapshotted
     const days = calendar.days(3);
-    const holderOnly = { ...sources, positions: async () => [POSITIONS[0]] };
+    const holderOnly = listedSources({ positions: async () => [POSITIONS[0]], prices: async () => PRICES });
     for (const day of days.slice(0, 2)) await runSnapshot(day, { store, sources: holderOnly, config });
     const today = calendar.range(4).start;
     // act

@@ -97,7 +97,7 @@ function service(setup: Setup = {}) {
     }),
     prices: fixedPrices({ BTC: 100_000, ETH: 4_000, USDC: 1 }, '2025-10-25'),
     cash: { symbol: 'USDC', address: '0x0000000000000000000000000000000000000C03', decimals: 6 },
-    pmms: setup.pmms ?? [{ name: 'pmm-a', url: 'http://pmm-a/rfq', maker: maker.address }],
+    pmms: async () => setup.pmms ?? [{ name: 'pmm-a', url: 'http://pmm-a/rfq', maker: maker.address }],
     store,
     limiter: { take: async () => (taken++, setup.limit ? { ok: false, limit: 'rate', retryAfterSeconds: 1, reason: 'rate limit of 100 requests per second reached' } : { ok: true }) },
     hasher,

@@ -120,8 +120,8 @@ describe('the relayer-monitor Lambda', () => {
     Object.assign(process.env, {
       ...functionEnvironment(spec, {
         tables: world.dynamo.tables,
-        keys: { operator: signers.operator.keyId, reserve: signers.reserve.keyId, rewards: signers.rewards.keyId, price: 'unused: the monitor never ticks a sign-only key' },
-        buckets: { reports: 'unused' },
+        keys: { operator: signers.operator.keyId, reserve: signers.reserve.keyId, rewards: signers.rewards.keyId, price: 'unused: the monitor never ticks a sign-only key', 'ussi-orders': 'unused: sign-only' },
+        buckets: { reports: 'unused', 'points-work': 'unused' },
       }),
       SSI_RPC_URL: world.chain.rpcUrl,
       SSI_CHAIN_ID: String(world.chain.chainId),

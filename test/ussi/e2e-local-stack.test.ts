@@ -82,9 +82,9 @@ describe('USSI on the local stack: quote -> mint with USDC -> confirm -> NAV upd
     }
   }, 60_000);
 
-  test('signs orders with the operator KMS key that USSI.verifyOrder accepts, and a tampered order is refused', async () => {
+  test('signs orders with the ussi-orders KMS key that USSI.verifyOrder accepts, and a tampered order is refused', async () => {
     const q = await okQuote({ side: 'mint', asset: 'USDC', amount: '100' });
-    expect(q.signer).toBe(stack.file.keys.operator.address);
+    expect(q.signer).toBe(stack.file.keys['ussi-orders'].address);
     expect(q.order.requester).toBe(stack.file.wlp.address);
     expect(q.assetAmount).toBe('100');
     expect(q.order.assetAmount).toBe(String(parseUnits('100', 6)));

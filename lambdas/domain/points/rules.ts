@@ -141,21 +141,21 @@ export function pointsForDay(positions: Iterable<AccountPositions>, prices: Pric
 }
 
 /**
- * Referral bonuses of a day, by referrer: floor(sum of the referred users' base points x share).
- * Only on days of an active epoch, only for links registered on or before the day, never for
- * self-referral; bonuses are not themselves shared further.
+ * The referred users' base points summed per referrer: the input of the referral bonus. Only on
+ * days of an active epoch, only for links registered on or before the day, never for
+ * self-referral. Sums from disjoint sets of referred users add up (a sharded snapshot sums its
+ * shards' sums before taking the bonus).
  */
-export function referralBonus(
+export function referralSums(
   day: Day,
   basePoints: Pick<ReadonlyMap<string, bigint>, 'get'>,
   links: Iterable<ReferralLink>,
   config: PointsConfig,
   calendar = new EpochCalendar(config.epochs),
 ): Map<string, bigint> {
-  const bonuses = new Map<string, bigint>();
-  if (!calendar.isActive(day) || config.referralShare === 0n) return bonuses;
-  const today = dayNumber(day);
   const sums = new Map<string, bigint>();
+  if (!calendar.isActive(day) || config.referralShare === 0n) return sums;
+  const today = dayNumber(day);
   for (const link of links) {
     const referred = normalizeAddress(link.referred);
     const referrer = normalizeAddress(link.referrer);
@@ -164,6 +164,12 @@ export function referralBonus(
     if (!base) continue;
     sums.set(referrer, (sums.get(referrer) ?? 0n) + base);
   }
+  return sums;
+}
+
+/** Referral bonuses by referrer from the summed base points: floor(sum x share); bonuses are not themselves shared further. */
+export function bonusesFromSums(sums: ReadonlyMap<string, bigint>, config: PointsConfig): Map<string, bigint> {
+  const bonuses = new Map<string, bigint>();
   for (const [referrer, sum] of sums) {
     const bonus = (sum * config.referralShare) / PPM;
     if (bonus > 0n) bonuses.set(referrer, bonus);
@@ -171,24 +177,29 @@ export function referralBonus(
   return bonuses;
 }
 
-/**
- * Everything a day's snapshot records: per address, own points plus referral bonus, for a day
- * of an active epoch (outside epochs nothing accrues: the result is empty). Rows are sorted by
- * address and only addresses with points are listed, so the same inputs in any order give the
- * same rows: a re-run of a day reproduces it exactly.
- */
-export function dayPoints(
+/** Referral bonuses of a day, by referrer: floor(sum of the referred users' base points x share). */
+export function referralBonus(
   day: Day,
-  positions: Iterable<AccountPositions>,
-  prices: Prices,
+  basePoints: Pick<ReadonlyMap<string, bigint>, 'get'>,
   links: Iterable<ReferralLink>,
   config: PointsConfig,
+  calendar = new EpochCalendar(config.epochs),
+): Map<string, bigint> {
+  return bonusesFromSums(referralSums(day, basePoints, links, config, calendar), config);
+}
+
+/**
+ * A day's rows from own points and referral bonuses: per address, own points plus bonus, sorted
+ * by address, only addresses with points listed, so the same inputs in any order give the same
+ * rows.
+ */
+export function dayRows(
+  day: Day,
+  epoch: number,
+  own: ReadonlyMap<string, Pick<AccountDayPoints, 'base' | 'boost' | 'points'>>,
+  bonus: ReadonlyMap<string, bigint>,
+  config: PointsConfig,
 ): DayPointsRow[] {
-  const calendar = new EpochCalendar(config.epochs);
-  const epoch = calendar.epochOf(day);
-  if (epoch === undefined) return [];
-  const own = pointsForDay(positions, prices, config);
-  const bonus = referralBonus(day, { get: (address) => own.get(address)?.base }, links, config, calendar);
   const addresses = [...own.keys()];
   for (const referrer of bonus.keys()) if (!own.has(referrer)) addresses.push(referrer);
   addresses.sort();
@@ -210,6 +221,26 @@ export function dayPoints(
     });
   }
   return rows;
+}
+
+/**
+ * Everything a day's snapshot records: per address, own points plus referral bonus, for a day
+ * of an active epoch (outside epochs nothing accrues: the result is empty). A re-run of a day
+ * reproduces it exactly.
+ */
+export function dayPoints(
+  day: Day,
+  positions: Iterable<AccountPositions>,
+  prices: Prices,
+  links: Iterable<ReferralLink>,
+  config: PointsConfig,
+): DayPointsRow[] {
+  const calendar = new EpochCalendar(config.epochs);
+  const epoch = calendar.epochOf(day);
+  if (epoch === undefined) return [];
+  const own = pointsForDay(positions, prices, config);
+  const bonus = referralBonus(day, { get: (address) => own.get(address)?.base }, links, config, calendar);
+  return dayRows(day, epoch, own, bonus, config);
 }
 
 /** Sums day totals into per-address epoch totals. */

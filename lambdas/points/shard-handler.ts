@@ -1,0 +1,8 @@
+import { taskHandler } from '../shared/http';
+import { runShardTask, shardTask } from './snapshot-tasks';
+import { snapshotRuntime } from './snapshot-runtime';
+
+const runtime = snapshotRuntime();
+
+/** One shard of the points-snapshot state machine. */
+export const handler = taskHandler(shardTask, (task) => runShardTask(task, runtime));
