@@ -11,7 +11,7 @@ describe('web stack: private bucket behind CloudFront', () => {
   beforeAll(() => {
     const app = new App({ context: CDK_CONTEXT });
     addNagChecks(app);
-    stack = new WebStack(app, 'Ssi-dev-Web', { env: { account: TEST_ACCOUNT, region: TEST_REGION }, config: { api: 'https://api.example.org/v1', rpc: 'https://rpc.example.org' },
+    stack = new WebStack(app, 'Ssi-dev-Web', { env: { account: TEST_ACCOUNT, region: TEST_REGION }, config: { api: 'https://api.example.org/v1', rpc: 'https://rpc.example.org', chainId: 1 },
       domain: { names: ['app.example.org'], certificateArn: `arn:aws:acm:us-east-1:${TEST_ACCOUNT}:certificate/00000000-0000-0000-0000-000000000000` },
     });
     template = Template.fromStack(stack);

@@ -56,7 +56,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
     expect(index.headers.get('x-content-type-options')).toBe('nosniff');
     expect(index.headers.get('x-frame-options')).toBe('DENY');
     expect(index.headers.get('referrer-policy')).toBe('no-referrer');
-    expect(await (await stack.api('/config.json')).json()).toEqual({ api: stack.file.api, rpc: stack.file.rpc });
+    expect(await (await stack.api('/config.json')).json()).toEqual({ api: stack.file.api, rpc: stack.file.rpc, chainId: stack.file.chainId });
     expect((await stack.api('/app.js')).headers.get('content-type')).toMatch(/^text\/javascript/);
     expect((await stack.api('/nothing.js')).status).toBe(404);
     // API routes still reach their handlers.

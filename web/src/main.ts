@@ -1,10 +1,13 @@
 import { el } from './dom';
 import { renderIndexes } from './indexes';
+import { renderPortfolio } from './portfolio';
 import { renderReserves } from './reserves';
+import { connect, connectedAccount, onAccountChange, walletError } from './wallet';
 
 const PAGES: Record<string, { title: string; render: (main: HTMLElement, query: URLSearchParams) => Promise<void> }> = {
   '#/indexes': { title: 'Indexes', render: renderIndexes },
   '#/reserves': { title: 'Proof of reserves', render: renderReserves },
+  '#/portfolio': { title: 'Portfolio', render: renderPortfolio },
 };
 
 let shown = 0;
@@ -37,5 +40,26 @@ async function route(): Promise<void> {
   main.setAttribute('data-ready', hash);
 }
 
+/** The header's wallet button: connects, then names the account; errors go to #wallet-error. */
+function walletButton(): void {
+  const button = document.getElementById('connect') as HTMLButtonElement;
+  const problem = document.getElementById('wallet-error')!;
+  const show = () => {
+    const account = connectedAccount();
+    button.textContent = account ? `Connected ${account.slice(0, 6)}…${account.slice(-4)}` : 'Connect wallet';
+    problem.textContent = '';
+  };
+  button.addEventListener('click', () => {
+    connect().catch((error) => void (problem.textContent = walletError(error).message));
+  });
+  onAccountChange(() => {
+    show();
+    if (location.hash.startsWith('#/portfolio')) void route();
+    else location.hash = '#/portfolio';
+  });
+}
+
 window.addEventListener('hashchange', () => void route());
+window.addEventListener('portfolio:refresh', () => void route());
+walletButton();
 void route();
