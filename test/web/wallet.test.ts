@@ -1,14 +1,14 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Contract, JsonRpcProvider, Network, Wallet } from 'ethers';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { SHOTS, WIDTHS, launchChromium } from '../helpers/browser';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { mintOnLocalStack } from '../helpers/local-mint';
+import { addDays, dayOf } from '../../lambdas/domain/points/calendar';
+import { DEFAULT_POINTS_CONFIG_INPUT } from '../../lambdas/domain/points/config';
 
-const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'reports/screenshots');
 const ONE = 10n ** 18n;
-const WIDTHS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
+const DISTRIBUTOR_ABI = ['function claimedOf(address) view returns (uint256)'];
 const STAKE_ABI = ['function balanceOf(address) view returns (uint256)', 'function cooldownsOf(address) view returns ((uint256 id, uint256 amount, uint64 endsAt)[])', 'function cooldownDuration() view returns (uint64)'];
 
 /** How the test wallet answers: the chain id it claims, and whether it refuses to send. */
@@ -25,6 +25,8 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
   let sToken: Contract;
 
   beforeAll(async () => {
+    // Epoch 1 is yesterday, one day long, so the last test can snapshot it, close it and claim its reward.
+    process.env.SSI_POINTS_CONFIG = JSON.stringify({ ...DEFAULT_POINTS_CONFIG_INPUT, epochs: { genesis: addDays(dayOf(new Date()), -1), lengthDays: 1, first: 1 } });
     stack = await startTestStack();
     rpc = new JsonRpcProvider(stack.file.rpc, Network.from(stack.file.chainId), { staticNetwork: true, cacheTimeout: -1 });
     holder = new Wallet(Wallet.createRandom().privateKey, rpc);
@@ -32,16 +34,13 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
     await (await new Wallet(stack.file.wlp.privateKey, rpc).sendTransaction({ to: holder.address, value: ONE })).wait();
     await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: ONE, to: holder.address });
     sToken = new Contract(stack.file.contracts['sMAG7.ssi']!, STAKE_ABI, rpc);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    mkdirSync(SHOTS, { recursive: true });
+    browser = await launchChromium();
   }, 300_000);
   afterAll(async () => {
     await browser?.close();
     rpc?.destroy();
     await stack?.stop();
+    delete process.env.SSI_POINTS_CONFIG;
   });
 
   /**
@@ -169,4 +168,32 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
       await close();
     }
   }, 120_000);
+
+  test('after the epoch closes, its reward is claimed through the wallet and the page shows it paid', async () => {
+    expect((await stack.scheduler.run('points-snapshot')).lastRun).toMatchObject({ ok: true });
+    expect((await stack.scheduler.run('epoch-close')).lastRun).toMatchObject({ ok: true });
+    const rewards = (await (await stack.api(`/v1/rewards/${holder.address}`)).json()) as { epoch: number; cumulativeAmount: string; claimable: string };
+    expect(rewards.epoch).toBe(1);
+    expect(BigInt(rewards.claimable)).toBeGreaterThan(0n);
+    // past the root's activation delay
+    await rpc.send('evm_increaseTime', [24 * 3600 + 1]);
+    await rpc.send('evm_mine', []);
+    const { page, errors, close } = await open('desktop', { chainId: stack.file.chainId, reject: false });
+    try {
+      await page.locator('#connect').click();
+      await page.locator('#claim').waitFor({ timeout: 60_000 });
+      await expect(page.locator('#rewards .facts dd').nth(0).innerText()).resolves.toBe('epoch 1');
+      await page.locator('#claim').click();
+      await page.locator('#done').waitFor({ timeout: 120_000 });
+      await expect(page.locator('#done').innerText()).resolves.toMatch(/^Claimed [\d,.]+ SOSO in block \d+\.$/);
+      const distributor = new Contract(stack.file.contracts.rewardsDistributor!, DISTRIBUTOR_ABI, rpc);
+      expect(await distributor.getFunction('claimedOf')(holder.address)).toBe(BigInt(rewards.cumulativeAmount));
+      await expect(page.locator('#rewards .facts dd').nth(3).innerText()).resolves.toBe('0 SOSO');
+      expect(await page.locator('#claim').count()).toBe(0);
+      expect(errors).toEqual([]);
+      await page.screenshot({ path: path.join(SHOTS, 'portfolio-claimed-desktop.png'), fullPage: true });
+    } finally {
+      await close();
+    }
+  }, 300_000);
 });

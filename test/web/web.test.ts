@@ -1,14 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Wallet } from 'ethers';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { SHOTS, WIDTHS, launchChromium } from '../helpers/browser';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { mintOnLocalStack } from '../helpers/local-mint';
 
-const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'reports/screenshots');
 const ONE = 10n ** 18n;
-const WIDTHS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 const CHECKS = ['report-hash', 'signature', 'block', 'recompute', 'registry'];
 
 describe('the web app on the local stack, in Debian Chromium', () => {
@@ -20,11 +17,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
     await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 2n * ONE });
     const state = await stack.scheduler.run('reserve-publisher');
     expect(state.lastRun).toMatchObject({ ok: true });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    mkdirSync(SHOTS, { recursive: true });
+    browser = await launchChromium();
   }, 300_000);
   afterAll(async () => {
     await browser?.close();

@@ -23,10 +23,22 @@ interface Portfolio {
   }>;
   locked: Array<{ token: string; amount: string; usd: string | null }>;
   points: { total: string; pending: string; currentEpoch: number | null };
+  rewards: { epoch: number | null };
 }
 
 const ERC20_ABI = ['function balanceOf(address) view returns (uint256)', 'function allowance(address, address) view returns (uint256)', 'function approve(address, uint256) returns (bool)'];
 const STAKE_ABI = ['function stake(uint256)', 'function unstake(uint256) returns (uint256)'];
+const DISTRIBUTOR_ABI = ['function claim(address, uint256, bytes32[]) returns (uint256)', 'function rewardToken() view returns (address)'];
+
+/** GET /v1/rewards/{address} (lambdas/points/api.ts): the latest cumulative claim with its proof. */
+interface Rewards {
+  epoch: number;
+  cumulativeAmount: string;
+  claimed: string | null;
+  claimable: string | null;
+  proof: string[];
+  distributor: string | null;
+}
 /** Index tokens have 18 decimals and their sTokens mirror them. */
 const DECIMALS = 18;
 
@@ -45,6 +57,13 @@ function clock(endsAt: string, now: number): string {
   return `${d} d ${h} h ${m} min left`;
 }
 
+/** Announces progress (polite) or a failure in words (an alert) in a card's status line. */
+function say(status: HTMLElement, text: string, failed = false): void {
+  status.className = failed ? 'error' : 'lead';
+  status.setAttribute('role', failed ? 'alert' : 'status');
+  status.textContent = text;
+}
+
 /** One labelled amount field and its button; `act` runs with the parsed amount, its outcome is announced in `status`. */
 function amountForm(id: string, label: string, button: string, status: HTMLElement, act: (amount: bigint) => Promise<string>): HTMLFormElement {
   const input = el('input', { id, name: id, inputmode: 'decimal', autocomplete: 'off', required: '', pattern: '[0-9]*[.]?[0-9]*' });
@@ -54,9 +73,7 @@ function amountForm(id: string, label: string, button: string, status: HTMLEleme
     event.preventDefault();
     void (async () => {
       submit.disabled = true;
-      status.className = 'lead';
-      status.setAttribute('role', 'status');
-      status.textContent = 'Waiting for the wallet…';
+      say(status, 'Waiting for the wallet…');
       try {
         let amount: bigint;
         try {
@@ -69,9 +86,7 @@ function amountForm(id: string, label: string, button: string, status: HTMLEleme
         // main.ts re-renders the page, which now reads the new balances and shows `lastDone`.
         window.dispatchEvent(new Event('portfolio:refresh'));
       } catch (error) {
-        status.className = 'error';
-        status.setAttribute('role', 'alert');
-        status.textContent = walletError(error).message;
+        say(status, walletError(error).message, true);
         submit.disabled = false;
       }
     })();
@@ -146,6 +161,47 @@ function indexCard(index: Portfolio['indexes'][number], address: string, rpc: Js
   );
 }
 
+/** The epoch rewards: cumulative, claimed and claimable, and a claim through the wallet. */
+async function rewardsCard(address: string, rpc: JsonRpcProvider, epoch: number | null): Promise<HTMLElement> {
+  const heading = el('h2', { id: 'rewards-heading' }, 'Epoch rewards');
+  const card = (...children: HTMLElement[]) => el('section', { class: 'card', id: 'rewards', 'aria-labelledby': 'rewards-heading' }, heading, ...children);
+  // The portfolio names the latest epoch with a reward; without one, /v1/rewards would answer 404.
+  if (epoch === null) return card(el('p', { class: 'lead' }, 'No epoch rewards yet.'));
+  const rewards = await apiGet<Rewards>(`/v1/rewards/${address}`);
+  const token = rewards.distributor ? ((await new Contract(rewards.distributor, DISTRIBUTOR_ABI, rpc).getFunction('rewardToken')()) as string) : null;
+  const symbol = token ? ((await new Contract(token, ['function symbol() view returns (string)'], rpc).getFunction('symbol')()) as string) : 'reward tokens';
+  const status = el('p', { class: 'lead', role: 'status', 'data-status': 'rewards' });
+  const parts: HTMLElement[] = [
+    facts([
+      ['Latest epoch', `epoch ${rewards.epoch}`],
+      ['Earned (cumulative)', units(rewards.cumulativeAmount, symbol)],
+      ['Claimed', rewards.claimed === null ? 'unknown' : units(rewards.claimed, symbol)],
+      ['Claimable', rewards.claimable === null ? 'unknown' : units(rewards.claimable, symbol)],
+    ]),
+  ];
+  if (rewards.distributor && rewards.claimable !== null && BigInt(rewards.claimable) > 0n) {
+    const distributor = rewards.distributor;
+    const button = el('button', { type: 'button', id: 'claim' }, `Claim ${units(rewards.claimable, symbol)}`);
+    button.addEventListener('click', () => {
+      void (async () => {
+        button.disabled = true;
+        say(status, 'Confirm the claim in your wallet…');
+        try {
+          const claim = new Contract(distributor, DISTRIBUTOR_ABI, await signer()).getFunction('claim');
+          const receipt = await (await claim(address, rewards.cumulativeAmount, rewards.proof)).wait();
+          lastDone = `Claimed ${units(rewards.claimable!, symbol)} in block ${receipt?.blockNumber}.`;
+          window.dispatchEvent(new Event('portfolio:refresh'));
+        } catch (error) {
+          say(status, walletError(error).message, true);
+          button.disabled = false;
+        }
+      })();
+    });
+    parts.push(button);
+  }
+  return card(...parts, status);
+}
+
 /** #/portfolio: the connected wallet's index tokens, sTokens and cooldowns, with stake and unstake through the wallet. */
 export async function renderPortfolio(main: HTMLElement): Promise<void> {
   const address = connectedAccount();
@@ -153,11 +209,7 @@ export async function renderPortfolio(main: HTMLElement): Promise<void> {
     const status = el('p', { class: 'lead', role: 'status' });
     const button = el('button', { type: 'button', id: 'connect-here' }, 'Connect wallet');
     button.addEventListener('click', () => {
-      connect().catch((error) => {
-        status.className = 'error';
-        status.setAttribute('role', 'alert');
-        status.textContent = walletError(error).message;
-      });
+      connect().catch((error) => say(status, walletError(error).message, true));
     });
     main.replaceChildren(el('h1', {}, 'Portfolio'), el('p', { class: 'lead' }, 'Connect a wallet to see its index tokens, staked tokens and cooldowns.'), button, status);
     return;
@@ -165,7 +217,10 @@ export async function renderPortfolio(main: HTMLElement): Promise<void> {
   const config = await appConfig();
   const rpc = new JsonRpcProvider(config.rpc, Network.from(config.chainId), { staticNetwork: true });
   const data = await apiGet<Portfolio>(`/v1/portfolio/${address}`);
-  const now = Date.now();
+  const rewards = await rewardsCard(address, rpc, data.rewards.epoch);
+  // Cooldowns run on chain time: the clocks count from the time of the block the API read, not the reader's clock.
+  const block = await rpc.getBlock(data.block);
+  const now = (block?.timestamp ?? Math.floor(Date.now() / 1000)) * 1000;
   const done = lastDone;
   lastDone = null;
   main.replaceChildren(
@@ -177,7 +232,8 @@ export async function renderPortfolio(main: HTMLElement): Promise<void> {
       ['Pending this epoch', `${data.points.pending} points`],
       ['Locked', data.locked.length ? data.locked.map((l) => units(l.amount, l.token)).join(', ') : 'nothing'],
     ]),
+    rewards,
     ...(data.indexes.length ? data.indexes.map((index) => indexCard(index, address, rpc, now)) : [el('p', { class: 'lead' }, 'This wallet holds no index tokens, staked tokens or cooldowns.')]),
-    el('p', { class: 'source' }, `Source: GET /v1/portfolio at block ${data.block}, chain ${config.chainId}, read ${utc(Math.floor(now / 1000))}.`),
+    el('p', { class: 'source' }, `Source: GET /v1/portfolio at block ${data.block} (block time ${utc(Math.floor(now / 1000))}), chain ${config.chainId}; cooldown clocks count from that block time.`),
   );
 }

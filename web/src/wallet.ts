@@ -15,13 +15,15 @@ declare global {
 /** A refusal the reader can act on, worded for them (shown as it is). */
 export class WalletError extends Error {}
 
-/** The StakeToken custom errors a stake, unstake or withdraw may revert with (contracts/interfaces/IStakeToken.sol). */
+/** The custom errors a stake, unstake, withdraw (IStakeToken.sol) or reward claim (IRewardsDistributor.sol) may revert with. */
 const STAKE_ERRORS = new Interface([
   'error ZeroAmount()',
   'error NothingToWithdraw(address user, uint64 nextEndsAt)',
   'error EnforcedPause()',
   'error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)',
   'error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)',
+  'error RootPending(uint32 pendingEpoch, uint64 activatesAt)',
+  'error NothingToClaim(address account, uint256 cumulativeAmount, uint256 claimed)',
 ]);
 
 let account: string | null = null;
@@ -92,6 +94,8 @@ export function walletError(error: unknown): WalletError {
       return new WalletError(`Still cooling down: no request has matured yet${ends ? ` (the next ends ${new Date(ends * 1000).toISOString()})` : ''}.`);
     }
     if (decoded?.name === 'ERC20InsufficientBalance') return new WalletError('Insufficient balance: the account holds less than that amount.');
+    if (decoded?.name === 'RootPending') return new WalletError(`The reward root of epoch ${decoded.args[0]} is not active yet: claim after ${new Date(Number(decoded.args[1]) * 1000).toISOString()}.`);
+    if (decoded?.name === 'NothingToClaim') return new WalletError('Nothing to claim: these rewards were already paid.');
     if (decoded?.name === 'EnforcedPause') return new WalletError('Staking is paused: try again later.');
     if (decoded) return new WalletError(`The contract refused: ${decoded.name}.`);
   }
