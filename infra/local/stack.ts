@@ -440,7 +440,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const webApp = await buildWebApp();
     const local = async (request: IncomingMessage, _body: Buffer) => {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-      const page = request.method === 'GET' ? webReply(webApp, { api: api.url, rpc: chain.rpcUrl }, url.pathname) : undefined;
+      const page = request.method === 'GET' ? webReply(webApp, { api: api.url, rpc: chain.rpcUrl, chainId: chain.chainId }, url.pathname) : undefined;
       if (page) return page;
       if (request.method === 'GET' && url.pathname === '/health') {
         const result = await health();

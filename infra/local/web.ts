@@ -11,10 +11,11 @@ export interface RawReply {
   raw: Buffer;
 }
 
-/** Where the app finds the API and the chain RPC (served as /config.json). */
+/** Where the app finds the API and the chain RPC, and the chain wallets must be on (served as /config.json). */
 export interface WebConfig {
   api: string;
   rpc: string;
+  chainId: number;
 }
 
 /** The built app: path -> content type and bytes. */

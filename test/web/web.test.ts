@@ -1,13 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { Wallet } from 'ethers';
+import type { Browser, Page } from 'playwright-core';
+import { SHOTS, WIDTHS, launchChromium } from '../helpers/browser';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { mintOnLocalStack } from '../helpers/local-mint';
 
-const ROOT = path.resolve(__dirname, '../..');
-const SHOTS = path.join(ROOT, 'reports/screenshots');
 const ONE = 10n ** 18n;
-const WIDTHS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 const CHECKS = ['report-hash', 'signature', 'block', 'recompute', 'registry'];
 
 describe('the web app on the local stack, in Debian Chromium', () => {
@@ -19,11 +17,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
     await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 2n * ONE });
     const state = await stack.scheduler.run('reserve-publisher');
     expect(state.lastRun).toMatchObject({ ok: true });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    mkdirSync(SHOTS, { recursive: true });
+    browser = await launchChromium();
   }, 300_000);
   afterAll(async () => {
     await browser?.close();
@@ -55,7 +49,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
     expect(index.headers.get('x-content-type-options')).toBe('nosniff');
     expect(index.headers.get('x-frame-options')).toBe('DENY');
     expect(index.headers.get('referrer-policy')).toBe('no-referrer');
-    expect(await (await stack.api('/config.json')).json()).toEqual({ api: stack.file.api, rpc: stack.file.rpc });
+    expect(await (await stack.api('/config.json')).json()).toEqual({ api: stack.file.api, rpc: stack.file.rpc, chainId: stack.file.chainId });
     expect((await stack.api('/app.js')).headers.get('content-type')).toMatch(/^text\/javascript/);
     expect((await stack.api('/nothing.js')).status).toBe(404);
     // API routes still reach their handlers.
@@ -136,6 +130,27 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       await close();
     }
   }, 180_000);
+
+  test('a holder typed into the reserves page gets its inclusion proof checked against the signed root and the chain', async () => {
+    const holder = new Wallet(stack.file.wlp.privateKey).address;
+    const { page, errors, close } = await open('desktop', '#/reserves');
+    try {
+      await page.locator('main[data-ready="#/reserves"]').waitFor({ timeout: 120_000 });
+      await page.locator('#holder').fill(holder);
+      await page.locator('#holder').press('Enter');
+      const mag7 = page.locator('section.card[data-index="MAG7.ssi"]');
+      const proof = mag7.locator('li[data-check="holder-proof"]');
+      await proof.waitFor({ timeout: 120_000 });
+      expect(new URL(page.url()).hash).toBe(`#/reserves?holder=${holder}`);
+      await expect(proof.locator('.status').innerText()).resolves.toBe('PASS');
+      await expect(proof.locator('.reason').innerText()).resolves.toContain('is included and matches the chain');
+      await expect(page.locator('#overall').innerText()).resolves.toBe('all checks passed');
+      expect(errors).toEqual([]);
+      await page.screenshot({ path: path.join(SHOTS, 'reserves-holder-desktop.png'), fullPage: true });
+    } finally {
+      await close();
+    }
+  }, 240_000);
 
   test('keyboard only: Tab reaches the skip link then the page links, Enter follows them, focus is visible', async () => {
     const { page, close } = await open('desktop', '#/indexes');

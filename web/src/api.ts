@@ -2,6 +2,8 @@
 export interface AppConfig {
   api: string;
   rpc: string;
+  /** The chain the deployment lives on: a wallet on any other is refused. */
+  chainId: number;
 }
 
 let config: Promise<AppConfig> | undefined;

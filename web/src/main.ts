@@ -1,16 +1,21 @@
 import { el } from './dom';
 import { renderIndexes } from './indexes';
+import { renderPortfolio } from './portfolio';
 import { renderReserves } from './reserves';
+import { connect, connectedAccount, onAccountChange, walletError } from './wallet';
 
-const PAGES: Record<string, { title: string; render: (main: HTMLElement) => Promise<void> }> = {
+const PAGES: Record<string, { title: string; render: (main: HTMLElement, query: URLSearchParams) => Promise<void> }> = {
   '#/indexes': { title: 'Indexes', render: renderIndexes },
   '#/reserves': { title: 'Proof of reserves', render: renderReserves },
+  '#/portfolio': { title: 'Portfolio', render: renderPortfolio },
 };
 
 let shown = 0;
 
 async function route(): Promise<void> {
-  const hash = PAGES[location.hash] ? location.hash : '#/indexes';
+  // A page's parameters ride in the hash after '?', e.g. #/reserves?holder=0x….
+  const [base = '', search = ''] = location.hash.split('?', 2);
+  const hash = PAGES[base] ? base : '#/indexes';
   const page = PAGES[hash]!;
   const main = document.getElementById('main')!;
   const turn = ++shown;
@@ -24,7 +29,7 @@ async function route(): Promise<void> {
   // Rendered off-page and swapped in only if the reader has not moved on to another page meanwhile.
   const stage = el('div');
   try {
-    await page.render(stage);
+    await page.render(stage, new URLSearchParams(search));
   } catch (error) {
     const retry = el('button', { type: 'button' }, 'Retry');
     retry.addEventListener('click', () => void route());
@@ -35,5 +40,26 @@ async function route(): Promise<void> {
   main.setAttribute('data-ready', hash);
 }
 
+/** The header's wallet button: connects, then names the account; errors go to #wallet-error. */
+function walletButton(): void {
+  const button = document.getElementById('connect') as HTMLButtonElement;
+  const problem = document.getElementById('wallet-error')!;
+  const show = () => {
+    const account = connectedAccount();
+    button.textContent = account ? `Connected ${account.slice(0, 6)}…${account.slice(-4)}` : 'Connect wallet';
+    problem.textContent = '';
+  };
+  button.addEventListener('click', () => {
+    connect().catch((error) => void (problem.textContent = walletError(error).message));
+  });
+  onAccountChange(() => {
+    show();
+    if (location.hash.startsWith('#/portfolio')) void route();
+    else location.hash = '#/portfolio';
+  });
+}
+
 window.addEventListener('hashchange', () => void route());
+window.addEventListener('portfolio:refresh', () => void route());
+walletButton();
 void route();
