@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { JsonRpcProvider } from 'ethers';
 import { ensurePortFree, waitFor, StackError } from './net';
+import { stopChild } from './dynamodb';
 import { deploymentSchema, type DeploymentRecord } from '../../topology/deployment';
 
 const ROOT = resolve(__dirname, '../..');
@@ -45,19 +46,8 @@ export function anvilBinary(): string {
   }
 }
 
-/**
- * Starts anvil on 127.0.0.1 as Hardhat's node was set up: chain id 31337, the twenty dev accounts of
- * the "test test ... junk" mnemonic (anvil's default) with 10,000 ETH each, a 60M block gas limit and
- * automine. With `stateFile` the chain survives a restart.
- */
-export async function startChain(port: number, options: ChainOptions = {}): Promise<RunningChain> {
-  await ensurePortFree(port, 'the chain (anvil)');
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', '31337', '--accounts', '20', '--balance', '10000', '--gas-limit', '60000000'];
-  if (options.stateFile) {
-    mkdirSync(dirname(options.stateFile), { recursive: true });
-    args.push('--state', options.stateFile, '--state-interval', String(STATE_INTERVAL_S));
-  }
-  const child = spawn(anvilBinary(), args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Waits until the chain child answers eth_chainId on 127.0.0.1:port; kills it when it does not. */
+async function readyChain(child: ChildProcess, port: number, what: string, timeoutMs: number, stop: () => Promise<void>): Promise<RunningChain> {
   let output = '';
   let exited: string | undefined;
   child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
@@ -77,15 +67,41 @@ export async function startChain(port: number, options: ChainOptions = {}): Prom
         chainId = Number(((await answer.json()) as { result: string }).result);
         return chainId > 0;
       },
-      60_000,
-      'the chain (anvil)',
+      timeoutMs,
+      what,
       () => exited,
     );
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
   }
-  return { rpcUrl, chainId, process: child, stop: () => stopAnvil(child) };
+  return { rpcUrl, chainId, process: child, stop };
+}
+
+/**
+ * Starts `hardhat node` on 127.0.0.1 (it compiles the contracts first). The relayer's tests and
+ * benchmark stay on it: their stuck-transaction replacement case passes here and times out on anvil.
+ */
+export async function startChain(port: number): Promise<RunningChain> {
+  await ensurePortFree(port, 'the Hardhat node');
+  const child = hardhat(['node', '--hostname', '127.0.0.1', '--port', String(port)]);
+  return readyChain(child, port, 'the Hardhat node', 180_000, () => stopChild(child));
+}
+
+/**
+ * Starts anvil on 127.0.0.1 for the local stack, set up as Hardhat's node is: chain id 31337, the
+ * twenty dev accounts of the "test test ... junk" mnemonic (anvil's default) with 10,000 ETH each,
+ * a 60M block gas limit and automine. With `stateFile` the chain survives a restart.
+ */
+export async function startAnvil(port: number, options: ChainOptions = {}): Promise<RunningChain> {
+  await ensurePortFree(port, 'the chain (anvil)');
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', '31337', '--accounts', '20', '--balance', '10000', '--gas-limit', '60000000'];
+  if (options.stateFile) {
+    mkdirSync(dirname(options.stateFile), { recursive: true });
+    args.push('--state', options.stateFile, '--state-interval', String(STATE_INTERVAL_S));
+  }
+  const child = spawn(anvilBinary(), args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return readyChain(child, port, 'the chain (anvil)', 60_000, () => stopAnvil(child));
 }
 
 /** SIGINT (anvil writes its state file on it), then SIGKILL after a grace period: no child outlives the stack. */

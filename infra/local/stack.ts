@@ -10,7 +10,7 @@ import { kmsAddress } from '../../lambdas/signing/kms-public-key';
 import { startKmsServer, type RunningKms } from './kms-server';
 import { startDynamo, ensureTables, type RunningDynamo } from './dynamodb';
 import { startS3, type RunningS3 } from './s3';
-import { startChain, deployContracts, deploymentOnChain, type RunningChain } from './chain';
+import { startAnvil, deployContracts, deploymentOnChain, type RunningChain } from './chain';
 import { startApi, type RunningApi } from './api-gateway';
 import { loadOrCreatePmmKey, preparePmmInventory, startPmmProcess, type PmmProcess } from './pmm-simulator';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -261,7 +261,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
     log('starting the chain (anvil; kept in the data folder)');
     const deploymentsDir = join(dataDir, 'chain');
-    const chain: RunningChain = await startChain(options.ports.chain, { stateFile: join(deploymentsDir, 'anvil-state.json') });
+    const chain: RunningChain = await startAnvil(options.ports.chain, { stateFile: join(deploymentsDir, 'anvil-state.json') });
     recordChild(chain.process.pid);
     stops.push(() => chain.stop());
     const pmmKey = loadOrCreatePmmKey(join(dataDir, 'pmm', 'key.json'));
