@@ -101,20 +101,7 @@ export async function startAnvil(port: number, options: ChainOptions = {}): Prom
     args.push('--state', options.stateFile, '--state-interval', String(STATE_INTERVAL_S));
   }
   const child = spawn(anvilBinary(), args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  return readyChain(child, port, 'the chain (anvil)', 60_000, () => stopAnvil(child));
-}
-
-/** SIGINT (anvil writes its state file on it), then SIGKILL after a grace period: no child outlives the stack. */
-function stopAnvil(child: ChildProcess, graceMs = 15_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill('SIGINT');
-  });
+  return readyChain(child, port, 'the chain (anvil)', 60_000, () => stopChild(child, 15_000, 'SIGINT')); // anvil writes its state file on SIGINT
 }
 
 /**
