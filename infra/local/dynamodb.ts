@@ -103,8 +103,8 @@ export async function startDynamo(port: number, dataDir?: string): Promise<Runni
   };
 }
 
-/** SIGTERM, then SIGKILL after a grace period: no child outlives the stack. */
-export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+/** `signal` (SIGTERM unless the child needs another to shut down cleanly), then SIGKILL after a grace period: no child outlives the stack. */
+export function stopChild(child: ChildProcess, graceMs = 5000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -112,6 +112,6 @@ export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }

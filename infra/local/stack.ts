@@ -10,7 +10,7 @@ import { kmsAddress } from '../../lambdas/signing/kms-public-key';
 import { startKmsServer, type RunningKms } from './kms-server';
 import { startDynamo, ensureTables, type RunningDynamo } from './dynamodb';
 import { startS3, type RunningS3 } from './s3';
-import { startChain, deployContracts, type RunningChain } from './chain';
+import { startAnvil, deployContracts, deploymentOnChain, type RunningChain } from './chain';
 import { startApi, type RunningApi } from './api-gateway';
 import { loadOrCreatePmmKey, preparePmmInventory, startPmmProcess, type PmmProcess } from './pmm-simulator';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -167,7 +167,7 @@ function commandLine(pid: number): string {
 
 /**
  * Takes the data folder for this process. A live owner is refused; children a crashed owner left
- * behind (DynamoDB Local, the Hardhat node) are stopped first so they cannot hold ports or files.
+ * behind (DynamoDB Local, anvil) are stopped first so they cannot hold ports or files.
  */
 function lockDataDir(dataDir: string, log: (line: string) => void): string {
   const lockPath = join(dataDir, 'stack.pid');
@@ -182,7 +182,7 @@ function lockDataDir(dataDir: string, log: (line: string) => void): string {
       throw new StackError(`another local stack (pid ${lock.pid}) is using ${dataDir}: stop it first or choose another --data folder`);
     }
     for (const child of lock?.children ?? []) {
-      if (isAlive(child) && /DynamoDBLocal|hardhat|pmm-simulator/.test(commandLine(child))) {
+      if (isAlive(child) && /DynamoDBLocal|anvil|pmm-simulator/.test(commandLine(child))) {
         log(`stopping ${child}, left behind by a previous run`);
         process.kill(child, 'SIGKILL');
       }
@@ -266,35 +266,45 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const s3: RunningS3 = await startS3(options.ports.s3, join(dataDir, 's3'));
     stops.push(() => s3.stop());
 
-    log('starting the Hardhat node (compiling contracts first)');
-    const chain: RunningChain = await startChain(options.ports.chain);
+    log('starting the chain (anvil; kept in the data folder)');
+    const deploymentsDir = join(dataDir, 'chain');
+    const chain: RunningChain = await startAnvil(options.ports.chain, { stateFile: join(deploymentsDir, 'anvil-state.json') });
     recordChild(chain.process.pid);
     stops.push(() => chain.stop());
+    const pmmKey = loadOrCreatePmmKey(join(dataDir, 'pmm', 'key.json'));
+    // KMS signers and the PMM pay gas for their transactions: topped up when low, so a kept chain keeps its balances.
     const fundingProvider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
-    for (const key of Object.values(keys)) {
-      // KMS signers pay gas for operator transactions.
-      await fundingProvider.send('hardhat_setBalance', [key.address, '0x3635C9ADC5DEA00000']);
+    for (const address of [...Object.values(keys).map((k) => k.address), pmmKey.address]) {
+      if ((await fundingProvider.getBalance(address)) < 100n * 10n ** 18n) await fundingProvider.send('anvil_setBalance', [address, '0x3635C9ADC5DEA00000']);
     }
     fundingProvider.destroy();
-    log('deploying contracts');
-    const deploymentsDir = join(dataDir, 'chain');
-    process.env.SSI_OPERATOR_ADDRESS = keys.operator.address;
-    process.env.SSI_RESERVE_SIGNER_ADDRESS = keys.reserve.address;
-    process.env.SSI_REWARDS_SIGNER_ADDRESS = keys.rewards.address;
-    process.env.SSI_PRICE_SIGNER_ADDRESS = keys.price.address;
-    process.env.SSI_USSI_ORDER_SIGNER_ADDRESS = keys['ussi-orders'].address;
-    const pmmKey = loadOrCreatePmmKey(join(dataDir, 'pmm', 'key.json'));
+    // The roles the deploy grants: a kept deployment must have granted them to these very signers.
+    const signers: Record<string, string> = {
+      operator: keys.operator.address,
+      reserve: keys.reserve.address,
+      rewards: keys.rewards.address,
+      price: keys.price.address,
+      ussiOrders: keys['ussi-orders'].address,
+    };
+    process.env.SSI_OPERATOR_ADDRESS = signers.operator;
+    process.env.SSI_RESERVE_SIGNER_ADDRESS = signers.reserve;
+    process.env.SSI_REWARDS_SIGNER_ADDRESS = signers.rewards;
+    process.env.SSI_PRICE_SIGNER_ADDRESS = signers.price;
+    process.env.SSI_USSI_ORDER_SIGNER_ADDRESS = signers.ussiOrders;
     process.env.SSI_PMM_ADDRESS = pmmKey.address;
     process.env.SSI_WLP_ADDRESS = LOCAL_WLP.address;
-    await deployContracts(chain.rpcUrl, deploymentsDir, log);
     const deploymentFile = join(deploymentsDir, 'localhost.json');
+    const kept = await deploymentOnChain(chain.rpcUrl, deploymentFile);
+    if (kept && Object.entries(signers).every(([role, address]) => kept.signers[role] === address)) {
+      log(`contracts kept from the previous run (deployed ${kept.deployedAt ?? 'earlier'})`);
+    } else {
+      log('deploying contracts');
+      await deployContracts(chain.rpcUrl, deploymentsDir, log);
+    }
     const deployment = JSON.parse(readFileSync(deploymentFile, 'utf8')) as Pick<StackFile, 'contracts' | 'tokens' | 'indexes'> & { chainId: number };
 
     log('starting the PMM simulator (inventory, approvals, RFQ endpoint)');
     const priceDocument = localPriceDocument(Object.keys(deployment.tokens), log);
-    const gasProvider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
-    await gasProvider.send('hardhat_setBalance', [pmmKey.address, '0x3635C9ADC5DEA00000']);
-    gasProvider.destroy();
     const pmmDeployment = { chainId: chain.chainId, contracts: deployment.contracts, tokens: deployment.tokens };
     await preparePmmInventory({ privateKey: pmmKey.privateKey, rpcUrl: chain.rpcUrl, deployment: pmmDeployment });
     const pmm: PmmProcess = await startPmmProcess(

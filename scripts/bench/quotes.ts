@@ -2,7 +2,7 @@
  * Quote API load benchmark: `npm run bench:quotes`.
  *
  * Starts the whole local stack in this process (API adapter, authorizer and quote handler as under
- * `npm start`; the PMM simulator as its sibling process; DynamoDB Local; the Hardhat node) on free
+ * `npm start`; the PMM simulator as its sibling process; DynamoDB Local; the anvil chain) on free
  * ports, once for each DynamoDB Local storage in SSI_BENCH_DYNAMODB (default `files,memory`: SQLite
  * files as `npm start`, in memory as `npm start -- --dynamodb-in-memory`), or uses a running one with
  * SSI_BENCH_STACK=<data dir>. Creates a bench API key with limits high enough not to refuse, then
@@ -67,7 +67,7 @@ function processes(dataDir: string): Record<string, number> {
   const lock = JSON.parse(readFileSync(join(dataDir, 'stack.pid'), 'utf8')) as { children: number[] };
   for (const pid of lock.children) {
     const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    const name = /DynamoDBLocal/.test(cmd) ? 'DynamoDB Local' : /pmm-simulator/.test(cmd) ? 'PMM simulator' : /hardhat/.test(cmd) ? 'Hardhat node' : `pid ${pid}`;
+    const name = /DynamoDBLocal/.test(cmd) ? 'DynamoDB Local' : /pmm-simulator/.test(cmd) ? 'PMM simulator' : /anvil/.test(cmd) ? 'anvil (chain)' : `pid ${pid}`;
     pids[name] = pid;
     // DynamoDB Local's launcher is a node wrapper around java: count its children too.
     for (const child of childPids(pid)) pids[`${name} (java)`] = child;
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     `Target: >= 1,000 quotes/s with p99 <= 100 ms on this ${cpus().length}-core machine: ${met.length ? `met in this run by ${met.join('; ')}` : 'NOT met by any case of this run'}.`,
     'Everything shares the cores: autocannon (child process), the API adapter + WLP authorizer + quote handler (one Node process serving every',
     'connection, where AWS would run many Lambda containers) with its signature worker thread, the PMM simulator (sibling Node process, signs',
-    'every quote), DynamoDB Local (Java; every quote\'s audit record, and the rate-limit leases) and the idle Hardhat node.',
+    'every quote), DynamoDB Local (Java; every quote\'s audit record, and the rate-limit leases) and the idle anvil chain.',
     'Each request is a complete firm quote: rate limit, RFQ over HTTP, EIP-712 hash, signature check, maker check (cached), record written before the answer.',
     `Each storage is a stack of its own, measured one after the other in this run: \`npm start\` keeps DynamoDB Local's tables in SQLite files in the`,
     'data folder (here on tmpfs: on this machine\'s disk SQLite syncs every item, about 25 ms, and the stack managed 38-76 quotes/s);',

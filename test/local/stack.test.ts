@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { tmpdir } from 'node:os';
+import { JsonRpcProvider, Wallet } from 'ethers';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
@@ -77,6 +78,9 @@ async function ctrlC(started: Started, stackPid: number): Promise<void> {
 
 describe('the local stack started with npm start', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ssi-stack-'));
+  // A transfer made on the first run's chain, to be found again after the restart.
+  const payee = Wallet.createRandom().address;
+  let transfer: { blockNumber: number; value: bigint } | undefined;
 
   test('comes up healthy, serves declared routes and schedules, and stops without leaving processes behind', async () => {
     const started = npmStart(dataDir);
@@ -107,18 +111,25 @@ describe('the local stack started with npm start', () => {
 
       expect((await fetch(`${stack.api}/v1/nothing-here`)).status).toBe(404);
 
+      const chain = new JsonRpcProvider(stack.rpc, undefined, { staticNetwork: true });
+      const value = 123_456_789n;
+      const sent = await (await chain.getSigner(2)).sendTransaction({ to: payee, value });
+      transfer = { blockNumber: (await sent.wait())!.blockNumber, value };
+      chain.destroy();
+
       const lock = JSON.parse(readFileSync(join(dataDir, 'stack.pid'), 'utf8')) as { pid: number; children: number[] };
       expect(lock.children.length).toBeGreaterThanOrEqual(2);
       await ctrlC(started, lock.pid);
       expect(started.output()).toMatch(/SIGINT: stopping the local stack\nstopped/);
       expect([lock.pid, ...lock.children].filter(alive)).toEqual([]);
       expect(existsSync(join(dataDir, 'stack.pid'))).toBe(false);
+      expect(existsSync(join(dataDir, 'chain', 'anvil-state.json'))).toBe(true);
     } finally {
       await killGroup(started);
     }
   });
 
-  test('a second start reuses the data folder: the same KMS signer addresses and DynamoDB items', async () => {
+  test('a second start reuses the data folder: the same KMS signer addresses, DynamoDB items and chain, without a redeploy', async () => {
     const first = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
     const started = npmStart(dataDir);
     try {
@@ -132,6 +143,20 @@ describe('the local stack started with npm start', () => {
       const heartbeat = await dynamo.send(new GetCommand({ TableName: second.tables.ops, Key: { pk: 'heartbeat', sk: 'latest' } }));
       dynamo.destroy();
       expect(heartbeat.Item?.recordedAt).toEqual(expect.any(String));
+
+      expect(started.output()).toContain('contracts kept from the previous run');
+      expect(started.output()).not.toContain('deploying contracts');
+      expect(second.contracts).toEqual(first.contracts);
+      expect(second.tokens).toEqual(first.tokens);
+      const chain = new JsonRpcProvider(second.rpc, undefined, { staticNetwork: true });
+      const deployed = [...['issuer', 'custodyVault', 'rebalancer', 'rewardsDistributor', 'ussi'].map((name) => second.contracts[name]), ...Object.values(second.indexes)];
+      for (const address of deployed as string[]) expect(await chain.getCode(address)).not.toBe('0x');
+      expect(await chain.getBalance(payee)).toBe(transfer!.value);
+      expect(await chain.getBlockNumber()).toBeGreaterThanOrEqual(transfer!.blockNumber);
+      chain.destroy();
+      const protocol = await fetch(`${second.api}/v1/protocol`);
+      expect(protocol.status).toBe(200);
+      expect(((await protocol.json()) as { chainId: number }).chainId).toBe(31337);
       await ctrlC(started, second.pid);
       expect(alive(second.pid)).toBe(false);
     } finally {
