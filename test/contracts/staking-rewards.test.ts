@@ -161,8 +161,9 @@ describe('StakeToken fee rewards (reward-per-share index)', () => {
     await expectRevert(by(sToken, feeSale).distributeRewards(1n), sToken, 'NoEarningSupply');
     await (await by(sToken, alice).stake(1n)).wait();
     await expectRevert(by(sToken, feeSale).distributeRewards(0n), sToken, 'ZeroAmount');
-    await expectRevert(sToken.setRewardToken(await token.getAddress()), sToken, 'RewardTokenAlreadySet', [await usdc.getAddress()]);
-    await expectRevert(by(sToken, alice).setRewardToken(await token.getAddress()), sToken, 'AccessControlUnauthorizedAccount', [
+    await expectRevert(() => sToken.setRewardToken(token.target), sToken, 'RewardTokenAlreadySet', [usdc.target]);
+    // The action as a function: it starts only after the expected arguments are read (test/helpers/revert.ts).
+    await expectRevert(() => by(sToken, alice).setRewardToken(token.target), sToken, 'AccessControlUnauthorizedAccount', [
       alice.address,
       await sToken.DEFAULT_ADMIN_ROLE(),
     ]);
