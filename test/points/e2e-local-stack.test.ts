@@ -183,7 +183,13 @@ describe('points end to end on the local stack: stake, snapshot, close the epoch
     expect(before.indexes.find((i) => i.symbol === 'MAG7.ssi')!.feeRewards).toMatchObject({ earned: '10000000', claimed: '0', claimable: '10000000' });
     await (await new Contract(sTokenAddress, rewards, staker).getFunction('claimRewards')()).wait();
     expect(await usdc.getFunction('balanceOf')(staker.address)).toBe(10_000_000n);
-    const after = (await (await stack.api(`/v1/portfolio/${staker.address}`)).json()) as typeof before;
+    // The API reads at the latest block it knows, which may lag a just-mined transaction by the provider's block-number cache (250 ms).
+    let after = before;
+    for (let tries = 0; tries < 20; tries++) {
+      after = (await (await stack.api(`/v1/portfolio/${staker.address}`)).json()) as typeof before;
+      if (after.indexes.find((i) => i.symbol === 'MAG7.ssi')!.feeRewards.claimed !== '0') break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     expect(after.indexes.find((i) => i.symbol === 'MAG7.ssi')!.feeRewards).toMatchObject({ earned: '10000000', claimed: '10000000', claimable: '0' });
   });
 });
