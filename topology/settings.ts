@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deploymentSchema } from './deployment';
+import { isIsoDate } from '../lambdas/domain/market/dates';
 import type { FunctionName } from './index';
 
 /*
@@ -29,7 +30,7 @@ const json = <T extends z.ZodTypeAny>(schema: T, what: string) =>
     return parsed.data;
   });
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a YYYY-MM-DD date');
+const isoDate = z.string().refine(isIsoDate, 'must be a YYYY-MM-DD date');
 
 export const SETTINGS = {
   SSI_RPC_URL: { schema: z.string().url(), description: 'JSON-RPC endpoint of the chain' },

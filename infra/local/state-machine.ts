@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FUNCTIONS, STATE_MACHINES, type StateMachineName } from '../../topology';
+import { LambdaTimeout } from './lambda-runtime';
 import { stateMachineDefinition, type AslCatch, type AslDefinition, type AslFail, type AslMap, type AslTask } from '../../topology/state-machine';
 
 /*
@@ -67,7 +68,7 @@ function select(template: Record<string, unknown>, state: unknown, context: Cont
 }
 
 function errorName(error: Error): string {
-  return error.name === 'LambdaTimeout' || error.constructor.name === 'LambdaTimeout' ? 'States.Timeout' : 'States.TaskFailed';
+  return error instanceof LambdaTimeout ? 'States.Timeout' : 'States.TaskFailed';
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

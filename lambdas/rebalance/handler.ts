@@ -88,7 +88,8 @@ const detailSchema = z.object({
  */
 export const handler = scheduledHandler(async (event) => {
   const detail = detailSchema.parse(event.detail);
-  if (prices.description.kind === 'http') await prices.ready();
+  // Polled sources (the reports-bucket document, a provider) load after start: wait for the first prices.
+  await prices.ready();
   const targets = detail.resume ? Object.keys(indexes) : detail.index ? [detail.index] : [];
   if (!targets.length) throw new Error('a rebalance event names an index (detail.index) or asks to resume (detail.resume)');
   const runDate = detail.date ?? event.time.slice(0, 10);
