@@ -30,10 +30,10 @@ import { usdToCash, valueLegs, type AssetInfo } from '../../lambdas/domain/quote
 import { replayPrices, fixedPrices, type ReferencePriceSource } from '../../lambdas/quotes/prices';
 import { listen, StackError } from './net';
 import { stopChild } from './dynamodb';
-import { checksum } from '../../lambdas/domain/quotes/address';
 import { MAX_RFQ_BATCH } from '../../lambdas/domain/quotes/rfq';
 import { toFixedPoint } from '../../lambdas/domain/quotes/amounts';
 import { hashRebalanceOrder, rebalancerDomain, type RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
+import { addressSchema, checksum } from '../../lambdas/domain/address';
 
 export interface PmmDeployment {
   chainId: number;
@@ -70,16 +70,16 @@ export interface RunningPmm {
 const wireDraftSchema = z.object({
   requestId: z.string(),
   chainId: z.number().int(),
-  issuer: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  issuer: addressSchema,
   order: z.object({
-    index: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    index: addressSchema,
     side: z.union([z.literal(0), z.literal(1)]),
     indexAmount: z.string().regex(/^\d{1,78}$/),
-    assets: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)).min(1).max(32),
+    assets: z.array(addressSchema).min(1).max(32),
     amounts: z.array(z.string().regex(/^\d{1,78}$/)).min(1).max(32),
-    cashToken: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-    maker: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-    requester: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    cashToken: addressSchema,
+    maker: addressSchema,
+    requester: addressSchema,
     deadline: z.string().regex(/^\d{1,20}$/),
   }),
   referenceCashAmount: z.string().optional(),
@@ -92,18 +92,17 @@ type Answer = { status: number; body: unknown };
 const MAX_DRAFT_BYTES = 64 * 1024;
 const NOT_JSON = Symbol('not JSON');
 
-const address20 = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 const uintString = z.string().regex(/^\d{1,78}$/);
 /** A rebalance draft: the legs the saga wants, without maker, nonce or price. */
 const rebalanceDraftSchema = z.object({
   requestId: z.string(),
   chainId: z.number().int(),
-  rebalancer: address20,
+  rebalancer: addressSchema,
   order: z.object({
-    index: address20,
-    sellAssets: z.array(address20).max(64),
+    index: addressSchema,
+    sellAssets: z.array(addressSchema).max(64),
     sellAmounts: z.array(uintString).max(64),
-    buyAssets: z.array(address20).max(64),
+    buyAssets: z.array(addressSchema).max(64),
     buyAmounts: z.array(uintString).max(64),
     deadline: uintString,
   }),

@@ -1,4 +1,5 @@
 import { AbiCoder, Contract, Interface, getAddress, type Provider } from 'ethers';
+import { mapConcurrent } from '../shared/concurrency';
 import { bytecode as LENS_BYTECODE } from '../../artifacts/contracts/points/PositionsLens.sol/PositionsLens.json';
 import type { DeploymentConfig } from '../shared/config';
 import type { Day } from '../domain/points/calendar';
@@ -70,19 +71,6 @@ export function stakedIndexes(deployment: ChainSourcesOptions['deployment']): Ar
   return Object.entries(deployment.indexes).map(([symbol, token]) => ({ symbol, token, sToken: deployment.contracts[`s${symbol}`] }));
 }
 
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 export class ChainSnapshotSources implements SnapshotSources {
   private readonly pinned = new Map<Day, Promise<number>>();
   private readonly chunk: number;
@@ -147,7 +135,7 @@ export class ChainSnapshotSources implements SnapshotSources {
     const chunks: string[][] = [];
     for (let i = 0; i < addresses.length; i += LENS_ACCOUNTS) chunks.push(addresses.slice(i, i + LENS_ACCOUNTS).map((a) => getAddress(a)));
     const width = indexes.length * 3 + lockable.length + 1;
-    const read = await pool(chunks, this.concurrency, async (accounts) => {
+    const read = await mapConcurrent(chunks, this.concurrency, async (accounts) => {
       const args = LENS_ARGS.encode(
         ['address[]', 'address[]', 'address[]', 'address', 'address[]', 'address'],
         [accounts, indexes.map((x) => x.token), indexes.map((x) => x.sToken ?? ZERO), locking ?? ZERO, lockable, deployment.contracts.sSoso ?? ZERO],

@@ -1,5 +1,6 @@
 import { Contract, Interface, type Provider } from 'ethers';
 import { Unavailable } from '../shared/errors';
+import { RelayFailed, sendAndWait, type RelayerPort } from '../relayer/port';
 import type { RootPublisher } from './epoch-close';
 
 /** The RewardsDistributor calls the back end makes. */
@@ -24,12 +25,6 @@ export const DISTRIBUTOR_ABI = [
 ];
 export const DISTRIBUTOR = new Interface(DISTRIBUTOR_ABI);
 
-/** The subset of the relayer the publisher uses (relayerFor('rewards') in a Lambda). */
-export interface RootRelayer {
-  submit(request: { key: string; to: string; data: string }): Promise<unknown>;
-  wait(key: string, options?: { timeoutMs?: number }): Promise<{ status: string; txHash?: string; failure?: { code: string; reason: string } }>;
-}
-
 /** The relayer's idempotency key of an epoch's root: one publication per epoch whatever the retries. */
 export const rootActionKey = (epoch: number): string => `rewards-root:${epoch}`;
 
@@ -41,19 +36,21 @@ export const rootActionKey = (epoch: number): string => `rewards-root:${epoch}`;
  */
 export class RelayerRootPublisher implements RootPublisher {
   constructor(
-    private readonly relayer: RootRelayer,
+    private readonly relayer: RelayerPort,
     private readonly distributor: string,
     private readonly timeoutMs = 120_000,
   ) {}
 
   async publish(epoch: number, root: string, totalCumulative: bigint): Promise<string> {
     const key = rootActionKey(epoch);
-    await this.relayer.submit({ key, to: this.distributor, data: DISTRIBUTOR.encodeFunctionData('publishRoot', [epoch, root, totalCumulative]) });
-    const record = await this.relayer.wait(key, { timeoutMs: this.timeoutMs });
-    if (record.status !== 'mined' || !record.txHash) {
-      throw new Unavailable(`publishing the epoch ${epoch} root ended ${record.status}${record.failure ? `: ${record.failure.code} ${record.failure.reason}` : ''}`, 'root_not_published');
+    try {
+      const request = { key, to: this.distributor, data: DISTRIBUTOR.encodeFunctionData('publishRoot', [epoch, root, totalCumulative]) };
+      return (await sendAndWait(this.relayer, request, { timeoutMs: this.timeoutMs })).txHash;
+    } catch (error) {
+      if (!(error instanceof RelayFailed)) throw error;
+      const { status, failure } = error.action;
+      throw new Unavailable(`publishing the epoch ${epoch} root ended ${status}${failure ? `: ${failure.code} ${failure.reason}` : ''}`, 'root_not_published');
     }
-    return record.txHash;
   }
 }
 

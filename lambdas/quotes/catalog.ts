@@ -10,7 +10,7 @@ import { Contract, type Provider } from 'ethers';
 import type { Tokenset } from '../domain/orders';
 import { effectiveUnitAmounts } from '../domain/fees';
 import type { AssetInfo } from '../domain/quotes/nav';
-import { checksum } from '../domain/quotes/address';
+import { checksum, isHexAddress } from '../domain/address';
 
 /** Issuance settings, as `Issuer.indexConfig` returns them. */
 export interface IssuanceConfig {
@@ -209,7 +209,7 @@ export class IndexCatalog {
   resolve(symbolOrAddress: string): string | undefined {
     const bySymbol = this.bySymbol.get(symbolOrAddress.toLowerCase());
     if (bySymbol) return bySymbol;
-    if (/^0x[0-9a-fA-F]{40}$/.test(symbolOrAddress)) {
+    if (isHexAddress(symbolOrAddress)) {
       const address = checksum(symbolOrAddress.toLowerCase());
       for (const known of this.bySymbol.values()) if (known === address) return known;
     }

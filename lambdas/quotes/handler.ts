@@ -17,6 +17,7 @@ import { DynamoLeaseStore, LeaseLimiter, wlpIdentity } from './rate-limit';
 import { QuoteService } from './service';
 import { openApiDocument } from './openapi';
 import { quoteIdPathSchema, quoteRequestSchema, symbolPathSchema } from './schemas';
+import { httpTransport } from '../adapters/rfq-http';
 
 const config = functionSettings('quote-api');
 const deployment = config.SSI_DEPLOYMENT;
@@ -35,6 +36,7 @@ const service = new QuoteService({
   prices: priceSourceFromSettings(config, assets.map((a) => a.symbol)),
   cash: { symbol: config.SSI_CASH_TOKEN, address: getAddress(cashToken.address), decimals: cashToken.decimals },
   pmms: cachedPmms(new PmmRegistry(dynamo(), tableName('pmms')), config.SSI_PMM_CACHE_SECONDS * 1000),
+  transport: httpTransport(),
   store: new DynamoQuoteStore(dynamo(), tableName('quotes'), { lingerMs: config.SSI_QUOTE_STORE_LINGER_MS }),
   limiter: new LeaseLimiter(new DynamoLeaseStore(dynamo(), tableName('wlp-usage'))),
   hasher: new QuoteOrderHasher(issuerDomain(config.SSI_CHAIN_ID, getAddress(issuer))),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isIsoDate, loadMarketData, type IsoDate } from '../domain/market';
+import { isIsoDate, type IsoDate } from '../domain/market';
+import { loadMarketData } from '../adapters/market-files';
 import { getMethodology, type UniverseSnapshot } from '../domain/methodology';
 import { priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
 import { PmmRegistry, cachedPmms } from '../quotes/pmm-registry';

@@ -12,7 +12,8 @@ import { PRICE_ATTESTATION_TYPES, hashRebalanceOrder, rebalancerDomain, sortedLe
 import { toFixedPoint } from '../domain/quotes/amounts';
 import type { ReferencePrice } from '../domain/quotes/nav';
 import { describeRevert, isRevert } from '../relayer/revert';
-import type { ActionRecord, RelayRequest } from '../relayer';
+import type { ActionRecord } from '../relayer';
+import { RelayFailed, sendAndWait, type RelayerPort } from '../relayer/port';
 import { basketWeights, checkMakerOrder, checkWeights, computeTargets, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
 import { STEPS, runSortKey, type RunRecord, type RunStore, type Step, type StoredLegs } from './store';
 
@@ -111,7 +112,7 @@ export interface SagaDeps {
   /** The deployment's tokens by market symbol (the cash token is never a constituent). */
   tokens: Readonly<Record<string, { address: string; decimals: number }>>;
   cashSymbol: string;
-  relayer: { submit(request: RelayRequest): Promise<ActionRecord>; wait(key: string, options?: { timeoutMs?: number }): Promise<ActionRecord> };
+  relayer: RelayerPort;
   /** The price-attester KMS signer (PRICE_ATTESTER_ROLE, not the operator key): signs the PriceAttestation. */
   priceAttester: { signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string> };
   methodologyOf(index: string): IndexMethodology;
@@ -246,10 +247,18 @@ const storedTargets = (run: RunRecord): Target[] => (run.targets ?? []).map((t) 
 
 /** Submits an on-chain action under the run's key and waits for it; a revert is a RunFailure, anything else transient. */
 async function transact(deps: SagaDeps, key: string, data: string, label: 'open' | 'settle' | 'close'): Promise<ActionRecord> {
-  const submitted = await deps.relayer.submit({ key, to: deps.rebalancer, data });
-  if (deps.faults?.crashAfterSubmit === label) throw new InjectedCrash(`submitting ${label}`);
-  const done = submitted.status === 'mined' || submitted.status === 'failed' || submitted.status === 'replaced' ? submitted : await deps.relayer.wait(key, { timeoutMs: deps.settings.waitTimeoutMs });
-  if (done.status === 'mined') return done;
+  let done: ActionRecord;
+  try {
+    return await sendAndWait(deps.relayer, { key, to: deps.rebalancer, data }, {
+      timeoutMs: deps.settings.waitTimeoutMs,
+      onSubmitted: () => {
+        if (deps.faults?.crashAfterSubmit === label) throw new InjectedCrash(`submitting ${label}`);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof RelayFailed)) throw error;
+    done = error.action;
+  }
   const code = done.failure?.code ?? 'unknown';
   if (code === 'would_revert' || code === 'reverted') throw new RunFailure(`${label} transaction ${code.replace('_', ' ')}: ${done.failure?.reason ?? 'no reason'}`);
   if (done.status === 'replaced') throw new RunFailure(`${label} transaction was replaced by another use of its nonce: ${done.failure?.reason ?? ''}`);

@@ -1,5 +1,5 @@
 import { Interface } from 'ethers';
-import type { RelayerPort } from './publisher';
+import { sendAndWait, type RelayerPort } from '../relayer/port';
 import type { BreakerState, ReserveRecords } from './store';
 
 export const ISSUER_BREAKER_INTERFACE = new Interface([
@@ -14,11 +14,8 @@ export interface BreakerDeps {
   readonly issuer: string;
 }
 
-async function send(relayer: RelayerPort, key: string, issuer: string, index: string, paused: boolean): Promise<string | undefined> {
-  await relayer.submit({ key, to: issuer, data: ISSUER_BREAKER_INTERFACE.encodeFunctionData('setMintPaused', [index, paused]) });
-  const record = await relayer.wait(key);
-  if (record.status !== 'mined') throw new Error(`${key} ended ${record.status}: ${record.failure?.reason ?? 'no reason recorded'}`);
-  return record.txHash;
+async function send(relayer: RelayerPort, key: string, issuer: string, index: string, paused: boolean): Promise<string> {
+  return (await sendAndWait(relayer, { key, to: issuer, data: ISSUER_BREAKER_INTERFACE.encodeFunctionData('setMintPaused', [index, paused]) })).txHash;
 }
 
 /**

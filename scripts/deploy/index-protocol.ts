@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import { Contract, type Signer } from 'ethers';
-import type { DeployStep } from './steps';
+import type { DeployStep } from './deployments';
 
 /** The index protocol's core contracts (proxies) and the index token implementation. */
 export interface IndexCore {

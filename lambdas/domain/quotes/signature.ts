@@ -8,7 +8,7 @@ import { extname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { recoverAddress, SigningKey } from 'ethers';
 import { FixedBaseTable, publicKeyPoint, verifyManyWithTables, verifyWithTable } from './secp256k1';
-import { checksum } from './address';
+import { checksum } from '../address';
 
 /** secp256k1 group order / 2: OpenZeppelin rejects s above it (malleable signatures). */
 const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
