@@ -34,6 +34,7 @@ import { MAX_RFQ_BATCH } from '../../lambdas/domain/quotes/rfq';
 import { toFixedPoint } from '../../lambdas/domain/quotes/amounts';
 import { hashRebalanceOrder, rebalancerDomain, type RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
 import { addressSchema, checksum } from '../../lambdas/domain/address';
+import { ISSUER_ABI, TEST_TOKEN_ABI } from '../../lambdas/shared/abi';
 
 export interface PmmDeployment {
   chainId: number;
@@ -108,24 +109,7 @@ const rebalanceDraftSchema = z.object({
   }),
 });
 
-const ISSUER_EVENTS = new Interface([
-  'event MintRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
-  'event RedeemRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
-]);
-const ORDER_TUPLE =
-  'tuple(address index, uint8 side, uint256 indexAmount, address[] assets, uint256[] amounts, address cashToken, uint256 cashAmount, address maker, address requester, uint256 deadline, uint256 nonce)';
-const ISSUER_ABI = [
-  `function fillMint(${ORDER_TUPLE} order)`,
-  `function fillRedeem(${ORDER_TUPLE} order)`,
-  `function rejectMint(${ORDER_TUPLE} order)`,
-  `function rejectRedeem(${ORDER_TUPLE} order)`,
-];
-const TOKEN_ABI = [
-  'function mint(address to, uint256 amount)',
-  'function approve(address spender, uint256 amount) returns (bool)',
-  'function balanceOf(address) view returns (uint256)',
-  'function allowance(address, address) view returns (uint256)',
-];
+const ISSUER_INTERFACE = new Interface(ISSUER_ABI);
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 /** The PMM's key, created once in `path` and reused on every start. */
@@ -154,7 +138,7 @@ export async function preparePmmInventory(options: { privateKey: string; rpcUrl:
     const whole = options.wholeTokens ?? 1_000_000_000n;
     const sent = [];
     for (const token of Object.values(options.deployment.tokens)) {
-      const contract = new Contract(token.address, TOKEN_ABI, signer);
+      const contract = new Contract(token.address, TEST_TOKEN_ABI, signer);
       const target = whole * 10n ** BigInt(token.decimals);
       const balance = (await contract.balanceOf(address)) as bigint;
       if (balance < target / 2n) sent.push(await contract.mint(address, target - balance));
@@ -353,7 +337,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     const issuerContract = new Contract(issuer, ISSUER_ABI, signer);
     let fromBlock = await provider.getBlockNumber();
     let busy = false;
-    const topics = [[ISSUER_EVENTS.getEvent('MintRequested')!.topicHash, ISSUER_EVENTS.getEvent('RedeemRequested')!.topicHash]];
+    const topics = [[ISSUER_INTERFACE.getEvent('MintRequested')!.topicHash, ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash]];
     watcher = setInterval(() => {
       if (busy) return;
       busy = true;
@@ -363,7 +347,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
         const logs = await provider!.getLogs({ address: issuer, topics, fromBlock, toBlock: head });
         fromBlock = head + 1;
         for (const entry of logs) {
-          const event = ISSUER_EVENTS.parseLog(entry);
+          const event = ISSUER_INTERFACE.parseLog(entry);
           const order = event ? signed.get(event.args.orderHash as string) : undefined;
           if (!event || !order) continue;
           const isMint = event.name === 'MintRequested';

@@ -18,6 +18,7 @@ import { QuoteService } from './service';
 import { openApiDocument } from './openapi';
 import { quoteIdPathSchema, quoteRequestSchema, symbolPathSchema } from './schemas';
 import { httpTransport } from '../adapters/rfq-http';
+import { ISSUER_ABI } from '../shared/abi';
 
 const config = functionSettings('quote-api');
 const deployment = config.SSI_DEPLOYMENT;
@@ -28,7 +29,7 @@ if (!cashToken) throw new ConfigError(`invalid configuration: the deployment has
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
 const assets = Object.entries(deployment.tokens).map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals }));
 
-const issuerContract = new Contract(issuer, ['function isNonceUsed(address, uint256) view returns (bool)'], provider);
+const issuerContract = new Contract(issuer, ISSUER_ABI, provider);
 const service = new QuoteService({
   chainId: config.SSI_CHAIN_ID,
   issuer: getAddress(issuer),

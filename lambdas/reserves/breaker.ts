@@ -1,11 +1,9 @@
 import { Interface } from 'ethers';
 import { sendAndWait, type RelayerPort } from '../relayer/port';
 import type { BreakerState, ReserveRecords } from './store';
+import { ISSUER_ABI } from '../shared/abi';
 
-export const ISSUER_BREAKER_INTERFACE = new Interface([
-  'function setMintPaused(address index, bool paused)',
-  'function isMintPaused(address index) view returns (bool)',
-]);
+export const ISSUER_BREAKER_INTERFACE = new Interface(ISSUER_ABI);
 
 export interface BreakerDeps {
   /** Relayer of the operator key (OPERATOR_ROLE on the Issuer). */

@@ -4,14 +4,9 @@ import { buildReport, dayNumber, parseSignedReport, reportHash, signedReportJson
 import { readChainSnapshot, type ReaderOptions } from './chain-reader';
 import { reportKey, treeKey, type ReportObjects, type ReserveRecords, type ReportEntry } from './store';
 import { tripBreaker } from './breaker';
+import { RESERVE_REGISTRY_ABI } from '../shared/abi';
 
-export const REGISTRY_INTERFACE = new Interface([
-  'function publish((address index,uint32 day,bytes32 reportHash,bytes32 liabilitiesRoot,uint64 blockNumber,address[] assets,uint256[] reserves,uint256[] liabilities) report)',
-  'function reportAt(address index,uint32 day) view returns ((address index,uint32 day,bytes32 reportHash,bytes32 liabilitiesRoot,uint64 blockNumber,address[] assets,uint256[] reserves,uint256[] liabilities))',
-  'function hasReport(address index,uint32 day) view returns (bool)',
-  'function OPERATOR_ROLE() view returns (bytes32)',
-  'function hasRole(bytes32 role,address account) view returns (bool)',
-]);
+export const REGISTRY_INTERFACE = new Interface(RESERVE_REGISTRY_ABI);
 
 /** What the publisher needs of a signer (KmsSigner): EIP-191 over raw bytes. */
 export interface ReportSigner {
