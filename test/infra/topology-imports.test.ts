@@ -50,3 +50,12 @@ describe('layout rules (README, Layout)', () => {
     expect(graph.circular()).toEqual([]);
   });
 });
+
+describe('handler files', () => {
+  it('each function of the topology has its handler at lambdas/handlers/<function>.ts, and nothing else lives there', () => {
+    const { FUNCTIONS } = require('../../topology') as typeof import('../../topology');
+    expect(FUNCTIONS.map((fn) => fn.entry)).toEqual(FUNCTIONS.map((fn) => `lambdas/handlers/${fn.name}.ts`));
+    const files = readdirSync(join(ROOT, 'lambdas/handlers')).sort();
+    expect(files).toEqual(FUNCTIONS.map((fn) => `${fn.name}.ts`).sort());
+  });
+});

@@ -4,8 +4,8 @@ import { logger } from '../shared/observability';
 import { relayerFor } from '../relayer';
 import { sendAndWait } from '../relayer/port';
 import { driftNavSource, runNavUpdate } from '../domain/ussi-nav';
-import { readNavState } from './contract';
-import { ussiChain } from './chain';
+import { readNavState } from '../ussi/contract';
+import { ussiChain } from '../ussi/chain';
 
 const { ussi, address } = ussiChain();
 const config = loadSettings(['USSI_NAV_SOURCE', 'USSI_NAV_DRIFT_BPS', 'USSI_NAV_CLAMP']);

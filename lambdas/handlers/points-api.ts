@@ -5,10 +5,10 @@ import { byRoute } from '../shared/router';
 import { dynamoClient } from '../shared/aws';
 import { EpochCalendar } from '../domain/points/calendar';
 import { chainProvider } from '../shared/chain';
-import { PointsStore } from './store';
-import { configuredPrices, pointsRules } from './settings';
-import { portfolio, stakingApy } from './portfolio';
-import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from './api';
+import { PointsStore } from '../points/store';
+import { configuredPrices, pointsRules } from '../points/settings';
+import { portfolio, stakingApy } from '../points/portfolio';
+import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from '../points/api';
 import { addressSchema } from '../domain/address';
 
 const config = functionSettings('points-api');

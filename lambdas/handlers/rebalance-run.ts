@@ -11,8 +11,8 @@ import { scheduledHandler } from '../shared/http';
 import { logger } from '../shared/observability';
 import { relayerFor } from '../relayer';
 import { KmsSigner } from '../signing/kms-signer';
-import { RunStore, STEPS } from './store';
-import { runScheduled, type SagaDeps, type SagaFaults } from './saga';
+import { RunStore, STEPS } from '../rebalance/store';
+import { runScheduled, type SagaDeps, type SagaFaults } from '../rebalance/saga';
 
 const config = functionSettings('rebalance-run');
 
