@@ -3,7 +3,8 @@
  * whole history, year by year, and the price-policy sensitivity for 2021, 2022, 2023 and 2021-2023,
  * each from the same runBacktest the CLI uses on the market data in ../shared/data/market.
  */
-import { ReplayPriceSource, loadMarketData, marketDataDir } from '../lambdas/domain/market';
+import { ReplayPriceSource } from '../lambdas/domain/market';
+import { loadMarketData, marketDataDir } from '../lambdas/adapters/market-files';
 import { type BacktestResult, INDEX_METHODOLOGIES, type IndexMethodology, MAG7, DEFI, MEME, priceSensitivity, runBacktest } from '../lambdas/domain/methodology';
 
 const market = loadMarketData(marketDataDir());

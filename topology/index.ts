@@ -166,7 +166,7 @@ export type TableName = (typeof TABLES)[number]['name'];
 export const FUNCTIONS = [
   {
     name: 'read-api',
-    entry: 'lambdas/read-api/handler.ts',
+    entry: 'lambdas/handlers/read-api.ts',
     description: 'Public read API: protocol, indexes, reserves, points, portfolio',
     timeoutSeconds: 10,
     memoryMb: 512,
@@ -177,7 +177,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'points-api',
-    entry: 'lambdas/points/handler.ts',
+    entry: 'lambdas/handlers/points-api.ts',
     description: 'Points, epochs, leaderboards, reward claims with proofs, referral registration',
     timeoutSeconds: 10,
     memoryMb: 512,
@@ -187,7 +187,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'points-snapshot',
-    entry: 'lambdas/points/snapshot-handler.ts',
+    entry: 'lambdas/handlers/points-snapshot.ts',
     description: "Daily points snapshot, plan and reduce steps: pins the day's block, prices it, splits the holders into shards; then totals the shards and marks the day done",
     timeoutSeconds: 900,
     memoryMb: 1024,
@@ -197,7 +197,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'points-shard',
-    entry: 'lambdas/points/shard-handler.ts',
+    entry: 'lambdas/handlers/points-shard.ts',
     description: "Daily points snapshot, one shard: its holders' positions at the pinned block, their points and referral bonuses, written idempotently",
     timeoutSeconds: 300,
     memoryMb: 512,
@@ -207,7 +207,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'epoch-close',
-    entry: 'lambdas/points/epoch-close-handler.ts',
+    entry: 'lambdas/handlers/epoch-close.ts',
     description: 'Closes finished epochs: allocates the pool, stores the claim tree, publishes its root through the rewards relayer',
     timeoutSeconds: 900,
     // A 1,000,000-account close (allocation, claim tree, document, proofs) peaks near 880 MiB
@@ -220,7 +220,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'quote-api',
-    entry: 'lambdas/quotes/handler.ts',
+    entry: 'lambdas/handlers/quote-api.ts',
     description: 'WLP quote API: RFQ to the PMMs, firm signed quote orders, indexes with NAV, OpenAPI document',
     timeoutSeconds: 10,
     memoryMb: 1024,
@@ -230,7 +230,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'ussi-api',
-    entry: 'lambdas/ussi/handler.ts',
+    entry: 'lambdas/handlers/ussi-api.ts',
     description: "USSI hedge-order quotes for WLPs, signed with the ussi-orders key (the USSI contract's order signer)",
     timeoutSeconds: 10,
     memoryMb: 512,
@@ -242,7 +242,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'ussi-nav',
-    entry: 'lambdas/ussi/nav-handler.ts',
+    entry: 'lambdas/handlers/ussi-nav.ts',
     description: 'Publishes the USSI NAV through the operator relayer, within the contract bounds',
     timeoutSeconds: 120,
     memoryMb: 512,
@@ -253,7 +253,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'ussi-confirm',
-    entry: 'lambdas/ussi/confirm-handler.ts',
+    entry: 'lambdas/handlers/ussi-confirm.ts',
     description: 'Confirms pending USSI mints, and redeems the float covers, through the operator relayer',
     timeoutSeconds: 120,
     memoryMb: 512,
@@ -265,7 +265,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'wlp-authorizer',
-    entry: 'lambdas/quotes/authorizer.ts',
+    entry: 'lambdas/handlers/wlp-authorizer.ts',
     description: 'HTTP API Lambda authorizer (simple responses): WLP API key -> WLP identity and limits',
     timeoutSeconds: 5,
     memoryMb: 256,
@@ -275,7 +275,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'heartbeat',
-    entry: 'lambdas/heartbeat/handler.ts',
+    entry: 'lambdas/handlers/heartbeat.ts',
     description: 'Records the chain head it sees, so operators and /health know the schedules run',
     timeoutSeconds: 30,
     memoryMb: 256,
@@ -286,7 +286,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'relayer-monitor',
-    entry: 'lambdas/relayer-monitor/handler.ts',
+    entry: 'lambdas/handlers/relayer-monitor.ts',
     description: 'Confirms, replaces stuck transactions, fills nonce gaps and reconciles nonces for every role signer',
     timeoutSeconds: 120,
     memoryMb: 512,
@@ -297,7 +297,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'reserve-publisher',
-    entry: 'lambdas/reserve-publisher/handler.ts',
+    entry: 'lambdas/handlers/reserve-publisher.ts',
     description: 'Daily proof of reserve: signs each index report, stores it in S3, posts its hash and liabilities root; trips the mint breaker on a deficit',
     timeoutSeconds: 900,
     memoryMb: 2048,
@@ -310,7 +310,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'rebalance-run',
-    entry: 'lambdas/rebalance/handler.ts',
+    entry: 'lambdas/handlers/rebalance-run.ts',
     description: 'Scheduled rebalance saga per index: targets, window, PMM quote, price checks, settlement, basket check, close; resumable',
     timeoutSeconds: 900,
     memoryMb: 1024,

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { MarketDataError, ReplayPriceSource, loadMarketData, marketDataDir } from '../../lambdas/domain/market';
+import { ReplayPriceSource } from '../../lambdas/domain/market';
+import { MarketDataError, loadMarketData, marketDataDir } from '../../lambdas/adapters/market-files';
 import {
   BacktestError,
   type BacktestResult,

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { Contract, JsonRpcProvider, Wallet, isError } from 'ethers';
 import { CliError, progress, report } from '../output';
 import { readStackFile } from './stack';
-import { DISTRIBUTOR, DISTRIBUTOR_ABI } from '../../lambdas/points/distributor';
+import { DISTRIBUTOR } from '../../lambdas/points/distributor';
+import { REWARDS_DISTRIBUTOR_ABI } from '../../lambdas/shared/abi';
 
 interface ClaimOptions {
   address?: string;
@@ -71,7 +72,7 @@ export function registerClaim(program: Command): void {
         if (!answer.ok) throw new CliError(`GET /v1/rewards/${address}: ${answer.status} ${body.message ?? ''}`.trim());
         const distributorAddress = body.distributor ?? stack?.contracts.rewardsDistributor;
         if (!distributorAddress) throw new CliError('the API names no RewardsDistributor');
-        const distributor = new Contract(distributorAddress, DISTRIBUTOR_ABI, wallet);
+        const distributor = new Contract(distributorAddress, REWARDS_DISTRIBUTOR_ABI, wallet);
         progress(`claiming for ${address}: cumulative ${body.cumulativeAmount} (epoch ${body.epoch}), already claimed ${body.claimed ?? '?'}`);
         let receipt;
         try {

@@ -9,6 +9,7 @@ import { Contract, Interface, JsonRpcProvider, Network, Wallet, formatUnits, get
 import { CliError, progress, report, type OutputOptions } from '../output';
 import { readStackFile } from './stack';
 import type { StackFile } from '../../infra/local/stack';
+import { ERC20_ABI, ERC20_ERRORS_ABI, ISSUER_ABI as ISSUER_CONTRACT_ABI, withErrorsOf } from '../../lambdas/shared/abi';
 
 interface ConnectionOptions extends OutputOptions {
   data?: string;
@@ -38,54 +39,8 @@ interface QuoteAnswer {
   submit: { chainId: number; issuer: string; maxFeeBps: number; approve: { token: string; amount: string } | null };
 }
 
-const ORDER_TUPLE =
-  'tuple(address index, uint8 side, uint256 indexAmount, address[] assets, uint256[] amounts, address cashToken, uint256 cashAmount, address maker, address requester, uint256 deadline, uint256 nonce)';
-/** The Issuer as a WLP uses it: mint, redeem, requests, their events and every refusal by name. */
-export const ISSUER_ABI = [
-  `function mint(${ORDER_TUPLE} order, bytes signature, uint256 maxFeeBps) returns (bytes32)`,
-  `function redeem(${ORDER_TUPLE} order, bytes signature, uint256 maxFeeBps) returns (bytes32)`,
-  `function requestMint(${ORDER_TUPLE} order, bytes signature, uint256 maxFeeBps) returns (bytes32)`,
-  `function requestRedeem(${ORDER_TUPLE} order, bytes signature, uint256 maxFeeBps) returns (bytes32)`,
-  `function cancelMint(${ORDER_TUPLE} order)`,
-  `function cancelRedeem(${ORDER_TUPLE} order)`,
-  'function getRequest(bytes32) view returns (tuple(uint128 fee, uint64 expiresAt, uint8 status))',
-  'function custody() view returns (address)',
-  'event Minted(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee)',
-  'event Redeemed(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee)',
-  'event MintRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
-  'event RedeemRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
-  'event MintCancelled(bytes32 indexed orderHash, address indexed index, address indexed requester, address cashToken, uint256 refund)',
-  'event RedeemCancelled(bytes32 indexed orderHash, address indexed index, address indexed requester, uint256 indexAmount)',
-  'event MintRejected(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, address cashToken, uint256 refund)',
-  'event RedeemRejected(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount)',
-  'error OrderExpired(uint256 deadline, uint256 timestamp)',
-  'error RequestNotPending(bytes32 orderHash, uint8 status)',
-  'error RequestNotExpired(bytes32 orderHash, uint64 expiresAt)',
-  'error CallerNotRequester(address caller, address requester)',
-  'error WrongRequester(address requester, address caller)',
-  'error UnknownIndex(address index)',
-  'error IndexRebalancing(address index)',
-  'error MintPaused(address index)',
-  'error AmountOutOfRange(uint256 amount, uint256 min, uint256 max)',
-  'error CashTokenNotAllowed(address token)',
-  'error FeeAboveMax(uint256 feeBps, uint256 maxFeeBps)',
-  'error BasketLengthMismatch(uint256 expected, uint256 actual)',
-  'error BasketMismatch(uint256 leg, address expectedAsset, uint256 expectedAmount)',
-  'error NonceAlreadyUsed(address maker, uint256 nonce)',
-  'error NotMaker(address maker)',
-  'error InvalidSignature(address maker)',
-  'error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)',
-  'error EnforcedPause()',
-  'error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)',
-  'error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)',
-];
-const ERC20_ABI = [
-  'function balanceOf(address) view returns (uint256)',
-  'function allowance(address, address) view returns (uint256)',
-  'function approve(address, uint256) returns (bool)',
-  'function symbol() view returns (string)',
-  'function decimals() view returns (uint8)',
-];
+/** The Issuer as a WLP uses it, with the ERC-20 errors its token pulls can revert with, so every refusal decodes by name. */
+export const ISSUER_ABI = withErrorsOf(ISSUER_CONTRACT_ABI, ERC20_ERRORS_ABI);
 const issuerInterface = new Interface(ISSUER_ABI);
 
 /** Where the API, its key, the chain and the WLP key come from. */

@@ -30,10 +30,11 @@ import { usdToCash, valueLegs, type AssetInfo } from '../../lambdas/domain/quote
 import { replayPrices, fixedPrices, type ReferencePriceSource } from '../../lambdas/quotes/prices';
 import { listen, StackError } from './net';
 import { stopChild } from './dynamodb';
-import { checksum } from '../../lambdas/domain/quotes/address';
 import { MAX_RFQ_BATCH } from '../../lambdas/domain/quotes/rfq';
 import { toFixedPoint } from '../../lambdas/domain/quotes/amounts';
 import { hashRebalanceOrder, rebalancerDomain, type RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
+import { addressSchema, checksum } from '../../lambdas/domain/address';
+import { ISSUER_ABI, TEST_TOKEN_ABI } from '../../lambdas/shared/abi';
 
 export interface PmmDeployment {
   chainId: number;
@@ -70,16 +71,16 @@ export interface RunningPmm {
 const wireDraftSchema = z.object({
   requestId: z.string(),
   chainId: z.number().int(),
-  issuer: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  issuer: addressSchema,
   order: z.object({
-    index: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    index: addressSchema,
     side: z.union([z.literal(0), z.literal(1)]),
     indexAmount: z.string().regex(/^\d{1,78}$/),
-    assets: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)).min(1).max(32),
+    assets: z.array(addressSchema).min(1).max(32),
     amounts: z.array(z.string().regex(/^\d{1,78}$/)).min(1).max(32),
-    cashToken: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-    maker: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-    requester: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    cashToken: addressSchema,
+    maker: addressSchema,
+    requester: addressSchema,
     deadline: z.string().regex(/^\d{1,20}$/),
   }),
   referenceCashAmount: z.string().optional(),
@@ -92,41 +93,23 @@ type Answer = { status: number; body: unknown };
 const MAX_DRAFT_BYTES = 64 * 1024;
 const NOT_JSON = Symbol('not JSON');
 
-const address20 = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 const uintString = z.string().regex(/^\d{1,78}$/);
 /** A rebalance draft: the legs the saga wants, without maker, nonce or price. */
 const rebalanceDraftSchema = z.object({
   requestId: z.string(),
   chainId: z.number().int(),
-  rebalancer: address20,
+  rebalancer: addressSchema,
   order: z.object({
-    index: address20,
-    sellAssets: z.array(address20).max(64),
+    index: addressSchema,
+    sellAssets: z.array(addressSchema).max(64),
     sellAmounts: z.array(uintString).max(64),
-    buyAssets: z.array(address20).max(64),
+    buyAssets: z.array(addressSchema).max(64),
     buyAmounts: z.array(uintString).max(64),
     deadline: uintString,
   }),
 });
 
-const ISSUER_EVENTS = new Interface([
-  'event MintRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
-  'event RedeemRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
-]);
-const ORDER_TUPLE =
-  'tuple(address index, uint8 side, uint256 indexAmount, address[] assets, uint256[] amounts, address cashToken, uint256 cashAmount, address maker, address requester, uint256 deadline, uint256 nonce)';
-const ISSUER_ABI = [
-  `function fillMint(${ORDER_TUPLE} order)`,
-  `function fillRedeem(${ORDER_TUPLE} order)`,
-  `function rejectMint(${ORDER_TUPLE} order)`,
-  `function rejectRedeem(${ORDER_TUPLE} order)`,
-];
-const TOKEN_ABI = [
-  'function mint(address to, uint256 amount)',
-  'function approve(address spender, uint256 amount) returns (bool)',
-  'function balanceOf(address) view returns (uint256)',
-  'function allowance(address, address) view returns (uint256)',
-];
+const ISSUER_INTERFACE = new Interface(ISSUER_ABI);
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 /** The PMM's key, created once in `path` and reused on every start. */
@@ -155,7 +138,7 @@ export async function preparePmmInventory(options: { privateKey: string; rpcUrl:
     const whole = options.wholeTokens ?? 1_000_000_000n;
     const sent = [];
     for (const token of Object.values(options.deployment.tokens)) {
-      const contract = new Contract(token.address, TOKEN_ABI, signer);
+      const contract = new Contract(token.address, TEST_TOKEN_ABI, signer);
       const target = whole * 10n ** BigInt(token.decimals);
       const balance = (await contract.balanceOf(address)) as bigint;
       if (balance < target / 2n) sent.push(await contract.mint(address, target - balance));
@@ -354,7 +337,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     const issuerContract = new Contract(issuer, ISSUER_ABI, signer);
     let fromBlock = await provider.getBlockNumber();
     let busy = false;
-    const topics = [[ISSUER_EVENTS.getEvent('MintRequested')!.topicHash, ISSUER_EVENTS.getEvent('RedeemRequested')!.topicHash]];
+    const topics = [[ISSUER_INTERFACE.getEvent('MintRequested')!.topicHash, ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash]];
     watcher = setInterval(() => {
       if (busy) return;
       busy = true;
@@ -364,7 +347,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
         const logs = await provider!.getLogs({ address: issuer, topics, fromBlock, toBlock: head });
         fromBlock = head + 1;
         for (const entry of logs) {
-          const event = ISSUER_EVENTS.parseLog(entry);
+          const event = ISSUER_INTERFACE.parseLog(entry);
           const order = event ? signed.get(event.args.orderHash as string) : undefined;
           if (!event || !order) continue;
           const isMint = event.name === 'MintRequested';

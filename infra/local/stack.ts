@@ -16,7 +16,8 @@ import { loadOrCreatePmmKey, preparePmmInventory, startPmmProcess, type PmmProce
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newApiKey, putApiKey } from '../../lambdas/quotes/api-keys';
 import { PmmRegistry } from '../../lambdas/quotes/pmm-registry';
-import { marketDataDir, type IsoDate } from '../../lambdas/domain/market';
+import { type IsoDate } from '../../lambdas/domain/market';
+import { marketDataDir } from '../../lambdas/adapters/market-files';
 import { replayPrices, type PriceDocument } from '../../lambdas/quotes/prices';
 import { SETTINGS, type SettingName } from '../../topology/settings';
 import { settingValues, settingsFor } from '../settings';

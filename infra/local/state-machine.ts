@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FUNCTIONS, STATE_MACHINES, type StateMachineName } from '../../topology';
 import { LambdaTimeout } from './lambda-runtime';
 import { stateMachineDefinition, type AslCatch, type AslDefinition, type AslFail, type AslMap, type AslTask } from '../../topology/state-machine';
+import { mapConcurrent } from '../../lambdas/shared/concurrency';
 
 /*
  * Runs a declared state machine's Amazon States Language on this machine, the way Step Functions
@@ -179,22 +180,11 @@ export class LocalStateMachines {
   private async map(map: AslMap, state: unknown, context: Context): Promise<void> {
     const items = path(map.ItemsPath, state, context);
     if (!Array.isArray(items)) throw new Error(`Map ItemsPath ${map.ItemsPath} is not an array`);
-    let next = 0;
-    let failure: { error: unknown } | undefined;
-    // As in Step Functions, one failed iteration fails the Map: no further items start. The
+    // As in Step Functions, one failed iteration fails the Map: no further items start, and the
     // iterations already running finish first (a running Lambda invocation is not stopped either).
-    const worker = async (): Promise<void> => {
-      while (!failure && next < items.length) {
-        const index = next++;
-        const itemContext: Context = { ...context, Map: { Item: { Index: index, Value: items[index] } } };
-        try {
-          await this.run(map.ItemProcessor, select(map.ItemSelector, state, itemContext), itemContext);
-        } catch (error) {
-          failure ??= { error };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(Math.max(1, map.MaxConcurrency), items.length) }, worker));
-    if (failure) throw failure.error;
+    await mapConcurrent(items, Math.max(1, map.MaxConcurrency), (item, index) => {
+      const itemContext: Context = { ...context, Map: { Item: { Index: index, Value: item } } };
+      return this.run(map.ItemProcessor, select(map.ItemSelector, state, itemContext), itemContext);
+    });
   }
 }

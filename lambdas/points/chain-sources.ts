@@ -1,4 +1,5 @@
 import { AbiCoder, Contract, Interface, getAddress, type Provider } from 'ethers';
+import { mapConcurrent } from '../shared/concurrency';
 import { bytecode as LENS_BYTECODE } from '../../artifacts/contracts/points/PositionsLens.sol/PositionsLens.json';
 import type { DeploymentConfig } from '../shared/config';
 import type { Day } from '../domain/points/calendar';
@@ -6,6 +7,7 @@ import { parseFixed } from '../domain/points/decimal';
 import type { AccountPositions, PositionLine, Prices, TokenPrice } from '../domain/points/rules';
 import type { PriceSource } from '../domain/market/priceSource';
 import type { SnapshotSources } from './snapshot';
+import { ASSET_LOCKING_ABI, ERC20_ABI, INDEX_TOKEN_ABI } from '../shared/abi';
 
 /*
  * The snapshot's view of the chain. Every address that ever received an index token, an sToken
@@ -20,17 +22,9 @@ import type { SnapshotSources } from './snapshot';
 /** Accounts per PositionsLens call: about 12 reads each, well inside a 30M-gas call. */
 export const LENS_ACCOUNTS = 200;
 
-const ERC20_ABI = ['event Transfer(address indexed from, address indexed to, uint256 value)', 'function balanceOf(address) view returns (uint256)'];
-const STAKE_ABI = [...ERC20_ABI, 'function coolingBalanceOf(address) view returns (uint256)', 'function cooldownsOf(address) view returns ((uint256 id, uint256 amount, uint64 endsAt)[])'];
-const INDEX_ABI = [...ERC20_ABI, 'function tokenset() view returns (address[] assets, uint256[] unitAmounts)'];
-const LOCKING_ABI = [
-  'event Locked(address indexed user, address indexed token, uint256 indexed epoch, uint256 amount, uint256 userLocked, uint256 totalLocked)',
-  'function lockedOf(address user, address token) view returns (uint256)',
-  'function lockableTokens() view returns (address[])',
-];
 const ERC20 = new Interface(ERC20_ABI);
 const LENS_ARGS = AbiCoder.defaultAbiCoder();
-const LOCKING = new Interface(LOCKING_ABI);
+const LOCKING = new Interface(ASSET_LOCKING_ABI);
 const ZERO = '0x0000000000000000000000000000000000000000';
 
 /** USD reference prices of assets by market symbol for a day (e.g. replayed market data, or configured prices). */
@@ -68,19 +62,6 @@ export interface ChainSourcesOptions {
 /** The index tokens with their sTokens, as the deployment records them (`s<symbol>`). */
 export function stakedIndexes(deployment: ChainSourcesOptions['deployment']): Array<{ symbol: string; token: string; sToken?: string }> {
   return Object.entries(deployment.indexes).map(([symbol, token]) => ({ symbol, token, sToken: deployment.contracts[`s${symbol}`] }));
-}
-
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 export class ChainSnapshotSources implements SnapshotSources {
@@ -143,11 +124,11 @@ export class ChainSnapshotSources implements SnapshotSources {
     const { provider, deployment } = this.options;
     const indexes = stakedIndexes(deployment);
     const locking = deployment.contracts.assetLocking;
-    const lockable = locking ? ((await new Contract(locking, LOCKING_ABI, provider).getFunction('lockableTokens')({ blockTag: block })) as string[]).map((t) => getAddress(t)) : [];
+    const lockable = locking ? ((await new Contract(locking, ASSET_LOCKING_ABI, provider).getFunction('lockableTokens')({ blockTag: block })) as string[]).map((t) => getAddress(t)) : [];
     const chunks: string[][] = [];
     for (let i = 0; i < addresses.length; i += LENS_ACCOUNTS) chunks.push(addresses.slice(i, i + LENS_ACCOUNTS).map((a) => getAddress(a)));
     const width = indexes.length * 3 + lockable.length + 1;
-    const read = await pool(chunks, this.concurrency, async (accounts) => {
+    const read = await mapConcurrent(chunks, this.concurrency, async (accounts) => {
       const args = LENS_ARGS.encode(
         ['address[]', 'address[]', 'address[]', 'address', 'address[]', 'address'],
         [accounts, indexes.map((x) => x.token), indexes.map((x) => x.sToken ?? ZERO), locking ?? ZERO, lockable, deployment.contracts.sSoso ?? ZERO],
@@ -190,7 +171,7 @@ export class ChainSnapshotSources implements SnapshotSources {
     const bySymbolAddress = new Map(Object.entries(deployment.tokens).map(([symbol, t]) => [t.address.toLowerCase(), { symbol, decimals: t.decimals }]));
     const out = new Map<string, TokenPrice>();
     for (const index of stakedIndexes(deployment)) {
-      const [assets, units] = (await new Contract(index.token, INDEX_ABI, provider).getFunction('tokenset')({ blockTag })) as [string[], bigint[]];
+      const [assets, units] = (await new Contract(index.token, INDEX_TOKEN_ABI, provider).getFunction('tokenset')({ blockTag })) as [string[], bigint[]];
       let nav = 0n;
       assets.forEach((asset, i) => {
         const meta = bySymbolAddress.get(asset.toLowerCase());

@@ -4,10 +4,10 @@ import { dayOf, type Day } from '../domain/points/calendar';
 import { formatFixed, formatPoints } from '../domain/points/decimal';
 import type { Prices } from '../domain/points/rules';
 import { ChainSnapshotSources, stakedIndexes, type ReferencePrices } from './chain-sources';
-import { DISTRIBUTOR_ABI } from './distributor';
 import type { PointsStore } from './store';
 import type { EpochCalendar } from '../domain/points/calendar';
 import { APY_WINDOWS, trailingApy, type Distribution } from '../domain/staking-apy';
+import { ERC20_ABI, REWARDS_DISTRIBUTOR_ABI, STAKE_TOKEN_ABI } from '../shared/abi';
 
 export interface PortfolioDeps {
   readonly provider: Provider;
@@ -19,7 +19,6 @@ export interface PortfolioDeps {
   readonly now?: () => Date;
 }
 
-const COOLDOWNS_ABI = ['function cooldownsOf(address) view returns ((uint256 id, uint256 amount, uint64 endsAt)[])'];
 const usd = (atto: bigint): string => formatFixed(atto, 18);
 const valueOf = (prices: Prices, key: string, amount: bigint): bigint | null => {
   const price = prices.get(key);
@@ -48,7 +47,7 @@ export async function portfolio(deps: PortfolioDeps, address: string) {
     stakedIndexes(deps.deployment).map(async (index) => {
       const amount = (kind: string) => positions.lines.find((l) => l.kind === kind && l.token === index.symbol)?.amount ?? 0n;
       const cooldowns = index.sToken
-        ? ((await new Contract(index.sToken, COOLDOWNS_ABI, deps.provider).getFunction('cooldownsOf')(address, { blockTag: block })) as Array<{ id: bigint; amount: bigint; endsAt: bigint }>)
+        ? ((await new Contract(index.sToken, STAKE_TOKEN_ABI, deps.provider).getFunction('cooldownsOf')(address, { blockTag: block })) as Array<{ id: bigint; amount: bigint; endsAt: bigint }>)
         : [];
       const [held, staked, cooling] = [amount('hold'), amount('stake'), amount('cooldown')];
       const feeRewards = index.sToken ? await feeRewardsOf(deps.provider, index.sToken, address, block) : null;
@@ -77,7 +76,7 @@ export async function portfolio(deps: PortfolioDeps, address: string) {
   const sosoValue = valueOf(prices, deps.sosoSymbol, positions.sosoStaked);
   const currentEpoch = deps.calendar.epochOf(today);
   const distributor = deps.deployment.contracts.rewardsDistributor;
-  const claimed = distributor ? ((await new Contract(distributor, DISTRIBUTOR_ABI, deps.provider).getFunction('claimedOf')(address, { blockTag: block })) as bigint) : 0n;
+  const claimed = distributor ? ((await new Contract(distributor, REWARDS_DISTRIBUTOR_ABI, deps.provider).getFunction('claimedOf')(address, { blockTag: block })) as bigint) : 0n;
   const cumulative = claim?.cumulativeAmount ?? 0n;
   return {
     address,
@@ -95,22 +94,13 @@ export async function portfolio(deps: PortfolioDeps, address: string) {
   };
 }
 
-const STAKE_REWARDS = new Interface([
-  'event RewardsDistributed(address indexed from, uint256 amount, uint256 earningSupply, uint256 rewardPerShare)',
-  'event RewardsClaimed(address indexed user, uint256 amount)',
-  'function rewardToken() view returns (address)',
-  'function claimableRewardsOf(address) view returns (uint256)',
-  'function totalSupply() view returns (uint256)',
-  'function totalCooling() view returns (uint256)',
-  'function decimals() view returns (uint8)',
-]);
-const DECIMALS_ABI = ['function decimals() view returns (uint8)'];
+const STAKE_REWARDS = new Interface(STAKE_TOKEN_ABI);
 
 /** The sToken's reward token and its decimals, or null while none is set. */
 async function rewardTokenOf(provider: Provider, sToken: string, blockTag: number): Promise<{ address: string; decimals: number } | null> {
   const address = (await new Contract(sToken, STAKE_REWARDS, provider).getFunction('rewardToken')({ blockTag })) as string;
   if (/^0x0{40}$/i.test(address)) return null;
-  return { address, decimals: Number(await new Contract(address, DECIMALS_ABI, provider).getFunction('decimals')()) };
+  return { address, decimals: Number(await new Contract(address, ERC20_ABI, provider).getFunction('decimals')()) };
 }
 
 /** `address`'s fee rewards from `sToken`: claimed so far (RewardsClaimed events), claimable now, and their sum (earned). */

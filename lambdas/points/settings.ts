@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_POINTS_CONFIG, parsePointsConfig, type PointsConfig } from '../domain/points/config';
-import { loadMarketData, marketDataDir, ReplayPriceSource } from '../domain/market';
+import { ReplayPriceSource } from '../domain/market';
+import { loadMarketData, marketDataDir } from '../adapters/market-files';
 import { referencePrices, type ReferencePrices } from './chain-sources';
 import { existsSync } from 'node:fs';
 

@@ -1,3 +1,4 @@
+import { mapConcurrent } from '../shared/concurrency';
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
@@ -138,23 +139,6 @@ const str = (value: AttributeValue | undefined): string => value?.S ?? '';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs `task` over `items` with at most `limit` in flight; after a failure no new item starts and the first error is thrown. */
-export async function forEachConcurrent<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (!failed && next < items.length) {
-      try {
-        await task(items[next++]);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  });
-  await Promise.all(workers);
-}
-
 function encodeCursor(key: Record<string, AttributeValue> | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 }
@@ -287,7 +271,7 @@ export class PointsStore {
     }
     const slices: number[] = [];
     for (let start = 0; start < rows.length; start += slice) slices.push(start);
-    await forEachConcurrent(slices, Math.max(1, Math.floor(this.concurrency / 2)), async (start) => {
+    await mapConcurrent(slices, Math.max(1, Math.floor(this.concurrency / 2)), async (start) => {
       const part = rows.slice(start, start + slice);
       const current = await this.epochTotals(part.map((r) => r.address), epoch);
       const requests: WriteRequest[] = [];
@@ -334,7 +318,7 @@ export class PointsStore {
     const stats: WriteStats = { items: requests.length, requests: 0, retries: 0 };
     const batches: WriteRequest[][] = [];
     for (let i = 0; i < requests.length; i += 25) batches.push(requests.slice(i, i + 25));
-    await forEachConcurrent(batches, concurrency, async (batch) => {
+    await mapConcurrent(batches, concurrency, async (batch) => {
       let pending = batch;
       for (let attempt = 1; pending.length; attempt++) {
         if (attempt > 1) {
@@ -355,7 +339,7 @@ export class PointsStore {
     const result = new Map<string, EpochUserTotal>();
     const batches: string[][] = [];
     for (let i = 0; i < addresses.length; i += 100) batches.push(addresses.slice(i, i + 100) as string[]);
-    await forEachConcurrent(batches, this.concurrency, async (batch) => {
+    await mapConcurrent(batches, this.concurrency, async (batch) => {
       let keys: Array<Record<string, AttributeValue>> | undefined = batch.map((address) => ({ pk: S(userKey(address)), sk: S(epochKey(epoch)) }));
       for (let attempt = 1; keys?.length; attempt++) {
         if (attempt > 1) {

@@ -7,6 +7,7 @@ import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocume
 import { getAddress } from 'ethers';
 import { z } from 'zod';
 import type { APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
+import { addressSchema } from '../domain/address';
 
 export const API_KEY_PATTERN = /^ssi_[A-Za-z0-9_-]{43}$/;
 
@@ -18,7 +19,7 @@ export function newApiKey(): string {
 
 export const wlpKeySchema = z.object({
   keyHash: z.string().regex(/^[0-9a-f]{64}$/),
-  wlp: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  wlp: addressSchema,
   name: z.string().min(1).max(64),
   /** Requests per second. */
   rateLimit: z.number().int().nonnegative(),

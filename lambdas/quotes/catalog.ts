@@ -10,7 +10,8 @@ import { Contract, type Provider } from 'ethers';
 import type { Tokenset } from '../domain/orders';
 import { effectiveUnitAmounts } from '../domain/fees';
 import type { AssetInfo } from '../domain/quotes/nav';
-import { checksum } from '../domain/quotes/address';
+import { checksum, isHexAddress } from '../domain/address';
+import { ERC20_ABI, INDEX_TOKEN_ABI, ISSUER_ABI } from '../shared/abi';
 
 /** Issuance settings, as `Issuer.indexConfig` returns them. */
 export interface IssuanceConfig {
@@ -52,20 +53,6 @@ export interface ChainReader {
   isMaker(address: string): Promise<boolean>;
 }
 
-const ISSUER_ABI = [
-  'function indexConfig(address) view returns (tuple(uint128 minAmount, uint128 maxAmount, address feeVault, uint16 issueFeeBps, uint16 redeemFeeBps, uint32 requestTimeout))',
-  'function isRebalancing(address) view returns (bool)',
-  'function MAKER_ROLE() view returns (bytes32)',
-  'function hasRole(bytes32, address) view returns (bool)',
-];
-const INDEX_ABI = [
-  'function baseTokenset() view returns (address[] assets, uint256[] baseUnitAmounts, uint256 factor)',
-  'function feeState() view returns (tuple(uint256 factor, uint256 pendingUnits, uint256 accruedAt, uint256 ratePpm, uint256 maxRatePpm, bool rebalancing))',
-  'function totalSupply() view returns (uint256)',
-  'function name() view returns (string)',
-  'function symbol() view returns (string)',
-];
-const ERC20_ABI = ['function symbol() view returns (string)', 'function decimals() view returns (uint8)'];
 
 /** Reads through ethers; one call per value, all of an index's in parallel. */
 export function ethersChainReader(provider: Provider, issuerAddress: string): ChainReader {
@@ -73,7 +60,7 @@ export function ethersChainReader(provider: Provider, issuerAddress: string): Ch
   let makerRole: Promise<string> | undefined;
   return {
     async readIndex(address) {
-      const token = new Contract(address, INDEX_ABI, provider);
+      const token = new Contract(address, INDEX_TOKEN_ABI, provider);
       const wallSeconds = Math.floor(Date.now() / 1000);
       const [head, base, feeState, config, rebalancing, totalSupply, name, symbol] = await Promise.all([
         provider.getBlock('latest'),
@@ -209,7 +196,7 @@ export class IndexCatalog {
   resolve(symbolOrAddress: string): string | undefined {
     const bySymbol = this.bySymbol.get(symbolOrAddress.toLowerCase());
     if (bySymbol) return bySymbol;
-    if (/^0x[0-9a-fA-F]{40}$/.test(symbolOrAddress)) {
+    if (isHexAddress(symbolOrAddress)) {
       const address = checksum(symbolOrAddress.toLowerCase());
       for (const known of this.bySymbol.values()) if (known === address) return known;
     }

@@ -7,10 +7,11 @@ import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocume
 import { getAddress } from 'ethers';
 import { z } from 'zod';
 import type { PmmEndpoint } from '../domain/quotes/rfq';
+import { addressSchema } from '../domain/address';
 
 export const pmmRecordSchema = z.object({
   /** The PMM's signing address (checksummed): the key. */
-  maker: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address').transform((a) => getAddress(a)),
+  maker: addressSchema.transform((a) => getAddress(a)),
   name: z.string().min(1).max(64),
   /** Where quote RFQs are posted; a rebalance RFQ goes to `<rfqUrl>/rebalance`. */
   rfqUrl: z.string().url(),

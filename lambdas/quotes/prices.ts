@@ -12,7 +12,8 @@
  */
 import { z } from 'zod';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ReplayPriceSource, loadMarketData, marketDataDir, type IsoDate } from '../domain/market';
+import { ReplayPriceSource, type IsoDate } from '../domain/market';
+import { loadMarketData, marketDataDir } from '../adapters/market-files';
 import { s3 } from '../shared/aws';
 import { bucketName, loadSettings } from '../shared/config';
 import { PRICE_SETTINGS } from '../../topology/settings';

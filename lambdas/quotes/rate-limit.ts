@@ -16,6 +16,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { TooManyRequests, Unauthorized, Unavailable } from '../shared/errors';
+import { addressSchema } from '../domain/address';
 
 export interface Limits {
   /** Requests per second. */
@@ -142,7 +143,7 @@ export interface WlpIdentity {
 }
 
 const identitySchema = z.object({
-  wlp: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+  wlp: addressSchema,
   name: z.string(),
   keyId: z.string(),
   rateLimit: z.coerce.number().int().nonnegative(),

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 
-export const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address');
+import { addressSchema } from '../domain/address';
+
+export { addressSchema };
 const uintString = z.string().regex(/^(0|[1-9]\d*)$/, 'must be a decimal integer');
 const decimalString = z.string().regex(/^-?(0|[1-9]\d*)(\.\d+)?$/, 'must be a decimal number');
 const hash32 = z.string().regex(/^0x[0-9a-f]{64}$/, 'must be a 32-byte hex hash');

@@ -26,7 +26,7 @@ import type { ReferencePriceSource } from './prices';
 import type { QuoteStore, QuoteRecord } from './store';
 import { admit, type WlpIdentity, type WlpLimiter } from './rate-limit';
 import type { QuoteRequest } from './schemas';
-import { checksum } from '../domain/quotes/address';
+import { checksum } from '../domain/address';
 
 export type { WlpIdentity } from './rate-limit';
 
@@ -58,8 +58,8 @@ export interface QuoteServiceDeps {
   /** Whether a maker's nonce is spent on chain (for a stored quote's status). */
   nonceUsed: (maker: string, nonce: bigint) => Promise<boolean>;
   now?: () => number;
-  /** How RFQs are posted (default: keep-alive node:http). */
-  transport?: RfqTransport;
+  /** How RFQs are posted (the handler's keep-alive `httpTransport()`). */
+  transport: RfqTransport;
   newId?: () => string;
 }
 

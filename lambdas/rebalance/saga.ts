@@ -12,56 +12,15 @@ import { PRICE_ATTESTATION_TYPES, hashRebalanceOrder, rebalancerDomain, sortedLe
 import { toFixedPoint } from '../domain/quotes/amounts';
 import type { ReferencePrice } from '../domain/quotes/nav';
 import { describeRevert, isRevert } from '../relayer/revert';
-import type { ActionRecord, RelayRequest } from '../relayer';
+import type { ActionRecord } from '../relayer';
+import { RelayFailed, sendAndWait, type RelayerPort } from '../relayer/port';
+import { INDEX_TOKEN_ABI, ISSUER_ABI, REBALANCER_ABI, withErrorsOf } from '../shared/abi';
 import { basketWeights, checkMakerOrder, checkWeights, computeTargets, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
 import { STEPS, runSortKey, type RunRecord, type RunStore, type Step, type StoredLegs } from './store';
 
-const ORDER_TUPLE = 'tuple(address index, address[] sellAssets, uint256[] sellAmounts, address[] buyAssets, uint256[] buyAmounts, address maker, uint256 deadline, uint256 nonce)';
-const PRICES_TUPLE = 'tuple(address index, address[] assets, uint256[] prices, uint256 validUntil, uint256 nonce)';
-export const REBALANCER_INTERFACE = new Interface([
-  'function openWindow(address index)',
-  `function settle(${ORDER_TUPLE} order, bytes makerSignature, ${PRICES_TUPLE} prices, bytes priceSignature) returns (bytes32)`,
-  'function closeWindow(address index)',
-  `function previewSettlement(${ORDER_TUPLE} order, bytes makerSignature, ${PRICES_TUPLE} prices, bytes priceSignature) view returns (tuple(bytes32 orderHash, address priceSigner, address[] previousAssets, uint256[] previousUnitAmounts, address[] assets, uint256[] unitAmounts, uint256 soldValue, uint256 boughtValue, uint256 openingValue, uint256 windowLoss))`,
-  'function window(address index) view returns (tuple(uint64 openedAt, uint64 expiresAt, uint32 settlements))',
-  'function toleranceBps() view returns (uint256)',
-  'function MAKER_ROLE() view returns (bytes32)',
-  'function hasRole(bytes32 role, address account) view returns (bool)',
-  'event RebalanceSettled(bytes32 indexed orderHash, address indexed index, address indexed maker, address[] previousAssets, uint256[] previousUnitAmounts, address[] assets, uint256[] unitAmounts, uint256 soldValue, uint256 boughtValue)',
-  'event RebalanceWindowClosed(address indexed index, address indexed closedBy, uint256 settlements, address[] assets, uint256[] unitAmounts)',
-  // The protocol's custom errors a settlement or window call can revert with, for readable reasons.
-  'error WindowAlreadyOpen(address index, uint256 openedAt)',
-  'error WindowNotOpen(address index)',
-  'error WindowExpired(address index, uint256 expiresAt)',
-  'error IndexNotRebalancing(address index)',
-  'error OrderExpired(uint256 deadline, uint256 timestamp)',
-  'error PricesExpired(uint256 validUntil, uint256 timestamp)',
-  'error PricesForOtherIndex(address expected, address actual)',
-  'error EmptyOrder()',
-  'error LengthMismatch(uint256 assets, uint256 amounts)',
-  'error AssetsNotSorted(uint256 position, address asset)',
-  'error ZeroAmount(uint256 position)',
-  'error SellNotInBasket(address asset)',
-  'error SellExceedsBasket(address asset, uint256 basket, uint256 amount)',
-  'error PriceMissing(address asset)',
-  'error ValueOutOfTolerance(uint256 soldValue, uint256 boughtValue, uint256 toleranceBps)',
-  'error IndexHasNoSupply(address index)',
-  'error NonceAlreadyUsed(address account, uint256 nonce)',
-  'error NotMaker(address maker)',
-  'error InvalidSignature(address maker)',
-  'error InvalidPriceSignature()',
-  'error PriceSignerNotAttester(address signer)',
-  'error BuyAssetNotAllowed(address asset)',
-  'error WindowLossExceeded(address index, uint256 loss, uint256 maxLoss)',
-  'error RequestsInFlight(address index, uint256 count)',
-  'error UnknownIndex(address index)',
-]);
-const TOKEN_INTERFACE = new Interface([
-  'function basket() view returns (address[] assets, uint256[] amounts)',
-  'function tokenset() view returns (address[] assets, uint256[] unitAmounts)',
-  'function totalSupply() view returns (uint256)',
-  'function symbol() view returns (string)',
-]);
+// Opening a window goes through the Issuer (RequestsInFlight while requests are pending): its errors decode too.
+export const REBALANCER_INTERFACE = new Interface(withErrorsOf(REBALANCER_ABI, ISSUER_ABI));
+const TOKEN_INTERFACE = new Interface(INDEX_TOKEN_ABI);
 
 /** A PMM asked for rebalance orders: its rebalance RFQ endpoint and the maker it signs as. */
 export interface RebalancePmm {
@@ -111,7 +70,7 @@ export interface SagaDeps {
   /** The deployment's tokens by market symbol (the cash token is never a constituent). */
   tokens: Readonly<Record<string, { address: string; decimals: number }>>;
   cashSymbol: string;
-  relayer: { submit(request: RelayRequest): Promise<ActionRecord>; wait(key: string, options?: { timeoutMs?: number }): Promise<ActionRecord> };
+  relayer: RelayerPort;
   /** The price-attester KMS signer (PRICE_ATTESTER_ROLE, not the operator key): signs the PriceAttestation. */
   priceAttester: { signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string> };
   methodologyOf(index: string): IndexMethodology;
@@ -246,10 +205,18 @@ const storedTargets = (run: RunRecord): Target[] => (run.targets ?? []).map((t) 
 
 /** Submits an on-chain action under the run's key and waits for it; a revert is a RunFailure, anything else transient. */
 async function transact(deps: SagaDeps, key: string, data: string, label: 'open' | 'settle' | 'close'): Promise<ActionRecord> {
-  const submitted = await deps.relayer.submit({ key, to: deps.rebalancer, data });
-  if (deps.faults?.crashAfterSubmit === label) throw new InjectedCrash(`submitting ${label}`);
-  const done = submitted.status === 'mined' || submitted.status === 'failed' || submitted.status === 'replaced' ? submitted : await deps.relayer.wait(key, { timeoutMs: deps.settings.waitTimeoutMs });
-  if (done.status === 'mined') return done;
+  let done: ActionRecord;
+  try {
+    return await sendAndWait(deps.relayer, { key, to: deps.rebalancer, data }, {
+      timeoutMs: deps.settings.waitTimeoutMs,
+      onSubmitted: () => {
+        if (deps.faults?.crashAfterSubmit === label) throw new InjectedCrash(`submitting ${label}`);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof RelayFailed)) throw error;
+    done = error.action;
+  }
   const code = done.failure?.code ?? 'unknown';
   if (code === 'would_revert' || code === 'reverted') throw new RunFailure(`${label} transaction ${code.replace('_', ' ')}: ${done.failure?.reason ?? 'no reason'}`);
   if (done.status === 'replaced') throw new RunFailure(`${label} transaction was replaced by another use of its nonce: ${done.failure?.reason ?? ''}`);

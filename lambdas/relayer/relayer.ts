@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mapConcurrent } from '../shared/concurrency';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { getAddress, isError, isHexString, keccak256, type Interface, type JsonRpcProvider, type TransactionReceipt, type TransactionRequest } from 'ethers';
 import { BadRequest, ConfigError, Conflict, NotFound, Unavailable } from '../shared/errors';
@@ -107,14 +108,6 @@ function brief(error: unknown): string {
 
 function alreadyKnown(error: unknown): boolean {
   return /already known|known transaction|already imported/i.test(brief(error));
-}
-
-async function mapLimit<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let index = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (index < items.length) await run(items[index++]);
-  });
-  await Promise.all(workers);
 }
 
 /**
@@ -501,7 +494,7 @@ export class Relayer {
         break;
       }
     }
-    await mapLimit(actions, this.concurrency, async (action) => {
+    await mapConcurrent(actions, this.concurrency, async (action) => {
       try {
         await this.progress(action, chainNonce, blockNumber, report);
       } catch (error) {

@@ -1,11 +1,9 @@
 import { Interface } from 'ethers';
-import type { RelayerPort } from './publisher';
+import { sendAndWait, type RelayerPort } from '../relayer/port';
 import type { BreakerState, ReserveRecords } from './store';
+import { ISSUER_ABI } from '../shared/abi';
 
-export const ISSUER_BREAKER_INTERFACE = new Interface([
-  'function setMintPaused(address index, bool paused)',
-  'function isMintPaused(address index) view returns (bool)',
-]);
+export const ISSUER_BREAKER_INTERFACE = new Interface(ISSUER_ABI);
 
 export interface BreakerDeps {
   /** Relayer of the operator key (OPERATOR_ROLE on the Issuer). */
@@ -14,11 +12,8 @@ export interface BreakerDeps {
   readonly issuer: string;
 }
 
-async function send(relayer: RelayerPort, key: string, issuer: string, index: string, paused: boolean): Promise<string | undefined> {
-  await relayer.submit({ key, to: issuer, data: ISSUER_BREAKER_INTERFACE.encodeFunctionData('setMintPaused', [index, paused]) });
-  const record = await relayer.wait(key);
-  if (record.status !== 'mined') throw new Error(`${key} ended ${record.status}: ${record.failure?.reason ?? 'no reason recorded'}`);
-  return record.txHash;
+async function send(relayer: RelayerPort, key: string, issuer: string, index: string, paused: boolean): Promise<string> {
+  return (await sendAndWait(relayer, { key, to: issuer, data: ISSUER_BREAKER_INTERFACE.encodeFunctionData('setMintPaused', [index, paused]) })).txHash;
 }
 
 /**

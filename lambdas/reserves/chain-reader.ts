@@ -1,17 +1,8 @@
 import { Contract, Interface, ZeroAddress, getAddress, isError, type Provider } from 'ethers';
 import type { ChainSnapshot, IndexSnapshot } from './report';
+import { CUSTODY_VAULT_ABI, INDEX_TOKEN_ABI } from '../shared/abi';
 
-const TOKEN_ABI = [
-  'function tokenset() view returns (address[] assets, uint256[] unitAmounts)',
-  'function basket() view returns (address[] assets, uint256[] amounts)',
-  'function baseTokenset() view returns (address[] assets, uint256[] baseUnitAmounts, uint256 factor)',
-  'function totalSupply() view returns (uint256)',
-  'function balanceOf(address) view returns (uint256)',
-  'event Transfer(address indexed from, address indexed to, uint256 value)',
-];
-const FEE_BASKET_ABI = ['function feeBasket() view returns (address[] assets, uint256[] amounts)'];
-const VAULT_ABI = ['function balancesOf(address[] assets) view returns (uint256[] balances)'];
-export const TOKEN_INTERFACE = new Interface(TOKEN_ABI);
+export const TOKEN_INTERFACE = new Interface(INDEX_TOKEN_ABI);
 
 /**
  * Reads an index's accrued fee basket at `blockTag`, at the positions of `assets`; undefined when
@@ -24,7 +15,7 @@ export type FeeBasketReader = (provider: Provider, index: string, assets: readon
  * A token without the function reverts with empty data: no fee basket (zeros). Any other failure throws.
  */
 export const feeBasketGetter: FeeBasketReader = async (provider, index, assets, blockTag) => {
-  const token = new Contract(index, FEE_BASKET_ABI, provider);
+  const token = new Contract(index, INDEX_TOKEN_ABI, provider);
   let result: [string[], bigint[]];
   try {
     result = (await token.getFunction('feeBasket').staticCall({ blockTag })) as unknown as [string[], bigint[]];
@@ -68,7 +59,7 @@ export async function holdersFromLogs(provider: Provider, token: string, toBlock
 
 /** Reads one index at `blockTag`. */
 export async function readIndex(provider: Provider, symbol: string, address: string, blockTag: number, options: ReaderOptions = {}): Promise<IndexSnapshot> {
-  const token = new Contract(address, TOKEN_ABI, provider);
+  const token = new Contract(address, INDEX_TOKEN_ABI, provider);
   const [tokenset, base, basket, totalSupply, holders] = await Promise.all([
     token.getFunction('tokenset').staticCall({ blockTag }) as Promise<[string[], bigint[]]>,
     token.getFunction('baseTokenset').staticCall({ blockTag }) as Promise<[string[], bigint[], bigint]>,
@@ -104,7 +95,7 @@ export async function readChainSnapshot(
     indexes.push(await readIndex(provider, symbol, address, params.blockNumber, options));
   }
   const allAssets = [...new Set(indexes.flatMap((i) => i.assets))].sort();
-  const vault = new Contract(params.custody, VAULT_ABI, provider);
+  const vault = new Contract(params.custody, CUSTODY_VAULT_ABI, provider);
   const balances = allAssets.length ? ((await vault.getFunction('balancesOf').staticCall(allAssets, { blockTag: params.blockNumber })) as bigint[]) : [];
   return {
     chainId: params.chainId,

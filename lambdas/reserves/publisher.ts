@@ -1,23 +1,12 @@
 import { Interface, getBytes, type Provider } from 'ethers';
-import type { ActionRecord, RelayRequest } from '../relayer';
+import { sendAndWait, type RelayerPort } from '../relayer/port';
 import { buildReport, dayNumber, parseSignedReport, reportHash, signedReportJson, totalLiabilitiesByAsset, type ReserveReport, type SignedReport } from './report';
 import { readChainSnapshot, type ReaderOptions } from './chain-reader';
 import { reportKey, treeKey, type ReportObjects, type ReserveRecords, type ReportEntry } from './store';
 import { tripBreaker } from './breaker';
+import { RESERVE_REGISTRY_ABI } from '../shared/abi';
 
-export const REGISTRY_INTERFACE = new Interface([
-  'function publish((address index,uint32 day,bytes32 reportHash,bytes32 liabilitiesRoot,uint64 blockNumber,address[] assets,uint256[] reserves,uint256[] liabilities) report)',
-  'function reportAt(address index,uint32 day) view returns ((address index,uint32 day,bytes32 reportHash,bytes32 liabilitiesRoot,uint64 blockNumber,address[] assets,uint256[] reserves,uint256[] liabilities))',
-  'function hasReport(address index,uint32 day) view returns (bool)',
-  'function OPERATOR_ROLE() view returns (bytes32)',
-  'function hasRole(bytes32 role,address account) view returns (bool)',
-]);
-
-/** What the publisher needs of a relayer (lambdas/relayer Relayer). */
-export interface RelayerPort {
-  submit(request: RelayRequest): Promise<ActionRecord>;
-  wait(key: string, options?: { timeoutMs?: number }): Promise<ActionRecord>;
-}
+export const REGISTRY_INTERFACE = new Interface(RESERVE_REGISTRY_ABI);
 
 /** What the publisher needs of a signer (KmsSigner): EIP-191 over raw bytes. */
 export interface ReportSigner {
@@ -112,11 +101,7 @@ export async function publishReserves(deps: PublisherDeps, day: string): Promise
     }
     const { report } = signed;
     const action = `reserve:${day}:${index.symbol}`;
-    await deps.reserveRelayer.submit({ key: action, to: deps.contracts.reserveRegistry, data: publishCalldata(report, signed.reportHash) });
-    const record = await deps.reserveRelayer.wait(action);
-    if (record.status !== 'mined') {
-      throw new Error(`registry publish ${action} ended ${record.status}: ${record.failure?.reason ?? 'no reason recorded'}`);
-    }
+    const record = await sendAndWait(deps.reserveRelayer, { key: action, to: deps.contracts.reserveRegistry, data: publishCalldata(report, signed.reportHash) });
     const entry: ReportEntry = {
       day,
       symbol: index.symbol,

@@ -3,6 +3,7 @@ import { Contract, getAddress, type Provider } from 'ethers';
 import { readChainSnapshot, type ReaderOptions } from './chain-reader';
 import { REGISTRY_INTERFACE } from './publisher';
 import { buildReport, canonicalJson, dayNumber, reportHash, reportSigner, type SignedReport } from './report';
+import { INDEX_TOKEN_ABI } from '../shared/abi';
 
 /** One auditor check and its verdict. */
 export interface Check {
@@ -124,7 +125,7 @@ async function verifyHolder(ctx: VerifyContext, signed: SignedReport, input: Pro
   if (!StandardMerkleTree.verify(report.liabilitiesRoot, [...report.holders.leafEncoding], [holder, balance], [...input.proof])) {
     return fail('holder-proof', `(${holder}, ${balance}) is not in the liabilities tree of ${report.index.symbol}`);
   }
-  const token = new Contract(report.index.address, ['function balanceOf(address) view returns (uint256)'], ctx.provider);
+  const token = new Contract(report.index.address, INDEX_TOKEN_ABI, ctx.provider);
   const onChain = (await token.getFunction('balanceOf')(holder, { blockTag: report.block.number })) as bigint;
   if (onChain !== balance) return fail('holder-proof', `${holder} held ${onChain} at block ${report.block.number}, the leaf says ${balance}`);
   return pass('holder-proof', `${holder} with ${balance} ${report.index.symbol} is included and matches the chain`);

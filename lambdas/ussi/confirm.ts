@@ -12,6 +12,7 @@
  * request (`ussi:confirm:<id>`), and the cursor only moves over requests nobody needs to act on again.
  */
 import { HedgeSide, RequestStatus } from '../domain/ussi-orders';
+import type { RelayerPort } from '../relayer/port';
 
 export interface UssiRequest {
   requester: string;
@@ -21,12 +22,6 @@ export interface UssiRequest {
   asset: string;
   assetAmount: bigint;
   ussiAmount: bigint;
-}
-
-/** The relayer calls a run makes (the operator's `Relayer`). */
-export interface ConfirmRelayer {
-  submit(request: { key: string; to: string; data: string }): Promise<{ status: string }>;
-  wait(key: string, options?: { timeoutMs?: number }): Promise<{ status: string; txHash?: string; failure?: { code: string; reason: string } }>;
 }
 
 export interface ConfirmDeps {
@@ -39,7 +34,8 @@ export interface ConfirmDeps {
   /** Calldata of `confirmMint(id)` and `confirmRedeem(id, 0x0)`. */
   encodeConfirmMint(id: bigint): string;
   encodeConfirmRedeem(id: bigint): string;
-  relayer: ConfirmRelayer;
+  /** The operator's relayer: a run submits every confirmation first, then waits for each. */
+  relayer: RelayerPort;
   /** The lowest id that may still need the operator (1 when never stored). */
   cursor: { get(): Promise<bigint>; put(next: bigint): Promise<void> };
   log?: (message: string, details?: Record<string, unknown>) => void;

@@ -1,38 +1,13 @@
 /**
- * The USSI contract as off-chain code sees it: the ABI fragments the quote handler, the NAV schedule
- * and the relayer use (checked against the compiled contract by test/contracts/ussi-reader.test.ts),
- * and readers that turn on-chain state into the inputs of `quoteHedgeOrder` and `runNavUpdate`.
+ * The USSI contract as off-chain code sees it: its compiled ABI (lambdas/shared/abi.ts) and readers that turn on-chain state into the inputs of `quoteHedgeOrder` and `runNavUpdate`.
  * Clients come in as arguments; nothing here holds a key.
  */
 import { Contract, type ContractRunner } from 'ethers';
 import type { OnChainNav } from '../domain/ussi-nav';
 import { AssetKind, type UssiAsset } from '../domain/ussi-orders';
+import { USSI_ABI } from '../shared/abi';
 
-const HEDGE_ORDER_TUPLE =
-  '(address requester,uint8 side,address asset,uint256 assetAmount,uint256 assetPrice,uint256 ussiAmount,uint256 deadline,uint256 nonce)';
-
-export const USSI_ABI = [
-  'function nav() view returns (uint256 value, uint64 updatedAt)',
-  'function settings() view returns ((uint16 toleranceBps,uint32 requestTimeout,uint16 maxNavMoveBps,uint32 minNavInterval,uint32 maxNavAge))',
-  'function assetConfig(address asset) view returns (uint8 kind, uint8 decimals)',
-  'function supportedAssets() view returns (address[])',
-  'function totalSupply() view returns (uint256)',
-  'function orderSigner() view returns (address)',
-  'function isNonceUsed(uint256 nonce) view returns (bool)',
-  'function requestCount() view returns (uint256)',
-  'function floatOf(address token) view returns (uint256)',
-  `function hashOrder(${HEDGE_ORDER_TUPLE} order) view returns (bytes32)`,
-  `function verifyOrder(${HEDGE_ORDER_TUPLE} order, bytes signature) view returns (bytes32)`,
-  'function getRequest(uint256 id) view returns ((address requester,uint8 side,uint8 status,uint64 expiresAt,address asset,uint128 assetAmount,uint128 ussiAmount))',
-  'function publishNav(uint256 nav)',
-  'function confirmMint(uint256 id)',
-  'function rejectMint(uint256 id)',
-  'function confirmRedeem(uint256 id, bytes32 payoutTxHash)',
-  'function rejectRedeem(uint256 id)',
-  'event MintApplied(uint256 indexed id, bytes32 indexed orderHash, address indexed requester, address asset, uint256 assetAmount, uint256 assetPrice, uint256 ussiAmount, uint256 nav, uint64 expiresAt)',
-  'event RedeemApplied(uint256 indexed id, bytes32 indexed orderHash, address indexed requester, address asset, uint256 assetAmount, uint256 assetPrice, uint256 ussiAmount, uint256 nav, uint64 expiresAt)',
-  'event NavPublished(uint256 previousNav, uint256 nav, uint64 updatedAt)',
-] as const;
+export { USSI_ABI };
 
 export function ussiContract(address: string, runner: ContractRunner): Contract {
   return new Contract(address, USSI_ABI, runner);

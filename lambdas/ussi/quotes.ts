@@ -20,8 +20,8 @@ import {
 } from '../domain/ussi-orders';
 import { BadRequest, Conflict, Forbidden, Unavailable } from '../shared/errors';
 import { admit, type WlpIdentity, type WlpLimiter } from '../quotes/rate-limit';
+import { addressSchema } from '../domain/address';
 
-const addressSchema = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address');
 
 /** `POST /v1/ussi/quotes` body. */
 export const ussiQuoteRequestSchema = z

@@ -7,7 +7,8 @@ import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
 import { LocalStateMachines } from '../../infra/local/state-machine';
 import { freePort } from '../../test/helpers/dynamo';
 import { DEFAULT_POINTS_CONFIG, type AccountPositions, type ReferralLink } from '../../lambdas/domain/points';
-import { PointsStore, forEachConcurrent } from '../../lambdas/points/store';
+import { PointsStore } from '../../lambdas/points/store';
+import { mapConcurrent } from '../../lambdas/shared/concurrency';
 import { MemorySnapshotFiles, listedSources, planDay, shardOwnPoints, shardTotals } from '../../lambdas/points/snapshot';
 import { settleEpoch } from '../../lambdas/domain/points/settle';
 import { keccakReady } from '../../lambdas/shared/keccak';
@@ -50,7 +51,7 @@ const mapConcurrency = Math.max(...machine.steps.map((s) => ('map' in s ? s.map.
 const STORE_REQUESTS = 8;
 
 async function registerLinks(store: PointsStore, links: readonly ReferralLink[]): Promise<void> {
-  await forEachConcurrent(links, 16, (link) => store.registerReferral({ ...link, signature: '0x', registeredAt: `${DAY}T00:00:00Z` }));
+  await mapConcurrent(links, 16, (link) => store.registerReferral({ ...link, signature: '0x', registeredAt: `${DAY}T00:00:00Z` }));
 }
 
 /** Child mode: one shard of POINTS_SHARD_SIZE holders against the parent's DynamoDB Local; prints its readings. */
@@ -103,7 +104,7 @@ async function bareLoop(client: DynamoDBClient, table: string, positions: readon
   const batches: WriteRequest[][] = [];
   for (let i = 0; i < requests.length; i += 25) batches.push(requests.slice(i, i + 25));
   const started = performance.now();
-  await forEachConcurrent(batches, inFlight, async (batch) => {
+  await mapConcurrent(batches, inFlight, async (batch) => {
     let pending = batch;
     while (pending.length) pending = (await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }))).UnprocessedItems?.[table] ?? [];
   });

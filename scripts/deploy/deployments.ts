@@ -1,9 +1,13 @@
+import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { deploymentSchema, type DeploymentRecord } from '../../topology/deployment';
 
 /** The deployment record (topology/deployment.ts), as the deploy steps fill it in. */
 export type Deployment = DeploymentRecord;
+
+/** One stage of a deploy: reads what earlier stages recorded and records what it adds. */
+export type DeployStep = (hre: HardhatRuntimeEnvironment, deployment: Deployment, log: (line: string) => void) => Promise<void>;
 
 /** deployments/<network>.json, or under $SSI_DEPLOYMENTS_DIR (the local stack keeps its own in its data folder). */
 export function deploymentPath(network: string, dir = process.env.SSI_DEPLOYMENTS_DIR): string {

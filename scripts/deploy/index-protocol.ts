@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import { Contract, type Signer } from 'ethers';
-import type { DeployStep } from './steps';
+import type { DeployStep } from './deployments';
+import { ERC20_ABI } from '../../lambdas/shared/abi';
 
 /** The index protocol's core contracts (proxies) and the index token implementation. */
 export interface IndexCore {
@@ -77,16 +78,6 @@ export async function deployIndexCore(hre: HardhatRuntimeEnvironment, admin: Sig
 }
 
 /**
- * Creates an index through the factory from (unsorted) constituents; the tokenset is sorted by
- * address as the token requires. Returns the new token's address.
- */
-const PROBE_TOKEN_ABI = [
-  'function decimals() view returns (uint8)',
-  'function balanceOf(address) view returns (uint256)',
-  'function approve(address, uint256) returns (bool)',
-];
-
-/**
  * Lists every asset of `assets` the factory has not listed yet (`IndexFactory.listAsset`), probing
  * each with one whole token of the factory's signer (the operator), which must hold it; `fund`, if
  * given, is called first to provide it (a faucet on local chains).
@@ -96,7 +87,7 @@ export async function listAssets(indexFactory: Contract, assets: readonly string
   const operator = await signer.getAddress();
   for (const asset of assets) {
     if ((await indexFactory.isAssetListed(asset)) as boolean) continue;
-    const token = new Contract(asset, PROBE_TOKEN_ABI, signer);
+    const token = new Contract(asset, ERC20_ABI, signer);
     const probe = 10n ** BigInt((await token.decimals()) as bigint);
     if (fund) await fund(asset, probe);
     const held = (await token.balanceOf(operator)) as bigint;
@@ -114,6 +105,10 @@ export function testTokenFaucet(hre: HardhatRuntimeEnvironment, to: string): (as
   };
 }
 
+/**
+ * Creates an index through the factory from (unsorted) constituents; the tokenset is sorted by
+ * address as the token requires. Returns the new token's address.
+ */
 export async function createIndex(
   indexFactory: Contract,
   params: {

@@ -1,4 +1,4 @@
-import type { DeployStep } from './steps';
+import type { DeployStep } from './deployments';
 
 /** Local chains: USDC the WLP named by SSI_WLP_ADDRESS starts with (10 million). */
 export const LOCAL_WLP_CASH = 10_000_000n;

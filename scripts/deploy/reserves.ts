@@ -1,5 +1,5 @@
 import type { Contract } from 'ethers';
-import type { DeployStep } from './steps';
+import type { DeployStep } from './deployments';
 
 /**
  * Proof-of-reserve roles: the reserve-report signer (`deployment.signers.reserve`, the KMS key on

@@ -1,5 +1,5 @@
 import type { Contract } from 'ethers';
-import type { DeployStep } from './steps';
+import type { DeployStep } from './deployments';
 
 /** Length of a points epoch, the unit AssetLocking attributes locks to (epoch 1 starts at deployment). */
 export const LOCK_EPOCH_LENGTH = 7n * 24n * 3600n;

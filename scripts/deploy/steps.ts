@@ -1,14 +1,10 @@
-import type { HardhatRuntimeEnvironment } from 'hardhat/types';
-import type { Deployment } from './deployments';
+import type { DeployStep } from './deployments';
 import { CASH_TOKEN, UNDERLYING_ASSETS } from './assets';
 import { deployIndexProtocol } from './index-protocol';
 import { deployReserveRoles } from './reserves';
 import { deployStaking } from './staking';
 import { deployUssi } from './ussi';
 import { grantParticipants } from './participants';
-
-/** One stage of a deploy: reads what earlier stages recorded and records what it adds. */
-export type DeployStep = (hre: HardhatRuntimeEnvironment, deployment: Deployment, log: (line: string) => void) => Promise<void>;
 
 /** Local chains only: faucet tokens for cash and every underlying asset. */
 const deployTestTokens: DeployStep = async (hre, deployment, log) => {

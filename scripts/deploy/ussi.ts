@@ -1,5 +1,5 @@
 import type { Contract } from 'ethers';
-import type { DeployStep } from './steps';
+import type { DeployStep } from './deployments';
 
 /** USSI's limits as its `Settings` struct takes them. */
 export interface UssiSettings {

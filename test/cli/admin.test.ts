@@ -54,7 +54,7 @@ describe('ssi admin against the local stack (DynamoDB Local)', () => {
       process.env = env;
       try {
         let handler!: (event: unknown, context: unknown) => Promise<{ isAuthorized: boolean }>;
-        jest.isolateModules(() => ({ handler } = require('../../lambdas/quotes/authorizer')));
+        jest.isolateModules(() => ({ handler } = require('../../lambdas/handlers/wlp-authorizer')));
         return await handler({ identitySource: [key], routeArn: 'arn:route' }, { functionName: 'wlp-authorizer', awsRequestId: 'r' });
       } finally {
         process.env = saved;

@@ -1,6 +1,5 @@
 import hre from 'hardhat';
-import { Interface } from 'ethers';
-import { USSI_ABI, readNavState, readQuoteContext, ussiContract } from '../../lambdas/ussi/contract';
+import { readNavState, readQuoteContext, ussiContract } from '../../lambdas/ussi/contract';
 import { AssetKind, HedgeSide, quoteHedgeOrder } from '../../lambdas/domain/ussi-orders';
 import { planNavUpdate } from '../../lambdas/domain/ussi-nav';
 import { INITIAL_NAV, TEST_SETTINGS, USDC, as, deployUssiFixture, increaseTime, now, signOrder, type UssiFixture } from '../helpers/ussi';
@@ -10,18 +9,6 @@ describe('USSI as off-chain code reads it', () => {
 
   beforeAll(async () => {
     fx = await deployUssiFixture(hre);
-  });
-
-  it('every ABI fragment the back end uses exists in the compiled contract with the same selector or topic', async () => {
-    const compiled = (await hre.artifacts.readArtifact('USSI')).abi;
-    const compiledInterface = new Interface(compiled);
-    const ours = new Interface([...USSI_ABI]);
-    ours.forEachFunction((fn) => {
-      expect(compiledInterface.getFunction(fn.selector)?.format('sighash')).toBe(fn.format('sighash'));
-    });
-    ours.forEachEvent((event) => {
-      expect(compiledInterface.getEvent(event.topicHash)?.format('sighash')).toBe(event.format('sighash'));
-    });
   });
 
   it('reads the NAV state, supply and chain time a scheduled NAV update plans with', async () => {

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeBacktestFiles } from '../../cli/commands/backtest';
-import { ReplayPriceSource, loadMarketData } from '../../lambdas/domain/market';
+import { ReplayPriceSource } from '../../lambdas/domain/market';
+import { loadMarketData } from '../../lambdas/adapters/market-files';
 import {
   BacktestError,
   type IndexMethodology,

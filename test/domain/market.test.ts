@@ -1,20 +1,6 @@
 import path from 'node:path';
-import {
-  CsvFormatError,
-  MarketData,
-  MarketDataError,
-  ReplayPriceSource,
-  addDays,
-  daysBetween,
-  isIsoDate,
-  loadMarketData,
-  marketDataDir,
-  normalizeDate,
-  parseCsv,
-  parseCsvTable,
-  parseDailyBars,
-  parseMonthlySnapshots,
-} from '../../lambdas/domain/market';
+import { CsvFormatError, MarketData, ReplayPriceSource, addDays, daysBetween, isIsoDate, normalizeDate, parseCsv, parseCsvTable, parseDailyBars, parseMonthlySnapshots } from '../../lambdas/domain/market';
+import { MarketDataError, loadMarketData, marketDataDir } from '../../lambdas/adapters/market-files';
 import { dailyCsv, marketData, steps } from './marketFixtures';
 
 describe('CSV parsing', () => {

@@ -21,7 +21,7 @@ import {
   rebalanceDates,
   toIntegerWeights,
 } from '../../lambdas/domain/methodology';
-import { loadMarketData } from '../../lambdas/domain/market';
+import { loadMarketData } from '../../lambdas/adapters/market-files';
 
 const asset = (symbol: string, marketCapUsd: number | null, extra: Partial<AssetObservation> = {}): AssetObservation => ({
   symbol,

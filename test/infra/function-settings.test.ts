@@ -68,7 +68,7 @@ describe('function settings from the synthesized template', () => {
     process.env = env;
     try {
       // The reserve publisher's code started under the heartbeat's name: it reads RELAYER_* and RESERVES_*.
-      expect(() => jest.isolateModules(() => require(resolve(__dirname, '../../lambdas/reserve-publisher/handler.ts')))).toThrow(
+      expect(() => jest.isolateModules(() => require(resolve(__dirname, '../../lambdas/handlers/reserve-publisher.ts')))).toThrow(
         /function heartbeat reads .*RESERVES_FROM_BLOCK.*, which topology\/settings.ts does not declare for it/,
       );
     } finally {

@@ -16,7 +16,7 @@ const positions: TableSpec = {
 
 const fn = (name: string, rest: Partial<FunctionSpec>): FunctionSpec => ({
   name,
-  entry: 'lambdas/heartbeat/handler.ts',
+  entry: 'lambdas/handlers/heartbeat.ts',
   description: `synthetic ${name}`,
   timeoutSeconds: 10,
   memoryMb: 256,
@@ -27,7 +27,7 @@ const fn = (name: string, rest: Partial<FunctionSpec>): FunctionSpec => ({
 });
 
 export const SYNTHETIC_FUNCTIONS: FunctionSpec[] = [
-  fn('quotes', { entry: 'lambdas/read-api/handler.ts', tables: { positions: 'read' } as FunctionSpec['tables'], publicKeys: ['operator'] }),
+  fn('quotes', { entry: 'lambdas/handlers/read-api.ts', tables: { positions: 'read' } as FunctionSpec['tables'], publicKeys: ['operator'] }),
   fn('wlp-auth', { tables: { ops: 'read' } }),
   fn('reserves', { tables: { positions: 'write' } as FunctionSpec['tables'], keys: ['reserve'], buckets: { reports: 'write' }, reservedConcurrency: 1 }),
   fn('relayer', { tables: { ops: 'write' }, keys: ['operator'], buckets: { reports: 'read' }, reservedConcurrency: 1 }),

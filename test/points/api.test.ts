@@ -53,7 +53,7 @@ describe('points API on DynamoDB Local', () => {
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
     });
-    ({ handler } = await import('../../lambdas/points/handler'));
+    ({ handler } = await import('../../lambdas/handlers/points-api'));
     await store.applyDay([row(A, '2025-01-06', 3_000_000n), row(B, '2025-01-06', 9_500_000n)]);
     await store.applyDay([row(A, '2025-01-07', 3_250_000n)]);
   });

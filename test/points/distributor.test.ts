@@ -1,13 +1,15 @@
-import { DISTRIBUTOR, RelayerRootPublisher, type RootRelayer } from '../../lambdas/points/distributor';
+import { DISTRIBUTOR, RelayerRootPublisher } from '../../lambdas/points/distributor';
+import type { ActionRecord } from '../../lambdas/relayer';
+import type { RelayerPort } from '../../lambdas/relayer/port';
 
-function fakeRelayer(outcome: { status: string; txHash?: string; failure?: { code: string; reason: string } }) {
-  const submitted: Array<{ key: string; to: string; data: string }> = [];
-  const relayer: RootRelayer = {
+function fakeRelayer(outcome: Pick<ActionRecord, 'status' | 'txHash' | 'failure'>) {
+  const submitted: Array<{ key: string; to: string; data?: string }> = [];
+  const relayer: RelayerPort = {
     submit: async (request) => {
       submitted.push(request);
-      return {};
+      return { actionKey: request.key, status: 'sent' } as ActionRecord;
     },
-    wait: async () => outcome,
+    wait: async (key) => ({ actionKey: key, ...outcome }) as ActionRecord,
   };
   return { relayer, submitted };
 }
@@ -24,7 +26,7 @@ describe('RelayerRootPublisher', () => {
     expect(hash).toBe('0xfeed');
     expect(submitted).toHaveLength(1);
     expect(submitted[0]).toMatchObject({ key: 'rewards-root:7', to: distributor });
-    const call = DISTRIBUTOR.parseTransaction({ data: submitted[0]!.data })!;
+    const call = DISTRIBUTOR.parseTransaction({ data: submitted[0]!.data! })!;
     expect(call.name).toBe('publishRoot');
     expect([...call.args]).toEqual([7n, root, 12_345n]);
   });

@@ -4,7 +4,8 @@ import { AmountError, formatAmount, parseAmount, toFixedPoint } from '../../lamb
 import { cashToUsd, deviationBps, indexUnitsFor, navPerToken, PricingError, usdToCash, valueLegs, type AssetInfo, type ReferencePrice } from '../../lambdas/domain/quotes/nav';
 import { QuoteOrderHasher } from '../../lambdas/domain/quotes/order-hash';
 import { FixedBaseTable, N, publicKeyPoint, sign, signMany, verifyWithTable } from '../../lambdas/domain/quotes/secp256k1';
-import { MakerSignatures, makerSignatureProblem, WorkerSignatures } from '../../lambdas/domain/quotes/signature';
+import { MakerSignatures, makerSignatureProblem } from '../../lambdas/domain/quotes/signature';
+import { WorkerSignatures } from '../../lambdas/adapters/signature-workers';
 import { hashQuoteOrder, issuerDomain, Side, type QuoteOrder } from '../../lambdas/domain/orders';
 
 const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString('hex')}`);

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { recoverAddress, Wallet } from 'ethers';
-import { askPmm, askPmms, draftToWire, httpTransport, MAX_RFQ_BATCH, type PmmEndpoint, type QuoteDraft, type RfqOutcome } from '../../lambdas/domain/quotes/rfq';
+import { httpTransport } from '../../lambdas/adapters/rfq-http';
+import { askPmm, askPmms, draftToWire, MAX_RFQ_BATCH, type PmmEndpoint, type QuoteDraft, type RfqOutcome } from '../../lambdas/domain/quotes/rfq';
 import { issuerDomain, Side } from '../../lambdas/domain/orders';
 import { startPmmSimulator, type RunningPmm } from '../../infra/local/pmm-simulator';
 import { QuoteOrderHasher } from '../../lambdas/domain/quotes/order-hash';

@@ -6,7 +6,8 @@ import { MemoryQuoteStore } from '../../lambdas/quotes/store';
 import { QuoteService, type WlpIdentity } from '../../lambdas/quotes/service';
 import { quoteSchema, storedQuoteSchema, quoteRequestSchema, indexListSchema, indexDetailSchema, type QuoteRequest } from '../../lambdas/quotes/schemas';
 import { QuoteOrderHasher } from '../../lambdas/domain/quotes/order-hash';
-import { askPmm, bestQuote, httpTransport, type Candidate, type PmmEndpoint, type QuoteDraft, type RfqTransport, type WireDraft } from '../../lambdas/domain/quotes/rfq';
+import { httpTransport } from '../../lambdas/adapters/rfq-http';
+import { askPmm, bestQuote, type Candidate, type PmmEndpoint, type QuoteDraft, type RfqTransport, type WireDraft } from '../../lambdas/domain/quotes/rfq';
 import { basketFor, feeFor, issuerDomain, Side } from '../../lambdas/domain/orders';
 import { SsiError } from '../../lambdas/shared/errors';
 

@@ -134,7 +134,7 @@ describe('the relayer-monitor Lambda', () => {
       AWS_ENDPOINT_URL_DYNAMODB: world.dynamo.endpoint,
       AWS_ENDPOINT_URL_KMS: world.kms.url,
     });
-    const { handler } = require('../../lambdas/relayer-monitor/handler') as { handler: (event: unknown, context: Context) => Promise<{ stuck: number; reports: Array<{ role: string; replaced: number; signer: string }> }> };
+    const { handler } = require('../../lambdas/handlers/relayer-monitor') as { handler: (event: unknown, context: Context) => Promise<{ stuck: number; reports: Array<{ role: string; replaced: number; signer: string }> }> };
     const context = { functionName: 'ssi-relayer-monitor', awsRequestId: randomUUID(), getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
     // A reserve report transaction sent by another instance, then left behind by a base fee jump.
     await world.admin.send('evm_setAutomine', [false]);

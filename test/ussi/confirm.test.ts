@@ -1,5 +1,6 @@
 import { confirmKey, confirmPending, type ConfirmDeps, type UssiRequest } from '../../lambdas/ussi/confirm';
 import { HedgeSide, RequestStatus } from '../../lambdas/domain/ussi-orders';
+import type { ActionRecord } from '../../lambdas/relayer';
 
 const USDC = '0x00000000000000000000000000000000000000aa';
 const NOW = 1_000_000n;
@@ -23,11 +24,11 @@ function fixture(requests: UssiRequest[], options: { float?: bigint; cursor?: bi
     relayer: {
       submit: async ({ key }) => {
         submitted.push(key);
-        return { status: 'queued' };
+        return { actionKey: key, status: 'queued' } as ActionRecord;
       },
       wait: async (key) => {
         const status = options.outcome?.(key) ?? 'mined';
-        return status === 'mined' ? { status, txHash: `0x${key}` } : { status, failure: { code: 'reverted', reason: 'RequestExpired' } };
+        return (status === 'mined' ? { actionKey: key, status, txHash: `0x${key}` } : { actionKey: key, status, failure: { code: 'reverted', reason: 'RequestExpired' } }) as ActionRecord;
       },
     },
     cursor: { get: async () => stored ?? 1n, put: async (next) => void (stored = next) },

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { base58, base58xrp, bech32, bech32m, createBase58check } from '@scure/base';
 import { getAddress } from 'ethers';
+import { isHexAddress } from '../address';
 
 export const NATIVE_CHAINS = ['bitcoin', 'dogecoin', 'solana', 'xrpl', 'cardano', 'evm'] as const;
 export type NativeChain = (typeof NATIVE_CHAINS)[number];
@@ -116,7 +117,7 @@ function checkCardano(text: string): AddressCheck {
 
 /** EVM addresses must be given in their EIP-55 checksummed form, so a mistyped letter is caught. */
 function checkEvm(text: string): AddressCheck {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(text)) return fail('an EVM address is 0x and 40 hex digits');
+  if (!isHexAddress(text)) return fail('an EVM address is 0x and 40 hex digits');
   let checksummed: string;
   try {
     checksummed = getAddress(text);

@@ -3,4 +3,3 @@ export * from './csv';
 export * from './marketData';
 export * from './priceSource';
 export * from './migrations';
-export * from './load';

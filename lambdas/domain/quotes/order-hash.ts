@@ -8,6 +8,7 @@
 import { keccak256 as keccakBytes, keccak256Hex } from '../../shared/keccak';
 import { TypedDataEncoder, type TypedDataDomain } from 'ethers';
 import { QUOTE_ORDER_TYPES, type QuoteOrder } from '../orders';
+import { isHexAddress } from '../address';
 
 const TYPE_STRING = Buffer.from(TypedDataEncoder.from(QUOTE_ORDER_TYPES).encodeType('QuoteOrder'));
 let typeHash: Uint8Array | undefined;
@@ -19,7 +20,7 @@ function putUint(target: Buffer, offset: number, value: bigint): void {
 }
 
 function putAddress(target: Buffer, offset: number, address: string): void {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new TypeError(`${address} is not an address`);
+  if (!isHexAddress(address)) throw new TypeError(`${address} is not an address`);
   target.fill(0, offset, offset + 12);
   target.write(address.slice(2), offset + 12, 20, 'hex');
 }

@@ -5,15 +5,13 @@
  * signature, maker role) and the best one wins: the lowest cash on a mint, the highest on a
  * redeem. Every answer, taken or not, is kept with its reason for the audit trail.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import { Side, type QuoteOrder } from '../orders';
 import { deviationBps } from './nav';
 import { makerSignatureProblem, type SignatureProblem } from './signature';
 import type { QuoteOrderHasher } from './order-hash';
 import { keccakReady } from '../../shared/keccak';
-import { checksum } from './address';
+import { addressSchema, checksum } from '../address';
 
 /** A PMM the API asks: its RFQ endpoint and the maker address it signs with. */
 export interface PmmEndpoint {
@@ -33,7 +31,7 @@ export const pmmEndpointsSchema = z
       .object({
         name: z.string().min(1).max(64),
         url: z.string().url(),
-        maker: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be an address'),
+        maker: addressSchema,
         batchUrl: z.string().url().optional(),
       })
       .strict(),
@@ -81,7 +79,7 @@ export const pmmAnswerSchema = z.object({
   cashAmount: z.string().regex(UINT256, 'must be a decimal integer').refine(fitsUint256, 'must fit a uint256'),
   nonce: z.string().regex(UINT256, 'must be a decimal integer').refine(fitsUint256, 'must fit a uint256'),
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte hex signature'),
-  maker: z.string().regex(/^0x[0-9a-fA-F]{40}$/).optional(),
+  maker: addressSchema.optional(),
 });
 export type PmmAnswer = z.infer<typeof pmmAnswerSchema>;
 
@@ -89,59 +87,13 @@ export type RfqOutcome =
   | { pmm: PmmEndpoint; ok: true; answer: PmmAnswer; latencyMs: number }
   | { pmm: PmmEndpoint; ok: false; code: 'timeout' | 'unreachable' | 'http_error' | 'malformed'; reason: string; latencyMs: number };
 
-/** Posts a JSON body and resolves with the status and text, or rejects (name TimeoutError on timeout). */
+/** Posts a JSON body and resolves with the status and text, or rejects (name TimeoutError on timeout): the adapter is lambdas/adapters/rfq-http.ts. */
 export type RfqTransport = (url: string, body: string, timeoutMs: number) => Promise<{ status: number; text: string }>;
-
-class TimeoutError extends Error {
-  override name = 'TimeoutError';
-}
-
-/**
- * node:http(s) with keep-alive connections per PMM: cheaper per request than fetch, which matters
- * when every quote is an RFQ. Answers above 64 KiB are refused.
- */
-export function httpTransport(options: { maxSockets?: number } = {}): RfqTransport {
-  const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 }) };
-  return (url, body, timeoutMs) =>
-    new Promise((resolve, reject) => {
-      const secure = url.startsWith('https:');
-      const request = (secure ? httpsRequest : httpRequest)(
-        url,
-        {
-          method: 'POST',
-          agent: secure ? agents.https : agents.http,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          response.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > 64 * 1024) request.destroy(new Error('answer larger than 64 KiB'));
-            else chunks.push(chunk);
-          });
-          response.on('end', () => {
-            clearTimeout(timer);
-            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-          });
-          response.on('error', reject);
-        },
-      );
-      const timer = setTimeout(() => request.destroy(new TimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      request.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      request.end(body);
-    });
-}
-
-let defaultTransport: RfqTransport | undefined;
 
 export interface RfqOptions {
   timeoutMs: number;
-  /** How to post the draft (default: `httpTransport()`, one per process). */
-  transport?: RfqTransport;
+  /** How to post the draft (`httpTransport()` of lambdas/adapters/rfq-http.ts in a function). */
+  transport: RfqTransport;
   now?: () => number;
 }
 
@@ -242,7 +194,7 @@ export async function askPmm(pmm: PmmEndpoint, draft: QuoteDraft, options: RfqOp
   const now = options.now ?? (() => performance.now());
   const started = now();
   const elapsed = () => Math.round((now() - started) * 10) / 10;
-  const transport = options.transport ?? (defaultTransport ??= httpTransport());
+  const { transport } = options;
   let reply: PmmReply;
   try {
     reply = await post(pmm, draftToWire(draft, pmm.maker), transport, options.timeoutMs);

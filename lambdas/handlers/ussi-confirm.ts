@@ -4,8 +4,8 @@ import { tableName } from '../shared/config';
 import { scheduledHandler } from '../shared/http';
 import { logger } from '../shared/observability';
 import { relayerFor } from '../relayer';
-import { confirmPending, type UssiRequest } from './confirm';
-import { ussiChain } from './chain';
+import { confirmPending, type UssiRequest } from '../ussi/confirm';
+import { ussiChain } from '../ussi/chain';
 
 const { ussi, address, chainTime } = ussiChain();
 const opsTable = tableName('ops');

@@ -1,6 +1,6 @@
 import { taskHandler } from '../shared/http';
-import { runSnapshotTask, snapshotTask } from './snapshot-tasks';
-import { snapshotRuntime } from './snapshot-runtime';
+import { runSnapshotTask, snapshotTask } from '../points/snapshot-tasks';
+import { snapshotRuntime } from '../points/snapshot-runtime';
 
 const runtime = snapshotRuntime();
 

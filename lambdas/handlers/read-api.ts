@@ -5,7 +5,7 @@ import { byRoute } from '../shared/router';
 import { chainProvider } from '../shared/chain';
 import { dynamo, kms, s3 } from '../shared/aws';
 import { kmsAddress } from '../signing/kms-public-key';
-import { protocolInfo } from './protocol';
+import { protocolInfo } from '../read-api/protocol';
 import { holderProofs, reportsOf } from '../reserves/api';
 import { ReportObjects, ReserveRecords } from '../reserves/store';
 import { RunStore } from '../rebalance/store';

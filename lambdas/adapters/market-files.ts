@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MarketData } from './marketData';
+import { MarketData } from '../domain/market';
 
 /** File names of the public market data set (see its README). */
 export const MONTHLY_FILE = 'cmc-monthly-top200-2020-2025.csv';
 export const DAILY_FILE = 'coinbase-daily-ohlc-2020-2025.csv';
 
-/** The repository root: this file is lambdas/domain/market/load.ts. */
-const REPO_ROOT = path.resolve(__dirname, '../../..');
+/** The repository root: this file is lambdas/adapters/market-files.ts. */
+const REPO_ROOT = path.resolve(__dirname, '../..');
 
 export class MarketDataError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

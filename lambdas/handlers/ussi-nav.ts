@@ -2,9 +2,10 @@ import { loadSettings } from '../shared/config';
 import { scheduledHandler } from '../shared/http';
 import { logger } from '../shared/observability';
 import { relayerFor } from '../relayer';
+import { sendAndWait } from '../relayer/port';
 import { driftNavSource, runNavUpdate } from '../domain/ussi-nav';
-import { readNavState } from './contract';
-import { ussiChain } from './chain';
+import { readNavState } from '../ussi/contract';
+import { ussiChain } from '../ussi/chain';
 
 const { ussi, address } = ussiChain();
 const config = loadSettings(['USSI_NAV_SOURCE', 'USSI_NAV_DRIFT_BPS', 'USSI_NAV_CLAMP']);
@@ -28,10 +29,7 @@ export const handler = scheduledHandler(async () => {
       source,
       publish: async (nav) => {
         const key = `ussi:nav:${replaces}`;
-        await relayer.submit({ key, to: address, data: ussi.interface.encodeFunctionData('publishNav', [nav]) });
-        const record = await relayer.wait(key, { timeoutMs: 60_000 });
-        if (record.status !== 'mined') throw new Error(`publishNav(${nav}) did not land: ${record.status} ${record.failure?.code ?? ''} ${record.failure?.reason ?? ''}`);
-        return record.txHash!;
+        return (await sendAndWait(relayer, { key, to: address, data: ussi.interface.encodeFunctionData('publishNav', [nav]) }, { timeoutMs: 60_000 })).txHash;
       },
     },
     { clamp: config.USSI_NAV_CLAMP },

@@ -5,10 +5,11 @@ import { byRoute } from '../shared/router';
 import { dynamoClient } from '../shared/aws';
 import { EpochCalendar } from '../domain/points/calendar';
 import { chainProvider } from '../shared/chain';
-import { PointsStore } from './store';
-import { configuredPrices, pointsRules } from './settings';
-import { portfolio, stakingApy } from './portfolio';
-import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from './api';
+import { PointsStore } from '../points/store';
+import { configuredPrices, pointsRules } from '../points/settings';
+import { portfolio, stakingApy } from '../points/portfolio';
+import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from '../points/api';
+import { addressSchema } from '../domain/address';
 
 const config = functionSettings('points-api');
 const rules = pointsRules(config.SSI_POINTS_CONFIG);
@@ -26,7 +27,7 @@ const chainDeps = {
   sosoSymbol: rules.sosoToken,
 };
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address').transform((a) => a.toLowerCase());
+const address = addressSchema.transform((a) => a.toLowerCase());
 const byAddress = z.object({ address });
 
 export const handler = byRoute({

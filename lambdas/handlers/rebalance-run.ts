@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isIsoDate, loadMarketData, type IsoDate } from '../domain/market';
+import { isIsoDate, type IsoDate } from '../domain/market';
+import { loadMarketData } from '../adapters/market-files';
 import { getMethodology, type UniverseSnapshot } from '../domain/methodology';
 import { priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
 import { PmmRegistry, cachedPmms } from '../quotes/pmm-registry';
@@ -10,8 +11,8 @@ import { scheduledHandler } from '../shared/http';
 import { logger } from '../shared/observability';
 import { relayerFor } from '../relayer';
 import { KmsSigner } from '../signing/kms-signer';
-import { RunStore, STEPS } from './store';
-import { runScheduled, type SagaDeps, type SagaFaults } from './saga';
+import { RunStore, STEPS } from '../rebalance/store';
+import { runScheduled, type SagaDeps, type SagaFaults } from '../rebalance/saga';
 
 const config = functionSettings('rebalance-run');
 

@@ -3,8 +3,8 @@
  * a list of `{ id, problem }` (null when the signature is the maker's), with its own `MakerSignatures`.
  */
 import { parentPort } from 'node:worker_threads';
-import { MakerSignatures, type SignatureCheck } from './signature';
-import { warmUp } from './secp256k1';
+import { MakerSignatures, type SignatureCheck } from '../domain/quotes/signature';
+import { warmUp } from '../domain/quotes/secp256k1';
 
 const signatures = new MakerSignatures();
 warmUp();

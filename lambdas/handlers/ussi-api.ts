@@ -10,9 +10,9 @@ import { ethersChainReader, IndexCatalog } from '../quotes/catalog';
 import { priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
 import { PRICE_SETTINGS } from '../../topology/settings';
 import { DynamoLeaseStore, LeaseLimiter, wlpIdentity } from '../quotes/rate-limit';
-import { readQuoteContext } from './contract';
-import { ussiChain } from './chain';
-import { UssiQuoteService, ussiQuoteRequestSchema } from './quotes';
+import { readQuoteContext } from '../ussi/contract';
+import { ussiChain } from '../ussi/chain';
+import { UssiQuoteService, ussiQuoteRequestSchema } from '../ussi/quotes';
 
 const { config: chainConfig, deployment, provider, ussi, address, chainTime } = ussiChain();
 const config = loadSettings(['USSI_QUOTE_TTL_SECONDS', 'USSI_QUOTE_SPREAD_BPS', ...PRICE_SETTINGS]);

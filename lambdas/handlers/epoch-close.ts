@@ -8,11 +8,11 @@ import { Conflict, ConfigError } from '../shared/errors';
 import { logger, metrics } from '../shared/observability';
 import { EpochCalendar, dayOf } from '../domain/points/calendar';
 import { relayerFor } from '../relayer';
-import { PointsStore } from './store';
-import { closeEpoch, SNAPSHOTS_MISSING } from './epoch-close';
-import { S3TreeStorage } from './tree-storage';
-import { RelayerRootPublisher } from './distributor';
-import { pointsRules } from './settings';
+import { PointsStore } from '../points/store';
+import { closeEpoch, SNAPSHOTS_MISSING } from '../points/epoch-close';
+import { S3TreeStorage } from '../points/tree-storage';
+import { RelayerRootPublisher } from '../points/distributor';
+import { pointsRules } from '../points/settings';
 
 const config = functionSettings('epoch-close');
 const rules = pointsRules(config.SSI_POINTS_CONFIG);

@@ -7,16 +7,18 @@ import { dynamo } from '../shared/aws';
 import { ConfigError } from '../shared/errors';
 import { issuerDomain } from '../domain/orders';
 import { QuoteOrderHasher } from '../domain/quotes/order-hash';
-import { WorkerSignatures } from '../domain/quotes/signature';
+import { WorkerSignatures } from '../adapters/signature-workers';
 import { warmUp } from '../domain/quotes/secp256k1';
-import { ethersChainReader, IndexCatalog } from './catalog';
-import { priceSourceFromSettings } from './prices';
-import { PmmRegistry, cachedPmms } from './pmm-registry';
-import { DynamoQuoteStore } from './store';
-import { DynamoLeaseStore, LeaseLimiter, wlpIdentity } from './rate-limit';
-import { QuoteService } from './service';
-import { openApiDocument } from './openapi';
-import { quoteIdPathSchema, quoteRequestSchema, symbolPathSchema } from './schemas';
+import { ethersChainReader, IndexCatalog } from '../quotes/catalog';
+import { priceSourceFromSettings } from '../quotes/prices';
+import { PmmRegistry, cachedPmms } from '../quotes/pmm-registry';
+import { DynamoQuoteStore } from '../quotes/store';
+import { DynamoLeaseStore, LeaseLimiter, wlpIdentity } from '../quotes/rate-limit';
+import { QuoteService } from '../quotes/service';
+import { openApiDocument } from '../quotes/openapi';
+import { quoteIdPathSchema, quoteRequestSchema, symbolPathSchema } from '../quotes/schemas';
+import { httpTransport } from '../adapters/rfq-http';
+import { ISSUER_ABI } from '../shared/abi';
 
 const config = functionSettings('quote-api');
 const deployment = config.SSI_DEPLOYMENT;
@@ -27,7 +29,7 @@ if (!cashToken) throw new ConfigError(`invalid configuration: the deployment has
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
 const assets = Object.entries(deployment.tokens).map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals }));
 
-const issuerContract = new Contract(issuer, ['function isNonceUsed(address, uint256) view returns (bool)'], provider);
+const issuerContract = new Contract(issuer, ISSUER_ABI, provider);
 const service = new QuoteService({
   chainId: config.SSI_CHAIN_ID,
   issuer: getAddress(issuer),
@@ -35,6 +37,7 @@ const service = new QuoteService({
   prices: priceSourceFromSettings(config, assets.map((a) => a.symbol)),
   cash: { symbol: config.SSI_CASH_TOKEN, address: getAddress(cashToken.address), decimals: cashToken.decimals },
   pmms: cachedPmms(new PmmRegistry(dynamo(), tableName('pmms')), config.SSI_PMM_CACHE_SECONDS * 1000),
+  transport: httpTransport(),
   store: new DynamoQuoteStore(dynamo(), tableName('quotes'), { lingerMs: config.SSI_QUOTE_STORE_LINGER_MS }),
   limiter: new LeaseLimiter(new DynamoLeaseStore(dynamo(), tableName('wlp-usage'))),
   hasher: new QuoteOrderHasher(issuerDomain(config.SSI_CHAIN_ID, getAddress(issuer))),

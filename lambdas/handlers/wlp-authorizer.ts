@@ -5,7 +5,7 @@ import { tableName } from '../shared/config';
 import { dynamo } from '../shared/aws';
 import { logger } from '../shared/observability';
 import { WLP_API_KEY_HEADER } from '../../topology';
-import { ApiKeyDirectory, authorize, type AuthorizerResult } from './api-keys';
+import { ApiKeyDirectory, authorize, type AuthorizerResult } from '../quotes/api-keys';
 
 const directory = new ApiKeyDirectory(dynamo(), tableName('wlp-keys'));
 

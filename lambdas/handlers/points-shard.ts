@@ -1,6 +1,6 @@
 import { taskHandler } from '../shared/http';
-import { runShardTask, shardTask } from './snapshot-tasks';
-import { snapshotRuntime } from './snapshot-runtime';
+import { runShardTask, shardTask } from '../points/snapshot-tasks';
+import { snapshotRuntime } from '../points/snapshot-runtime';
 
 const runtime = snapshotRuntime();
 
