@@ -74,7 +74,10 @@ export const SETTINGS = {
   SSI_REFERENCE_PRICES: { schema: z.string().optional(), description: 'JSON {symbol: usd} checked before the market data by the points functions ($SOSO must be here)' },
 
   RESERVES_FROM_BLOCK: { schema: z.coerce.number().int().min(0).default(0), description: "First block of the index tokens' Transfer logs" },
-  RESERVES_CONFIRMATIONS: { schema: z.coerce.number().int().min(0).default(0), description: 'Blocks behind the head a reserve report is read at' },
+  RESERVES_CONFIRMATIONS: {
+    schema: z.coerce.number().int().min(0).default(10),
+    description: 'Blocks behind the head a reserve report is read at (its pinned block); a reorg of the pinned block re-pins',
+  },
 
   USSI_QUOTE_TTL_SECONDS: { schema: z.coerce.number().int().min(10).max(3600).default(120), description: 'Seconds a signed USSI order stays valid' },
   USSI_QUOTE_SPREAD_BPS: { schema: z.coerce.number().int().min(0).max(1000).default(10), description: "Spread kept out of what the WLP receives; inside the contract's tolerance" },

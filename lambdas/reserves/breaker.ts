@@ -1,5 +1,5 @@
 import { Interface } from 'ethers';
-import type { RelayerPort } from './publisher';
+import type { RelayerPort } from './ports';
 import type { BreakerState, ReserveRecords } from './store';
 
 export const ISSUER_BREAKER_INTERFACE = new Interface([
@@ -10,7 +10,7 @@ export const ISSUER_BREAKER_INTERFACE = new Interface([
 export interface BreakerDeps {
   /** Relayer of the operator key (OPERATOR_ROLE on the Issuer). */
   readonly relayer: RelayerPort;
-  readonly records: ReserveRecords;
+  readonly records: Pick<ReserveRecords, 'breaker' | 'putBreaker'>;
   readonly issuer: string;
 }
 

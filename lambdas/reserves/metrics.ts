@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ALARM_METRICS } from '../../topology';
 import { metrics } from '../shared/observability';
-import type { DeficitSink } from './publisher';
+import type { DeficitSink } from './ports';
 
 /**
  * The ReserveDeficit alarm metric through Powertools (EMF on stdout), with exactly the declared
