@@ -144,8 +144,8 @@ export async function publishReserves(deps: PublisherDeps, day: string): Promise
     }
     const { report } = signed;
     let breakerTripped = false;
+    deps.deficit(index.symbol, report.deficitAssets.length);
     if (report.deficit) {
-      deps.deficit(index.symbol, report.deficitAssets.length);
       log('reserve deficit', { index: index.symbol, day, assets: report.deficitAssets });
       try {
         await tripBreaker({ relayer: deps.operatorRelayer, records: deps.records, issuer: deps.contracts.issuer }, { symbol: index.symbol, index: report.index.address, day, deficitAssets: report.deficitAssets });

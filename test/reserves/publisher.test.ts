@@ -6,6 +6,8 @@ import { publishReserves, type RelayerPort } from '../../lambdas/reserves/publis
 import { parseSignedReport } from '../../lambdas/reserves/report';
 import { ReserveRecords, reportKey } from '../../lambdas/reserves/store';
 import type { ActionRecord, RelayRequest } from '../../lambdas/relayer';
+import { powertoolsDeficitSink } from '../../lambdas/reserves/metrics';
+import { ALARM_METRICS } from '../../topology';
 
 /**
  * The reserve publisher on the in-process Hardhat chain, with its day pins in DynamoDB Local.
@@ -143,5 +145,33 @@ describe('reserve publisher: pinned block and deficit handling', () => {
     expect(operator.keys).toEqual([`breaker:trip:TEST.ssi:${day}`]);
     expect(await fx.issuer.isMintPaused(index)).toBe(true);
     expect(await records.breaker('TEST.ssi')).toMatchObject({ state: 'tripped', day, index });
+  });
+
+  test('the deficit alarm counts assets while its threshold and docs say USD: the metric is the number of assets in deficit (unit Count), 0 when fully reserved', async () => {
+    const emitted: string[] = [];
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => void emitted.push(String(chunk))) as never);
+    const log = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void emitted.push(args.map(String).join(' ')));
+    try {
+      const metric: Array<[string, number]> = [];
+      const feeBasket = fx.tokenset.assets.map(() => 1_000n);
+      await send(hre, 'hardhat_mine', ['0x3']);
+      await publishReserves(
+        await deps({ reserveRelayer: signerRelayer(fx.admin), operatorRelayer: signerRelayer(fx.admin), objects: new MemoryObjects(), deficit: (s, n) => void metric.push([s, n]), feeBasket }),
+        '2099-03-03',
+      );
+      // Every asset of the index is owed and the vault holds none: as many assets in deficit as the index has.
+      expect(metric).toEqual([['TEST.ssi', fx.tokenset.assets.length]]);
+      powertoolsDeficitSink('TEST.ssi', metric[0]![1]);
+      powertoolsDeficitSink('OTHER.ssi', 0);
+    } finally {
+      stdout.mockRestore();
+      log.mockRestore();
+    }
+    const emf = emitted.flatMap((t) => t.split('\n')).filter((t) => t.includes(ALARM_METRICS.reserveDeficit.name)).map((t) => JSON.parse(t));
+    expect(emf.map((e) => [e.Index, e[ALARM_METRICS.reserveDeficit.name]])).toEqual([
+      ['TEST.ssi', fx.tokenset.assets.length],
+      ['OTHER.ssi', 0],
+    ]);
+    expect(emf[0]._aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: ALARM_METRICS.reserveDeficit.name, Unit: 'Count' }]);
   });
 });
