@@ -9,6 +9,7 @@ import {
   TransactWriteItemsCommand,
   TransactionCanceledException,
   type AttributeValue,
+  type KeysAndAttributes,
   type BatchGetItemCommandOutput,
   type DynamoDBClient,
   type QueryCommandInput,
@@ -352,25 +353,33 @@ export class PointsStore {
     return stats;
   }
 
+  /**
+   * BatchGetItem of `keys`, 100 a request, `concurrency` requests in flight, unprocessed keys
+   * retried with backoff; each returned item is handed to `onItem` as it arrives.
+   */
+  private async batchGet(keys: ReadonlyArray<Record<string, AttributeValue>>, read: Omit<KeysAndAttributes, 'Keys'>, onItem: (item: Record<string, AttributeValue>) => void): Promise<void> {
+    const batches: Array<Array<Record<string, AttributeValue>>> = [];
+    for (let i = 0; i < keys.length; i += 100) batches.push(keys.slice(i, i + 100));
+    await forEachConcurrent(batches, this.concurrency, async (batch) => {
+      let pending: Array<Record<string, AttributeValue>> | undefined = batch;
+      for (let attempt = 1; pending?.length; attempt++) {
+        if (attempt > 1) {
+          if (attempt > this.maxAttempts) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${this.maxAttempts} attempts`);
+          await sleep(Math.random() * this.backoffMs * 2 ** (attempt - 2));
+        }
+        const reply: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { ...read, Keys: pending } } }));
+        for (const item of reply.Responses?.[this.table] ?? []) onItem(item);
+        pending = reply.UnprocessedKeys?.[this.table]?.Keys;
+      }
+    });
+  }
+
   /** Current epoch totals of some addresses, read strongly consistently (BatchGetItem, 100 keys a request). */
   async epochTotals(addresses: readonly string[], epoch: number): Promise<Map<string, EpochUserTotal>> {
     const result = new Map<string, EpochUserTotal>();
-    const batches: string[][] = [];
-    for (let i = 0; i < addresses.length; i += 100) batches.push(addresses.slice(i, i + 100) as string[]);
-    await forEachConcurrent(batches, this.concurrency, async (batch) => {
-      let keys: Array<Record<string, AttributeValue>> | undefined = batch.map((address) => ({ pk: S(userKey(address)), sk: S(epochKey(epoch)) }));
-      for (let attempt = 1; keys?.length; attempt++) {
-        if (attempt > 1) {
-          if (attempt > this.maxAttempts) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${this.maxAttempts} attempts`);
-          await sleep(Math.random() * this.backoffMs * 2 ** (attempt - 2));
-        }
-        const reply: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
-        for (const item of reply.Responses?.[this.table] ?? []) {
-          const total = parseEpochTotal(item);
-          result.set(total.address, total);
-        }
-        keys = reply.UnprocessedKeys?.[this.table]?.Keys;
-      }
+    await this.batchGet(addresses.map((address) => ({ pk: S(userKey(address)), sk: S(epochKey(epoch)) })), { ConsistentRead: true }, (item) => {
+      const total = parseEpochTotal(item);
+      result.set(total.address, total);
     });
     return result;
   }
@@ -549,22 +558,11 @@ export class PointsStore {
    */
   async referralsOf(referred: readonly string[]): Promise<ReferralLink[]> {
     const found: ReferralLink[] = [];
-    const batches: string[][] = [];
-    for (let i = 0; i < referred.length; i += 100) batches.push(referred.slice(i, i + 100) as string[]);
-    await forEachConcurrent(batches, this.concurrency, async (batch) => {
-      let keys: Array<Record<string, AttributeValue>> | undefined = batch.map((address) => ({ pk: S(referralsPk(address)), sk: S(userKey(address)) }));
-      for (let attempt = 1; keys?.length; attempt++) {
-        if (attempt > 1) {
-          if (attempt > this.maxAttempts) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${this.maxAttempts} attempts`);
-          await sleep(Math.random() * this.backoffMs * 2 ** (attempt - 2));
-        }
-        const reply: BatchGetItemCommandOutput = await this.client.send(
-          new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ProjectionExpression: '#referred, #referrer, #since', ExpressionAttributeNames: { '#referred': 'referred', '#referrer': 'referrer', '#since': 'since' } } } }),
-        );
-        for (const item of reply.Responses?.[this.table] ?? []) found.push({ referred: str(item.referred), referrer: str(item.referrer), since: str(item.since) });
-        keys = reply.UnprocessedKeys?.[this.table]?.Keys;
-      }
-    });
+    await this.batchGet(
+      referred.map((address) => ({ pk: S(referralsPk(address)), sk: S(userKey(address)) })),
+      { ProjectionExpression: '#referred, #referrer, #since', ExpressionAttributeNames: { '#referred': 'referred', '#referrer': 'referrer', '#since': 'since' } },
+      (item) => found.push({ referred: str(item.referred), referrer: str(item.referrer), since: str(item.since) }),
+    );
     return found.sort((a, b) => (a.referred < b.referred ? -1 : a.referred > b.referred ? 1 : 0));
   }
 
