@@ -57,8 +57,11 @@ export const environmentConfigSchema = z
       mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
       days: z.number().int().positive(),
     }),
-    /** The reserve deficit alarm fires when an index's deficit (USD) is above this. */
-    reserveDeficitThresholdUsd: z.number().nonnegative().default(0),
+    /**
+     * The reserve deficit alarm fires when more than this many of an index's assets are in deficit
+     * (the metric counts assets: the publisher has no price to express a deficit in USD).
+     */
+    reserveDeficitAssetsThreshold: z.number().int().nonnegative().default(0),
     /**
      * Values of further declared settings (topology/settings.ts), by name, e.g. RESERVES_FROM_BLOCK;
      * each is checked against its schema at synth.

@@ -71,10 +71,17 @@ export const SETTINGS = {
 
   SSI_POINTS_CONFIG: { schema: z.string().optional(), description: 'Points rules as JSON (default DEFAULT_POINTS_CONFIG)' },
   SSI_EPOCH_POOL: { schema: z.string().regex(/^\d+$/, 'base units as a decimal integer').optional(), description: 'Reward token base units allocated per epoch' },
+  SSI_REFERRALS_PER_REFERRER: {
+    schema: z.coerce.number().int().min(1).max(100_000).default(100),
+    description: 'Most users one address can refer (POST /v1/referrals refuses more with 409 referral_limit)',
+  },
   SSI_REFERENCE_PRICES: { schema: z.string().optional(), description: 'JSON {symbol: usd} checked before the market data by the points functions ($SOSO must be here)' },
 
   RESERVES_FROM_BLOCK: { schema: z.coerce.number().int().min(0).default(0), description: "First block of the index tokens' Transfer logs" },
-  RESERVES_CONFIRMATIONS: { schema: z.coerce.number().int().min(0).default(0), description: 'Blocks behind the head a reserve report is read at' },
+  RESERVES_CONFIRMATIONS: {
+    schema: z.coerce.number().int().min(0).default(10),
+    description: 'Blocks behind the head a reserve report is read at (its pinned block); a reorg of the pinned block re-pins',
+  },
 
   USSI_QUOTE_TTL_SECONDS: { schema: z.coerce.number().int().min(10).max(3600).default(120), description: 'Seconds a signed USSI order stays valid' },
   USSI_QUOTE_SPREAD_BPS: { schema: z.coerce.number().int().min(0).max(1000).default(10), description: "Spread kept out of what the WLP receives; inside the contract's tolerance" },
@@ -100,7 +107,7 @@ const POINTS = POINTS_SETTINGS;
 /** The settings each function reads; a function reading one it does not declare fails at cold start. */
 export const FUNCTION_SETTINGS = {
   'read-api': [...CHAIN],
-  'points-api': [...CHAIN, ...POINTS],
+  'points-api': [...CHAIN, ...POINTS, 'SSI_REFERRALS_PER_REFERRER'],
   'points-snapshot': [...CHAIN, ...POINTS],
   'points-shard': [...CHAIN, ...POINTS],
   'epoch-close': [...CHAIN, ...RELAYER, ...POINTS],

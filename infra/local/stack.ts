@@ -342,6 +342,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           // batches, and check PMM signatures on a worker thread so the event loop is not held to one core.
           SSI_QUOTE_STORE_LINGER_MS: '2',
           SSI_SIGNATURE_WORKERS: '1',
+          // The local chain mines a block per transaction and never reorgs: a report reads the head.
+          RESERVES_CONFIRMATIONS: '0',
           // Any other declared setting given to `npm start` (e.g. SSI_PRICE_DATE, SSI_POINTS_CONFIG), as cdk.json's `settings` would.
           ...declaredSettingsFrom(process.env),
         },

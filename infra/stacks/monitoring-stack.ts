@@ -135,9 +135,9 @@ export class MonitoringStack extends Stack {
     for (const index of indexes) {
       alarm(`ReserveDeficit-${index}`, {
         alarmName: alarmName(name, index.replace(/[^A-Za-z0-9-]/g, '-'), 'reserve-deficit'),
-        alarmDescription: `${index}: custody holds less than its liabilities (deficit above ${config.reserveDeficitThresholdUsd} USD) in the latest reserve report.`,
+        alarmDescription: `${index}: in the latest reserve report custody holds less than is owed in more than ${config.reserveDeficitAssetsThreshold} of its assets.`,
         metric: deficitMetric(index),
-        threshold: config.reserveDeficitThresholdUsd,
+        threshold: config.reserveDeficitAssetsThreshold,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -218,7 +218,7 @@ export class MonitoringStack extends Stack {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Reserve deficit by index (USD)',
+        title: 'Reserve deficit by index (assets in deficit)',
         left: indexes.map((index) => deficitMetric(index).with({ label: index })),
         width: 12,
       }),

@@ -3,12 +3,13 @@ import { functionSettings, tableName } from '../shared/config';
 import { httpHandler } from '../shared/http';
 import { byRoute } from '../shared/router';
 import { dynamoClient } from '../shared/aws';
-import { EpochCalendar } from '../domain/points/calendar';
+import { EpochCalendar, dayOf } from '../domain/points/calendar';
 import { chainProvider } from '../shared/chain';
 import { PointsStore } from '../points/store';
 import { configuredPrices, pointsRules } from '../points/settings';
 import { portfolio, stakingApy } from '../points/portfolio';
-import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from '../points/api';
+import { epochLeaderboard, listEpochs, referralDomain, registerReferral, userPoints, userRewards } from '../points/api';
+import { ChainSnapshotSources } from '../points/chain-sources';
 import { addressSchema } from '../domain/address';
 
 const config = functionSettings('points-api');
@@ -27,6 +28,19 @@ const chainDeps = {
   sosoSymbol: rules.sosoToken,
 };
 
+/** Positions are read at the head: what the wallet holds when it registers. */
+const positions = new ChainSnapshotSources({ ...chainDeps, pinBlock: async () => chainDeps.provider.getBlockNumber() });
+const referrals = {
+  store: deps.store,
+  chainId: config.SSI_CHAIN_ID,
+  domain: referralDomain(config.SSI_DEPLOYMENT),
+  perReferrer: config.SSI_REFERRALS_PER_REFERRER,
+  hasPosition: async (account: string) => {
+    const head = await chainDeps.provider.getBlockNumber();
+    return (await positions.positions(dayOf(new Date()), head, [account])).length > 0;
+  },
+};
+
 const address = addressSchema.transform((a) => a.toLowerCase());
 const byAddress = z.object({ address });
 
@@ -43,7 +57,17 @@ export const handler = byRoute({
   'GET /v1/portfolio/{address}': httpHandler({ path: byAddress }, ({ path }) => portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar }, path.address)),
   'GET /v1/staking/apy': httpHandler({}, () => stakingApy(chainDeps)),
   'POST /v1/referrals': httpHandler(
-    { body: z.object({ referrer: address, referred: address, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature') }).strict() },
-    ({ body }) => registerReferral(deps, body),
+    {
+      body: z
+        .object({
+          referrer: address,
+          referred: address,
+          nonce: z.string().regex(/^0x[0-9a-fA-F]{16,64}$/, 'must be 8 to 32 bytes of hex'),
+          expires: z.number().int().positive(),
+          signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature'),
+        })
+        .strict(),
+    },
+    ({ body }) => registerReferral(referrals, body),
   ),
 });

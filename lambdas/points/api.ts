@@ -1,7 +1,7 @@
-import { BadRequest, NotFound } from '../shared/errors';
+import { BadRequest, Forbidden, NotFound } from '../shared/errors';
 import { EpochCalendar, dayOf, type Day } from '../domain/points/calendar';
 import { formatPoints } from '../domain/points/decimal';
-import { isReferralSigned } from '../domain/points/referral';
+import { REFERRAL_MAX_VALIDITY_SECONDS, isReferralSigned } from '../domain/points/referral';
 import type { PointsStore } from './store';
 import type { Provider } from 'ethers';
 import { claimedOf } from './distributor';
@@ -19,6 +19,24 @@ export interface PointsApiDeps {
   readonly now?: () => Date;
   /** The chain and its contracts, for what only the chain knows (claimed rewards, positions). */
   readonly chain?: { readonly provider: Provider; readonly contracts: Readonly<Record<string, string>> };
+}
+
+/** What POST /v1/referrals needs beyond the store. */
+export interface ReferralDeps {
+  readonly store: Pick<PointsStore, 'registerReferral'>;
+  readonly chainId: number;
+  /** The deployment a signed referral names (`referralDomain`). */
+  readonly domain: string;
+  /** Most users one address may refer (SSI_REFERRALS_PER_REFERRER). */
+  readonly perReferrer: number;
+  /** Whether the address holds a position now: index tokens, staked or cooling sTokens, locked tokens or staked $SOSO. */
+  readonly hasPosition: (address: string) => Promise<boolean>;
+  readonly now?: () => Date;
+}
+
+/** The deployment a referral signature is for: its Issuer's address, or its network name when it has none. */
+export function referralDomain(deployment: { readonly network: string; readonly contracts: Readonly<Record<string, string | undefined>> }): string {
+  return (deployment.contracts.issuer ?? deployment.network).toLowerCase();
 }
 
 /** GET /v1/points/{address}: epoch totals, recent days, referrer and referred users. */
@@ -106,12 +124,25 @@ export async function userRewards(deps: PointsApiDeps, address: string) {
   };
 }
 
-/** POST /v1/referrals: registers a referral signed by the referred user. */
-export async function registerReferral(deps: PointsApiDeps, body: { referrer: string; referred: string; signature: string }) {
-  const link = { referrer: body.referrer.toLowerCase(), referred: body.referred.toLowerCase(), chainId: deps.chainId };
-  if (!isReferralSigned(link, body.signature)) throw new BadRequest('the signature is not the referred address signing the referral message', 'bad_signature');
+/**
+ * POST /v1/referrals: registers a referral signed (EIP-191) by the referred user, for this
+ * deployment and chain, before its expiry (at most a day ahead), from a wallet that holds a
+ * position now; a referrer has at most `perReferrer` referred users.
+ */
+export async function registerReferral(deps: ReferralDeps, body: { referrer: string; referred: string; nonce: string; expires: number; signature: string }) {
+  const link = { referrer: body.referrer.toLowerCase(), referred: body.referred.toLowerCase() };
+  const request = { ...link, domain: deps.domain, chainId: deps.chainId, nonce: body.nonce.toLowerCase(), expires: body.expires };
   const now = deps.now?.() ?? new Date();
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  if (body.expires <= nowSeconds) throw new BadRequest(`the signed referral expired at ${body.expires} (now ${nowSeconds})`, 'referral_expired');
+  if (body.expires > nowSeconds + REFERRAL_MAX_VALIDITY_SECONDS) {
+    throw new BadRequest(`a signed referral may be valid for at most ${REFERRAL_MAX_VALIDITY_SECONDS} seconds; this one expires at ${body.expires}`, 'referral_expiry_too_far');
+  }
+  if (!isReferralSigned(request, body.signature)) throw new BadRequest('the signature is not the referred address signing the referral message', 'bad_signature');
+  if (!(await deps.hasPosition(link.referred))) {
+    throw new Forbidden(`${link.referred} holds no position (index tokens, sTokens, locked tokens or staked $SOSO): only holders register referrals`, 'no_position');
+  }
   const since: Day = dayOf(now);
-  await deps.store.registerReferral({ referrer: link.referrer, referred: link.referred, since, signature: body.signature, registeredAt: now.toISOString() });
+  await deps.store.registerReferral({ ...link, since, signature: body.signature, nonce: request.nonce, registeredAt: now.toISOString() }, deps.perReferrer);
   return { referrer: link.referrer, referred: link.referred, since };
 }

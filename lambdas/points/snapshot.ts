@@ -20,10 +20,11 @@ import type { PointsStore, WriteStats } from './store';
  * machine in topology/index.ts runs these phases; `runSnapshot` runs them in one process):
  *
  *   plan   takes the snapshot lease (one run writes at a time: users' epoch totals are read, then
- *          rewritten), pins the day's block, prices it, lists the holders and the referral links,
- *          splits both into shards by address (`shardOf`) and writes one holders file per shard;
- *   own    per shard: the holders' positions at the pinned block, their own points, and their
- *          base points summed per referrer (grouped by the referrer's shard);
+ *          rewritten), pins the day's block, prices it, lists the holders, splits them into
+ *          shards by address (`shardOf`) and writes one holders file per shard;
+ *   own    per shard: the holders' positions at the pinned block, their own points, their
+ *          referral links (read for these holders only, 100 a request), and their base points
+ *          summed per referrer (grouped by the referrer's shard);
  *   total  per shard: own points plus the bonuses of the shard's referrers (from every shard's
  *          sums), written to the points table, then the shard is marked written;
  *   reduce checks every shard of the run is written, marks the day done (last) and gives the
@@ -117,7 +118,6 @@ interface PlanFile {
 }
 interface HoldersFile {
   addresses: string[];
-  links: ReferralLink[];
 }
 type OwnFile = Array<[string, string, string, string]>; // address, base, boost, points
 type SumsFile = Record<string, Array<[string, string]>>; // referrer shard -> [referrer, sum]
@@ -148,12 +148,11 @@ export async function planDay(day: Day, deps: PhaseDeps & { sources: SnapshotSou
   const run = String(block);
   const holders = [...new Set([...(await deps.sources.holders(day, block))].map(normalizeAddress))].sort();
   const shards = Math.max(1, Math.ceil(holders.length / deps.shardSize));
-  const [prices, links] = await Promise.all([deps.sources.prices(day, block), deps.store.allReferrals()]);
+  const prices = await deps.sources.prices(day, block);
   const plan: PlanFile = { day, epoch, block, shards, prices: [...prices].map(([key, p]) => [key, p.usd.toString(), p.decimals]) };
   const holdersByShard = groupBy(holders, shards, (a) => a);
-  const linksByShard = groupBy(links, shards, (l) => l.referred);
   const items: ShardItem[] = Array.from({ length: shards }, (_, shard) => ({ day, run, lease, shard, shards }));
-  await Promise.all(items.map((item) => deps.files.put(holdersKey(item), JSON.stringify({ addresses: holdersByShard[item.shard], links: linksByShard[item.shard] } satisfies HoldersFile))));
+  await Promise.all(items.map((item) => deps.files.put(holdersKey(item), JSON.stringify({ addresses: holdersByShard[item.shard]! } satisfies HoldersFile))));
   // The plan last: a run whose plan exists has all of its holders files.
   await deps.files.put(planKey(day, run), JSON.stringify(plan));
   if (!record) await deps.store.putEpoch({ ...calendar.range(epoch), status: 'open' });
@@ -173,7 +172,9 @@ export async function shardOwnPoints(item: ShardItem, deps: PhaseDeps & { source
     if (!asked.has(normalizeAddress(p.address))) throw new RangeError(`positions for ${p.address}, which shard ${item.shard} did not ask for`);
   }
   const own = pointsForDay(positions, pricesOf(plan), deps.config);
-  const sums = referralSums(item.day, { get: (address) => own.get(address)?.base }, holders.links, deps.config);
+  // Only the links of this shard's holders: the referral set is never loaded whole.
+  const links = await deps.store.referralsOf(holders.addresses);
+  const sums = referralSums(item.day, { get: (address) => own.get(address)?.base }, links, deps.config);
   const byShard: SumsFile = {};
   for (const [referrer, sum] of sums) (byShard[shardOf(referrer, item.shards)] ??= []).push([referrer, sum.toString()]);
   const ownFile: OwnFile = [...own.values()].map((p) => [p.address, p.base.toString(), p.boost.toString(), p.points.toString()]);

@@ -10,6 +10,7 @@ import {
   TransactWriteItemsCommand,
   TransactionCanceledException,
   type AttributeValue,
+  type KeysAndAttributes,
   type BatchGetItemCommandOutput,
   type DynamoDBClient,
   type QueryCommandInput,
@@ -108,6 +109,8 @@ export interface ClaimRecord {
 export interface StoredReferral extends ReferralLink {
   readonly signature: string;
   readonly registeredAt: string;
+  /** The signed message's nonce (links registered before nonces have none). */
+  readonly nonce?: string;
 }
 
 export interface PointsStoreOptions {
@@ -334,25 +337,33 @@ export class PointsStore {
     return stats;
   }
 
+  /**
+   * BatchGetItem of `keys`, 100 a request, `concurrency` requests in flight, unprocessed keys
+   * retried with backoff; each returned item is handed to `onItem` as it arrives.
+   */
+  private async batchGet(keys: ReadonlyArray<Record<string, AttributeValue>>, read: Omit<KeysAndAttributes, 'Keys'>, onItem: (item: Record<string, AttributeValue>) => void): Promise<void> {
+    const batches: Array<Array<Record<string, AttributeValue>>> = [];
+    for (let i = 0; i < keys.length; i += 100) batches.push(keys.slice(i, i + 100));
+    await mapConcurrent(batches, this.concurrency, async (batch) => {
+      let pending: Array<Record<string, AttributeValue>> | undefined = batch;
+      for (let attempt = 1; pending?.length; attempt++) {
+        if (attempt > 1) {
+          if (attempt > this.maxAttempts) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${this.maxAttempts} attempts`);
+          await sleep(Math.random() * this.backoffMs * 2 ** (attempt - 2));
+        }
+        const reply: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { ...read, Keys: pending } } }));
+        for (const item of reply.Responses?.[this.table] ?? []) onItem(item);
+        pending = reply.UnprocessedKeys?.[this.table]?.Keys;
+      }
+    });
+  }
+
   /** Current epoch totals of some addresses, read strongly consistently (BatchGetItem, 100 keys a request). */
   async epochTotals(addresses: readonly string[], epoch: number): Promise<Map<string, EpochUserTotal>> {
     const result = new Map<string, EpochUserTotal>();
-    const batches: string[][] = [];
-    for (let i = 0; i < addresses.length; i += 100) batches.push(addresses.slice(i, i + 100) as string[]);
-    await mapConcurrent(batches, this.concurrency, async (batch) => {
-      let keys: Array<Record<string, AttributeValue>> | undefined = batch.map((address) => ({ pk: S(userKey(address)), sk: S(epochKey(epoch)) }));
-      for (let attempt = 1; keys?.length; attempt++) {
-        if (attempt > 1) {
-          if (attempt > this.maxAttempts) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${this.maxAttempts} attempts`);
-          await sleep(Math.random() * this.backoffMs * 2 ** (attempt - 2));
-        }
-        const reply: BatchGetItemCommandOutput = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
-        for (const item of reply.Responses?.[this.table] ?? []) {
-          const total = parseEpochTotal(item);
-          result.set(total.address, total);
-        }
-        keys = reply.UnprocessedKeys?.[this.table]?.Keys;
-      }
+    await this.batchGet(addresses.map((address) => ({ pk: S(userKey(address)), sk: S(epochKey(epoch)) })), { ConsistentRead: true }, (item) => {
+      const total = parseEpochTotal(item);
+      result.set(total.address, total);
     });
     return result;
   }
@@ -443,9 +454,10 @@ export class PointsStore {
 
   /**
    * Registers who referred a user: once per user, never replaced (a second registration is a
-   * Conflict), no self-referral. Writes the link and the referrer's list entry in one transaction.
+   * Conflict), no self-referral, at most `limit` users per referrer (Conflict `referral_limit`).
+   * Writes the link, the referrer's count and its list entry in one transaction.
    */
-  async registerReferral(link: StoredReferral): Promise<void> {
+  async registerReferral(link: StoredReferral, limit: number): Promise<void> {
     if (link.referred === link.referrer) throw new Conflict('an address cannot refer itself', 'self_referral');
     try {
       await this.client.send(
@@ -462,8 +474,20 @@ export class PointsStore {
                   since: S(link.since),
                   signature: S(link.signature),
                   registeredAt: S(link.registeredAt),
+                  ...(link.nonce ? { nonce: S(link.nonce) } : {}),
                 },
                 ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              // The referrer's count of referred users, at most `limit`.
+              Update: {
+                TableName: this.table,
+                Key: { pk: S(userKey(link.referrer)), sk: S('REFERRALS') },
+                UpdateExpression: 'ADD #count :one',
+                ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+                ExpressionAttributeNames: { '#count': 'referredCount' },
+                ExpressionAttributeValues: { ':one': N(1), ':limit': N(limit) },
               },
             },
             {
@@ -479,6 +503,9 @@ export class PointsStore {
       if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
         throw new Conflict(`${link.referred} already has a referrer`, 'already_referred');
       }
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed') {
+        throw new Conflict(`${link.referrer} has referred the most users one address may (${limit})`, 'referral_limit');
+      }
       throw error;
     }
   }
@@ -487,7 +514,14 @@ export class PointsStore {
     const reply = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { pk: S(referralsPk(referred)), sk: S(userKey(referred)) } }));
     const item = reply.Item;
     return item
-      ? { referred: str(item.referred), referrer: str(item.referrer), since: str(item.since), signature: str(item.signature), registeredAt: str(item.registeredAt) }
+      ? {
+          referred: str(item.referred),
+          referrer: str(item.referrer),
+          since: str(item.since),
+          signature: str(item.signature),
+          registeredAt: str(item.registeredAt),
+          ...(item.nonce ? { nonce: str(item.nonce) } : {}),
+        }
       : undefined;
   }
 
@@ -501,14 +535,19 @@ export class PointsStore {
     return items.map((item) => ({ referred: str(item.referred), since: str(item.since) }));
   }
 
-  /** Every referral link (for a day's snapshot): one Query per shard, no Scan. */
-  async allReferrals(): Promise<ReferralLink[]> {
-    const shards = await Promise.all(
-      Array.from({ length: LEADERBOARD_SHARDS }, (_, shard) =>
-        this.queryAll({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`REFERRALS#${shard}`) } }),
-      ),
+  /**
+   * The referral links of some referred users (a snapshot shard's holders), BatchGetItem of 100
+   * keys a request: a snapshot reads the links of the users it scores, page by page, and never
+   * the whole referral set. Users without a referrer are left out.
+   */
+  async referralsOf(referred: readonly string[]): Promise<ReferralLink[]> {
+    const found: ReferralLink[] = [];
+    await this.batchGet(
+      referred.map((address) => ({ pk: S(referralsPk(address)), sk: S(userKey(address)) })),
+      { ProjectionExpression: '#referred, #referrer, #since', ExpressionAttributeNames: { '#referred': 'referred', '#referrer': 'referrer', '#since': 'since' } },
+      (item) => found.push({ referred: str(item.referred), referrer: str(item.referrer), since: str(item.since) }),
     );
-    return shards.flat().map((item) => ({ referred: str(item.referred), referrer: str(item.referrer), since: str(item.since) }));
+    return found.sort((a, b) => (a.referred < b.referred ? -1 : a.referred > b.referred ? 1 : 0));
   }
 
   /** Stores every account's claim after an epoch's root (deterministic Puts: re-runnable). */

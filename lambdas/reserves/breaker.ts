@@ -8,7 +8,7 @@ export const ISSUER_BREAKER_INTERFACE = new Interface(ISSUER_ABI);
 export interface BreakerDeps {
   /** Relayer of the operator key (OPERATOR_ROLE on the Issuer). */
   readonly relayer: RelayerPort;
-  readonly records: ReserveRecords;
+  readonly records: Pick<ReserveRecords, 'breaker' | 'putBreaker'>;
   readonly issuer: string;
 }
 

@@ -12,7 +12,8 @@ const isMissing = (error: unknown): boolean => {
 };
 
 /**
- * Report objects in the reports bucket: written once, never overwritten. Puts carry
+ * Report objects in the reports bucket: written once, overwritten only when the block they were
+ * read at was reorged away (`replace`). Puts carry
  * `If-None-Match: *` (S3 refuses with 412 when the key exists); s3rver ignores that header, so the
  * writer also checks for the key first. The AWS bucket is versioned, so even a racing overwrite
  * would keep the first version.
@@ -38,6 +39,14 @@ export class ReportObjects {
       if (isMissing(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Overwrites a report whose block was reorged away (the only overwrite: a report of a canonical
+   * block is never replaced). The AWS bucket is versioned, so the orphaned report stays readable.
+   */
+  async replace(key: string, body: string): Promise<void> {
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/json' }));
   }
 
   /** Writes `body` unless the key exists; false when it did. */
@@ -93,6 +102,28 @@ export class ReserveRecords {
           TableName: this.table,
           Item: { pk: 'reserves', sk: `run#${day}`, blockNumber: candidate.number, blockHash: candidate.hash, pinnedAt: new Date().toISOString() },
           ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return candidate;
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: 'reserves', sk: `run#${day}` }, ConsistentRead: true }));
+      return { number: Item!.blockNumber as number, hash: Item!.blockHash as string };
+    }
+  }
+
+  /**
+   * Moves the day's pin from `stale` (a block no longer on the canonical chain) to `candidate`.
+   * Conditional on the stale hash, so two racing retries agree on one pin: the loser reads it.
+   */
+  async repinBlock(day: string, stale: { number: number; hash: string }, candidate: { number: number; hash: string }): Promise<{ number: number; hash: string }> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: 'reserves', sk: `run#${day}`, blockNumber: candidate.number, blockHash: candidate.hash, pinnedAt: new Date().toISOString(), replaced: stale.hash },
+          ConditionExpression: 'blockHash = :stale',
+          ExpressionAttributeValues: { ':stale': stale.hash },
         }),
       );
       return candidate;

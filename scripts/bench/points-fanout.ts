@@ -51,7 +51,7 @@ const mapConcurrency = Math.max(...machine.steps.map((s) => ('map' in s ? s.map.
 const STORE_REQUESTS = 8;
 
 async function registerLinks(store: PointsStore, links: readonly ReferralLink[]): Promise<void> {
-  await mapConcurrent(links, 16, (link) => store.registerReferral({ ...link, signature: '0x', registeredAt: `${DAY}T00:00:00Z` }));
+  await mapConcurrent(links, 16, (link) => store.registerReferral({ ...link, signature: '0x', registeredAt: `${DAY}T00:00:00Z` }, 1_000_000_000));
 }
 
 /** Child mode: one shard of POINTS_SHARD_SIZE holders against the parent's DynamoDB Local; prints its readings. */

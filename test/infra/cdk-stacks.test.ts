@@ -357,11 +357,26 @@ describe('monitoring stack', () => {
         Namespace: METRICS_NAMESPACE,
         MetricName: ALARM_METRICS.reserveDeficit.name,
         Dimensions: [{ Name: 'Index', Value: index }],
-        Threshold: synth.ssi.config.reserveDeficitThresholdUsd,
+        Threshold: synth.ssi.config.reserveDeficitAssetsThreshold,
         ComparisonOperator: 'GreaterThanThreshold',
         AlarmActions: [topicRef()],
       });
     }
+  });
+
+  test('the deficit alarm counts assets while its threshold and docs say USD: threshold, description and graph all count assets in deficit', () => {
+    const threshold = synth.ssi.config.reserveDeficitAssetsThreshold;
+    expect(Number.isInteger(threshold)).toBe(true);
+    const alarms = Object.values(synth.templates.monitoring.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: ALARM_METRICS.reserveDeficit.name } }));
+    expect(alarms.length).toBe(Object.keys(synth.ssi.deployment.indexes).length);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.Threshold).toBe(threshold);
+      expect(alarm.Properties.AlarmDescription).toMatch(new RegExp(`more than ${threshold} of its assets`));
+      expect(alarm.Properties.AlarmDescription).not.toMatch(/USD/);
+    }
+    const dashboards = JSON.stringify(synth.templates.monitoring.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toContain('Reserve deficit by index (assets in deficit)');
+    expect(dashboards).not.toMatch(/Reserve deficit[^"]*USD/);
   });
 
   test('an epoch close waiting for missing daily snapshots alarms', () => {

@@ -197,7 +197,7 @@ describe('the local stack started with npm start', () => {
     symlinkSync(process.execPath, join(nodeOnly, 'node'));
     const result = spawnSync(process.execPath, ['scripts/prereqs.js'], { cwd: ROOT, env: { PATH: nodeOnly }, encoding: 'utf8' });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/needs Java 11 or newer.*found none/);
-    expect(result.stderr).toContain('apt-get install -y openjdk-17-jre-headless');
+    expect(result.stderr).toMatch(/needs a Java 17 JDK \(java and javac\).*found none/);
+    expect(result.stderr).toContain('apt-get install -y openjdk-17-jdk-headless');
   });
 });

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { Wallet } from 'ethers';
+import { Wallet, hexlify, randomBytes } from 'ethers';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { DEFAULT_POINTS_CONFIG, EpochCalendar, referralMessage, settleEpoch, type DayPointsRow } from '../../lambdas/domain/points';
+import { DEFAULT_POINTS_CONFIG, EpochCalendar, referralMessage, settleEpoch, type DayPointsRow, type ReferralRequest } from '../../lambdas/domain/points';
 import { PointsStore } from '../../lambdas/points/store';
-import { listEpochs } from '../../lambdas/points/api';
+import { listEpochs, registerReferral, type ReferralDeps } from '../../lambdas/points/api';
 import { startTestDynamo, type TestDynamo } from '../helpers/dynamo';
 
 const context = { awsRequestId: 'r', functionName: 'points-api', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
@@ -123,30 +123,87 @@ describe('points API on DynamoDB Local', () => {
     expect(none.status).toBe(404);
   });
 
-  test('POST /v1/referrals registers a link signed by the referred user, once', async () => {
-    const referred = Wallet.createRandom();
-    const signature = await referred.signMessage(referralMessage({ referrer: A, referred: referred.address, chainId: CHAIN_ID }));
-    const body = { referrer: A, referred: referred.address, signature };
+  describe('POST /v1/referrals', () => {
+    const NOW = new Date('2025-01-13T10:00:00Z');
+    const nowSeconds = NOW.getTime() / 1000;
+    const DOMAIN = '0x00000000000000000000000000000000000000ee';
+    const holders = new Set<string>();
+    const deps = (over: Partial<ReferralDeps> = {}): ReferralDeps => ({
+      store,
+      chainId: CHAIN_ID,
+      domain: DOMAIN,
+      perReferrer: 100,
+      hasPosition: async (a) => holders.has(a.toLowerCase()),
+      now: () => NOW,
+      ...over,
+    });
+    /** A referred wallet holding a position and its signed request (overridable fields are signed as given). */
+    async function signed(over: Partial<ReferralRequest> = {}, signer = Wallet.createRandom(), holds = true) {
+      if (holds) holders.add(signer.address.toLowerCase());
+      const request: ReferralRequest = { referrer: A, referred: signer.address, domain: DOMAIN, chainId: CHAIN_ID, nonce: hexlify(randomBytes(16)), expires: nowSeconds + 3600, ...over };
+      const body = { referrer: A, referred: signer.address, nonce: request.nonce, expires: request.expires, signature: await signer.signMessage(referralMessage(request)) };
+      return { signer, body };
+    }
+    const refusal = (promise: Promise<unknown>) => promise.then(() => ({ status: 200, code: 'ok' }), (e: { status: number; code: string }) => ({ status: e.status, code: e.code }));
 
-    const first = await call('POST /v1/referrals', undefined, { body });
-    const again = await call('POST /v1/referrals', undefined, { body });
+    test('registers a link signed by a referred user holding a position, once', async () => {
+      const { signer, body } = await signed();
 
-    expect(first.status).toBe(200);
-    expect(first.json).toMatchObject({ referrer: A, referred: referred.address.toLowerCase() });
-    expect(again.status).toBe(409);
-    expect((await store.referrerOf(referred.address.toLowerCase()))?.referrer).toBe(A);
-  });
+      const first = await registerReferral(deps(), body);
+      const again = await refusal(registerReferral(deps(), body));
 
-  test('POST /v1/referrals refuses a signature by someone else or for another chain', async () => {
-    const referred = Wallet.createRandom();
-    const stranger = Wallet.createRandom();
-    const byStranger = await stranger.signMessage(referralMessage({ referrer: A, referred: referred.address, chainId: CHAIN_ID }));
-    const otherChain = await referred.signMessage(referralMessage({ referrer: A, referred: referred.address, chainId: 1 }));
+      expect(first).toMatchObject({ referrer: A, referred: signer.address.toLowerCase(), since: '2025-01-13' });
+      expect(again).toEqual({ status: 409, code: 'already_referred' });
+      expect(await store.referrerOf(signer.address.toLowerCase())).toMatchObject({ referrer: A, nonce: body.nonce.toLowerCase() });
+    });
 
-    for (const signature of [byStranger, otherChain]) {
+    test('public referrals: refuses a signature by someone else, for another chain or another deployment', async () => {
+      const { body } = await signed();
+      const stranger = await signed({ referred: body.referred }, Wallet.createRandom());
+      const otherChain = await signed({ chainId: 1 });
+      const otherDomain = await signed({ domain: '0x00000000000000000000000000000000000000ff' });
+
+      for (const candidate of [{ ...body, signature: stranger.body.signature }, otherChain.body, otherDomain.body]) {
+        expect(await refusal(registerReferral(deps(), candidate))).toEqual({ status: 400, code: 'bad_signature' });
+      }
+    });
+
+    test('public referrals: a signed referral cannot be replayed after its expiry nor be valid for more than a day', async () => {
+      const expired = await signed({ expires: nowSeconds - 1 });
+      const tooFar = await signed({ expires: nowSeconds + 86_400 + 1 });
+      const changedExpiry = await signed();
+
+      expect(await refusal(registerReferral(deps(), expired.body))).toEqual({ status: 400, code: 'referral_expired' });
+      expect(await refusal(registerReferral(deps(), tooFar.body))).toEqual({ status: 400, code: 'referral_expiry_too_far' });
+      // the expiry is signed: moving it voids the signature
+      expect(await refusal(registerReferral(deps(), { ...changedExpiry.body, expires: changedExpiry.body.expires + 60 }))).toEqual({ status: 400, code: 'bad_signature' });
+    });
+
+    test('public referrals: a throwaway wallet without a position cannot register a link', async () => {
+      const { signer, body } = await signed({}, Wallet.createRandom(), false);
+
+      expect(await refusal(registerReferral(deps(), body))).toEqual({ status: 403, code: 'no_position' });
+      expect(await store.referrerOf(signer.address.toLowerCase())).toBeUndefined();
+    });
+
+    test('public referrals: a referrer gets at most the declared number of referred users', async () => {
+      const referrer = Wallet.createRandom().address.toLowerCase();
+      const limited = deps({ perReferrer: 2 });
+      const replies = [];
+      for (let i = 0; i < 3; i++) {
+        const { body } = await signed({ referrer });
+        replies.push(await refusal(registerReferral(limited, { ...body, referrer })));
+      }
+      expect(replies.map((r) => r.status)).toEqual([200, 200, 409]);
+      expect(replies[2]).toEqual({ status: 409, code: 'referral_limit' });
+    });
+
+    test('the route refuses an unsigned-shape body: nonce and expiry are required', async () => {
+      const referred = Wallet.createRandom();
+      const signature = await referred.signMessage('anything');
       const reply = await call('POST /v1/referrals', undefined, { body: { referrer: A, referred: referred.address, signature } });
       expect(reply.status).toBe(400);
-      expect(reply.json.error).toBe('bad_signature');
-    }
+      expect(JSON.stringify(reply.json)).toMatch(/nonce|expires/);
+    });
   });
 });

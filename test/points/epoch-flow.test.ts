@@ -50,7 +50,7 @@ describe('daily snapshots and epoch close on DynamoDB Local', () => {
   beforeAll(async () => {
     dynamo = await startTestDynamo('flow');
     store = new PointsStore(dynamo.client, dynamo.tables.points);
-    await store.registerReferral({ referred: STAKER, referrer: REFERRER, since: '2025-01-06', signature: '0x', registeredAt: '2025-01-06T00:00:00Z' });
+    await store.registerReferral({ referred: STAKER, referrer: REFERRER, since: '2025-01-06', signature: '0x', registeredAt: '2025-01-06T00:00:00Z' }, 100);
   });
   afterAll(() => dynamo?.stop());
 

@@ -45,7 +45,7 @@ describe('the fanned-out points snapshot on DynamoDB Local', () => {
   const freshStore = async (make: (table: string) => PointsStore = (table) => new PointsStore(dynamo.client, table)): Promise<PointsStore> => {
     const tables = await ensureTables(dynamo.endpoint, `fan${tablesSeen++}`);
     const store = make(tables.points);
-    for (const link of links) await store.registerReferral({ ...link, signature: '0x', registeredAt: `${DAY}T00:00:00Z` });
+    for (const link of links) await store.registerReferral({ ...link, signature: '0x', registeredAt: `${DAY}T00:00:00Z` }, 1_000);
     return store;
   };
   const totalsOf = async (store: PointsStore) => {
@@ -57,6 +57,36 @@ describe('the fanned-out points snapshot on DynamoDB Local', () => {
     dynamo = await startTestDynamo('fanout');
   });
   afterAll(() => dynamo?.stop());
+
+  test('every snapshot loads the whole referral set in memory: it reads only its holders\' links, by key, never a referral partition', async () => {
+    // 300 more links whose referred users hold nothing: no snapshot needs them.
+    const store = await freshStore();
+    for (let i = 0; i < 300; i++) {
+      await store.registerReferral({ referred: id(`bystander ${i}`).slice(0, 42), referrer: positions[i % 50]!.address, since: DAY!, signature: '0x', registeredAt: `${DAY}T00:00:00Z` }, 1_000);
+    }
+    const sent: Array<{ name: string; input: Record<string, unknown> }> = [];
+    const send = dynamo.client.send.bind(dynamo.client);
+    const spy = jest.spyOn(dynamo.client, 'send').mockImplementation(((command: { constructor: { name: string }; input: Record<string, unknown> }, ...rest: unknown[]) => {
+      sent.push({ name: command.constructor.name, input: command.input });
+      return (send as (...args: unknown[]) => unknown)(command, ...rest);
+    }) as never);
+    try {
+      await runSnapshot(DAY!, { store, sources, config, shardSize: 25 });
+    } finally {
+      spy.mockRestore();
+    }
+
+    const referralQueries = sent.filter((c) => c.name === 'QueryCommand' && JSON.stringify(c.input).includes('REFERRALS#'));
+    expect(referralQueries).toEqual([]);
+    const askedKeys = sent
+      .filter((c) => c.name === 'BatchGetItemCommand')
+      .flatMap((c) => Object.values(c.input.RequestItems as Record<string, { Keys: Array<{ pk: { S: string }; sk: { S: string } }> }>).flatMap((r) => r.Keys))
+      .filter((k) => k.pk.S.startsWith('REFERRALS#'))
+      .map((k) => k.sk.S.replace('USER#', ''));
+    expect(askedKeys.sort()).toEqual(positions.map((p) => p.address.toLowerCase()).sort());
+    const totals = await totalsOf(store);
+    for (const row of expected) expect(totals.get(row.address)).toEqual({ points: row.total, days: [[DAY, row.total]] });
+  });
 
   test('shards of 25 holders (10 shards, referrals across them) record exactly what the one-process day computes', async () => {
     expect(new Set(positions.map((p) => shardOf(p.address, 10))).size).toBe(10);
@@ -91,7 +121,7 @@ describe('the fanned-out points snapshot on DynamoDB Local', () => {
     }
     const table = await ensureTables(dynamo.endpoint, `fan${tablesSeen++}`);
     const crashing = new CrashingStore(dynamo.client, table.points);
-    for (const link of links) await crashing.registerReferral({ ...link, signature: '0x', registeredAt: `${DAY}T00:00:00Z` });
+    for (const link of links) await crashing.registerReferral({ ...link, signature: '0x', registeredAt: `${DAY}T00:00:00Z` }, 1_000);
     await expect(runSnapshot(DAY!, { store: crashing, sources, config, shardSize: 25 })).rejects.toThrow('killed');
     expect(killed).toBe(true);
     expect(await crashing.snapshottedDays(DAY!, DAY!)).toEqual(new Set());

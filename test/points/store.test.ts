@@ -117,14 +117,30 @@ describe('points store on DynamoDB Local', () => {
 
   test('a referral is registered once per user, never to oneself, and is listed for its referrer and the snapshot', async () => {
     const link = { referred: address(31), referrer: address(30), since: '2025-01-13', signature: '0xsig', registeredAt: '2025-01-13T10:00:00Z' };
-    await store.registerReferral(link);
+    await store.registerReferral(link, 100);
 
-    await expect(store.registerReferral({ ...link, referrer: address(32) })).rejects.toThrow(Conflict);
-    await expect(store.registerReferral({ ...link, referred: address(33), referrer: address(33) })).rejects.toThrow('cannot refer itself');
+    await expect(store.registerReferral({ ...link, referrer: address(32) }, 100)).rejects.toThrow(Conflict);
+    await expect(store.registerReferral({ ...link, referred: address(33), referrer: address(33) }, 100)).rejects.toThrow('cannot refer itself');
     expect(await store.referrerOf(address(31))).toEqual(link);
     expect(await store.referrerOf(address(34))).toBeUndefined();
     expect(await store.referredBy(address(30))).toEqual([{ referred: address(31), since: '2025-01-13' }]);
-    expect(await store.allReferrals()).toEqual([{ referred: address(31), referrer: address(30), since: '2025-01-13' }]);
+    expect(await store.referralsOf([address(34), address(31)])).toEqual([{ referred: address(31), referrer: address(30), since: '2025-01-13' }]);
+  });
+
+  test('public referrals: one address refers at most the declared number of users, and a refused link leaves nothing behind', async () => {
+    const referrer = address(40);
+    const link = (n: number) => ({ referred: address(n), referrer, since: '2025-01-13', signature: '0xsig', registeredAt: '2025-01-13T10:00:00Z' });
+    await store.registerReferral(link(41), 2);
+    await store.registerReferral(link(42), 2);
+
+    await expect(store.registerReferral(link(43), 2)).rejects.toMatchObject({ status: 409, code: 'referral_limit' });
+    // a link refused for another reason does not spend the referrer's allowance
+    await expect(store.registerReferral(link(41), 3)).rejects.toMatchObject({ code: 'already_referred' });
+    await store.registerReferral(link(44), 3);
+
+    expect(await store.referrerOf(address(43))).toBeUndefined();
+    expect((await store.referredBy(referrer)).map((r) => r.referred).sort()).toEqual([address(41), address(42), address(44)]);
+    expect(await store.referralsOf(Array.from({ length: 250 }, (_, i) => address(i)))).toHaveLength(4);
   });
 
   test('epoch records and the latest claim of an account read back as written', async () => {
