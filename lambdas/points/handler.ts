@@ -7,6 +7,7 @@ import { EpochCalendar } from '../domain/points/calendar';
 import { chainProvider } from '../shared/chain';
 import { PointsStore } from './store';
 import { configuredPrices, pointsRules } from './settings';
+import { priceSourceFromSettings } from '../quotes/prices';
 import { portfolio, stakingApy } from './portfolio';
 import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from './api';
 
@@ -19,10 +20,11 @@ const deps = {
   chain: { provider: chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID), contracts: config.SSI_DEPLOYMENT.contracts },
 };
 
+const priceSource = priceSourceFromSettings(config);
 const chainDeps = {
   provider: deps.chain.provider,
   deployment: config.SSI_DEPLOYMENT,
-  prices: configuredPrices(config.SSI_REFERENCE_PRICES),
+  prices: configuredPrices(config.SSI_REFERENCE_PRICES, priceSource),
   sosoSymbol: rules.sosoToken,
 };
 
@@ -39,8 +41,14 @@ export const handler = byRoute({
     ({ path, query }) => epochLeaderboard(deps, path.id, query.limit),
   ),
   'GET /v1/rewards/{address}': httpHandler({ path: byAddress }, ({ path }) => userRewards(deps, path.address)),
-  'GET /v1/portfolio/{address}': httpHandler({ path: byAddress }, ({ path }) => portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar }, path.address)),
-  'GET /v1/staking/apy': httpHandler({}, () => stakingApy(chainDeps)),
+  'GET /v1/portfolio/{address}': httpHandler({ path: byAddress }, async ({ path }) => {
+    await priceSource.ready();
+    return portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar }, path.address);
+  }),
+  'GET /v1/staking/apy': httpHandler({}, async () => {
+    await priceSource.ready();
+    return stakingApy(chainDeps);
+  }),
   'POST /v1/referrals': httpHandler(
     { body: z.object({ referrer: address, referred: address, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature') }).strict() },
     ({ body }) => registerReferral(deps, body),

@@ -78,6 +78,18 @@ export class QuoteService {
 
   private priceOf = (symbol: string) => this.deps.prices.priceOf(symbol);
 
+  /**
+   * A cold container's polled source may still be reading its first document: wait for it rather
+   * than answer price_unavailable; only a source that cannot be read (after a fresh try) refuses.
+   */
+  private async pricesReady(): Promise<void> {
+    try {
+      await this.deps.prices.ready();
+    } catch (error) {
+      throw new Unavailable(`reference prices are unavailable: ${(error as Error).message}`, 'price_unavailable', error);
+    }
+  }
+
   private cashPrice() {
     const price = this.priceOf(this.deps.cash.symbol);
     if (!price) throw new Unavailable(`no reference price for the cash token ${this.deps.cash.symbol}`, 'price_unavailable');
@@ -140,6 +152,7 @@ export class QuoteService {
   }
 
   async listIndexes() {
+    await this.pricesReady();
     const states = await Promise.all(this.deps.catalog.symbols().map((s) => this.state(s, (m) => new NotFound(m, 'unknown_index'))));
     return {
       chainId: this.deps.chainId,
@@ -151,6 +164,7 @@ export class QuoteService {
   }
 
   async getIndex(symbol: string) {
+    await this.pricesReady();
     const state = await this.state(symbol, (m) => new NotFound(m, 'unknown_index'));
     const amounts = state.tokenset.unitAmounts.map((unit) => (unit * state.totalSupply + INDEX_UNIT - 1n) / INDEX_UNIT);
     const basket = this.valued({ assets: state.tokenset.assets, amounts });
@@ -179,7 +193,7 @@ export class QuoteService {
     }
     // A quota token is spent only by a request that passed validation and the identity check.
     await admit(this.deps.limiter, identity);
-    const state = await this.state(body.index, (m) => new BadRequest(m, 'unknown_index'));
+    const [state] = await Promise.all([this.state(body.index, (m) => new BadRequest(m, 'unknown_index')), this.pricesReady()]);
     if (state.rebalancing) throw new Conflict(`${state.symbol} is rebalancing: mint and redeem are suspended until it ends`, 'index_rebalancing');
     const side = body.side === 'mint' ? Side.Mint : Side.Redeem;
     const indexAmount = this.indexAmountFor(body, state);

@@ -23,7 +23,7 @@ for (const [symbol, index] of Object.entries(deployment.indexes)) assets[symbol]
 
 let prices: ReferencePriceSource | undefined;
 function priceSource(): ReferencePriceSource {
-  prices ??= priceSourceFromSettings(config, Object.keys(deployment.tokens));
+  prices ??= priceSourceFromSettings(config);
   return prices;
 }
 const issuer = deployment.contracts.issuer;
