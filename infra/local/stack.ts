@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { KMSClient, ListAliasesCommand, CreateKeyCommand, CreateAliasCommand } from '@aws-sdk/client-kms';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { S3Client, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { JsonRpcProvider } from 'ethers';
 import { KEYS, FUNCTIONS, SCHEDULES, functionEnvironment, type FunctionName, type KeyRole, type TableName } from '../topology';
 import { kmsAddress } from '../../lambdas/signing/kms-public-key';
