@@ -7,7 +7,7 @@ import { EpochCalendar } from '../domain/points/calendar';
 import { chainProvider } from '../shared/chain';
 import { PointsStore } from './store';
 import { configuredPrices, pointsRules } from './settings';
-import { priceSourceFromSettings } from '../quotes/prices';
+import { priceSourceFromSettings, pricesReady } from '../quotes/prices';
 import { portfolio, stakingApy } from './portfolio';
 import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from './api';
 
@@ -42,11 +42,11 @@ export const handler = byRoute({
   ),
   'GET /v1/rewards/{address}': httpHandler({ path: byAddress }, ({ path }) => userRewards(deps, path.address)),
   'GET /v1/portfolio/{address}': httpHandler({ path: byAddress }, async ({ path }) => {
-    await priceSource.ready();
+    await pricesReady(priceSource);
     return portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar }, path.address);
   }),
   'GET /v1/staking/apy': httpHandler({}, async () => {
-    await priceSource.ready();
+    await pricesReady(priceSource);
     return stakingApy(chainDeps);
   }),
   'POST /v1/referrals': httpHandler(

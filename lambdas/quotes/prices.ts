@@ -15,7 +15,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { s3 } from '../shared/aws';
 import { bucketName, loadSettings } from '../shared/config';
 import { PRICE_SETTINGS } from '../../topology/settings';
-import { ConfigError } from '../shared/errors';
+import { ConfigError, Unavailable } from '../shared/errors';
 import type { ReferencePrice } from '../domain/quotes/nav';
 
 export interface ReferencePriceSource {
@@ -24,6 +24,19 @@ export interface ReferencePriceSource {
   priceOf(symbol: string): ReferencePrice | undefined;
   /** Resolves once prices are available (at once for fixed prices); a source that failed its first read reads again. */
   ready(): Promise<void>;
+}
+
+/**
+ * Waits for a source's prices before pricing anything: a cold container's polled source may still
+ * be reading its first document. Only a source that cannot be read (after a fresh try) refuses,
+ * as a 503 price_unavailable with the reason.
+ */
+export async function pricesReady(source: ReferencePriceSource): Promise<void> {
+  try {
+    await source.ready();
+  } catch (error) {
+    throw new Unavailable(`reference prices are unavailable: ${(error as Error).message}`, 'price_unavailable', error);
+  }
 }
 
 const priceMapSchema = z.record(z.number().positive().finite());

@@ -22,7 +22,7 @@ import type { QuoteOrderHasher } from '../domain/quotes/order-hash';
 import { MakerSignatures, type SignatureProblem } from '../domain/quotes/signature';
 import { BadRequest, Conflict, Forbidden, NotFound, SsiError, TooManyRequests, Unavailable } from '../shared/errors';
 import type { IndexCatalog, IndexState } from './catalog';
-import type { ReferencePriceSource } from './prices';
+import { pricesReady, type ReferencePriceSource } from './prices';
 import type { QuoteStore, QuoteRecord } from './store';
 import { admit, type WlpIdentity, type WlpLimiter } from './rate-limit';
 import type { QuoteRequest } from './schemas';
@@ -77,18 +77,6 @@ export class QuoteService {
   }
 
   private priceOf = (symbol: string) => this.deps.prices.priceOf(symbol);
-
-  /**
-   * A cold container's polled source may still be reading its first document: wait for it rather
-   * than answer price_unavailable; only a source that cannot be read (after a fresh try) refuses.
-   */
-  private async pricesReady(): Promise<void> {
-    try {
-      await this.deps.prices.ready();
-    } catch (error) {
-      throw new Unavailable(`reference prices are unavailable: ${(error as Error).message}`, 'price_unavailable', error);
-    }
-  }
 
   private cashPrice() {
     const price = this.priceOf(this.deps.cash.symbol);
@@ -152,7 +140,7 @@ export class QuoteService {
   }
 
   async listIndexes() {
-    await this.pricesReady();
+    await pricesReady(this.deps.prices);
     const states = await Promise.all(this.deps.catalog.symbols().map((s) => this.state(s, (m) => new NotFound(m, 'unknown_index'))));
     return {
       chainId: this.deps.chainId,
@@ -164,7 +152,7 @@ export class QuoteService {
   }
 
   async getIndex(symbol: string) {
-    await this.pricesReady();
+    await pricesReady(this.deps.prices);
     const state = await this.state(symbol, (m) => new NotFound(m, 'unknown_index'));
     const amounts = state.tokenset.unitAmounts.map((unit) => (unit * state.totalSupply + INDEX_UNIT - 1n) / INDEX_UNIT);
     const basket = this.valued({ assets: state.tokenset.assets, amounts });
@@ -193,7 +181,7 @@ export class QuoteService {
     }
     // A quota token is spent only by a request that passed validation and the identity check.
     await admit(this.deps.limiter, identity);
-    const [state] = await Promise.all([this.state(body.index, (m) => new BadRequest(m, 'unknown_index')), this.pricesReady()]);
+    const [state] = await Promise.all([this.state(body.index, (m) => new BadRequest(m, 'unknown_index')), pricesReady(this.deps.prices)]);
     if (state.rebalancing) throw new Conflict(`${state.symbol} is rebalancing: mint and redeem are suspended until it ends`, 'index_rebalancing');
     const side = body.side === 'mint' ? Side.Mint : Side.Redeem;
     const indexAmount = this.indexAmountFor(body, state);
