@@ -82,7 +82,7 @@ export const environmentConfigSchema = z
       .object({
         /** Reward token base units allocated per epoch (SSI_EPOCH_POOL). */
         epochPool: z.string().regex(/^\d+$/, 'base units as a decimal integer').optional(),
-        /** USD reference prices by symbol, checked before the market data; $SOSO must be here (SSI_REFERENCE_PRICES). */
+        /** USD reference prices by symbol, checked before the reference-price source; $SOSO must be here (SSI_REFERENCE_PRICES). */
         referencePrices: z.record(z.number().nonnegative()).optional(),
         /** Points rules: multipliers, boost tiers, referral share, epoch calendar (SSI_POINTS_CONFIG). */
         rules: z.record(z.unknown()).optional(),

@@ -183,7 +183,7 @@ export const FUNCTIONS = [
     memoryMb: 512,
     tables: { points: 'write' },
     keys: [],
-    buckets: {},
+    buckets: { reports: 'read' },
   },
   {
     name: 'points-snapshot',
@@ -193,7 +193,7 @@ export const FUNCTIONS = [
     memoryMb: 1024,
     tables: { points: 'write' },
     keys: [],
-    buckets: { 'points-work': 'write' },
+    buckets: { 'points-work': 'write', reports: 'read' },
   },
   {
     name: 'points-shard',
@@ -203,7 +203,7 @@ export const FUNCTIONS = [
     memoryMb: 512,
     tables: { points: 'write' },
     keys: [],
-    buckets: { 'points-work': 'write' },
+    buckets: { 'points-work': 'write', reports: 'read' },
   },
   {
     name: 'epoch-close',

@@ -47,13 +47,16 @@ export const SETTINGS = {
   },
 
   SSI_PRICE_SOURCE: {
-    schema: z.enum(['bucket', 'http', 'replay']).default('bucket'),
-    description: 'Reference prices: bucket (the reports bucket object SSI_PRICE_KEY, the default), http (a provider, SSI_PRICE_URL) or replay (the market-data files; tools and tests only: no bundle carries them)',
+    schema: z.enum(['bucket', 'http']).default('bucket'),
+    description: 'Reference prices: bucket (the reports bucket object SSI_PRICE_KEY, the default) or http (the price-feed adapter: a provider at SSI_PRICE_URL)',
   },
   SSI_PRICE_KEY: { schema: z.string().min(1).default('prices/latest.json'), description: 'Object key of the reference prices in the reports bucket' },
-  SSI_PRICE_URL: { schema: z.string().url().optional(), description: 'Price provider answering GET with {symbol: usd}' },
-  SSI_PRICE_DATE: { schema: isoDate.optional(), description: 'Replay date; also caps the rebalance target date' },
-  SSI_PRICE_MAX_CARRY_DAYS: { schema: z.coerce.number().int().min(0).max(366).default(45), description: 'Replay: days a price may be carried forward' },
+  SSI_PRICE_URL: { schema: z.string().url().optional(), description: 'Price provider answering GET with a price document or {symbol: usd}' },
+  SSI_PRICE_DATE: { schema: isoDate.optional(), description: 'Caps the date of the universe snapshot a rebalance compiles its targets from (the local stack also replays its prices on it)' },
+  SSI_UNIVERSE_PREFIX: {
+    schema: z.string().min(1).default('market/universe/'),
+    description: 'Key prefix of the monthly universe snapshots in the reports bucket (<prefix><YYYY-MM-DD>.json, {date, assets}) the rebalance compiles targets from',
+  },
   SSI_CASH_TOKEN: { schema: z.string().min(1).default('USDC'), description: "Symbol of the cash token in the deployment's tokens" },
 
   SSI_QUOTE_TTL_SECONDS: { schema: z.coerce.number().int().min(10).max(3600).default(120), description: 'Seconds a firm quote stays valid' },
@@ -75,7 +78,7 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(1).max(100_000).default(100),
     description: 'Most users one address can refer (POST /v1/referrals refuses more with 409 referral_limit)',
   },
-  SSI_REFERENCE_PRICES: { schema: z.string().optional(), description: 'JSON {symbol: usd} checked before the market data by the points functions ($SOSO must be here)' },
+  SSI_REFERENCE_PRICES: { schema: z.string().optional(), description: 'JSON {symbol: usd} the points functions check before the reference-price source ($SOSO must be here)' },
 
   RESERVES_FROM_BLOCK: { schema: z.coerce.number().int().min(0).default(0), description: "First block of the index tokens' Transfer logs" },
   RESERVES_CONFIRMATIONS: {
@@ -98,7 +101,7 @@ const RELAYER = ['RELAYER_CONFIRMATIONS', 'RELAYER_STUCK_AFTER_SECONDS', 'RELAYE
 /** What the KMS relayer reads (lambdas/relayer). */
 export const RELAYER_SETTINGS = ['SSI_RPC_URL', 'SSI_CHAIN_ID', ...RELAYER] as const;
 /** What the one reference-price factory reads (lambdas/quotes/prices.ts). */
-export const PRICE_SETTINGS = ['SSI_PRICE_SOURCE', 'SSI_PRICE_KEY', 'SSI_PRICE_URL', 'SSI_PRICE_DATE', 'SSI_PRICE_MAX_CARRY_DAYS'] as const;
+export const PRICE_SETTINGS = ['SSI_PRICE_SOURCE', 'SSI_PRICE_KEY', 'SSI_PRICE_URL'] as const;
 /** What the points functions read (lambdas/points/settings.ts). */
 export const POINTS_SETTINGS = ['SSI_POINTS_CONFIG', 'SSI_EPOCH_POOL', 'SSI_REFERENCE_PRICES'] as const;
 const PRICES = PRICE_SETTINGS;
@@ -107,9 +110,9 @@ const POINTS = POINTS_SETTINGS;
 /** The settings each function reads; a function reading one it does not declare fails at cold start. */
 export const FUNCTION_SETTINGS = {
   'read-api': [...CHAIN],
-  'points-api': [...CHAIN, ...POINTS, 'SSI_REFERRALS_PER_REFERRER'],
-  'points-snapshot': [...CHAIN, ...POINTS],
-  'points-shard': [...CHAIN, ...POINTS],
+  'points-api': [...CHAIN, ...PRICES, ...POINTS, 'SSI_REFERRALS_PER_REFERRER'],
+  'points-snapshot': [...CHAIN, ...PRICES, ...POINTS],
+  'points-shard': [...CHAIN, ...PRICES, ...POINTS],
   'epoch-close': [...CHAIN, ...RELAYER, ...POINTS],
   'quote-api': [
     ...CHAIN,
@@ -134,6 +137,8 @@ export const FUNCTION_SETTINGS = {
     ...CHAIN,
     ...RELAYER,
     ...PRICES,
+    'SSI_PRICE_DATE',
+    'SSI_UNIVERSE_PREFIX',
     'SSI_CASH_TOKEN',
     'SSI_PMM_CACHE_SECONDS',
     'SSI_REBALANCE_WEIGHT_TOLERANCE_BPS',

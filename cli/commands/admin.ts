@@ -8,6 +8,15 @@ import { DEFAULT_LIMITS, keyIdOf, listApiKeys, putApiKey, setApiKeysEnabled, typ
 import { PmmRegistry } from '../../lambdas/quotes/pmm-registry';
 import { AUTHORIZER_CACHE_TTL_SECONDS, type TableName } from '../../topology';
 import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { KEYS } from '../../topology';
+import { deploymentSchema, type DeploymentRecord } from '../../topology/deployment';
+import { chainProvider } from '../../lambdas/shared/chain';
+import { KmsSigner } from '../../lambdas/signing/kms-signer';
+import { Relayer, RelayerStore } from '../../lambdas/relayer';
+import { changeRole, relayerSender, roleHolders, RoleError, ONBOARDING_ROLES } from '../roles';
 
 /*
  * `ssi admin`: operational data of any stage, in DynamoDB, not in environment variables: the PMM
@@ -57,6 +66,51 @@ async function withTarget<T>(options: TargetOptions, work: (t: Target) => Promis
   }
 }
 
+/** What `ssi admin roles` needs of a stage: its chain, its deployment and the operator's KMS relayer. */
+interface ChainTarget {
+  rpcUrl: string;
+  chainId: number;
+  deployment: Pick<DeploymentRecord, 'contracts' | 'chainId'>;
+  kms: KMSClient;
+  operatorKey: string;
+}
+
+/**
+ * The stage's chain as its functions see it: for `--stage`, cdk.json's `ssi:environment:<stage>`
+ * (rpcUrl, chainId, deploymentFile; `--rpc-url` overrides the endpoint) and the operator key's alias
+ * alias/ssi-operator-<stage>; for the local stack, stack.json.
+ */
+async function chainTarget(options: TargetOptions & { rpcUrl?: string }): Promise<ChainTarget> {
+  const operator = KEYS.find((k) => k.role === 'operator')!;
+  if (options.stage) {
+    const { loadEnvironment } = await import('../../infra/environment');
+    const { keyAliasName } = await import('../../infra/constructs/naming');
+    const context = (JSON.parse(readFileSync(resolve(__dirname, '../../cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+    let environment;
+    try {
+      environment = loadEnvironment({ tryGetContext: (key) => (key === 'env' ? options.stage : context[key]) });
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+    return {
+      rpcUrl: options.rpcUrl ?? environment.config.rpcUrl,
+      chainId: environment.config.chainId,
+      deployment: environment.deployment,
+      kms: new KMSClient({ region: options.region }),
+      operatorKey: keyAliasName(operator.alias, options.stage),
+    };
+  }
+  const stack = readStackFile(options.data);
+  const deployment = deploymentSchema.parse(JSON.parse(readFileSync(stack.deploymentFile, 'utf8')));
+  return {
+    rpcUrl: options.rpcUrl ?? stack.rpc,
+    chainId: stack.chainId,
+    deployment,
+    kms: new KMSClient({ endpoint: stack.kms, region: LOCAL_REGION, credentials: localCredentials }),
+    operatorKey: stack.keys.operator!.keyId,
+  };
+}
+
 const address = (value: string, what: string): string => {
   if (!isAddress(value)) throw new CliError(`${what} is not an address: ${value}`);
   return getAddress(value);
@@ -87,7 +141,7 @@ const withTargetOptions = (command: Command): Command =>
 const keyView = (k: WlpKey) => ({ keyId: keyIdOf(k), wlp: k.wlp, name: k.name, enabled: k.enabled, rateLimit: k.rateLimit, quota: k.quota, createdAt: k.createdAt });
 
 export function registerAdmin(program: Command): void {
-  const admin = program.command('admin').description('operator administration of a stage: PMM registry, WLP API keys');
+  const admin = program.command('admin').description('operator administration of a stage: PMM registry, WLP API keys, on-chain onboarding roles');
 
   const pmm = admin.command('pmm').description('the PMMs the quote API and the rebalance ask');
   withTargetOptions(pmm.command('add').description('register a PMM (or update and re-enable it)'))
@@ -156,4 +210,55 @@ export function registerAdmin(program: Command): void {
       });
       report(options, { ok: true, apiKey: key, key: keyView(record), revoked }, () => [`new API key for ${record.name}, id ${keyIdOf(record)}; shown only now:`, key, `revoked ${revoked.join(', ')}`]);
     });
+
+  const roles = admin.command('roles').description(`on-chain onboarding roles (${Object.keys(ONBOARDING_ROLES).join(', ')}), sent through the operator's KMS relayer`);
+  const roleOptions = (command: Command): Command =>
+    withTargetOptions(command).option('--rpc-url <url>', "the chain endpoint (default: the stage's own)");
+  const roleChange = (grant: boolean) => async (options: TargetOptions & { rpcUrl?: string; role: string; account: string }) => {
+    const account = address(options.account, '--account');
+    const changes = await withTarget(options, async (t) => {
+      const chain = await chainTarget(options);
+      const provider = chainProvider(chain.rpcUrl, chain.chainId);
+      try {
+        const signer = new KmsSigner(chain.kms, chain.operatorKey);
+        const relayer = new Relayer({ signer, provider, chainId: chain.chainId, store: new RelayerStore(t.doc, { actions: t.table('relayer-actions'), nonces: t.table('relayer-nonces') }), logger: quietLog });
+        return await changeRole(provider, chain.deployment, { role: options.role, account, grant, sender: await signer.getAddress() }, relayerSender(relayer));
+      } catch (error) {
+        if (error instanceof RoleError) throw new CliError(error.message);
+        throw error;
+      } finally {
+        provider.destroy();
+        chain.kms.destroy();
+      }
+    });
+    report(options, { ok: true, changes }, () => changes.map((c) => `${c.outcome === 'unchanged' ? (grant ? 'already had' : 'did not have') : c.outcome} ${c.role} on ${c.contract} ${c.address} for ${c.account}${c.txHash ? ` (tx ${c.txHash})` : ''}`));
+  };
+  for (const [verb, grant] of [['grant', true], ['revoke', false]] as const) {
+    roleOptions(roles.command(verb).description(`${verb} a role on every contract that holds it`))
+      .requiredOption('--role <role>', Object.keys(ONBOARDING_ROLES).join(' | '))
+      .requiredOption('--account <address>', 'the WLP or PMM address')
+      .action(roleChange(grant));
+  }
+  roleOptions(roles.command('list').description('who holds the onboarding roles now (from RoleGranted events, checked with hasRole)'))
+    .option('--role <role>', 'only this role')
+    .option('--from-block <n>', 'where to start reading events (default 0)')
+    .action(async (options: TargetOptions & { rpcUrl?: string; role?: string; fromBlock?: string }) => {
+      const fromBlock = count(options.fromBlock, '--from-block');
+      const chain = await chainTarget(options);
+      const provider = chainProvider(chain.rpcUrl, chain.chainId);
+      let holders;
+      try {
+        holders = await roleHolders(provider, chain.deployment, { role: options.role, fromBlock });
+      } catch (error) {
+        throw new CliError(error instanceof RoleError ? error.message : `${chain.rpcUrl}: ${(error as Error).message}`);
+      } finally {
+        provider.destroy();
+        chain.kms.destroy();
+      }
+      const view = holders.map(({ contract, address: at, role, account }) => ({ contract, address: at, role, account }));
+      report(options, { ok: true, holders: view }, () => (view.length ? view.map((h) => `${h.role} on ${h.contract} ${h.address}: ${h.account}`) : ['nobody holds an onboarding role']));
+    });
 }
+
+/** The relayer's own logs stay out of the CLI's output; failures reach the operator as errors. */
+const quietLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { KMSClient, ListAliasesCommand, CreateKeyCommand, CreateAliasCommand } from '@aws-sdk/client-kms';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { S3Client, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { JsonRpcProvider } from 'ethers';
 import { KEYS, FUNCTIONS, SCHEDULES, functionEnvironment, type FunctionName, type KeyRole, type TableName } from '../topology';
 import { kmsAddress } from '../../lambdas/signing/kms-public-key';
@@ -16,9 +16,8 @@ import { loadOrCreatePmmKey, preparePmmInventory, startPmmProcess, type PmmProce
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newApiKey, putApiKey } from '../../lambdas/quotes/api-keys';
 import { PmmRegistry } from '../../lambdas/quotes/pmm-registry';
-import { type IsoDate } from '../../lambdas/domain/market';
-import { marketDataDir } from '../../lambdas/adapters/market-files';
-import { replayPrices, type PriceDocument } from '../../lambdas/quotes/prices';
+import type { IsoDate } from '../../lambdas/domain/market';
+import { localPriceDocument, publishMarketData } from './market-prices';
 import { SETTINGS, type SettingName } from '../../topology/settings';
 import { settingValues, settingsFor } from '../settings';
 import { LocalLambdaWorkers } from './lambda-workers';
@@ -109,29 +108,6 @@ export const LOCAL_WLP = {
 function declaredSettingsFrom(env: NodeJS.ProcessEnv): Partial<Record<SettingName, string>> {
   const stackOwned = new Set<string>(['SSI_RPC_URL', 'SSI_CHAIN_ID', 'SSI_DEPLOYMENT', 'POWERTOOLS_LOG_LEVEL']);
   return Object.fromEntries(Object.keys(SETTINGS).filter((name) => !stackOwned.has(name) && env[name] !== undefined).map((name) => [name, env[name]!]));
-}
-
-/**
- * The reference prices the local functions read: the same price document AWS reads from the
- * reports bucket (SSI_PRICE_SOURCE=bucket), written here from the market data on SSI_PRICE_DATE
- * (default: its last daily close), or from the deploy's illustrative prices when the data set is
- * absent. The PMM simulator quotes from the very same prices.
- */
-function localPriceDocument(symbols: readonly string[], log: (line: string) => void): PriceDocument {
-  const dir = marketDataDir();
-  if (existsSync(join(dir, 'coinbase-daily-ohlc-2020-2025.csv'))) {
-    const replay = replayPrices({ symbols, date: process.env.SSI_PRICE_DATE as IsoDate | undefined });
-    const prices: Record<string, number> = {};
-    for (const symbol of symbols) {
-      const price = replay.priceOf(symbol);
-      if (price) prices[symbol] = price.priceUsd;
-    }
-    return { observedOn: replay.description.date!, prices };
-  }
-  const prices: Record<string, number> = { USDC: 1 };
-  for (const index of LOCAL_INDEXES) for (const c of index.constituents) prices[c.symbol] = c.priceUsd;
-  log(`market data not found at ${dir}: quoting at the deploy's fixed prices`);
-  return { observedOn: new Date().toISOString().slice(0, 10), prices };
 }
 
 export interface RunningStack {
@@ -305,7 +281,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const deployment = JSON.parse(readFileSync(deploymentFile, 'utf8')) as Pick<StackFile, 'contracts' | 'tokens' | 'indexes'> & { chainId: number };
 
     log('starting the PMM simulator (inventory, approvals, RFQ endpoint)');
-    const priceDocument = localPriceDocument(Object.keys(deployment.tokens), log);
+    const priceDocument = localPriceDocument(Object.keys(deployment.tokens), process.env.SSI_PRICE_DATE as IsoDate | undefined, log);
     const pmmDeployment = { chainId: chain.chainId, contracts: deployment.contracts, tokens: deployment.tokens };
     await preparePmmInventory({ privateKey: pmmKey.privateKey, rpcUrl: chain.rpcUrl, deployment: pmmDeployment });
     const pmm: PmmProcess = await startPmmProcess(
@@ -361,7 +337,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     };
     Object.assign(process.env, { ...localSettings, ...endpoints, POWERTOOLS_SERVICE_NAME: 'ssi-local', POWERTOOLS_METRICS_NAMESPACE: 'SSI' });
     const objects = new S3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: localCredentials, forcePathStyle: true });
-    await objects.send(new PutObjectCommand({ Bucket: s3.buckets.reports, Key: SETTINGS.SSI_PRICE_KEY.schema.parse(undefined), Body: JSON.stringify(priceDocument), ContentType: 'application/json' }));
+    // What AWS reads from the reports bucket, published as an operator's data job would: prices and universe snapshots.
+    await publishMarketData(objects, s3.buckets.reports, priceDocument);
     objects.destroy();
     for (const spec of FUNCTIONS) {
       const { POWERTOOLS_SERVICE_NAME: _service, ...env } = functionEnvironment(spec, resources);

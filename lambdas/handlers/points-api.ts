@@ -11,6 +11,7 @@ import { portfolio, stakingApy } from '../points/portfolio';
 import { epochLeaderboard, listEpochs, referralDomain, registerReferral, userPoints, userRewards } from '../points/api';
 import { ChainSnapshotSources } from '../points/chain-sources';
 import { addressSchema } from '../domain/address';
+import { priceSourceFromSettings, pricesReady } from '../quotes/prices';
 
 const config = functionSettings('points-api');
 const rules = pointsRules(config.SSI_POINTS_CONFIG);
@@ -21,10 +22,11 @@ const deps = {
   chain: { provider: chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID), contracts: config.SSI_DEPLOYMENT.contracts },
 };
 
+const priceSource = priceSourceFromSettings(config);
 const chainDeps = {
   provider: deps.chain.provider,
   deployment: config.SSI_DEPLOYMENT,
-  prices: configuredPrices(config.SSI_REFERENCE_PRICES),
+  prices: configuredPrices(config.SSI_REFERENCE_PRICES, priceSource),
   sosoSymbol: rules.sosoToken,
 };
 
@@ -54,8 +56,14 @@ export const handler = byRoute({
     ({ path, query }) => epochLeaderboard(deps, path.id, query.limit),
   ),
   'GET /v1/rewards/{address}': httpHandler({ path: byAddress }, ({ path }) => userRewards(deps, path.address)),
-  'GET /v1/portfolio/{address}': httpHandler({ path: byAddress }, ({ path }) => portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar }, path.address)),
-  'GET /v1/staking/apy': httpHandler({}, () => stakingApy(chainDeps)),
+  'GET /v1/portfolio/{address}': httpHandler({ path: byAddress }, async ({ path }) => {
+    await pricesReady(priceSource);
+    return portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar }, path.address);
+  }),
+  'GET /v1/staking/apy': httpHandler({}, async () => {
+    await pricesReady(priceSource);
+    return stakingApy(chainDeps);
+  }),
   'POST /v1/referrals': httpHandler(
     {
       body: z

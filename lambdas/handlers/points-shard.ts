@@ -5,4 +5,7 @@ import { snapshotRuntime } from '../points/snapshot-runtime';
 const runtime = snapshotRuntime();
 
 /** One shard of the points-snapshot state machine. */
-export const handler = taskHandler(shardTask, (task) => runShardTask(task, runtime));
+export const handler = taskHandler(shardTask, async (task) => {
+  await runtime.ready();
+  return runShardTask(task, runtime);
+});

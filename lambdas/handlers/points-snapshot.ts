@@ -5,4 +5,7 @@ import { snapshotRuntime } from '../points/snapshot-runtime';
 const runtime = snapshotRuntime();
 
 /** The points-snapshot state machine's plan and reduce steps. */
-export const handler = taskHandler(snapshotTask, (task) => runSnapshotTask(task, runtime));
+export const handler = taskHandler(snapshotTask, async (task) => {
+  await runtime.ready();
+  return runSnapshotTask(task, runtime);
+});

@@ -34,7 +34,7 @@ const service = new QuoteService({
   chainId: config.SSI_CHAIN_ID,
   issuer: getAddress(issuer),
   catalog: new IndexCatalog(ethersChainReader(provider, issuer), { indexes: deployment.indexes, assets }),
-  prices: priceSourceFromSettings(config, assets.map((a) => a.symbol)),
+  prices: priceSourceFromSettings(config),
   cash: { symbol: config.SSI_CASH_TOKEN, address: getAddress(cashToken.address), decimals: cashToken.decimals },
   pmms: cachedPmms(new PmmRegistry(dynamo(), tableName('pmms')), config.SSI_PMM_CACHE_SECONDS * 1000),
   transport: httpTransport(),

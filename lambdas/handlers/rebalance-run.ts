@@ -1,36 +1,32 @@
 import { z } from 'zod';
-import { isIsoDate, type IsoDate } from '../domain/market';
-import { loadMarketData } from '../adapters/market-files';
+import { isIsoDate } from '../domain/market/dates';
 import { getMethodology, type UniverseSnapshot } from '../domain/methodology';
 import { priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
 import { PmmRegistry, cachedPmms } from '../quotes/pmm-registry';
-import { dynamo, kms } from '../shared/aws';
+import { dynamo, kms, s3 } from '../shared/aws';
 import { chainProvider } from '../shared/chain';
-import { functionSettings, keyId, tableName } from '../shared/config';
+import { bucketName, functionSettings, keyId, tableName } from '../shared/config';
 import { scheduledHandler } from '../shared/http';
 import { logger } from '../shared/observability';
 import { relayerFor } from '../relayer';
 import { KmsSigner } from '../signing/kms-signer';
 import { RunStore, STEPS } from '../rebalance/store';
+import { BucketUniverse } from '../rebalance/universe';
 import { runScheduled, type SagaDeps, type SagaFaults } from '../rebalance/saga';
 
 const config = functionSettings('rebalance-run');
 
 const { contracts, tokens, indexes } = config.SSI_DEPLOYMENT;
-const symbols = Object.keys(tokens);
-const prices: ReferencePriceSource = priceSourceFromSettings(config, symbols);
+const prices: ReferencePriceSource = priceSourceFromSettings(config);
+const universe = new BucketUniverse(s3(), bucketName('reports'), config.SSI_UNIVERSE_PREFIX);
 
 /**
- * The snapshot targets come from: the latest monthly snapshot on or before the run's day, and
- * never after SSI_PRICE_DATE when that pins the market date (so targets and prices agree).
+ * The snapshot targets come from: the latest monthly snapshot in the reports bucket on or before
+ * the run's day, and never after SSI_PRICE_DATE when that pins the market date (so targets and prices agree).
  */
-function snapshotFor(runDate: string): UniverseSnapshot {
-  const data = loadMarketData();
+function snapshotFor(runDate: string): Promise<UniverseSnapshot> {
   const cap = config.SSI_PRICE_DATE && config.SSI_PRICE_DATE < runDate ? config.SSI_PRICE_DATE : runDate;
-  const date = data.snapshotDateOnOrBefore(cap as IsoDate) ?? data.coverage().firstSnapshot;
-  const snapshot = date ? data.snapshot(date) : undefined;
-  if (!snapshot) throw new Error('the market data has no snapshot');
-  return snapshot;
+  return universe.snapshotOnOrBefore(cap);
 }
 
 const pmms = cachedPmms(new PmmRegistry(dynamo(), tableName('pmms')), config.SSI_PMM_CACHE_SECONDS * 1000);

@@ -7,7 +7,7 @@ import { byRoute } from '../shared/router';
 import { navPerToken } from '../domain/quotes/nav';
 import { KmsSigner } from '../signing/kms-signer';
 import { ethersChainReader, IndexCatalog } from '../quotes/catalog';
-import { priceSourceFromSettings, type ReferencePriceSource } from '../quotes/prices';
+import { priceSourceFromSettings, pricesReady, type ReferencePriceSource } from '../quotes/prices';
 import { PRICE_SETTINGS } from '../../topology/settings';
 import { DynamoLeaseStore, LeaseLimiter, wlpIdentity } from '../quotes/rate-limit';
 import { readQuoteContext } from '../ussi/contract';
@@ -23,7 +23,7 @@ for (const [symbol, index] of Object.entries(deployment.indexes)) assets[symbol]
 
 let prices: ReferencePriceSource | undefined;
 function priceSource(): ReferencePriceSource {
-  prices ??= priceSourceFromSettings(config, Object.keys(deployment.tokens));
+  prices ??= priceSourceFromSettings(config);
   return prices;
 }
 const issuer = deployment.contracts.issuer;
@@ -38,7 +38,7 @@ const catalog = issuer
 async function indexPrice(index: string): Promise<bigint> {
   if (!catalog) throw new Unavailable('no issuer in the deployment: index tokens cannot be priced', 'price_unavailable');
   const source = priceSource();
-  await source.ready();
+  await pricesReady(source);
   try {
     const state = await catalog.index(getAddress(index));
     return navPerToken(state.tokenset, catalog.assetInfo, (symbol) => source.priceOf(symbol));

@@ -5,7 +5,6 @@ import type { DeploymentConfig } from '../shared/config';
 import type { Day } from '../domain/points/calendar';
 import { parseFixed } from '../domain/points/decimal';
 import type { AccountPositions, PositionLine, Prices, TokenPrice } from '../domain/points/rules';
-import type { PriceSource } from '../domain/market/priceSource';
 import type { SnapshotSources } from './snapshot';
 import { ASSET_LOCKING_ABI, ERC20_ABI, INDEX_TOKEN_ABI } from '../shared/abi';
 
@@ -27,15 +26,18 @@ const LENS_ARGS = AbiCoder.defaultAbiCoder();
 const LOCKING = new Interface(ASSET_LOCKING_ABI);
 const ZERO = '0x0000000000000000000000000000000000000000';
 
-/** USD reference prices of assets by market symbol for a day (e.g. replayed market data, or configured prices). */
+/** USD reference prices of assets by market symbol for a day (configured prices, then the reference-price source). */
 export interface ReferencePrices {
   usd(symbol: string, day: Day): number | undefined;
 }
 
-/** Configured prices first (e.g. $SOSO, which no market file lists), then the market-data price source. */
-export function referencePrices(configured: Readonly<Record<string, number>>, market?: PriceSource): ReferencePrices {
+/**
+ * Configured prices first (e.g. $SOSO, which no price document lists), then the latest prices of
+ * the function's reference-price source (the same on every day: the snapshot values today's holdings).
+ */
+export function referencePrices(configured: Readonly<Record<string, number>>, latest?: { priceOf(symbol: string): { priceUsd: number } | undefined }): ReferencePrices {
   return {
-    usd: (symbol, day) => configured[symbol] ?? market?.priceAt(symbol, day)?.priceUsd,
+    usd: (symbol) => configured[symbol] ?? latest?.priceOf(symbol)?.priceUsd,
   };
 }
 

@@ -1,49 +1,42 @@
 /**
- * Reference prices for NAV and the tolerance check, behind one small interface:
+ * Reference prices for NAV, the tolerance check, the rebalance and points, behind one small
+ * interface (ReferencePriceSource). What a deployed function can use (SSI_PRICE_SOURCE):
  * - `bucket` (the default): the price document `SSI_PRICE_KEY` in the reports bucket, re-read
  *   every minute. The document is `{"observedOn": "YYYY-MM-DD", "prices": {symbol: usd}}`
- *   (`priceDocumentSchema`); an operator's feed job (or `ssi admin prices publish`) writes it, and
- *   the local stack writes it from the market data at start;
- * - `http`: a provider answering GET <url> with the same document or a bare {symbol: usd} map,
- *   polled in the background;
- * - `replay`: the public market history on one date, read from the repository's market-data files:
- *   for tools and tests on this machine only (no function bundle carries the files).
- * Lookups are synchronous: the hot path never waits for a price.
+ *   (`priceDocumentSchema`); an operator's feed job writes it, and the local stack writes it from
+ *   the market data at start;
+ * - `http`, the price-feed adapter: a provider answering `GET <SSI_PRICE_URL>` with HTTP 200 and the
+ *   same document (or a bare {symbol: usd} map, observed today), polled in the background.
+ * No function reads the repository's market-data files; tools on this machine replay them
+ * through infra/local/market-prices.ts. Lookups are synchronous once `ready()` has resolved.
  */
 import { z } from 'zod';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ReplayPriceSource, type IsoDate } from '../domain/market';
-import { loadMarketData, marketDataDir } from '../adapters/market-files';
 import { s3 } from '../shared/aws';
 import { bucketName, loadSettings } from '../shared/config';
 import { PRICE_SETTINGS } from '../../topology/settings';
-import { ConfigError } from '../shared/errors';
+import { ConfigError, Unavailable } from '../shared/errors';
 import type { ReferencePrice } from '../domain/quotes/nav';
 
 export interface ReferencePriceSource {
   /** What the prices are: shown in every quote. */
   readonly description: { kind: 'replay' | 'fixed' | 'bucket' | 'http'; date?: string; detail?: string };
   priceOf(symbol: string): ReferencePrice | undefined;
-  /** Resolves once prices are available (immediately for replay and file). */
+  /** Resolves once prices are available (at once for fixed prices); a source that failed its first read reads again. */
   ready(): Promise<void>;
 }
 
-/** Prices of `symbols` on `date` (default: the last date with daily closes), looked up once. */
-export function replayPrices(options: { symbols: readonly string[]; date?: IsoDate; maxCarryDays?: number; dataDir?: string }): ReferencePriceSource {
-  const data = loadMarketData(options.dataDir ?? marketDataDir());
-  const date = options.date ?? data.coverage().lastDaily;
-  if (!date) throw new Error('the market data has no daily prices');
-  const source = new ReplayPriceSource(data, { maxCarryDays: options.maxCarryDays ?? 45 });
-  const prices = new Map<string, ReferencePrice>();
-  for (const symbol of options.symbols) {
-    const point = source.priceAt(symbol, date);
-    if (point) prices.set(symbol, { symbol, priceUsd: point.priceUsd, source: point.source, observedOn: point.observedOn, ageDays: point.ageDays });
+/**
+ * Waits for a source's prices before pricing anything: a cold container's polled source may still
+ * be reading its first document. Only a source that cannot be read (after a fresh try) refuses,
+ * as a 503 price_unavailable with the reason.
+ */
+export async function pricesReady(source: ReferencePriceSource): Promise<void> {
+  try {
+    await source.ready();
+  } catch (error) {
+    throw new Unavailable(`reference prices are unavailable: ${(error as Error).message}`, 'price_unavailable', error);
   }
-  return {
-    description: { kind: 'replay', date, detail: `market history replayed on ${date}, prices carried at most ${options.maxCarryDays ?? 45} days` },
-    priceOf: (symbol) => prices.get(symbol),
-    ready: async () => undefined,
-  };
 }
 
 const priceMapSchema = z.record(z.number().positive().finite());
@@ -64,7 +57,9 @@ export function fixedPrices(map: Record<string, number>, observedOn: string, det
 
 /**
  * Prices from a document read now and every `refreshMs`: a failed refresh keeps the last prices.
- * `ready()` rejects when the first read fails, so a function without prices says why.
+ * Until one read has succeeded, `ready()` reads again (one read at a time, shared by every caller)
+ * and rejects with the reason when that read fails too, so a cold start that met a missing or
+ * broken document recovers as soon as the document is there.
  */
 export function polledPrices(
   kind: 'bucket' | 'http',
@@ -73,13 +68,18 @@ export function polledPrices(
   refreshMs: number,
 ): ReferencePriceSource & { stop(): void } {
   let document: PriceDocument = { observedOn: '', prices: {} };
-  const load = async (): Promise<void> => {
-    const body = await read();
-    const parsed = priceDocumentSchema.safeParse(body);
-    document = parsed.success ? parsed.data : { observedOn: new Date().toISOString().slice(0, 10), prices: priceMapSchema.parse(body) };
-  };
-  const first = load();
-  first.catch(() => undefined); // answered by ready(); a function that never asks must not crash on it
+  let loaded = false;
+  let reading: Promise<void> | undefined;
+  const load = (): Promise<void> =>
+    (reading ??= (async () => {
+      const body = await read();
+      const parsed = priceDocumentSchema.safeParse(body);
+      document = parsed.success ? parsed.data : { observedOn: new Date().toISOString().slice(0, 10), prices: priceMapSchema.parse(body) };
+      loaded = true;
+    })().finally(() => {
+      reading = undefined;
+    }));
+  load().catch(() => undefined); // answered by ready(); a function that never asks must not crash on it
   const timer = setInterval(() => void load().catch(() => undefined), refreshMs);
   timer.unref();
   return {
@@ -88,7 +88,7 @@ export function polledPrices(
       const usd = document.prices[symbol];
       return usd === undefined ? undefined : { symbol, priceUsd: usd, source: kind === 'http' ? 'provider' : 'document', observedOn: document.observedOn, ageDays: 0 };
     },
-    ready: () => first,
+    ready: () => (loaded ? Promise.resolve() : load()),
     stop: () => clearInterval(timer),
   };
 }
@@ -118,12 +118,11 @@ export function loadPriceSettings(env: NodeJS.ProcessEnv = process.env) {
   return loadSettings(PRICE_SETTINGS, env);
 }
 
-/** The one factory of reference-price sources: the source the settings name, for `symbols` (replay only). */
-export function priceSourceFromSettings(settings: PriceSettings, symbols: readonly string[], env: NodeJS.ProcessEnv = process.env): ReferencePriceSource {
+/** The one factory of reference-price sources: the source the function's settings name. */
+export function priceSourceFromSettings(settings: PriceSettings, env: NodeJS.ProcessEnv = process.env): ReferencePriceSource {
   if (settings.SSI_PRICE_SOURCE === 'http') {
     if (!settings.SSI_PRICE_URL) throw new ConfigError('invalid configuration: SSI_PRICE_URL is needed with SSI_PRICE_SOURCE=http');
     return httpPrices(settings.SSI_PRICE_URL);
   }
-  if (settings.SSI_PRICE_SOURCE === 'bucket') return bucketPrices(bucketName('reports', env), settings.SSI_PRICE_KEY);
-  return replayPrices({ symbols, date: settings.SSI_PRICE_DATE as IsoDate | undefined, maxCarryDays: settings.SSI_PRICE_MAX_CARRY_DAYS });
+  return bucketPrices(bucketName('reports', env), settings.SSI_PRICE_KEY);
 }

@@ -22,7 +22,7 @@ import type { QuoteOrderHasher } from '../domain/quotes/order-hash';
 import { MakerSignatures, type SignatureProblem } from '../domain/quotes/signature';
 import { BadRequest, Conflict, Forbidden, NotFound, SsiError, TooManyRequests, Unavailable } from '../shared/errors';
 import type { IndexCatalog, IndexState } from './catalog';
-import type { ReferencePriceSource } from './prices';
+import { pricesReady, type ReferencePriceSource } from './prices';
 import type { QuoteStore, QuoteRecord } from './store';
 import { admit, type WlpIdentity, type WlpLimiter } from './rate-limit';
 import type { QuoteRequest } from './schemas';
@@ -140,6 +140,7 @@ export class QuoteService {
   }
 
   async listIndexes() {
+    await pricesReady(this.deps.prices);
     const states = await Promise.all(this.deps.catalog.symbols().map((s) => this.state(s, (m) => new NotFound(m, 'unknown_index'))));
     return {
       chainId: this.deps.chainId,
@@ -151,6 +152,7 @@ export class QuoteService {
   }
 
   async getIndex(symbol: string) {
+    await pricesReady(this.deps.prices);
     const state = await this.state(symbol, (m) => new NotFound(m, 'unknown_index'));
     const amounts = state.tokenset.unitAmounts.map((unit) => (unit * state.totalSupply + INDEX_UNIT - 1n) / INDEX_UNIT);
     const basket = this.valued({ assets: state.tokenset.assets, amounts });
@@ -179,7 +181,7 @@ export class QuoteService {
     }
     // A quota token is spent only by a request that passed validation and the identity check.
     await admit(this.deps.limiter, identity);
-    const state = await this.state(body.index, (m) => new BadRequest(m, 'unknown_index'));
+    const [state] = await Promise.all([this.state(body.index, (m) => new BadRequest(m, 'unknown_index')), pricesReady(this.deps.prices)]);
     if (state.rebalancing) throw new Conflict(`${state.symbol} is rebalancing: mint and redeem are suspended until it ends`, 'index_rebalancing');
     const side = body.side === 'mint' ? Side.Mint : Side.Redeem;
     const indexAmount = this.indexAmountFor(body, state);

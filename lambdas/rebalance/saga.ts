@@ -75,7 +75,7 @@ export interface SagaDeps {
   priceAttester: { signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string> };
   methodologyOf(index: string): IndexMethodology;
   /** The market snapshot targets are compiled from, for a run of `runDate`. */
-  snapshotFor(runDate: string): UniverseSnapshot;
+  snapshotFor(runDate: string): UniverseSnapshot | Promise<UniverseSnapshot>;
   /** Reference prices (the same source the quote API and the PMMs use). */
   priceOf(symbol: string): ReferencePrice | undefined;
   priceSource: string;
@@ -234,7 +234,7 @@ const STEP_IMPL: Record<Step, StepImpl> = {
     const incumbents = current.map((a) => byAddress.get(a.toLowerCase())?.symbol).filter((s): s is string => !!s);
     let snapshot: UniverseSnapshot;
     try {
-      snapshot = deps.snapshotFor(run.runDate);
+      snapshot = await deps.snapshotFor(run.runDate);
     } catch (error) {
       throw new RunFailure(`no market snapshot for ${run.runDate}: ${(error as Error).message}`);
     }

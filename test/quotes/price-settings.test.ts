@@ -10,20 +10,43 @@ import { freePort } from '../helpers/dynamo';
 describe('priceSourceFromSettings (the one reference-price factory)', () => {
   it('defaults to the price document in the reports bucket', () => {
     expect(loadPriceSettings({})).toMatchObject({ SSI_PRICE_SOURCE: 'bucket', SSI_PRICE_KEY: 'prices/latest.json' });
-    const source = priceSourceFromSettings(loadPriceSettings({}), [], { BUCKET_REPORTS: 'ssi-reports' });
+    const source = priceSourceFromSettings(loadPriceSettings({}), { BUCKET_REPORTS: 'ssi-reports' });
     expect(source.description).toEqual({ kind: 'bucket', detail: 's3://ssi-reports/prices/latest.json' });
     (source as unknown as { stop(): void }).stop();
     source.ready().catch(() => undefined);
   });
 
   it('refuses SSI_PRICE_SOURCE=http without SSI_PRICE_URL, naming the setting', () => {
-    const call = () => priceSourceFromSettings(loadPriceSettings({ SSI_PRICE_SOURCE: 'http' }), []);
+    const call = () => priceSourceFromSettings(loadPriceSettings({ SSI_PRICE_SOURCE: 'http' }));
     expect(call).toThrow(ConfigError);
     expect(call).toThrow('SSI_PRICE_URL is needed with SSI_PRICE_SOURCE=http');
   });
 
-  it('refuses an unknown source kind (the old file kind included) at cold start', () => {
+  it('refuses an unknown source kind (the old file and replay kinds included) at cold start: no function reads market files', () => {
     expect(() => loadPriceSettings({ SSI_PRICE_SOURCE: 'file' })).toThrow(/SSI_PRICE_SOURCE/);
+    expect(() => loadPriceSettings({ SSI_PRICE_SOURCE: 'replay' })).toThrow(/SSI_PRICE_SOURCE/);
+  });
+
+  it('reads again in ready() after a failed first read, one read at a time, and stays ready once read', async () => {
+    let reads = 0;
+    let failing = true;
+    const source = polledPrices('bucket', 'test', async () => {
+      reads++;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (failing) throw new Error('NoSuchKey');
+      return { observedOn: '2025-10-24', prices: { BTC: 60000 } };
+    }, 60_000);
+    await expect(source.ready()).rejects.toThrow('NoSuchKey');
+    expect(source.priceOf('BTC')).toBeUndefined();
+    failing = false;
+    const before = reads;
+    await Promise.all([source.ready(), source.ready(), source.ready()]);
+    expect(reads).toBe(before + 1);
+    expect(source.priceOf('BTC')).toMatchObject({ priceUsd: 60000 });
+    failing = true;
+    await source.ready();
+    expect(reads).toBe(before + 1);
+    source.stop();
   });
 
   it('keeps the last prices when a refresh fails, and says why when the first read fails', async () => {

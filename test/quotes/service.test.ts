@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Wallet, SigningKey } from 'ethers';
 import { IndexCatalog, TtlCache, type ChainReader, type IndexState } from '../../lambdas/quotes/catalog';
-import { fixedPrices } from '../../lambdas/quotes/prices';
+import { fixedPrices, polledPrices, type ReferencePriceSource } from '../../lambdas/quotes/prices';
 import { MemoryQuoteStore } from '../../lambdas/quotes/store';
 import { QuoteService, type WlpIdentity } from '../../lambdas/quotes/service';
 import { quoteSchema, storedQuoteSchema, quoteRequestSchema, indexListSchema, indexDetailSchema, type QuoteRequest } from '../../lambdas/quotes/schemas';
@@ -74,6 +74,7 @@ interface Setup {
   makers?: string[];
   limit?: boolean;
   nonceUsed?: boolean;
+  prices?: ReferencePriceSource;
 }
 
 function service(setup: Setup = {}) {
@@ -96,7 +97,7 @@ function service(setup: Setup = {}) {
         { symbol: 'USDC', address: USDC, decimals: 6 },
       ],
     }),
-    prices: fixedPrices({ BTC: 100_000, ETH: 4_000, USDC: 1 }, '2025-10-25'),
+    prices: setup.prices ?? fixedPrices({ BTC: 100_000, ETH: 4_000, USDC: 1 }, '2025-10-25'),
     cash: { symbol: 'USDC', address: '0x0000000000000000000000000000000000000C03', decimals: 6 },
     pmms: async () => setup.pmms ?? [{ name: 'pmm-a', url: 'http://pmm-a/rfq', maker: maker.address }],
     store,
@@ -124,6 +125,39 @@ async function rejectsWith(promise: Promise<unknown>, status: number, code: stri
 }
 
 describe('the quote service', () => {
+  test('a cold container waits for its first price document instead of answering price_unavailable', async () => {
+    let release!: () => void;
+    const slowFirstRead = new Promise<void>((resolve) => (release = resolve));
+    const prices = polledPrices('bucket', 's3://reports/prices/latest.json', async () => {
+      await slowFirstRead;
+      return { observedOn: '2025-10-25', prices: { BTC: 100_000, ETH: 4_000, USDC: 1 } };
+    }, 60_000);
+    const { svc } = service({ prices });
+    let answered = false;
+    const pending = svc.createQuote(wlp, request({ index: 'test.SSI', side: 'mint', amount: '1.5' })).finally(() => (answered = true));
+    const listing = svc.getIndex('TEST.ssi');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answered).toBe(false);
+    release();
+    expect(quoteSchema.parse(await pending).nav).toEqual({ perTokenUsd: '1000', orderUsd: '1500', referenceCashAmount: '1500' });
+    expect(indexDetailSchema.parse(await listing).navUsd).toBe('1000');
+    prices.stop();
+  });
+
+  test('a price document that cannot be read is price_unavailable with the reason, and a later quote succeeds once it is there', async () => {
+    let published = false;
+    const prices = polledPrices('bucket', 's3://reports/prices/latest.json', async () => {
+      if (!published) throw new Error('NoSuchKey: prices/latest.json');
+      return { observedOn: '2025-10-25', prices: { BTC: 100_000, ETH: 4_000, USDC: 1 } };
+    }, 60_000);
+    const { svc } = service({ prices });
+    const error = await rejectsWith(svc.createQuote(wlp, request({ index: 'test.SSI', side: 'mint', amount: '1.5' })), 503, 'price_unavailable');
+    expect(error.message).toMatch(/NoSuchKey/);
+    published = true;
+    expect(quoteSchema.parse(await svc.createQuote(wlp, request({ index: 'test.SSI', side: 'mint', amount: '1.5' }))).cashAmount).toBe('1501.5');
+    prices.stop();
+  });
+
   test('the order deadline follows the chain clock, which judges it, when the chain runs ahead of ours', async () => {
     const { svc } = service({ state: { chainClockOffsetSeconds: 600 } });
     const quote = quoteSchema.parse(await svc.createQuote(wlp, request({ index: 'test.SSI', side: 'mint', amount: '1.5' })));
