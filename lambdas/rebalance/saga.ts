@@ -13,7 +13,7 @@ import { toFixedPoint } from '../domain/quotes/amounts';
 import type { ReferencePrice } from '../domain/quotes/nav';
 import { describeRevert, isRevert } from '../relayer/revert';
 import type { ActionRecord, RelayRequest } from '../relayer';
-import { basketWeights, checkMakerOrder, checkWeights, computeTargets, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
+import { basketWeights, checkMakerOrder, checkWeights, computeTargets, feeSaleNeeded, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
 import { STEPS, runSortKey, type RunRecord, type RunStore, type Step, type StoredLegs } from './store';
 
 const ORDER_TUPLE = 'tuple(address index, address[] sellAssets, uint256[] sellAmounts, address[] buyAssets, uint256[] buyAmounts, address maker, uint256 deadline, uint256 nonce)';
@@ -58,6 +58,7 @@ export const REBALANCER_INTERFACE = new Interface([
 ]);
 const TOKEN_INTERFACE = new Interface([
   'function basket() view returns (address[] assets, uint256[] amounts)',
+  'function feeBasketSize() view returns (uint256 assets, uint256 maxAssets)',
   'function tokenset() view returns (address[] assets, uint256[] unitAmounts)',
   'function totalSupply() view returns (uint256)',
   'function symbol() view returns (string)',
@@ -122,6 +123,11 @@ export interface SagaDeps {
   priceSource: string;
   /** The PMMs asked for the rebalance order (the registry's enabled ones). */
   pmms: () => Promise<readonly RebalancePmm[]>;
+  /**
+   * Runs (or resumes) the fee sale of `index` the rebalance asks for when its fee basket is near the
+   * cap (lambdas/rebalance/fee-sale.ts), to its end; resolves with how it ended.
+   */
+  sellFeeFirst(index: string, runDate: string): Promise<{ runId: string; status: 'running' | 'completed' | 'failed'; failure?: { reason: string } }>;
   settings: SagaSettings;
   faults?: SagaFaults;
   fetchImpl?: typeof fetch;
@@ -196,8 +202,8 @@ export async function advance(deps: SagaDeps, start: RunRecord): Promise<RunReco
     } catch (error) {
       if (!(error instanceof RunFailure)) throw error;
       log('rebalance step failed', { runId: run.runId, step, reason: error.message });
-      // Nothing on chain yet (targets, or an open that reverted): the run ends here; else it closes its window.
-      const windowMayBeOpen = step !== 'targets' && step !== 'open';
+      // Nothing on chain yet (targets, fee-check, or an open that reverted): the run ends here; else it closes its window.
+      const windowMayBeOpen = step !== 'targets' && step !== 'fee-check' && step !== 'open';
       const failed: RunRecord = {
         ...run,
         failure: { step, reason: error.message },
@@ -244,20 +250,34 @@ function priceMaps(run: RunRecord): { prices: Map<string, bigint>; decimals: Map
 
 const storedTargets = (run: RunRecord): Target[] => (run.targets ?? []).map((t) => ({ symbol: t.symbol, asset: t.asset, weight: BigInt(t.weight) }));
 
-/** Submits an on-chain action under the run's key and waits for it; a revert is a RunFailure, anything else transient. */
-async function transact(deps: SagaDeps, key: string, data: string, label: 'open' | 'settle' | 'close'): Promise<ActionRecord> {
-  const submitted = await deps.relayer.submit({ key, to: deps.rebalancer, data });
-  if (deps.faults?.crashAfterSubmit === label) throw new InjectedCrash(`submitting ${label}`);
-  const done = submitted.status === 'mined' || submitted.status === 'failed' || submitted.status === 'replaced' ? submitted : await deps.relayer.wait(key, { timeoutMs: deps.settings.waitTimeoutMs });
+/** A relayer as the sagas use it. */
+export type SagaRelayer = SagaDeps['relayer'];
+
+/**
+ * Submits an on-chain action under its idempotency key and waits for it; a revert or a replacement
+ * is a RunFailure, anything else transient (thrown, the next invocation re-submits the same key).
+ * `crash` is the test-only fault hook, called right after the relayer accepted the action.
+ */
+export async function relay(relayer: SagaRelayer, request: RelayRequest, label: string, waitTimeoutMs: number, crash?: () => void): Promise<ActionRecord> {
+  const submitted = await relayer.submit(request);
+  crash?.();
+  const done = submitted.status === 'mined' || submitted.status === 'failed' || submitted.status === 'replaced' ? submitted : await relayer.wait(request.key, { timeoutMs: waitTimeoutMs });
   if (done.status === 'mined') return done;
   const code = done.failure?.code ?? 'unknown';
   if (code === 'would_revert' || code === 'reverted') throw new RunFailure(`${label} transaction ${code.replace('_', ' ')}: ${done.failure?.reason ?? 'no reason'}`);
   if (done.status === 'replaced') throw new RunFailure(`${label} transaction was replaced by another use of its nonce: ${done.failure?.reason ?? ''}`);
   // KMS refusals and missing funds leave the action re-submittable under its key: try again next invocation.
-  throw new Error(`${label} transaction ${key} failed transiently (${code}: ${done.failure?.reason ?? ''}); the next invocation retries it`);
+  throw new Error(`${label} transaction ${request.key} failed transiently (${code}: ${done.failure?.reason ?? ''}); the next invocation retries it`);
 }
 
-const STEP_IMPL: Record<Step, StepImpl> = {
+/** A rebalancer action of the run under its key (see relay). */
+async function transact(deps: SagaDeps, key: string, data: string, label: 'open' | 'settle' | 'close'): Promise<ActionRecord> {
+  return relay(deps.relayer, { key, to: deps.rebalancer, data }, label, deps.settings.waitTimeoutMs, () => {
+    if (deps.faults?.crashAfterSubmit === label) throw new InjectedCrash(`submitting ${label}`);
+  });
+}
+
+export const STEP_IMPL: Record<Step, StepImpl> = {
   /** Targets from the methodology on the run's snapshot, and reference prices of every asset involved. */
   async targets(deps, run) {
     const token = tokenContract(deps, run.indexAddress);
@@ -295,6 +315,25 @@ const STEP_IMPL: Record<Step, StepImpl> = {
       },
       note: `${computed.targets.length} constituents from the ${snapshot.date} snapshot`,
     };
+  },
+
+  /**
+   * Before the window opens: if the fee basket is near its cap (feeSaleNeeded), the fee sale runs
+   * first, so this rebalance and the next can still move the pending fee into the fee basket.
+   */
+  async 'fee-check'(deps, run) {
+    const token = tokenContract(deps, run.indexAddress);
+    const read = async () => {
+      const [[feeAssets, maxFeeAssets], [assets]] = (await Promise.all([token.feeBasketSize(), token.tokenset()])) as [[bigint, bigint], [string[]]];
+      return { feeAssets: Number(feeAssets), tokensetAssets: assets.length, targetAssets: run.targets?.length ?? 0, maxFeeAssets: Number(maxFeeAssets) };
+    };
+    const before = await read();
+    if (!feeSaleNeeded(before)) return { patch: { feeCheck: before }, note: `fee basket ${before.feeAssets} of ${before.maxFeeAssets} assets: no fee sale needed` };
+    const sale = await deps.sellFeeFirst(run.index, run.runDate);
+    if (sale.status !== 'completed') throw new RunFailure(`the fee basket is near its cap (${before.feeAssets} of ${before.maxFeeAssets} assets) and fee sale ${sale.runId} failed: ${sale.failure?.reason ?? sale.status}`);
+    const after = await read();
+    if (feeSaleNeeded(after)) throw new RunFailure(`the fee basket is still near its cap after fee sale ${sale.runId} (${after.feeAssets} of ${after.maxFeeAssets} assets)`);
+    return { patch: { feeCheck: { ...after, feeSaleRunId: sale.runId } }, note: `fee basket was ${before.feeAssets} of ${before.maxFeeAssets} assets: sold first (${sale.runId}), now ${after.feeAssets}` };
   },
 
   /** Opens the window: mint and redeem stop, the basket freezes. */
