@@ -21,7 +21,7 @@ import type { ReferencePrice } from '../domain/quotes/nav';
 import { FEE_SALE_ORDER_TYPES, PRICE_ATTESTATION_TYPES, hashFeeSaleOrder, legsValue, rebalancerDomain, sortedLegs, type FeeSaleOrder, type PriceAttestation } from '../domain/rebalance-orders';
 import type { ActionRecord } from '../relayer';
 import { checkFeeSaleOrder } from './plan';
-import { InjectedCrash, REBALANCER_INTERFACE, RunFailure, relay, type RebalancePmm, type SagaRelayer } from './saga';
+import { InjectedCrash, REBALANCER_INTERFACE, RunFailure, bestPmmAnswer, postToPmm, priceMaps, relay, type RebalancePmm, type SagaRelayer } from './saga';
 import { FEE_SALE_PREFIX, type RunStatus, type RunStore, type StoredRun } from './store';
 
 export const FEE_SALE_STEPS = ['accrue', 'quote', 'verify', 'sell', 'approve', 'distribute'] as const;
@@ -192,16 +192,6 @@ function send(deps: FeeSaleDeps, relayer: SagaRelayer, label: NonNullable<FeeSal
   });
 }
 
-function priceMaps(run: FeeSaleRecord): { prices: Map<string, bigint>; decimals: Map<string, number> } {
-  const prices = new Map<string, bigint>();
-  const decimals = new Map<string, number>();
-  for (const p of run.prices ?? []) {
-    prices.set(p.asset.toLowerCase(), BigInt(p.price));
-    decimals.set(p.asset.toLowerCase(), p.decimals);
-  }
-  return { prices, decimals };
-}
-
 function orderOf(deps: FeeSaleDeps, run: FeeSaleRecord): FeeSaleOrder {
   const q = run.quote!;
   return {
@@ -257,23 +247,14 @@ const FEE_SALE_IMPL: Record<FeeSaleStep, (deps: FeeSaleDeps, run: FeeSaleRecord)
     const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
     const toleranceBps = (await new Contract(deps.rebalancer, REBALANCER_INTERFACE, deps.provider).toleranceBps()) as bigint;
     const asked = { index: run.indexAddress, assets: run.feeBasket!.assets, amounts: run.feeBasket!.amounts.map(BigInt), cashToken: deps.tokens[deps.cashSymbol]!.address };
-    const refused: Array<{ pmm: string; reason: string }> = [];
-    let best: { pmm: RebalancePmm; order: FeeSaleOrder; signature: string } | undefined;
-    const answers = await Promise.all((await deps.pmms()).map((pmm) => askPmm(deps, pmm, run, asked, deadline).then((a) => ({ pmm, a }), (e: unknown) => ({ pmm, e: e as Error }))));
-    for (const answer of answers) {
-      if ('e' in answer) {
-        refused.push({ pmm: answer.pmm.name, reason: answer.e.message });
-        continue;
-      }
-      const { order, signature } = answer.a;
-      if (order.maker.toLowerCase() !== answer.pmm.maker.toLowerCase()) {
-        refused.push({ pmm: answer.pmm.name, reason: `signed as ${order.maker}, registered as ${answer.pmm.maker}` });
-        continue;
-      }
-      const check = checkFeeSaleOrder({ domain, asked, order, signature, prices, decimals, toleranceBps });
-      if (check.problem) refused.push({ pmm: answer.pmm.name, reason: check.problem });
-      else if (!best || order.cashAmount > best.order.cashAmount) best = { pmm: answer.pmm, order, signature };
-    }
+    const { best, refused } = await bestPmmAnswer(
+      await deps.pmms(),
+      (pmm) => askPmm(deps, pmm, run, asked, deadline),
+      (order, signature) => {
+        const check = checkFeeSaleOrder({ domain, asked, order, signature, prices, decimals, toleranceBps });
+        return { problem: check.problem, score: order.cashAmount };
+      },
+    );
     if (!best) throw new RunFailure(`no usable PMM bid: ${refused.map((r) => `${r.pmm}: ${r.reason}`).join('; ') || 'no PMM configured'}`);
     const { order } = best;
     return {
@@ -423,14 +404,7 @@ async function askPmm(
     rebalancer: deps.rebalancer,
     order: { index: asked.index, assets: asked.assets, amounts: asked.amounts.map(String), cashToken: asked.cashToken, deadline: deadline.toString() },
   };
-  const response = await (deps.fetchImpl ?? fetch)(pmm.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(deps.settings.rfqTimeoutMs),
-  });
-  const answer = (await response.json().catch(() => ({}))) as { maker?: string; nonce?: string; cashAmount?: string; signature?: string; error?: string };
-  if (!response.ok) throw new Error(`HTTP ${response.status}: ${answer.error ?? 'no reason'}`);
+  const answer = await postToPmm<{ maker: string; nonce: string; cashAmount: string; signature: string }>(deps, pmm.url, body);
   if (typeof answer.maker !== 'string' || typeof answer.signature !== 'string' || !/^\d{1,78}$/.test(answer.nonce ?? '') || !/^\d{1,78}$/.test(answer.cashAmount ?? '')) {
     throw new Error('malformed answer');
   }

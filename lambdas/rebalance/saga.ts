@@ -237,8 +237,8 @@ function deployedAssets(deps: SagaDeps): DeployedAsset[] {
 const rebalancerContract = (deps: SagaDeps) => new Contract(deps.rebalancer, REBALANCER_INTERFACE, deps.provider);
 const tokenContract = (deps: SagaDeps, index: string) => new Contract(index, TOKEN_INTERFACE, deps.provider);
 
-/** Prices and decimals of the run, keyed by lower-case address. */
-function priceMaps(run: RunRecord): { prices: Map<string, bigint>; decimals: Map<string, number> } {
+/** Prices and decimals of a run's recorded reference prices, keyed by lower-case address. */
+export function priceMaps(run: { prices?: ReadonlyArray<{ asset: string; decimals: number; price: string }> }): { prices: Map<string, bigint>; decimals: Map<string, number> } {
   const prices = new Map<string, bigint>();
   const decimals = new Map<string, number>();
   for (const p of run.prices ?? []) {
@@ -246,6 +246,49 @@ function priceMaps(run: RunRecord): { prices: Map<string, bigint>; decimals: Map
     decimals.set(p.asset.toLowerCase(), p.decimals);
   }
   return { prices, decimals };
+}
+
+/**
+ * Asks every PMM at once and keeps the best answer: one that failed, is signed as another maker
+ * than the registry's, or fails `check` is refused with the reason; among the rest the highest
+ * `score` (what the index receives) wins. Undefined best: no usable answer.
+ */
+export async function bestPmmAnswer<O extends { maker: string }>(
+  pmms: readonly RebalancePmm[],
+  ask: (pmm: RebalancePmm) => Promise<{ order: O; signature: string }>,
+  check: (order: O, signature: string) => { problem?: string; score: bigint },
+): Promise<{ best?: { pmm: RebalancePmm; order: O; signature: string; score: bigint }; refused: Array<{ pmm: string; reason: string }> }> {
+  const refused: Array<{ pmm: string; reason: string }> = [];
+  let best: { pmm: RebalancePmm; order: O; signature: string; score: bigint } | undefined;
+  const answers = await Promise.all(pmms.map((pmm) => ask(pmm).then((a) => ({ pmm, a }), (e: unknown) => ({ pmm, e: e as Error }))));
+  for (const answer of answers) {
+    if ('e' in answer) {
+      refused.push({ pmm: answer.pmm.name, reason: answer.e.message });
+      continue;
+    }
+    const { order, signature } = answer.a;
+    if (order.maker.toLowerCase() !== answer.pmm.maker.toLowerCase()) {
+      refused.push({ pmm: answer.pmm.name, reason: `signed as ${order.maker}, registered as ${answer.pmm.maker}` });
+      continue;
+    }
+    const checked = check(order, signature);
+    if (checked.problem) refused.push({ pmm: answer.pmm.name, reason: checked.problem });
+    else if (!best || checked.score > best.score) best = { pmm: answer.pmm, order, signature, score: checked.score };
+  }
+  return { best, refused };
+}
+
+/** POSTs `body` to a PMM's RFQ endpoint and returns its JSON answer; an HTTP error throws with the PMM's reason. */
+export async function postToPmm<A>(deps: { fetchImpl?: typeof fetch; settings: { rfqTimeoutMs: number } }, url: string, body: unknown): Promise<Partial<A>> {
+  const response = await (deps.fetchImpl ?? fetch)(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(deps.settings.rfqTimeoutMs),
+  });
+  const answer = (await response.json().catch(() => ({}))) as Partial<A> & { error?: string };
+  if (!response.ok) throw new Error(`HTTP ${response.status}: ${answer.error ?? 'no reason'}`);
+  return answer;
 }
 
 const storedTargets = (run: RunRecord): Target[] => (run.targets ?? []).map((t) => ({ symbol: t.symbol, asset: t.asset, weight: BigInt(t.weight) }));
@@ -364,23 +407,14 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
     const { prices, decimals } = priceMaps(run);
     const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
     const toleranceBps = (await rebalancerContract(deps).toleranceBps()) as bigint;
-    const refused: Array<{ pmm: string; reason: string }> = [];
-    let best: { pmm: RebalancePmm; order: RebalanceOrder; signature: string; bought: bigint } | undefined;
-    const answers = await Promise.all((await deps.pmms()).map((pmm) => askPmm(deps, pmm, run, legs, deadline).then((a) => ({ pmm, a }), (e: unknown) => ({ pmm, e: e as Error }))));
-    for (const answer of answers) {
-      if ('e' in answer) {
-        refused.push({ pmm: answer.pmm.name, reason: answer.e.message });
-        continue;
-      }
-      const { order, signature } = answer.a;
-      if (order.maker.toLowerCase() !== answer.pmm.maker.toLowerCase()) {
-        refused.push({ pmm: answer.pmm.name, reason: `signed as ${order.maker}, registered as ${answer.pmm.maker}` });
-        continue;
-      }
-      const check = checkMakerOrder({ domain, index: run.indexAddress, plan: legs, order, signature, prices, decimals, toleranceBps });
-      if (check.problem) refused.push({ pmm: answer.pmm.name, reason: check.problem });
-      else if (!best || check.boughtValue > best.bought) best = { pmm: answer.pmm, order, signature, bought: check.boughtValue };
-    }
+    const { best, refused } = await bestPmmAnswer(
+      await deps.pmms(),
+      (pmm) => askPmm(deps, pmm, run, legs, deadline),
+      (order, signature) => {
+        const check = checkMakerOrder({ domain, index: run.indexAddress, plan: legs, order, signature, prices, decimals, toleranceBps });
+        return { problem: check.problem, score: check.boughtValue };
+      },
+    );
     if (!best) throw new RunFailure(`no usable PMM quote: ${refused.map((r) => `${r.pmm}: ${r.reason}`).join('; ') || 'no PMM configured'}`);
     return {
       patch: {
@@ -518,14 +552,7 @@ async function askPmm(deps: SagaDeps, pmm: RebalancePmm, run: RunRecord, legs: L
     rebalancer: deps.rebalancer,
     order: { index: run.indexAddress, ...fromLegs(legs), deadline: deadline.toString() },
   };
-  const response = await (deps.fetchImpl ?? fetch)(pmm.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(deps.settings.rfqTimeoutMs),
-  });
-  const answer = (await response.json().catch(() => ({}))) as { maker?: string; nonce?: string; buyAmounts?: string[]; signature?: string; error?: string };
-  if (!response.ok) throw new Error(`HTTP ${response.status}: ${answer.error ?? 'no reason'}`);
+  const answer = await postToPmm<{ maker: string; nonce: string; buyAmounts: string[]; signature: string }>(deps, pmm.url, body);
   if (typeof answer.maker !== 'string' || typeof answer.nonce !== 'string' || !Array.isArray(answer.buyAmounts) || typeof answer.signature !== 'string') {
     throw new Error('malformed answer');
   }
