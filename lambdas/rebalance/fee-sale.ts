@@ -14,14 +14,14 @@
  * through a relayer under a key derived from the run id, so a retried step re-submits the same key
  * and nothing is sold or paid twice. See docs/rebalance.md (Fee sales) and docs/fees.md.
  */
-import { Contract, Interface, keccak256, toUtf8Bytes, type Provider, type TypedDataDomain, type TypedDataField } from 'ethers';
+import { Contract, Interface, type Provider, type TypedDataDomain, type TypedDataField } from 'ethers';
 import { splitFeeCash } from '../domain/fee-split';
 import { toFixedPoint } from '../domain/quotes/amounts';
 import type { ReferencePrice } from '../domain/quotes/nav';
-import { FEE_SALE_ORDER_TYPES, PRICE_ATTESTATION_TYPES, hashFeeSaleOrder, legsValue, rebalancerDomain, sortedLegs, type FeeSaleOrder, type PriceAttestation } from '../domain/rebalance-orders';
+import { hashFeeSaleOrder, legsValue, rebalancerDomain, type FeeSaleOrder } from '../domain/rebalance-orders';
 import type { ActionRecord } from '../relayer';
 import { checkFeeSaleOrder } from './plan';
-import { InjectedCrash, REBALANCER_INTERFACE, RunFailure, bestPmmAnswer, postToPmm, priceMaps, relay, type RebalancePmm, type SagaRelayer } from './saga';
+import { InjectedCrash, REBALANCER_INTERFACE, RunFailure, attestRunPrices, bestPmmAnswer, postToPmm, priceMaps, relay, type RebalancePmm, type SagaRelayer } from './saga';
 import { FEE_SALE_PREFIX, type RunStatus, type RunStore, type StoredRun } from './store';
 
 export const FEE_SALE_STEPS = ['accrue', 'quote', 'verify', 'sell', 'approve', 'distribute'] as const;
@@ -282,16 +282,7 @@ const FEE_SALE_IMPL: Record<FeeSaleStep, (deps: FeeSaleDeps, run: FeeSaleRecord)
     const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
     const check = checkFeeSaleOrder({ domain, asked: order, order, signature: run.quote!.signature, prices, decimals, toleranceBps });
     if (check.problem) throw new RunFailure(check.problem);
-    if (!((await rebalancer.hasRole(await rebalancer.MAKER_ROLE(), order.maker)) as boolean)) throw new RunFailure(`maker ${order.maker} lacks MAKER_ROLE on the Rebalancer`);
-    const attested = sortedLegs((run.prices ?? []).map((p) => ({ asset: p.asset, amount: BigInt(p.price) })));
-    const attestation: PriceAttestation = {
-      index: run.indexAddress,
-      assets: attested.assets,
-      prices: attested.amounts,
-      validUntil: order.deadline,
-      nonce: BigInt(keccak256(toUtf8Bytes(`${run.runId}:prices`))),
-    };
-    const attestationSignature = await deps.priceAttester.signTypedData(domain, PRICE_ATTESTATION_TYPES, attestation as unknown as Record<string, unknown>);
+    const { attestation, attestationSignature } = await attestRunPrices(deps, run, order.maker, order.deadline, `${run.runId}:prices`);
     return {
       patch: {
         verification: {

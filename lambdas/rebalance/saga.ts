@@ -278,6 +278,33 @@ export async function bestPmmAnswer<O extends { maker: string }>(
   return { best, refused };
 }
 
+/**
+ * Refuses a maker without MAKER_ROLE on the Rebalancer, then signs the run's reference prices as a
+ * PriceAttestation with the price-attester key, valid until the order's deadline. The nonce is
+ * derived from `nonceLabel`, one per run: a second attestation for the same run could never be used twice.
+ */
+export async function attestRunPrices(
+  deps: Pick<SagaDeps, 'chainId' | 'rebalancer' | 'provider' | 'priceAttester'>,
+  run: { indexAddress: string; prices?: ReadonlyArray<{ asset: string; price: string }> },
+  maker: string,
+  validUntil: bigint,
+  nonceLabel: string,
+): Promise<{ attestation: PriceAttestation; attestationSignature: string }> {
+  const rebalancer = new Contract(deps.rebalancer, REBALANCER_INTERFACE, deps.provider);
+  if (!((await rebalancer.hasRole(await rebalancer.MAKER_ROLE(), maker)) as boolean)) throw new RunFailure(`maker ${maker} lacks MAKER_ROLE on the Rebalancer`);
+  const attested = sortedLegs((run.prices ?? []).map((p) => ({ asset: p.asset, amount: BigInt(p.price) })));
+  const attestation: PriceAttestation = {
+    index: run.indexAddress,
+    assets: attested.assets,
+    prices: attested.amounts,
+    validUntil,
+    nonce: BigInt(keccak256(toUtf8Bytes(nonceLabel))),
+  };
+  const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
+  const attestationSignature = await deps.priceAttester.signTypedData(domain, PRICE_ATTESTATION_TYPES, attestation as unknown as Record<string, unknown>);
+  return { attestation, attestationSignature };
+}
+
 /** POSTs `body` to a PMM's RFQ endpoint and returns its JSON answer; an HTTP error throws with the PMM's reason. */
 export async function postToPmm<A>(deps: { fetchImpl?: typeof fetch; settings: { rfqTimeoutMs: number } }, url: string, body: unknown): Promise<Partial<A>> {
   const response = await (deps.fetchImpl ?? fetch)(url, {
@@ -443,17 +470,7 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
     const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
     const check = checkMakerOrder({ domain, index: run.indexAddress, plan: legs, order, signature: run.quote!.signature, prices, decimals, toleranceBps });
     if (check.problem) throw new RunFailure(check.problem);
-    if (!((await rebalancer.hasRole(await rebalancer.MAKER_ROLE(), order.maker)) as boolean)) throw new RunFailure(`maker ${order.maker} lacks MAKER_ROLE on the Rebalancer`);
-    const attested = sortedLegs((run.prices ?? []).map((p) => ({ asset: p.asset, amount: BigInt(p.price) })));
-    const attestation: PriceAttestation = {
-      index: run.indexAddress,
-      assets: attested.assets,
-      prices: attested.amounts,
-      validUntil: order.deadline,
-      // One nonce per run: a second attestation for the same run could never be used twice anyway.
-      nonce: BigInt(keccak256(toUtf8Bytes(`${runKeyPrefix(run.runId)}:prices`))),
-    };
-    const attestationSignature = await deps.priceAttester.signTypedData(domain, PRICE_ATTESTATION_TYPES, attestation as unknown as Record<string, unknown>);
+    const { attestation, attestationSignature } = await attestRunPrices(deps, run, order.maker, order.deadline, `${runKeyPrefix(run.runId)}:prices`);
     try {
       await rebalancer.previewSettlement(order, run.quote!.signature, attestation, attestationSignature);
     } catch (error) {
