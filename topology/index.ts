@@ -311,11 +311,11 @@ export const FUNCTIONS = [
   {
     name: 'rebalance-run',
     entry: 'lambdas/handlers/rebalance-run.ts',
-    description: 'Scheduled rebalance saga per index: targets, window, PMM quote, price checks, settlement, basket check, close; resumable',
+    description: 'Scheduled rebalance and fee-sale sagas per index: targets, window, PMM quote, price checks, settlement, basket check, close; fee sale, split and payout to stakers; resumable',
     timeoutSeconds: 900,
     memoryMb: 1024,
     tables: { 'rebalance-runs': 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write', pmms: 'read' },
-    // operator: opens and closes windows and settles; price: signs the reference prices (PriceAttestation),
+    // operator: opens and closes windows, settles, sells fees and (as every index's fee vault) pays stakers; price: signs the reference prices (PriceAttestation),
     // a key apart so a leaked operator key cannot vouch for its own prices.
     keys: ['operator', 'price'],
     buckets: { reports: 'read' },
@@ -443,13 +443,24 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
       description: `Monthly rebalance of ${index} (12:00 UTC on the 1st); resumes its unfinished runs first`,
     }),
   ),
+  // Daily, apart from the monthly rebalance: staking APY is derived daily from what was paid (docs/rebalance.md, Fee sales).
+  ...(['MAG7.ssi', 'DEFI.ssi', 'MEME.ssi'] as const).map(
+    (index): ScheduleSpec => ({
+      name: `fee-sale-${index.split('.')[0].toLowerCase()}`,
+      function: 'rebalance-run',
+      expression: 'cron(30 0 * * ? *)',
+      localExpression: 'rate(1 day)',
+      detail: { index, task: 'fee-sale' },
+      description: `Daily fee sale of ${index} (00:30 UTC): accrue, PMM bid, sellFee within attested prices, stakers' share to its sToken; resumes its unfinished sales first`,
+    }),
+  ),
   {
     name: 'rebalance-resume',
     function: 'rebalance-run',
     expression: 'rate(15 minutes)',
     localExpression: 'rate(15 minutes)',
     detail: { resume: true },
-    description: 'Finishes rebalance runs a crash or timeout left unfinished, so no window stays open',
+    description: 'Finishes rebalance runs and fee sales a crash or timeout left unfinished, so no window stays open',
   },
 ];
 

@@ -11,7 +11,9 @@
  * - answers rebalance RFQs (POST /rfq/rebalance): takes the sell legs as asked, delivers the buy
  *   legs scaled so their value at its prices is the sold value less the spread (never more than
  *   asked), and signs the RebalanceOrder for the Rebalancer (it holds MAKER_ROLE there too, and
- *   its inventory is approved to the Rebalancer).
+ *   its inventory is approved to the Rebalancer);
+ * - bids for fee baskets (POST /rfq/fee-sale): pays their value at its prices less the spread, in
+ *   the cash token, and signs the FeeSaleOrder (its cash is approved to the Rebalancer).
  * It runs as a sibling process of the stack (`startPmmProcess`) so its signing does not share a
  * core with the API, or in-process for tests (`startPmmSimulator`).
  */
@@ -33,7 +35,7 @@ import { listen, StackError } from './net';
 import { stopChild } from './dynamodb';
 import { MAX_RFQ_BATCH } from '../../lambdas/domain/quotes/rfq';
 import { toFixedPoint } from '../../lambdas/domain/quotes/amounts';
-import { hashRebalanceOrder, rebalancerDomain, type RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
+import { hashFeeSaleOrder, hashRebalanceOrder, rebalancerDomain, type FeeSaleOrder, type RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
 import { addressSchema, checksum } from '../../lambdas/domain/address';
 import { ISSUER_ABI, TEST_TOKEN_ABI } from '../../lambdas/shared/abi';
 
@@ -106,6 +108,20 @@ const rebalanceDraftSchema = z.object({
     sellAmounts: z.array(uintString).max(64),
     buyAssets: z.array(addressSchema).max(64),
     buyAmounts: z.array(uintString).max(64),
+    deadline: uintString,
+  }),
+});
+
+/** A fee-sale draft: the fee assets offered and the cash token, without maker, nonce or cash amount. */
+const feeSaleDraftSchema = z.object({
+  requestId: z.string(),
+  chainId: z.number().int(),
+  rebalancer: addressSchema,
+  order: z.object({
+    index: addressSchema,
+    assets: z.array(addressSchema).min(1).max(128),
+    amounts: z.array(uintString).min(1).max(128),
+    cashToken: addressSchema,
     deadline: uintString,
   }),
 });
@@ -287,10 +303,51 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     };
   };
 
+  const quoteFeeSale = (body: unknown): Answer => {
+    const parsed = feeSaleDraftSchema.safeParse(body);
+    if (!parsed.success) return { status: 400, body: { error: 'malformed fee-sale draft', issues: parsed.error.issues.slice(0, 5) } };
+    const draft = parsed.data;
+    if (!rebalancerAddress || draft.chainId !== deployment.chainId || checksum(draft.rebalancer) !== rebalancerAddress) {
+      return { status: 400, body: { error: 'wrong chain or rebalancer' } };
+    }
+    const o = draft.order;
+    if (o.assets.length !== o.amounts.length) return { status: 400, body: { error: 'legs differ in length' } };
+    if (checksum(o.cashToken) !== cash.address) return { status: 422, body: { error: `pays only in ${cash.symbol}` } };
+    let cashAmount: bigint;
+    try {
+      const legs = { assets: o.assets.map((a) => checksum(a)), amounts: o.amounts.map(BigInt) };
+      const info = (a: string) => {
+        const found = byAddress.get(checksum(a));
+        if (!found) throw new Error(`unknown asset ${a}`);
+        return found;
+      };
+      const value = usdToCash(valueLegs(legs, info, (s) => prices.priceOf(s)).totalUsd, cash, prices.priceOf(cash.symbol)!);
+      // It buys, so it bids less: the value less its spread, rounded in its favour.
+      cashAmount = (value * (10_000n - spread)) / 10_000n;
+    } catch (error) {
+      return { status: 422, body: { error: `cannot price: ${(error as Error).message}` } };
+    }
+    if (cashAmount === 0n) return { status: 422, body: { error: 'the fee assets are worth nothing in cash' } };
+    const order: FeeSaleOrder = {
+      index: checksum(o.index),
+      assets: o.assets.map((a) => checksum(a)),
+      amounts: o.amounts.map(BigInt),
+      cashToken: cash.address,
+      cashAmount,
+      maker: address,
+      deadline: BigInt(o.deadline),
+      nonce: BigInt(`0x${randomBytes(32).toString('hex')}`),
+    };
+    const signature = sign(options.privateKey, hashFeeSaleOrder(rebalancerDomain(deployment.chainId, rebalancerAddress), order));
+    log(`pmm: signed fee-sale bid ${draft.requestId} (${order.assets.length} assets for ${cashAmount})`);
+    return { status: 200, body: { maker: address, nonce: order.nonce.toString(), cashAmount: cashAmount.toString(), signature } };
+  };
+
   const routes = new Map<string, (body: unknown) => Answer>([
     ['/rfq', quote],
     ['/rfq/batch', quoteBatch],
     ['/rfq/rebalance', quoteRebalance],
+    ['/rfq/fee-sale', quoteFeeSale],
   ]);
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];

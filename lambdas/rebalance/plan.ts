@@ -7,12 +7,14 @@ import { TypedDataEncoder, recoverAddress, type TypedDataDomain } from 'ethers';
 import { compileIndex, type IndexMethodology, type UniverseSnapshot } from '../domain/methodology';
 import { BPS } from '../domain/orders';
 import {
+  FEE_SALE_ORDER_TYPES,
   REBALANCE_ORDER_TYPES,
   WEIGHT_UNIT,
   legsValue,
   planRebalance,
   sortedLegs,
   withinTolerance,
+  type FeeSaleOrder,
   type RebalanceOrder,
 } from '../domain/rebalance-orders';
 
@@ -164,4 +166,57 @@ export function checkWeights(weights: ReadonlyMap<string, bigint>, targets: read
   });
   const maxDeviationBps = Math.max(0, ...assets.map((a) => a.deviationBps));
   return { ok: maxDeviationBps <= toleranceBps, toleranceBps, maxDeviationBps, assets };
+}
+
+/**
+ * Whether a rebalance must sell the fee basket before it opens its window (issue 19 item 1). A
+ * tokenset change moves the pending fee into the fee basket at the old tokenset, so it can grow the
+ * fee basket by every asset of the current tokenset; and `IndexToken.setTokenset` refuses while
+ * the fee basket holds more than `maxFeeAssets`. Selling first when the fee basket plus this
+ * tokenset plus the next (the targets) would pass the cap keeps this settlement and the next one
+ * clear of it.
+ */
+export function feeSaleNeeded(size: { feeAssets: number; tokensetAssets: number; targetAssets: number; maxFeeAssets: number }): boolean {
+  return size.feeAssets + size.tokensetAssets + size.targetAssets > size.maxFeeAssets;
+}
+
+/**
+ * Checks a PMM's signed fee-sale bid before anything is signed for it: the same index, assets
+ * and amounts as asked, the cash token asked, cash worth at least the fee assets' value less
+ * `toleranceBps` at the reference prices (the bound `Rebalancer.sellFee` enforces at the attested
+ * prices), and the signature recovers to the maker.
+ */
+export function checkFeeSaleOrder(args: {
+  domain: TypedDataDomain;
+  asked: { index: string; assets: readonly string[]; amounts: readonly bigint[]; cashToken: string };
+  order: FeeSaleOrder;
+  signature: string;
+  prices: ReadonlyMap<string, bigint>;
+  decimals: ReadonlyMap<string, number>;
+  toleranceBps: bigint;
+}): { problem?: string; feeValue: bigint; cashValue: bigint } {
+  const { order, asked } = args;
+  let feeValue = 0n;
+  let cashValue = 0n;
+  try {
+    feeValue = legsValue(order.assets, order.amounts, args.prices, args.decimals);
+    cashValue = legsValue([order.cashToken], [order.cashAmount], args.prices, args.decimals);
+  } catch (error) {
+    return { problem: `cannot value the bid: ${(error as Error).message}`, feeValue, cashValue };
+  }
+  const fail = (problem: string) => ({ problem, feeValue, cashValue });
+  const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x.toLowerCase() === b[i].toLowerCase());
+  if (order.index.toLowerCase() !== asked.index.toLowerCase()) return fail(`bid is for index ${order.index}, not ${asked.index}`);
+  if (!same(order.assets, asked.assets) || order.amounts.length !== asked.amounts.length || order.amounts.some((a, i) => a !== asked.amounts[i])) return fail('fee assets differ from those offered');
+  if (order.cashToken.toLowerCase() !== asked.cashToken.toLowerCase()) return fail(`pays in ${order.cashToken}, not ${asked.cashToken}`);
+  const floor = (feeValue * (BPS - args.toleranceBps)) / BPS;
+  if (cashValue < floor) return fail(`cash worth ${cashValue} is below ${floor} (fee assets worth ${feeValue} less ${args.toleranceBps} bps)`);
+  let signer: string;
+  try {
+    signer = recoverAddress(TypedDataEncoder.hash(args.domain, FEE_SALE_ORDER_TYPES, order), args.signature);
+  } catch (error) {
+    return fail(`maker signature does not parse: ${(error as Error).message}`);
+  }
+  if (signer.toLowerCase() !== order.maker.toLowerCase()) return fail(`maker signature recovers to ${signer}, not the maker ${order.maker}`);
+  return { feeValue, cashValue };
 }

@@ -12,10 +12,10 @@ import { PRICE_ATTESTATION_TYPES, hashRebalanceOrder, rebalancerDomain, sortedLe
 import { toFixedPoint } from '../domain/quotes/amounts';
 import type { ReferencePrice } from '../domain/quotes/nav';
 import { describeRevert, isRevert } from '../relayer/revert';
-import type { ActionRecord } from '../relayer';
+import type { ActionRecord, RelayRequest } from '../relayer';
 import { RelayFailed, sendAndWait, type RelayerPort } from '../relayer/port';
 import { INDEX_TOKEN_ABI, ISSUER_ABI, REBALANCER_ABI, withErrorsOf } from '../shared/abi';
-import { basketWeights, checkMakerOrder, checkWeights, computeTargets, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
+import { basketWeights, checkMakerOrder, checkWeights, computeTargets, feeSaleNeeded, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
 import { STEPS, runSortKey, type RunRecord, type RunStore, type Step, type StoredLegs } from './store';
 
 // Opening a window goes through the Issuer (RequestsInFlight while requests are pending): its errors decode too.
@@ -81,6 +81,11 @@ export interface SagaDeps {
   priceSource: string;
   /** The PMMs asked for the rebalance order (the registry's enabled ones). */
   pmms: () => Promise<readonly RebalancePmm[]>;
+  /**
+   * Runs (or resumes) the fee sale of `index` the rebalance asks for when its fee basket is near the
+   * cap (lambdas/rebalance/fee-sale.ts), to its end; resolves with how it ended.
+   */
+  sellFeeFirst(index: string, runDate: string): Promise<{ runId: string; status: 'running' | 'completed' | 'failed'; failure?: { reason: string } }>;
   settings: SagaSettings;
   faults?: SagaFaults;
   fetchImpl?: typeof fetch;
@@ -155,8 +160,8 @@ export async function advance(deps: SagaDeps, start: RunRecord): Promise<RunReco
     } catch (error) {
       if (!(error instanceof RunFailure)) throw error;
       log('rebalance step failed', { runId: run.runId, step, reason: error.message });
-      // Nothing on chain yet (targets, or an open that reverted): the run ends here; else it closes its window.
-      const windowMayBeOpen = step !== 'targets' && step !== 'open';
+      // Nothing on chain yet (targets, fee-check, or an open that reverted): the run ends here; else it closes its window.
+      const windowMayBeOpen = step !== 'targets' && step !== 'fee-check' && step !== 'open';
       const failed: RunRecord = {
         ...run,
         failure: { step, reason: error.message },
@@ -190,8 +195,8 @@ function deployedAssets(deps: SagaDeps): DeployedAsset[] {
 const rebalancerContract = (deps: SagaDeps) => new Contract(deps.rebalancer, REBALANCER_INTERFACE, deps.provider);
 const tokenContract = (deps: SagaDeps, index: string) => new Contract(index, TOKEN_INTERFACE, deps.provider);
 
-/** Prices and decimals of the run, keyed by lower-case address. */
-function priceMaps(run: RunRecord): { prices: Map<string, bigint>; decimals: Map<string, number> } {
+/** Prices and decimals of a run's recorded reference prices, keyed by lower-case address. */
+export function priceMaps(run: { prices?: ReadonlyArray<{ asset: string; decimals: number; price: string }> }): { prices: Map<string, bigint>; decimals: Map<string, number> } {
   const prices = new Map<string, bigint>();
   const decimals = new Map<string, number>();
   for (const p of run.prices ?? []) {
@@ -201,18 +206,90 @@ function priceMaps(run: RunRecord): { prices: Map<string, bigint>; decimals: Map
   return { prices, decimals };
 }
 
+/**
+ * Asks every PMM at once and keeps the best answer: one that failed, is signed as another maker
+ * than the registry's, or fails `check` is refused with the reason; among the rest the highest
+ * `score` (what the index receives) wins. Undefined best: no usable answer.
+ */
+export async function bestPmmAnswer<O extends { maker: string }>(
+  pmms: readonly RebalancePmm[],
+  ask: (pmm: RebalancePmm) => Promise<{ order: O; signature: string }>,
+  check: (order: O, signature: string) => { problem?: string; score: bigint },
+): Promise<{ best?: { pmm: RebalancePmm; order: O; signature: string; score: bigint }; refused: Array<{ pmm: string; reason: string }> }> {
+  const refused: Array<{ pmm: string; reason: string }> = [];
+  let best: { pmm: RebalancePmm; order: O; signature: string; score: bigint } | undefined;
+  const answers = await Promise.all(pmms.map((pmm) => ask(pmm).then((a) => ({ pmm, a }), (e: unknown) => ({ pmm, e: e as Error }))));
+  for (const answer of answers) {
+    if ('e' in answer) {
+      refused.push({ pmm: answer.pmm.name, reason: answer.e.message });
+      continue;
+    }
+    const { order, signature } = answer.a;
+    if (order.maker.toLowerCase() !== answer.pmm.maker.toLowerCase()) {
+      refused.push({ pmm: answer.pmm.name, reason: `signed as ${order.maker}, registered as ${answer.pmm.maker}` });
+      continue;
+    }
+    const checked = check(order, signature);
+    if (checked.problem) refused.push({ pmm: answer.pmm.name, reason: checked.problem });
+    else if (!best || checked.score > best.score) best = { pmm: answer.pmm, order, signature, score: checked.score };
+  }
+  return { best, refused };
+}
+
+/**
+ * Refuses a maker without MAKER_ROLE on the Rebalancer, then signs the run's reference prices as a
+ * PriceAttestation with the price-attester key, valid until the order's deadline. The nonce is
+ * derived from `nonceLabel`, one per run: a second attestation for the same run could never be used twice.
+ */
+export async function attestRunPrices(
+  deps: Pick<SagaDeps, 'chainId' | 'rebalancer' | 'provider' | 'priceAttester'>,
+  run: { indexAddress: string; prices?: ReadonlyArray<{ asset: string; price: string }> },
+  maker: string,
+  validUntil: bigint,
+  nonceLabel: string,
+): Promise<{ attestation: PriceAttestation; attestationSignature: string }> {
+  const rebalancer = new Contract(deps.rebalancer, REBALANCER_INTERFACE, deps.provider);
+  if (!((await rebalancer.hasRole(await rebalancer.MAKER_ROLE(), maker)) as boolean)) throw new RunFailure(`maker ${maker} lacks MAKER_ROLE on the Rebalancer`);
+  const attested = sortedLegs((run.prices ?? []).map((p) => ({ asset: p.asset, amount: BigInt(p.price) })));
+  const attestation: PriceAttestation = {
+    index: run.indexAddress,
+    assets: attested.assets,
+    prices: attested.amounts,
+    validUntil,
+    nonce: BigInt(keccak256(toUtf8Bytes(nonceLabel))),
+  };
+  const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
+  const attestationSignature = await deps.priceAttester.signTypedData(domain, PRICE_ATTESTATION_TYPES, attestation as unknown as Record<string, unknown>);
+  return { attestation, attestationSignature };
+}
+
+/** POSTs `body` to a PMM's RFQ endpoint and returns its JSON answer; an HTTP error throws with the PMM's reason. */
+export async function postToPmm<A>(deps: { fetchImpl?: typeof fetch; settings: { rfqTimeoutMs: number } }, url: string, body: unknown): Promise<Partial<A>> {
+  const response = await (deps.fetchImpl ?? fetch)(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(deps.settings.rfqTimeoutMs),
+  });
+  const answer = (await response.json().catch(() => ({}))) as Partial<A> & { error?: string };
+  if (!response.ok) throw new Error(`HTTP ${response.status}: ${answer.error ?? 'no reason'}`);
+  return answer;
+}
+
 const storedTargets = (run: RunRecord): Target[] => (run.targets ?? []).map((t) => ({ symbol: t.symbol, asset: t.asset, weight: BigInt(t.weight) }));
 
-/** Submits an on-chain action under the run's key and waits for it; a revert is a RunFailure, anything else transient. */
-async function transact(deps: SagaDeps, key: string, data: string, label: 'open' | 'settle' | 'close'): Promise<ActionRecord> {
+/** A relayer as the sagas use it. */
+export type SagaRelayer = RelayerPort;
+
+/**
+ * Submits an on-chain action under its idempotency key and waits for it; a revert or a replacement
+ * is a RunFailure, anything else transient (thrown, the next invocation re-submits the same key).
+ * `crash` is the test-only fault hook, called right after the relayer accepted the action.
+ */
+export async function relay(relayer: SagaRelayer, request: RelayRequest, label: string, waitTimeoutMs: number, crash?: () => void): Promise<ActionRecord> {
   let done: ActionRecord;
   try {
-    return await sendAndWait(deps.relayer, { key, to: deps.rebalancer, data }, {
-      timeoutMs: deps.settings.waitTimeoutMs,
-      onSubmitted: () => {
-        if (deps.faults?.crashAfterSubmit === label) throw new InjectedCrash(`submitting ${label}`);
-      },
-    });
+    return await sendAndWait(relayer, request, { timeoutMs: waitTimeoutMs, onSubmitted: () => crash?.() });
   } catch (error) {
     if (!(error instanceof RelayFailed)) throw error;
     done = error.action;
@@ -221,10 +298,17 @@ async function transact(deps: SagaDeps, key: string, data: string, label: 'open'
   if (code === 'would_revert' || code === 'reverted') throw new RunFailure(`${label} transaction ${code.replace('_', ' ')}: ${done.failure?.reason ?? 'no reason'}`);
   if (done.status === 'replaced') throw new RunFailure(`${label} transaction was replaced by another use of its nonce: ${done.failure?.reason ?? ''}`);
   // KMS refusals and missing funds leave the action re-submittable under its key: try again next invocation.
-  throw new Error(`${label} transaction ${key} failed transiently (${code}: ${done.failure?.reason ?? ''}); the next invocation retries it`);
+  throw new Error(`${label} transaction ${request.key} failed transiently (${code}: ${done.failure?.reason ?? ''}); the next invocation retries it`);
 }
 
-const STEP_IMPL: Record<Step, StepImpl> = {
+/** A rebalancer action of the run under its key (see relay). */
+async function transact(deps: SagaDeps, key: string, data: string, label: 'open' | 'settle' | 'close'): Promise<ActionRecord> {
+  return relay(deps.relayer, { key, to: deps.rebalancer, data }, label, deps.settings.waitTimeoutMs, () => {
+    if (deps.faults?.crashAfterSubmit === label) throw new InjectedCrash(`submitting ${label}`);
+  });
+}
+
+export const STEP_IMPL: Record<Step, StepImpl> = {
   /** Targets from the methodology on the run's snapshot, and reference prices of every asset involved. */
   async targets(deps, run) {
     const token = tokenContract(deps, run.indexAddress);
@@ -264,6 +348,25 @@ const STEP_IMPL: Record<Step, StepImpl> = {
     };
   },
 
+  /**
+   * Before the window opens: if the fee basket is near its cap (feeSaleNeeded), the fee sale runs
+   * first, so this rebalance and the next can still move the pending fee into the fee basket.
+   */
+  async 'fee-check'(deps, run) {
+    const token = tokenContract(deps, run.indexAddress);
+    const read = async () => {
+      const [[feeAssets, maxFeeAssets], [assets]] = (await Promise.all([token.feeBasketSize(), token.tokenset()])) as [[bigint, bigint], [string[]]];
+      return { feeAssets: Number(feeAssets), tokensetAssets: assets.length, targetAssets: run.targets?.length ?? 0, maxFeeAssets: Number(maxFeeAssets) };
+    };
+    const before = await read();
+    if (!feeSaleNeeded(before)) return { patch: { feeCheck: before }, note: `fee basket ${before.feeAssets} of ${before.maxFeeAssets} assets: no fee sale needed` };
+    const sale = await deps.sellFeeFirst(run.index, run.runDate);
+    if (sale.status !== 'completed') throw new RunFailure(`the fee basket is near its cap (${before.feeAssets} of ${before.maxFeeAssets} assets) and fee sale ${sale.runId} failed: ${sale.failure?.reason ?? sale.status}`);
+    const after = await read();
+    if (feeSaleNeeded(after)) throw new RunFailure(`the fee basket is still near its cap after fee sale ${sale.runId} (${after.feeAssets} of ${after.maxFeeAssets} assets)`);
+    return { patch: { feeCheck: { ...after, feeSaleRunId: sale.runId } }, note: `fee basket was ${before.feeAssets} of ${before.maxFeeAssets} assets: sold first (${sale.runId}), now ${after.feeAssets}` };
+  },
+
   /** Opens the window: mint and redeem stop, the basket freezes. */
   async open(deps, run) {
     const mined = await transact(deps, run.txKeys.open, REBALANCER_INTERFACE.encodeFunctionData('openWindow', [run.indexAddress]), 'open');
@@ -292,23 +395,14 @@ const STEP_IMPL: Record<Step, StepImpl> = {
     const { prices, decimals } = priceMaps(run);
     const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
     const toleranceBps = (await rebalancerContract(deps).toleranceBps()) as bigint;
-    const refused: Array<{ pmm: string; reason: string }> = [];
-    let best: { pmm: RebalancePmm; order: RebalanceOrder; signature: string; bought: bigint } | undefined;
-    const answers = await Promise.all((await deps.pmms()).map((pmm) => askPmm(deps, pmm, run, legs, deadline).then((a) => ({ pmm, a }), (e: unknown) => ({ pmm, e: e as Error }))));
-    for (const answer of answers) {
-      if ('e' in answer) {
-        refused.push({ pmm: answer.pmm.name, reason: answer.e.message });
-        continue;
-      }
-      const { order, signature } = answer.a;
-      if (order.maker.toLowerCase() !== answer.pmm.maker.toLowerCase()) {
-        refused.push({ pmm: answer.pmm.name, reason: `signed as ${order.maker}, registered as ${answer.pmm.maker}` });
-        continue;
-      }
-      const check = checkMakerOrder({ domain, index: run.indexAddress, plan: legs, order, signature, prices, decimals, toleranceBps });
-      if (check.problem) refused.push({ pmm: answer.pmm.name, reason: check.problem });
-      else if (!best || check.boughtValue > best.bought) best = { pmm: answer.pmm, order, signature, bought: check.boughtValue };
-    }
+    const { best, refused } = await bestPmmAnswer(
+      await deps.pmms(),
+      (pmm) => askPmm(deps, pmm, run, legs, deadline),
+      (order, signature) => {
+        const check = checkMakerOrder({ domain, index: run.indexAddress, plan: legs, order, signature, prices, decimals, toleranceBps });
+        return { problem: check.problem, score: check.boughtValue };
+      },
+    );
     if (!best) throw new RunFailure(`no usable PMM quote: ${refused.map((r) => `${r.pmm}: ${r.reason}`).join('; ') || 'no PMM configured'}`);
     return {
       patch: {
@@ -337,17 +431,7 @@ const STEP_IMPL: Record<Step, StepImpl> = {
     const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
     const check = checkMakerOrder({ domain, index: run.indexAddress, plan: legs, order, signature: run.quote!.signature, prices, decimals, toleranceBps });
     if (check.problem) throw new RunFailure(check.problem);
-    if (!((await rebalancer.hasRole(await rebalancer.MAKER_ROLE(), order.maker)) as boolean)) throw new RunFailure(`maker ${order.maker} lacks MAKER_ROLE on the Rebalancer`);
-    const attested = sortedLegs((run.prices ?? []).map((p) => ({ asset: p.asset, amount: BigInt(p.price) })));
-    const attestation: PriceAttestation = {
-      index: run.indexAddress,
-      assets: attested.assets,
-      prices: attested.amounts,
-      validUntil: order.deadline,
-      // One nonce per run: a second attestation for the same run could never be used twice anyway.
-      nonce: BigInt(keccak256(toUtf8Bytes(`${runKeyPrefix(run.runId)}:prices`))),
-    };
-    const attestationSignature = await deps.priceAttester.signTypedData(domain, PRICE_ATTESTATION_TYPES, attestation as unknown as Record<string, unknown>);
+    const { attestation, attestationSignature } = await attestRunPrices(deps, run, order.maker, order.deadline, `${runKeyPrefix(run.runId)}:prices`);
     try {
       await rebalancer.previewSettlement(order, run.quote!.signature, attestation, attestationSignature);
     } catch (error) {
@@ -446,14 +530,7 @@ async function askPmm(deps: SagaDeps, pmm: RebalancePmm, run: RunRecord, legs: L
     rebalancer: deps.rebalancer,
     order: { index: run.indexAddress, ...fromLegs(legs), deadline: deadline.toString() },
   };
-  const response = await (deps.fetchImpl ?? fetch)(pmm.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(deps.settings.rfqTimeoutMs),
-  });
-  const answer = (await response.json().catch(() => ({}))) as { maker?: string; nonce?: string; buyAmounts?: string[]; signature?: string; error?: string };
-  if (!response.ok) throw new Error(`HTTP ${response.status}: ${answer.error ?? 'no reason'}`);
+  const answer = await postToPmm<{ maker: string; nonce: string; buyAmounts: string[]; signature: string }>(deps, pmm.url, body);
   if (typeof answer.maker !== 'string' || typeof answer.nonce !== 'string' || !Array.isArray(answer.buyAmounts) || typeof answer.signature !== 'string') {
     throw new Error('malformed answer');
   }

@@ -9,7 +9,7 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { Conflict } from '../shared/errors';
 
 /** The saga's steps, in order. A run records the last one it finished. */
-export const STEPS = ['targets', 'open', 'plan', 'quote', 'verify', 'settle', 'confirm', 'close'] as const;
+export const STEPS = ['targets', 'fee-check', 'open', 'plan', 'quote', 'verify', 'settle', 'confirm', 'close'] as const;
 export type Step = (typeof STEPS)[number];
 export type RunStatus = 'running' | 'completed' | 'failed';
 
@@ -43,6 +43,8 @@ export interface RunRecord {
   /** Reference prices of every asset involved (USD per whole token, 18 decimals) and where they came from. */
   prices?: Array<{ symbol: string; asset: string; decimals: number; price: string; source: string; observedOn: string }>;
   priceSource?: string;
+  /** fee-check: the fee basket's size against its cap, and the fee sale run first when it was near. */
+  feeCheck?: { feeAssets: number; tokensetAssets: number; targetAssets: number; maxFeeAssets: number; feeSaleRunId?: string };
   window?: { txHash?: string; blockNumber?: number };
   plan?: StoredLegs & { supply: string; basketAssets: string[]; basketAmounts: string[]; empty: boolean };
   quote?: { pmm: string; maker: string; nonce: string; deadline: string; buyAmounts: string[]; signature: string; refused?: Array<{ pmm: string; reason: string }> };
@@ -63,34 +65,49 @@ export interface RunRecord {
   history: Array<{ step: Step; at: string; note?: string }>;
 }
 
-export const runSortKey = (runDate: string): string => `run#${runDate}`;
+/** What every saga run item has: its key, its id and the version its writes are conditioned on. */
+export interface StoredRun {
+  index: string;
+  sk: string;
+  runId: string;
+  status: RunStatus;
+  version: number;
+}
 
-export class RunStore {
+/** Sort-key prefixes of the run kinds sharing the table: rebalance runs and fee-sale runs (lambdas/rebalance/fee-sale.ts). */
+export const RUN_PREFIX = 'run#';
+export const FEE_SALE_PREFIX = 'fee-sale#';
+
+export const runSortKey = (runDate: string): string => `${RUN_PREFIX}${runDate}`;
+
+/** Runs of one kind (`prefix`): a rebalance run's key is its day, a fee sale's its day and trigger. */
+export class RunStore<R extends StoredRun = RunRecord> {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly prefix: string = RUN_PREFIX,
   ) {}
 
-  async get(index: string, runDate: string): Promise<RunRecord | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.table, Key: { index, sk: runSortKey(runDate) }, ConsistentRead: true }));
-    return Item as RunRecord | undefined;
+  async get(index: string, key: string): Promise<R | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.table, Key: { index, sk: `${this.prefix}${key}` }, ConsistentRead: true }));
+    return Item as R | undefined;
   }
 
   /** Creates the run unless it exists; either way returns the stored record. */
-  async create(run: RunRecord): Promise<RunRecord> {
+  async create(run: R): Promise<R> {
     try {
       await this.client.send(new PutCommand({ TableName: this.table, Item: run, ConditionExpression: 'attribute_not_exists(sk)' }));
       return run;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.get(run.index, run.runDate);
+      const existing = await this.get(run.index, run.sk.slice(this.prefix.length));
       if (!existing) throw error;
       return existing;
     }
   }
 
   /** Writes `next` (version + 1) only if the stored version is still `previous.version`. */
-  async save(previous: RunRecord, next: RunRecord): Promise<RunRecord> {
+  async save(previous: R, next: R): Promise<R> {
     const item = { ...next, version: previous.version + 1, updatedAt: new Date().toISOString() };
     try {
       await this.client.send(
@@ -98,7 +115,7 @@ export class RunStore {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new Conflict(`rebalance run ${previous.runId} changed under this invocation (version ${previous.version}): another invocation is advancing it`, 'run_version_conflict');
+        throw new Conflict(`run ${previous.runId} changed under this invocation (version ${previous.version}): another invocation is advancing it`, 'run_version_conflict');
       }
       throw error;
     }
@@ -106,32 +123,32 @@ export class RunStore {
   }
 
   /** Runs of one index, newest first. */
-  async list(index: string, limit = 50): Promise<RunRecord[]> {
+  async list(index: string, limit = 50): Promise<R[]> {
     const { Items = [] } = await this.client.send(
       new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: '#i = :i AND begins_with(sk, :p)',
         ExpressionAttributeNames: { '#i': 'index' },
-        ExpressionAttributeValues: { ':i': index, ':p': 'run#' },
+        ExpressionAttributeValues: { ':i': index, ':p': this.prefix },
         ScanIndexForward: false,
         Limit: limit,
       }),
     );
-    return Items as RunRecord[];
+    return Items as R[];
   }
 
   /** Runs of one index still running (oldest first): what a crash or timeout left behind. */
-  async unfinished(index: string): Promise<RunRecord[]> {
+  async unfinished(index: string): Promise<R[]> {
     const { Items = [] } = await this.client.send(
       new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: '#i = :i AND begins_with(sk, :p)',
         FilterExpression: '#s = :running',
         ExpressionAttributeNames: { '#i': 'index', '#s': 'status' },
-        ExpressionAttributeValues: { ':i': index, ':p': 'run#', ':running': 'running' },
+        ExpressionAttributeValues: { ':i': index, ':p': this.prefix, ':running': 'running' },
         ConsistentRead: true,
       }),
     );
-    return Items as RunRecord[];
+    return Items as R[];
   }
 }

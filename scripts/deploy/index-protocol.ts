@@ -229,9 +229,9 @@ export const LOCAL_MAX_FEE_RATE_PPM = 20_000;
 /**
  * Deploy step: the index protocol (vault, issuer, factory, rebalancer), USDC as the cash token, and
  * the MAG7.ssi, DEFI.ssi and MEME.ssi indexes over the local test tokens, each with its management
- * fee. The deployer is admin and operator and, on local chains, the fee vault; the operator signer
- * (the KMS operator on the local stack) is also operator of the issuer and the rebalancer, so it
- * can submit rebalances and sign their reference prices.
+ * fee. The deployer is admin and operator; the operator signer (the KMS operator on the local
+ * stack) is also operator of the issuer and the rebalancer, so it can submit rebalances and fee
+ * sales, and is every index's fee vault, so the fee-sale saga can pay the stakers' share.
  */
 export const deployIndexProtocol: DeployStep = async (hre, deployment, log) => {
   const [deployer] = await hre.ethers.getSigners();
@@ -246,8 +246,11 @@ export const deployIndexProtocol: DeployStep = async (hre, deployment, log) => {
   deployment.contracts.indexFactory = await core.indexFactory.getAddress();
   deployment.contracts.indexTokenImplementation = core.tokenImplementation;
   deployment.contracts.rebalancer = await core.rebalancer.getAddress();
-  deployment.contracts.feeVault = deployerAddress;
   const operator = deployment.signers.operator;
+  // The fee vault is the operator key's account when there is one: the fee-sale saga pays the
+  // stakers' share from it (approve + distributeRewards); without one, the deployer.
+  const feeVault = operator ?? deployerAddress;
+  deployment.contracts.feeVault = feeVault;
   if (operator && operator.toLowerCase() !== deployerAddress.toLowerCase()) {
     for (const contract of [core.issuer, core.rebalancer]) {
       await (await contract.grantRole(await contract.OPERATOR_ROLE(), operator)).wait();
@@ -269,7 +272,7 @@ export const deployIndexProtocol: DeployStep = async (hre, deployment, log) => {
       name: index.name,
       symbol: index.symbol,
       constituents,
-      config: localIndexConfig(deployerAddress),
+      config: localIndexConfig(feeVault),
       feeRatePpm: index.feeRatePpm,
       maxFeeRatePpm: LOCAL_MAX_FEE_RATE_PPM,
       fundProbe: testTokenFaucet(hre, deployerAddress),

@@ -1,7 +1,7 @@
 import { Wallet } from 'ethers';
 import { MAG7 } from '../../lambdas/domain/methodology';
-import { REBALANCE_ORDER_TYPES, WEIGHT_UNIT, legsValue, rebalancedTokenset, rebalancerDomain, type RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
-import { basketWeights, checkMakerOrder, checkWeights, computeTargets, planTrades, type DeployedAsset } from '../../lambdas/rebalance/plan';
+import { FEE_SALE_ORDER_TYPES, REBALANCE_ORDER_TYPES, WEIGHT_UNIT, legsValue, rebalancedTokenset, rebalancerDomain, type RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
+import { basketWeights, checkFeeSaleOrder, checkMakerOrder, checkWeights, computeTargets, planTrades, type DeployedAsset } from '../../lambdas/rebalance/plan';
 
 const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 const deployed: DeployedAsset[] = [
@@ -104,5 +104,27 @@ describe('rebalance planning', () => {
       const order = orderWith(9_990n, { sellAmounts: plan.sellAmounts.map((a, i) => (i === 0 ? a + 1n : a)) });
       expect((await check(order)).problem).toBe('sell legs differ from the plan');
     });
+  });
+});
+
+describe('checkFeeSaleOrder: a PMM bid for the fee basket', () => {
+  const maker = Wallet.createRandom();
+  const domain = rebalancerDomain(31337, address(0x999));
+  const cash = address(0x77);
+  const withCash = { prices: new Map([...prices, [cash, usd(1)]]), decimals: new Map([...decimals, [cash, 6]]) };
+  // 0.01 BTC + 1 ETH = 970 + 3,300 USD.
+  const asked = { index: address(0xabc), assets: [address(1), address(2)], amounts: [10n ** 6n, 10n ** 18n], cashToken: cash };
+  const bid = (cashAmount: bigint) => ({ ...asked, cashAmount, maker: maker.address, deadline: 2_000_000_000n, nonce: 7n });
+  const check = async (order: ReturnType<typeof bid>, signer = maker) =>
+    checkFeeSaleOrder({ domain, asked, order, signature: await signer.signTypedData(domain, FEE_SALE_ORDER_TYPES, order), ...withCash, toleranceBps: 100n });
+
+  test('cash worth the fee assets less the tolerance passes; a cent less is refused', async () => {
+    expect(await check(bid(4_227_300_000n))).toEqual({ feeValue: usd(4270), cashValue: usd(4227.3) });
+    expect((await check(bid(4_227_299_999n))).problem).toMatch(/below/);
+  });
+
+  test('a bid for other amounts, or signed by another key, is refused', async () => {
+    expect((await check({ ...bid(4_270_000_000n), amounts: [10n ** 6n, 2n * 10n ** 18n] })).problem).toMatch(/differ/);
+    expect((await check(bid(4_270_000_000n), Wallet.createRandom())).problem).toMatch(/recovers to/);
   });
 });

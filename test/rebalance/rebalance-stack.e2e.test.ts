@@ -153,7 +153,7 @@ describe('the scheduled rebalance saga on the local stack', () => {
     expect(view.status).toBe('failed');
     expect(view.failure?.step).toBe('quote');
     expect(view.failure?.reason).toMatch(/no usable PMM quote: local-pmm/);
-    expect(view.steps.map((s) => s.step)).toEqual(['targets', 'open', 'plan', 'quote', 'close']);
+    expect(view.steps.map((s) => s.step)).toEqual(['targets', 'fee-check', 'open', 'plan', 'quote', 'close']);
     expect(await settledSince(fromBlock + 1)).toHaveLength(0);
     expect(await windowOpen()).toBe(false);
   }, 120_000);

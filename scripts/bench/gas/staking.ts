@@ -181,6 +181,18 @@ async function feeRewardRows(hre: HardhatRuntimeEnvironment, rows: GasGroup['row
   rows.push({ case: 'sToken distributeRewards (fee-sale payout to stakers)', gas: await gasOf(sToken.distributeRewards(100n * 10n ** 6n)) });
   rows.push({ case: 'sToken claimRewards (staker already holds USDC)', gas: await gasOf(as(sToken, carol!).claimRewards()) });
   rows.push({ case: 'sToken claimRewards (staker holds no USDC)', gas: await gasOf(as(sToken, alice!).claimRewards()) });
+
+  // The rest of the path as the fee-sale saga runs it (lambdas/rebalance/fee-sale.ts): a stake added to a
+  // position that is earning, a cooling request, then the distribution step from the fee vault (an exact
+  // approval of the stakers' share, spent by distributeRewards), then claims after it.
+  const feeVault = (await hre.ethers.getSigners())[4]!;
+  await (await usdc.mint(feeVault.address, 1_000n * 10n ** 6n)).wait();
+  rows.push({ case: 'sToken stake (adding to a position, after fee rewards started)', gas: await gasOf(as(sToken, alice!).stake(20n * E18)) });
+  await (await as(sToken, carol!).unstake(20n * E18)).wait();
+  rows.push({ case: "fee-sale distribution step 1: fee vault approves the stakers' share (allowance from zero)", gas: await gasOf(as(usdc, feeVault).approve(sAddress, 50n * 10n ** 6n)) });
+  rows.push({ case: 'fee-sale distribution step 2: sToken distributeRewards from the fee vault (exact allowance spent)', gas: await gasOf(as(sToken, feeVault).distributeRewards(50n * 10n ** 6n)) });
+  rows.push({ case: 'sToken claimRewards (staker with staked and cooling tokens)', gas: await gasOf(as(sToken, carol!).claimRewards()) });
+  rows.push({ case: 'sToken claimRewards (a later claim, staker holds USDC from the last)', gas: await gasOf(as(sToken, alice!).claimRewards()) });
 }
 
 /**
@@ -368,7 +380,8 @@ export async function measure(hre: HardhatRuntimeEnvironment): Promise<GasGroup>
       `unstake <= 110k (${verdict('sToken unstake (first request of a user)', 110_000)}; second ${verdict('sToken unstake (second, overlapping request)', 110_000)}), withdraw <= 70k (${verdict('sToken withdraw (1 matured request)', 70_000)}), ` +
       `claim <= 90k (first, recipient holding SOSO: ${verdict(CLAIM_HOLDER, 90_000)}; later: ${verdict('rewards claim, later epoch (pays the increase)', 90_000)}; ` +
       `first, recipient holding no SOSO: ${verdict(CLAIM_FRESH, 90_000)}); ` +
-      `fee-reward claim <= 90k (staker holding USDC: ${verdict('sToken claimRewards (staker already holds USDC)', 90_000)}; holding none: ${verdict('sToken claimRewards (staker holds no USDC)', 90_000)}).`,
+      `fee-reward claim <= 90k (staker holding USDC: ${verdict('sToken claimRewards (staker already holds USDC)', 90_000)}; holding none: ${verdict('sToken claimRewards (staker holds no USDC)', 90_000)}; ` +
+      `staked and cooling: ${verdict('sToken claimRewards (staker with staked and cooling tokens)', 90_000)}; later claim: ${verdict('sToken claimRewards (a later claim, staker holds USDC from the last)', 90_000)}).`,
     'Where a first stake goes (debug_traceTransaction): 21k transaction and calldata; proxy; one cold read of the sToken slot holding the staked token, cooldown, decimals and pause flag; ' +
       'totalSupply (cold read + write); the holder\'s sToken balance written from zero (22.1k); the mint\'s Transfer log; the call to the staked token and its transferFrom ' +
       '(allowance and two balances, about 18.6k); some 1.6k of execution. The pause flag shares the slot the stake reads anyway (OpenZeppelin\'s own pause slot would be one more cold read), ' +
