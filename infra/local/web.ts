@@ -42,6 +42,8 @@ export function buildWebApp(): WebApp {
     ['/', { type: 'text/html; charset=utf-8', body: readFileSync(join(WEB_DIR, 'index.html')) }],
     ['/app.css', { type: 'text/css; charset=utf-8', body: readFileSync(join(WEB_DIR, 'app.css')) }],
     ['/favicon.svg', { type: 'image/svg+xml', body: readFileSync(join(WEB_DIR, 'favicon.svg')) }],
+    // Each index's backtest for the index page's chart (npm run web:backtests writes it).
+    ['/backtests.json', { type: 'application/json', body: readFileSync(join(WEB_DIR, 'backtests.json')) }],
     ['/app.js', { type: 'text/javascript; charset=utf-8', body: Buffer.from(result.outputFiles[0]!.contents) }],
   ]);
 }

@@ -39,7 +39,7 @@ export const handler = byRoute({
     ({ path, query }) => epochLeaderboard(deps, path.id, query.limit),
   ),
   'GET /v1/rewards/{address}': httpHandler({ path: byAddress }, ({ path }) => userRewards(deps, path.address)),
-  'GET /v1/portfolio/{address}': httpHandler({ path: byAddress }, ({ path }) => portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar }, path.address)),
+  'GET /v1/portfolio/{address}': httpHandler({ path: byAddress }, ({ path }) => portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar, rules }, path.address)),
   'GET /v1/staking/apy': httpHandler({}, () => stakingApy(chainDeps)),
   'POST /v1/referrals': httpHandler(
     { body: z.object({ referrer: address, referred: address, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature') }).strict() },
