@@ -105,7 +105,7 @@ describe('the web stack in the deployment: private bucket behind CloudFront, the
     const outdir = synth.app.outdir;
     const staged = readdirSync(outdir).filter((name) => name.startsWith('asset.')).map((name) => join(outdir, name));
     const app = staged.find((dir) => existsSync(join(dir, 'index.html')));
-    expect(app && readdirSync(app).sort()).toEqual(['app.css', 'app.js', 'favicon.svg', 'index.html']);
+    expect(app && readdirSync(app).sort()).toEqual(['app.css', 'app.js', 'backtests.json', 'favicon.svg', 'index.html']);
     expect(readFileSync(join(app!, 'index.html'), 'utf8')).toContain('<script src="/app.js" defer></script>');
     const config = staged.find((dir) => existsSync(join(dir, 'config.json')));
     expect(JSON.parse(readFileSync(join(config!, 'config.json'), 'utf8'))).toEqual({ api: 'https://app.example.org', rpc: WEB.rpcUrl, chainId: 84532 });
