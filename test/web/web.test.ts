@@ -89,9 +89,10 @@ describe('the web app on the local stack, in Debian Chromium', () => {
   test.each(Object.keys(WIDTHS) as Array<keyof typeof WIDTHS>)('an index page shows NAV, basket, methodology and the backtest chart (%s)', async (width) => {
     const backtests = (await (await stack.api('/backtests.json')).json()) as Array<{ index: string; start: string; end: string; levels: unknown[] }>;
     const test = backtests.find((b) => b.index === 'MAG7.ssi')!;
+    const api = (await (await stack.api('/v1/indexes')).json()) as { indexes: Array<{ symbol: string; name: string }> };
     const { page, errors, close } = await open(width, '#/index?symbol=MAG7.ssi', undefined, '#/index');
     try {
-      await expect(page.locator('h1').innerText()).resolves.toBe('SSI Magnificent 7 (MAG7.ssi)');
+      await expect(page.locator('h1').innerText()).resolves.toBe(`${api.indexes.find((i) => i.symbol === 'MAG7.ssi')!.name} (MAG7.ssi)`);
       await expect(page.locator('.facts dd').first().innerText()).resolves.toMatch(/^\$[\d,]+\.\d\d USD$/);
       const weights = (await page.locator('table tbody tr td:nth-of-type(2)').allInnerTexts()).map((t) => parseFloat(t));
       expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
