@@ -75,6 +75,21 @@ export const environmentConfigSchema = z
         }
       })
       .transform((values) => values as Partial<Record<SettingName, string>>),
+    /**
+     * The web app's hosting (infra/stacks/web-stack.ts); omitted: no web stack is deployed. CloudFront
+     * serves the app and, under /v1/*, the HTTP API from these names, so the app calls its own origin.
+     */
+    web: z
+      .object({
+        /** The app's domain names; the first is the origin written into the app's /config.json. */
+        domainNames: z.array(z.string().regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a lower-case DNS name')).min(1),
+        /** Their ACM certificate, in us-east-1 as CloudFront requires (its default certificate still accepts TLS 1.0). */
+        certificateArn: z.string().regex(/^arn:aws:acm:us-east-1:\d{12}:certificate\/[\w-]+$/, 'an ACM certificate ARN in us-east-1'),
+        /** The JSON-RPC endpoint browsers read the chain from (public; the functions' rpcUrl may carry a key). @default rpcUrl */
+        rpcUrl: z.string().url().optional(),
+      })
+      .strict()
+      .optional(),
     /** CloudFormation termination protection on every stack. */
     terminationProtection: z.boolean().default(false),
     /** Points and epoch rewards (lambdas/points/settings.ts); each omitted value keeps the code's default. */

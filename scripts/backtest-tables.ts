@@ -5,7 +5,7 @@
  */
 import { ReplayPriceSource } from '../lambdas/domain/market';
 import { loadMarketData, marketDataDir } from '../lambdas/adapters/market-files';
-import { type BacktestResult, INDEX_METHODOLOGIES, type IndexMethodology, MAG7, DEFI, MEME, priceSensitivity, runBacktest } from '../lambdas/domain/methodology';
+import { type BacktestResult, FULL_HISTORY, INDEX_METHODOLOGIES, type IndexMethodology, MAG7, DEFI, MEME, priceSensitivity, runBacktest } from '../lambdas/domain/methodology';
 
 const market = loadMarketData(marketDataDir());
 const prices = new ReplayPriceSource(market);
@@ -18,9 +18,7 @@ const whole: Array<[IndexMethodology, string, string]> = [
   [MAG7, '2021-01-01', '2024-01-01'],
   [DEFI, '2021-01-01', '2024-01-01'],
   [MEME, '2021-06-01', '2024-01-01'],
-  [MAG7, '2020-01-01', '2025-10-01'],
-  [DEFI, '2020-07-01', '2025-10-01'],
-  [MEME, '2021-06-01', '2025-10-01'],
+  ...[MAG7, DEFI, MEME].map((m): [IndexMethodology, string, string] => [m, FULL_HISTORY[m.id]!.from, FULL_HISTORY[m.id]!.to]),
 ];
 const lines: string[] = [
   '| Index | Range | Cumulative | Annualised | Vol. daily / periods | Max drawdown | Avg turnover | BTC held | Market cap | Periods daily / snapshot |',

@@ -427,7 +427,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     };
 
     log('building the web app');
-    const webApp = await buildWebApp();
+    const webApp = buildWebApp();
     const local = async (request: IncomingMessage, _body: Buffer) => {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
       const page = request.method === 'GET' ? webReply(webApp, { api: api.url, rpc: chain.rpcUrl, chainId: chain.chainId }, url.pathname) : undefined;

@@ -8,6 +8,7 @@ import { DECLARED_TOPOLOGY, placeFunctions, type Topology } from './declared';
 import { MonitoringStack } from './monitoring-stack';
 import { SchedulesStack } from './schedules-stack';
 import { SigningStack } from './signing-stack';
+import { WebStack } from './web-stack';
 import { settingValues } from '../settings';
 
 export interface SsiStacks {
@@ -16,6 +17,8 @@ export interface SsiStacks {
   readonly api: ApiStack;
   readonly schedules: SchedulesStack;
   readonly monitoring: MonitoringStack;
+  /** The web app on CloudFront; only when the environment names its domain (`web` in cdk.json). */
+  readonly web?: WebStack;
 }
 
 
@@ -55,11 +58,22 @@ export function createSsiStacks(scope: Construct, ssi: SsiEnvironment, topology:
   monitoring.addStackDependency(schedules);
   monitoring.addStackDependency(api);
 
-  for (const stack of [data, signing, api, schedules, monitoring]) {
+  const web = ssi.config.web
+    ? new WebStack(scope, stackName('Web'), {
+        ...common,
+        domain: { names: ssi.config.web.domainNames, certificateArn: ssi.config.web.certificateArn },
+        chain: { rpcUrl: ssi.config.web.rpcUrl ?? ssi.config.rpcUrl, chainId: ssi.config.chainId },
+        api: { endpoint: api.httpApi.api.apiEndpoint, paths: topology.routes.map((route) => route.path) },
+        description: 'SSI protocol: the web app (S3 behind CloudFront, the API under /v1/)',
+      })
+    : undefined;
+  web?.addStackDependency(api);
+
+  for (const stack of [data, signing, api, schedules, monitoring, ...(web ? [web] : [])]) {
     Tags.of(stack).add('project', 'ssi');
     Tags.of(stack).add('environment', ssi.name);
   }
-  return { data, signing, api, schedules, monitoring };
+  return { data, signing, api, schedules, monitoring, ...(web ? { web } : {}) };
 }
 
 /** Runs the cdk-nag AWS Solutions rules on every synth; an unacknowledged finding fails it. */

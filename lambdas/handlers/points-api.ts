@@ -58,7 +58,7 @@ export const handler = byRoute({
   'GET /v1/rewards/{address}': httpHandler({ path: byAddress }, ({ path }) => userRewards(deps, path.address)),
   'GET /v1/portfolio/{address}': httpHandler({ path: byAddress }, async ({ path }) => {
     await pricesReady(priceSource);
-    return portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar }, path.address);
+    return portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar, rules }, path.address);
   }),
   'GET /v1/staking/apy': httpHandler({}, async () => {
     await pricesReady(priceSource);

@@ -2,7 +2,8 @@ import { Contract, Interface, zeroPadValue, type Provider } from 'ethers';
 import type { DeploymentConfig } from '../shared/config';
 import { dayOf, type Day } from '../domain/points/calendar';
 import { formatFixed, formatPoints } from '../domain/points/decimal';
-import type { Prices } from '../domain/points/rules';
+import { accountPoints, boostTierOf, type Prices } from '../domain/points/rules';
+import type { PointsConfig } from '../domain/points/config';
 import { ChainSnapshotSources, stakedIndexes, type ReferencePrices } from './chain-sources';
 import type { PointsStore } from './store';
 import type { EpochCalendar } from '../domain/points/calendar';
@@ -30,9 +31,10 @@ const valueOf = (prices: Prices, key: string, amount: bigint): bigint | null => 
  * index and their USD value at today's NAV (tokenset x reference prices), locked tokens, staked
  * $SOSO, points (total, by epoch, and pending: the current epoch's), epoch rewards (cumulative,
  * claimed on-chain, claimable) and per index the sToken's fee rewards (earned = claimed + claimable,
- * in the reward token's units). Read at the latest block.
+ * in the reward token's units) and the boost tier today's positions reach under the points rules
+ * (null when a position has no price). Read at the latest block.
  */
-export async function portfolio(deps: PortfolioDeps, address: string) {
+export async function portfolio(deps: PortfolioDeps & { readonly rules: PointsConfig }, address: string) {
   const now = deps.now?.() ?? new Date();
   const today: Day = dayOf(now);
   const sources = new ChainSnapshotSources({ provider: deps.provider, deployment: deps.deployment, prices: deps.prices, sosoSymbol: deps.sosoSymbol, pinBlock: async () => deps.provider.getBlockNumber() });
@@ -79,6 +81,7 @@ export async function portfolio(deps: PortfolioDeps, address: string) {
   const claimed = distributor ? ((await new Contract(distributor, REWARDS_DISTRIBUTOR_ABI, deps.provider).getFunction('claimedOf')(address, { blockTag: block })) as bigint) : 0n;
   const cumulative = claim?.cumulativeAmount ?? 0n;
   return {
+    ...boostOf(positions, prices, deps.rules),
     address,
     block,
     indexes: indexes.filter((i) => i.held.amount > 0n || i.staked.amount > 0n || i.cooldown.amount > 0n || (i.feeRewards?.earned ?? 0n) > 0n),
@@ -91,6 +94,29 @@ export async function portfolio(deps: PortfolioDeps, address: string) {
       pending: formatPoints(epochs.find((e) => e.epoch === currentEpoch)?.points ?? 0n),
     },
     rewards: { epoch: claim?.epoch ?? null, cumulative, claimed, claimable: cumulative > claimed ? cumulative - claimed : 0n },
+  };
+}
+
+/** The boost tier positions reach today, as the points snapshot values them; null when one of them has no price. */
+function boostOf(positions: Parameters<typeof accountPoints>[0], prices: Prices, rules: PointsConfig) {
+  let day: ReturnType<typeof accountPoints>;
+  try {
+    day = accountPoints(positions, prices, rules);
+  } catch (error) {
+    if (error instanceof RangeError) return { boost: null };
+    throw error;
+  }
+  const tier = boostTierOf(day.sosoUsd, day.indexUsd, rules);
+  const next = rules.boostTiers[tier + 1];
+  return {
+    boost: {
+      tier: tier + 1,
+      tiers: rules.boostTiers.length,
+      multiplier: formatFixed(rules.boostTiers[tier]!.boost, 6),
+      sosoStakedUsd: usd(day.sosoUsd),
+      indexUsd: usd(day.indexUsd),
+      next: next ? { minRatio: formatFixed(next.minRatio, 6), multiplier: formatFixed(next.boost, 6) } : null,
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import {
   accountPoints,
   addDays,
   boostFor,
+  boostTierOf,
   dayPoints,
   epochTotals,
   formatPoints,
@@ -158,6 +159,12 @@ describe('boost tiers by $SOSO staked per USD of index holdings', () => {
     expect(result.boost).toBe(ppm('1.5'));
     // The boost applies to every position's points: (7,500 + 1,500 + 30,000) x 1.5.
     expect(result.points).toBe(points((7500 + 1500 + 30000) * 1.5));
+  });
+
+  test('the tier index names the tier whose boost applies (what the portfolio shows)', () => {
+    const usd = (n: number) => BigInt(n) * 10n ** 18n;
+    expect([0, 9, 10, 50, 100, 5000].map((soso) => boostTierOf(usd(soso), usd(1000), config))).toEqual([0, 0, 1, 2, 3, 3]);
+    expect([0, 10, 50, 100].map((soso) => boostFor(usd(soso), usd(1000), config))).toEqual(config.boostTiers.map((t) => t.boost));
   });
 
   test('without index holdings the first tier applies, however much $SOSO is staked', () => {

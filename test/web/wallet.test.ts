@@ -35,7 +35,7 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
     await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: ONE, to: holder.address });
     sToken = new Contract(stack.file.contracts['sMAG7.ssi']!, STAKE_ABI, rpc);
     browser = await launchChromium();
-  }, 300_000);
+  }, 900_000);
   afterAll(async () => {
     await browser?.close();
     rpc?.destroy();
@@ -47,7 +47,7 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
    * A page whose `window.ethereum` forwards every request to this process: accounts and the chain id
    * are answered here, eth_sendTransaction is signed and sent by `holder`, the rest goes to the stack's RPC.
    */
-  async function open(width: keyof typeof WIDTHS, behaviour: WalletBehaviour) {
+  async function open(width: keyof typeof WIDTHS, behaviour: WalletBehaviour, hash = '#/portfolio') {
     const context = await browser.newContext({ viewport: WIDTHS[width] });
     const errors: string[] = [];
     await context.exposeFunction('__testWallet', async ({ method, params }: { method: string; params?: unknown[] }) => {
@@ -78,8 +78,8 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
     const page = await context.newPage();
     page.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));
     page.on('pageerror', (error) => void errors.push(error.message));
-    await page.goto(`${stack.file.api}/#/portfolio`);
-    await page.locator('main[data-ready="#/portfolio"]').waitFor({ timeout: 60_000 });
+    await page.goto(`${stack.file.api}/${hash}`);
+    await page.locator(`main[data-ready="${hash}"]`).waitFor({ timeout: 60_000 });
     return { page, errors, close: () => context.close() };
   }
 
@@ -148,6 +148,19 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
       await expect(row.locator('.clock').innerText()).resolves.toMatch(new RegExp(`^(${days}|${days - 1}) d \\d+ h \\d+ min left$`));
       await expect(fact(page, 'Staked').innerText()).resolves.toMatch(/^0\.6 sMAG7\.ssi /);
       await expect(fact(page, 'In cooldown').innerText()).resolves.toMatch(/^0\.4 MAG7\.ssi /);
+
+      // withdrawing before the request matures is refused in words, with the end time, before the wallet is asked
+      await page.locator('#withdraw-MAG7\\.ssi').click();
+      await expect(status.filter({ hasText: 'Still cooling down' }).innerText()).resolves.toBe(`Still cooling down: no request has matured yet (the next ends ${ends}).`);
+      await expect(page.locator('#withdraw-MAG7\\.ssi').isEnabled()).resolves.toBe(true);
+
+      // points and the boost tier, with units and the block they were read at
+      const standing = page.locator('#standing');
+      const standingFact = (label: string) => standing.locator('.facts div', { has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
+      await expect(standingFact('Points').innerText()).resolves.toMatch(/^[\d.]+ points$/);
+      await expect(standingFact('Boost').innerText()).resolves.toMatch(/^tier 1 of \d: 1x points \(\$0\.00 USD of staked SOSO against \$[\d,]+\.\d\d USD of index tokens; next tier at \$[\d.]+ of staked SOSO per \$1 of index tokens: [\d.]+x\)$/);
+      await expect(standingFact('Locked').innerText()).resolves.toBe('nothing');
+      await expect(page.locator('p.source').innerText()).resolves.toMatch(/^Source: GET \/v1\/portfolio at block \d+ /);
       expect(errors).toEqual([]);
       expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBe(WIDTHS.desktop.width);
       await page.screenshot({ path: path.join(SHOTS, 'portfolio-desktop.png'), fullPage: true });
@@ -169,7 +182,7 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
     }
   }, 120_000);
 
-  test('after the epoch closes, its reward is claimed through the wallet and the page shows it paid', async () => {
+  test('after the epoch closes, its reward is claimed through the wallet on the rewards page, which then shows it paid', async () => {
     expect((await stack.scheduler.run('points-snapshot')).lastRun).toMatchObject({ ok: true });
     expect((await stack.scheduler.run('epoch-close')).lastRun).toMatchObject({ ok: true });
     const rewards = (await (await stack.api(`/v1/rewards/${holder.address}`)).json()) as { epoch: number; cumulativeAmount: string; claimable: string };
@@ -178,11 +191,13 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
     // past the root's activation delay
     await rpc.send('evm_increaseTime', [24 * 3600 + 1]);
     await rpc.send('evm_mine', []);
-    const { page, errors, close } = await open('desktop', { chainId: stack.file.chainId, reject: false });
+    const { page, errors, close } = await open('desktop', { chainId: stack.file.chainId, reject: false }, '#/rewards');
     try {
       await page.locator('#connect').click();
       await page.locator('#claim').waitFor({ timeout: 60_000 });
       await expect(page.locator('#rewards .facts dd').nth(0).innerText()).resolves.toBe('epoch 1');
+      await expect(page.locator('table.epochs tr[data-epoch="1"] td').nth(1).innerText()).resolves.toBe('published');
+      await page.screenshot({ path: path.join(SHOTS, 'rewards-desktop.png'), fullPage: true });
       await page.locator('#claim').click();
       await page.locator('#done').waitFor({ timeout: 120_000 });
       await expect(page.locator('#done').innerText()).resolves.toMatch(/^Claimed [\d,.]+ SOSO in block \d+\.$/);
@@ -191,7 +206,44 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
       await expect(page.locator('#rewards .facts dd').nth(3).innerText()).resolves.toBe('0 SOSO');
       expect(await page.locator('#claim').count()).toBe(0);
       expect(errors).toEqual([]);
-      await page.screenshot({ path: path.join(SHOTS, 'portfolio-claimed-desktop.png'), fullPage: true });
+      await page.screenshot({ path: path.join(SHOTS, 'rewards-claimed-desktop.png'), fullPage: true });
+    } finally {
+      await close();
+    }
+  }, 300_000);
+
+  test('the rewards page reads on a phone', async () => {
+    const { page, errors, close } = await open('phone', { chainId: stack.file.chainId, reject: false }, '#/rewards');
+    try {
+      await page.locator('#connect').click();
+      await page.locator('table.epochs').waitFor({ timeout: 60_000 });
+      expect(errors).toEqual([]);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBe(WIDTHS.phone.width);
+      await page.screenshot({ path: path.join(SHOTS, 'rewards-phone.png'), fullPage: true });
+    } finally {
+      await close();
+    }
+  }, 120_000);
+
+  test('once the cooldown has run out on chain, Withdraw pays the matured request back', async () => {
+    const duration = (await sToken.getFunction('cooldownDuration')()) as bigint;
+    await rpc.send('evm_increaseTime', [Number(duration) + 1]);
+    await rpc.send('evm_mine', []);
+    const token = new Contract(stack.file.indexes['MAG7.ssi']!, ['function balanceOf(address) view returns (uint256)'], rpc);
+    const before = (await token.getFunction('balanceOf')(holder.address)) as bigint;
+    const { page, errors, close } = await open('desktop', { chainId: stack.file.chainId, reject: false });
+    try {
+      await page.locator('#connect').click();
+      await page.locator('table.cooldowns .clock', { hasText: 'withdrawable' }).waitFor({ timeout: 60_000 });
+      await page.locator('#withdraw-MAG7\\.ssi').click();
+      await page.locator('#done').waitFor({ timeout: 120_000 });
+      await expect(page.locator('#done').innerText()).resolves.toMatch(/^Withdrew 0\.4 MAG7\.ssi in block \d+\.$/);
+      expect((await token.getFunction('balanceOf')(holder.address)) - before).toBe((4n * ONE) / 10n);
+      expect(await sToken.getFunction('cooldownsOf')(holder.address)).toHaveLength(0);
+      expect(await page.locator('table.cooldowns').count()).toBe(0);
+      await expect(fact(page, 'In cooldown').innerText()).resolves.toMatch(/^0 MAG7\.ssi /);
+      expect(errors).toEqual([]);
+      await page.screenshot({ path: path.join(SHOTS, 'portfolio-withdrawn-desktop.png'), fullPage: true });
     } finally {
       await close();
     }

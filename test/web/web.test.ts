@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { SHOTS, WIDTHS, launchChromium } from '../helpers/browser';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { mintOnLocalStack } from '../helpers/local-mint';
+import { webBacktests } from '../../scripts/web-backtests';
 
 const ONE = 10n ** 18n;
 const CHECKS = ['report-hash', 'signature', 'block', 'recompute', 'registry'];
@@ -11,21 +12,22 @@ const CHECKS = ['report-hash', 'signature', 'block', 'recompute', 'registry'];
 describe('the web app on the local stack, in Debian Chromium', () => {
   let stack: TestStack;
   let browser: Browser;
+  let minted: { id: string };
 
   beforeAll(async () => {
     stack = await startTestStack();
-    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 2n * ONE });
+    minted = await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 2n * ONE });
     const state = await stack.scheduler.run('reserve-publisher');
     expect(state.lastRun).toMatchObject({ ok: true });
     browser = await launchChromium();
-  }, 300_000);
+  }, 900_000);
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
   });
 
   /** A page at `width`, recording console errors (a CSP refusal shows up there). */
-  async function open(width: keyof typeof WIDTHS, hash: string, prepare?: (page: Page) => Promise<unknown>) {
+  async function open(width: keyof typeof WIDTHS, hash: string, prepare?: (page: Page) => Promise<unknown>, ready = hash) {
     const context = await browser.newContext({ viewport: WIDTHS[width] });
     const page = await context.newPage();
     const errors: string[] = [];
@@ -33,7 +35,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
     page.on('pageerror', (error) => void errors.push(error.message));
     await prepare?.(page);
     await page.goto(`${stack.file.api}/${hash}`);
-    await page.locator(`main[data-ready="${hash}"]`).waitFor({ timeout: 60_000 });
+    await page.locator(`main[data-ready="${ready}"]`).waitFor({ timeout: 60_000 });
     return { page, errors, close: () => context.close() };
   }
 
@@ -83,6 +85,57 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       await close();
     }
   }, 120_000);
+
+  test.each(Object.keys(WIDTHS) as Array<keyof typeof WIDTHS>)('an index page shows NAV, basket, methodology and the backtest chart (%s)', async (width) => {
+    const backtests = (await (await stack.api('/backtests.json')).json()) as Array<{ index: string; start: string; end: string; levels: unknown[] }>;
+    const test = backtests.find((b) => b.index === 'MAG7.ssi')!;
+    const api = (await (await stack.api('/v1/indexes')).json()) as { indexes: Array<{ symbol: string; name: string }> };
+    const { page, errors, close } = await open(width, '#/index?symbol=MAG7.ssi', undefined, '#/index');
+    try {
+      await expect(page.locator('h1').innerText()).resolves.toBe(`${api.indexes.find((i) => i.symbol === 'MAG7.ssi')!.name} (MAG7.ssi)`);
+      await expect(page.locator('.facts dd').first().innerText()).resolves.toMatch(/^\$[\d,]+\.\d\d USD$/);
+      const weights = (await page.locator('table tbody tr td:nth-of-type(2)').allInnerTexts()).map((t) => parseFloat(t));
+      expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
+      await expect(page.locator('#methodology h2').innerText()).resolves.toBe('Methodology (version 1)');
+      await expect(page.locator('#methodology').innerText()).resolves.toContain('the 7 largest by circulating market cap');
+      await expect(page.locator('#methodology').innerText()).resolves.toContain('a 10 % floor per constituent');
+      // the chart: one line per series, one point per published level, named for screen readers
+      const chart = page.locator('#backtest svg.chart');
+      await expect(chart.getAttribute('role')).resolves.toBe('img');
+      await expect(chart.locator('title').textContent()).resolves.toBe(`MAG7.ssi backtest against BTC held, ${test.start} to ${test.end}`);
+      const points = await chart.locator('polyline').evaluateAll((lines) => lines.map((l) => l.getAttribute('points')!.split(' ').length));
+      expect(points).toEqual([test.levels.length, test.levels.length]);
+      await expect(page.locator('#backtest p.source').innerText()).resolves.toContain('a simulation, not the token');
+      expect(errors).toEqual([]);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBe(WIDTHS[width].width);
+      await page.screenshot({ path: path.join(SHOTS, `index-detail-${width}.png`), fullPage: true });
+    } finally {
+      await close();
+    }
+  }, 120_000);
+
+  test('a WLP reads its mint quote on the index page: used once settled; a wrong key is refused in words', async () => {
+    const { page, close } = await open('desktop', '#/index?symbol=MAG7.ssi', undefined, '#/index');
+    try {
+      await page.locator('#wlp-key').fill('not-the-key');
+      await page.locator('#quote-id').fill(minted.id);
+      await page.locator('#quote-id').press('Enter');
+      await expect(page.locator('#quote-status .error').innerText()).resolves.toBe('The API refused this key.');
+      await page.locator('#wlp-key').fill(stack.file.wlp.apiKey);
+      await page.locator('#wlp-key').press('Enter');
+      const status = page.locator('#quote-status .facts dd');
+      await status.first().filter({ hasText: 'used' }).waitFor({ timeout: 60_000 });
+      await expect(status.nth(2).innerText()).resolves.toBe('mint 2 MAG7.ssi');
+      await page.screenshot({ path: path.join(SHOTS, 'index-quote-status-desktop.png'), fullPage: true });
+    } finally {
+      await close();
+    }
+  }, 120_000);
+
+  test('web/backtests.json is what the methodologies give over the market data today (npm run web:backtests)', async () => {
+    const served = await (await stack.api('/backtests.json')).json();
+    expect(served).toEqual(JSON.parse(JSON.stringify(webBacktests())));
+  }, 180_000);
 
   test.each(Object.keys(WIDTHS) as Array<keyof typeof WIDTHS>)('the reserves page verifies every published report in the browser: all checks passed (%s)', async (width) => {
     const { page, errors, close } = await open(width, '#/reserves');
@@ -155,6 +208,10 @@ describe('the web app on the local stack, in Debian Chromium', () => {
   test('keyboard only: Tab reaches the skip link then the page links, Enter follows them, focus is visible', async () => {
     const { page, close } = await open('desktop', '#/indexes');
     try {
+      // landmarks: one banner, one named navigation with every page, one main
+      await expect(page.getByRole('banner').count()).resolves.toBe(1);
+      await expect(page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allInnerTexts()).resolves.toEqual(['Indexes', 'Reserves', 'Portfolio', 'Rewards']);
+      await expect(page.getByRole('main').count()).resolves.toBe(1);
       await page.keyboard.press('Tab');
       await expect(page.evaluate<string>('document.activeElement.textContent')).resolves.toBe('Skip to content');
       await page.keyboard.press('Tab');

@@ -13,17 +13,37 @@ export function appConfig(): Promise<AppConfig> {
   return config;
 }
 
-export async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url, { headers: { accept: 'application/json' } });
+/** A reply the API refused with a status, kept so a page can tell "not found" from a failure. */
+export class HttpError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
+  const response = await fetch(url, { headers: { accept: 'application/json', ...headers } });
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { message?: string };
-    throw new Error(`${url}: HTTP ${response.status}${body.message ? ` (${body.message})` : ''}`);
+    throw new HttpError(`${url}: HTTP ${response.status}${body.message ? ` (${body.message})` : ''}`, response.status);
   }
   return (await response.json()) as T;
 }
 
 export async function apiGet<T>(path: string): Promise<T> {
   return getJson<T>(`${(await appConfig()).api}${path}`);
+}
+
+/** GET of an API path, or null when the API answers 404 (nothing recorded yet). */
+export async function apiFind<T>(path: string): Promise<T | null> {
+  try {
+    return await apiGet<T>(path);
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 404) return null;
+    throw error;
+  }
 }
 
 /** The fields of GET /v1/protocol the pages use. */

@@ -9,7 +9,7 @@ interface Leg {
   price: { priceUsd: string | number; source: string; observedOn?: string };
 }
 
-interface IndexSummary {
+export interface IndexSummary {
   symbol: string;
   name: string;
   address: string;
@@ -19,18 +19,18 @@ interface IndexSummary {
   tokenset: Leg[];
 }
 
-interface IndexList {
+export interface IndexList {
   chainId: number;
   prices: { kind: string; date?: string; detail?: string };
   indexes: IndexSummary[];
 }
 
-const usd = (value: string | number) => `$${Number(value).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+export const usd = (value: string | number) => `$${Number(value).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 /** Prices below a dollar keep four significant digits, so a memecoin's price does not read $0.00. */
 const price = (value: string | number) => (Number(value) >= 1 ? usd(value) : `$${Number(value).toPrecision(4)}`);
-const units = (value: string) => Number(value).toLocaleString('en-US', { maximumFractionDigits: 8 });
+export const units = (value: string) => Number(value).toLocaleString('en-US', { maximumFractionDigits: 8 });
 
-function basket(index: IndexSummary): HTMLElement {
+export function basket(index: IndexSummary): HTMLElement {
   const nav = Number(index.navUsd);
   const rows = index.tokenset.map((leg) =>
     el(
@@ -72,7 +72,7 @@ export async function renderIndexes(main: HTMLElement): Promise<void> {
       el(
         'section',
         { class: 'card', 'aria-labelledby': `index-${index.symbol}` },
-        el('header', {}, el('h2', { id: `index-${index.symbol}` }, `${index.name} (${index.symbol})`), el('span', { class: 'mono' }, index.address)),
+        el('header', {}, el('h2', { id: `index-${index.symbol}` }, el('a', { href: `#/index?symbol=${encodeURIComponent(index.symbol)}` }, `${index.name} (${index.symbol})`)), el('span', { class: 'mono' }, index.address)),
         facts([
           ['NAV per token', `${usd(index.navUsd)} USD`],
           ['Supply', `${units(index.totalSupply)} ${index.symbol}`],

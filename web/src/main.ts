@@ -1,14 +1,21 @@
 import { el } from './dom';
+import { renderIndex } from './index-page';
 import { renderIndexes } from './indexes';
 import { renderPortfolio } from './portfolio';
 import { renderReserves } from './reserves';
+import { renderRewards } from './rewards';
 import { connect, connectedAccount, onAccountChange, walletError } from './wallet';
 
 const PAGES: Record<string, { title: string; render: (main: HTMLElement, query: URLSearchParams) => Promise<void> }> = {
   '#/indexes': { title: 'Indexes', render: renderIndexes },
+  '#/index': { title: 'Index', render: renderIndex },
   '#/reserves': { title: 'Proof of reserves', render: renderReserves },
   '#/portfolio': { title: 'Portfolio', render: renderPortfolio },
+  '#/rewards': { title: 'Rewards', render: renderRewards },
 };
+
+/** The pages that show the connected wallet's own positions. */
+const WALLET_PAGES = ['#/portfolio', '#/rewards'];
 
 let shown = 0;
 
@@ -54,12 +61,13 @@ function walletButton(): void {
   });
   onAccountChange(() => {
     show();
-    if (location.hash.startsWith('#/portfolio')) void route();
+    // The wallet pages show the new account; from any other page a connection leads to the portfolio.
+    if (WALLET_PAGES.some((page) => location.hash.startsWith(page))) void route();
     else location.hash = '#/portfolio';
   });
 }
 
 window.addEventListener('hashchange', () => void route());
-window.addEventListener('portfolio:refresh', () => void route());
+window.addEventListener('wallet:refresh', () => void route());
 walletButton();
 void route();

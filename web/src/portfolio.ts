@@ -1,7 +1,8 @@
-import { Contract, JsonRpcProvider, Network, formatUnits, parseUnits } from 'ethers';
-import { apiGet, appConfig } from './api';
+import { Contract, Interface, parseUnits, type ContractTransactionReceipt, type JsonRpcProvider } from 'ethers';
+import { apiGet } from './api';
+import { DECIMALS, chainReader, connectFirst, runAction, say, takeDone, units, usd } from './actions';
 import { el, facts, utc } from './dom';
-import { WalletError, connect, connectedAccount, signer, walletError } from './wallet';
+import { WalletError, connectedAccount, signer } from './wallet';
 
 interface Amount {
   amount: string;
@@ -22,32 +23,22 @@ interface Portfolio {
     cooldown: Amount & { requests: Array<{ id: string; amount: string; endsAt: string }> };
   }>;
   locked: Array<{ token: string; amount: string; usd: string | null }>;
+  sosoStaked: Amount;
   points: { total: string; pending: string; currentEpoch: number | null };
-  rewards: { epoch: number | null };
+  boost: { tier: number; tiers: number; multiplier: string; sosoStakedUsd: string; indexUsd: string; next: { minRatio: string; multiplier: string } | null } | null;
+  rewards: { epoch: number | null; claimable: string };
 }
 
 const ERC20_ABI = ['function balanceOf(address) view returns (uint256)', 'function allowance(address, address) view returns (uint256)', 'function approve(address, uint256) returns (bool)'];
-const STAKE_ABI = ['function stake(uint256)', 'function unstake(uint256) returns (uint256)'];
-const DISTRIBUTOR_ABI = ['function claim(address, uint256, bytes32[]) returns (uint256)', 'function rewardToken() view returns (address)'];
+const STAKE = new Interface([
+  'function stake(uint256)',
+  'function unstake(uint256) returns (uint256)',
+  'function withdraw() returns (uint256)',
+  'function withdrawableOf(address) view returns (uint256)',
+  'event Withdrawn(address indexed user, uint256 amount, uint256 firstRequestId, uint256 lastRequestId, uint256 userStaked, uint256 userCooling)',
+]);
 
-/** GET /v1/rewards/{address} (lambdas/points/api.ts): the latest cumulative claim with its proof. */
-interface Rewards {
-  epoch: number;
-  cumulativeAmount: string;
-  claimed: string | null;
-  claimable: string | null;
-  proof: string[];
-  distributor: string | null;
-}
-/** Index tokens have 18 decimals and their sTokens mirror them. */
-const DECIMALS = 18;
-
-const units = (atto: string | bigint, symbol: string) => `${Number(formatUnits(atto, DECIMALS)).toLocaleString('en-US', { maximumFractionDigits: 8 })} ${symbol}`;
-const usd = (value: string | null) => (value === null ? 'no price' : `$${Number(value).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} USD`);
 const withUsd = (a: Amount, symbol: string) => `${units(a.amount, symbol)} (${usd(a.usd)})`;
-
-/** The outcome of the last wallet action, shown once on the re-rendered page. */
-let lastDone: string | null = null;
 
 /** Time left on a cooldown, in days, hours and minutes, or "withdrawable" once it has ended. */
 function clock(endsAt: string, now: number): string {
@@ -57,13 +48,6 @@ function clock(endsAt: string, now: number): string {
   return `${d} d ${h} h ${m} min left`;
 }
 
-/** Announces progress (polite) or a failure in words (an alert) in a card's status line. */
-function say(status: HTMLElement, text: string, failed = false): void {
-  status.className = failed ? 'error' : 'lead';
-  status.setAttribute('role', failed ? 'alert' : 'status');
-  status.textContent = text;
-}
-
 /** One labelled amount field and its button; `act` runs with the parsed amount, its outcome is announced in `status`. */
 function amountForm(id: string, label: string, button: string, status: HTMLElement, act: (amount: bigint) => Promise<string>): HTMLFormElement {
   const input = el('input', { id, name: id, inputmode: 'decimal', autocomplete: 'off', required: '', pattern: '[0-9]*[.]?[0-9]*' });
@@ -71,27 +55,38 @@ function amountForm(id: string, label: string, button: string, status: HTMLEleme
   const form = el('form', { class: 'holder' }, el('label', { for: id }, label), input, submit);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    void (async () => {
-      submit.disabled = true;
-      say(status, 'Waiting for the wallet…');
+    void runAction(submit, status, 'Waiting for the wallet…', async () => {
+      let amount: bigint;
       try {
-        let amount: bigint;
-        try {
-          amount = parseUnits(input.value.trim(), DECIMALS);
-        } catch {
-          throw new WalletError(`Not an amount: "${input.value}".`);
-        }
-        if (amount <= 0n) throw new WalletError('Enter an amount above zero.');
-        lastDone = await act(amount);
-        // main.ts re-renders the page, which now reads the new balances and shows `lastDone`.
-        window.dispatchEvent(new Event('portfolio:refresh'));
-      } catch (error) {
-        say(status, walletError(error).message, true);
-        submit.disabled = false;
+        amount = parseUnits(input.value.trim(), DECIMALS);
+      } catch {
+        throw new WalletError(`Not an amount: "${input.value}".`);
       }
-    })();
+      if (amount <= 0n) throw new WalletError('Enter an amount above zero.');
+      return act(amount);
+    });
   });
   return form;
+}
+
+/** Withdraws every matured cooldown request of one sToken; refuses, with the next end time, while none has matured on chain. */
+function withdrawButton(index: Portfolio['indexes'][number], sToken: string, address: string, rpc: JsonRpcProvider, status: HTMLElement): HTMLButtonElement {
+  const button = el('button', { type: 'button', id: `withdraw-${index.symbol}` }, 'Withdraw matured requests');
+  button.addEventListener('click', () => {
+    void runAction(button, status, 'Checking which requests have matured…', async () => {
+      // withdrawableOf reads at the chain's latest block: its clock, not the reader's, decides maturity.
+      const ready = (await new Contract(sToken, STAKE, rpc).getFunction('withdrawableOf')(address)) as bigint;
+      if (ready === 0n) {
+        const next = Math.min(...index.cooldown.requests.map((r) => Date.parse(r.endsAt) / 1000));
+        throw new WalletError(`Still cooling down: no request has matured yet (the next ends ${utc(next)}).`);
+      }
+      say(status, `Confirm the withdrawal of ${units(ready, index.symbol)} in your wallet…`);
+      const receipt = (await (await new Contract(sToken, STAKE, await signer()).getFunction('withdraw')()).wait()) as ContractTransactionReceipt | null;
+      const paid = receipt?.logs.map((log) => STAKE.parseLog(log)).find((event) => event?.name === 'Withdrawn');
+      return `Withdrew ${units(paid ? (paid.args[1] as bigint) : ready, index.symbol)} in block ${receipt?.blockNumber}.`;
+    });
+  });
+  return button;
 }
 
 function indexCard(index: Portfolio['indexes'][number], address: string, rpc: JsonRpcProvider, now: number): HTMLElement {
@@ -133,7 +128,7 @@ function indexCard(index: Portfolio['indexes'][number], address: string, rpc: Js
           await (await token.getFunction('approve')(sToken, amount)).wait();
         }
         status.textContent = `Confirm the stake of ${units(amount, index.symbol)} in your wallet…`;
-        const receipt = await (await new Contract(sToken, STAKE_ABI, wallet).getFunction('stake')(amount)).wait();
+        const receipt = await (await new Contract(sToken, STAKE, wallet).getFunction('stake')(amount)).wait();
         return `Staked ${units(amount, index.symbol)} in block ${receipt?.blockNumber}.`;
       }),
       amountForm(`unstake-${index.symbol}`, `Unstake (${sSymbol})`, 'Unstake', status, async (amount) => {
@@ -141,10 +136,11 @@ function indexCard(index: Portfolio['indexes'][number], address: string, rpc: Js
         if (staked < amount) throw new WalletError(`Insufficient balance: you have ${units(staked, sSymbol)} staked, not ${units(amount, sSymbol)}.`);
         const wallet = await signer();
         status.textContent = `Confirm the unstake of ${units(amount, sSymbol)} in your wallet…`;
-        const receipt = await (await new Contract(sToken, STAKE_ABI, wallet).getFunction('unstake')(amount)).wait();
+        const receipt = await (await new Contract(sToken, STAKE, wallet).getFunction('unstake')(amount)).wait();
         return `Unstaked ${units(amount, sSymbol)} in block ${receipt?.blockNumber}: its cooldown has started.`;
       }),
     );
+    if (requests.length) forms.push(withdrawButton(index, sToken, address, rpc, status));
   }
   return el(
     'section',
@@ -161,79 +157,42 @@ function indexCard(index: Portfolio['indexes'][number], address: string, rpc: Js
   );
 }
 
-/** The epoch rewards: cumulative, claimed and claimable, and a claim through the wallet. */
-async function rewardsCard(address: string, rpc: JsonRpcProvider, epoch: number | null): Promise<HTMLElement> {
-  const heading = el('h2', { id: 'rewards-heading' }, 'Epoch rewards');
-  const card = (...children: HTMLElement[]) => el('section', { class: 'card', id: 'rewards', 'aria-labelledby': 'rewards-heading' }, heading, ...children);
-  // The portfolio names the latest epoch with a reward; without one, /v1/rewards would answer 404.
-  if (epoch === null) return card(el('p', { class: 'lead' }, 'No epoch rewards yet.'));
-  const rewards = await apiGet<Rewards>(`/v1/rewards/${address}`);
-  const token = rewards.distributor ? ((await new Contract(rewards.distributor, DISTRIBUTOR_ABI, rpc).getFunction('rewardToken')()) as string) : null;
-  const symbol = token ? ((await new Contract(token, ['function symbol() view returns (string)'], rpc).getFunction('symbol')()) as string) : 'reward tokens';
-  const status = el('p', { class: 'lead', role: 'status', 'data-status': 'rewards' });
-  const parts: HTMLElement[] = [
-    facts([
-      ['Latest epoch', `epoch ${rewards.epoch}`],
-      ['Earned (cumulative)', units(rewards.cumulativeAmount, symbol)],
-      ['Claimed', rewards.claimed === null ? 'unknown' : units(rewards.claimed, symbol)],
-      ['Claimable', rewards.claimable === null ? 'unknown' : units(rewards.claimable, symbol)],
-    ]),
-  ];
-  if (rewards.distributor && rewards.claimable !== null && BigInt(rewards.claimable) > 0n) {
-    const distributor = rewards.distributor;
-    const button = el('button', { type: 'button', id: 'claim' }, `Claim ${units(rewards.claimable, symbol)}`);
-    button.addEventListener('click', () => {
-      void (async () => {
-        button.disabled = true;
-        say(status, 'Confirm the claim in your wallet…');
-        try {
-          const claim = new Contract(distributor, DISTRIBUTOR_ABI, await signer()).getFunction('claim');
-          const receipt = await (await claim(address, rewards.cumulativeAmount, rewards.proof)).wait();
-          lastDone = `Claimed ${units(rewards.claimable!, symbol)} in block ${receipt?.blockNumber}.`;
-          window.dispatchEvent(new Event('portfolio:refresh'));
-        } catch (error) {
-          say(status, walletError(error).message, true);
-          button.disabled = false;
-        }
-      })();
-    });
-    parts.push(button);
-  }
-  return card(...parts, status);
+/** The tier the wallet's positions reach today, in words: the multiplier, the USD ratio behind it and the next tier. */
+function boostText(boost: Portfolio['boost']): string {
+  if (!boost) return 'unknown (a position has no price)';
+  const next = boost.next ? `; next tier at $${boost.next.minRatio} of staked SOSO per $1 of index tokens: ${boost.next.multiplier}x` : '; the top tier';
+  return `tier ${boost.tier} of ${boost.tiers}: ${boost.multiplier}x points (${usd(boost.sosoStakedUsd)} of staked SOSO against ${usd(boost.indexUsd)} of index tokens${next})`;
 }
 
-/** #/portfolio: the connected wallet's index tokens, sTokens and cooldowns, with stake and unstake through the wallet. */
+/** #/portfolio: the connected wallet's index tokens, sTokens, cooldowns, locks, points and boost, with stake, unstake and withdraw through the wallet. */
 export async function renderPortfolio(main: HTMLElement): Promise<void> {
   const address = connectedAccount();
-  if (!address) {
-    const status = el('p', { class: 'lead', role: 'status' });
-    const button = el('button', { type: 'button', id: 'connect-here' }, 'Connect wallet');
-    button.addEventListener('click', () => {
-      connect().catch((error) => say(status, walletError(error).message, true));
-    });
-    main.replaceChildren(el('h1', {}, 'Portfolio'), el('p', { class: 'lead' }, 'Connect a wallet to see its index tokens, staked tokens and cooldowns.'), button, status);
-    return;
-  }
-  const config = await appConfig();
-  const rpc = new JsonRpcProvider(config.rpc, Network.from(config.chainId), { staticNetwork: true });
+  if (!address) return connectFirst(main, 'Portfolio', 'Connect a wallet to see its index tokens, staked tokens, cooldowns, locks, points and boost tier.');
+  const { rpc, chainId } = await chainReader();
   const data = await apiGet<Portfolio>(`/v1/portfolio/${address}`);
-  const rewards = await rewardsCard(address, rpc, data.rewards.epoch);
   // Cooldowns run on chain time: the clocks count from the time of the block the API read, not the reader's clock.
   const block = await rpc.getBlock(data.block);
   const now = (block?.timestamp ?? Math.floor(Date.now() / 1000)) * 1000;
-  const done = lastDone;
-  lastDone = null;
+  const done = takeDone();
+  const claimable = BigInt(data.rewards.claimable);
   main.replaceChildren(
     el('h1', {}, 'Portfolio'),
     el('p', { class: 'mono', id: 'account' }, address),
     ...(done ? [el('p', { class: 'summary', role: 'status', id: 'done' }, done)] : []),
-    facts([
-      ['Points', `${data.points.total} points`],
-      ['Pending this epoch', `${data.points.pending} points`],
-      ['Locked', data.locked.length ? data.locked.map((l) => units(l.amount, l.token)).join(', ') : 'nothing'],
-    ]),
-    rewards,
+    el(
+      'section',
+      { class: 'card', id: 'standing', 'aria-labelledby': 'standing-heading' },
+      el('h2', { id: 'standing-heading' }, 'Points and boost'),
+      facts([
+        ['Points', `${data.points.total} points`],
+        [data.points.currentEpoch === null ? 'This epoch' : `Epoch ${data.points.currentEpoch} so far`, `${data.points.pending} points`],
+        ['Boost', boostText(data.boost)],
+        ['Staked SOSO', withUsd(data.sosoStaked, 'SOSO')],
+        ['Locked', data.locked.length ? data.locked.map((l) => `${units(l.amount, l.token)} (${usd(l.usd)})`).join(', ') : 'nothing'],
+        ['Epoch rewards', el('a', { href: '#/rewards' }, claimable > 0n ? 'claimable: see Rewards' : 'nothing to claim')],
+      ]),
+    ),
     ...(data.indexes.length ? data.indexes.map((index) => indexCard(index, address, rpc, now)) : [el('p', { class: 'lead' }, 'This wallet holds no index tokens, staked tokens or cooldowns.')]),
-    el('p', { class: 'source' }, `Source: GET /v1/portfolio at block ${data.block} (block time ${utc(Math.floor(now / 1000))}), chain ${config.chainId}; cooldown clocks count from that block time.`),
+    el('p', { class: 'source' }, `Source: GET /v1/portfolio at block ${data.block} (block time ${utc(Math.floor(now / 1000))}), chain ${chainId}; points from the daily snapshots, boost from today’s positions at that block; cooldown clocks count from that block time.`),
   );
 }

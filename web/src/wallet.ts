@@ -1,5 +1,6 @@
 import { BrowserProvider, Interface, isError, type Eip1193Provider, type JsonRpcSigner } from 'ethers';
 import { appConfig } from './api';
+import { utc } from './dom';
 
 /** An injected wallet (MetaMask and the like): EIP-1193 `request`, and events where it has them. */
 interface InjectedWallet extends Eip1193Provider {
@@ -91,7 +92,7 @@ export function walletError(error: unknown): WalletError {
     const decoded = STAKE_ERRORS.parseError(error.data);
     if (decoded?.name === 'NothingToWithdraw') {
       const ends = Number(decoded.args[1]);
-      return new WalletError(`Still cooling down: no request has matured yet${ends ? ` (the next ends ${new Date(ends * 1000).toISOString()})` : ''}.`);
+      return new WalletError(`Still cooling down: no request has matured yet${ends ? ` (the next ends ${utc(ends)})` : ''}.`);
     }
     if (decoded?.name === 'ERC20InsufficientBalance') return new WalletError('Insufficient balance: the account holds less than that amount.');
     if (decoded?.name === 'RootPending') return new WalletError(`The reward root of epoch ${decoded.args[0]} is not active yet: claim after ${new Date(Number(decoded.args[1]) * 1000).toISOString()}.`);

@@ -72,6 +72,16 @@ export const MEME: IndexMethodology = {
 
 export const INDEX_METHODOLOGIES: readonly IndexMethodology[] = [MAG7, DEFI, MEME];
 
+/**
+ * Each index's whole backtest range over the market data: from the first date it can be compiled
+ * (MEME.ssi needs two meme assets above $800M, first true in June 2021) to the data's last month.
+ */
+export const FULL_HISTORY: Readonly<Record<string, { readonly from: string; readonly to: string }>> = {
+  [MAG7.id]: { from: '2020-01-01', to: '2025-10-01' },
+  [DEFI.id]: { from: '2020-07-01', to: '2025-10-01' },
+  [MEME.id]: { from: '2021-06-01', to: '2025-10-01' },
+};
+
 /** A methodology by its index symbol, case-insensitive (`mag7.ssi` works). */
 export function findMethodology(id: string, methodologies: readonly IndexMethodology[] = INDEX_METHODOLOGIES): IndexMethodology | undefined {
   return methodologies.find((methodology) => methodology.id.toLowerCase() === id.trim().toLowerCase());

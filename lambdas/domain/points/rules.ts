@@ -85,14 +85,19 @@ function valueOf(token: string, amount: bigint, prices: Prices): bigint {
   return (amount * price.usd) / 10n ** BigInt(price.decimals);
 }
 
-/** The boost for $SOSO staked against index holdings: highest tier with sosoUsd / indexUsd >= minRatio, compared without division. */
-export function boostFor(sosoUsd: bigint, indexUsd: bigint, config: PointsConfig): Ppm {
+/** Which boost tier (0-based) $SOSO staked against index holdings reaches: the highest with sosoUsd / indexUsd >= minRatio, compared without division. */
+export function boostTierOf(sosoUsd: bigint, indexUsd: bigint, config: PointsConfig): number {
   const tiers = config.boostTiers;
-  if (indexUsd === 0n) return tiers[0].boost;
+  if (indexUsd === 0n) return 0;
   for (let i = tiers.length - 1; i > 0; i--) {
-    if (sosoUsd * PPM >= tiers[i].minRatio * indexUsd) return tiers[i].boost;
+    if (sosoUsd * PPM >= tiers[i].minRatio * indexUsd) return i;
   }
-  return tiers[0].boost;
+  return 0;
+}
+
+/** The boost of the tier `boostTierOf` finds. */
+export function boostFor(sosoUsd: bigint, indexUsd: bigint, config: PointsConfig): Ppm {
+  return config.boostTiers[boostTierOf(sosoUsd, indexUsd, config)].boost;
 }
 
 /**
