@@ -17,7 +17,8 @@ import {BasketMath} from "./libraries/BasketMath.sol";
  * @title AttestedIssuer
  * @notice Mints and redeems index tokens whose basket holds custodian assets against custodian attestations.
  * See {IAttestedIssuer}.
- * @dev Holds only the escrow of pending requests: cash of mints, index tokens and the PMM's cash of redeems.
+ * @dev Holds only the escrow of pending requests: cash of mints, index tokens of redeems not yet accepted and
+ * the PMM's cash of accepted ones.
  * The custodian signers, wallets and assets are the CustodyRegistry's; this contract adds what a leg settles
  * (request, transaction id once, basket amount, the PMM's destination on redeems). On-chain basket legs move
  * through CustodyVault only when a request completes, so they never sit here.
@@ -48,7 +49,8 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         ICustodyVault custodyVault;
         mapping(bytes32 requestId => RedeemRequest) redeems;
         mapping(bytes32 requestId => mapping(address asset => bytes32 destination)) destinations;
-        mapping(bytes32 requestId => mapping(address asset => uint256 amount)) owed;
+        mapping(bytes32 requestId => mapping(address asset => uint256 amount)) due;
+        mapping(bytes32 requestId => address[]) redeemAssets;
     }
 
     /// @dev A basket as read when a request is checked or settled; `custodian[i]` is the registry's mode of `assets[i]`.
@@ -150,7 +152,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         request.legsAttested += uint8(legs.length);
         if (!_allLegsAttested($, requestId, request.legsAttested, basket)) return false;
         request.status = RequestStatus.Completed;
-        uint256[] memory onchainLegs = _settleCustody($, requestId, request.index, request.indexAmount, basket, true);
+        uint256[] memory onchainLegs = _bookMint($, requestId, request.index, request.indexAmount, basket);
         emit MintCompleted(requestId);
         IIndexToken(request.index).mint(request.requester, request.indexAmount);
         for (uint256 i; i < basket.assets.length; ++i) {
@@ -191,6 +193,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
             indexAmount: indexAmount,
             deadline: deadline,
             legsAttested: 0,
+            legsDue: 0,
             accepted: false,
             status: RequestStatus.Pending
         });
@@ -210,14 +213,29 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         if (destinations.length != basket.assets.length) {
             revert DestinationCountMismatch(destinations.length, basket.assets.length);
         }
+        uint256[] memory amounts = new uint256[](basket.assets.length);
+        uint8 legsDue;
         for (uint256 i; i < basket.assets.length; ++i) {
-            if (!basket.custodian[i]) continue;
-            if (destinations[i] == bytes32(0)) revert ZeroDestination(basket.assets[i]);
-            $.destinations[requestId][basket.assets[i]] = destinations[i];
+            address asset = basket.assets[i];
+            amounts[i] = BasketMath.amountFor(request.indexAmount, basket.baseUnits[i], basket.factor, false);
+            $.due[requestId][asset] = amounts[i];
+            $.redeemAssets[requestId].push(asset);
+            if (!basket.custodian[i] || amounts[i] == 0) continue;
+            if (destinations[i] == bytes32(0)) revert ZeroDestination(asset);
+            $.destinations[requestId][asset] = destinations[i];
+            $.custody[request.index][asset] -= amounts[i];
+            ++legsDue;
         }
         request.accepted = true;
-        emit RedeemAccepted(requestId, msg.sender, basket.assets, destinations);
+        request.legsDue = legsDue;
+        emit RedeemAccepted(requestId, msg.sender, basket.assets, amounts, destinations);
+        IIndexToken(request.index).burn(address(this), request.indexAmount);
         IERC20(request.cashToken).safeTransferFrom(msg.sender, address(this), request.cashAmount);
+        if (legsDue == 0) {
+            request.status = RequestStatus.Completed;
+            emit RedeemCompleted(requestId);
+            _payRedeem($, requestId, request);
+        }
     }
 
     /// @inheritdoc IAttestedIssuer
@@ -230,28 +248,22 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         if (legs.length == 0 || legs.length != signatures.length) revert LegCountMismatch(legs.length, signatures.length);
         AttestedIssuerStorage storage $ = _getStorage();
         RedeemRequest storage request = $.redeems[requestId];
-        if (request.status == RequestStatus.Settled) {
-            _attestOwed($, requestId, legs, signatures);
-            return false;
+        bool settled = request.status == RequestStatus.Settled;
+        if (!settled) {
+            if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
+            if (block.timestamp > request.deadline) revert RequestExpired(requestId, request.deadline);
+            if (!request.accepted) revert RedeemNotAccepted(requestId);
         }
-        if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
-        if (block.timestamp > request.deadline) revert RequestExpired(requestId, request.deadline);
-        if (!request.accepted) revert RedeemNotAccepted(requestId);
-        Basket memory basket = _readBasket($, request.index);
         for (uint256 i; i < legs.length; ++i) {
-            uint256 k = _verifyLeg($, requestId, LegDirection.Released, legs[i], basket);
-            address asset = basket.assets[k];
-            uint256 required = BasketMath.amountFor(request.indexAmount, basket.baseUnits[k], basket.factor, false);
-            _checkRelease($, requestId, asset, legs[i], required);
-            _recordLeg($, requestId, asset, legs[i], signatures[i]);
+            _acceptRelease($, requestId, settled, legs[i], signatures[i]);
         }
+        if (settled) return false;
         // Cannot truncate: each accepted leg is a distinct basket asset, and a basket holds at most 32.
         request.legsAttested += uint8(legs.length);
-        if (!_allLegsAttested($, requestId, request.legsAttested, basket)) return false;
+        if (request.legsAttested < request.legsDue) return false;
         request.status = RequestStatus.Completed;
-        uint256[] memory onchainLegs = _settleCustody($, requestId, request.index, request.indexAmount, basket, false);
         emit RedeemCompleted(requestId);
-        _payRedeem($, request, basket.assets, onchainLegs);
+        _payRedeem($, requestId, request);
         return true;
     }
 
@@ -261,21 +273,39 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         RedeemRequest storage request = $.redeems[requestId];
         if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
         if (block.timestamp <= request.deadline) revert RequestNotExpired(requestId, request.deadline);
-        if (request.legsAttested == 0) {
+        if (!request.accepted) {
             request.status = RequestStatus.Refunded;
             emit RedeemRefunded(requestId);
             IERC20(request.index).safeTransfer(request.requester, request.indexAmount);
-            if (request.accepted) IERC20(request.cashToken).safeTransfer(request.pmm, request.cashAmount);
             return;
         }
-        // Units already left custody for the PMM, whose cash is escrowed: returning the tokens would leave the
-        // supply uncovered, so the redeem settles and the custodian owes the PMM the rest.
+        address[] storage assets = $.redeemAssets[requestId];
+        if (request.legsAttested == 0) {
+            request.status = RequestStatus.Refunded;
+            for (uint256 i; i < assets.length; ++i) {
+                if ($.destinations[requestId][assets[i]] != bytes32(0)) {
+                    $.custody[request.index][assets[i]] += $.due[requestId][assets[i]];
+                }
+            }
+            emit RedeemRefunded(requestId);
+            IIndexToken(request.index).mint(request.requester, request.indexAmount);
+            IERC20(request.cashToken).safeTransfer(request.pmm, request.cashAmount);
+            return;
+        }
+        // Units already left custody for the PMM, whose cash is escrowed: re-minting the tokens would leave them
+        // uncovered, so the redeem settles and the custodian owes the PMM the rest.
         request.status = RequestStatus.Settled;
-        Basket memory basket = _readBasket($, request.index);
-        uint256[] memory onchainLegs = _settleCustody($, requestId, request.index, request.indexAmount, basket, false);
-        (address[] memory owedAssets, uint256[] memory owedAmounts) = _owedLegs($, requestId, basket);
+        address[] memory owedAssets = new address[](request.legsDue - request.legsAttested);
+        uint256[] memory owedAmounts = new uint256[](owedAssets.length);
+        uint256 count;
+        for (uint256 i; i < assets.length; ++i) {
+            address asset = assets[i];
+            if ($.destinations[requestId][asset] == bytes32(0) || $.legs[requestId][asset] != 0) continue;
+            owedAssets[count] = asset;
+            owedAmounts[count++] = $.due[requestId][asset];
+        }
         emit RedeemSettled(requestId, owedAssets, owedAmounts);
-        _payRedeem($, request, basket.assets, onchainLegs);
+        _payRedeem($, requestId, request);
     }
 
     /// @inheritdoc IAttestedIssuer
@@ -294,8 +324,8 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
     }
 
     /// @inheritdoc IAttestedIssuer
-    function owedLeg(bytes32 requestId, address asset) external view returns (uint256) {
-        return _getStorage().owed[requestId][asset];
+    function redeemDue(bytes32 requestId, address asset) external view returns (uint256) {
+        return _getStorage().due[requestId][asset];
     }
 
     /// @inheritdoc IAttestedIssuer
@@ -416,19 +446,29 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         asset = registry_.placeholderOf(leg.chain, leg.asset);
     }
 
-    /// @dev A release goes to the PMM's destination and is exactly `required`: less shortchanges the PMM,
-    /// more takes units that back other holders.
-    function _checkRelease(
+    /**
+     * @dev One `Released` leg: the common native checks, then a custodian asset due on acceptance (for a settled
+     * redeem: still owed) without a leg yet, to the PMM's destination, exactly the fixed amount.
+     */
+    function _acceptRelease(
         AttestedIssuerStorage storage $,
         bytes32 requestId,
-        address asset,
+        bool settled,
         CustodyLeg calldata leg,
-        uint256 required
-    ) private view {
+        bytes calldata signature
+    ) private {
+        address asset = _verifyNative($, requestId, LegDirection.Released, leg);
         bytes32 destination = $.destinations[requestId][asset];
+        // Only custodian assets with a non-zero amount got a destination on acceptance.
+        bool released = $.legs[requestId][asset] != 0;
+        if (settled && (destination == bytes32(0) || released)) revert NothingOwed(requestId, asset);
+        if (destination == bytes32(0)) revert AssetNotInBasket(asset);
+        if (released) revert LegAlreadyAttested(requestId, asset);
         if (leg.counterparty != destination) revert WrongCounterparty(asset, leg.counterparty, destination);
-        if (leg.amount < required) revert ShortDelivery(asset, leg.amount, required);
-        if (leg.amount > required) revert ExcessRelease(asset, leg.amount, required);
+        uint256 due = $.due[requestId][asset];
+        if (leg.amount < due) revert ShortDelivery(asset, leg.amount, due);
+        if (leg.amount > due) revert ExcessRelease(asset, leg.amount, due);
+        _recordLeg($, requestId, asset, leg, signature);
     }
 
     /// @dev Checks the custodian's signature last (the costliest check) and records the leg.
@@ -443,24 +483,6 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         if (!$.registry.isSigner(signer)) revert NotCustodianSigner(signer);
         $.legs[requestId][asset] = leg.amount;
         emit LegAttested(requestId, asset, leg.txId, leg.amount, leg.wallet, leg.counterparty, signer);
-    }
-
-    /// @dev Late releases of a settled redeem: each clears exactly what is owed of its asset. The owed units left
-    /// the index's attested custody when the redeem settled, so nothing more is booked.
-    function _attestOwed(
-        AttestedIssuerStorage storage $,
-        bytes32 requestId,
-        CustodyLeg[] calldata legs,
-        bytes[] calldata signatures
-    ) private {
-        for (uint256 i; i < legs.length; ++i) {
-            address asset = _verifyNative($, requestId, LegDirection.Released, legs[i]);
-            uint256 owed = $.owed[requestId][asset];
-            if (owed == 0) revert NothingOwed(requestId, asset);
-            _checkRelease($, requestId, asset, legs[i], owed);
-            $.owed[requestId][asset] = 0;
-            _recordLeg($, requestId, asset, legs[i], signatures[i]);
-        }
     }
 
     /// @dev Whether every custodian asset of the current basket has a leg (a tokenset change while pending can
@@ -478,76 +500,41 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
     }
 
     /**
-     * @dev Books a completing request's custodian legs into (`mint`) or out of attested custody and returns the
-     * on-chain legs to move: `ceil` basket amounts on a mint, `floor` on a redeem, zero for custodian assets.
-     * A settled redeem books its unreleased custodian legs out as owed (`floor` basket amounts).
+     * @dev Books a completing mint's custodian legs into attested custody and returns the on-chain legs the PMM
+     * delivers to CustodyVault: `ceil` basket amounts, zero for custodian assets.
      */
-    function _settleCustody(
+    function _bookMint(
         AttestedIssuerStorage storage $,
         bytes32 requestId,
         address index,
         uint256 indexAmount,
-        Basket memory basket,
-        bool mint
+        Basket memory basket
     ) private returns (uint256[] memory onchainLegs) {
         onchainLegs = new uint256[](basket.assets.length);
         for (uint256 i; i < basket.assets.length; ++i) {
             address asset = basket.assets[i];
-            uint256 amount = BasketMath.amountFor(indexAmount, basket.baseUnits[i], basket.factor, mint);
-            if (!basket.custodian[i]) {
-                onchainLegs[i] = amount;
-            } else if (mint) {
-                $.custody[index][asset] += $.legs[requestId][asset];
-            } else {
-                uint256 released = $.legs[requestId][asset];
-                if (released == 0) $.owed[requestId][asset] = amount;
-                else amount = released;
-                $.custody[index][asset] -= amount;
-            }
+            if (basket.custodian[i]) $.custody[index][asset] += $.legs[requestId][asset];
+            else onchainLegs[i] = BasketMath.amountFor(indexAmount, basket.baseUnits[i], basket.factor, true);
         }
     }
 
-    /// @dev The owed legs of a settled redeem, for its event.
-    function _owedLegs(AttestedIssuerStorage storage $, bytes32 requestId, Basket memory basket)
-        private
-        view
-        returns (address[] memory owedAssets, uint256[] memory owedAmounts)
-    {
-        owedAssets = new address[](basket.assets.length);
-        owedAmounts = new uint256[](basket.assets.length);
-        uint256 count;
-        for (uint256 i; i < basket.assets.length; ++i) {
-            uint256 owed = $.owed[requestId][basket.assets[i]];
-            if (owed == 0) continue;
-            owedAssets[count] = basket.assets[i];
-            owedAmounts[count++] = owed;
-        }
-        assembly ("memory-safe") {
-            mstore(owedAssets, count)
-            mstore(owedAmounts, count)
-        }
-    }
-
-    /// @dev The interactions of a completed or settled redeem: burn the escrow, on-chain legs to the PMM, cash to the WLP.
-    function _payRedeem(
-        AttestedIssuerStorage storage $,
-        RedeemRequest storage request,
-        address[] memory assets,
-        uint256[] memory onchainLegs
-    ) private {
-        IIndexToken(request.index).burn(address(this), request.indexAmount);
+    /// @dev The payments of a completed or settled redeem: the on-chain legs fixed on acceptance from
+    /// CustodyVault to the PMM, the escrowed cash to the requester.
+    function _payRedeem(AttestedIssuerStorage storage $, bytes32 requestId, RedeemRequest storage request) private {
+        address[] storage assets = $.redeemAssets[requestId];
         uint256 onchainCount;
-        for (uint256 i; i < onchainLegs.length; ++i) {
-            if (onchainLegs[i] != 0) ++onchainCount;
+        for (uint256 i; i < assets.length; ++i) {
+            if ($.destinations[requestId][assets[i]] == bytes32(0) && $.due[requestId][assets[i]] != 0) ++onchainCount;
         }
         if (onchainCount != 0) {
             address[] memory legAssets = new address[](onchainCount);
             uint256[] memory legAmounts = new uint256[](onchainCount);
             uint256 j;
-            for (uint256 i; i < onchainLegs.length; ++i) {
-                if (onchainLegs[i] == 0) continue;
+            for (uint256 i; i < assets.length; ++i) {
+                uint256 due = $.due[requestId][assets[i]];
+                if ($.destinations[requestId][assets[i]] != bytes32(0) || due == 0) continue;
                 legAssets[j] = assets[i];
-                legAmounts[j++] = onchainLegs[i];
+                legAmounts[j++] = due;
             }
             $.custodyVault.release(request.index, request.pmm, legAssets, legAmounts);
         }

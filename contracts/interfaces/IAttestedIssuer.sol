@@ -13,9 +13,10 @@ pragma solidity 0.8.30;
  * one per custodian asset, each at least the basket amount; the submission that completes the set pulls
  * the on-chain legs from the PMM into CustodyVault, mints the index tokens to the WLP and pays the cash to
  * the PMM. Redeem mirrors it: the WLP escrows index tokens; the PMM accepts by escrowing the cash and naming
- * its native address per custodian asset; the custodian releases each asset there and its `Released`
- * attestations (exactly the basket amount each) complete the redeem: tokens burned, on-chain legs released
- * from CustodyVault to the PMM, cash to the WLP. Each native transaction id is usable once, across mints
+ * its native address per custodian asset, which burns the tokens and fixes each leg's amount (the `floor`
+ * basket amount at acceptance, taken out of attested custody); the custodian releases each custodian asset
+ * there and its `Released` attestations (exactly the fixed amount each) complete the redeem: on-chain legs
+ * released from CustodyVault to the PMM, cash to the WLP. Each native transaction id is usable once, across mints
  * and redeems. If a request is not complete by its deadline, anyone can refund the requester; a redeem
  * that already has released legs is settled instead (see `refundRedeem`).
  */
@@ -94,6 +95,7 @@ interface IAttestedIssuer {
      * @param indexAmount Index units escrowed and burned on completion.
      * @param deadline Last second at which acceptance and attestations are accepted.
      * @param legsAttested How many custodian assets have an accepted `Released` leg.
+     * @param legsDue How many custodian assets are to be released (fixed on acceptance).
      * @param accepted Whether the PMM escrowed the cash and named its native addresses.
      * @param status Where the request stands.
      */
@@ -106,6 +108,7 @@ interface IAttestedIssuer {
         uint256 indexAmount;
         uint64 deadline;
         uint8 legsAttested;
+        uint8 legsDue;
         bool accepted;
         RequestStatus status;
     }
@@ -154,15 +157,22 @@ interface IAttestedIssuer {
         uint256 cashAmount,
         uint64 deadline
     );
-    /// @notice The PMM escrowed the cash of `requestId`; the custodian releases `assets[i]` to `destinations[i]`.
-    event RedeemAccepted(bytes32 indexed requestId, address indexed pmm, address[] assets, bytes32[] destinations);
-    /// @notice All legs of `requestId` were released: index tokens burned, cash paid to the WLP.
+    /**
+     * @notice The PMM escrowed the cash of `requestId` and the index tokens were burned; `amounts[i]` of
+     * `assets[i]` are due to the PMM: a custodian asset released to `destinations[i]` (its native address),
+     * an on-chain asset (zero destination) from CustodyVault on completion.
+     */
+    event RedeemAccepted(
+        bytes32 indexed requestId, address indexed pmm, address[] assets, uint256[] amounts, bytes32[] destinations
+    );
+    /// @notice All custodian legs of `requestId` were released: on-chain legs and the cash were paid.
     event RedeemCompleted(bytes32 indexed requestId);
-    /// @notice `requestId` timed out before any release: index tokens back to the WLP, cash back to the PMM.
+    /// @notice `requestId` timed out before any release: index tokens back to the WLP (re-minted if the
+    /// redeem was accepted), cash back to the PMM.
     event RedeemRefunded(bytes32 indexed requestId);
     /**
-     * @notice `requestId` timed out after some releases: settled as complete (tokens burned, cash to the WLP,
-     * on-chain legs to the PMM); the custodian owes the PMM `owedAmounts[i]` of `owedAssets[i]`.
+     * @notice `requestId` timed out after some releases: settled as complete (cash to the WLP, on-chain legs to
+     * the PMM); the custodian owes the PMM `owedAmounts[i]` of `owedAssets[i]`.
      */
     event RedeemSettled(bytes32 indexed requestId, address[] owedAssets, uint256[] owedAmounts);
 
@@ -297,10 +307,12 @@ interface IAttestedIssuer {
         returns (bytes32 requestId);
 
     /**
-     * @notice The request's PMM accepts a pending redeem before its deadline: escrows the cash from the
-     * caller and names, per basket asset in `baseTokenset()` order, the keccak256 of its native address that
-     * the custodian releases to (ignored for on-chain assets, which go to the PMM's address here). The
-     * custodian releases nothing before this. Not while paused.
+     * @notice The request's PMM accepts a pending redeem before its deadline: escrows the cash from the caller,
+     * names per basket asset in `baseTokenset()` order the keccak256 of its native address that the custodian
+     * releases to (ignored for on-chain assets, which go to the PMM's address here), and burns the escrowed
+     * index tokens. Each leg's amount is fixed now at the `floor` basket amount, and custodian amounts leave
+     * attested custody now, so the management fee that accrues while the legs settle neither changes what the
+     * custodian releases nor leaves custody short. The custodian releases nothing before this. Not while paused.
      * @param requestId The pending redeem.
      * @param destinations keccak256 of the PMM's native address per basket asset.
      */
@@ -308,13 +320,12 @@ interface IAttestedIssuer {
 
     /**
      * @notice Submits custodian attestations of `Released` legs; anyone may call. For an accepted pending
-     * redeem before its deadline, each leg must be signed by a registered custodian signer, name a
-     * registered wallet on its chain, use a transaction id not used before, go to the PMM's destination
-     * for the asset and release exactly the basket amount (`floor(indexAmount * base * factor / 1e45)`) of a
-     * custodian basket asset that has no leg yet. The submission that gives every custodian asset a leg
-     * completes the redeem: escrowed index tokens burned, on-chain legs (`floor` basket amounts) released
+     * redeem before its deadline, each leg must be signed by a registered custodian signer, name a registered
+     * wallet on its chain, use a transaction id not used before, go to the PMM's destination for the asset and
+     * release exactly the amount fixed on acceptance (`redeemDue`) of a custodian asset that has no leg yet.
+     * The submission that gives every due custodian asset a leg completes the redeem: on-chain legs released
      * from CustodyVault to the PMM, escrowed cash to the requester. For a settled redeem (no deadline), each
-     * leg must release exactly what is owed of its asset and clears that debt. Not while paused.
+     * leg releases an owed asset, with the same checks. Not while paused.
      * @param requestId The accepted redeem.
      * @param legs The attested legs.
      * @param signatures The custodian's EIP-712 signature of each leg.
@@ -325,11 +336,12 @@ interface IAttestedIssuer {
         returns (bool completed);
 
     /**
-     * @notice Ends a pending redeem after its deadline; anyone may call. With no leg released, the index
-     * tokens go back to the requester and the cash, if escrowed, back to the PMM (also while paused). With
-     * some legs released, units have left custody, so the redeem is settled as complete: tokens burned,
-     * on-chain legs released to the PMM, cash to the requester, and the unreleased custodian legs recorded
-     * as owed to the PMM (`owedLeg`), to be released and attested later.
+     * @notice Ends a pending redeem after its deadline; anyone may call. Not accepted: the index tokens go back
+     * to the requester (also while paused). Accepted with no leg released: the tokens are re-minted to the
+     * requester, the due custodian amounts return to attested custody and the cash goes back to the PMM. Some
+     * legs released: units have left custody, so the redeem is settled as complete (on-chain legs to the PMM,
+     * cash to the requester) and the unreleased custodian legs stay owed to the PMM, to be released and
+     * attested later.
      */
     function refundRedeem(bytes32 requestId) external;
 
@@ -339,8 +351,8 @@ interface IAttestedIssuer {
     /// @notice keccak256 of the PMM's native address that `asset` of redeem `requestId` is released to.
     function redeemDestination(bytes32 requestId, address asset) external view returns (bytes32);
 
-    /// @notice Units of `asset` the custodian still owes the PMM of the settled redeem `requestId`.
-    function owedLeg(bytes32 requestId, address asset) external view returns (uint256);
+    /// @notice The amount of `asset` due to the PMM of redeem `requestId`, fixed on acceptance (zero if none).
+    function redeemDue(bytes32 requestId, address asset) external view returns (uint256);
 
     /// @notice The CustodyVault holding on-chain basket legs (zero if none set).
     function custodyVault() external view returns (address);
@@ -351,8 +363,8 @@ interface IAttestedIssuer {
     /// @notice The amount of `asset` attested for `requestId` (zero if no leg yet).
     function attestedLeg(bytes32 requestId, address asset) external view returns (uint256);
 
-    /// @notice Custodian units of `asset` held for `index`: attested in by completed mints, less what completed
-    /// and settled redeems released or owe.
+    /// @notice Custodian units of `asset` held for `index`: attested in by completed mints, less what accepted
+    /// redeems fixed as due to their PMMs (given back if such a redeem is refunded).
     function attestedCustody(address index, address asset) external view returns (uint256);
 
     /// @notice Whether native transaction `txId` on `chain` was used by an accepted leg.

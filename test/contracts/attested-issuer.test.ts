@@ -4,7 +4,6 @@ import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signer
 import { expectRevert } from '../helpers/revert';
 import { HOUR, by, deployTestToken, eventArgs, increaseTime, snapshotFixture } from '../helpers/staking';
 import {
-  CUSTODY_LEG_TYPES,
   LegDirection,
   assetKey,
   chainKey,
@@ -14,9 +13,8 @@ import {
   type CustodyLeg,
 } from '../../lambdas/domain/custody/attestation';
 import { custodianPlaceholder } from '../../lambdas/domain/custody/placeholder';
+import { CustodyMode, deployAttestedIssuer, deployIndexToken, signLeg } from '../helpers/custody';
 
-const ONCHAIN = 0;
-const CUSTODIAN = 1;
 const ONE = 10n ** 18n;
 const BTC = custodianPlaceholder('bitcoin', 'BTC');
 const SOL = custodianPlaceholder('solana', 'SOL');
@@ -50,42 +48,21 @@ interface Fixture {
 }
 
 /** An IndexToken over `assets` (UNITS per whole token, or 1e18 for others), administered by `admin`. */
-async function deployIndex(admin: HardhatEthersSigner, assets: string[]): Promise<Contract> {
-  const sorted = [...assets].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-  const implementation = await (await hre.ethers.getContractFactory('IndexToken', admin)).deploy();
-  const proxy = await (await hre.ethers.getContractFactory('ERC1967Proxy', admin)).deploy(
-    await implementation.getAddress(),
-    implementation.interface.encodeFunctionData('initialize', [
-      'Custodian Index',
-      'CUST.ssi',
-      { admin: admin.address, issuer: admin.address, manager: admin.address, rebalancer: hre.ethers.ZeroAddress },
-      sorted,
-      sorted.map((asset) => UNITS[asset] ?? ONE),
-      0,
-      0,
-    ]),
-  );
-  return (await hre.ethers.getContractAt('IndexToken', await proxy.getAddress(), admin)) as unknown as Contract;
+function deployIndex(admin: HardhatEthersSigner, assets: string[]): Promise<Contract> {
+  const constituents = assets.map((asset) => ({ asset, unitAmount: UNITS[asset] ?? ONE }));
+  return deployIndexToken(hre, admin, { name: 'Custodian Index', symbol: 'CUST.ssi', constituents });
 }
 
 const fixture = snapshotFixture<Fixture>(async () => {
   const [admin, operator, wlp, pmm, custodian, outsider] = await hre.ethers.getSigners();
-  const registry = (await hre.upgrades.deployProxy(await hre.ethers.getContractFactory('CustodyRegistry'), [admin!.address], {
-    kind: 'uups',
-  })) as unknown as Contract;
+  const { registry, attested } = await deployAttestedIssuer(hre, admin!, TIMEOUT);
   await (await registry.grantRole(await registry.OPERATOR_ROLE(), operator!.address)).wait();
-  await (await by(registry, operator!).registerAsset('bitcoin', 'BTC', 8, CUSTODIAN, BTC)).wait();
-  await (await by(registry, operator!).registerAsset('solana', 'SOL', 9, CUSTODIAN, SOL)).wait();
+  await (await attested.grantRole(await attested.OPERATOR_ROLE(), operator!.address)).wait();
+  await (await by(registry, operator!).registerAsset('bitcoin', 'BTC', 8, CustodyMode.Custodian, BTC)).wait();
+  await (await by(registry, operator!).registerAsset('solana', 'SOL', 9, CustodyMode.Custodian, SOL)).wait();
   await (await by(registry, operator!).setWallet('bitcoin', BTC_WALLET, true)).wait();
   await (await by(registry, operator!).setWallet('solana', SOL_WALLET, true)).wait();
   await (await registry.setSigner(custodian!.address, true)).wait();
-
-  const attested = (await hre.upgrades.deployProxy(
-    await hre.ethers.getContractFactory('AttestedIssuer'),
-    [admin!.address, await registry.getAddress(), TIMEOUT],
-    { kind: 'uups' },
-  )) as unknown as Contract;
-  await (await attested.grantRole(await attested.OPERATOR_ROLE(), operator!.address)).wait();
 
   // The index mints only to its ISSUER_ROLE holders; the admin grants that role to the attested issuer,
   // as it would beside the quote-order Issuer the factory names at creation.
@@ -105,7 +82,7 @@ const fixture = snapshotFixture<Fixture>(async () => {
   await (await vault.grantRole(await vault.RELEASER_ROLE(), await attested.getAddress())).wait();
   await (await attested.setCustodyVault(await vault.getAddress())).wait();
   const weth = await deployTestToken('Wrapped Ether', 'WETH', 18);
-  await (await by(registry, operator!).registerAsset('ethereum', 'ETH', 18, ONCHAIN, await weth.getAddress())).wait();
+  await (await by(registry, operator!).registerAsset('ethereum', 'ETH', 18, CustodyMode.Onchain, await weth.getAddress())).wait();
   const mixed = await deployIndex(admin!, [BTC, SOL, await weth.getAddress()]);
   await (await mixed.grantRole(await mixed.ISSUER_ROLE(), await attested.getAddress())).wait();
   await (await by(attested, operator!).setIndex(await mixed.getAddress(), true)).wait();
@@ -194,9 +171,8 @@ function receivedLeg(requestId: string, asset: 'BTC' | 'SOL', overrides: Partial
   };
 }
 
-async function sign(fx: Fixture, leg: CustodyLeg, signer: HardhatEthersSigner = fx.custodian): Promise<string> {
-  const domain = custodyDomain((await hre.ethers.provider.getNetwork()).chainId, await fx.attested.getAddress());
-  return signer.signTypedData(domain, CUSTODY_LEG_TYPES, leg);
+function sign(fx: Fixture, leg: CustodyLeg, signer: HardhatEthersSigner = fx.custodian): Promise<string> {
+  return signLeg(hre, signer, fx.attested, leg);
 }
 
 async function attest(fx: Fixture, requestId: string, legs: CustodyLeg[], signer?: HardhatEthersSigner) {
@@ -376,16 +352,20 @@ describe('AttestedIssuer', () => {
         fx.pmm.address,
       ]);
       await expectRevert(by(fx.attested, fx.pmm).acceptRedeem(requestId, [PMM_BTC_KEY]), fx.attested, 'DestinationCountMismatch', [1, 2]);
-      await (await by(fx.attested, fx.pmm).acceptRedeem(requestId, await destinationsOf(fx.index))).wait();
+      const accepted = await eventArgs(by(fx.attested, fx.pmm).acceptRedeem(requestId, await destinationsOf(fx.index)), fx.attested, 'RedeemAccepted');
+      // Acceptance burns the escrow and fixes each leg at the floor basket amount, out of attested custody.
+      expect([...(accepted.amounts as bigint[])]).toEqual([BTC, SOL].map((a) => (UNITS[a]! * INDEX_AMOUNT) / ONE));
+      expect(await fx.attested.redeemDue(requestId, SOL)).toBe(10_000_000_000n);
+      expect(await fx.index.totalSupply()).toBe(0n);
+      expect(await fx.attested.attestedCustody(indexAddress, BTC)).toBe(0n);
       expect(await fx.cash.balanceOf(await fx.attested.getAddress())).toBe(CASH);
       expect(await fx.attested.redeemDestination(requestId, BTC)).toBe(PMM_BTC_KEY);
       await expectRevert(by(fx.attested, fx.pmm).acceptRedeem(requestId, await destinationsOf(fx.index)), fx.attested, 'RedeemAlreadyAccepted', [requestId]);
 
-      // Each leg is attested on its own; custody and supply stay until the last one.
-      expect(await (await attestRedeem(fx, requestId, [releasedLeg(requestId, 'BTC')])).wait()).toBeTruthy();
+      // Each leg is attested on its own; the WLP is paid after the last one.
+      await (await attestRedeem(fx, requestId, [releasedLeg(requestId, 'BTC')])).wait();
       expect(await fx.attested.attestedLeg(requestId, BTC)).toBe(2_000_000n);
-      expect(await fx.index.totalSupply()).toBe(INDEX_AMOUNT);
-      expect(await fx.attested.attestedCustody(indexAddress, BTC)).toBe(2_000_000n);
+      expect(await fx.cash.balanceOf(await fx.attested.getAddress())).toBe(CASH);
       const cashBefore = await fx.cash.balanceOf(fx.wlp.address);
       const done = await eventArgs(attestRedeem(fx, requestId, [releasedLeg(requestId, 'SOL')]), fx.attested, 'RedeemCompleted');
       expect(done.requestId).toBe(requestId);
@@ -413,10 +393,12 @@ describe('AttestedIssuer', () => {
       await expectRevert(by(fx.attested, fx.pmm).acceptRedeem(ignored, await destinationsOf(fx.index)), fx.attested, 'RequestExpired', [ignored, deadline]);
       await (await by(fx.attested, fx.outsider).refundRedeem(ignored)).wait();
       await eventArgs(by(fx.attested, fx.outsider).refundRedeem(stalled), fx.attested, 'RedeemRefunded');
+      // The accepted one was burned on acceptance: its tokens are re-minted and its legs return to custody.
       expect(await fx.index.balanceOf(fx.wlp.address)).toBe(INDEX_AMOUNT);
       expect(await fx.index.totalSupply()).toBe(INDEX_AMOUNT);
       expect(await fx.cash.balanceOf(fx.pmm.address)).toBe(pmmCash + CASH);
       expect(await fx.attested.attestedCustody(await fx.index.getAddress(), BTC)).toBe(2_000_000n);
+      expect(await fx.attested.attestedCustody(await fx.index.getAddress(), SOL)).toBe(10_000_000_000n);
       expect((await fx.attested.getRedeemRequest(stalled)).status).toBe(3n);
     });
 
@@ -435,7 +417,7 @@ describe('AttestedIssuer', () => {
       expect(await fx.index.totalSupply()).toBe(0n);
       expect(await fx.cash.balanceOf(await fx.attested.getAddress())).toBe(0n);
       expect(await fx.attested.attestedCustody(indexAddress, SOL)).toBe(0n);
-      expect(await fx.attested.owedLeg(requestId, SOL)).toBe(10_000_000_000n);
+      expect(await fx.attested.attestedLeg(requestId, SOL)).toBe(0n);
       expect((await fx.attested.getRedeemRequest(requestId)).status).toBe(4n);
       await expectRevert(attestRedeem(fx, requestId, [releasedLeg(requestId, 'SOL', { amount: 1n })]), fx.attested, 'ShortDelivery', [
         SOL,
@@ -443,7 +425,6 @@ describe('AttestedIssuer', () => {
         10_000_000_000n,
       ]);
       await (await attestRedeem(fx, requestId, [releasedLeg(requestId, 'SOL')])).wait();
-      expect(await fx.attested.owedLeg(requestId, SOL)).toBe(0n);
       expect(await fx.attested.attestedLeg(requestId, SOL)).toBe(10_000_000_000n);
       await expectRevert(
         attestRedeem(fx, requestId, [releasedLeg(requestId, 'SOL', { txId: nativeKey('8'.repeat(88)) })]),
