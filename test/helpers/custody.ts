@@ -49,8 +49,8 @@ export async function deployIndexToken(
       { admin: adminAddress, issuer: adminAddress, manager: adminAddress, rebalancer: hre.ethers.ZeroAddress },
       sorted.map((c) => c.asset),
       sorted.map((c) => c.unitAmount),
-      params.feeRatePpm ?? 0,
       params.maxFeeRatePpm ?? params.feeRatePpm ?? 0,
+      params.feeRatePpm ?? 0,
     ]),
   );
   return (await hre.ethers.getContractAt('IndexToken', await proxy.getAddress(), admin)) as unknown as Contract;
