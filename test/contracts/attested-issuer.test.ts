@@ -513,4 +513,12 @@ describe('AttestedIssuer', () => {
     const fx = await fixture();
     await hre.upgrades.validateUpgrade(await fx.attested.getAddress(), await hre.ethers.getContractFactory('AttestedIssuer'), { kind: 'uups' });
   });
+
+  it('only appends to the storage of the mint-only version (redeem fields come after the mint fields)', async () => {
+    await hre.upgrades.validateUpgrade(
+      await hre.ethers.getContractFactory('AttestedIssuerMintOnlyLayout'),
+      await hre.ethers.getContractFactory('AttestedIssuer'),
+      { kind: 'uups' },
+    );
+  });
 });
