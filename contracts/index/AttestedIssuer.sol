@@ -136,7 +136,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         whenNotPaused
         returns (bool completed)
     {
-        if (legs.length == 0 || legs.length != signatures.length) revert LegCountMismatch(legs.length, signatures.length);
+        if (legs.length != signatures.length) revert LegCountMismatch(legs.length, signatures.length);
         AttestedIssuerStorage storage $ = _getStorage();
         MintRequest storage request = $.mints[requestId];
         if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
@@ -151,6 +151,13 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         // Cannot truncate: each accepted leg is a distinct basket asset, and a basket holds at most 32.
         request.legsAttested += uint8(legs.length);
         if (!_allLegsAttested($, requestId, request.legsAttested, basket)) return false;
+        // On-chain legs are pulled from the PMM's allowance: only its own submission completes such a mint, so a
+        // requester cannot spend that allowance by naming it.
+        if (msg.sender != request.pmm) {
+            for (uint256 i; i < basket.custodian.length; ++i) {
+                if (!basket.custodian[i]) return false;
+            }
+        }
         request.status = RequestStatus.Completed;
         uint256[] memory onchainLegs = _bookMint($, requestId, request.index, request.indexAmount, basket);
         emit MintCompleted(requestId);
@@ -295,16 +302,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         // Units already left custody for the PMM, whose cash is escrowed: re-minting the tokens would leave them
         // uncovered, so the redeem settles and the custodian owes the PMM the rest.
         request.status = RequestStatus.Settled;
-        address[] memory owedAssets = new address[](request.legsDue - request.legsAttested);
-        uint256[] memory owedAmounts = new uint256[](owedAssets.length);
-        uint256 count;
-        for (uint256 i; i < assets.length; ++i) {
-            address asset = assets[i];
-            if ($.destinations[requestId][asset] == bytes32(0) || $.legs[requestId][asset] != 0) continue;
-            owedAssets[count] = asset;
-            owedAmounts[count++] = $.due[requestId][asset];
-        }
-        emit RedeemSettled(requestId, owedAssets, owedAmounts);
+        emit RedeemSettled(requestId);
         _payRedeem($, requestId, request);
     }
 

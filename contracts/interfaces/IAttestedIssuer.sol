@@ -172,9 +172,9 @@ interface IAttestedIssuer {
     event RedeemRefunded(bytes32 indexed requestId);
     /**
      * @notice `requestId` timed out after some releases: settled as complete (cash to the WLP, on-chain legs to
-     * the PMM); the custodian owes the PMM `owedAmounts[i]` of `owedAssets[i]`.
+     * the PMM); the custodian owes the PMM every custodian leg of `RedeemAccepted` without a `LegAttested` yet.
      */
-    event RedeemSettled(bytes32 indexed requestId, address[] owedAssets, uint256[] owedAmounts);
+    event RedeemSettled(bytes32 indexed requestId);
 
     /// @notice An address argument was zero.
     error ZeroAddress();
@@ -198,7 +198,7 @@ interface IAttestedIssuer {
     error RequestExpired(bytes32 requestId, uint64 deadline);
     /// @notice `requestId` cannot be refunded before its deadline.
     error RequestNotExpired(bytes32 requestId, uint64 deadline);
-    /// @notice The leg and signature lists differ in length, or are empty.
+    /// @notice The leg and signature lists differ in length (or are empty, where legs are required).
     error LegCountMismatch(uint256 legs, uint256 signatures);
     /// @notice A leg was signed for `given`, not the request it was submitted to.
     error LegForOtherRequest(bytes32 requestId, bytes32 given);
@@ -276,8 +276,9 @@ interface IAttestedIssuer {
      * transaction id not used before, and deliver at least the basket amount (`ceil(indexAmount * base *
      * factor / 1e45)`) of a custodian basket asset that has no leg yet. The submission that gives every
      * custodian asset a leg completes the mint: the on-chain legs (`ceil` basket amounts) move from the PMM to
-     * CustodyVault, index tokens go to the requester and the escrowed cash to the PMM. Not while paused, not
-     * after the deadline.
+     * CustodyVault, index tokens go to the requester and the escrowed cash to the PMM. A basket with on-chain
+     * assets completes only in a submission by the PMM (it may submit no legs), since its allowance pays them.
+     * Not while paused, not after the deadline.
      * @param requestId The pending mint.
      * @param legs The attested legs.
      * @param signatures The custodian's EIP-712 signature of each leg.
