@@ -1,0 +1,63 @@
+import type { HardhatRuntimeEnvironment } from 'hardhat/types';
+import type { Contract, Signer } from 'ethers';
+import { CUSTODY_LEG_TYPES, custodyDomain, type CustodyLeg } from '../../lambdas/domain/custody/attestation';
+
+/** CustodyRegistry's CustodyMode values. */
+export const CustodyMode = { Onchain: 0, Custodian: 1 } as const;
+
+/**
+ * A CustodyRegistry and an AttestedIssuer reading it, both administered by `admin`, which also holds
+ * their operator roles (tests and benches register data and allow indexes without a second key).
+ */
+export async function deployAttestedIssuer(
+  hre: HardhatRuntimeEnvironment,
+  admin: Signer,
+  requestTimeout: bigint | number,
+): Promise<{ registry: Contract; attested: Contract }> {
+  const adminAddress = await admin.getAddress();
+  const registry = (await hre.upgrades.deployProxy(await hre.ethers.getContractFactory('CustodyRegistry', admin), [adminAddress], {
+    kind: 'uups',
+  })) as unknown as Contract;
+  const attested = (await hre.upgrades.deployProxy(
+    await hre.ethers.getContractFactory('AttestedIssuer', admin),
+    [adminAddress, await registry.getAddress(), requestTimeout],
+    { kind: 'uups' },
+  )) as unknown as Contract;
+  await (await registry.grantRole(await registry.OPERATOR_ROLE(), adminAddress)).wait();
+  await (await attested.grantRole(await attested.OPERATOR_ROLE(), adminAddress)).wait();
+  return { registry, attested };
+}
+
+/**
+ * An IndexToken proxy over `constituents` (sorted by address, as the token requires), with `admin` in every
+ * role. Deployed directly rather than through IndexFactory, whose listing probe transfers each asset: a
+ * custodian placeholder has no code, so it can never be listed there.
+ */
+export async function deployIndexToken(
+  hre: HardhatRuntimeEnvironment,
+  admin: Signer,
+  params: { name: string; symbol: string; constituents: Array<{ asset: string; unitAmount: bigint }>; feeRatePpm?: number; maxFeeRatePpm?: number },
+): Promise<Contract> {
+  const sorted = [...params.constituents].sort((a, b) => (BigInt(a.asset) < BigInt(b.asset) ? -1 : 1));
+  const adminAddress = await admin.getAddress();
+  const implementation = await (await hre.ethers.getContractFactory('IndexToken', admin)).deploy();
+  const proxy = await (await hre.ethers.getContractFactory('ERC1967Proxy', admin)).deploy(
+    await implementation.getAddress(),
+    implementation.interface.encodeFunctionData('initialize', [
+      params.name,
+      params.symbol,
+      { admin: adminAddress, issuer: adminAddress, manager: adminAddress, rebalancer: hre.ethers.ZeroAddress },
+      sorted.map((c) => c.asset),
+      sorted.map((c) => c.unitAmount),
+      params.maxFeeRatePpm ?? params.feeRatePpm ?? 0,
+      params.feeRatePpm ?? 0,
+    ]),
+  );
+  return (await hre.ethers.getContractAt('IndexToken', await proxy.getAddress(), admin)) as unknown as Contract;
+}
+
+/** `custodian`'s EIP-712 signature of `leg` under `attested`'s "SSI Custody" domain. */
+export async function signLeg(hre: HardhatRuntimeEnvironment, custodian: Signer, attested: Contract, leg: CustodyLeg): Promise<string> {
+  const domain = custodyDomain((await hre.ethers.provider.getNetwork()).chainId, await attested.getAddress());
+  return custodian.signTypedData(domain, CUSTODY_LEG_TYPES, leg);
+}
