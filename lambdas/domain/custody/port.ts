@@ -24,6 +24,11 @@ export interface NativeTransfer {
   height: bigint;
   /** Whether the custodian counts the transfer as final (enough confirmations, finalized slot, validated ledger). */
   final: boolean;
+  /**
+   * What the sender attached to the transaction (Bitcoin/Dogecoin OP_RETURN, Solana memo, XRP memo,
+   * Cardano metadata), when any: a PMM names there the request id (0x + 64 hex) it delivers for.
+   */
+  reference?: string;
 }
 
 /** Balances of one chain's custodian wallets at one height. */
