@@ -18,6 +18,24 @@ interface WireTransfer {
   final: boolean;
 }
 
+/** A ledger transfer as the custodian sees it from `wallets`; undefined when it touches none of them or has no sender (a genesis credit). */
+function toNative(chain: NativeChain, t: WireTransfer, wallets: ReadonlySet<string>): NativeTransfer | undefined {
+  const incoming = wallets.has(t.to);
+  if (!t.from || (!incoming && !wallets.has(t.from))) return undefined;
+  return {
+    chain,
+    asset: t.asset,
+    txId: t.txId,
+    wallet: incoming ? t.to : t.from,
+    counterparty: incoming ? t.from : t.to,
+    direction: incoming ? 'in' : 'out',
+    amount: BigInt(t.amount),
+    height: BigInt(t.height),
+    final: t.final,
+    ...(t.memo === undefined ? {} : { reference: t.memo }),
+  };
+}
+
 export class SimulatorCustodianAdapter implements CustodianAdapter {
   /** `baseUrl`: the simulators' HTTP root, e.g. http://127.0.0.1:38030. */
   constructor(private readonly baseUrl: string) {}
@@ -31,7 +49,7 @@ export class SimulatorCustodianAdapter implements CustodianAdapter {
       throw new SsiError(`custodian ledger ${chain} unreachable: ${(error as Error).message}`, 503, 'custodian_unreachable');
     }
     const body = (await response.json().catch(() => ({}))) as T & { message?: string };
-    if (!response.ok) throw new SsiError(`custodian ledger ${chain}: ${body.message ?? response.status}`, response.status >= 500 ? 502 : 400, 'custodian_refused');
+    if (!response.ok) throw new SsiError(`custodian ledger ${chain}: ${body.message ?? response.status}`, response.status >= 500 ? 502 : response.status, 'custodian_refused');
     return body;
   }
 
@@ -39,26 +57,19 @@ export class SimulatorCustodianAdapter implements CustodianAdapter {
     if (wallets.length === 0) return { transfers: [], cursor: fromHeight };
     const query = [...wallets.map((w) => `address=${encodeURIComponent(w)}`), `fromHeight=${fromHeight}`].join('&');
     const read = await this.call<{ height: string; transfers: WireTransfer[] }>(chain, `/transfers?${query}`);
-    const watched = new Set(wallets);
-    const transfers: NativeTransfer[] = [];
-    for (const t of read.transfers) {
-      // A genesis faucet credit has no sender: it is no one's delivery.
-      if (!t.from) continue;
-      const incoming = watched.has(t.to);
-      transfers.push({
-        chain,
-        asset: t.asset,
-        txId: t.txId,
-        wallet: incoming ? t.to : t.from,
-        counterparty: incoming ? t.from : t.to,
-        direction: incoming ? 'in' : 'out',
-        amount: BigInt(t.amount),
-        height: BigInt(t.height),
-        final: t.final,
-        ...(t.memo === undefined ? {} : { reference: t.memo }),
-      });
-    }
+    const transfers = read.transfers.map((t) => toNative(chain, t, new Set(wallets))).filter((t): t is NativeTransfer => t !== undefined);
     return { transfers, cursor: BigInt(read.height) };
+  }
+
+  async transaction(chain: NativeChain, txId: string, wallets: readonly string[]): Promise<NativeTransfer | undefined> {
+    let read: WireTransfer;
+    try {
+      read = await this.call<WireTransfer>(chain, `/tx/${encodeURIComponent(txId)}`);
+    } catch (error) {
+      if (error instanceof SsiError && error.status === 404) return undefined;
+      throw error;
+    }
+    return toNative(chain, read, new Set(wallets));
   }
 
   async release(request: { chain: NativeChain; asset: string; wallet: string; to: string; amount: bigint; reference: string }): Promise<{ txId: string }> {

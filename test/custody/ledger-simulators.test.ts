@@ -97,5 +97,6 @@ describe('the simulator custodian adapter over HTTP', () => {
     });
     const response = await fetch(`${running.url}/chains/ethereum`);
     expect(response.status).toBe(404);
+    await expect(adapter.transaction('bitcoin', 'ab'.repeat(32), [btc.newAddress()])).resolves.toBeUndefined();
   });
 });

@@ -44,6 +44,8 @@ export interface CustodianAdapter {
   watch(chain: NativeChain, wallets: readonly string[], fromHeight: bigint): Promise<{ transfers: NativeTransfer[]; cursor: bigint }>;
   /** Releases `amount` units of `asset` from custodian wallet `wallet` to `to`; resolves with the native transaction id. */
   release(request: { chain: NativeChain; asset: string; wallet: string; to: string; amount: bigint; reference: string }): Promise<{ txId: string }>;
+  /** One transaction touching a custodian wallet in `wallets`, by its native id; undefined when the custodian does not see it. */
+  transaction(chain: NativeChain, txId: string, wallets: readonly string[]): Promise<NativeTransfer | undefined>;
   /** Balances of `wallets` on `chain`, all read at one height. */
   balances(chain: NativeChain, wallets: readonly string[]): Promise<WalletBalances>;
 }

@@ -1,0 +1,95 @@
+/**
+ * How the custodian service settles PMM deliveries: it watches the registered custodian wallets,
+ * and each final incoming transfer whose sender named a pending mint request (its memo, OP_RETURN
+ * or metadata) becomes a custodian-signed `Received` leg submitted to the AttestedIssuer. A PMM may
+ * also name its transaction ids itself (`claim`). The chain side is injected (`AttestedMintSink`),
+ * so this runs the same under a Lambda's relayer and in a test's signer.
+ *
+ * The custodian attests facts only: a leg says what arrived, and the contract decides whether it
+ * settles the request (basket amount, wallet and signer registered, transaction id unused). The
+ * service refuses up front what it can see is wrong (not final, outgoing, already used, no pending
+ * request) so it never signs a statement it knows will not count.
+ */
+import type { TypedDataDomain } from 'ethers';
+import type { NativeChain } from '../domain/custody/addresses';
+import { chainKey, nativeKey } from '../domain/custody/attestation';
+import type { CustodianAdapter, NativeTransfer } from '../domain/custody/port';
+import type { CustodianService, SignedLeg } from './service';
+
+/** The AttestedIssuer as the service needs it. */
+export interface AttestedMintSink {
+  /** Whether `requestId` is a pending mint still inside its deadline. */
+  isPendingMint(requestId: string): Promise<boolean>;
+  /** Whether (chain key, txId key) was used by an accepted leg. */
+  isTxIdUsed(chain: string, txId: string): Promise<boolean>;
+  /** Submits one signed leg; resolves with the contract's refusal (its custom error) when it reverts. */
+  submitMint(requestId: string, leg: SignedLeg): Promise<{ ok: true; completed: boolean } | { ok: false; reason: string }>;
+}
+
+/** Where the watcher resumes per chain. */
+export interface WatchCursor {
+  get(chain: NativeChain): Promise<bigint>;
+  put(chain: NativeChain, height: bigint): Promise<void>;
+}
+
+export type Settlement =
+  | { outcome: 'attested'; requestId: string; chain: NativeChain; txId: string; asset: string; amount: bigint; completed: boolean }
+  | { outcome: 'refused'; requestId: string; chain: NativeChain; txId: string; reason: string }
+  | { outcome: 'waiting'; requestId: string; chain: NativeChain; txId: string; reason: string };
+
+const REQUEST_ID = /^0x[0-9a-fA-F]{64}$/;
+
+export class DeliverySettler {
+  constructor(
+    private readonly adapter: CustodianAdapter,
+    private readonly service: CustodianService,
+    /** The AttestedIssuer's EIP-712 domain. */
+    private readonly domain: TypedDataDomain,
+    private readonly sink: AttestedMintSink,
+    /** The registered custodian wallets per chain. */
+    private readonly wallets: Readonly<Partial<Record<NativeChain, readonly string[]>>>,
+  ) {}
+
+  /** Attests and submits `transfer` as a leg of `requestId`, or says why not. */
+  async settle(requestId: string, transfer: NativeTransfer): Promise<Settlement> {
+    const at = { requestId, chain: transfer.chain, txId: transfer.txId };
+    if (!transfer.final) return { outcome: 'waiting', ...at, reason: 'not final yet' };
+    if (transfer.direction !== 'in') return { outcome: 'refused', ...at, reason: 'not a delivery into a custodian wallet' };
+    if (!(this.wallets[transfer.chain] ?? []).includes(transfer.wallet)) return { outcome: 'refused', ...at, reason: `${transfer.wallet} is not a registered custodian wallet` };
+    if (await this.sink.isTxIdUsed(chainKey(transfer.chain), nativeKey(transfer.txId))) return { outcome: 'refused', ...at, reason: 'transaction id already used by an accepted leg' };
+    if (!(await this.sink.isPendingMint(requestId))) return { outcome: 'refused', ...at, reason: 'no pending mint request with this id' };
+    const signed = await this.service.attest(this.domain, requestId, transfer);
+    const submitted = await this.sink.submitMint(requestId, signed);
+    if (!submitted.ok) return { outcome: 'refused', ...at, reason: submitted.reason };
+    return { outcome: 'attested', ...at, asset: transfer.asset, amount: transfer.amount, completed: submitted.completed };
+  }
+
+  /** A PMM names its delivery for `requestId` by native transaction id. */
+  async claim(requestId: string, chain: NativeChain, txId: string): Promise<Settlement> {
+    if (!REQUEST_ID.test(requestId)) return { outcome: 'refused', requestId, chain, txId, reason: 'a request id is 0x and 64 hex digits' };
+    const transfer = await this.adapter.transaction(chain, txId, this.wallets[chain] ?? []);
+    if (!transfer) return { outcome: 'refused', requestId, chain, txId, reason: 'the custodian sees no such transfer into its wallets' };
+    return this.settle(requestId, transfer);
+  }
+
+  /**
+   * One pass over every chain: settles each final delivery whose sender named a request id, and
+   * moves the chain's cursor up to (not past) the oldest delivery still waiting for finality.
+   */
+  async watch(cursor: WatchCursor): Promise<Settlement[]> {
+    const settlements: Settlement[] = [];
+    for (const [chain, wallets] of Object.entries(this.wallets) as [NativeChain, readonly string[]][]) {
+      const from = await cursor.get(chain);
+      const seen = await this.adapter.watch(chain, wallets, from);
+      let next = seen.cursor;
+      for (const transfer of seen.transfers) {
+        if (transfer.direction !== 'in' || !transfer.reference || !REQUEST_ID.test(transfer.reference)) continue;
+        const settled = await this.settle(transfer.reference.toLowerCase(), transfer);
+        if (settled.outcome === 'waiting' && transfer.height - 1n < next) next = transfer.height - 1n;
+        settlements.push(settled);
+      }
+      await cursor.put(chain, next);
+    }
+    return settlements;
+  }
+}
