@@ -4,6 +4,8 @@ import { buildReport, dayNumber, parseSignedReport, reportHash, signedReportJson
 import { readChainSnapshot, type ReaderOptions } from './chain-reader';
 import { reportKey, treeKey, type ReportObjects, type ReserveRecords, type ReportEntry } from './store';
 import { tripBreaker } from './breaker';
+import { assessCustodian, readCustodianRegistry, type CustodianSection } from './custodian';
+import type { SignedBalanceStatement } from '../domain/custody/statement';
 
 export const REGISTRY_INTERFACE = new Interface([
   'function publish((address index,uint32 day,bytes32 reportHash,bytes32 liabilitiesRoot,uint64 blockNumber,address[] assets,uint256[] reserves,uint256[] liabilities) report)',
@@ -43,6 +45,16 @@ export interface PublisherDeps {
   /** Blocks behind the head the run pins (default 0: the head). */
   readonly confirmations?: number;
   readonly log?: (message: string, details?: Record<string, unknown>) => void;
+  /**
+   * Custodian assets: the CustodyRegistry, the custodian's signed statements of a day (the reports
+   * bucket's custody/<day>/<chain>.json) and the AttestedIssuer, whose attested mints of an index
+   * the breaker stops too.
+   */
+  readonly custodian?: {
+    readonly registry: string;
+    readonly attestedIssuer?: string;
+    statements(day: string): Promise<SignedBalanceStatement[]>;
+  };
 }
 
 export interface PublishedIndex {
@@ -86,12 +98,26 @@ export async function publishReserves(deps: PublisherDeps, day: string): Promise
   if (!head?.hash) throw new Error('the chain returned no block to pin');
   const pinned = await deps.records.pinBlock(day, { number: head.number, hash: head.hash });
   const signerAddress = await deps.signer.getAddress();
+  const custodianView = deps.custodian ? await readCustodianRegistry(deps.provider, deps.custodian.registry, pinned.number) : undefined;
   const snapshot = await readChainSnapshot(
     deps.provider,
-    { chainId: deps.chainId, blockNumber: pinned.number, custody: deps.contracts.custodyVault, registry: deps.contracts.reserveRegistry, indexes: { ...deps.indexes } },
+    {
+      chainId: deps.chainId,
+      blockNumber: pinned.number,
+      custody: deps.contracts.custodyVault,
+      registry: deps.contracts.reserveRegistry,
+      indexes: { ...deps.indexes },
+      custodianAssets: new Set(custodianView?.assets.keys()),
+    },
     deps.reader,
   );
   if (snapshot.blockHash !== pinned.hash) throw new Error(`block ${pinned.number} is now ${snapshot.blockHash}, was ${pinned.hash} when pinned (reorg)`);
+  let custodian: CustodianSection | undefined;
+  if (custodianView && deps.custodian) {
+    const needed = [...new Set(snapshot.indexes.flatMap((i) => i.assets))].filter((a) => custodianView.assets.has(a));
+    if (needed.length) custodian = assessCustodian(custodianView, await deps.custodian.statements(day), day, needed);
+    if (custodian?.problems.length) log('custodian statement problems', { day, problems: custodian.problems });
+  }
   const totals = totalLiabilitiesByAsset(snapshot.indexes);
   const results: PublishedIndex[] = [];
   for (const index of snapshot.indexes) {
@@ -102,7 +128,7 @@ export async function publishReserves(deps: PublisherDeps, day: string): Promise
     if (existing) {
       signed = parseSignedReport(existing);
     } else {
-      const { report, tree } = buildReport(snapshot, index, { day, signer: signerAddress, totals });
+      const { report, tree } = buildReport(snapshot, index, { day, signer: signerAddress, totals, custodian });
       const hash = reportHash(report);
       signed = { report, reportHash: hash, signature: await deps.signer.signMessage(getBytes(hash)) };
       // The tree first: a stored report always has its tree.
@@ -135,7 +161,7 @@ export async function publishReserves(deps: PublisherDeps, day: string): Promise
     if (report.deficit) {
       deps.deficit(index.symbol, report.deficitAssets.length);
       log('reserve deficit', { index: index.symbol, day, assets: report.deficitAssets });
-      await tripBreaker({ relayer: deps.operatorRelayer, records: deps.records, issuer: deps.contracts.issuer }, { symbol: index.symbol, index: report.index.address, day, deficitAssets: report.deficitAssets });
+      await tripBreaker({ relayer: deps.operatorRelayer, records: deps.records, issuer: deps.contracts.issuer, attestedIssuer: report.custodian ? deps.custodian?.attestedIssuer : undefined }, { symbol: index.symbol, index: report.index.address, day, deficitAssets: report.deficitAssets });
       breakerTripped = true;
     }
     results.push({ symbol: index.symbol, key, reportHash: signed.reportHash, liabilitiesRoot: report.liabilitiesRoot, blockNumber: report.block.number, deficit: report.deficit, created, breakerTripped, txHash: record.txHash });

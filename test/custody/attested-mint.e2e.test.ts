@@ -15,7 +15,8 @@ import { KmsSigner } from '../../lambdas/signing/kms-signer';
 import { CustodianService } from '../../lambdas/custody/service';
 import { SimulatorCustodianAdapter } from '../../lambdas/custody/simulator-adapter';
 import { DeliverySettler, type Settlement, type WatchCursor } from '../../lambdas/custody/settle';
-import { attestedIssuerSink, registeredWallets } from '../../lambdas/custody/attested-issuer';
+import { attestedIssuerSink } from '../../lambdas/custody/attested-issuer';
+import { assessCustodian, custodianChecks, readCustodianRegistry } from '../../lambdas/reserves/custodian';
 import { custodyDomain } from '../../lambdas/domain/custody/attestation';
 import { custodianPlaceholder } from '../../lambdas/domain/custody/placeholder';
 import { verifyStatement } from '../../lambdas/domain/custody/statement';
@@ -66,7 +67,7 @@ async function settlerFor(service: CustodianService): Promise<DeliverySettler> {
   const address = await attested.getAddress();
   const send = async (to: string, data: string): Promise<void> => void (await (await submitter.sendTransaction({ to, data })).wait());
   const sink = attestedIssuerSink(address, hre.ethers.provider, send, chainTime);
-  const wallets = await registeredWallets(await registry.getAddress(), hre.ethers.provider);
+  const { wallets } = await readCustodianRegistry(hre.ethers.provider, await registry.getAddress(), await hre.ethers.provider.getBlockNumber());
   const domain = custodyDomain((await hre.ethers.provider.getNetwork()).chainId, address);
   return new DeliverySettler(adapter, service, domain, sink, wallets as Partial<Record<NativeChain, string[]>>);
 }
@@ -173,6 +174,28 @@ describe('attested mint with native-chain legs (ledger simulators, KMS custodian
       expect(verifyStatement(statement, custodianAddress)).toEqual([]);
       expect(statement.statement.balances).toEqual([{ wallet: custodyWallets[leg.chain], asset: leg.asset, amount: leg.amount.toString() }]);
     }
+  });
+
+  it('proof of reserve: the statements cover basket x supply until the custodian lets one satoshi go', async () => {
+    const day = '2026-12-05';
+    const view = await readCustodianRegistry(hre.ethers.provider, await registry.getAddress(), await hre.ethers.provider.getBlockNumber());
+    expect(view.signers).toEqual(new Set([custodianAddress]));
+    const [assets, owed] = (await index.basket()) as [string[], bigint[]];
+    const lines = assets.map((asset, i) => ({ asset, totalLiabilities: owed[i]! }));
+    const judge = async () => {
+      const statements = await Promise.all(NATIVE.map((a) => custodian.statement(a.chain, day, view.wallets[a.chain]!)));
+      const section = assessCustodian(view, statements, day, assets);
+      return custodianChecks({ index: { symbol: 'NAT5.ssi' }, assets: lines, custodian: section }, view, section);
+    };
+    expect((await judge()).map((c) => [c.name, c.ok])).toEqual([
+      ['custodian-statements', true],
+      ['custodian-wallets', true],
+      ['custodian-coverage', true],
+    ]);
+    await adapter.release({ chain: 'bitcoin', asset: 'BTC', wallet: custodyWallets.bitcoin, to: pmm.addresses.bitcoin, amount: 1n, reference: 'leak' });
+    const coverage = (await judge()).find((c) => c.name === 'custodian-coverage')!;
+    expect(coverage.ok).toBe(false);
+    expect(coverage.reason).toMatch(/^DEFICIT: BTC on bitcoin: statements show \d+, owed \d+$/);
   });
 
   it('refuses a replayed transaction id: the service will not attest it again, and the contract refuses the attestation', async () => {
