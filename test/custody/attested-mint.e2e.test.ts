@@ -15,7 +15,7 @@ import { KmsSigner } from '../../lambdas/signing/kms-signer';
 import { CustodianService } from '../../lambdas/custody/service';
 import { SimulatorCustodianAdapter } from '../../lambdas/custody/simulator-adapter';
 import { DeliverySettler, type Settlement, type WatchCursor } from '../../lambdas/custody/settle';
-import { attestedIssuerSink } from '../../lambdas/custody/attested-issuer';
+import { attestedIssuerSink, sendWithSigner } from '../../lambdas/custody/attested-issuer';
 import { assessCustodian, custodianChecks, readCustodianRegistry } from '../../lambdas/reserves/custodian';
 import { custodyDomain } from '../../lambdas/domain/custody/attestation';
 import { custodianPlaceholder } from '../../lambdas/domain/custody/placeholder';
@@ -65,8 +65,7 @@ const chainTime = async (): Promise<bigint> => BigInt((await hre.ethers.provider
 
 async function settlerFor(service: CustodianService): Promise<DeliverySettler> {
   const address = await attested.getAddress();
-  const send = async (to: string, data: string): Promise<void> => void (await (await submitter.sendTransaction({ to, data })).wait());
-  const sink = attestedIssuerSink(address, hre.ethers.provider, send, chainTime);
+  const sink = attestedIssuerSink(address, hre.ethers.provider, sendWithSigner(submitter), chainTime);
   const { wallets } = await readCustodianRegistry(hre.ethers.provider, await registry.getAddress(), await hre.ethers.provider.getBlockNumber());
   const domain = custodyDomain((await hre.ethers.provider.getNetwork()).chainId, address);
   return new DeliverySettler(adapter, service, domain, sink, wallets as Partial<Record<NativeChain, string[]>>);
