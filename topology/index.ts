@@ -322,6 +322,19 @@ export const FUNCTIONS = [
     // One saga step at a time: the version check on every write is the second guard.
     reservedConcurrency: 1,
   },
+  {
+    name: 'custody-watch',
+    entry: 'lambdas/custody/watch-handler.ts',
+    description: "Custodian service: settles PMM deliveries into custodian wallets with custodian-signed legs; daily, signs each chain's balance statement",
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    // ops: the watch cursor per chain; relayer tables: the operator relayer pays the gas of attestMint.
+    tables: { ops: 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    // custodian: signs legs and statements (no transaction); operator: sends attestMint, which anyone may call.
+    keys: ['custodian', 'operator'],
+    buckets: { reports: 'write' },
+    reservedConcurrency: 1,
+  },
 ] as const satisfies readonly FunctionSpec[];
 export type FunctionName = (typeof FUNCTIONS)[number]['name'];
 
@@ -454,6 +467,22 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
       description: `Daily fee sale of ${index} (00:30 UTC): accrue, PMM bid, sellFee within attested prices, stakers' share to its sToken; resumes its unfinished sales first`,
     }),
   ),
+  {
+    name: 'custody-watch',
+    function: 'custody-watch',
+    expression: 'rate(1 minute)',
+    localExpression: 'rate(1 minute)',
+    description: 'Custodian service: settles PMM deliveries seen in the custodian wallets',
+  },
+  {
+    name: 'custody-statements',
+    function: 'custody-watch',
+    // Before the reserve publisher (00:05), which reads them.
+    expression: 'cron(0 0 * * ? *)',
+    localExpression: 'rate(10 minutes)',
+    detail: { statements: true },
+    description: "Custodian's signed daily balance statement per chain and wallet",
+  },
   {
     name: 'rebalance-resume',
     function: 'rebalance-run',

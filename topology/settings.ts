@@ -86,6 +86,8 @@ export const SETTINGS = {
     description: 'Blocks behind the head a reserve report is read at (its pinned block); a reorg of the pinned block re-pins',
   },
 
+  SSI_CUSTODIAN_URL: { schema: z.string().url().optional(), description: "Custodian API base URL the custodian adapter calls (the ledger simulators' on the local stack)" },
+
   USSI_QUOTE_TTL_SECONDS: { schema: z.coerce.number().int().min(10).max(3600).default(120), description: 'Seconds a signed USSI order stays valid' },
   USSI_QUOTE_SPREAD_BPS: { schema: z.coerce.number().int().min(0).max(1000).default(10), description: "Spread kept out of what the WLP receives; inside the contract's tolerance" },
   USSI_NAV_SOURCE: { schema: z.enum(['drift']).default('drift'), description: 'NAV source of the USSI NAV update' },
@@ -133,6 +135,7 @@ export const FUNCTION_SETTINGS = {
   heartbeat: [...CHAIN],
   'relayer-monitor': [...CHAIN, ...RELAYER],
   'reserve-publisher': [...CHAIN, ...RELAYER, 'RESERVES_FROM_BLOCK', 'RESERVES_CONFIRMATIONS'],
+  'custody-watch': [...CHAIN, ...RELAYER, 'SSI_CUSTODIAN_URL'],
   'rebalance-run': [
     ...CHAIN,
     ...RELAYER,

@@ -35,7 +35,9 @@ async function getJson(url: string): Promise<any> { // eslint-disable-line @type
  * `ssi verify-reserves`: the auditor's check of published proof-of-reserve reports. Fetches the
  * reports (or reads --file), then per report prints PASS/FAIL with the reason for: hash, KMS
  * signature against the published reserve signer, block, recomputation from the chain at the
- * report's block, the registry entry and, with --holder or --proof, a holder's inclusion proof.
+ * report's block, the registry entry, the custodian's balance statements (signer and wallets
+ * registered in the CustodyRegistry, balances covering basket x supply of every custodian asset)
+ * when the protocol has a CustodyRegistry and, with --holder or --proof, a holder's inclusion proof.
  * Exits 1 when any check fails.
  */
 export function registerVerifyReserves(program: Command): void {
@@ -87,6 +89,7 @@ export function registerVerifyReserves(program: Command): void {
           custody: protocol.contracts.custodyVault as string,
           chainId: protocol.chainId as number,
           reader: { fromBlock: Number(options.fromBlock ?? 0) },
+          custodianRegistry: protocol.contracts.custodyRegistry as string | undefined,
         };
         const results: Array<{ index: string; day: string; reportHash: string; checks: Check[] }> = [];
         for (const signed of reports) {

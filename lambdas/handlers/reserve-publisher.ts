@@ -9,6 +9,8 @@ import { publishReserves } from '../reserves/publisher';
 import { utcDay } from '../reserves/report';
 import { ReportObjects, ReserveRecords } from '../reserves/store';
 import { powertoolsDeficitSink } from '../reserves/metrics';
+import { NATIVE_CHAINS } from '../domain/custody/addresses';
+import { statementKey, type SignedBalanceStatement } from '../domain/custody/statement';
 
 const config = functionSettings('reserve-publisher');
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
@@ -16,6 +18,12 @@ const signer = new KmsSigner(kms(), keyId('reserve'));
 const objects = new ReportObjects(s3(), bucketName('reports'));
 const records = new ReserveRecords(dynamo(), tableName('ops'));
 const { contracts, indexes } = config.SSI_DEPLOYMENT;
+
+/** The custodian's statements of `day`, one object per chain where the custodian service stored one. */
+async function custodianStatements(day: string): Promise<SignedBalanceStatement[]> {
+  const found = await Promise.all(NATIVE_CHAINS.map((chain) => objects.get(statementKey(day, chain))));
+  return found.filter((text): text is string => text !== undefined).map((text) => JSON.parse(text) as SignedBalanceStatement);
+}
 
 /**
  * Daily proof-of-reserve run (and on demand): publishes every index's report for the UTC day of
@@ -38,6 +46,9 @@ export const handler = scheduledHandler(async (event) => {
       reader: { fromBlock: config.RESERVES_FROM_BLOCK },
       confirmations: config.RESERVES_CONFIRMATIONS,
       log: (message, details) => logger.info(message, details ?? {}),
+      ...(contracts.custodyRegistry
+        ? { custodian: { registry: contracts.custodyRegistry, attestedIssuer: contracts.attestedIssuer, statements: custodianStatements } }
+        : {}),
     },
     day,
   );

@@ -85,7 +85,15 @@ export async function readIndex(provider: Provider, symbol: string, address: str
 /** Every index and the vault's balance of every asset they hold, all at `blockNumber`. */
 export async function readChainSnapshot(
   provider: Provider,
-  params: { chainId: number; blockNumber: number; custody: string; registry: string; indexes: Record<string, string> },
+  params: {
+    chainId: number;
+    blockNumber: number;
+    custody: string;
+    registry: string;
+    indexes: Record<string, string>;
+    /** Basket placeholders of custodian assets: held off chain, so the vault is not asked for them. */
+    custodianAssets?: ReadonlySet<string>;
+  },
   options: ReaderOptions = {},
 ): Promise<ChainSnapshot> {
   const block = await provider.getBlock(params.blockNumber);
@@ -94,7 +102,7 @@ export async function readChainSnapshot(
   for (const [symbol, address] of Object.entries(params.indexes).sort(([a], [b]) => (a < b ? -1 : 1))) {
     indexes.push(await readIndex(provider, symbol, address, params.blockNumber, options));
   }
-  const allAssets = [...new Set(indexes.flatMap((i) => i.assets))].sort();
+  const allAssets = [...new Set(indexes.flatMap((i) => i.assets))].filter((a) => !params.custodianAssets?.has(getAddress(a))).sort();
   const vault = new Contract(params.custody, CUSTODY_VAULT_ABI, provider);
   const balances = allAssets.length ? ((await vault.getFunction('balancesOf').staticCall(allAssets, { blockTag: params.blockNumber })) as bigint[]) : [];
   return {

@@ -6,6 +6,8 @@ import { reportKey, treeKey, type ReportObjects, type ReserveRecords, type Repor
 import { tripBreaker } from './breaker';
 import { RESERVE_REGISTRY_ABI } from '../shared/abi';
 import type { DeficitSink, RelayerPort, ReportSigner } from './ports';
+import { assessCustodian, readCustodianRegistry, type CustodianSection } from './custodian';
+import type { SignedBalanceStatement } from '../domain/custody/statement';
 
 export type { DeficitSink, RelayerPort, ReportSigner } from './ports';
 
@@ -32,6 +34,16 @@ export interface PublisherDeps {
   /** Blocks behind the head the run pins (RESERVES_CONFIRMATIONS): a block this deep is not expected to be reorged. */
   readonly confirmations: number;
   readonly log?: (message: string, details?: Record<string, unknown>) => void;
+  /**
+   * Custodian assets: the CustodyRegistry, the custodian's signed statements of a day (the reports
+   * bucket's custody/<day>/<chain>.json) and the AttestedIssuer, whose attested mints of an index
+   * the breaker stops too.
+   */
+  readonly custodian?: {
+    readonly registry: string;
+    readonly attestedIssuer?: string;
+    statements(day: string): Promise<SignedBalanceStatement[]>;
+  };
 }
 
 export interface PublishedIndex {
@@ -101,12 +113,26 @@ export async function publishReserves(deps: PublisherDeps, day: string): Promise
   const log = deps.log ?? (() => undefined);
   const pinned = await pinConfirmedBlock(deps, day);
   const signerAddress = await deps.signer.getAddress();
+  const custodianView = deps.custodian ? await readCustodianRegistry(deps.provider, deps.custodian.registry, pinned.number) : undefined;
   const snapshot = await readChainSnapshot(
     deps.provider,
-    { chainId: deps.chainId, blockNumber: pinned.number, custody: deps.contracts.custodyVault, registry: deps.contracts.reserveRegistry, indexes: { ...deps.indexes } },
+    {
+      chainId: deps.chainId,
+      blockNumber: pinned.number,
+      custody: deps.contracts.custodyVault,
+      registry: deps.contracts.reserveRegistry,
+      indexes: { ...deps.indexes },
+      custodianAssets: new Set(custodianView?.assets.keys()),
+    },
     deps.reader,
   );
   if (snapshot.blockHash !== pinned.hash) throw new Error(`block ${pinned.number} is now ${snapshot.blockHash}, was ${pinned.hash} when pinned (reorg during the run: the retry re-pins)`);
+  let custodian: CustodianSection | undefined;
+  if (custodianView && deps.custodian) {
+    const needed = [...new Set(snapshot.indexes.flatMap((i) => i.assets))].filter((a) => custodianView.assets.has(a));
+    if (needed.length) custodian = assessCustodian(custodianView, await deps.custodian.statements(day), day, needed);
+    if (custodian?.problems.length) log('custodian statement problems', { day, problems: custodian.problems });
+  }
   const totals = totalLiabilitiesByAsset(snapshot.indexes);
   const results: PublishedIndex[] = [];
   const failures: string[] = [];
@@ -121,7 +147,7 @@ export async function publishReserves(deps: PublisherDeps, day: string): Promise
       if (signed.report.block.hash !== pinned.hash) signed = undefined;
     }
     if (!signed) {
-      const { report, tree } = buildReport(snapshot, index, { day, signer: signerAddress, totals });
+      const { report, tree } = buildReport(snapshot, index, { day, signer: signerAddress, totals, custodian });
       const hash = reportHash(report);
       const fresh: SignedReport = { report, reportHash: hash, signature: await deps.signer.signMessage(getBytes(hash)) };
       const treeJson = JSON.stringify(tree ? tree.dump() : null, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
@@ -144,7 +170,7 @@ export async function publishReserves(deps: PublisherDeps, day: string): Promise
     if (report.deficit) {
       log('reserve deficit', { index: index.symbol, day, assets: report.deficitAssets });
       try {
-        await tripBreaker({ relayer: deps.operatorRelayer, records: deps.records, issuer: deps.contracts.issuer }, { symbol: index.symbol, index: report.index.address, day, deficitAssets: report.deficitAssets });
+        await tripBreaker({ relayer: deps.operatorRelayer, records: deps.records, issuer: deps.contracts.issuer, attestedIssuer: report.custodian ? deps.custodian?.attestedIssuer : undefined }, { symbol: index.symbol, index: report.index.address, day, deficitAssets: report.deficitAssets });
         breakerTripped = true;
       } catch (error) {
         failures.push(`mint breaker of ${index.symbol}: ${message(error)}`);

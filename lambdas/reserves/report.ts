@@ -1,5 +1,6 @@
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { basketOf } from '../domain/fees';
+import type { CustodianSection } from './custodian';
 import { ZeroHash, getAddress, getBytes, keccak256, toUtf8Bytes, verifyMessage } from 'ethers';
 
 /**
@@ -99,6 +100,11 @@ export interface ReserveReport {
   readonly supplyCrossCheck: boolean;
   readonly deficit: boolean;
   readonly deficitAssets: readonly string[];
+  /**
+   * Present when the index holds custodian assets: the custodian's signed balance statements and
+   * what they prove. For those assets `custodyBalance` is the statements' holding, not the vault's.
+   */
+  readonly custodian?: CustodianSection;
 }
 
 /** What is stored (S3) and served (API): the body, its hash and the signature over the hash. */
@@ -190,8 +196,10 @@ export function totalLiabilitiesByAsset(indexes: readonly IndexSnapshot[]): Map<
 export function buildReport(
   snapshot: ChainSnapshot,
   index: IndexSnapshot,
-  options: { day: string; signer: string; totals?: ReadonlyMap<string, bigint> },
+  options: { day: string; signer: string; totals?: ReadonlyMap<string, bigint>; custodian?: CustodianSection },
 ): { report: ReserveReport; tree: HolderTree | undefined } {
+  const custodianHeld = new Map((options.custodian?.holdings ?? []).map((h) => [h.asset, h.held]));
+  const holdsCustodian = index.assets.some((a) => custodianHeld.has(getAddress(a)));
   if (!/^\d{4}-\d{2}-\d{2}$/.test(options.day)) throw new Error(`day must be yyyy-mm-dd, got ${options.day}`);
   const totals = options.totals ?? totalLiabilitiesByAsset(snapshot.indexes);
   const assets: AssetLine[] = index.assets.map((raw, i) => {
@@ -200,7 +208,7 @@ export function buildReport(
     const basket = index.basket[i]!;
     const feeBasket = index.feeBasket[i]!;
     const liabilities = basket + feeBasket;
-    const custodyBalance = snapshot.custodyBalances.get(asset) ?? 0n;
+    const custodyBalance = custodianHeld.get(asset) ?? snapshot.custodyBalances.get(asset) ?? 0n;
     const totalLiabilities = totals.get(asset) ?? liabilities;
     return {
       asset,
@@ -237,6 +245,7 @@ export function buildReport(
     supplyCrossCheck: totalBalance === index.totalSupply && assets.every((a) => a.basket === a.supplyTimesUnit),
     deficit: deficitAssets.length > 0,
     deficitAssets,
+    ...(holdsCustodian ? { custodian: options.custodian } : {}),
   };
   return { report, tree };
 }
@@ -268,6 +277,9 @@ export function parseReport(json: unknown): ReserveReport {
       ratioBps: a.ratioBps === null ? null : big(a.ratioBps),
       allocatedReserves: big(a.allocatedReserves),
     })),
+    ...(r.custodian === undefined
+      ? {}
+      : { custodian: { ...r.custodian, holdings: (r.custodian.holdings as Array<Record<string, unknown>>).map((h) => ({ ...h, held: big(h.held) })) } }),
   };
 }
 

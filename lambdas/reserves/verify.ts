@@ -4,6 +4,7 @@ import { readChainSnapshot, type ReaderOptions } from './chain-reader';
 import { REGISTRY_INTERFACE } from './publisher';
 import { buildReport, canonicalJson, dayNumber, reportHash, reportSigner, type SignedReport } from './report';
 import { INDEX_TOKEN_ABI } from '../shared/abi';
+import { assessCustodian, custodianChecks, readCustodianRegistry, type CustodianRegistryView, type CustodianSection } from './custodian';
 
 /** One auditor check and its verdict. */
 export interface Check {
@@ -21,6 +22,8 @@ export interface VerifyContext {
   readonly custody: string;
   readonly chainId: number;
   readonly reader?: ReaderOptions;
+  /** The CustodyRegistry, when the protocol has custodian assets: their statements are checked against it. */
+  readonly custodianRegistry?: string;
 }
 
 /** A holder's inclusion proof as GET /v1/reserves/{date}/proof/{holder} returns it. */
@@ -74,13 +77,25 @@ export async function verifyReport(ctx: VerifyContext, signed: SignedReport, hol
       return pass('block', `block ${report.block.number} hash matches the chain`);
     }),
   );
+  let custodianView: CustodianRegistryView | undefined;
+  let custodian: CustodianSection | undefined;
   checks.push(
     await guard('recompute', async () => {
       const registry = report.registry;
-      const snapshot = await readChainSnapshot(ctx.provider, { chainId: ctx.chainId, blockNumber: report.block.number, custody: ctx.custody, registry, indexes: { ...ctx.indexes } }, ctx.reader);
+      custodianView = ctx.custodianRegistry ? await readCustodianRegistry(ctx.provider, ctx.custodianRegistry, report.block.number) : undefined;
+      const snapshot = await readChainSnapshot(
+        ctx.provider,
+        { chainId: ctx.chainId, blockNumber: report.block.number, custody: ctx.custody, registry, indexes: { ...ctx.indexes }, custodianAssets: new Set(custodianView?.assets.keys()) },
+        ctx.reader,
+      );
       const index = snapshot.indexes.find((i) => i.address === getAddress(report.index.address));
       if (!index) return fail('recompute', `${report.index.address} is not one of the protocol's indexes`);
-      const rebuilt = buildReport(snapshot, index, { day: report.day, signer: report.signer }).report;
+      if (custodianView && report.custodian) {
+        const view = custodianView;
+        const needed = [...new Set(snapshot.indexes.flatMap((i) => i.assets))].filter((a) => view.assets.has(a));
+        custodian = assessCustodian(view, report.custodian.statements, report.day, needed);
+      }
+      const rebuilt = buildReport(snapshot, index, { day: report.day, signer: report.signer, custodian }).report;
       const mismatches: string[] = [];
       const field = (path: string, ours: unknown, theirs: unknown) => {
         if (canonicalJson(ours) !== canonicalJson(theirs)) mismatches.push(`${path}: chain ${canonicalJson(ours)}, report ${canonicalJson(theirs)}`);
@@ -113,6 +128,7 @@ export async function verifyReport(ctx: VerifyContext, signed: SignedReport, hol
       return pass('registry', `registry holds hash and root for ${report.index.symbol} ${report.day}`);
     }),
   );
+  if (custodianView) checks.push(...custodianChecks(report, custodianView, custodian));
   if (holderProof) checks.push(await guard('holder-proof', () => verifyHolder(ctx, signed, holderProof)));
   return checks;
 }

@@ -15,6 +15,7 @@ const CHAIN_ID = 31337;
 const adapter: CustodianAdapter = {
   watch: async () => ({ transfers: [], cursor: 0n }),
   release: async () => ({ txId: 'unused' }),
+  transaction: async () => undefined,
   balances: async (chain, wallets): Promise<WalletBalances> => ({
     chain,
     height: 840_000n,

@@ -24,6 +24,11 @@ export interface NativeTransfer {
   height: bigint;
   /** Whether the custodian counts the transfer as final (enough confirmations, finalized slot, validated ledger). */
   final: boolean;
+  /**
+   * What the sender attached to the transaction (Bitcoin/Dogecoin OP_RETURN, Solana memo, XRP memo,
+   * Cardano metadata), when any: a PMM names there the request id (0x + 64 hex) it delivers for.
+   */
+  reference?: string;
 }
 
 /** Balances of one chain's custodian wallets at one height. */
@@ -39,6 +44,8 @@ export interface CustodianAdapter {
   watch(chain: NativeChain, wallets: readonly string[], fromHeight: bigint): Promise<{ transfers: NativeTransfer[]; cursor: bigint }>;
   /** Releases `amount` units of `asset` from custodian wallet `wallet` to `to`; resolves with the native transaction id. */
   release(request: { chain: NativeChain; asset: string; wallet: string; to: string; amount: bigint; reference: string }): Promise<{ txId: string }>;
+  /** One transaction touching a custodian wallet in `wallets`, by its native id; undefined when the custodian does not see it. */
+  transaction(chain: NativeChain, txId: string, wallets: readonly string[]): Promise<NativeTransfer | undefined>;
   /** Balances of `wallets` on `chain`, all read at one height. */
   balances(chain: NativeChain, wallets: readonly string[]): Promise<WalletBalances>;
 }

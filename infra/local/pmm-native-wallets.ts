@@ -1,0 +1,81 @@
+/**
+ * The PMM simulator's wallets on the simulated native chains (infra/local/ledger-simulators.ts):
+ * where it holds the custodian assets it delivers on a mint and receives on a redeem. A delivery
+ * is one native transfer per basket asset into the registered custodian wallet, with the request
+ * id as its memo (OP_RETURN, memo, metadata) so the custodian can tell which request it settles.
+ */
+import type { Contract } from 'ethers';
+import { custodianPlaceholder } from '../../lambdas/domain/custody/placeholder';
+import { basketOf } from '../../lambdas/domain/fees';
+import type { SimulatedChain } from './ledger-simulators';
+
+/** A custodian asset the PMM trades: its native chain and asset id. */
+export interface NativeAsset {
+  chain: SimulatedChain;
+  asset: string;
+}
+
+/** One delivery leg: `amount` of `asset` to the custodian wallet `to` on `chain`. */
+export interface DeliveryLeg extends NativeAsset {
+  to: string;
+  amount: bigint;
+}
+
+async function post<T>(url: string, body: unknown): Promise<T> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const reply = (await response.json()) as T & { message?: string };
+  if (!response.ok) throw new Error(`${url}: ${reply.message ?? response.status}`);
+  return reply;
+}
+
+export class PmmNativeWallets {
+  private constructor(
+    private readonly ledgersUrl: string,
+    /** The PMM's address per chain. */
+    readonly addresses: Readonly<Record<SimulatedChain, string>>,
+  ) {}
+
+  /** Opens one address per chain of `inventory` and credits it from the simulators' genesis faucet. */
+  static async open(ledgersUrl: string, inventory: ReadonlyArray<NativeAsset & { amount: bigint }>): Promise<PmmNativeWallets> {
+    const addresses = {} as Record<SimulatedChain, string>;
+    for (const { chain, asset, amount } of inventory) {
+      addresses[chain] ??= (await post<{ address: string }>(`${ledgersUrl}/chains/${chain}/addresses`, {})).address;
+      await post(`${ledgersUrl}/chains/${chain}/mint`, { to: addresses[chain], asset, amount: amount.toString() });
+    }
+    return new PmmNativeWallets(ledgersUrl, addresses);
+  }
+
+  /** Sends each leg from the PMM's wallet with `requestId` as the memo; resolves with the native transaction ids. */
+  async deliver(requestId: string, legs: readonly DeliveryLeg[]): Promise<Array<DeliveryLeg & { txId: string }>> {
+    const sent: Array<DeliveryLeg & { txId: string }> = [];
+    for (const leg of legs) {
+      const transfer = await post<{ txId: string }>(`${this.ledgersUrl}/chains/${leg.chain}/transfers`, {
+        from: this.addresses[leg.chain],
+        to: leg.to,
+        asset: leg.asset,
+        amount: leg.amount.toString(),
+        memo: requestId,
+      });
+      sent.push({ ...leg, txId: transfer.txId });
+    }
+    return sent;
+  }
+
+  /**
+   * The legs a mint of `indexAmount` of `index` owes: per basket asset, `ceil(indexAmount × base ×
+   * factor / 1e45)` (the bound AttestedIssuer checks), sent to `wallets[chain]`. Every basket asset
+   * must be one of `assets`.
+   */
+  static async mintLegs(index: Contract, indexAmount: bigint, assets: readonly NativeAsset[], wallets: Readonly<Partial<Record<SimulatedChain, string>>>): Promise<DeliveryLeg[]> {
+    const [basket, baseUnits, factor] = (await index.getFunction('baseTokenset')()) as [string[], bigint[], bigint];
+    const byPlaceholder = new Map(assets.map((a) => [custodianPlaceholder(a.chain, a.asset), a]));
+    const amounts = basketOf(indexAmount, baseUnits, factor);
+    return basket.map((placeholder, i) => {
+      const native = byPlaceholder.get(placeholder);
+      if (!native) throw new Error(`basket asset ${placeholder} is not a native asset the PMM trades`);
+      const to = wallets[native.chain];
+      if (!to) throw new Error(`no custodian wallet on ${native.chain}`);
+      return { ...native, to, amount: amounts[i]! };
+    });
+  }
+}
