@@ -6,7 +6,7 @@
  */
 import { Contract, type ContractRunner } from 'ethers';
 import type { OnChainNav } from '../domain/ussi-nav';
-import { AssetKind, type UssiAsset } from '../domain/ussi-orders';
+import { AssetKind, type HedgeSide, type RequestStatus, type UssiAsset } from '../domain/ussi-orders';
 
 const HEDGE_ORDER_TUPLE =
   '(address requester,uint8 side,address asset,uint256 assetAmount,uint256 assetPrice,uint256 ussiAmount,uint256 deadline,uint256 nonce)';
@@ -29,6 +29,8 @@ export const USSI_ABI = [
   'function rejectMint(uint256 id)',
   'function confirmRedeem(uint256 id, bytes32 payoutTxHash)',
   'function rejectRedeem(uint256 id)',
+  'function markPayoutPending(uint256 id)',
+  'function recordPayout(uint256 id, bytes32 payoutTxHash)',
   'event MintApplied(uint256 indexed id, bytes32 indexed orderHash, address indexed requester, address asset, uint256 assetAmount, uint256 assetPrice, uint256 ussiAmount, uint256 nav, uint64 expiresAt)',
   'event RedeemApplied(uint256 indexed id, bytes32 indexed orderHash, address indexed requester, address asset, uint256 assetAmount, uint256 assetPrice, uint256 ussiAmount, uint256 nav, uint64 expiresAt)',
   'event NavPublished(uint256 previousNav, uint256 nav, uint64 updatedAt)',
@@ -36,6 +38,22 @@ export const USSI_ABI = [
 
 export function ussiContract(address: string, runner: ContractRunner): Contract {
   return new Contract(address, USSI_ABI, runner);
+}
+
+/** A request as `getRequest(id)` returns it, with its enums as numbers. */
+export interface UssiRequest {
+  requester: string;
+  side: HedgeSide;
+  status: RequestStatus;
+  expiresAt: bigint;
+  asset: string;
+  assetAmount: bigint;
+  ussiAmount: bigint;
+}
+
+export async function readRequest(ussi: Contract, id: bigint): Promise<UssiRequest> {
+  const r = (await ussi.getFunction('getRequest')(id)) as { requester: string; side: bigint; status: bigint; expiresAt: bigint; asset: string; assetAmount: bigint; ussiAmount: bigint };
+  return { requester: r.requester, side: Number(r.side), status: Number(r.status), expiresAt: r.expiresAt, asset: r.asset, assetAmount: r.assetAmount, ussiAmount: r.ussiAmount };
 }
 
 /** What `runNavUpdate` reads: NAV state and limits, supply, and the latest block's timestamp. */
