@@ -140,9 +140,6 @@ export const FUNCTION_SETTINGS = {
 export const REQUIRED_FOR: Partial<Record<FunctionName, readonly SettingName[]>> = {
   // The epoch close allocates this pool; other points functions never read it.
   'epoch-close': ['SSI_EPOCH_POOL'],
-  // Both read the hedge book: the NAV from its positions, the payouts it makes.
-  'ussi-nav': ['USSI_HEDGE_BOOK_URL'],
-  'ussi-payout': ['USSI_HEDGE_BOOK_URL'],
 };
 
 /** True when function `fn` needs a value of `name`: its schema accepts no absence, or REQUIRED_FOR says so. */

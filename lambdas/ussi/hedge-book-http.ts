@@ -10,6 +10,7 @@
  * zod, so a venue answering nonsense fails the run with a clear message, never a wrong NAV.
  */
 import { z } from 'zod';
+import { ConfigError } from '../shared/errors';
 import type { HedgeBookPort, HedgeBookSnapshot, PayoutRequest, PayoutState } from '../domain/hedge-book';
 
 const int = z.string().regex(/^-?\d+$/).transform(BigInt);
@@ -25,6 +26,16 @@ const payoutSchema = z.discriminatedUnion('status', [
   z.object({ clientId: z.string(), status: z.literal('sent'), txHash: z.string().regex(/^0x[0-9a-fA-F]{64}$/) }),
   z.object({ clientId: z.string(), status: z.literal('failed'), reason: z.string() }),
 ]);
+
+/**
+ * The adapter at USSI_HEDGE_BOOK_URL. No environment in cdk.json names a venue gateway yet, so the
+ * setting is optional for the synth; a function that needs the hedge book without one fails each
+ * run with this message (the NAV then ages until applications stop at `maxNavAge`).
+ */
+export function hedgeBookAt(url: string | undefined): HttpHedgeBook {
+  if (!url) throw new ConfigError('invalid configuration: USSI_HEDGE_BOOK_URL (the hedge-book venue API) is not set');
+  return new HttpHedgeBook(url);
+}
 
 export class HttpHedgeBook implements HedgeBookPort {
   constructor(

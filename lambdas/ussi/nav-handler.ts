@@ -6,13 +6,13 @@ import { hedgeBookSource, runNavUpdate } from '../domain/ussi-nav';
 import { bookFromSnapshot } from '../domain/hedge-book';
 import { readNavState } from './contract';
 import { ussiChain } from './chain';
-import { HttpHedgeBook } from './hedge-book-http';
+import { hedgeBookAt } from './hedge-book-http';
 
 const { ussi, address } = ussiChain();
 const config = loadSettings(['USSI_HEDGE_BOOK_URL', 'USSI_NAV_CLAMP']);
-const book = new HttpHedgeBook(config.USSI_HEDGE_BOOK_URL!);
+
 const source = hedgeBookSource(async () => {
-  const snapshot = await book.snapshot();
+  const snapshot = await hedgeBookAt(config.USSI_HEDGE_BOOK_URL).snapshot();
   return { book: bookFromSnapshot(snapshot), asOf: snapshot.asOf };
 });
 

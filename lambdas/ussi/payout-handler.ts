@@ -4,13 +4,13 @@ import { logger } from '../shared/observability';
 import { relayerFor } from '../relayer';
 import { readRequest } from './contract';
 import { ussiChain } from './chain';
-import { HttpHedgeBook } from './hedge-book-http';
+import { hedgeBookAt } from './hedge-book-http';
 import { opsCursor } from './ops-cursor';
 import { trackPayouts } from './payouts';
 
 const { ussi, address, chainTime, deployment, config: chain } = ussiChain();
 const config = loadSettings(['USSI_HEDGE_BOOK_URL']);
-const book = new HttpHedgeBook(config.USSI_HEDGE_BOOK_URL!);
+
 const symbols = new Map(Object.entries(deployment.tokens).map(([symbol, token]) => [token.address.toLowerCase(), symbol]));
 
 /** Every minute: has the hedge book pay payout-pending redeems and records each payout's transaction on chain. */
@@ -23,7 +23,7 @@ export const handler = scheduledHandler(async () => {
       getRequest: (id) => readRequest(ussi, id),
       chainTime,
       assetSymbol: (token) => symbols.get(token),
-      book,
+      book: hedgeBookAt(config.USSI_HEDGE_BOOK_URL),
       encodeRecordPayout: (id, txHash) => ussi.interface.encodeFunctionData('recordPayout', [id, txHash]),
       relayer: relayerFor('operator'),
       cursor: opsCursor('payout-cursor'),
