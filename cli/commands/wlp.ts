@@ -10,7 +10,7 @@ import { CliError, progress, report, type OutputOptions } from '../output';
 import { readStackFile } from './stack';
 import type { StackFile } from '../../infra/local/stack';
 
-interface ConnectionOptions extends OutputOptions {
+export interface ConnectionOptions extends OutputOptions {
   data?: string;
   api?: string;
   apiKey?: string;
@@ -97,7 +97,7 @@ interface Connection {
   stack?: StackFile;
 }
 
-function connection(options: ConnectionOptions): Connection {
+export function connection(options: ConnectionOptions): Connection {
   let stack: StackFile | undefined;
   const api = options.api ?? process.env.SSI_API_URL;
   const needStack = !api || !(options.apiKey ?? process.env.SSI_API_KEY) || !(options.rpc ?? process.env.SSI_RPC_URL) || !(options.key ?? process.env.SSI_WLP_KEY);
@@ -117,7 +117,7 @@ function connection(options: ConnectionOptions): Connection {
   };
 }
 
-async function callApi<T>(conn: Connection, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function callApi<T>(conn: Connection, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`${conn.api}${path}`, {
@@ -169,7 +169,7 @@ function quoteLines(q: QuoteAnswer): string[] {
   ];
 }
 
-function chain(conn: Connection): { provider: JsonRpcProvider; wallet: Wallet } {
+export function chain(conn: Connection): { provider: JsonRpcProvider; wallet: Wallet } {
   if (!conn.rpc) throw new CliError('no chain RPC: pass --rpc or set SSI_RPC_URL (or start the local stack)');
   if (!conn.key) throw new CliError('no WLP key: pass --key or set SSI_WLP_KEY (or start the local stack)');
   const chainId = conn.stack?.chainId;
@@ -272,14 +272,14 @@ async function settle(side: 'mint' | 'redeem', options: QuoteOptions & { maxFeeB
   }
 }
 
-const withConnection = (command: Command): Command =>
+export const withConnection = (command: Command): Command =>
   command
     .option('--data <dir>', 'local stack data folder (default .data/local or $SSI_DATA_DIR)')
     .option('--api <url>', 'quote API base URL (default $SSI_API_URL or the local stack)')
     .option('--api-key <key>', 'WLP API key (default $SSI_API_KEY or the local stack WLP)')
     .option('--json', 'machine-readable output');
 
-const withChain = (command: Command): Command =>
+export const withChain = (command: Command): Command =>
   command.option('--rpc <url>', 'chain RPC (default $SSI_RPC_URL or the local stack)').option('--key <privateKey>', 'WLP private key (default $SSI_WLP_KEY or the local stack WLP)');
 
 export function registerQuote(program: Command): void {

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { Contract, JsonRpcProvider, Wallet, getAddress, parseUnits, type JsonRpcSigner } from 'ethers';
 import { startTestStack } from '../helpers/stack';
 import { SCHEDULES } from '../../topology';
@@ -6,7 +8,6 @@ import { USSI_ABI } from '../../lambdas/ussi/contract';
 import { HEDGE_ORDER_TYPES, RequestStatus, ussiDomain } from '../../lambdas/domain/ussi-orders';
 import type { UssiQuote } from '../../lambdas/ussi/quotes';
 import { HttpHedgeBook } from '../../lambdas/ussi/hedge-book-http';
-import { mintOnLocalStack } from '../helpers/local-mint';
 
 const TUPLE = '(address requester,uint8 side,address asset,uint256 assetAmount,uint256 assetPrice,uint256 ussiAmount,uint256 deadline,uint256 nonce)';
 const USSI_CALLS = [
@@ -20,7 +21,13 @@ const USSI_CALLS = [
   'function OPERATOR_ROLE() view returns (bytes32)',
   'error InvalidSigner(address recovered, address orderSigner)',
 ];
-const INDEX = ['function totalSupply() view returns (uint256)', 'function tokenset() view returns (address[] assets, uint256[] unitAmounts)'];
+const INDEX = [
+  'function totalSupply() view returns (uint256)',
+  'function tokenset() view returns (address[] assets, uint256[] unitAmounts)',
+  'function ISSUER_ROLE() view returns (bytes32)',
+  'function grantRole(bytes32 role, address account)',
+  'function mint(address to, uint256 amount)',
+];
 const ERC20 = ['function approve(address,uint256) returns (bool)', 'function balanceOf(address) view returns (uint256)', 'function transfer(address,uint256) returns (bool)'];
 
 describe('USSI on the local stack: mints (index token burned, USDC via a vault route), NAV from the hedge book, redeems from the float and with a tracked payout', () => {
@@ -138,13 +145,20 @@ describe('USSI on the local stack: mints (index token burned, USDC via a vault r
     expect(((await ussi.getFunction('getRequest')(mintId)) as { status: bigint }).status).toBe(BigInt(RequestStatus.Confirmed));
     expect((await usdc.getFunction('balanceOf')(routeVault)) as bigint).toBe(amount);
 
-    // Mint with an index token the WLP got from the Issuer: the tokens are burned, custody releases their basket to the hedge vault.
+    // Mint with an index token the WLP holds: the tokens are burned, custody releases their basket to the hedge vault.
+    // Set-up: the index's admin issues 2 tokens to the WLP and the basket goes into custody (faucet test tokens),
+    // as a PMM fill through the Issuer would leave them.
     const symbol = Object.keys(stack.file.indexes)[0]!;
     const indexAddress = getAddress(stack.file.indexes[symbol]!);
     const indexUnits = 2n * 10n ** 18n;
-    await mintOnLocalStack(stack, { index: symbol, amount: indexUnits });
     const index = new Contract(indexAddress, [...ERC20, ...INDEX], wlp);
     const [basketAssets, unitAmounts] = (await index.getFunction('tokenset')()) as [string[], bigint[]];
+    const asIndexAdmin = index.connect(hedgeVault) as Contract;
+    await (await asIndexAdmin.getFunction('grantRole')(await asIndexAdmin.getFunction('ISSUER_ROLE')(), stack.file.contracts.ussiHedgeVault)).wait();
+    await (await asIndexAdmin.getFunction('mint')(wlp.address, indexUnits)).wait();
+    for (const [i, asset] of basketAssets.entries()) {
+      await (await (new Contract(asset, ['function mint(address,uint256)'], hedgeVault)).getFunction('mint')(stack.file.contracts.custodyVault, 2n * unitAmounts[i]!)).wait();
+    }
     const legBalances = () => Promise.all(basketAssets.map((a) => new Contract(a, ERC20, provider).getFunction('balanceOf')(stack.file.contracts.ussiHedgeVault) as Promise<bigint>));
     const legsBefore = await legBalances();
     const byIndex = await okQuote({ side: 'mint', asset: symbol, amount: '2' });
@@ -223,6 +237,14 @@ describe('USSI on the local stack: mints (index token burned, USDC via a vault r
     expect(await run('ussi-payout')).toMatchObject({ outcomes: [] });
     expect(await run('ussi-confirm')).toMatchObject({ outcomes: [] });
     expect((await usdc.getFunction('balanceOf')(wlp.address)) as bigint).toBe(cashBefore + BigInt(fromFloat.order.assetAmount) + BigInt(rest.order.assetAmount));
+
+    // The WLP's CLI reads the same request: `ssi ussi status <id> --json`, and fails with a non-zero exit on a bad id.
+    const cli = (args: string[]) => spawnSync(process.execPath, [resolve(__dirname, '../../bin/ssi.js'), ...args, '--json', '--data', stack.file.dataDir], { encoding: 'utf8', timeout: 120_000 });
+    const shown = cli(['ussi', 'status', String(payoutId)]);
+    expect(shown.status).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id: String(payoutId), side: 'redeem', status: 'Confirmed' });
+    const missing = cli(['ussi', 'status', String(payoutId + 100n)]);
+    expect(missing.status).not.toBe(0);
   }, 300_000);
 });
 
