@@ -6,15 +6,16 @@
  * schedules settle the request: `ussi-confirm`, then `ussi-payout` for a payout the float could not make.
  */
 import type { Command } from 'commander';
-import { Contract, Interface, JsonRpcProvider, formatUnits, isError } from 'ethers';
+import { Contract, Interface, JsonRpcProvider, formatUnits } from 'ethers';
 import { CliError, progress, report, type OutputOptions } from '../output';
-import { callApi, chain, connection, withChain, withConnection, type ConnectionOptions } from './wlp';
+import { callApi, chain, connection, explainRevert, withChain, withConnection, type ConnectionOptions } from './wlp';
 import { USSI_ABI } from '../../lambdas/ussi/contract';
 import { RequestStatus } from '../../lambdas/domain/ussi-orders';
 import type { UssiQuote } from '../../lambdas/ussi/quotes';
 
 const TUPLE = '(address requester,uint8 side,address asset,uint256 assetAmount,uint256 assetPrice,uint256 ussiAmount,uint256 deadline,uint256 nonce)';
-const USSI_CALLS = [
+/** USSI as a WLP calls it: the shared ABI plus the applications and the errors they may revert with. */
+export const USSI_CALLS = [
   ...USSI_ABI,
   `function applyMint(${TUPLE} order, bytes signature) returns (uint256)`,
   `function applyRedeem(${TUPLE} order, bytes signature) returns (uint256)`,
@@ -38,19 +39,7 @@ interface UssiOptions extends ConnectionOptions, OutputOptions {
   amount: string;
 }
 
-function explain(error: unknown): string {
-  const data = (error as { data?: string }).data ?? (error as { info?: { error?: { data?: string } } }).info?.error?.data;
-  if (typeof data === 'string' && data.length >= 10) {
-    try {
-      const parsed = ussiInterface.parseError(data);
-      if (parsed) return `${parsed.name}(${parsed.args.map(String).join(', ')})`;
-    } catch {
-      // not one of USSI's errors: the message below
-    }
-  }
-  if (isError(error, 'CALL_EXCEPTION') && error.reason) return error.reason;
-  return (error as Error).message.split('\n')[0]!;
-}
+const explain = (error: unknown): string => explainRevert(error, ussiInterface);
 
 const quoteLines = (q: UssiQuote): string[] => [
   `${q.side} ${q.side === 'mint' ? `${q.assetAmount} ${q.asset.symbol} -> ${formatUnits(q.order.ussiAmount, 18)} USSI` : `${formatUnits(q.order.ussiAmount, 18)} USSI -> ${q.assetAmount} ${q.asset.symbol}`}`,

@@ -185,10 +185,15 @@ export function chain(conn: Connection): { provider: JsonRpcProvider; wallet: Wa
 
 /** A revert as the contract's custom error, e.g. FeeAboveMax(10, 5). */
 function explain(error: unknown): string {
+  return explainRevert(error, issuerInterface);
+}
+
+/** A revert as one of `contract`'s custom errors, else the revert reason or the error's first line. */
+export function explainRevert(error: unknown, contract: Interface): string {
   const data = (error as { data?: string; info?: { error?: { data?: string } } }).data ?? (error as { info?: { error?: { data?: string } } }).info?.error?.data;
   if (typeof data === 'string' && data.length >= 10) {
     try {
-      const parsed = issuerInterface.parseError(data);
+      const parsed = contract.parseError(data);
       if (parsed) return `${parsed.name}(${parsed.args.map(String).join(', ')})`;
     } catch {
       // not one of ours: fall through to the message
