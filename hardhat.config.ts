@@ -61,6 +61,9 @@ const config: HardhatUserConfig = {
         version: SOLC_VERSION,
         settings: { optimizer: { enabled: true, runs: 1 }, evmVersion: 'cancun', viaIR: false },
       },
+      // Likewise USSI (index-token burns, vault routes and tracked payouts) and its test upgrade.
+      'contracts/ussi/USSI.sol': { version: SOLC_VERSION, settings: { optimizer: { enabled: true, runs: 1 }, evmVersion: 'cancun', viaIR: false } },
+      'contracts/mocks/USSIV2.sol': { version: SOLC_VERSION, settings: { optimizer: { enabled: true, runs: 1 }, evmVersion: 'cancun', viaIR: false } },
     },
   },
   paths: {

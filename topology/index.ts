@@ -254,10 +254,22 @@ export const FUNCTIONS = [
   {
     name: 'ussi-confirm',
     entry: 'lambdas/handlers/ussi-confirm.ts',
-    description: 'Confirms pending USSI mints, and redeems the float covers, through the operator relayer',
+    description: 'Confirms pending USSI mints, and redeems (from the float, or marked payout-pending), through the operator relayer',
     timeoutSeconds: 120,
     memoryMb: 512,
     // ops: the confirmation cursor (lowest request id that may still need the operator).
+    tables: { ops: 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
+    keys: ['operator'],
+    buckets: {},
+    reservedConcurrency: 1,
+  },
+  {
+    name: 'ussi-payout',
+    entry: 'lambdas/ussi/payout-handler.ts',
+    description: 'Has the hedge book pay payout-pending USSI redeems and records each payout transaction on chain',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    // ops: the payout cursor (lowest request id that may still need a payout).
     tables: { ops: 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
     keys: ['operator'],
     buckets: {},
@@ -437,7 +449,14 @@ export const SCHEDULES: readonly ScheduleSpec[] = [
     // Above the contract's minNavInterval (10 min) and far inside its maxNavAge (1 day).
     expression: 'rate(15 minutes)',
     localExpression: 'rate(15 minutes)',
-    description: 'USSI NAV update from the NAV source (drift on local chains)',
+    description: 'USSI NAV update from the hedge book (the perpetual-futures simulator on local chains)',
+  },
+  {
+    name: 'ussi-payout',
+    function: 'ussi-payout',
+    expression: 'rate(1 minute)',
+    localExpression: 'rate(1 minute)',
+    description: 'Tracks off-chain payouts of USSI redeems and records their transaction ids',
   },
   {
     name: 'ussi-confirm',

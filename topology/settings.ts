@@ -90,8 +90,7 @@ export const SETTINGS = {
 
   USSI_QUOTE_TTL_SECONDS: { schema: z.coerce.number().int().min(10).max(3600).default(120), description: 'Seconds a signed USSI order stays valid' },
   USSI_QUOTE_SPREAD_BPS: { schema: z.coerce.number().int().min(0).max(1000).default(10), description: "Spread kept out of what the WLP receives; inside the contract's tolerance" },
-  USSI_NAV_SOURCE: { schema: z.enum(['drift']).default('drift'), description: 'NAV source of the USSI NAV update' },
-  USSI_NAV_DRIFT_BPS: { schema: z.coerce.number().int().min(-9999).max(9999).default(500), description: 'Yearly drift of the drift NAV source, bps' },
+  USSI_HEDGE_BOOK_URL: { schema: z.string().url().optional(), description: 'Base URL of the hedge-book venue API (positions, funding, P&L, payouts; lambdas/ussi/hedge-book-http.ts)' },
   USSI_NAV_CLAMP: { schema: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'), description: 'Publish the bounded step towards a reading too far away (true) or refuse it (false)' },
 } as const;
 
@@ -129,8 +128,9 @@ export const FUNCTION_SETTINGS = {
     'SSI_PMM_CACHE_SECONDS',
   ],
   'ussi-api': [...CHAIN, ...PRICES, 'USSI_QUOTE_TTL_SECONDS', 'USSI_QUOTE_SPREAD_BPS'],
-  'ussi-nav': [...CHAIN, ...RELAYER, 'USSI_NAV_SOURCE', 'USSI_NAV_DRIFT_BPS', 'USSI_NAV_CLAMP'],
+  'ussi-nav': [...CHAIN, ...RELAYER, 'USSI_HEDGE_BOOK_URL', 'USSI_NAV_CLAMP'],
   'ussi-confirm': [...CHAIN, ...RELAYER],
+  'ussi-payout': [...CHAIN, ...RELAYER, 'USSI_HEDGE_BOOK_URL'],
   'wlp-authorizer': ['POWERTOOLS_LOG_LEVEL'],
   heartbeat: [...CHAIN],
   'relayer-monitor': [...CHAIN, ...RELAYER],

@@ -6,6 +6,7 @@ import { registerClaim } from './claim';
 import { registerReserves } from './reserves';
 import { registerVerifyReserves } from './verify-reserves';
 import { registerAdmin } from './admin';
+import { registerUssi } from './ussi';
 
 /** Every `ssi` command, one registration function each. */
 export const commands: ReadonlyArray<(program: Command) => void> = [
@@ -20,4 +21,5 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerReserves,
   registerBacktest,
   registerAdmin,
+  registerUssi,
 ];

@@ -11,7 +11,7 @@ import { readStackFile } from './stack';
 import type { StackFile } from '../../infra/local/stack';
 import { ERC20_ABI, ERC20_ERRORS_ABI, ISSUER_ABI as ISSUER_CONTRACT_ABI, withErrorsOf } from '../../lambdas/shared/abi';
 
-interface ConnectionOptions extends OutputOptions {
+export interface ConnectionOptions extends OutputOptions {
   data?: string;
   api?: string;
   apiKey?: string;
@@ -52,7 +52,7 @@ interface Connection {
   stack?: StackFile;
 }
 
-function connection(options: ConnectionOptions): Connection {
+export function connection(options: ConnectionOptions): Connection {
   let stack: StackFile | undefined;
   const api = options.api ?? process.env.SSI_API_URL;
   const needStack = !api || !(options.apiKey ?? process.env.SSI_API_KEY) || !(options.rpc ?? process.env.SSI_RPC_URL) || !(options.key ?? process.env.SSI_WLP_KEY);
@@ -72,7 +72,7 @@ function connection(options: ConnectionOptions): Connection {
   };
 }
 
-async function callApi<T>(conn: Connection, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function callApi<T>(conn: Connection, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`${conn.api}${path}`, {
@@ -124,7 +124,7 @@ function quoteLines(q: QuoteAnswer): string[] {
   ];
 }
 
-function chain(conn: Connection): { provider: JsonRpcProvider; wallet: Wallet } {
+export function chain(conn: Connection): { provider: JsonRpcProvider; wallet: Wallet } {
   if (!conn.rpc) throw new CliError('no chain RPC: pass --rpc or set SSI_RPC_URL (or start the local stack)');
   if (!conn.key) throw new CliError('no WLP key: pass --key or set SSI_WLP_KEY (or start the local stack)');
   const chainId = conn.stack?.chainId;
@@ -140,10 +140,15 @@ function chain(conn: Connection): { provider: JsonRpcProvider; wallet: Wallet } 
 
 /** A revert as the contract's custom error, e.g. FeeAboveMax(10, 5). */
 function explain(error: unknown): string {
+  return explainRevert(error, issuerInterface);
+}
+
+/** A revert as one of `contract`'s custom errors, else the revert reason or the error's first line. */
+export function explainRevert(error: unknown, contract: Interface): string {
   const data = (error as { data?: string; info?: { error?: { data?: string } } }).data ?? (error as { info?: { error?: { data?: string } } }).info?.error?.data;
   if (typeof data === 'string' && data.length >= 10) {
     try {
-      const parsed = issuerInterface.parseError(data);
+      const parsed = contract.parseError(data);
       if (parsed) return `${parsed.name}(${parsed.args.map(String).join(', ')})`;
     } catch {
       // not one of ours: fall through to the message
@@ -227,14 +232,14 @@ async function settle(side: 'mint' | 'redeem', options: QuoteOptions & { maxFeeB
   }
 }
 
-const withConnection = (command: Command): Command =>
+export const withConnection = (command: Command): Command =>
   command
     .option('--data <dir>', 'local stack data folder (default .data/local or $SSI_DATA_DIR)')
     .option('--api <url>', 'quote API base URL (default $SSI_API_URL or the local stack)')
     .option('--api-key <key>', 'WLP API key (default $SSI_API_KEY or the local stack WLP)')
     .option('--json', 'machine-readable output');
 
-const withChain = (command: Command): Command =>
+export const withChain = (command: Command): Command =>
   command.option('--rpc <url>', 'chain RPC (default $SSI_RPC_URL or the local stack)').option('--key <privateKey>', 'WLP private key (default $SSI_WLP_KEY or the local stack WLP)');
 
 export function registerQuote(program: Command): void {

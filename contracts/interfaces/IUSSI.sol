@@ -10,12 +10,15 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
  * publishes within bounds.
  * @dev Flows, each a request the operator settles:
  * - mint: `applyMint` escrows the order's asset (a stablecoin, or an index token) here;
- *   `confirmMint` mints the USSI to the requester and forwards the asset to the hedge vault, where
- *   the hedge desk opens the delta-neutral position; `rejectMint` refunds the asset.
+ *   `confirmMint` mints the USSI to the requester and hands the asset to the hedge desk, which opens
+ *   the delta-neutral position: a stablecoin goes to the requester's vault route (or the hedge
+ *   vault), an index token is burned through the IndexBurner's `burnFor` and custody releases its
+ *   basket to the hedge vault; `rejectMint` refunds the asset.
  * - redeem: `applyRedeem` escrows the requester's USSI here; `confirmRedeem` burns it and pays the
  *   stablecoin either from this contract's float (what it holds above pending escrow) or, with a
- *   non-zero transaction hash, records that the payout was made off-chain; `rejectRedeem` returns
- *   the USSI.
+ *   non-zero transaction hash, records that the payout was made off-chain; when the float is short,
+ *   `markPayoutPending` burns it and leaves the payout tracked until `recordPayout` records the
+ *   off-chain transaction; `rejectRedeem` returns the USSI.
  * - a request nobody settles can be cancelled by its requester from its expiry on, with a full
  *   refund; confirms are allowed strictly before expiry, so the two never race. Cancels and rejects
  *   work while paused.
@@ -56,7 +59,8 @@ interface IUSSI is IERC20 {
         Pending,
         Confirmed,
         Rejected,
-        Cancelled
+        Cancelled,
+        PayoutPending
     }
 
     /**
@@ -168,6 +172,13 @@ interface IUSSI is IERC20 {
         uint256 ussiAmount,
         bytes32 payoutTxHash
     );
+    /**
+     * @notice A redeem was accepted with its payout still to be made off-chain (the float was short):
+     * the escrowed USSI is burned and the request waits for {recordPayout}.
+     */
+    event RedeemPayoutPending(uint256 indexed id, address indexed requester, uint256 assetAmount);
+    /// @notice The off-chain payout of `PayoutPending` redeem `id` was made in `payoutTxHash`; the request is confirmed.
+    event PayoutRecorded(uint256 indexed id, bytes32 payoutTxHash);
     /// @notice A redeem was rejected by the operator and the escrowed USSI returned.
     event RedeemRejected(uint256 indexed id, address indexed requester, uint256 ussiAmount);
     /// @notice The requester cancelled an expired request; `amount` of `token` was refunded.
@@ -178,6 +189,12 @@ interface IUSSI is IERC20 {
     event OrderSignerUpdated(address previousSigner, address newSigner);
     /// @notice The address that receives minted assets for the hedge changed.
     event HedgeVaultUpdated(address previousVault, address newVault);
+    /// @notice The IndexBurner that burns index tokens taken in on mints for their basket changed.
+    event IndexBurnerUpdated(address previousBurner, address newBurner);
+    /// @notice The admin approved (`true`) or withdrew (`false`) `vault` as a destination of vault routes.
+    event VaultApproved(address indexed vault, bool approved);
+    /// @notice The operator routed the stablecoin of `requester`'s mints to `vault` (zero: the hedge vault).
+    event VaultRouteSet(address indexed requester, address previousVault, address vault);
     /// @notice How `asset` is accepted changed; `decimals` as read from the token (zero when unsupported).
     event AssetUpdated(address indexed asset, AssetKind kind, uint8 decimals);
     /// @notice The limits changed; carries all of them.
@@ -243,6 +260,14 @@ interface IUSSI is IERC20 {
     error InvalidAsset(address asset);
     /// @notice A required address is zero.
     error ZeroAddress();
+    /// @notice An index-token mint cannot be confirmed before the admin sets the IndexBurner ({setIndexBurner}).
+    error IndexBurnerNotSet();
+    /// @notice `vault` is not approved by the admin as a vault route's destination.
+    error VaultNotApproved(address vault);
+    /// @notice The request is not waiting for an off-chain payout.
+    error RequestNotPayoutPending(uint256 id, RequestStatus status);
+    /// @notice An off-chain payout must be recorded with its (non-zero) transaction hash.
+    error ZeroPayoutTxHash();
 
     /**
      * @notice Sets up USSI behind its proxy.
@@ -274,7 +299,11 @@ interface IUSSI is IERC20 {
 
     /**
      * @notice Confirms a pending mint before it expires: mints `ussiAmount` to the requester and
-     * sends the escrowed asset to the hedge vault.
+     * hands over the escrowed asset. A stablecoin goes to the requester's vault route when it has one
+     * and the admin still approves it, otherwise to the hedge vault. An index token is burned through
+     * the IndexBurner's `burnFor` (this contract holds its BURNER_ROLE) and custody releases its basket
+     * to the hedge vault; with no IndexBurner set this reverts {IndexBurnerNotSet}. An asset the admin stopped
+     * supporting after the application goes to the hedge vault as it is.
      * @dev Caller: OPERATOR_ROLE. Not while paused.
      */
     function confirmMint(uint256 id) external;
@@ -301,6 +330,21 @@ interface IUSSI is IERC20 {
      * @dev Caller: OPERATOR_ROLE. Not while paused.
      */
     function confirmRedeem(uint256 id, bytes32 payoutTxHash) external;
+
+    /**
+     * @notice Accepts a pending redeem before it expires whose payout the float cannot cover: burns
+     * the escrowed USSI and marks the request `PayoutPending`, so it can no longer be cancelled or
+     * rejected, until {recordPayout} records the off-chain payout.
+     * @dev Caller: OPERATOR_ROLE. Not while paused.
+     */
+    function markPayoutPending(uint256 id) external;
+
+    /**
+     * @notice Records the off-chain payout of a `PayoutPending` redeem: the request becomes
+     * `Confirmed` and {PayoutRecorded} carries `payoutTxHash`. Moves no tokens; works while paused.
+     * @dev Caller: OPERATOR_ROLE.
+     */
+    function recordPayout(uint256 id, bytes32 payoutTxHash) external;
 
     /**
      * @notice Rejects a pending redeem and returns the escrowed USSI to the requester. Works while paused.
@@ -334,6 +378,19 @@ interface IUSSI is IERC20 {
 
     /// @notice Admin: sets where the assets of confirmed mints go (pending requests are unaffected until confirmed).
     function setHedgeVault(address hedgeVault_) external;
+
+    /// @notice Admin: sets the IndexBurner that burns index tokens taken in on mints (zero stops index-token confirmations).
+    function setIndexBurner(address indexBurner_) external;
+
+    /// @notice Admin: approves `vault` as a destination the operator may route a requester's stablecoin mints to, or withdraws it.
+    function setVaultApproved(address vault, bool approved) external;
+
+    /**
+     * @notice Routes the stablecoin of `requester`'s mints, from the next confirmation on, to `vault`
+     * (approved by the admin), or back to the hedge vault with zero.
+     * @dev Caller: OPERATOR_ROLE.
+     */
+    function setVaultRoute(address requester, address vault) external;
 
     /**
      * @notice Admin: supports `asset` as a stablecoin or an index token, or stops supporting it
@@ -389,9 +446,6 @@ interface IUSSI is IERC20 {
 
     /// @notice What this contract holds of `token` above pending escrow: the float redeems are paid from.
     function floatOf(address token) external view returns (uint256);
-
-    /// @notice Word `wordPos` of the nonce bitmap.
-    function nonceBitmap(uint256 wordPos) external view returns (uint256);
 
     /// @notice Whether `nonce` was used or invalidated.
     function isNonceUsed(uint256 nonce) external view returns (bool);

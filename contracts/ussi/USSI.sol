@@ -12,6 +12,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {UnorderedNonces} from "../libraries/UnorderedNonces.sol";
+import {IIndexBurner} from "../interfaces/IIndexBurner.sol";
 import {IUSSI} from "../interfaces/IUSSI.sol";
 import {HedgeOrderHash} from "./libraries/HedgeOrderHash.sol";
 
@@ -71,6 +72,10 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         mapping(uint256 id => Request) requests;
         mapping(uint256 wordPos => uint256 bitmap) nonceBitmap;
         mapping(address token => uint256) pending;
+        // Appended in the version that burns index tokens and routes stablecoins: upgrade-safe.
+        address indexBurner;
+        mapping(address vault => bool) approvedVaults;
+        mapping(address requester => address vault) vaultRoutes;
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.USSI")) - 1)) & ~bytes32(uint256(0xff))
@@ -136,12 +141,26 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     /// @inheritdoc IUSSI
     function confirmMint(uint256 id) external onlyRole(OPERATOR_ROLE) nonReentrant whenNotPaused {
         USSIStorage storage $ = _getStorage();
-        Request memory request = _closeForConfirm($, id, Side.Mint);
+        Request memory request = _closeForConfirm($, id, Side.Mint, RequestStatus.Confirmed);
         _releasePending($, request.asset, request.assetAmount);
+        AssetKind kind = $.assets[request.asset].kind;
         address vault = $.hedgeVault;
+        if (kind == AssetKind.Stablecoin) {
+            // The requester's route while the admin still approves its vault.
+            address route = $.vaultRoutes[request.requester];
+            if (route != address(0) && $.approvedVaults[route]) vault = route;
+        }
+        address burner = $.indexBurner;
+        if (kind == AssetKind.IndexToken && burner == address(0)) revert IndexBurnerNotSet();
         _mint(request.requester, request.ussiAmount);
         emit MintConfirmed(id, request.requester, request.asset, request.assetAmount, request.ussiAmount, vault);
-        IERC20(request.asset).safeTransfer(vault, request.assetAmount);
+        if (kind == AssetKind.IndexToken) {
+            // The index units leave supply and their basket leaves custody for the hedge vault, so
+            // USSI never sits on index tokens whose basket the hedge desk cannot use.
+            IIndexBurner(burner).burnFor(request.asset, request.assetAmount, vault);
+        } else {
+            IERC20(request.asset).safeTransfer(vault, request.assetAmount);
+        }
     }
 
     /// @inheritdoc IUSSI
@@ -184,18 +203,33 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     /// @inheritdoc IUSSI
     function confirmRedeem(uint256 id, bytes32 payoutTxHash) external onlyRole(OPERATOR_ROLE) nonReentrant whenNotPaused {
         USSIStorage storage $ = _getStorage();
-        Request memory request = _closeForConfirm($, id, Side.Redeem);
+        Request memory request = _burnRedeemEscrow($, id, RequestStatus.Confirmed);
         bool fromFloat = payoutTxHash == bytes32(0);
         if (fromFloat) {
             uint256 available = _free($, request.asset);
             if (available < request.assetAmount) revert InsufficientFloat(request.asset, available, request.assetAmount);
         }
-        _releasePending($, address(this), request.ussiAmount);
-        _burn(address(this), request.ussiAmount);
         emit RedeemConfirmed(
             id, request.requester, request.asset, request.assetAmount, request.ussiAmount, payoutTxHash
         );
         if (fromFloat) IERC20(request.asset).safeTransfer(request.requester, request.assetAmount);
+    }
+
+    /// @inheritdoc IUSSI
+    function markPayoutPending(uint256 id) external onlyRole(OPERATOR_ROLE) whenNotPaused {
+        USSIStorage storage $ = _getStorage();
+        Request memory request = _burnRedeemEscrow($, id, RequestStatus.PayoutPending);
+        emit RedeemPayoutPending(id, request.requester, request.assetAmount);
+    }
+
+    /// @inheritdoc IUSSI
+    function recordPayout(uint256 id, bytes32 payoutTxHash) external onlyRole(OPERATOR_ROLE) {
+        if (payoutTxHash == bytes32(0)) revert ZeroPayoutTxHash();
+        Request storage stored = _getStorage().requests[id];
+        RequestStatus status = stored.status;
+        if (status != RequestStatus.PayoutPending) revert RequestNotPayoutPending(id, status);
+        stored.status = RequestStatus.Confirmed;
+        emit PayoutRecorded(id, payoutTxHash);
     }
 
     /// @inheritdoc IUSSI
@@ -218,15 +252,14 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         if (msg.sender != request.requester) revert CallerNotRequester(msg.sender, request.requester);
         if (block.timestamp < request.expiresAt) revert RequestNotExpired(id, request.expiresAt);
         stored.status = RequestStatus.Cancelled;
-        if (request.side == Side.Mint) {
-            _releasePending($, request.asset, request.assetAmount);
-            emit RequestCancelled(id, request.requester, Side.Mint, request.asset, request.assetAmount);
-            IERC20(request.asset).safeTransfer(request.requester, request.assetAmount);
-        } else {
-            _releasePending($, address(this), request.ussiAmount);
-            _transfer(address(this), request.requester, request.ussiAmount);
-            emit RequestCancelled(id, request.requester, Side.Redeem, address(this), request.ussiAmount);
-        }
+        // A mint escrowed its asset, a redeem its USSI (held under this contract's own address).
+        bool isMint = request.side == Side.Mint;
+        address token = isMint ? request.asset : address(this);
+        uint256 amount = isMint ? request.assetAmount : request.ussiAmount;
+        _releasePending($, token, amount);
+        emit RequestCancelled(id, request.requester, request.side, token, amount);
+        if (isMint) IERC20(token).safeTransfer(request.requester, amount);
+        else _transfer(address(this), request.requester, amount);
     }
 
     // ---------------------------------------------------------------- NAV and nonces
@@ -271,6 +304,30 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         address previous = $.hedgeVault;
         $.hedgeVault = hedgeVault_;
         emit HedgeVaultUpdated(previous, hedgeVault_);
+    }
+
+    /// @inheritdoc IUSSI
+    function setIndexBurner(address indexBurner_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        USSIStorage storage $ = _getStorage();
+        address previous = $.indexBurner;
+        $.indexBurner = indexBurner_;
+        emit IndexBurnerUpdated(previous, indexBurner_);
+    }
+
+    /// @inheritdoc IUSSI
+    function setVaultApproved(address vault, bool approved) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _getStorage().approvedVaults[vault] = approved;
+        emit VaultApproved(vault, approved);
+    }
+
+    /// @inheritdoc IUSSI
+    function setVaultRoute(address requester, address vault) external onlyRole(OPERATOR_ROLE) {
+        USSIStorage storage $ = _getStorage();
+        // The operator only chooses among vaults the admin approved, so its key cannot send deposits elsewhere.
+        if (vault != address(0) && !$.approvedVaults[vault]) revert VaultNotApproved(vault);
+        address previous = $.vaultRoutes[requester];
+        $.vaultRoutes[requester] = vault;
+        emit VaultRouteSet(requester, previous, vault);
     }
 
     /// @inheritdoc IUSSI
@@ -371,11 +428,6 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     }
 
     /// @inheritdoc IUSSI
-    function nonceBitmap(uint256 wordPos) external view returns (uint256) {
-        return _getStorage().nonceBitmap[wordPos];
-    }
-
-    /// @inheritdoc IUSSI
     function isNonceUsed(uint256 nonce) external view returns (bool) {
         return _getStorage().nonceBitmap.isUsed(nonce);
     }
@@ -455,9 +507,22 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         });
     }
 
-    /// @dev Closes a pending request of `side` with a confirmation, which must come before its expiry.
-    function _closeForConfirm(USSIStorage storage $, uint256 id, Side side) private returns (Request memory request) {
-        request = _close($, id, side, RequestStatus.Confirmed);
+    /// @dev Closes a pending redeem into `status` (before its expiry) and burns its escrowed USSI.
+    function _burnRedeemEscrow(USSIStorage storage $, uint256 id, RequestStatus status)
+        private
+        returns (Request memory request)
+    {
+        request = _closeForConfirm($, id, Side.Redeem, status);
+        _releasePending($, address(this), request.ussiAmount);
+        _burn(address(this), request.ussiAmount);
+    }
+
+    /// @dev Closes a pending request of `side` into `status` (a confirmation), which must come before its expiry.
+    function _closeForConfirm(USSIStorage storage $, uint256 id, Side side, RequestStatus status)
+        private
+        returns (Request memory request)
+    {
+        request = _close($, id, side, status);
         if (block.timestamp >= request.expiresAt) revert RequestExpired(id, request.expiresAt);
     }
 

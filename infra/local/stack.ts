@@ -13,6 +13,7 @@ import { startS3, type RunningS3 } from './s3';
 import { startAnvil, deployContracts, deploymentOnChain, type RunningChain } from './chain';
 import { startApi, type RunningApi } from './api-gateway';
 import { loadOrCreatePmmKey, preparePmmInventory, startPmmProcess, type PmmProcess } from './pmm-simulator';
+import { startPerpVenue } from './perp-venue';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newApiKey, putApiKey } from '../../lambdas/quotes/api-keys';
 import { PmmRegistry } from '../../lambdas/quotes/pmm-registry';
@@ -87,6 +88,8 @@ export interface StackFile extends Pick<DeploymentRecord, 'contracts' | 'tokens'
   deploymentFile: string;
   /** The PMM simulator: its RFQ endpoint and maker address. */
   pmm: { url: string; rfqUrl: string; rfqBatchUrl: string; address: string };
+  /** The perpetual-futures simulator holding USSI's hedge book (infra/local/perp-venue.ts): USSI_HEDGE_BOOK_URL. */
+  hedgeBook: { url: string };
   /**
    * The local WLP: Hardhat account #1 (a well-known test key, local only) with PARTICIPANT_ROLE,
    * USDC, and an API key for the quote API (stored hashed in wlp-keys; in clear only here).
@@ -297,6 +300,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     recordChild(pmm.process.pid);
     stops.push(() => pmm.stop());
 
+    log('starting the perpetual-futures simulator (USSI hedge book)');
+    const stables = Object.fromEntries(Object.entries(deployment.tokens).filter(([symbol]) => symbol === 'USDC'));
+    const venue = await startPerpVenue({
+      rpcUrl: chain.rpcUrl,
+      // The hedge vault pays redeems the USSI float cannot cover: on local chains, the deployer's unlocked account.
+      payer: deployment.contracts.ussiHedgeVault!,
+      tokens: stables,
+      markets: Object.fromEntries(Object.entries(priceDocument.prices).filter(([symbol]) => !(symbol in stables)).map(([symbol, price]) => [`${symbol}-PERP`, price])),
+    });
+    stops.push(() => venue.stop());
+
     // Handlers run in this process and read their configuration from its environment, as a
     // Lambda would from its own; the SDK picks the local endpoints up from AWS_ENDPOINT_URL_*.
     const resources = {
@@ -322,6 +336,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           RESERVES_CONFIRMATIONS: '0',
           // Any other declared setting given to `npm start` (e.g. SSI_PRICE_DATE, SSI_POINTS_CONFIG), as cdk.json's `settings` would.
           ...declaredSettingsFrom(process.env),
+          // The venue the hedge book lives at: the simulator here, the venue gateway in AWS (cdk.json settings).
+          USSI_HEDGE_BOOK_URL: venue.url,
         },
       },
     });
@@ -477,6 +493,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       tokens: deployment.tokens,
       indexes: deployment.indexes,
       pmm: { url: pmm.url, rfqUrl: pmm.rfqUrl, rfqBatchUrl: pmm.rfqBatchUrl, address: pmm.address },
+      hedgeBook: { url: venue.url },
       wlp: { ...LOCAL_WLP, apiKey },
     };
     const stackFilePath = join(dataDir, 'stack.json');

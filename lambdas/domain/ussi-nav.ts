@@ -10,7 +10,6 @@ import { SsiError } from '../shared/errors';
 
 export const NAV_UNIT = 10n ** 18n;
 export const BPS = 10_000n;
-export const SECONDS_PER_YEAR = 365n * 24n * 3600n;
 const MAX_NAV = (1n << 128n) - 1n;
 
 /** The contract's NAV state and the limits of an update (`USSI.nav()` and `USSI.settings()`). */
@@ -42,7 +41,7 @@ export interface NavSourceContext {
   now: bigint;
 }
 
-/** Where the next NAV comes from: the hedge book in production, a deterministic drift locally. */
+/** Where the next NAV comes from: the hedge book (lambdas/domain/hedge-book.ts; the perpetual-futures simulator locally). */
 export interface NavSource {
   readonly name: string;
   read(context: NavSourceContext): Promise<NavReading>;
@@ -102,25 +101,6 @@ export function hedgeBookSource(readBook: (context: NavSourceContext) => Promise
           supply: String(context.supply),
         },
       };
-    },
-  };
-}
-
-/**
- * Local chains: the NAV accrues at `annualRateBps` a year (the funding yield of a delta-neutral
- * basis trade), simple interest from the last publication. Deterministic: the same chain state and
- * time always give the same NAV.
- */
-export function driftNavSource(annualRateBps: number): NavSource {
-  if (!Number.isInteger(annualRateBps) || Math.abs(annualRateBps) >= Number(BPS)) {
-    throw new NavUpdateError(`the drift must be whole basis points below 100% a year, got ${annualRateBps}`, 'nav_reading_invalid');
-  }
-  return {
-    name: 'drift',
-    async read({ previous, now }) {
-      const elapsed = now > previous.updatedAt ? now - previous.updatedAt : 0n;
-      const nav = previous.nav + (previous.nav * BigInt(annualRateBps) * elapsed) / (BPS * SECONDS_PER_YEAR);
-      return { nav, asOf: now, source: 'drift', detail: { annualRateBps: String(annualRateBps), elapsed: String(elapsed) } };
     },
   };
 }

@@ -37,6 +37,8 @@ export enum RequestStatus {
   Confirmed = 2,
   Rejected = 3,
   Cancelled = 4,
+  /** A redeem whose USSI is burned and whose payout is being made off-chain (`markPayoutPending`), until `recordPayout`. */
+  PayoutPending = 5,
 }
 
 /** The EIP-712 domain name and version of the USSI contract. */

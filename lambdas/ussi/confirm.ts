@@ -5,24 +5,18 @@
  *
  * - a mint: `confirmMint(id)` (USSI to the requester, the asset to the hedge vault);
  * - a redeem: `confirmRedeem(id, 0x0)` when the contract's float of the stablecoin covers it (the
- *   float is counted down within a run so two redeems never count the same cash); otherwise it waits
- *   for the hedge desk to top the float up (reported as `awaiting-float`).
+ *   float is counted down within a run so two redeems never count the same cash); otherwise
+ *   `markPayoutPending(id)`: the USSI is burned and the hedge book pays off-chain, tracked by the
+ *   `ussi-payout` schedule (payouts.ts), which records the payout's transaction on chain.
  *
  * Expired pending requests are left to their requester's `cancel`. Idempotent: one relayer key per
  * request (`ussi:confirm:<id>`), and the cursor only moves over requests nobody needs to act on again.
  */
 import { HedgeSide, RequestStatus } from '../domain/ussi-orders';
 import type { RelayerPort } from '../relayer/port';
+import type { UssiRequest } from './contract';
 
-export interface UssiRequest {
-  requester: string;
-  side: HedgeSide;
-  status: RequestStatus;
-  expiresAt: bigint;
-  asset: string;
-  assetAmount: bigint;
-  ussiAmount: bigint;
-}
+export type { UssiRequest } from './contract';
 
 export interface ConfirmDeps {
   ussi: string;
@@ -31,9 +25,10 @@ export interface ConfirmDeps {
   floatOf(token: string): Promise<bigint>;
   /** Latest block timestamp (the contract compares expiries with it). */
   chainTime(): Promise<bigint>;
-  /** Calldata of `confirmMint(id)` and `confirmRedeem(id, 0x0)`. */
+  /** Calldata of `confirmMint(id)`, `confirmRedeem(id, 0x0)` and `markPayoutPending(id)`. */
   encodeConfirmMint(id: bigint): string;
   encodeConfirmRedeem(id: bigint): string;
+  encodeMarkPayoutPending(id: bigint): string;
   /** The operator's relayer: a run submits every confirmation first, then waits for each. */
   relayer: RelayerPort;
   /** The lowest id that may still need the operator (1 when never stored). */
@@ -42,9 +37,8 @@ export interface ConfirmDeps {
 }
 
 export type ConfirmOutcome =
-  | { id: string; action: 'confirmed'; side: 'mint' | 'redeem'; txHash?: string }
+  | { id: string; action: 'confirmed' | 'payout-pending'; side: 'mint' | 'redeem'; txHash?: string }
   | { id: string; action: 'failed'; side: 'mint' | 'redeem'; code: string; reason: string }
-  | { id: string; action: 'awaiting-float'; needed: string; float: string }
   | { id: string; action: 'expired' };
 
 export interface ConfirmResult {
@@ -65,40 +59,38 @@ export async function confirmPending(deps: ConfirmDeps, options: { maxPerRun?: n
   const now = await deps.chainTime();
   const floats = new Map<string, bigint>();
   const outcomes: ConfirmOutcome[] = [];
-  const sent: Array<{ id: bigint; key: string; side: 'mint' | 'redeem' }> = [];
+  const sent: Array<{ id: bigint; key: string; side: 'mint' | 'redeem'; payout: boolean }> = [];
   // The cursor moves over the prefix of requests that are settled, expired or being confirmed now.
   let next = start;
-  let blocked = false;
   for (let id = start; id <= last; id += 1n) {
     const request = await deps.getRequest(id);
-    let done = true;
     if (request.status === RequestStatus.Pending) {
       if (now >= request.expiresAt) {
         outcomes.push({ id: String(id), action: 'expired' });
       } else if (request.side === HedgeSide.Mint) {
         await deps.relayer.submit({ key: confirmKey(id), to: deps.ussi, data: deps.encodeConfirmMint(id) });
-        sent.push({ id, key: confirmKey(id), side: 'mint' });
+        sent.push({ id, key: confirmKey(id), side: 'mint', payout: false });
       } else {
         const asset = request.asset.toLowerCase();
         const float = floats.get(asset) ?? (await deps.floatOf(request.asset));
         if (float >= request.assetAmount) {
           floats.set(asset, float - request.assetAmount);
           await deps.relayer.submit({ key: confirmKey(id), to: deps.ussi, data: deps.encodeConfirmRedeem(id) });
-          sent.push({ id, key: confirmKey(id), side: 'redeem' });
+          sent.push({ id, key: confirmKey(id), side: 'redeem', payout: false });
         } else {
+          // The float is short: burn the USSI now and let the hedge book pay; one key per request either way.
           floats.set(asset, float);
-          outcomes.push({ id: String(id), action: 'awaiting-float', needed: String(request.assetAmount), float: String(float) });
-          done = false;
+          await deps.relayer.submit({ key: confirmKey(id), to: deps.ussi, data: deps.encodeMarkPayoutPending(id) });
+          sent.push({ id, key: confirmKey(id), side: 'redeem', payout: true });
         }
       }
     }
-    if (!done) blocked = true;
-    if (!blocked) next = id + 1n;
+    next = id + 1n;
   }
-  for (const { id, key, side } of sent) {
+  for (const { id, key, side, payout } of sent) {
     const record = await deps.relayer.wait(key, { timeoutMs: options.waitTimeoutMs });
     if (record.status === 'mined') {
-      outcomes.push({ id: String(id), action: 'confirmed', side, txHash: record.txHash });
+      outcomes.push({ id: String(id), action: payout ? 'payout-pending' : 'confirmed', side, txHash: record.txHash });
     } else {
       // A confirmation that did not land keeps the request pending (or it settled otherwise): look again next run.
       outcomes.push({ id: String(id), action: 'failed', side, code: record.failure?.code ?? record.status, reason: record.failure?.reason ?? record.status });

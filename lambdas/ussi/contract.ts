@@ -4,13 +4,29 @@
  */
 import { Contract, type ContractRunner } from 'ethers';
 import type { OnChainNav } from '../domain/ussi-nav';
-import { AssetKind, type UssiAsset } from '../domain/ussi-orders';
+import { AssetKind, type HedgeSide, type RequestStatus, type UssiAsset } from '../domain/ussi-orders';
 import { USSI_ABI } from '../shared/abi';
 
 export { USSI_ABI };
 
 export function ussiContract(address: string, runner: ContractRunner): Contract {
   return new Contract(address, USSI_ABI, runner);
+}
+
+/** A request as `getRequest(id)` returns it, with its enums as numbers. */
+export interface UssiRequest {
+  requester: string;
+  side: HedgeSide;
+  status: RequestStatus;
+  expiresAt: bigint;
+  asset: string;
+  assetAmount: bigint;
+  ussiAmount: bigint;
+}
+
+export async function readRequest(ussi: Contract, id: bigint): Promise<UssiRequest> {
+  const r = (await ussi.getFunction('getRequest')(id)) as { requester: string; side: bigint; status: bigint; expiresAt: bigint; asset: string; assetAmount: bigint; ussiAmount: bigint };
+  return { requester: r.requester, side: Number(r.side), status: Number(r.status), expiresAt: r.expiresAt, asset: r.asset, assetAmount: r.assetAmount, ussiAmount: r.ussiAmount };
 }
 
 /** What `runNavUpdate` reads: NAV state and limits, supply, and the latest block's timestamp. */

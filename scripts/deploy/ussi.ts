@@ -1,4 +1,5 @@
-import type { Contract } from 'ethers';
+import type { HardhatRuntimeEnvironment } from 'hardhat/types';
+import type { Contract, Signer } from 'ethers';
 import type { DeployStep } from './deployments';
 
 /** USSI's limits as its `Settings` struct takes them. */
@@ -32,12 +33,43 @@ const STABLECOIN = 1;
 const INDEX_TOKEN = 2;
 
 /**
+ * Deploys the IndexBurner (UUPS proxy, `admin` admin) for `issuer`/`custody` and wires it for USSI:
+ * BURNER_ROLE to USSI, RELEASER_ROLE on custody, ISSUER_ROLE on every index in `indexes` (the index
+ * tokens' admin grants it; a later index needs the same grant), and `USSI.setIndexBurner`.
+ */
+export async function wireIndexBurner(
+  hre: HardhatRuntimeEnvironment,
+  admin: Signer,
+  addresses: { ussi: string; issuer: string; custody: string; indexes: string[] },
+): Promise<string> {
+  const burner = (await hre.upgrades.deployProxy(
+    await hre.ethers.getContractFactory('IndexBurner', admin),
+    [await admin.getAddress(), addresses.issuer, addresses.custody],
+    { kind: 'uups' },
+  )) as unknown as Contract;
+  await burner.waitForDeployment();
+  const burnerAddress = await burner.getAddress();
+  await (await burner.getFunction('grantRole')(await burner.getFunction('BURNER_ROLE')(), addresses.ussi)).wait();
+  const custody = await hre.ethers.getContractAt('CustodyVault', addresses.custody, admin);
+  await (await custody.grantRole(await custody.RELEASER_ROLE(), burnerAddress)).wait();
+  for (const index of addresses.indexes) {
+    const token = await hre.ethers.getContractAt('IndexToken', index, admin);
+    await (await token.grantRole(await token.ISSUER_ROLE(), burnerAddress)).wait();
+  }
+  const ussi = await hre.ethers.getContractAt('USSI', addresses.ussi, admin);
+  await (await ussi.setIndexBurner(burnerAddress)).wait();
+  return burnerAddress;
+}
+
+/**
  * USSI stage (after staking): the USSI proxy (validated by the upgrades plugin) with the order
  * signer `deployment.signers.ussiOrders` (the ussi-orders KMS key on the local stack, which holds no
  * role) and the operator signer (`deployment.signers.operator`) as OPERATOR (confirms, rejects,
  * publishes the NAV); each the deployer where not given; the deployer as admin and, on
  * local chains, as hedge vault (recorded as `ussiHedgeVault`); USDC as the stablecoin and every index
- * token already deployed as an index-token asset; and sUSSI created by the stake factory. Participants
+ * token already deployed as an index-token asset, burned on confirmation through the IndexBurner
+ * (`contracts.indexBurner`, when the deployment has an issuer and a custody vault); and sUSSI created
+ * by the stake factory. Participants
  * are not granted: the admin grants PARTICIPANT_ROLE to WLPs.
  */
 export const deployUssi: DeployStep = async (hre, deployment, log) => {
@@ -62,6 +94,16 @@ export const deployUssi: DeployStep = async (hre, deployment, log) => {
   await (await ussi.getFunction('grantRole')(await ussi.getFunction('OPERATOR_ROLE')(), operator)).wait();
   await (await ussi.getFunction('setAsset')(usdc, STABLECOIN)).wait();
   for (const index of Object.values(deployment.indexes)) await (await ussi.getFunction('setAsset')(index, INDEX_TOKEN)).wait();
+
+  const { issuer, custodyVault } = deployment.contracts;
+  if (issuer !== undefined && custodyVault !== undefined) {
+    deployment.contracts.indexBurner = await wireIndexBurner(hre, deployer, {
+      ussi: ussiAddress,
+      issuer,
+      custody: custodyVault,
+      indexes: Object.values(deployment.indexes),
+    });
+  }
 
   const stakeFactory = await hre.ethers.getContractAt('StakeFactory', stakeFactoryAddress, deployer);
   await (await stakeFactory.createStakeToken(ussiAddress)).wait();

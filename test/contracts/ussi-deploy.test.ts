@@ -4,7 +4,7 @@ import type { Deployment } from '../../scripts/deploy/deployments';
 import { DEPLOY_STEPS } from '../../scripts/deploy/steps';
 import { USSI_INITIAL_NAV, USSI_SETTINGS } from '../../scripts/deploy/ussi';
 import { AssetKind, HEDGE_ORDER_TYPES, HedgeSide, quoteHedgeOrder, ussiDomain } from '../../lambdas/domain/ussi-orders';
-import { driftNavSource, runNavUpdate } from '../../lambdas/domain/ussi-nav';
+import { hedgeBookSource, runNavUpdate } from '../../lambdas/domain/ussi-nav';
 import { MAX_UINT256, as, increaseTime, now } from '../helpers/ussi';
 
 describe('Deploy steps: USSI and sUSSI', () => {
@@ -103,7 +103,7 @@ describe('Deploy steps: USSI and sUSSI', () => {
     expect(await ussi.balanceOf(wlpAddress)).toBe(mint.ussiAmount);
     expect(await usdc.balanceOf(deployment.contracts.ussiHedgeVault!)).toBe(mint.assetAmount);
 
-    // Almost a day of drift at 8% a year, read and published as the scheduled run will.
+    // Almost a day later the hedge book has earned 0.2% in funding, read and published as the scheduled run will.
     await increaseTime(hre, 86_000);
     const update = await runNavUpdate(
       {
@@ -111,7 +111,10 @@ describe('Deploy steps: USSI and sUSSI', () => {
           const [nav, updatedAt] = await ussi.nav();
           return { onChain: { nav, updatedAt, ...USSI_SETTINGS }, supply: await ussi.totalSupply(), now: await now(hre) };
         },
-        source: driftNavSource(800),
+        source: hedgeBookSource(async ({ supply, now: at }) => ({
+          book: { collateralUsd: supply, unrealizedPnlUsd: 0n, fundingUsd: supply / 500n, feesUsd: 0n },
+          asOf: at,
+        })),
         publish: async (nav) => (await (await as(ussi, operator).publishNav(nav)).wait()).hash,
       },
       { clamp: false },

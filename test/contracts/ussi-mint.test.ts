@@ -4,6 +4,7 @@ import { eventArgs } from '../helpers/staking';
 import {
   E18,
   INDEX_PRICE,
+  INDEX_UNITS,
   TEST_SETTINGS,
   USDC,
   apply,
@@ -88,15 +89,19 @@ describe('USSI mint: apply, confirm, reject, cancel', () => {
       expect(order.ussiAmount / E18).toBe(977n);
     });
 
-    it('mints against an index token at its signed price and hands the index tokens to the hedge vault', async () => {
+    it('mints against an index token at its signed price, burns the index tokens and releases their basket to the hedge vault', async () => {
       const order = await hedgeOrder(hre, fx, HedgeSide.Mint, 3n * E18, { assetKey: 'index' });
       expect(order.assetPrice).toBe(INDEX_PRICE);
       const id = await apply(fx, order);
       expect(await fx.ussi.pending(order.asset)).toBe(3n * E18);
+      const supplyBefore = (await fx.index.totalSupply()) as bigint;
 
       await (await as(fx.ussi, fx.operator).confirmMint(id)).wait();
 
-      expect(await fx.index.balanceOf(vault)).toBe(3n * E18);
+      expect(await fx.index.balanceOf(vault)).toBe(0n);
+      expect(await fx.index.balanceOf(await fx.ussi.getAddress())).toBe(0n);
+      expect(await fx.index.totalSupply()).toBe(supplyBefore - 3n * E18);
+      for (const [i, token] of fx.underlying.entries()) expect(await token.balanceOf(vault)).toBe(3n * INDEX_UNITS[i]!);
       expect(await fx.ussi.balanceOf(wlp)).toBe(order.ussiAmount);
       const [nav] = await fx.ussi.nav();
       const usd = (3n * INDEX_PRICE * E18) / nav / E18;

@@ -1,10 +1,8 @@
 import {
   NAV_UNIT,
   NavUpdateError,
-  SECONDS_PER_YEAR,
   bookEquity,
   canPublish,
-  driftNavSource,
   hedgeBookSource,
   maxNavMove,
   navFromBook,
@@ -59,22 +57,6 @@ describe('USSI NAV update domain', () => {
     });
   });
 
-  describe('drift source', () => {
-    it('accrues the annual rate linearly from the last publication, deterministically', async () => {
-      const source = driftNavSource(500);
-      const context = { previous: onChain, supply: E18, now: onChain.updatedAt + SECONDS_PER_YEAR / 2n };
-      const first = await source.read(context);
-      expect(first.nav).toBe(onChain.nav + (onChain.nav * 250n) / 10_000n);
-      expect((await source.read(context)).nav).toBe(first.nav);
-      expect((await source.read({ ...context, now: onChain.updatedAt - 5n })).nav).toBe(onChain.nav);
-    });
-
-    it('refuses a fractional or absurd rate', () => {
-      expect(codeOf(() => driftNavSource(1.5))).toBe('nav_reading_invalid');
-      expect(codeOf(() => driftNavSource(10_000))).toBe('nav_reading_invalid');
-    });
-  });
-
   describe('planning against the on-chain bounds', () => {
     const bound = maxNavMove(onChain.nav, onChain.maxNavMoveBps);
 
@@ -125,12 +107,17 @@ describe('USSI NAV update domain', () => {
   });
 
   describe('a scheduled run', () => {
+    const bookSource = hedgeBookSource(async ({ now }) => ({
+      book: { collateralUsd: 10_200_000_000_000_000_000n, unrealizedPnlUsd: 0n, fundingUsd: 50_000_000_000_000_000n, feesUsd: 0n },
+      asOf: now,
+    }));
+
     it('reads the chain and the source, then publishes the planned NAV', async () => {
       const published: bigint[] = [];
       const result = await runNavUpdate(
         {
           readOnChain: async () => ({ onChain, supply: 10n * E18, now: onChain.updatedAt + 86_400n }),
-          source: driftNavSource(1_000),
+          source: bookSource,
           publish: async (nav) => {
             published.push(nav);
             return '0xabc';
@@ -138,16 +125,17 @@ describe('USSI NAV update domain', () => {
         },
         { clamp: true },
       );
-      const expected = onChain.nav + (onChain.nav * 1_000n * 86_400n) / (10_000n * SECONDS_PER_YEAR);
+      // Equity 10.25 USD over 10 USSI: 1.025 against 1.02 on chain, a 0.49% move inside the 1% bound.
+      const expected = 1_025_000_000_000_000_000n;
       expect(published).toEqual([expected]);
       expect(result).toMatchObject({ action: 'publish', nav: expected, clamped: false, txHash: '0xabc' });
-      expect(result.reading.source).toBe('drift');
+      expect(result.reading.source).toBe('hedge-book');
     });
 
     it('sends nothing when it is too early', async () => {
       const publish = jest.fn(async () => '0x');
       const result = await runNavUpdate(
-        { readOnChain: async () => ({ onChain, supply: E18, now: onChain.updatedAt + 10n }), source: driftNavSource(1_000), publish },
+        { readOnChain: async () => ({ onChain, supply: E18, now: onChain.updatedAt + 10n }), source: bookSource, publish },
         { clamp: true },
       );
       expect(result.action).toBe('skip');

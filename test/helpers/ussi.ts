@@ -9,6 +9,8 @@ import {
   type HedgeOrder,
   type UssiAsset,
 } from '../../lambdas/domain/ussi-orders';
+import { createIndex, deployIndexCore, testTokenFaucet } from '../../scripts/deploy/index-protocol';
+import { wireIndexBurner } from '../../scripts/deploy/ussi';
 
 export const MAX_UINT256 = (1n << 256n) - 1n;
 export const E18 = 10n ** 18n;
@@ -49,7 +51,12 @@ export interface UssiFixture {
   ussi: Contract;
   usdc: Contract;
   dai: Contract;
+  /** A real index token (two 18-decimal underlyings) whose issuer, custody and IndexBurner are deployed. */
   index: Contract;
+  /** The index's underlyings (`INDEX_UNITS[i]` of `underlying[i]` per whole token), custody vault and the IndexBurner USSI burns through. */
+  underlying: Contract[];
+  custodyVault: Contract;
+  indexBurner: Contract;
   assets: { usdc: UssiAsset; dai: UssiAsset; index: UssiAsset };
   domain: TypedDataDomain;
 }
@@ -80,10 +87,14 @@ export function useSnapshots(hre: HardhatRuntimeEnvironment): void {
   });
 }
 
+/** Units of each underlying per whole index token in the fixture's index. */
+export const INDEX_UNITS = [2n * E18, 3n * E18] as const;
+
 /**
- * Deploys USSI behind a UUPS proxy with USDC (6 decimals) and DAI (18) as stablecoins and one index
- * token (a plain 18-decimal ERC-20 is all USSI needs of it); grants operator and participants; funds
- * both WLPs with every asset, approved to USSI.
+ * Deploys USSI behind a UUPS proxy with USDC (6 decimals) and DAI (18) as stablecoins and one real
+ * index token (issuer, custody vault, IndexBurner wired as the deploy wires them; the admin also
+ * holds the index's ISSUER_ROLE to hand WLPs index tokens, with their basket put in custody);
+ * grants operator and participants; funds both WLPs with every asset, approved to USSI.
  */
 export async function deployUssiFixture(hre: HardhatRuntimeEnvironment, settings: UssiSettings = TEST_SETTINGS): Promise<UssiFixture> {
   const { ethers } = hre;
@@ -91,7 +102,22 @@ export async function deployUssiFixture(hre: HardhatRuntimeEnvironment, settings
   const tokenFactory = await ethers.getContractFactory('TestToken', admin);
   const usdc = (await tokenFactory.deploy('USD Coin (test)', 'USDC', 6)) as unknown as Contract;
   const dai = (await tokenFactory.deploy('Dai (test)', 'DAI', 18)) as unknown as Contract;
-  const index = (await tokenFactory.deploy('MAG7 Index (test)', 'MAG7.ssi', 18)) as unknown as Contract;
+  const underlying = [
+    (await tokenFactory.deploy('Asset A (test)', 'AA', 18)) as unknown as Contract,
+    (await tokenFactory.deploy('Asset B (test)', 'AB', 18)) as unknown as Contract,
+  ];
+  const adminAddress = await admin.getAddress();
+  const core = await deployIndexCore(hre, admin);
+  const constituents = await Promise.all(underlying.map(async (t, i) => ({ asset: await t.getAddress(), unitAmount: INDEX_UNITS[i]! })));
+  const indexAddress = await createIndex(core.indexFactory, {
+    name: 'MAG7 Index (test)',
+    symbol: 'MAG7.ssi',
+    constituents,
+    config: { minAmount: 1n, maxAmount: 10n ** 30n, feeVault: adminAddress, issueFeeBps: 0, redeemFeeBps: 0, requestTimeout: 3600 },
+    fundProbe: testTokenFaucet(hre, adminAddress),
+  });
+  const index = (await ethers.getContractAt('IndexToken', indexAddress, admin)) as unknown as Contract;
+  await (await index.grantRole(await index.ISSUER_ROLE(), adminAddress)).wait();
   const ussi = (await hre.upgrades.deployProxy(
     await ethers.getContractFactory('USSI', admin),
     ['USSI', 'USSI', await admin.getAddress(), await signer.getAddress(), await hedgeVault.getAddress(), INITIAL_NAV, settings],
@@ -104,11 +130,15 @@ export async function deployUssiFixture(hre: HardhatRuntimeEnvironment, settings
   await (await ussi.setAsset(await usdc.getAddress(), AssetKind.Stablecoin)).wait();
   await (await ussi.setAsset(await dai.getAddress(), AssetKind.Stablecoin)).wait();
   await (await ussi.setAsset(await index.getAddress(), AssetKind.IndexToken)).wait();
+  const custodyAddress = await core.custodyVault.getAddress();
+  const burnerAddress = await wireIndexBurner(hre, admin, { ussi: ussiAddress, issuer: await core.issuer.getAddress(), custody: custodyAddress, indexes: [indexAddress] });
   for (const w of [wlp, wlp2]) {
     const address = await w.getAddress();
     await (await usdc.mint(address, USDC(10_000_000n))).wait();
     await (await dai.mint(address, 10_000_000n * E18)).wait();
     await (await index.mint(address, 10_000n * E18)).wait();
+    // The basket of what was just minted goes into custody, as a PMM's fill would put it there.
+    for (const [i, token] of underlying.entries()) await (await token.mint(custodyAddress, 10_000n * INDEX_UNITS[i]!)).wait();
     for (const token of [usdc, dai, index]) await (await as(token, w).approve(ussiAddress, MAX_UINT256)).wait();
   }
   const { chainId } = await ethers.provider.getNetwork();
@@ -124,6 +154,9 @@ export async function deployUssiFixture(hre: HardhatRuntimeEnvironment, settings
     usdc,
     dai,
     index,
+    underlying,
+    custodyVault: core.custodyVault,
+    indexBurner: (await ethers.getContractAt('IndexBurner', burnerAddress)) as unknown as Contract,
     assets: {
       usdc: { address: await usdc.getAddress(), kind: AssetKind.Stablecoin, decimals: 6 },
       dai: { address: await dai.getAddress(), kind: AssetKind.Stablecoin, decimals: 18 },

@@ -12,6 +12,7 @@ function request(side: HedgeSide, status: RequestStatus, assetAmount = 100n, exp
 /** A fake chain and relayer: submits are recorded, waits answer `outcome(key)`. */
 function fixture(requests: UssiRequest[], options: { float?: bigint; cursor?: bigint; outcome?: (key: string) => string } = {}) {
   const submitted: string[] = [];
+  const calls: string[] = [];
   let stored = options.cursor;
   const deps: ConfirmDeps = {
     ussi: '0xussi',
@@ -21,9 +22,11 @@ function fixture(requests: UssiRequest[], options: { float?: bigint; cursor?: bi
     chainTime: async () => NOW,
     encodeConfirmMint: (id) => `mint:${id}`,
     encodeConfirmRedeem: (id) => `redeem:${id}`,
+    encodeMarkPayoutPending: (id) => `payout-pending:${id}`,
     relayer: {
-      submit: async ({ key }) => {
+      submit: async ({ key, data }) => {
         submitted.push(key);
+        calls.push(data ?? '');
         return { actionKey: key, status: 'queued' } as ActionRecord;
       },
       wait: async (key) => {
@@ -33,7 +36,7 @@ function fixture(requests: UssiRequest[], options: { float?: bigint; cursor?: bi
     },
     cursor: { get: async () => stored ?? 1n, put: async (next) => void (stored = next) },
   };
-  return { deps, submitted, cursor: () => stored };
+  return { deps, submitted, calls, cursor: () => stored };
 }
 
 describe('confirmPending (the ussi-confirm schedule)', () => {
@@ -53,15 +56,17 @@ describe('confirmPending (the ussi-confirm schedule)', () => {
     expect(fx.cursor()).toBe(5n);
   });
 
-  test('pays redeems from the float in id order, counting the float down, and holds the cursor at the first one left waiting', async () => {
+  test('pays redeems from the float in id order, counting the float down, and marks the one the float cannot pay payout-pending', async () => {
     const fx = fixture(
-      [request(HedgeSide.Redeem, RequestStatus.Pending, 60n), request(HedgeSide.Redeem, RequestStatus.Pending, 60n), request(HedgeSide.Mint, RequestStatus.Pending)],
+      [request(HedgeSide.Redeem, RequestStatus.Pending, 60n), request(HedgeSide.Redeem, RequestStatus.Pending, 60n), request(HedgeSide.Mint, RequestStatus.Pending), request(HedgeSide.Redeem, RequestStatus.Pending, 40n)],
       { float: 100n },
     );
     const result = await confirmPending(fx.deps);
-    expect(fx.submitted).toEqual([confirmKey(1n), confirmKey(3n)]);
-    expect(result.outcomes).toContainEqual({ id: '2', action: 'awaiting-float', needed: '60', float: '40' });
-    expect(fx.cursor()).toBe(2n);
+    expect(fx.submitted).toEqual([confirmKey(1n), confirmKey(2n), confirmKey(3n), confirmKey(4n)]);
+    // The second redeem needs 60 of the 40 left: tracked off-chain; the fourth fits the 40 exactly.
+    expect(fx.calls).toEqual(['redeem:1', 'payout-pending:2', 'mint:3', 'redeem:4']);
+    expect(result.outcomes).toContainEqual({ id: '2', action: 'payout-pending', side: 'redeem', txHash: '0xussi:confirm:2' });
+    expect(fx.cursor()).toBe(5n);
   });
 
   test('a confirmation that does not land is reported and keeps the cursor on it', async () => {

@@ -1,0 +1,36 @@
+import { loadSettings } from '../shared/config';
+import { scheduledHandler } from '../shared/http';
+import { logger } from '../shared/observability';
+import { relayerFor } from '../relayer';
+import { readRequest } from './contract';
+import { ussiChain } from './chain';
+import { hedgeBookAt } from './hedge-book-http';
+import { opsCursor } from './ops-cursor';
+import { trackPayouts } from './payouts';
+
+const { ussi, address, chainTime, deployment, config: chain } = ussiChain();
+const config = loadSettings(['USSI_HEDGE_BOOK_URL']);
+
+const symbols = new Map(Object.entries(deployment.tokens).map(([symbol, token]) => [token.address.toLowerCase(), symbol]));
+
+/** Every minute: has the hedge book pay payout-pending redeems and records each payout's transaction on chain. */
+export const handler = scheduledHandler(async () => {
+  const result = await trackPayouts(
+    {
+      ussi: address,
+      chainId: chain.SSI_CHAIN_ID,
+      requestCount: () => ussi.getFunction('requestCount')() as Promise<bigint>,
+      getRequest: (id) => readRequest(ussi, id),
+      chainTime,
+      assetSymbol: (token) => symbols.get(token),
+      book: hedgeBookAt(config.USSI_HEDGE_BOOK_URL),
+      encodeRecordPayout: (id, txHash) => ussi.interface.encodeFunctionData('recordPayout', [id, txHash]),
+      relayer: relayerFor('operator'),
+      cursor: opsCursor('payout-cursor'),
+      log: (message, details) => logger.error(message, details ?? {}),
+    },
+    { waitTimeoutMs: 60_000 },
+  );
+  logger.info('ussi payouts', { ...result });
+  return result;
+});
