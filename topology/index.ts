@@ -265,7 +265,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'ussi-payout',
-    entry: 'lambdas/ussi/payout-handler.ts',
+    entry: 'lambdas/handlers/ussi-payout.ts',
     description: 'Has the hedge book pay payout-pending USSI redeems and records each payout transaction on chain',
     timeoutSeconds: 120,
     memoryMb: 512,
@@ -336,7 +336,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'custody-watch',
-    entry: 'lambdas/custody/watch-handler.ts',
+    entry: 'lambdas/handlers/custody-watch.ts',
     description: "Custodian service: settles PMM deliveries into custodian wallets with custodian-signed legs; daily, signs each chain's balance statement",
     timeoutSeconds: 300,
     memoryMb: 512,

@@ -2,11 +2,11 @@ import { loadSettings } from '../shared/config';
 import { scheduledHandler } from '../shared/http';
 import { logger } from '../shared/observability';
 import { relayerFor } from '../relayer';
-import { readRequest } from './contract';
-import { ussiChain } from './chain';
-import { hedgeBookAt } from './hedge-book-http';
-import { opsCursor } from './ops-cursor';
-import { trackPayouts } from './payouts';
+import { readRequest } from '../ussi/contract';
+import { ussiChain } from '../ussi/chain';
+import { hedgeBookAt } from '../ussi/hedge-book-http';
+import { opsCursor } from '../ussi/ops-cursor';
+import { trackPayouts } from '../ussi/payouts';
 
 const { ussi, address, chainTime, deployment, config: chain } = ussiChain();
 const config = loadSettings(['USSI_HEDGE_BOOK_URL']);

@@ -22,10 +22,10 @@ import { readCustodianRegistry } from '../reserves/custodian';
 import { custodyDomain } from '../domain/custody/attestation';
 import { isNativeChain, type NativeChain } from '../domain/custody/addresses';
 import { statementKey } from '../domain/custody/statement';
-import { attestedIssuerSink, type SendTransaction } from './attested-issuer';
-import { CustodianService } from './service';
-import { DeliverySettler } from './settle';
-import { SimulatorCustodianAdapter } from './simulator-adapter';
+import { attestedIssuerSink, type SendTransaction } from '../custody/attested-issuer';
+import { CustodianService } from '../custody/service';
+import { DeliverySettler } from '../custody/settle';
+import { SimulatorCustodianAdapter } from '../custody/simulator-adapter';
 
 const config = functionSettings('custody-watch');
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
