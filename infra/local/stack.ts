@@ -19,10 +19,9 @@ import { PmmRegistry } from '../../lambdas/quotes/pmm-registry';
 import { marketDataDir, type IsoDate } from '../../lambdas/domain/market';
 import { replayPrices, type PriceDocument } from '../../lambdas/quotes/prices';
 import { SETTINGS, type SettingName } from '../../topology/settings';
-import { settingValues, settingsFor } from '../settings';
+import { functionVariables, settingValues } from '../settings';
 import { LocalLambdaWorkers } from './lambda-workers';
 import { LOCAL_INDEXES } from '../../scripts/deploy/index-protocol';
-import { LocalLambdas } from './lambda-runtime';
 import { LocalScheduler } from './scheduler';
 import { LocalStateMachines } from './state-machine';
 import { StackError } from './net';
@@ -136,7 +135,8 @@ function localPriceDocument(symbols: readonly string[], log: (line: string) => v
 export interface RunningStack {
   file: StackFile;
   stackFilePath: string;
-  lambdas: LocalLambdas;
+  /** Every function, run from its bundle in Lambda-shaped workers (what the API adapter, scheduler and state machines invoke). */
+  lambdas: LocalLambdaWorkers;
   stateMachines: LocalStateMachines;
   scheduler: LocalScheduler;
   health(): Promise<{ ok: boolean; components: Record<string, unknown> }>;
@@ -320,8 +320,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     recordChild(pmm.process.pid);
     stops.push(() => pmm.stop());
 
-    // Handlers run in this process and read their configuration from its environment, as a
-    // Lambda would from its own; the SDK picks the local endpoints up from AWS_ENDPOINT_URL_*.
     const resources = {
       tables,
       keys: Object.fromEntries(Object.entries(keys).map(([role, k]) => [role, k.keyId])) as Record<KeyRole, string>,
@@ -336,14 +334,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         chainId: chain.chainId,
         logLevel: SETTINGS.POWERTOOLS_LOG_LEVEL.schema.parse(process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'),
         points: { epochPool: LOCAL_EPOCH_POOL, referencePrices: localReferencePrices() },
-        settings: {
-          // One process serves every connection here (one request per container in Lambda): let quote records share
-          // batches, and check PMM signatures on a worker thread so the event loop is not held to one core.
-          SSI_QUOTE_STORE_LINGER_MS: '2',
-          SSI_SIGNATURE_WORKERS: '1',
-          // Any other declared setting given to `npm start` (e.g. SSI_PRICE_DATE, SSI_POINTS_CONFIG), as cdk.json's `settings` would.
-          ...declaredSettingsFrom(process.env),
-        },
+        // Declared settings given to `npm start` (e.g. SSI_PRICE_DATE, SSI_POINTS_CONFIG), as cdk.json's `settings` would.
+        settings: declaredSettingsFrom(process.env),
       },
     });
     // Where the local services are: the only variables a function gets beyond its declared ones.
@@ -356,6 +348,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       SSI_S3_FORCE_PATH_STYLE: 'true',
     };
+    // Functions get their own environment in their workers (below); this process's environment gets the
+    // same values for what runs here beside them (tools and tests that call domain code directly).
     Object.assign(process.env, { ...localSettings, ...endpoints, POWERTOOLS_SERVICE_NAME: 'ssi-local', POWERTOOLS_METRICS_NAMESPACE: 'SSI' });
     const objects = new S3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: localCredentials, forcePathStyle: true });
     await objects.send(new PutObjectCommand({ Bucket: s3.buckets.reports, Key: SETTINGS.SSI_PRICE_KEY.schema.parse(undefined), Body: JSON.stringify(priceDocument), ContentType: 'application/json' }));
@@ -384,13 +378,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await new PmmRegistry(DynamoDBDocumentClient.from(keysClient), tables.pmms).add({ maker: pmm.address, name: 'local-pmm', rfqUrl: pmm.rfqUrl, batchUrl: pmm.rfqBatchUrl });
     keysClient.destroy();
 
-    const lambdas = new LocalLambdas();
-    // State machine tasks run in Lambda-shaped workers: the bundle the CDK app deploys, the function's
-    // own environment, its memory and timeout, one invocation per worker.
-    const workers = new LocalLambdaWorkers(join(dataDir, 'bundles'), (spec) => ({ ...endpoints, ...settingsFor(spec.name, localSettings, 'local'), ...functionEnvironment(spec, resources) }));
-    stops.push(() => workers.close());
-    const stateMachines = new LocalStateMachines((fn, payload) => workers.invoke(fn as FunctionName, payload));
-    const scheduler = new LocalScheduler(lambdas, stateMachines, log);
+    // Every function runs in Lambda-shaped workers: the bundle the CDK app deploys, the environment
+    // it deploys (functionVariables) plus where the local services are, its memory, timeout and
+    // reserved concurrency, one invocation per worker.
+    const lambdas = new LocalLambdaWorkers((spec) => ({ ...functionVariables(spec, localSettings, 'local', resources), ...endpoints }));
+    stops.push(() => lambdas.close());
+    const stateMachines = new LocalStateMachines((fn, payload) => lambdas.invoke(fn as FunctionName, payload));
+    const scheduler = new LocalScheduler(lambdas.invoke, stateMachines, log);
 
     const health = async (): Promise<{ ok: boolean; components: Record<string, unknown> }> => {
       const check = async (fn: () => Promise<Record<string, unknown>>) => {
@@ -472,7 +466,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     };
 
     log('starting the HTTP API');
-    const api: RunningApi = await startApi(options.ports.api, lambdas, local, log);
+    const api: RunningApi = await startApi(options.ports.api, lambdas.invoke, local, log);
     stops.push(() => api.close());
     if (options.scheduler !== false) scheduler.start();
     stops.push(async () => scheduler.stop());
