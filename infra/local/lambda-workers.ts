@@ -119,6 +119,7 @@ export interface WorkerStats {
 export class LambdaWorkerPool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Array<() => void> = [];
+  private coldStarting = false;
   readonly stats: WorkerStats = { coldStarts: 0, invocations: 0, initMs: [], initCpuMs: [], usage: [], killed: 0, peakWorkers: 0 };
 
   constructor(
@@ -158,6 +159,21 @@ export class LambdaWorkerPool {
     return { worker, busy: false };
   }
 
+  /** A new worker in a place reserved before its cold start, so concurrent callers do not overshoot the pool; busy once started. */
+  private async grow(): Promise<Slot> {
+    const slot = { worker: undefined as unknown as Worker, busy: true };
+    this.slots.push(slot);
+    this.stats.peakWorkers = Math.max(this.stats.peakWorkers, this.slots.length);
+    try {
+      slot.worker = (await this.start()).worker;
+      return slot;
+    } catch (error) {
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      this.waiting.shift()?.();
+      throw error;
+    }
+  }
+
   private async acquire(): Promise<Slot> {
     for (;;) {
       const idle = this.slots.find((s) => !s.busy && s.worker);
@@ -165,22 +181,34 @@ export class LambdaWorkerPool {
         idle.busy = true;
         return idle;
       }
-      if (this.slots.length < this.maxWorkers) {
-        // Reserve the place before the cold start, so concurrent callers do not overshoot the pool.
-        const slot = { worker: undefined as unknown as Worker, busy: true };
-        this.slots.push(slot);
-        this.stats.peakWorkers = Math.max(this.stats.peakWorkers, this.slots.length);
+      // One cold start at a time per function: on a machine with a few shared cores, parallel cold starts
+      // slow each other down (Lambda starts them on separate hosts); a request meanwhile takes whichever
+      // worker is free first, the warm ones included.
+      if (this.slots.length < this.maxWorkers && !this.coldStarting) {
+        this.coldStarting = true;
         try {
-          slot.worker = (await this.start()).worker;
-          return slot;
-        } catch (error) {
-          this.slots.splice(this.slots.indexOf(slot), 1);
+          return await this.grow();
+        } finally {
+          this.coldStarting = false;
           this.waiting.shift()?.();
-          throw error;
         }
       }
       await new Promise<void>((wake) => this.waiting.push(wake));
     }
+  }
+
+  /** Cold-starts workers until `count` (at most the pool's cap) are alive, as provisioned concurrency would. */
+  async provision(count: number): Promise<void> {
+    const starts: Array<Promise<void>> = [];
+    while (this.slots.length < Math.min(count, this.maxWorkers)) {
+      starts.push(
+        this.grow().then((slot) => {
+          slot.busy = false;
+          this.waiting.shift()?.();
+        }),
+      );
+    }
+    await Promise.all(starts);
   }
 
   private release(slot: Slot, dead: boolean): void {

@@ -25,40 +25,9 @@ import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
 import { putApiKey } from '../../lambdas/quotes/api-keys';
 import { dynamo } from '../../lambdas/shared/aws';
 import { emit, recordTable, type Measurement } from './measure';
+import { autocannon, freePort } from './load';
 
-const run = promisify(execFile);
-const AUTOCANNON = require.resolve('autocannon/autocannon.js');
 const BENCH = 'quotes';
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => done(port));
-    });
-  });
-}
-
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p90: number; p99: number; max: number; average: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  duration: number;
-  '2xx': number;
-}
-
-async function autocannon(url: string, apiKey: string, body: string, connections: number, seconds: number): Promise<AutocannonResult> {
-  const { stdout } = await run(
-    process.execPath,
-    [AUTOCANNON, '-j', '-m', 'POST', '-c', String(connections), '-d', String(seconds), '-H', 'content-type=application/json', '-H', `x-api-key=${apiKey}`, '-b', body, url],
-    { maxBuffer: 64 * 1024 * 1024, timeout: (seconds + 60) * 1000 },
-  );
-  return JSON.parse(stdout) as AutocannonResult;
-}
 
 /** The stack's processes: this one (API adapter, authorizer, handler) and the children its lock file lists. */
 function processes(dataDir: string): Record<string, number> {

@@ -18,7 +18,7 @@ export async function startTestStack(options: Pick<StackOptions, 'dynamodbInMemo
     dataDir: mkdtempSync(join(tmpdir(), 'ssi-test-stack-')),
     ports,
     scheduler: false,
-    log: () => undefined,
+    log: process.env.SSI_TEST_STACK_LOG ? (line) => process.stderr.write(`${line}\n`) : () => undefined,
     ...options,
   });
   return { ...stack, api: (path, init) => fetch(`${stack.file.api}${path}`, init) };
