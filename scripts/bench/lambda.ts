@@ -158,7 +158,7 @@ async function main(): Promise<void> {
         emit({ bench: BENCH, case: label, metric: 'p99 latency', value: result.latency.p99, unit: 'ms' }),
         emit({ bench: BENCH, case: label, metric: 'quotes answered 200', value: answered, unit: 'requests' }),
         emit({ bench: BENCH, case: label, metric: 'non-2xx answers and errors', value: result.non2xx + result.errors + result.timeouts, unit: 'requests' }),
-        emit({ bench: BENCH, case: label, metric: 'workers stopped at the function timeout', value: quotes.stats.killed - killedBefore, unit: 'workers' }),
+        emit({ bench: BENCH, case: label, metric: 'workers stopped (function timeout or crash)', value: quotes.stats.killed - killedBefore, unit: 'workers' }),
         emit({ bench: BENCH, case: label, metric: 'time inside the worker, p50', value: round(percentile(usage.map((u) => u.durationMs), 50)), unit: 'ms' }),
         emit({ bench: BENCH, case: label, metric: 'CPU per quote (worker thread), mean', value: round(mean(usage.map((u) => u.cpuMs))), unit: 'ms' }),
       );
