@@ -1,5 +1,6 @@
 import { FUNCTION_SETTINGS, SETTINGS, isRequiredFor, settingProblem, type SettingName } from '../topology/settings';
 import type { SsiEnvironment } from './environment';
+import { functionEnvironment, type FunctionSpec, type ResolvedResources } from '../topology';
 
 /** Values of the declared settings in one environment; a setting without a value is left out. */
 export type SettingValues = Partial<Record<SettingName, string>>;
@@ -45,4 +46,13 @@ export function settingsFor(fn: string, values: SettingValues, environment: stri
   }
   if (problems.length) throw new Error(`function ${fn} cannot run in environment ${environment}:\n  ${problems.join('\n  ')}`);
   return out;
+}
+
+/**
+ * A function's whole environment as the CDK app deploys it: its declared settings, the names of
+ * its declared resources and the runtime options. The local stack's workers get exactly this, with
+ * only where the local services are added.
+ */
+export function functionVariables(spec: FunctionSpec, values: SettingValues, environment: string, resources: ResolvedResources): Record<string, string> {
+  return { ...settingsFor(spec.name, values, environment), ...functionEnvironment(spec, resources), NODE_OPTIONS: '--enable-source-maps' };
 }

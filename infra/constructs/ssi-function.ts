@@ -11,8 +11,8 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { REPOSITORY_ROOT } from '../environment';
 import { FUNCTION_BUNDLING } from '../bundling';
-import { settingsFor, type SettingValues } from '../settings';
-import { functionEnvironment, type Access, type FunctionSpec, type ResolvedResources } from '../topology';
+import { functionVariables, type SettingValues } from '../settings';
+import { type Access, type FunctionSpec, type ResolvedResources } from '../topology';
 import { checkNameLength, functionPhysicalName, functionRoleName } from './naming';
 import { acknowledge, nagResourceName } from './nag';
 
@@ -110,7 +110,7 @@ export class SsiFunction extends Construct {
       keys: mapValues(keys, ([key]) => key.keyArn),
       buckets: mapValues(buckets, ([bucket]) => bucket.bucketName),
     } as unknown as ResolvedResources;
-    const environment = { ...settingsFor(spec.name, props.settings, environmentName), ...functionEnvironment(spec, declared), NODE_OPTIONS: '--enable-source-maps' };
+    const environment = functionVariables(spec, props.settings, environmentName, declared);
     checkEnvironmentSize(functionName, environment);
 
     this.function = new NodejsFunction(this, 'Function', {

@@ -2,11 +2,34 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { API_AUTHORIZERS, AUTHORIZER_CACHE_TTL_SECONDS, ROUTES, WLP_API_KEY_HEADER, type FunctionName, type RouteSpec } from '../topology';
-import { LambdaTimeout, type LocalLambdas } from './lambda-runtime';
+import { LambdaTimeout, type FunctionInvoker } from './lambda-workers';
 import { listen } from './net';
 
 /** API Gateway's own limit on a request body (HTTP APIs: 10 MB). */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** HTTP APIs wait at most this long for an integration, then answer 504 themselves. */
+export const INTEGRATION_TIMEOUT_MS = 30_000;
+
+class IntegrationTimeout extends Error {}
+
+/** The reply API Gateway gives when the Lambda integration fails: 504 past its own wait, else 500 (a function error, a function timeout included). */
+export function integrationFailureReply(error: unknown): { statusCode: number; body: { message: string } } {
+  return error instanceof IntegrationTimeout ? { statusCode: 504, body: { message: 'Gateway Timeout' } } : { statusCode: 500, body: { message: 'Internal Server Error' } };
+}
+
+/** One invocation as API Gateway makes it: abandoned (the function may go on) after INTEGRATION_TIMEOUT_MS. */
+async function integrate(invoke: FunctionInvoker, name: FunctionName, event: unknown, timeoutMs: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new IntegrationTimeout(`${name}: no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([invoke(name, event), gaveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 interface CompiledRoute {
   route: RouteSpec;
@@ -219,10 +242,18 @@ export interface RunningApi {
 }
 
 /**
- * The local API Gateway: requests on the declared routes become payload-2.0 events for the real
- * handlers. `local` answers the stack's own paths (/health, /_local/..., the web app) before route matching.
+ * The local API Gateway: requests on the declared routes become payload-2.0 events for the
+ * functions, invoked through `invoke` (the stack's Lambda-shaped workers). `local` answers the
+ * stack's own paths (/health, /_local/..., the web app) before route matching.
  */
-export async function startApi(port: number, lambdas: LocalLambdas, local: LocalRoute, log: (line: string) => void, routes: readonly RouteSpec[] = ROUTES): Promise<RunningApi> {
+export async function startApi(
+  port: number,
+  invoke: FunctionInvoker,
+  local: LocalRoute,
+  log: (line: string) => void,
+  routes: readonly RouteSpec[] = ROUTES,
+  integrationTimeoutMs = INTEGRATION_TIMEOUT_MS,
+): Promise<RunningApi> {
   const compiled = routes.map(compileRoute);
   const authorizerCache = new AuthorizerCache(AUTHORIZER_CACHE_TTL_SECONDS * 1000);
   const server = createServer((request, response) => {
@@ -243,15 +274,14 @@ export async function startApi(port: number, lambdas: LocalLambdas, local: Local
         // API Gateway answers unknown routes itself, without calling any function.
         if (!match) return replyJson(response, pathMatched ? 405 : 404, { message: pathMatched ? 'Method Not Allowed' : 'Not Found' });
         const event = buildHttpEvent(request, body, match.route, match.params);
-        const refused = await authorizeRoute(match.route, event, (name, e) => lambdas.invoke(name, e), { cache: authorizerCache });
+        const refused = await authorizeRoute(match.route, event, (name, e) => integrate(invoke, name, e, integrationTimeoutMs), { cache: authorizerCache });
         if (refused) return replyJson(response, refused.statusCode, refused.body);
-        const result = toHttpReply(await lambdas.invoke(match.route.function, event));
+        const result = toHttpReply(await integrate(invoke, match.route.function, event, integrationTimeoutMs));
         reply(response, result.statusCode, result.headers, result.body);
       } catch (error) {
-        // What API Gateway returns when the integration fails or times out.
-        const timedOut = error instanceof LambdaTimeout;
-        log(`api: ${request.method} ${request.url} failed: ${(error as Error).message}`);
-        replyJson(response, timedOut ? 503 : 500, { message: timedOut ? 'Service Unavailable' : 'Internal Server Error' });
+        log(`api: ${request.method} ${request.url} failed${error instanceof LambdaTimeout ? ' (function timeout, its worker stopped)' : ''}: ${(error as Error).message}`);
+        const failed = integrationFailureReply(error);
+        replyJson(response, failed.statusCode, failed.body);
       }
     })();
   });

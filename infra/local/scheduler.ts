@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SCHEDULES, scheduleTarget, type ScheduleSpec } from '../topology';
 import { nextFire, parseScheduleExpression } from '../schedule-expression';
-import type { LocalLambdas } from './lambda-runtime';
+import type { FunctionInvoker } from './lambda-workers';
 import type { LocalStateMachines } from './state-machine';
 import { LOCAL_REGION } from './credentials';
 
@@ -32,7 +32,7 @@ export function scheduledEvent(schedule: ScheduleSpec, time = new Date()) {
 
 /**
  * Fires the declared schedules (their local cadence where one is declared) as EventBridge
- * scheduled events into the real handlers, or as the input of a declared state machine's
+ * scheduled events into the functions (through `invoke`: the stack's Lambda-shaped workers), or as the input of a declared state machine's
  * execution. One run per schedule at a time, as a reserved
  * concurrency of one would give; a run that is still going when the next is due is skipped.
  */
@@ -43,7 +43,7 @@ export class LocalScheduler {
   private stopped = false;
 
   constructor(
-    private readonly lambdas: LocalLambdas,
+    private readonly invoke: FunctionInvoker,
     private readonly stateMachines: LocalStateMachines,
     private readonly log: (line: string) => void,
     private readonly schedules: readonly ScheduleSpec[] = SCHEDULES,
@@ -87,7 +87,7 @@ export class LocalScheduler {
     try {
       const target = scheduleTarget(schedule);
       if (target.kind === 'function') {
-        await this.lambdas.invoke(target.name, scheduledEvent(schedule));
+        await this.invoke(target.name, scheduledEvent(schedule));
       } else {
         const execution = await this.stateMachines.execute(target.name, scheduledEvent(schedule));
         if (execution.status !== 'SUCCEEDED') throw new Error(`state machine ${target.name} ${execution.status}: ${execution.error}`);

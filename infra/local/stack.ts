@@ -20,10 +20,9 @@ import { PmmRegistry } from '../../lambdas/quotes/pmm-registry';
 import type { IsoDate } from '../../lambdas/domain/market';
 import { localPriceDocument, publishMarketData } from './market-prices';
 import { SETTINGS, type SettingName } from '../../topology/settings';
-import { settingValues, settingsFor } from '../settings';
+import { functionVariables, settingValues } from '../settings';
 import { LocalLambdaWorkers } from './lambda-workers';
 import { LOCAL_INDEXES } from '../../scripts/deploy/index-protocol';
-import { LocalLambdas } from './lambda-runtime';
 import { LocalScheduler } from './scheduler';
 import { LocalStateMachines } from './state-machine';
 import { StackError } from './net';
@@ -116,7 +115,8 @@ function declaredSettingsFrom(env: NodeJS.ProcessEnv): Partial<Record<SettingNam
 export interface RunningStack {
   file: StackFile;
   stackFilePath: string;
-  lambdas: LocalLambdas;
+  /** Every function, run from its bundle in Lambda-shaped workers (what the API adapter, scheduler and state machines invoke). */
+  lambdas: LocalLambdaWorkers;
   stateMachines: LocalStateMachines;
   scheduler: LocalScheduler;
   health(): Promise<{ ok: boolean; components: Record<string, unknown> }>;
@@ -311,8 +311,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     stops.push(() => venue.stop());
 
-    // Handlers run in this process and read their configuration from its environment, as a
-    // Lambda would from its own; the SDK picks the local endpoints up from AWS_ENDPOINT_URL_*.
     const resources = {
       tables,
       keys: Object.fromEntries(Object.entries(keys).map(([role, k]) => [role, k.keyId])) as Record<KeyRole, string>,
@@ -328,13 +326,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         logLevel: SETTINGS.POWERTOOLS_LOG_LEVEL.schema.parse(process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'),
         points: { epochPool: LOCAL_EPOCH_POOL, referencePrices: localReferencePrices() },
         settings: {
-          // One process serves every connection here (one request per container in Lambda): let quote records share
-          // batches, and check PMM signatures on a worker thread so the event loop is not held to one core.
-          SSI_QUOTE_STORE_LINGER_MS: '2',
-          SSI_SIGNATURE_WORKERS: '1',
           // The local chain mines a block per transaction and never reorgs: a report reads the head.
           RESERVES_CONFIRMATIONS: '0',
-          // Any other declared setting given to `npm start` (e.g. SSI_PRICE_DATE, SSI_POINTS_CONFIG), as cdk.json's `settings` would.
+          // Declared settings given to `npm start` (e.g. SSI_PRICE_DATE, SSI_POINTS_CONFIG), as cdk.json's `settings` would.
           ...declaredSettingsFrom(process.env),
           // The venue the hedge book lives at: the simulator here, the venue gateway in AWS (cdk.json settings).
           USSI_HEDGE_BOOK_URL: venue.url,
@@ -351,6 +345,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       SSI_S3_FORCE_PATH_STYLE: 'true',
     };
+    // Functions get their own environment in their workers (below); this process's environment gets the
+    // same values for what runs here beside them (tools and tests that call domain code directly).
     Object.assign(process.env, { ...localSettings, ...endpoints, POWERTOOLS_SERVICE_NAME: 'ssi-local', POWERTOOLS_METRICS_NAMESPACE: 'SSI' });
     const objects = new S3Client({ endpoint: s3.endpoint, region: LOCAL_REGION, credentials: localCredentials, forcePathStyle: true });
     // What AWS reads from the reports bucket, published as an operator's data job would: prices and universe snapshots.
@@ -380,13 +376,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await new PmmRegistry(DynamoDBDocumentClient.from(keysClient), tables.pmms).add({ maker: pmm.address, name: 'local-pmm', rfqUrl: pmm.rfqUrl, batchUrl: pmm.rfqBatchUrl });
     keysClient.destroy();
 
-    const lambdas = new LocalLambdas();
-    // State machine tasks run in Lambda-shaped workers: the bundle the CDK app deploys, the function's
-    // own environment, its memory and timeout, one invocation per worker.
-    const workers = new LocalLambdaWorkers(join(dataDir, 'bundles'), (spec) => ({ ...endpoints, ...settingsFor(spec.name, localSettings, 'local'), ...functionEnvironment(spec, resources) }));
-    stops.push(() => workers.close());
-    const stateMachines = new LocalStateMachines((fn, payload) => workers.invoke(fn as FunctionName, payload));
-    const scheduler = new LocalScheduler(lambdas, stateMachines, log);
+    // Every function runs in Lambda-shaped workers: the bundle the CDK app deploys, the environment
+    // it deploys (functionVariables) plus where the local services are, its memory, timeout and
+    // reserved concurrency, one invocation per worker.
+    const lambdas = new LocalLambdaWorkers((spec) => ({ ...functionVariables(spec, localSettings, 'local', resources), ...endpoints }));
+    stops.push(() => lambdas.close());
+    const stateMachines = new LocalStateMachines((fn, payload) => lambdas.invoke(fn as FunctionName, payload));
+    const scheduler = new LocalScheduler(lambdas.invoke, stateMachines, log);
 
     const health = async (): Promise<{ ok: boolean; components: Record<string, unknown> }> => {
       const check = async (fn: () => Promise<Record<string, unknown>>) => {
@@ -468,7 +464,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     };
 
     log('starting the HTTP API');
-    const api: RunningApi = await startApi(options.ports.api, lambdas, local, log);
+    const api: RunningApi = await startApi(options.ports.api, lambdas.invoke, local, log);
     stops.push(() => api.close());
     if (options.scheduler !== false) scheduler.start();
     stops.push(async () => scheduler.stop());

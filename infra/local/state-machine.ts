@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FUNCTIONS, STATE_MACHINES, type StateMachineName } from '../../topology';
-import { LambdaTimeout } from './lambda-runtime';
+import { LambdaTimeout } from './lambda-workers';
 import { stateMachineDefinition, type AslCatch, type AslDefinition, type AslFail, type AslMap, type AslTask } from '../../topology/state-machine';
 import { mapConcurrent } from '../../lambdas/shared/concurrency';
 

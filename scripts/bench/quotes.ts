@@ -1,8 +1,8 @@
 /**
  * Quote API load benchmark: `npm run bench:quotes`.
  *
- * Starts the whole local stack in this process (API adapter, authorizer and quote handler as under
- * `npm start`; the PMM simulator as its sibling process; DynamoDB Local; the anvil chain) on free
+ * Starts the whole local stack in this process (API adapter as under
+ * `npm start`, the authorizer and quote-api in Lambda-shaped workers; the PMM simulator as its sibling process; DynamoDB Local; the anvil chain) on free
  * ports, once for each DynamoDB Local storage in SSI_BENCH_DYNAMODB (default `files,memory`: SQLite
  * files as `npm start`, in memory as `npm start -- --dynamodb-in-memory`), or uses a running one with
  * SSI_BENCH_STACK=<data dir>. Creates a bench API key with limits high enough not to refuse, then
@@ -12,53 +12,19 @@
  * PMM (which signs), signature check, DynamoDB audit record.
  * Prints quotes/s, p50/p99 latency and errors as JSON lines and records them in docs/benchmarks.md.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startStack, type RunningStack, type StackFile } from '../../infra/local/stack';
 import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
 import { putApiKey } from '../../lambdas/quotes/api-keys';
-import { dynamo } from '../../lambdas/shared/aws';
 import { emit, recordTable, type Measurement } from './measure';
+import { autocannon, freePort } from './load';
 
-const run = promisify(execFile);
-const AUTOCANNON = require.resolve('autocannon/autocannon.js');
 const BENCH = 'quotes';
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => done(port));
-    });
-  });
-}
-
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p90: number; p99: number; max: number; average: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  duration: number;
-  '2xx': number;
-}
-
-async function autocannon(url: string, apiKey: string, body: string, connections: number, seconds: number): Promise<AutocannonResult> {
-  const { stdout } = await run(
-    process.execPath,
-    [AUTOCANNON, '-j', '-m', 'POST', '-c', String(connections), '-d', String(seconds), '-H', 'content-type=application/json', '-H', `x-api-key=${apiKey}`, '-b', body, url],
-    { maxBuffer: 64 * 1024 * 1024, timeout: (seconds + 60) * 1000 },
-  );
-  return JSON.parse(stdout) as AutocannonResult;
-}
 
 /** The stack's processes: this one (API adapter, authorizer, handler) and the children its lock file lists. */
 function processes(dataDir: string): Record<string, number> {
@@ -98,28 +64,6 @@ function cpuSeconds(pids: Record<string, number>): Record<string, number> {
 }
 
 let stackIsLocal = false;
-
-/** Counts the DynamoDB requests the in-process handlers make (their shared client), by command. */
-function countDynamoCalls(): { counts: Record<string, number>; stop(): void } {
-  const counts: Record<string, number> = {};
-  let counting = true;
-  const name = 'benchCountCalls';
-  const client = dynamo();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (counting) counts[context.commandName ?? 'unknown'] = (counts[context.commandName ?? 'unknown'] ?? 0) + 1;
-      return next(args);
-    },
-    { step: 'initialize', name },
-  );
-  return {
-    counts,
-    stop: () => {
-      counting = false;
-      client.middlewareStack.remove(name);
-    },
-  };
-}
 
 /**
  * SSI_BENCH_PROFILE=<file>: a V8 CPU profile of this process during the measurement only (the PMM
@@ -172,23 +116,17 @@ async function main(): Promise<void> {
   const met = runs.flatMap((r) => r.met);
   recordTable(BENCH, 'npm run bench:quotes', runs.flatMap((r) => r.rows), [
     `Target: >= 1,000 quotes/s with p99 <= 100 ms on this ${cpus().length}-core machine: ${met.length ? `met in this run by ${met.join('; ')}` : 'NOT met by any case of this run'}.`,
-    'Everything shares the cores: autocannon (child process), the API adapter + WLP authorizer + quote handler (one Node process serving every',
-    'connection, where AWS would run many Lambda containers) with its signature worker thread, the PMM simulator (sibling Node process, signs',
-    'every quote), DynamoDB Local (Java; every quote\'s audit record, and the rate-limit leases) and the idle anvil chain.',
+    'Everything shares the cores: autocannon (child process), this process (the API adapter, the WLP authorizer and quote-api in',
+    "Lambda-shaped workers: the deployed bundles, one request at a time per worker, as many workers as requests in flight up to the pool's cap),",
+    'the PMM simulator (sibling Node process, signs every quote), DynamoDB Local (Java; every quote\'s audit record, and the rate-limit leases) and the idle anvil chain.',
     'Each request is a complete firm quote: rate limit, RFQ over HTTP, EIP-712 hash, signature check, maker check (cached), record written before the answer.',
     `Each storage is a stack of its own, measured one after the other in this run: \`npm start\` keeps DynamoDB Local's tables in SQLite files in the`,
     'data folder (here on tmpfs: on this machine\'s disk SQLite syncs every item, about 25 ms, and the stack managed 38-76 quotes/s);',
     '`npm start -- --dynamodb-in-memory` keeps them in memory, which costs DynamoDB Local about half the CPU per written item.',
     ...runs.flatMap((r) => r.summaries),
-    'Fewer connections leave cores idle: each connection has one quote in flight, and a quote spends most of its ~30 ms waiting (the RFQ',
-    'round trip, the signature worker, its audit record batch), so 32 connections top out near 32 / 0.032 s = 1,000 quotes/s whatever the CPU.',
-    'Batching under load, none of it in a Lambda container (one request at a time): the RFQs of one event-loop turn go to the PMM as one',
-    'request (about 12 at 48 connections), which signs them in one pass (@noble/curves, one signature after another); the signature',
-    'checks of a turn go to the worker in one message; audit records are group-committed (about 16 per BatchWriteItem);',
+    'No batching across requests, as in Lambda: each worker sends its own RFQ, checks its own signature and writes its own audit record;',
     'the local API adapter caches authorizer answers per key as API Gateway does (AUTHORIZER_CACHE_TTL_SECONDS).',
-    'Where the API event loop spends its time (V8 profile, SSI_BENCH_PROFILE=file; wall-clock samples, so a syscall that yields the core to',
-    'its receiver counts): loopback HTTP (answers, RFQs, DynamoDB) ~28%, the AWS SDK and gzip of audit records ~20%, quote assembly ~18%,',
-    'the API Gateway adapter and middy ~16%, GC ~7%. The PMM simulator (SSI_PMM_CPU_PROF_DIR=dir): signing ~50%, GC ~14%, the EIP-712 hash ~7%.',
+    'SSI_BENCH_PROFILE=file profiles this process\'s main thread only (the API adapter), not the workers. Per-function figures: `npm run bench:lambda`.',
     'Run to run, the same configuration varies by up to 20% on this machine (CPU per quote included): compare cases within one run.',
   ]);
 }
@@ -253,13 +191,11 @@ async function measureStack(storage: Storage | undefined, seconds: number, conne
     const met: string[] = [];
     for (const connections of connectionCounts) {
       process.stderr.write(`measuring: ${where}, ${connections} connections for ${seconds} s...\n`);
-      const dynamoCalls = countDynamoCalls();
       const cpuBefore = cpuSeconds(pids);
       const profile = process.env.SSI_BENCH_PROFILE ? await startProfile() : undefined;
       const result = await autocannon(url, key, body, connections, seconds);
       if (profile) await profile(process.env.SSI_BENCH_PROFILE!);
       const cpuAfter = cpuSeconds(pids);
-      dynamoCalls.stop();
       const label = `POST /v1/quotes, MAG7.ssi mint, ${where}, ${connections} connections, ${seconds} s`;
       rows.push(
         emit({ bench: BENCH, case: label, metric: 'throughput', value: Math.round(result.requests.average), unit: 'quotes/s' }),
@@ -273,11 +209,6 @@ async function measureStack(storage: Storage | undefined, seconds: number, conne
       );
       const answered = Math.max(1, result['2xx']);
       const tag = `(${where}, ${connections} connections)`;
-      if (stackIsLocal) {
-        for (const [command, count] of Object.entries(dynamoCalls.counts)) {
-          rows.push(emit({ bench: BENCH, case: `DynamoDB ${command} from the handlers ${tag}`, metric: 'requests per quote', value: Math.round((count / answered) * 1000) / 1000, unit: 'requests' }));
-        }
-      }
       let totalCpu = 0;
       let apiCpu = 0;
       for (const [name, after] of Object.entries(cpuAfter)) {
@@ -294,7 +225,7 @@ async function measureStack(storage: Storage | undefined, seconds: number, conne
       if (result.requests.average >= 1000 && result.latency.p99 <= 100) met.push(`${where} at ${connections} connections`);
       summaries.push(
         `${where}, ${connections} connections: ` +
-          `ceilings from CPU per quote: the API process alone (event loop and signature worker) ${Math.round(1000 / Math.max(0.001, apiCpu))} quotes/s on one core, the whole stack ${capacity} quotes/s on ${cpus().length} idle cores before autocannon's share.`,
+          `ceilings from CPU per quote: the API process alone (adapter and workers, every thread) ${Math.round((cpus().length * 1000) / Math.max(0.001, apiCpu))} quotes/s on ${cpus().length} idle cores, the whole stack ${capacity} quotes/s before autocannon's share.`,
       );
     }
     return { rows, summaries, met };

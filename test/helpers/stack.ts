@@ -9,8 +9,9 @@ export type TestStack = RunningStack & { api: (path: string, init?: RequestInit)
 
 /**
  * The whole local stack in this test process, on free ports and a fresh data folder, with
- * schedules fired only on demand (`stack.scheduler.run(name)`). Handlers run in-process and
- * read the environment the stack sets, exactly as under `npm start`. One per test file.
+ * schedules fired only on demand (`stack.scheduler.run(name)`). Functions run from their bundles in
+ * Lambda-shaped workers, exactly as under `npm start`. One per test file; SSI_TEST_STACK_LOG=1 prints
+ * the stack's log (failed invocations included) to stderr.
  */
 export async function startTestStack(options: Pick<StackOptions, 'dynamodbInMemory'> = {}): Promise<TestStack> {
   const ports = { api: await freePort(), chain: await freePort(), dynamodb: await freePort(), kms: await freePort(), s3: await freePort() };
@@ -18,7 +19,7 @@ export async function startTestStack(options: Pick<StackOptions, 'dynamodbInMemo
     dataDir: mkdtempSync(join(tmpdir(), 'ssi-test-stack-')),
     ports,
     scheduler: false,
-    log: () => undefined,
+    log: process.env.SSI_TEST_STACK_LOG ? (line) => process.stderr.write(`${line}\n`) : () => undefined,
     ...options,
   });
   return { ...stack, api: (path, init) => fetch(`${stack.file.api}${path}`, init) };

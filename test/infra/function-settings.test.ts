@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { FUNCTIONS, type FunctionSpec } from '../../topology';
+import { FUNCTIONS, bucketEnv, keyEnv, tableEnv, type FunctionSpec, type ResolvedResources } from '../../topology';
+import { functionVariables, settingValues } from '../../infra/settings';
 import { FUNCTION_SETTINGS } from '../../topology/settings';
 import { synthesizeSsi, resourcesOf, type SynthesizedSsi } from './cdk-helpers';
 
@@ -84,4 +85,22 @@ describe('function settings from the synthesized template', () => {
     expect(() => synthesizeSsi({ overrides: { settings: { RESERVES_FROM_BLOCK: '-1' } } })).toThrow(/function reserve-publisher cannot run in environment dev:\s+RESERVES_FROM_BLOCK: /);
     expect(() => synthesizeSsi({ overrides: { settings: { SSI_PMM_ENDPOINTS: '[]' } as never } })).toThrow(/settings\.SSI_PMM_ENDPOINTS: not a declared setting/);
   });
+
+  test.each(FUNCTIONS.map((f) => [f.name, f as FunctionSpec] as const))(
+    "%s: the local stack's worker environment (functionVariables) is the template's, resource names aside",
+    (_name, spec) => {
+      const template = templateEnvironment(synth, spec);
+      // Resources are named by the deployment (references in the template) and by the local services locally.
+      const placeholder = new Proxy({}, { get: (_target, name) => `resource-${String(name)}` });
+      const local = functionVariables(spec, settingValues(synth.ssi), 'dev', { tables: placeholder, keys: placeholder, buckets: placeholder } as unknown as ResolvedResources);
+      const resourceVariables = new Set([
+        ...Object.keys(spec.tables).map((t) => tableEnv(t as never)),
+        ...[...spec.keys, ...(spec.publicKeys ?? [])].map((k) => keyEnv(k)),
+        ...Object.keys(spec.buckets).map((b) => bucketEnv(b as never)),
+      ]);
+      expect(Object.keys(local).sort()).toEqual(Object.keys(template).sort());
+      const withoutResources = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([k]) => !resourceVariables.has(k)));
+      expect(withoutResources(local)).toEqual(withoutResources(template));
+    },
+  );
 });

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LambdaWorkerPool, LambdaFailure, bundleFunction } from '../../infra/local/lambda-workers';
-import { LambdaTimeout } from '../../infra/local/lambda-runtime';
-import type { FunctionSpec } from '../../topology';
+import { LambdaWorkerPool, LambdaFailure, LambdaTimeout, bundleFunction } from '../../infra/local/lambda-workers';
+import type { FunctionSpec, RouteSpec } from '../../topology';
+import { startApi } from '../../infra/local/api-gateway';
 
 const spec = (name: string, timeoutSeconds = 2, memoryMb = 64): FunctionSpec => ({
   name,
@@ -71,5 +71,46 @@ describe('Lambda-shaped workers (bundled handler, own environment, one invocatio
 
     const small = pool(spec('small', 10, 32), 1);
     await expect(small.invoke({ action: 'allocate', mb: 200 })).rejects.toBeInstanceOf(LambdaFailure);
+  });
+
+  describe('behind the local API adapter', () => {
+    const route = (fn: string): RouteSpec => ({ method: 'GET', path: `/${fn}`, function: fn as never, auth: 'none' }) as unknown as RouteSpec;
+    const serve = async (p: LambdaWorkerPool, integrationTimeoutMs?: number) => {
+      const api = await startApi(0, (_name, event) => p.invoke(event), async () => undefined, () => undefined, [route(p.spec.name)], integrationTimeoutMs);
+      return { api, get: () => fetch(`${api.url}/${p.spec.name}`) };
+    };
+
+    test("a function run over its timeout stops its worker and the client gets API Gateway's 500; the next request cold-starts", async () => {
+      const slow = pool(spec('slowroute', 1), 2);
+      const { api, get } = await serve(slow);
+      try {
+        const original = slow.invoke.bind(slow);
+        slow.invoke = (event) => original({ ...(event as object), action: 'sleep', ms: 3000 });
+        const answer = await get();
+        expect(answer.status).toBe(500);
+        expect(await answer.json()).toEqual({ message: 'Internal Server Error' });
+        expect(slow.stats).toMatchObject({ killed: 1, coldStarts: 1 });
+        expect(slow.size).toBe(0);
+
+        slow.invoke = (event) => original({ ...(event as object), action: 'echo' });
+        expect((await get()).status).toBe(200);
+        expect(slow.stats.coldStarts).toBe(2);
+      } finally {
+        await api.close();
+      }
+    });
+
+    test('an answer later than the integration timeout is a 504 from the gateway', async () => {
+      const late = pool(spec('lateroute', 10), 1);
+      const { api, get } = await serve(late, 500);
+      try {
+        const original = late.invoke.bind(late);
+        late.invoke = (event) => original({ ...(event as object), action: 'sleep', ms: 1500 });
+        const answer = await get();
+        expect(answer.status).toBe(504);
+      } finally {
+        await api.close();
+      }
+    });
   });
 });
