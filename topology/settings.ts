@@ -63,8 +63,6 @@ export const SETTINGS = {
   SSI_QUOTE_TOLERANCE_BPS: { schema: z.coerce.number().int().min(1).max(2000).default(100), description: "Largest distance of a PMM's price from the reference NAV" },
   SSI_RFQ_TIMEOUT_MS: { schema: z.coerce.number().int().min(50).max(5000).default(500), description: 'How long the quote API waits for PMM answers' },
   SSI_QUOTE_RETENTION_DAYS: { schema: z.coerce.number().int().min(1).max(3650).default(90), description: 'Days quote records are kept' },
-  SSI_QUOTE_STORE_LINGER_MS: { schema: z.coerce.number().int().min(0).max(50).default(0), description: 'Milliseconds a quote record waits to share a DynamoDB batch (0: none)' },
-  SSI_SIGNATURE_WORKERS: { schema: z.coerce.number().int().min(0).max(8).default(0), description: 'Worker threads for maker signature checks (0: in the request thread)' },
   SSI_PMM_CACHE_SECONDS: { schema: z.coerce.number().int().min(0).max(3600).default(30), description: 'Seconds the PMM registry (table pmms) is cached' },
 
   SSI_REBALANCE_WEIGHT_TOLERANCE_BPS: { schema: z.coerce.number().min(1).max(1000).default(50), description: 'Largest per-asset |weight - target| after a rebalance before it is reported off target' },
@@ -123,8 +121,6 @@ export const FUNCTION_SETTINGS = {
     'SSI_QUOTE_TOLERANCE_BPS',
     'SSI_RFQ_TIMEOUT_MS',
     'SSI_QUOTE_RETENTION_DAYS',
-    'SSI_QUOTE_STORE_LINGER_MS',
-    'SSI_SIGNATURE_WORKERS',
     'SSI_PMM_CACHE_SECONDS',
   ],
   'ussi-api': [...CHAIN, ...PRICES, 'USSI_QUOTE_TTL_SECONDS', 'USSI_QUOTE_SPREAD_BPS'],

@@ -7,7 +7,6 @@ import { dynamo } from '../shared/aws';
 import { ConfigError } from '../shared/errors';
 import { issuerDomain } from '../domain/orders';
 import { QuoteOrderHasher } from '../domain/quotes/order-hash';
-import { WorkerSignatures } from '../adapters/signature-workers';
 import { warmUp } from '../domain/quotes/secp256k1';
 import { ethersChainReader, IndexCatalog } from '../quotes/catalog';
 import { priceSourceFromSettings } from '../quotes/prices';
@@ -38,7 +37,7 @@ const service = new QuoteService({
   cash: { symbol: config.SSI_CASH_TOKEN, address: getAddress(cashToken.address), decimals: cashToken.decimals },
   pmms: cachedPmms(new PmmRegistry(dynamo(), tableName('pmms')), config.SSI_PMM_CACHE_SECONDS * 1000),
   transport: httpTransport(),
-  store: new DynamoQuoteStore(dynamo(), tableName('quotes'), { lingerMs: config.SSI_QUOTE_STORE_LINGER_MS }),
+  store: new DynamoQuoteStore(dynamo(), tableName('quotes')),
   limiter: new LeaseLimiter(new DynamoLeaseStore(dynamo(), tableName('wlp-usage'))),
   hasher: new QuoteOrderHasher(issuerDomain(config.SSI_CHAIN_ID, getAddress(issuer))),
   settings: {
@@ -48,13 +47,12 @@ const service = new QuoteService({
     retentionDays: config.SSI_QUOTE_RETENTION_DAYS,
   },
   nonceUsed: (maker, nonce) => issuerContract.isNonceUsed(maker, nonce) as Promise<boolean>,
-  signatures: config.SSI_SIGNATURE_WORKERS > 0 ? new WorkerSignatures(config.SSI_SIGNATURE_WORKERS) : undefined,
 });
 
 const document = openApiDocument();
 // The generator's signature table costs tens of ms: spend them at cold start, not on the first quote
 // (with signature workers each worker builds its own; this thread checks only if a worker dies).
-if (config.SSI_SIGNATURE_WORKERS === 0) warmUp();
+warmUp();
 
 export const handler = byRoute({
   'POST /v1/quotes': httpHandler({ body: quoteRequestSchema, maxBodyBytes: 4096 }, ({ event, body }) => service.createQuote(wlpIdentity(event), body)),

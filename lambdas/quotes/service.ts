@@ -52,7 +52,7 @@ export interface QuoteServiceDeps {
   store: QuoteStore;
   limiter: WlpLimiter;
   hasher: QuoteOrderHasher;
-  /** Signature check; default: a `MakerSignatures` of this service (`WorkerSignatures` runs it off the event loop). */
+  /** Signature check; default: a `MakerSignatures` of this service. */
   signatures?: { problem: SignatureProblem };
   settings: QuoteSettings;
   /** Whether a maker's nonce is spent on chain (for a stored quote's status). */

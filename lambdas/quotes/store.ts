@@ -46,7 +46,6 @@ const BATCH = 25;
 export class DynamoQuoteStore implements QuoteStore {
   private queue: Pending[] = [];
   private inFlight = 0;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -54,12 +53,6 @@ export class DynamoQuoteStore implements QuoteStore {
     private readonly options: {
       /** Batches written at once at most; the rest wait for one to finish (default 4). */
       maxInFlight?: number;
-      /**
-       * How long a record written while nothing is in flight waits for company (default 0: none).
-       * A Lambda container serves one request at a time, so 0 there; a process serving many
-       * connections (the local stack) trades a few ms of latency for fewer, larger writes.
-       */
-      lingerMs?: number;
     } = {},
   ) {}
 
@@ -80,14 +73,6 @@ export class DynamoQuoteStore implements QuoteStore {
       if (!flush && this.queue.length < BATCH) {
         // Whoever queues while a batch is in flight goes out with the next one, when it lands.
         if (this.inFlight > 0) return;
-        const linger = this.options.lingerMs ?? 0;
-        if (linger > 0) {
-          this.timer ??= setTimeout(() => {
-            this.timer = undefined;
-            this.pump(true);
-          }, linger);
-          return;
-        }
       }
       const batch = this.queue.splice(0, BATCH);
       this.inFlight++;

@@ -5,7 +5,6 @@ import { cashToUsd, deviationBps, indexUnitsFor, navPerToken, PricingError, usdT
 import { QuoteOrderHasher } from '../../lambdas/domain/quotes/order-hash';
 import { FixedBaseTable, N, publicKeyPoint, sign, signMany, verifyWithTable } from '../../lambdas/domain/quotes/secp256k1';
 import { MakerSignatures, makerSignatureProblem } from '../../lambdas/domain/quotes/signature';
-import { WorkerSignatures } from '../../lambdas/adapters/signature-workers';
 import { hashQuoteOrder, issuerDomain, Side, type QuoteOrder } from '../../lambdas/domain/orders';
 
 const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString('hex')}`);
@@ -218,42 +217,4 @@ describe('secp256k1 signature checks', () => {
     expect(signatures.problems([])).toEqual([]);
   });
 
-  describe('WorkerSignatures (checks on worker threads)', () => {
-    let pool: WorkerSignatures;
-    beforeAll(() => {
-      pool = new WorkerSignatures(2);
-    });
-    afterAll(() => pool.close());
-
-    test('answers every check as the inline MakerSignatures does, good, foreign, malleable and malformed alike', async () => {
-      const inline = new MakerSignatures();
-      const key = keys[0];
-      const cases: Array<[string, string, string]> = [];
-      for (let i = 0; i < 12; i++) {
-        const d = keccak256(`0x${(100 + i).toString(16)}`);
-        const good = new SigningKey(key.privateKey).sign(d);
-        cases.push([d, good.serialized, key.address]);
-        cases.push([d, new SigningKey(keys[2].privateKey).sign(d).serialized, key.address]);
-        cases.push([d, `${good.r}${(N - BigInt(good.s)).toString(16).padStart(64, '0')}${good.v === 27 ? '1c' : '1b'}`, key.address]);
-        cases.push([d, '0x1234', key.address]);
-      }
-      // Concurrently, as a busy API asks: answers come back to the right caller whatever their order.
-      const answers = await Promise.all(cases.map(([d, sig, maker]) => pool.problem(d, sig, maker)));
-      expect(answers).toEqual(cases.map(([d, sig, maker]) => inline.problem(d, sig, maker)));
-      expect(answers.filter((a) => a === undefined)).toHaveLength(12);
-    });
-
-    test('a dead worker leaves the rotation and its checks are answered inline', async () => {
-      const own = new WorkerSignatures(1);
-      const key = keys[1];
-      const d = keccak256('0x0bad');
-      const good = new SigningKey(key.privateKey).sign(d).serialized;
-      expect(await own.problem(d, good, key.address)).toBeUndefined();
-      const pending = own.problem(d, new SigningKey(keys[2].privateKey).sign(d).serialized, key.address);
-      await own.close();
-      expect(await pending).toMatch(/recovers to/);
-      expect(own.size).toBe(0);
-      expect(await own.problem(d, good, key.address)).toBeUndefined();
-    });
-  });
 });

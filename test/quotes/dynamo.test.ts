@@ -65,7 +65,7 @@ describe('quote API storage on DynamoDB Local', () => {
     });
 
     test('group-commits concurrent records and reads each back whole', async () => {
-      const store = new DynamoQuoteStore(dynamo.doc, dynamo.tables.quotes, { lingerMs: 2 });
+      const store = new DynamoQuoteStore(dynamo.doc, dynamo.tables.quotes);
       await Promise.all(Array.from({ length: 60 }, (_, i) => store.put(record(i))));
       for (const i of [0, 31, 59]) expect(await store.get(record(i).id)).toEqual(record(i));
       expect(await store.get('0xmissing')).toBeUndefined();
