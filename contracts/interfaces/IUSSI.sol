@@ -382,7 +382,8 @@ interface IUSSI is IERC20 {
     /// @notice Admin: sets the IndexBurner that burns index tokens taken in on mints (zero stops index-token confirmations).
     function setIndexBurner(address indexBurner_) external;
 
-    /// @notice Admin: approves `vault` as a destination the operator may route a requester's stablecoin mints to, or withdraws it.
+    /// @notice Admin: approves `vault` as a destination the operator may route a requester's stablecoin mints to,
+    /// or withdraws it.
     function setVaultApproved(address vault, bool approved) external;
 
     /**

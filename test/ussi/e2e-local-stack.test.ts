@@ -244,6 +244,29 @@ describe('USSI on the local stack: mints (index token burned, USDC via a vault r
     expect(JSON.parse(shown.stdout)).toMatchObject({ id: String(payoutId), side: 'redeem', status: 'Confirmed' });
     const missing = cli(['ussi', 'status', String(payoutId + 100n)]);
     expect(missing.status).not.toBe(0);
+
+    // The same journey through the CLI: `ssi ussi quote`, then `mint` (approves and applies), confirmed by the
+    // operator's schedule, then `redeem`; each prints JSON and refuses bad input with a non-zero exit.
+    const quoted = cli(['ussi', 'quote', '--side', 'mint', '--asset', 'USDC', '--amount', '5']);
+    expect(quoted.status).toBe(0);
+    const cliQuote = JSON.parse(quoted.stdout) as UssiQuote;
+    expect(cliQuote).toMatchObject({ order: { requester: wlp.address }, signature: expect.stringMatching(/^0x[0-9a-f]{130}$/) });
+    expect(BigInt(cliQuote.order.assetAmount)).toBe(5n * 10n ** 6n);
+    expect(cli(['ussi', 'quote', '--side', 'sideways', '--asset', 'USDC', '--amount', '5']).status).not.toBe(0);
+    const cliMint = cli(['ussi', 'mint', '--asset', 'USDC', '--amount', '5']);
+    expect(cliMint.status).toBe(0);
+    const applied = JSON.parse(cliMint.stdout) as { requestId: string; tx: string; quote: { ussiAmount: string } };
+    expect(applied).toMatchObject({ ok: true, side: 'mint', requestId: String(await newRequestId()), tx: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    expect(await run('ussi-confirm')).toMatchObject({ outcomes: [{ id: applied.requestId, action: 'confirmed', side: 'mint' }] });
+    expect((await ussi.getFunction('balanceOf')(wlp.address)) as bigint).toBe(BigInt(applied.quote.ussiAmount));
+    const cliRedeem = cli(['ussi', 'redeem', '--asset', 'USDC', '--amount', '1']);
+    expect(cliRedeem.status).toBe(0);
+    const redeemId = (JSON.parse(cliRedeem.stdout) as { requestId: string }).requestId;
+    expect(JSON.parse(cli(['ussi', 'status', redeemId]).stdout)).toMatchObject({ id: redeemId, side: 'redeem', status: 'Pending' });
+    expect((await ussi.getFunction('balanceOf')(wlp.address)) as bigint).toBe(BigInt(applied.quote.ussiAmount) - 10n ** 18n);
+    // More USSI than the WLP holds: the contract refuses, the CLI says so and exits non-zero.
+    const tooMuch = cli(['ussi', 'redeem', '--asset', 'USDC', '--amount', '1000000']);
+    expect(tooMuch.status).not.toBe(0);
   }, 300_000);
 });
 
