@@ -687,10 +687,13 @@ describe('Index protocol invariants under random operation sequences', () => {
     // The random sequences really did rebalance and sell fees.
     expect(rebalances).toBeGreaterThan(0);
     expect(feeSales).toBeGreaterThan(0);
-    // ... and took attested mints to completion and accepted attested redeems to an end (each end is pinned in
-    // attested-issuer.test.ts).
+    // ... and took attested mints to completion and attested redeems to one of their ends (each end is pinned in
+    // attested-issuer.test.ts; which ends a random run reaches varies).
     expect(attestedOutcomes.get('mint completed') ?? 0).toBeGreaterThan(0);
-    const redeemEnds = ['redeem completed', 'accepted redeem refunded', 'redeem settled'].reduce((sum, o) => sum + (attestedOutcomes.get(o) ?? 0), 0);
+    const redeemEnds = ['redeem completed', 'redeem completed on acceptance', 'redeem refunded', 'accepted redeem refunded', 'redeem settled'].reduce(
+      (sum, o) => sum + (attestedOutcomes.get(o) ?? 0),
+      0,
+    );
     expect(redeemEnds).toBeGreaterThan(0);
     console.log(`attested request outcomes: ${JSON.stringify(Object.fromEntries(attestedOutcomes))}`);
   }, 600_000); // Three indexes and the attested requests: minutes on a shared two-core machine.

@@ -15,7 +15,7 @@ function redeem(status: RequestStatus, expiresAt = NOW + 3600n): UssiRequest {
 /** A fake chain, venue and relayer: the venue answers `venue(clientId)`, the relayer `mined` unless told. */
 function fixture(requests: UssiRequest[], venue: (request: PayoutRequest) => PayoutState, relayed: (key: string) => string = () => 'mined') {
   const asked: PayoutRequest[] = [];
-  const submitted: Array<{ key: string; data: string }> = [];
+  const submitted: Array<{ key: string; to: string; data: string }> = [];
   let stored: bigint | undefined;
   const deps: PayoutDeps = {
     ussi: '0xUSSI',
@@ -33,7 +33,7 @@ function fixture(requests: UssiRequest[], venue: (request: PayoutRequest) => Pay
     encodeRecordPayout: (id, txHash) => `record:${id}:${txHash}`,
     relayer: {
       submit: async (request) => {
-        submitted.push({ key: request.key, data: request.data ?? '' });
+        submitted.push({ key: request.key, to: request.to, data: request.data ?? '' });
         return { actionKey: request.key, status: 'queued' } as ActionRecord;
       },
       wait: async (key) =>

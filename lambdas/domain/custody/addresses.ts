@@ -3,7 +3,7 @@
  * malformed address would never receive a delivery, so every address is checked here before it is
  * registered, attested or listed in a balance statement.
  */
-import { createHash } from 'node:crypto';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2';
 import { base58, base58xrp, bech32, bech32m, createBase58check } from '@scure/base';
 import { getAddress } from 'ethers';
 import { isHexAddress } from '../address';
@@ -13,7 +13,8 @@ export type NativeChain = (typeof NATIVE_CHAINS)[number];
 
 export type AddressCheck = { ok: true; address: string } | { ok: false; reason: string };
 
-const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
+// noble's SHA-256, not node:crypto: the web app verifies reserve reports (and their custodian wallets) in the browser.
+const sha256 = (data: Uint8Array): Uint8Array => nobleSha256(data);
 const base58check = createBase58check(sha256);
 const base58checkXrp = {
   decode(text: string): Uint8Array {
