@@ -8,7 +8,9 @@ import { chainProvider } from '../shared/chain';
 import { PointsStore } from './store';
 import { configuredPrices, pointsRules } from './settings';
 import { portfolio, stakingApy } from './portfolio';
-import { epochLeaderboard, listEpochs, registerReferral, userPoints, userRewards } from './api';
+import { epochLeaderboard, indexHistory, listEpochs, registerReferral, userPoints, userRewards } from './api';
+import { addDays, dayOf } from '../domain/points/calendar';
+import { isIsoDate } from '../domain/market';
 
 const config = functionSettings('points-api');
 const rules = pointsRules(config.SSI_POINTS_CONFIG);
@@ -17,6 +19,7 @@ const deps = {
   calendar: new EpochCalendar(rules.epochs),
   chainId: config.SSI_CHAIN_ID,
   chain: { provider: chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID), contracts: config.SSI_DEPLOYMENT.contracts },
+  indexes: config.SSI_DEPLOYMENT.indexes,
 };
 
 const chainDeps = {
@@ -28,6 +31,18 @@ const chainDeps = {
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address').transform((a) => a.toLowerCase());
 const byAddress = z.object({ address });
+const day = z.string().refine(isIsoDate, 'must be a YYYY-MM-DD date');
+/** At most a year and a day per read; without bounds, the year up to today. */
+const MAX_HISTORY_DAYS = 366;
+const historyRange = z
+  .object({ from: day.optional(), to: day.optional() })
+  .strict()
+  .transform(({ from, to }) => {
+    const end = to ?? dayOf(new Date());
+    return { from: from ?? addDays(end, -(MAX_HISTORY_DAYS - 1)), to: end };
+  })
+  .refine((r) => r.from <= r.to, 'from must not be after to')
+  .refine((r) => r.from >= addDays(r.to, -(MAX_HISTORY_DAYS - 1)), `at most ${MAX_HISTORY_DAYS} days at a time`);
 
 export const handler = byRoute({
   'GET /v1/points/{address}': httpHandler({ path: byAddress, query: z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }) }, ({ path, query }) =>
@@ -41,6 +56,7 @@ export const handler = byRoute({
   'GET /v1/rewards/{address}': httpHandler({ path: byAddress }, ({ path }) => userRewards(deps, path.address)),
   'GET /v1/portfolio/{address}': httpHandler({ path: byAddress }, ({ path }) => portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar, rules }, path.address)),
   'GET /v1/staking/apy': httpHandler({}, () => stakingApy(chainDeps)),
+  'GET /v1/indexes/{symbol}/history': httpHandler({ path: z.object({ symbol: z.string().min(1).max(64) }), query: historyRange }, ({ path, query }) => indexHistory(deps, path.symbol, query)),
   'POST /v1/referrals': httpHandler(
     { body: z.object({ referrer: address, referred: address, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte signature') }).strict() },
     ({ body }) => registerReferral(deps, body),
