@@ -5,6 +5,7 @@
  * the local stack's WLP).
  */
 import type { Command } from 'commander';
+import { ISSUER_REQUEST_EVENTS } from '../../lambdas/domain/issuer-events';
 import { Contract, Interface, JsonRpcProvider, Network, Wallet, formatUnits, getAddress, isError, type Result, type TransactionReceipt } from 'ethers';
 import { CliError, progress, report, type OutputOptions } from '../output';
 import { readStackFile } from './stack';
@@ -50,14 +51,7 @@ export const ISSUER_ABI = [
   `function cancelRedeem(${ORDER_TUPLE} order)`,
   'function getRequest(bytes32) view returns (tuple(uint128 fee, uint64 expiresAt, uint8 status))',
   'function custody() view returns (address)',
-  'event Minted(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee)',
-  'event Redeemed(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee)',
-  'event MintRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
-  'event RedeemRequested(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee, uint64 expiresAt)',
-  'event MintCancelled(bytes32 indexed orderHash, address indexed index, address indexed requester, address cashToken, uint256 refund)',
-  'event RedeemCancelled(bytes32 indexed orderHash, address indexed index, address indexed requester, uint256 indexAmount)',
-  'event MintRejected(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, address cashToken, uint256 refund)',
-  'event RedeemRejected(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount)',
+  ...ISSUER_REQUEST_EVENTS,
   'error OrderExpired(uint256 deadline, uint256 timestamp)',
   'error RequestNotPending(bytes32 orderHash, uint8 status)',
   'error RequestNotExpired(bytes32 orderHash, uint64 expiresAt)',
