@@ -1,80 +1,15 @@
 /** A connected WLP's own mint and redeem requests of one index, read from the Issuer's events through the chain's RPC (no API key). */
-import { Contract, Interface, formatUnits, zeroPadValue, type JsonRpcProvider, type Log } from 'ethers';
-import { ISSUER_REQUEST_EVENTS } from '../../lambdas/domain/issuer-events';
+import { Contract, formatUnits, zeroPadValue, type JsonRpcProvider } from 'ethers';
+import { ISSUER_REQUEST_TOPICS, requestsFromLogs, type WlpRequest } from '../../lambdas/domain/issuer-events';
 import { DECIMALS, chainReader, say } from './actions';
 import { clock, el, utc } from './dom';
 import { connect, connectedAccount, walletError } from './wallet';
 
-const ISSUER = new Interface(ISSUER_REQUEST_EVENTS);
 const ERC20 = ['function symbol() view returns (string)', 'function decimals() view returns (uint8)'];
-
-export type RequestStatus = 'pending' | 'filled' | 'cancelled' | 'rejected';
-
-/** One request as its events tell it: the order, where it stands, and the transactions that moved it. */
-export interface WlpRequest {
-  orderHash: string;
-  side: 'mint' | 'redeem';
-  status: RequestStatus;
-  indexAmount: bigint;
-  cashToken: string | null;
-  cashAmount: bigint | null;
-  /** Pending requests only: when the requester may cancel (chain time, seconds). */
-  expiresAt: number | null;
-  /** The request's first event: its block orders the list. */
-  block: number;
-  txs: Array<{ what: string; hash: string }>;
-}
-
-const OUTCOMES: Record<string, { side: 'mint' | 'redeem'; status: RequestStatus | 'requested'; what: string }> = {
-  MintRequested: { side: 'mint', status: 'requested', what: 'requested' },
-  RedeemRequested: { side: 'redeem', status: 'requested', what: 'requested' },
-  Minted: { side: 'mint', status: 'filled', what: 'filled' },
-  Redeemed: { side: 'redeem', status: 'filled', what: 'filled' },
-  MintCancelled: { side: 'mint', status: 'cancelled', what: 'cancelled' },
-  RedeemCancelled: { side: 'redeem', status: 'cancelled', what: 'cancelled' },
-  MintRejected: { side: 'mint', status: 'rejected', what: 'rejected' },
-  RedeemRejected: { side: 'redeem', status: 'rejected', what: 'rejected' },
-};
-
-/** Folds the Issuer's request logs (any order) into one entry per order hash, newest request first. */
-export function requestsFromLogs(logs: readonly Log[]): WlpRequest[] {
-  const sorted = [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
-  const byHash = new Map<string, WlpRequest>();
-  for (const log of sorted) {
-    const event = ISSUER.parseLog(log);
-    const outcome = event && OUTCOMES[event.name];
-    if (!event || !outcome) continue;
-    const orderHash = event.args.orderHash as string;
-    const entry: WlpRequest = byHash.get(orderHash) ?? {
-      orderHash,
-      side: outcome.side,
-      status: 'pending',
-      indexAmount: 0n,
-      cashToken: null,
-      cashAmount: null,
-      expiresAt: null,
-      block: log.blockNumber,
-      txs: [],
-    };
-    const args = event.args.toObject() as { indexAmount?: bigint; cashToken?: string; cashAmount?: bigint; expiresAt?: bigint };
-    if (args.indexAmount !== undefined) entry.indexAmount = args.indexAmount;
-    if (args.cashToken !== undefined) entry.cashToken = args.cashToken;
-    if (args.cashAmount !== undefined) entry.cashAmount = args.cashAmount;
-    if (outcome.status === 'requested') entry.expiresAt = Number(args.expiresAt);
-    else {
-      entry.status = outcome.status;
-      entry.expiresAt = null;
-    }
-    entry.txs.push({ what: outcome.what, hash: log.transactionHash });
-    byHash.set(orderHash, entry);
-  }
-  return [...byHash.values()].reverse().sort((a, b) => b.block - a.block);
-}
 
 /** The wallet's requests of `index` from the Issuer's events, with chain time for the expiry clocks. */
 async function readRequests(rpc: JsonRpcProvider, issuer: string, index: string, requester: string) {
-  const topics = Object.keys(OUTCOMES).map((name) => ISSUER.getEvent(name)!.topicHash);
-  const [logs, head] = await Promise.all([rpc.getLogs({ address: issuer, fromBlock: 0, toBlock: 'latest', topics: [topics, null, zeroPadValue(index, 32), zeroPadValue(requester, 32)] }), rpc.getBlock('latest')]);
+  const [logs, head] = await Promise.all([rpc.getLogs({ address: issuer, fromBlock: 0, toBlock: 'latest', topics: [[...ISSUER_REQUEST_TOPICS], null, zeroPadValue(index, 32), zeroPadValue(requester, 32)] }), rpc.getBlock('latest')]);
   const requests = requestsFromLogs(logs);
   const cash = new Map<string, { symbol: string; decimals: number }>();
   for (const token of new Set(requests.map((r) => r.cashToken).filter((t): t is string => t !== null))) {
