@@ -33,7 +33,10 @@ function ticks(min: number, max: number, target = 5): number[] {
 export function lineChart(options: { id: string; title: string; description: string; unit: string; labels: string[]; series: Series[] }): SVGSVGElement {
   const [width, height, left, right, top, bottom] = [720, 320, 56, 16, 16, 48];
   const all = options.series.flatMap((s) => s.values);
-  const [min, max] = [Math.min(...all), Math.max(...all)];
+  const [low, high] = [Math.min(...all), Math.max(...all)];
+  // A flat series (e.g. one day) gets a band of 1 % either side, so it sits mid-chart with ticks around it.
+  const pad = low === high ? Math.abs(low) / 100 || 1 : 0;
+  const [min, max] = [low - pad, high + pad];
   const x = (i: number) => left + (i / Math.max(1, options.labels.length - 1)) * (width - left - right);
   const y = (v: number) => top + (1 - (v - min) / (max - min || 1)) * (height - top - bottom);
   const [titleId, descId] = [`${options.id}-title`, `${options.id}-desc`];
