@@ -359,6 +359,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/referrals', function: 'points-api', auth: 'none' },
   { method: 'GET', path: '/v1/portfolio/{address}', function: 'points-api', auth: 'none' },
   { method: 'GET', path: '/v1/staking/apy', function: 'points-api', auth: 'none' },
+  { method: 'GET', path: '/v1/indexes/{symbol}/history', function: 'points-api', auth: 'none' },
   { method: 'GET', path: '/v1/reserves/latest', function: 'read-api', auth: 'none' },
   { method: 'GET', path: '/v1/reserves/{date}', function: 'read-api', auth: 'none' },
   { method: 'GET', path: '/v1/reserves/{date}/proof/{holder}', function: 'read-api', auth: 'none' },

@@ -3,12 +3,13 @@ import { functionSettings, tableName } from '../shared/config';
 import { httpHandler } from '../shared/http';
 import { byRoute } from '../shared/router';
 import { dynamoClient } from '../shared/aws';
-import { EpochCalendar, dayOf } from '../domain/points/calendar';
+import { EpochCalendar, addDays, dayOf } from '../domain/points/calendar';
+import { isIsoDate } from '../domain/market';
 import { chainProvider } from '../shared/chain';
 import { PointsStore } from '../points/store';
 import { configuredPrices, pointsRules } from '../points/settings';
 import { portfolio, stakingApy } from '../points/portfolio';
-import { epochLeaderboard, listEpochs, referralDomain, registerReferral, userPoints, userRewards } from '../points/api';
+import { epochLeaderboard, indexHistory, listEpochs, referralDomain, registerReferral, userPoints, userRewards } from '../points/api';
 import { ChainSnapshotSources } from '../points/chain-sources';
 import { addressSchema } from '../domain/address';
 import { priceSourceFromSettings, pricesReady } from '../quotes/prices';
@@ -20,6 +21,7 @@ const deps = {
   calendar: new EpochCalendar(rules.epochs),
   chainId: config.SSI_CHAIN_ID,
   chain: { provider: chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID), contracts: config.SSI_DEPLOYMENT.contracts },
+  indexes: config.SSI_DEPLOYMENT.indexes,
 };
 
 const priceSource = priceSourceFromSettings(config);
@@ -45,6 +47,18 @@ const referrals = {
 
 const address = addressSchema.transform((a) => a.toLowerCase());
 const byAddress = z.object({ address });
+const day = z.string().refine(isIsoDate, 'must be a YYYY-MM-DD date');
+/** At most a year and a day per read; without bounds, the year up to today. */
+const MAX_HISTORY_DAYS = 366;
+const historyRange = z
+  .object({ from: day.optional(), to: day.optional() })
+  .strict()
+  .transform(({ from, to }) => {
+    const end = to ?? dayOf(new Date());
+    return { from: from ?? addDays(end, -(MAX_HISTORY_DAYS - 1)), to: end };
+  })
+  .refine((r) => r.from <= r.to, 'from must not be after to')
+  .refine((r) => r.from >= addDays(r.to, -(MAX_HISTORY_DAYS - 1)), `at most ${MAX_HISTORY_DAYS} days at a time`);
 
 export const handler = byRoute({
   'GET /v1/points/{address}': httpHandler({ path: byAddress, query: z.object({ days: z.coerce.number().int().min(1).max(366).default(30) }) }, ({ path, query }) =>
@@ -60,6 +74,7 @@ export const handler = byRoute({
     await pricesReady(priceSource);
     return portfolio({ ...chainDeps, store: deps.store, calendar: deps.calendar, rules }, path.address);
   }),
+  'GET /v1/indexes/{symbol}/history': httpHandler({ path: z.object({ symbol: z.string().min(1).max(64) }), query: historyRange }, ({ path, query }) => indexHistory(deps, path.symbol, query)),
   'GET /v1/staking/apy': httpHandler({}, async () => {
     await pricesReady(priceSource);
     return stakingApy(chainDeps);

@@ -1,6 +1,6 @@
 import { BadRequest, Forbidden, NotFound } from '../shared/errors';
 import { EpochCalendar, dayOf, type Day } from '../domain/points/calendar';
-import { formatPoints } from '../domain/points/decimal';
+import { formatFixed, formatPoints } from '../domain/points/decimal';
 import { REFERRAL_MAX_VALIDITY_SECONDS, isReferralSigned } from '../domain/points/referral';
 import type { PointsStore } from './store';
 import type { Provider } from 'ethers';
@@ -19,6 +19,20 @@ export interface PointsApiDeps {
   readonly now?: () => Date;
   /** The chain and its contracts, for what only the chain knows (claimed rewards, positions). */
   readonly chain?: { readonly provider: Provider; readonly contracts: Readonly<Record<string, string>> };
+  /** The deployment's index tokens by symbol. */
+  readonly indexes?: Readonly<Record<string, string>>;
+}
+
+/**
+ * GET /v1/indexes/{symbol}/history: the index's NAV per token on each day its points snapshot
+ * ran from `from` to `to`, priced at the snapshot's pinned block (USD, 18 decimals). Days without
+ * a snapshot (no epoch, or not run yet) are absent.
+ */
+export async function indexHistory(deps: PointsApiDeps, symbol: string, range: { from: Day; to: Day }) {
+  const address = deps.indexes?.[symbol];
+  if (!address) throw new NotFound(`no index ${symbol}`, 'unknown_index');
+  const navs = await deps.store.indexNavs(symbol, range.from, range.to);
+  return { index: symbol, address, unit: 'USD per token', from: range.from, to: range.to, days: navs.map((n) => ({ day: n.day, block: n.block, navUsd: formatFixed(n.navUsd, 18) })) };
 }
 
 /** What POST /v1/referrals needs beyond the store. */

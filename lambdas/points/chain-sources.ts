@@ -182,7 +182,7 @@ export class ChainSnapshotSources implements SnapshotSources {
         if (usd === undefined) throw new RangeError(`no ${day} price for ${meta.symbol} (in ${index.symbol})`);
         nav += (units[i]! * attoUsd(usd)) / 10n ** BigInt(meta.decimals);
       });
-      out.set(index.symbol, { usd: nav, decimals: 18 });
+      out.set(index.symbol, { usd: nav, decimals: 18, index: true });
     }
     const soso = prices.usd(this.options.sosoSymbol, day);
     if (soso === undefined) throw new RangeError(`no ${day} price for ${this.options.sosoSymbol}: configure it`);

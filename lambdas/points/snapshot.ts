@@ -20,7 +20,8 @@ import type { PointsStore, WriteStats } from './store';
  * machine in topology/index.ts runs these phases; `runSnapshot` runs them in one process):
  *
  *   plan   takes the snapshot lease (one run writes at a time: users' epoch totals are read, then
- *          rewritten), pins the day's block, prices it, lists the holders, splits them into
+ *          rewritten), pins the day's block, prices it (recording the index NAVs as their history),
+ *          lists the holders, splits them into
  *          shards by address (`shardOf`) and writes one holders file per shard;
  *   own    per shard: the holders' positions at the pinned block, their own points, their
  *          referral links (read for these holders only, 100 a request), and their base points
@@ -155,6 +156,8 @@ export async function planDay(day: Day, deps: PhaseDeps & { sources: SnapshotSou
   await Promise.all(items.map((item) => deps.files.put(holdersKey(item), JSON.stringify({ addresses: holdersByShard[item.shard]! } satisfies HoldersFile))));
   // The plan last: a run whose plan exists has all of its holders files.
   await deps.files.put(planKey(day, run), JSON.stringify(plan));
+  // The work files expire; the day's index NAVs at the pinned block are kept as the indexes' live history.
+  await deps.store.putIndexNavs([...prices].filter(([, p]) => p.index).map(([index, p]) => ({ index, day, block, navUsd: p.usd })));
   if (!record) await deps.store.putEpoch({ ...calendar.range(epoch), status: 'open' });
   return { day, lease, epoch, run, block, holders: holders.length, shards: items };
 }

@@ -34,6 +34,8 @@ import type { DayPointsRow, ReferralLink } from '../domain/points/rules';
  *   SNAPSHOTS              DAY#<yyyy-mm-dd>   a day whose snapshot completed (users, total points): an epoch
  *                                             closes only when each of its days has one
  *   SNAPSHOTS              LEASE              the snapshot run allowed to write (holder, until): one at a time
+ *   NAV#<index symbol>     DAY#<yyyy-mm-dd>   an index's NAV per token on a day (atto-USD) at the block its points
+ *                                             snapshot pinned: the index's live history (the snapshot's work files expire)
  *   SNAPSHOT#<yyyy-mm-dd>  RUN#<run>#SHARD#<000042>
  *                                             one shard of a fanned-out snapshot run written (users, total points):
  *                                             the run's reduce step marks the day only when every shard has one
@@ -111,6 +113,15 @@ export interface StoredReferral extends ReferralLink {
   readonly registeredAt: string;
   /** The signed message's nonce (links registered before nonces have none). */
   readonly nonce?: string;
+}
+
+/** An index's NAV per token on one day, priced by that day's points snapshot at its pinned block. */
+export interface IndexNav {
+  readonly index: string;
+  readonly day: Day;
+  readonly block: number;
+  /** atto-USD per whole index token. */
+  readonly navUsd: bigint;
 }
 
 export interface PointsStoreOptions {
@@ -670,6 +681,28 @@ export class PointsStore {
       ConsistentRead: true,
     });
     return new Map(items.map((item) => [num(item.shard), { users: num(item.users), totalPoints: big(item.totalPoints) }]));
+  }
+
+  /** Records the indexes' NAVs of a day (a Put per index and day: a re-run of the day writes the same items, a corrected one replaces them). */
+  async putIndexNavs(navs: readonly IndexNav[]): Promise<void> {
+    await mapConcurrent(navs, 8, async (nav) => {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: { pk: S(`NAV#${nav.index}`), sk: S(dayKey(nav.day)), index: S(nav.index), day: S(nav.day), block: N(nav.block), navUsd: N(nav.navUsd) },
+        }),
+      );
+    });
+  }
+
+  /** An index's recorded NAVs from `from` to `to` (inclusive), oldest first. */
+  async indexNavs(index: string, from: Day, to: Day): Promise<IndexNav[]> {
+    const items = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': S(`NAV#${index}`), ':from': S(dayKey(from)), ':to': S(dayKey(to)) },
+    });
+    return items.map((item) => ({ index: str(item.index), day: str(item.day), block: num(item.block), navUsd: big(item.navUsd) }));
   }
 
   /** The days from `from` to `to` (inclusive) whose snapshot completed. */

@@ -10,6 +10,7 @@ const context = { awsRequestId: 'r', functionName: 'points-api', getRemainingTim
 const CHAIN_ID = 31337;
 const A = '0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 const B = '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
+const MAG7 = '0x7777777777777777777777777777777777777777';
 
 function row(address: string, day: string, total: bigint): DayPointsRow {
   return { address, day, epoch: 1, base: total, boost: 1_200_000n, own: total, referral: 0n, total };
@@ -47,7 +48,7 @@ describe('points API on DynamoDB Local', () => {
       SSI_CHAIN_ID: String(CHAIN_ID),
       // No contracts: the chain is never asked (claimed and claimable answer null); the local-stack test covers them.
       SSI_RPC_URL: 'http://127.0.0.1:9',
-      SSI_DEPLOYMENT: JSON.stringify({ network: 'none', chainId: CHAIN_ID, contracts: {}, tokens: {}, indexes: {} }),
+      SSI_DEPLOYMENT: JSON.stringify({ network: 'none', chainId: CHAIN_ID, contracts: {}, tokens: {}, indexes: { 'MAG7.ssi': MAG7 } }),
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
@@ -71,6 +72,39 @@ describe('points API on DynamoDB Local', () => {
       ['2025-01-07', '3.25', '1.2'],
       ['2025-01-06', '3', '1.2'],
     ]);
+  });
+
+  test('GET /v1/indexes/{symbol}/history answers the recorded NAVs in a day range; bad ranges are 400, an unknown index 404', async () => {
+    await store.putIndexNavs([
+      { index: 'MAG7.ssi', day: '2025-01-06', block: 60, navUsd: 1234_500000000000000000n },
+      { index: 'MAG7.ssi', day: '2025-01-07', block: 70, navUsd: 1240n * 10n ** 18n },
+    ]);
+    const route = 'GET /v1/indexes/{symbol}/history';
+
+    const reply = await call(route, { symbol: 'MAG7.ssi' }, { query: { from: '2025-01-01', to: '2025-01-31' } });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual({
+      index: 'MAG7.ssi',
+      address: MAG7,
+      unit: 'USD per token',
+      from: '2025-01-01',
+      to: '2025-01-31',
+      days: [
+        { day: '2025-01-06', block: 60, navUsd: '1234.5' },
+        { day: '2025-01-07', block: 70, navUsd: '1240' },
+      ],
+    });
+    expect((await call(route, { symbol: 'MAG7.ssi' }, { query: { from: '2025-01-07', to: '2025-01-07' } })).json.days).toEqual([{ day: '2025-01-07', block: 70, navUsd: '1240' }]);
+    // Without bounds: the year up to today, which holds none of these 2025 days.
+    expect((await call(route, { symbol: 'MAG7.ssi' })).json.days).toEqual([]);
+
+    for (const query of [{ from: '2025-02-30' }, { to: 'yesterday' }, { from: '2025-02-01', to: '2025-01-01' }, { from: '2023-01-01', to: '2025-01-01' }, { since: '2025-01-01' }] as Array<Record<string, string>>) {
+      const refused = await call(route, { symbol: 'MAG7.ssi' }, { query });
+      expect([JSON.stringify(query), refused.status]).toEqual([JSON.stringify(query), 400]);
+    }
+    const unknown = await call(route, { symbol: 'NOPE.ssi' }, { query: { from: '2025-01-01', to: '2025-01-31' } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.message).toBe('no index NOPE.ssi');
   });
 
   test('GET /v1/points/{address} refuses what is not an address', async () => {

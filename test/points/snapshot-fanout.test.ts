@@ -13,8 +13,8 @@ const config = DEFAULT_POINTS_CONFIG;
 const calendar = new EpochCalendar(config.epochs);
 const [DAY] = calendar.days(1);
 const PRICES: Prices = new Map([
-  ['MAG7', { usd: 100n * E18, decimals: 18 }],
-  ['DEFI', { usd: 30n * E18, decimals: 18 }],
+  ['MAG7', { usd: 100n * E18, decimals: 18, index: true }],
+  ['DEFI', { usd: 30n * E18, decimals: 18, index: true }],
   ['SOSO', { usd: E18 / 2n, decimals: 18 }],
 ]);
 
@@ -102,6 +102,10 @@ describe('the fanned-out points snapshot on DynamoDB Local', () => {
     // Referrers holding nothing still get their bonus row.
     expect(expected.filter((r) => r.own === 0n && r.referral > 0n)).toHaveLength(6);
     expect(await store.snapshottedDays(DAY!, DAY!)).toEqual(new Set([DAY]));
+    // The indexes' NAVs of the day are kept as their history (SOSO is no index: not recorded).
+    expect(await store.indexNavs('MAG7', DAY!, DAY!)).toEqual([{ index: 'MAG7', day: DAY, block: 0, navUsd: 100n * E18 }]);
+    expect(await store.indexNavs('DEFI', DAY!, DAY!)).toEqual([{ index: 'DEFI', day: DAY, block: 0, navUsd: 30n * E18 }]);
+    expect(await store.indexNavs('SOSO', DAY!, DAY!)).toEqual([]);
   });
 
   test('a shard killed midway through its writes leaves the day unmarked; re-running the day gives the clean totals, nothing counted twice', async () => {

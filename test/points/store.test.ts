@@ -160,6 +160,23 @@ describe('points store on DynamoDB Local', () => {
     expect(await store.latestClaim(address(42))).toBeUndefined();
   });
 
+  test('index NAVs read back per index and day range, oldest first; writing a day again replaces it', async () => {
+    const nav = (index: string, day: string, block: number, navUsd: bigint) => ({ index, day, block, navUsd });
+    await store.putIndexNavs([nav('MAG7.ssi', '2025-02-02', 20, 105n * 10n ** 18n), nav('MAG7.ssi', '2025-02-01', 10, 100n * 10n ** 18n), nav('DEFI.ssi', '2025-02-01', 10, 7n)]);
+    await store.putIndexNavs([nav('MAG7.ssi', '2025-02-01', 10, 100n * 10n ** 18n)]);
+    await store.putIndexNavs([nav('MAG7.ssi', '2025-02-03', 30, 1n)]);
+    await store.putIndexNavs([nav('MAG7.ssi', '2025-02-03', 31, 99n * 10n ** 18n)]);
+
+    expect(await store.indexNavs('MAG7.ssi', '2025-02-01', '2025-02-03')).toEqual([
+      nav('MAG7.ssi', '2025-02-01', 10, 100n * 10n ** 18n),
+      nav('MAG7.ssi', '2025-02-02', 20, 105n * 10n ** 18n),
+      nav('MAG7.ssi', '2025-02-03', 31, 99n * 10n ** 18n),
+    ]);
+    expect((await store.indexNavs('MAG7.ssi', '2025-02-02', '2025-02-02')).map((n) => n.day)).toEqual(['2025-02-02']);
+    expect(await store.indexNavs('DEFI.ssi', '2025-01-01', '2025-12-31')).toEqual([nav('DEFI.ssi', '2025-02-01', 10, 7n)]);
+    expect(await store.indexNavs('USSI', '2025-01-01', '2025-12-31')).toEqual([]);
+  });
+
   test('rows mixing days or repeating an address are refused before anything is written', async () => {
     await expect(store.applyDay([row(51, '2025-01-13', 1n), row(52, '2025-01-14', 1n)])).rejects.toThrow('mix days');
     await expect(store.applyDay([row(51, '2025-01-13', 1n), row(51, '2025-01-13', 2n)])).rejects.toThrow('appears twice');

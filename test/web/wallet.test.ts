@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Contract, JsonRpcProvider, Network, Wallet } from 'ethers';
 import type { Browser, Page } from 'playwright-core';
-import { SHOTS, WIDTHS, launchChromium } from '../helpers/browser';
+import { SHOTS, WIDTHS, injectTestWallet, launchChromium } from '../helpers/browser';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { mintOnLocalStack } from '../helpers/local-mint';
 import { addDays, dayOf } from '../../lambdas/domain/points/calendar';
@@ -50,30 +50,16 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
   async function open(width: keyof typeof WIDTHS, behaviour: WalletBehaviour, hash = '#/portfolio') {
     const context = await browser.newContext({ viewport: WIDTHS[width] });
     const errors: string[] = [];
-    await context.exposeFunction('__testWallet', async ({ method, params }: { method: string; params?: unknown[] }) => {
-      try {
-        if (method === 'eth_requestAccounts' || method === 'eth_accounts') return { result: [holder.address] };
-        if (method === 'eth_chainId') return { result: `0x${behaviour.chainId.toString(16)}` };
-        if (method === 'eth_sendTransaction') {
-          if (behaviour.reject) return { error: { code: 4001, message: 'User rejected the request.' } };
-          const tx = params![0] as { to: string; data?: string; value?: string; gas?: string };
-          const sent = await holder.sendTransaction({ to: tx.to, data: tx.data, value: tx.value ? BigInt(tx.value) : undefined, gasLimit: tx.gas ? BigInt(tx.gas) : undefined });
-          return { result: sent.hash };
-        }
-        return { result: (await rpc.send(method, params ?? [])) as unknown };
-      } catch (error) {
-        return { error: { code: -32603, message: (error as Error).message } };
+    await injectTestWallet(context, async (method, params) => {
+      if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [holder.address];
+      if (method === 'eth_chainId') return `0x${behaviour.chainId.toString(16)}`;
+      if (method === 'eth_sendTransaction') {
+        if (behaviour.reject) throw Object.assign(new Error('User rejected the request.'), { code: 4001 });
+        const tx = params[0] as { to: string; data?: string; value?: string; gas?: string };
+        const sent = await holder.sendTransaction({ to: tx.to, data: tx.data, value: tx.value ? BigInt(tx.value) : undefined, gasLimit: tx.gas ? BigInt(tx.gas) : undefined });
+        return sent.hash;
       }
-    });
-    await context.addInitScript(() => {
-      const call = (globalThis as unknown as { __testWallet: (a: unknown) => Promise<{ result?: unknown; error?: { code: number; message: string } }> }).__testWallet;
-      (globalThis as unknown as { ethereum: unknown }).ethereum = {
-        request: async (args: unknown) => {
-          const reply = await call(args);
-          if (reply.error) throw Object.assign(new Error(reply.error.message), { code: reply.error.code });
-          return reply.result;
-        },
-      };
+      return rpc.send(method, params);
     });
     const page = await context.newPage();
     page.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));

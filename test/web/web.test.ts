@@ -1,10 +1,12 @@
 import path from 'node:path';
-import { Wallet } from 'ethers';
+import { JsonRpcProvider, Network, Wallet } from 'ethers';
 import type { Browser, Page } from 'playwright-core';
-import { SHOTS, WIDTHS, launchChromium } from '../helpers/browser';
+import { SHOTS, WIDTHS, injectTestWallet, launchChromium } from '../helpers/browser';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { mintOnLocalStack } from '../helpers/local-mint';
 import { webBacktests } from '../../scripts/web-backtests';
+import { addDays, dayOf } from '../../lambdas/domain/points/calendar';
+import { DEFAULT_POINTS_CONFIG_INPUT } from '../../lambdas/domain/points/config';
 
 const ONE = 10n ** 18n;
 const CHECKS = ['report-hash', 'signature', 'block', 'recompute', 'registry'];
@@ -13,17 +15,23 @@ describe('the web app on the local stack, in Debian Chromium', () => {
   let stack: TestStack;
   let browser: Browser;
   let minted: { id: string };
+  let history: { days: Array<{ day: string; block: number; navUsd: string }> };
 
   beforeAll(async () => {
+    // Epoch 1 is yesterday, so the points snapshot records a day (and with it the indexes' NAVs).
+    process.env.SSI_POINTS_CONFIG = JSON.stringify({ ...DEFAULT_POINTS_CONFIG_INPUT, epochs: { genesis: addDays(dayOf(new Date()), -1), lengthDays: 1, first: 1 } });
     stack = await startTestStack();
     minted = await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 2n * ONE });
     const state = await stack.scheduler.run('reserve-publisher');
     expect(state.lastRun).toMatchObject({ ok: true });
+    expect((await stack.scheduler.run('points-snapshot')).lastRun).toMatchObject({ ok: true });
+    history = (await (await stack.api('/v1/indexes/MAG7.ssi/history')).json()) as typeof history;
     browser = await launchChromium();
   }, 900_000);
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
+    delete process.env.SSI_POINTS_CONFIG;
   });
 
   /** A page at `width`, recording console errors (a CSP refusal shows up there). */
@@ -94,8 +102,18 @@ describe('the web app on the local stack, in Debian Chromium', () => {
     try {
       await expect(page.locator('h1').innerText()).resolves.toBe(`${api.indexes.find((i) => i.symbol === 'MAG7.ssi')!.name} (MAG7.ssi)`);
       await expect(page.locator('.facts dd').first().innerText()).resolves.toMatch(/^\$[\d,]+\.\d\d USD$/);
-      const weights = (await page.locator('table tbody tr td:nth-of-type(2)').allInnerTexts()).map((t) => parseFloat(t));
+      const weights = (await page.locator('section[aria-labelledby="nav-heading"] table tbody tr td:nth-of-type(2)').allInnerTexts()).map((t) => parseFloat(t));
       expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
+      // the live history: the day the snapshot recorded, drawn by the same chart code, with its unit and block
+      expect(history.days).toHaveLength(1);
+      const [day] = history.days;
+      const live = page.locator('#history svg.chart');
+      await expect(live.locator('title').textContent()).resolves.toBe(`MAG7.ssi NAV per token, ${day!.day} to ${day!.day}`);
+      await expect(live.locator('polyline').evaluateAll((lines) => lines.map((l) => l.getAttribute('points')!.split(' ').length))).resolves.toEqual([1]);
+      await expect(live.locator('circle.dot').count()).resolves.toBe(1);
+      const nav = `$${Number(day!.navUsd).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+      await expect(page.locator('#history .facts dd').nth(1).innerText()).resolves.toBe(`${nav} USD per token at block ${day!.block}`);
+      await expect(page.locator('#history p.source').innerText()).resolves.toContain(`blocks ${day!.block} to ${day!.block}`);
       await expect(page.locator('#methodology h2').innerText()).resolves.toBe('Methodology (version 1)');
       await expect(page.locator('#methodology').innerText()).resolves.toContain('the 7 largest by circulating market cap');
       await expect(page.locator('#methodology').innerText()).resolves.toContain('a 10 % floor per constituent');
@@ -129,6 +147,38 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       await page.screenshot({ path: path.join(SHOTS, 'index-quote-status-desktop.png'), fullPage: true });
     } finally {
       await close();
+    }
+  }, 120_000);
+
+  test('a WLP connected with its wallet sees its own mint request as filled, with the transaction, read from the Issuer events (no API key)', async () => {
+    const rpc = new JsonRpcProvider(stack.file.rpc, Network.from(stack.file.chainId), { staticNetwork: true, cacheTimeout: -1 });
+    const wlp = new Wallet(stack.file.wlp.privateKey).address;
+    const { page, errors, close } = await open('desktop', '#/index?symbol=MAG7.ssi', (page) =>
+      injectTestWallet(page, async (method, params) => {
+        if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [wlp];
+        if (method === 'eth_chainId') return `0x${stack.file.chainId.toString(16)}`;
+        return rpc.send(method, params);
+      }), '#/index');
+    try {
+      await expect(page.locator('#requests .lead').first().innerText()).resolves.toContain('connects its wallet');
+      await page.locator('#connect-requests').click();
+      const row = page.locator(`#requests tr[data-order="${minted.id}"]`);
+      await row.waitFor({ timeout: 60_000 });
+      await expect(row.getAttribute('data-status')).resolves.toBe('filled');
+      const cells = await row.locator('th, td').allInnerTexts();
+      expect(cells.slice(0, 2)).toEqual([minted.id, 'mint 2 MAG7.ssi']);
+      expect(cells[2]).toMatch(/^[\d,.]+ \S+$/);
+      expect(cells[3]).toBe('filled');
+      const tx = /^filled: (0x[0-9a-f]{64})$/.exec(cells[4]!)![1]!;
+      // The hash shown is the transaction whose Minted event carries this order hash and requester.
+      const receipt = (await rpc.getTransactionReceipt(tx))!;
+      expect(receipt.logs.some((log) => log.address.toLowerCase() === stack.file.contracts.issuer!.toLowerCase() && log.topics[1] === minted.id && log.topics[3]!.toLowerCase().endsWith(wlp.slice(2).toLowerCase()))).toBe(true);
+      await expect(page.locator('#requests p.source').innerText()).resolves.toContain(`requester ${wlp}`);
+      expect(errors).toEqual([]);
+      await page.screenshot({ path: path.join(SHOTS, 'index-requests-desktop.png'), fullPage: true });
+    } finally {
+      await close();
+      rpc.destroy();
     }
   }, 120_000);
 

@@ -19,3 +19,11 @@ export function facts(entries: Array<[string, Child]>): HTMLDListElement {
 export function utc(seconds: number): string {
   return `${new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 }
+
+/** Time left until `endsAt` (ms) counted from `now` (ms), in days, hours and minutes, or `ended` once it has passed. */
+export function clock(endsAt: number, now: number, ended: string): string {
+  const left = Math.floor((endsAt - now) / 1000);
+  if (left <= 0) return ended;
+  const [d, h, m] = [Math.floor(left / 86_400), Math.floor((left % 86_400) / 3600), Math.floor((left % 3600) / 60)];
+  return `${d} d ${h} h ${m} min left`;
+}

@@ -1,9 +1,10 @@
 import { INDEX_METHODOLOGIES } from '../../lambdas/domain/methodology/indexes';
 import type { IndexMethodology } from '../../lambdas/domain/methodology/types';
-import { HttpError, apiGet, appConfig, getJson, type Protocol } from './api';
+import { HttpError, apiFind, apiGet, appConfig, getJson, type Protocol } from './api';
 import { lineChart } from './chart';
 import { el, facts, utc } from './dom';
 import { basket, units, usd, type IndexList } from './indexes';
+import { requestsCard } from './requests';
 
 /** One entry of /backtests.json (scripts/web-backtests.ts). */
 interface Backtest {
@@ -16,6 +17,12 @@ interface Backtest {
   cumulativeReturn: { index: number; benchmark: number };
   maxDrawdown: number;
   levels: Array<[string, number, number]>;
+}
+
+/** GET /v1/indexes/{symbol}/history (lambdas/points/api.ts). */
+interface NavHistory {
+  unit: string;
+  days: Array<{ day: string; block: number; navUsd: string }>;
 }
 
 /** GET /v1/quotes/{id} (a WLP's own quotes, behind its API key). */
@@ -66,6 +73,7 @@ function backtestCard(test: Backtest | undefined, symbol: string): HTMLElement {
   const heading = el('h2', { id: 'backtest-heading' }, 'Backtest');
   if (!test) return el('section', { class: 'card', id: 'backtest', 'aria-labelledby': 'backtest-heading' }, heading, el('p', { class: 'lead' }, 'No backtest is published for this index.'));
   const chart = lineChart({
+    id: 'backtest-chart',
     title: `${symbol} backtest against ${test.benchmark} held, ${test.start} to ${test.end}`,
     description: `Both start at ${test.baseLevel}. ${symbol} ends ${pct(test.cumulativeReturn.index)}, ${test.benchmark} held ${pct(test.cumulativeReturn.benchmark)}; the index's largest drawdown was ${pct(test.maxDrawdown)}.`,
     unit: `level (start = ${test.baseLevel})`,
@@ -88,6 +96,38 @@ function backtestCard(test: Backtest | undefined, symbol: string): HTMLElement {
     el('div', { class: 'chart-wrap' }, chart),
     el('p', { class: 'source' }, `Source: /backtests.json, the methodology (version ${test.methodologyVersion}) replayed over public 2020–2025 market data by npm run web:backtests, weekly levels; a simulation, not the token's own history.`),
   );
+}
+
+/** The index's own NAV day by day, as the daily points snapshot priced it at its pinned block. */
+function historyCard(history: NavHistory, symbol: string, chainId: number): HTMLElement {
+  const heading = el('h2', { id: 'history-heading' }, 'Live NAV history');
+  const days = history.days;
+  const first = days[0];
+  const last = days[days.length - 1];
+  const body =
+    !first || !last
+      ? [el('p', { class: 'lead' }, 'No daily NAV is recorded yet: the daily points snapshot records one per day.')]
+      : [
+          facts([
+            ['Range', `${first.day} to ${last.day} (${days.length} ${days.length === 1 ? 'day' : 'days'})`],
+            [`Latest (${last.day})`, `${usd(last.navUsd)} ${history.unit} at block ${last.block}`],
+            [`First (${first.day})`, `${usd(first.navUsd)} ${history.unit} at block ${first.block}`],
+          ]),
+          el(
+            'div',
+            { class: 'chart-wrap' },
+            lineChart({
+              id: 'history-chart',
+              title: `${symbol} NAV per token, ${first.day} to ${last.day}`,
+              description: `${days.length} daily values from ${usd(first.navUsd)} to ${usd(last.navUsd)} ${history.unit}.`,
+              unit: history.unit,
+              labels: days.map((d) => d.day),
+              series: [{ name: `${symbol} NAV`, className: 'series-index', values: days.map((d) => Number(d.navUsd)) }],
+            }),
+          ),
+          el('p', { class: 'source' }, `Source: GET /v1/indexes/${symbol}/history, chain ${chainId}: each day's NAV (the tokenset at the block the daily points snapshot pinned, blocks ${first.block} to ${last.block}, at that day's reference prices).`),
+        ];
+  return el('section', { class: 'card', id: 'history', 'aria-labelledby': 'history-heading' }, heading, ...body);
 }
 
 /** A WLP's quote status by quote id, read with its API key (kept in this page only, never stored). */
@@ -137,10 +177,15 @@ function quoteStatus(): HTMLElement {
   );
 }
 
-/** #/index?symbol=…: one index's NAV and basket, its methodology, its backtest and a WLP's quote status. */
+/** #/index?symbol=…: one index's NAV and basket, its live NAV history, methodology and backtest, a connected WLP's requests and a quote's status. */
 export async function renderIndex(main: HTMLElement, query: URLSearchParams): Promise<void> {
   const symbol = query.get('symbol') ?? '';
-  const [list, protocol, backtests] = await Promise.all([apiGet<IndexList>('/v1/indexes'), apiGet<Protocol>('/v1/protocol'), getJson<Backtest[]>('/backtests.json')]);
+  const [list, protocol, backtests, history] = await Promise.all([
+    apiGet<IndexList>('/v1/indexes'),
+    apiGet<Protocol>('/v1/protocol'),
+    getJson<Backtest[]>('/backtests.json'),
+    apiFind<NavHistory>(`/v1/indexes/${encodeURIComponent(symbol)}/history`),
+  ]);
   const index = list.indexes.find((i) => i.symbol === symbol);
   if (!index) throw new Error(`no index ${symbol || '(none named)'}; this deployment has ${list.indexes.map((i) => i.symbol).join(', ')}`);
   const rules = INDEX_METHODOLOGIES.find((m) => m.id === symbol);
@@ -160,8 +205,10 @@ export async function renderIndex(main: HTMLElement, query: URLSearchParams): Pr
       basket(index),
       el('p', { class: 'source' }, `Source: GET /v1/indexes at ${utc(readAt)}, chain ${list.chainId} at block ${protocol.blockNumber}; prices: ${[list.prices.kind, list.prices.date, list.prices.detail].filter(Boolean).join(', ')}.`),
     ),
+    historyCard(history ?? { unit: 'USD per token', days: [] }, index.symbol, list.chainId),
     rules ? methodology(rules) : el('p', { class: 'lead' }, 'No published methodology for this index.'),
     backtestCard(backtests.find((b) => b.index === symbol), symbol),
+    await requestsCard(index.symbol, index.address, protocol.contracts.issuer),
     quoteStatus(),
   );
 }

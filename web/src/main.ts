@@ -14,8 +14,8 @@ const PAGES: Record<string, { title: string; render: (main: HTMLElement, query: 
   '#/rewards': { title: 'Rewards', render: renderRewards },
 };
 
-/** The pages that show the connected wallet's own positions. */
-const WALLET_PAGES = ['#/portfolio', '#/rewards'];
+/** The pages that show the connected wallet's own positions (the index page: a WLP's requests). */
+const WALLET_PAGES = ['#/portfolio', '#/rewards', '#/index'];
 
 let shown = 0;
 
@@ -62,7 +62,7 @@ function walletButton(): void {
   onAccountChange(() => {
     show();
     // The wallet pages show the new account; from any other page a connection leads to the portfolio.
-    if (WALLET_PAGES.some((page) => location.hash.startsWith(page))) void route();
+    if (WALLET_PAGES.includes(location.hash.split('?', 1)[0]!)) void route();
     else location.hash = '#/portfolio';
   });
 }

@@ -1,7 +1,7 @@
 import { Contract, Interface, parseUnits, type ContractTransactionReceipt, type JsonRpcProvider } from 'ethers';
 import { apiGet } from './api';
 import { DECIMALS, chainReader, connectFirst, runAction, say, takeDone, units, usd } from './actions';
-import { el, facts, utc } from './dom';
+import { clock, el, facts, utc } from './dom';
 import { WalletError, connectedAccount, signer } from './wallet';
 
 interface Amount {
@@ -39,14 +39,6 @@ const STAKE = new Interface([
 ]);
 
 const withUsd = (a: Amount, symbol: string) => `${units(a.amount, symbol)} (${usd(a.usd)})`;
-
-/** Time left on a cooldown, in days, hours and minutes, or "withdrawable" once it has ended. */
-function clock(endsAt: string, now: number): string {
-  const left = Math.floor((Date.parse(endsAt) - now) / 1000);
-  if (left <= 0) return 'withdrawable';
-  const [d, h, m] = [Math.floor(left / 86_400), Math.floor((left % 86_400) / 3600), Math.floor((left % 3600) / 60)];
-  return `${d} d ${h} h ${m} min left`;
-}
 
 /** One labelled amount field and its button; `act` runs with the parsed amount, its outcome is announced in `status`. */
 function amountForm(id: string, label: string, button: string, status: HTMLElement, act: (amount: bigint) => Promise<string>): HTMLFormElement {
@@ -107,7 +99,7 @@ function indexCard(index: Portfolio['indexes'][number], address: string, rpc: Js
             'tbody',
             {},
             ...requests.map((r) =>
-              el('tr', { 'data-request': r.id }, el('th', { scope: 'row' }, `#${r.id}`), el('td', { class: 'num' }, units(r.amount, index.symbol)), el('td', { class: 'ends' }, utc(Date.parse(r.endsAt) / 1000)), el('td', { class: 'clock' }, clock(r.endsAt, now))),
+              el('tr', { 'data-request': r.id }, el('th', { scope: 'row' }, `#${r.id}`), el('td', { class: 'num' }, units(r.amount, index.symbol)), el('td', { class: 'ends' }, utc(Date.parse(r.endsAt) / 1000)), el('td', { class: 'clock' }, clock(Date.parse(r.endsAt), now, 'withdrawable'))),
             ),
           ),
         ),

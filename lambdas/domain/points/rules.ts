@@ -30,6 +30,8 @@ export interface TokenPrice {
   /** atto-USD per whole token: the day's NAV for an index token. */
   readonly usd: bigint;
   readonly decimals: number;
+  /** Set on an index token's NAV: the snapshot records it as the index's history of that day. */
+  readonly index?: boolean;
 }
 
 export type Prices = ReadonlyMap<string, TokenPrice>;
