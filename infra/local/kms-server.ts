@@ -3,7 +3,7 @@ import { randomUUID, createHash, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SigningKey, Wallet } from 'ethers';
-import { encodeDerSignature, encodeSpki } from '../../lambdas/shared/der';
+import { encodeDerSignature, encodeSpki } from '../../lambdas/domain/crypto/der';
 import { listen } from './net';
 
 /**

@@ -7,7 +7,7 @@ import { dynamo } from '../shared/aws';
 import { ConfigError } from '../shared/errors';
 import { issuerDomain } from '../domain/orders';
 import { QuoteOrderHasher } from '../domain/quotes/order-hash';
-import { warmUp } from '../domain/quotes/secp256k1';
+import { warmUp } from '../domain/crypto/secp256k1';
 import { ethersChainReader, IndexCatalog } from '../quotes/catalog';
 import { priceSourceFromSettings } from '../quotes/prices';
 import { PmmRegistry, cachedPmms } from '../quotes/pmm-registry';

@@ -1,7 +1,7 @@
 import { Conflict } from '../shared/errors';
 import { EpochCalendar, type Day } from '../domain/points/calendar';
 import { settleEpoch } from '../domain/points/settle';
-import { keccakReady } from '../shared/keccak';
+import { keccakReady } from '../domain/crypto/keccak';
 import type { StandardTreeDump } from '../domain/merkle/reward-tree';
 import type { ClaimRecord, EpochRecord, PointsStore } from './store';
 

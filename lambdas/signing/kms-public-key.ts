@@ -1,7 +1,7 @@
 import { GetPublicKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { computeAddress } from 'ethers';
-import { decodeSpki } from '../shared/der';
-import { FixedBaseTable, publicKeyPoint } from '../domain/quotes/secp256k1';
+import { decodeSpki } from '../domain/crypto/der';
+import { FixedBaseTable, publicKeyPoint } from '../domain/crypto/secp256k1';
 
 /** A KMS key's public half: its Ethereum address and a precomputed table of its point. */
 export interface KmsPublicKey {

@@ -22,9 +22,9 @@ import {
   type TypedDataField,
 } from 'ethers';
 import { SsiError } from '../shared/errors';
-import { decodeDerSignature } from '../shared/der';
+import { decodeDerSignature } from '../domain/crypto/der';
 import { kmsAddress, kmsPublicKey } from './kms-public-key';
-import { N as SECP256K1_N, verifyWithTable } from '../domain/quotes/secp256k1';
+import { N as SECP256K1_N, verifyWithTable } from '../domain/crypto/secp256k1';
 
 /** Ethereum only accepts s in the lower half of the group order (EIP-2). */
 const SECP256K1_HALF_N = SECP256K1_N >> 1n;

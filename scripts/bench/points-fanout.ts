@@ -11,7 +11,7 @@ import { PointsStore } from '../../lambdas/points/store';
 import { mapConcurrent } from '../../lambdas/shared/concurrency';
 import { MemorySnapshotFiles, listedSources, planDay, shardOwnPoints, shardTotals } from '../../lambdas/points/snapshot';
 import { settleEpoch } from '../../lambdas/domain/points/settle';
-import { keccakReady } from '../../lambdas/shared/keccak';
+import { keccakReady } from '../../lambdas/domain/crypto/keccak';
 import type { ClaimRecord } from '../../lambdas/points/store';
 import { runShardTask, runSnapshotTask, shardTask, snapshotTask } from '../../lambdas/points/snapshot-tasks';
 import { FUNCTIONS, POINTS_SHARD_SIZE, STATE_MACHINES } from '../../topology';

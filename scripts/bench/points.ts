@@ -15,7 +15,7 @@ import {
   type DayPointsRow,
 } from '../../lambdas/domain/points';
 import { RewardMerkleTree } from '../../lambdas/domain/merkle/reward-tree';
-import { keccakReady } from '../../lambdas/shared/keccak';
+import { keccakReady } from '../../lambdas/domain/crypto/keccak';
 import { PointsStore } from '../../lambdas/points/store';
 import { emit, recordTable, type Measurement } from './measure';
 import { PRICES, synthesize } from './points-population';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { AbiCoder, keccak256, concat } from 'ethers';
-import { keccak256 as keccakBytes, keccak256Hex } from '../../lambdas/shared/keccak';
+import { keccak256 as keccakBytes, keccak256Hex } from '../../lambdas/domain/crypto/keccak';
 import { LEAF_ENCODING, RewardMerkleTree, sortedOrder } from '../../lambdas/domain/merkle/reward-tree';
 
 const ENCODING = [...LEAF_ENCODING];

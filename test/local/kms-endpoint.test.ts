@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { computeAddress, recoverAddress, Signature } from 'ethers';
 import { startKmsServer, type RunningKms } from '../../infra/local/kms-server';
-import { decodeDerSignature, decodeSpki } from '../../lambdas/shared/der';
+import { decodeDerSignature, decodeSpki } from '../../lambdas/domain/crypto/der';
 
 const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 

@@ -3,7 +3,7 @@ import { Wallet, SigningKey, keccak256, recoverAddress, getAddress } from 'ether
 import { AmountError, formatAmount, parseAmount, toFixedPoint } from '../../lambdas/domain/quotes/amounts';
 import { cashToUsd, deviationBps, indexUnitsFor, navPerToken, PricingError, usdToCash, valueLegs, type AssetInfo, type ReferencePrice } from '../../lambdas/domain/quotes/nav';
 import { QuoteOrderHasher } from '../../lambdas/domain/quotes/order-hash';
-import { FixedBaseTable, N, publicKeyPoint, sign, signMany, verifyWithTable } from '../../lambdas/domain/quotes/secp256k1';
+import { FixedBaseTable, N, publicKeyPoint, sign, signMany, verifyWithTable } from '../../lambdas/domain/crypto/secp256k1';
 import { MakerSignatures, makerSignatureProblem } from '../../lambdas/domain/quotes/signature';
 import { hashQuoteOrder, issuerDomain, Side, type QuoteOrder } from '../../lambdas/domain/orders';
 

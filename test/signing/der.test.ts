@@ -1,8 +1,8 @@
 import { createPublicKey, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { SigningKey, Wallet, computeAddress } from 'ethers';
-import { decodeDerSignature, decodeSpki, encodeDerSignature, encodeSpki } from '../../lambdas/shared/der';
+import { decodeDerSignature, decodeSpki, encodeDerSignature, encodeSpki } from '../../lambdas/domain/crypto/der';
 
-describe('DER shapes KMS uses (lambdas/shared/der.ts)', () => {
+describe('DER shapes KMS uses (lambdas/domain/crypto/der.ts)', () => {
   test('a SubjectPublicKeyInfo from OpenSSL decodes to the point ethers derives, and encodes back byte for byte', () => {
     for (let i = 0; i < 20; i++) {
       const wallet = Wallet.createRandom();

@@ -10,7 +10,7 @@ import {
 } from 'ethers';
 import { startKmsServer, type HighSMode, type RunningKms } from '../../infra/local/kms-server';
 import { startChain, type RunningChain } from '../../infra/local/chain';
-import { decodeDerSignature } from '../../lambdas/shared/der';
+import { decodeDerSignature } from '../../lambdas/domain/crypto/der';
 import { KmsSigner, KmsSignerError } from '../../lambdas/signing/kms-signer';
 import { freePort } from '../helpers/dynamo';
 

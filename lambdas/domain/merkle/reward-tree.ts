@@ -1,4 +1,4 @@
-import { keccak256 } from '../../shared/keccak';
+import { keccak256 } from '../crypto/keccak';
 
 /**
  * A Merkle tree of reward claims, (account, cumulativeAmount) pairs, built exactly as
@@ -14,7 +14,7 @@ import { keccak256 } from '../../shared/keccak';
  *
  * Same root, same proofs, and `dump()` is a `standard-v1` document `StandardMerkleTree.load`
  * accepts. The work happens in typed arrays (ABI encodings, hashes, a radix sort on the first
- * hash word) and Keccak is hash-wasm's (lambdas/shared/keccak.ts; callers await `keccakReady`
+ * hash word) and Keccak is hash-wasm's (lambdas/domain/crypto/keccak.ts; callers await `keccakReady`
  * first), so a million leaves take seconds and a few hundred MB rather than minutes and GBs.
  */
 

@@ -2,10 +2,10 @@
  * The EIP-712 digest of a quote order, computed with the domain separator and type hash prepared
  * once. Same result as `hashQuoteOrder` in lambdas/domain/orders.ts (the tests hold the two
  * together) at a fraction of the cost: the quote API hashes every PMM answer on the hot path, and
- * the PMM every order it signs. Keccak is the shared hash-wasm one (lambdas/shared/keccak.ts):
+ * the PMM every order it signs. Keccak is the shared hash-wasm one (lambdas/domain/crypto/keccak.ts):
  * callers await `keccakReady` before the first `hash`.
  */
-import { keccak256 as keccakBytes, keccak256Hex } from '../../shared/keccak';
+import { keccak256 as keccakBytes, keccak256Hex } from '../crypto/keccak';
 import { TypedDataEncoder, type TypedDataDomain } from 'ethers';
 import { QUOTE_ORDER_TYPES, type QuoteOrder } from '../orders';
 import { isHexAddress } from '../address';

@@ -10,7 +10,7 @@ import { Side, type QuoteOrder } from '../orders';
 import { deviationBps } from './nav';
 import { makerSignatureProblem, type SignatureProblem } from './signature';
 import type { QuoteOrderHasher } from './order-hash';
-import { keccakReady } from '../../shared/keccak';
+import { keccakReady } from '../crypto/keccak';
 import { addressSchema, checksum } from '../address';
 
 /** A PMM the API asks: its RFQ endpoint and the maker address it signs with. */

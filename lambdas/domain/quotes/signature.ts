@@ -5,7 +5,7 @@
  * contract would refuse for its signature.
  */
 import { recoverAddress, SigningKey } from 'ethers';
-import { FixedBaseTable, publicKeyPoint, verifyManyWithTables, verifyWithTable } from './secp256k1';
+import { FixedBaseTable, publicKeyPoint, verifyManyWithTables, verifyWithTable } from '../crypto/secp256k1';
 import { checksum } from '../address';
 
 /** secp256k1 group order / 2: OpenZeppelin rejects s above it (malleable signatures). */
@@ -43,7 +43,7 @@ export type SignatureProblem = (digest: string, signature: string, maker: string
  * The same check, fast once a maker is known: its first good signature is recovered with ethers,
  * which gives the maker's public key; a precomputed window table for it is then built after the
  * current request (a macrotask later) and later signatures are verified against it
- * (lambdas/domain/quotes/secp256k1.ts, @noble/curves), cheaper than recovery.
+ * (lambdas/domain/crypto/secp256k1.ts, @noble/curves), cheaper than recovery.
  */
 export class MakerSignatures {
   private readonly tables = new Map<string, FixedBaseTable>();
