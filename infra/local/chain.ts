@@ -116,8 +116,9 @@ export async function deploymentOnChain(rpcUrl: string, file: string): Promise<D
   const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
   try {
     if (Number(await provider.send('eth_chainId', [])) !== record.chainId) return undefined;
-    // The local deploy names some dev accounts as vaults (fee vault, hedge vault): accounts, not code.
-    const devAccounts = new Set(((await provider.send('eth_accounts', [])) as string[]).map((a) => a.toLowerCase()));
+    // The local deploy names some accounts as vaults (the hedge vault a dev account, each fee vault the
+    // operator signer's account): accounts, not code.
+    const devAccounts = new Set([...((await provider.send('eth_accounts', [])) as string[]), ...Object.values(record.signers ?? {})].map((a) => String(a).toLowerCase()));
     const addresses = [...Object.values(record.contracts), ...Object.values(record.tokens).map((t) => t.address), ...Object.values(record.indexes)].filter(
       (address) => !devAccounts.has(address.toLowerCase()),
     );

@@ -367,6 +367,22 @@ export class LocalLambdaWorkers {
 
   invoke: FunctionInvoker = (name, event) => this.pool(name).invoke(event);
 
+  /**
+   * One invocation in a worker of its own whose environment adds `variables` to the function's, then
+   * stopped: for tests that inject faults a handler reads from its environment (a warm worker keeps
+   * the environment it started with, as a Lambda container does).
+   */
+  async invokeWithEnvironment(name: FunctionName, event: unknown, variables: Record<string, string>): Promise<unknown> {
+    const spec: FunctionSpec | undefined = FUNCTIONS.find((f) => f.name === name);
+    if (!spec) throw new Error(`no function ${name} in the topology`);
+    const pool = new LambdaWorkerPool(spec, bundleFunction(spec, this.options.bundleDir), { ...this.environmentOf(spec), ...variables }, 1);
+    try {
+      return await pool.invoke(event);
+    } finally {
+      await pool.close();
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.close()));
   }

@@ -48,6 +48,9 @@ describe('points API on DynamoDB Local', () => {
       SSI_CHAIN_ID: String(CHAIN_ID),
       // No contracts: the chain is never asked (claimed and claimable answer null); the local-stack test covers them.
       SSI_RPC_URL: 'http://127.0.0.1:9',
+      // No price is needed by these routes (the portfolio's are covered on the local stack): a feed that is not there.
+      SSI_PRICE_SOURCE: 'http',
+      SSI_PRICE_URL: 'http://127.0.0.1:9/prices',
       SSI_DEPLOYMENT: JSON.stringify({ network: 'none', chainId: CHAIN_ID, contracts: {}, tokens: {}, indexes: { 'MAG7.ssi': MAG7 } }),
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_REGION: 'us-east-1',

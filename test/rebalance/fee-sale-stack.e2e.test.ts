@@ -67,9 +67,12 @@ describe('the scheduled fee sale on the local stack', () => {
   };
   const chainTime = async () => (await provider.getBlock('latest'))!.timestamp;
   /** The schedule's event at the chain's time, invoked as the local scheduler invokes it. */
-  const invokeAtChainTime = async () => {
+  /** Runs the day's fee sale; `faults` (SSI_REBALANCE_FAULTS) go to a worker of its own, as the handler reads them from its environment. */
+  const invokeAtChainTime = async (faults?: unknown) => {
     const time = new Date((await chainTime()) * 1000);
-    await stack.lambdas.invoke('rebalance-run', scheduledEvent(schedule, time));
+    const event = scheduledEvent(schedule, time);
+    if (faults) await stack.lambdas.invokeWithEnvironment('rebalance-run', event, { SSI_REBALANCE_FAULTS: JSON.stringify(faults) });
+    else await stack.lambdas.invoke('rebalance-run', event);
     return time.toISOString().slice(0, 10);
   };
   const saleOf = async (day: string) => (await store.get('MAG7.ssi', day))!;
@@ -170,9 +173,7 @@ describe('the scheduled fee sale on the local stack', () => {
     await travel(1);
     const fromBlock = (await provider.getBlockNumber()) + 1;
     const vault = await usdcOf(feeVault);
-    process.env.SSI_REBALANCE_FAULTS = JSON.stringify({ feeSale: fault });
-    await expect(invokeAtChainTime()).rejects.toThrow(/injected crash/);
-    delete process.env.SSI_REBALANCE_FAULTS;
+    await expect(invokeAtChainTime({ feeSale: fault })).rejects.toThrow(/injected crash/);
     const day = await invokeAtChainTime();
     // A third invocation of the same day's event changes nothing.
     await invokeAtChainTime();

@@ -57,9 +57,11 @@ describe('the scheduled rebalance saga on the local stack', () => {
     expect(answer.status).toBe(200);
     return (await answer.json()) as RunView;
   };
-  const invoke = (date: string) => {
+  /** Runs the saga for `date`; `faults` (SSI_REBALANCE_FAULTS) go to a worker of its own, as the handler reads them from its environment. */
+  const invoke = (date: string, faults?: Record<string, string>) => {
     const schedule = SCHEDULES.find((s) => s.name === 'rebalance-mag7')!;
-    return stack.lambdas.invoke('rebalance-run', { ...scheduledEvent(schedule), detail: { index: 'MAG7.ssi', date } });
+    const event = { ...scheduledEvent(schedule), detail: { index: 'MAG7.ssi', date } };
+    return faults ? stack.lambdas.invokeWithEnvironment('rebalance-run', event, { SSI_REBALANCE_FAULTS: JSON.stringify(faults) }) : stack.lambdas.invoke('rebalance-run', event);
   };
 
   /** Weights of the on-chain basket at the run's prices, against the run's targets: computed here, not by the saga. */
@@ -105,9 +107,7 @@ describe('the scheduled rebalance saga on the local stack', () => {
     'a crash %s is finished by the next invocation with exactly one settlement and the window closed',
     async (_name, fault, date) => {
       const fromBlock = await provider.getBlockNumber();
-      process.env.SSI_REBALANCE_FAULTS = JSON.stringify(fault);
-      await expect(invoke(date)).rejects.toThrow(/injected crash/);
-      delete process.env.SSI_REBALANCE_FAULTS;
+      await expect(invoke(date, fault)).rejects.toThrow(/injected crash/);
       await invoke(date);
 
       const view = await getRun(`MAG7.ssi:${date}`);
@@ -124,9 +124,7 @@ describe('the scheduled rebalance saga on the local stack', () => {
   test('KMS refusing the settle signature after the relayer reserved its nonce: the next invocation sends it once', async () => {
     const date = '2023-06-01';
     const fromBlock = await provider.getBlockNumber();
-    process.env.SSI_REBALANCE_FAULTS = JSON.stringify({ crashAfter: 'verify' });
-    await expect(invoke(date)).rejects.toThrow(/injected crash/);
-    delete process.env.SSI_REBALANCE_FAULTS;
+    await expect(invoke(date, { crashAfter: 'verify' })).rejects.toThrow(/injected crash/);
     // The next KMS Sign (the settle transaction's) is refused.
     await fetch(`${stack.file.kms}/_local/faults`, { method: 'POST', body: JSON.stringify({ operation: 'Sign', error: 'AccessDeniedException', count: 1 }) });
     await expect(invoke(date)).rejects.toThrow(/settle transaction .* failed transiently/);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Contract, JsonRpcProvider, Wallet, getAddress, parseUnits, type JsonRpcSigner } from 'ethers';
 import { startTestStack } from '../helpers/stack';
@@ -246,26 +246,36 @@ describe('USSI on the local stack: mints (index token burned, USDC via a vault r
     expect(missing.status).not.toBe(0);
 
     // The same journey through the CLI: `ssi ussi quote`, then `mint` (approves and applies), confirmed by the
-    // operator's schedule, then `redeem`; each prints JSON and refuses bad input with a non-zero exit.
-    const quoted = cli(['ussi', 'quote', '--side', 'mint', '--asset', 'USDC', '--amount', '5']);
-    expect(quoted.status).toBe(0);
+    // operator's schedule, then `redeem`; each prints JSON and refuses bad input with a non-zero exit. The API runs
+    // in this process, so these CLI runs must not block it (spawn, not spawnSync).
+    const cliAsync = (args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+        const child = spawn(process.execPath, [resolve(__dirname, '../../bin/ssi.js'), ...args, '--json', '--data', stack.file.dataDir]);
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+        child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+        child.on('close', (status) => done({ status, stdout, stderr }));
+      });
+    const quoted = await cliAsync(['ussi', 'quote', '--side', 'mint', '--asset', 'USDC', '--amount', '5']);
+    if (quoted.status !== 0) throw new Error(`ssi ussi quote failed: ${quoted.stderr}${quoted.stdout}`);
     const cliQuote = JSON.parse(quoted.stdout) as UssiQuote;
     expect(cliQuote).toMatchObject({ order: { requester: wlp.address }, signature: expect.stringMatching(/^0x[0-9a-f]{130}$/) });
     expect(BigInt(cliQuote.order.assetAmount)).toBe(5n * 10n ** 6n);
-    expect(cli(['ussi', 'quote', '--side', 'sideways', '--asset', 'USDC', '--amount', '5']).status).not.toBe(0);
-    const cliMint = cli(['ussi', 'mint', '--asset', 'USDC', '--amount', '5']);
-    expect(cliMint.status).toBe(0);
+    expect((await cliAsync(['ussi', 'quote', '--side', 'sideways', '--asset', 'USDC', '--amount', '5'])).status).not.toBe(0);
+    const cliMint = await cliAsync(['ussi', 'mint', '--asset', 'USDC', '--amount', '5']);
+    if (cliMint.status !== 0) throw new Error(`ssi ussi mint failed: ${cliMint.stderr}${cliMint.stdout}`);
     const applied = JSON.parse(cliMint.stdout) as { requestId: string; tx: string; quote: { ussiAmount: string } };
     expect(applied).toMatchObject({ ok: true, side: 'mint', requestId: String(await newRequestId()), tx: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
     expect(await run('ussi-confirm')).toMatchObject({ outcomes: [{ id: applied.requestId, action: 'confirmed', side: 'mint' }] });
     expect((await ussi.getFunction('balanceOf')(wlp.address)) as bigint).toBe(BigInt(applied.quote.ussiAmount));
-    const cliRedeem = cli(['ussi', 'redeem', '--asset', 'USDC', '--amount', '1']);
+    const cliRedeem = await cliAsync(['ussi', 'redeem', '--asset', 'USDC', '--amount', '1']);
     expect(cliRedeem.status).toBe(0);
     const redeemId = (JSON.parse(cliRedeem.stdout) as { requestId: string }).requestId;
-    expect(JSON.parse(cli(['ussi', 'status', redeemId]).stdout)).toMatchObject({ id: redeemId, side: 'redeem', status: 'Pending' });
+    expect(JSON.parse((await cliAsync(['ussi', 'status', redeemId])).stdout)).toMatchObject({ id: redeemId, side: 'redeem', status: 'Pending' });
     expect((await ussi.getFunction('balanceOf')(wlp.address)) as bigint).toBe(BigInt(applied.quote.ussiAmount) - 10n ** 18n);
     // More USSI than the WLP holds: the contract refuses, the CLI says so and exits non-zero.
-    const tooMuch = cli(['ussi', 'redeem', '--asset', 'USDC', '--amount', '1000000']);
+    const tooMuch = await cliAsync(['ussi', 'redeem', '--asset', 'USDC', '--amount', '1000000']);
     expect(tooMuch.status).not.toBe(0);
   }, 300_000);
 });
