@@ -114,7 +114,7 @@ describe('points API on DynamoDB Local', () => {
     const reply = await call('GET /v1/points/{address}', { address: 'alice' });
 
     expect(reply.status).toBe(400);
-    expect(reply.json.message).toMatch('must be a 0x address');
+    expect(reply.json.message).toMatch('must be a 0x-prefixed 20-byte hex address');
   });
 
   test('GET /v1/epochs/{id}/leaderboard ranks users by points; an epoch that does not exist is a 404', async () => {
