@@ -4,8 +4,9 @@ import { Interface, type Log } from 'ethers';
  * The Issuer's request events (IIssuer.sol), as ethers human-readable fragments: a mint or redeem
  * is requested, then filled, cancelled by its requester or rejected by its maker; `mint` and
  * `redeem` settle at once and emit only the fill. `requester` is indexed, so a WLP's own requests
- * are one log filter away. Shared by the CLI and the web app, which folds a WLP's logs into its
- * requests here (`requestsFromLogs`).
+ * are one log filter away. The web app folds a WLP's logs into its requests here
+ * (`requestsFromLogs`); it keeps these eight fragments rather than the Issuer's whole compiled ABI
+ * (lambdas/shared/abi.ts, which the CLI uses), and test/infra/abi-fragments.test.ts holds them to it.
  */
 export const ISSUER_REQUEST_EVENTS = [
   'event Minted(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee)',
