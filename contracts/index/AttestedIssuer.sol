@@ -62,7 +62,8 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.AttestedIssuer")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant STORAGE_LOCATION = 0x7c7594205946f1a5b0378ea0997cb8c9bde5b8c0ae0ff2e911e494068a6c1100;
+    bytes32 private constant ATTESTED_ISSUER_STORAGE_LOCATION =
+        0x7c7594205946f1a5b0378ea0997cb8c9bde5b8c0ae0ff2e911e494068a6c1100;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -74,21 +75,21 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         if (registry_ == address(0)) revert ZeroAddress();
         __ProtocolUpgradeable_init(admin);
         __EIP712_init(DOMAIN_NAME, DOMAIN_VERSION);
-        _getStorage().registry = ICustodyRegistry(registry_);
+        _getAttestedIssuerStorage().registry = ICustodyRegistry(registry_);
         _setRequestTimeout(requestTimeout_);
     }
 
     /// @inheritdoc IAttestedIssuer
     function setIndex(address index, bool allowed) external onlyRole(OPERATOR_ROLE) {
         if (index == address(0)) revert ZeroAddress();
-        _getStorage().indexes[index] = allowed;
+        _getAttestedIssuerStorage().indexes[index] = allowed;
         emit IndexSet(index, allowed);
     }
 
     /// @inheritdoc IAttestedIssuer
     function setCashToken(address token, bool allowed) external onlyRole(OPERATOR_ROLE) {
         if (token == address(0)) revert ZeroAddress();
-        _getStorage().cashTokens[token] = allowed;
+        _getAttestedIssuerStorage().cashTokens[token] = allowed;
         emit CashTokenSet(token, allowed);
     }
 
@@ -100,7 +101,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
     /// @inheritdoc IAttestedIssuer
     function setCustodyVault(address vault) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (vault == address(0)) revert ZeroAddress();
-        _getStorage().custodyVault = ICustodyVault(vault);
+        _getAttestedIssuerStorage().custodyVault = ICustodyVault(vault);
         emit CustodyVaultSet(vault);
     }
 
@@ -111,7 +112,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         whenNotPaused
         returns (bytes32 requestId)
     {
-        AttestedIssuerStorage storage $ = _getStorage();
+        AttestedIssuerStorage storage $ = _getAttestedIssuerStorage();
         uint64 deadline;
         (requestId, deadline) = _openRequest($, index, indexAmount, cashToken, cashAmount, pmm);
         $.mints[requestId] = MintRequest({
@@ -137,7 +138,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         returns (bool completed)
     {
         if (legs.length != signatures.length) revert LegCountMismatch(legs.length, signatures.length);
-        AttestedIssuerStorage storage $ = _getStorage();
+        AttestedIssuerStorage storage $ = _getAttestedIssuerStorage();
         MintRequest storage request = $.mints[requestId];
         if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
         if (block.timestamp > request.deadline) revert RequestExpired(requestId, request.deadline);
@@ -173,7 +174,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
 
     /// @inheritdoc IAttestedIssuer
     function refundMint(bytes32 requestId) external nonReentrant {
-        MintRequest storage request = _getStorage().mints[requestId];
+        MintRequest storage request = _getAttestedIssuerStorage().mints[requestId];
         if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
         if (block.timestamp <= request.deadline) revert RequestNotExpired(requestId, request.deadline);
         request.status = RequestStatus.Refunded;
@@ -188,7 +189,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         whenNotPaused
         returns (bytes32 requestId)
     {
-        AttestedIssuerStorage storage $ = _getStorage();
+        AttestedIssuerStorage storage $ = _getAttestedIssuerStorage();
         uint64 deadline;
         (requestId, deadline) = _openRequest($, index, indexAmount, cashToken, cashAmount, pmm);
         $.redeems[requestId] = RedeemRequest({
@@ -210,7 +211,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
 
     /// @inheritdoc IAttestedIssuer
     function acceptRedeem(bytes32 requestId, bytes32[] calldata destinations) external nonReentrant whenNotPaused {
-        AttestedIssuerStorage storage $ = _getStorage();
+        AttestedIssuerStorage storage $ = _getAttestedIssuerStorage();
         RedeemRequest storage request = $.redeems[requestId];
         if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
         if (block.timestamp > request.deadline) revert RequestExpired(requestId, request.deadline);
@@ -253,7 +254,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         returns (bool completed)
     {
         if (legs.length == 0 || legs.length != signatures.length) revert LegCountMismatch(legs.length, signatures.length);
-        AttestedIssuerStorage storage $ = _getStorage();
+        AttestedIssuerStorage storage $ = _getAttestedIssuerStorage();
         RedeemRequest storage request = $.redeems[requestId];
         bool settled = request.status == RequestStatus.Settled;
         if (!settled) {
@@ -276,7 +277,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
 
     /// @inheritdoc IAttestedIssuer
     function refundRedeem(bytes32 requestId) external nonReentrant {
-        AttestedIssuerStorage storage $ = _getStorage();
+        AttestedIssuerStorage storage $ = _getAttestedIssuerStorage();
         RedeemRequest storage request = $.redeems[requestId];
         if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
         if (block.timestamp <= request.deadline) revert RequestNotExpired(requestId, request.deadline);
@@ -308,62 +309,62 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
 
     /// @inheritdoc IAttestedIssuer
     function getMintRequest(bytes32 requestId) external view returns (MintRequest memory) {
-        return _getStorage().mints[requestId];
+        return _getAttestedIssuerStorage().mints[requestId];
     }
 
     /// @inheritdoc IAttestedIssuer
     function getRedeemRequest(bytes32 requestId) external view returns (RedeemRequest memory) {
-        return _getStorage().redeems[requestId];
+        return _getAttestedIssuerStorage().redeems[requestId];
     }
 
     /// @inheritdoc IAttestedIssuer
     function redeemDestination(bytes32 requestId, address asset) external view returns (bytes32) {
-        return _getStorage().destinations[requestId][asset];
+        return _getAttestedIssuerStorage().destinations[requestId][asset];
     }
 
     /// @inheritdoc IAttestedIssuer
     function redeemDue(bytes32 requestId, address asset) external view returns (uint256) {
-        return _getStorage().due[requestId][asset];
+        return _getAttestedIssuerStorage().due[requestId][asset];
     }
 
     /// @inheritdoc IAttestedIssuer
     function custodyVault() external view returns (address) {
-        return address(_getStorage().custodyVault);
+        return address(_getAttestedIssuerStorage().custodyVault);
     }
 
     /// @inheritdoc IAttestedIssuer
     function attestedLeg(bytes32 requestId, address asset) external view returns (uint256) {
-        return _getStorage().legs[requestId][asset];
+        return _getAttestedIssuerStorage().legs[requestId][asset];
     }
 
     /// @inheritdoc IAttestedIssuer
     function attestedCustody(address index, address asset) external view returns (uint256) {
-        return _getStorage().custody[index][asset];
+        return _getAttestedIssuerStorage().custody[index][asset];
     }
 
     /// @inheritdoc IAttestedIssuer
     function isTxIdUsed(bytes32 chain, bytes32 txId) external view returns (bool) {
-        return _getStorage().usedTxIds[chain][txId];
+        return _getAttestedIssuerStorage().usedTxIds[chain][txId];
     }
 
     /// @inheritdoc IAttestedIssuer
     function isIndexAllowed(address index) external view returns (bool) {
-        return _getStorage().indexes[index];
+        return _getAttestedIssuerStorage().indexes[index];
     }
 
     /// @inheritdoc IAttestedIssuer
     function isCashToken(address token) external view returns (bool) {
-        return _getStorage().cashTokens[token];
+        return _getAttestedIssuerStorage().cashTokens[token];
     }
 
     /// @inheritdoc IAttestedIssuer
     function requestTimeout() external view returns (uint256) {
-        return _getStorage().requestTimeout;
+        return _getAttestedIssuerStorage().requestTimeout;
     }
 
     /// @inheritdoc IAttestedIssuer
     function registry() external view returns (address) {
-        return address(_getStorage().registry);
+        return address(_getAttestedIssuerStorage().registry);
     }
 
     /// @inheritdoc IAttestedIssuer
@@ -541,7 +542,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
 
     function _setRequestTimeout(uint256 timeout) private {
         if (timeout == 0 || timeout > MAX_REQUEST_TIMEOUT) revert TimeoutOutOfRange(timeout, MAX_REQUEST_TIMEOUT);
-        _getStorage().requestTimeout = timeout;
+        _getAttestedIssuerStorage().requestTimeout = timeout;
         emit RequestTimeoutSet(timeout);
     }
 
@@ -555,9 +556,9 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         return DOMAIN_VERSION;
     }
 
-    function _getStorage() private pure returns (AttestedIssuerStorage storage $) {
+    function _getAttestedIssuerStorage() private pure returns (AttestedIssuerStorage storage $) {
         assembly {
-            $.slot := STORAGE_LOCATION
+            $.slot := ATTESTED_ISSUER_STORAGE_LOCATION
         }
     }
 }

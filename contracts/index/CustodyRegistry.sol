@@ -18,7 +18,8 @@ contract CustodyRegistry is ICustodyRegistry, ProtocolUpgradeable {
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.CustodyRegistry")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant CUSTODY_REGISTRY_STORAGE = 0x6c19e1bcf7143f2b6a6729569722851cc917840ef5f3bfeb0712ea0206e35e00;
+    bytes32 private constant CUSTODY_REGISTRY_STORAGE_LOCATION =
+        0x6c19e1bcf7143f2b6a6729569722851cc917840ef5f3bfeb0712ea0206e35e00;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -44,7 +45,7 @@ contract CustodyRegistry is ICustodyRegistry, ProtocolUpgradeable {
         } else if (token == address(0)) {
             revert ZeroAddress();
         }
-        CustodyRegistryStorage storage $ = _storage();
+        CustodyRegistryStorage storage $ = _getCustodyRegistryStorage();
         if ($.assets[token].token != address(0)) revert AssetAlreadyRegistered(token);
         $.assets[token] = Asset({chain: chain, asset: asset, decimals: decimals, mode: mode, token: token});
         $.tokens.push(token);
@@ -59,43 +60,43 @@ contract CustodyRegistry is ICustodyRegistry, ProtocolUpgradeable {
     {
         bytes32 chain = _key(chainName);
         bytes32 walletKey = _key(wallet);
-        _storage().wallets[chain][walletKey] = active;
+        _getCustodyRegistryStorage().wallets[chain][walletKey] = active;
         emit WalletSet(chain, walletKey, chainName, wallet, active);
     }
 
     /// @inheritdoc ICustodyRegistry
     function setSigner(address signer, bool active) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (signer == address(0)) revert ZeroAddress();
-        _storage().signers[signer] = active;
+        _getCustodyRegistryStorage().signers[signer] = active;
         emit SignerSet(signer, active);
     }
 
     /// @inheritdoc ICustodyRegistry
     function assetOf(address token) external view returns (Asset memory) {
-        Asset storage asset = _storage().assets[token];
+        Asset storage asset = _getCustodyRegistryStorage().assets[token];
         if (asset.token == address(0)) revert UnknownAsset(token);
         return asset;
     }
 
     /// @inheritdoc ICustodyRegistry
     function isCustodian(address token) external view returns (bool) {
-        Asset storage asset = _storage().assets[token];
+        Asset storage asset = _getCustodyRegistryStorage().assets[token];
         return asset.token != address(0) && asset.mode == CustodyMode.Custodian;
     }
 
     /// @inheritdoc ICustodyRegistry
     function isWallet(bytes32 chain, bytes32 walletKey) external view returns (bool) {
-        return _storage().wallets[chain][walletKey];
+        return _getCustodyRegistryStorage().wallets[chain][walletKey];
     }
 
     /// @inheritdoc ICustodyRegistry
     function isSigner(address signer) external view returns (bool) {
-        return _storage().signers[signer];
+        return _getCustodyRegistryStorage().signers[signer];
     }
 
     /// @inheritdoc ICustodyRegistry
     function assets() external view returns (address[] memory) {
-        return _storage().tokens;
+        return _getCustodyRegistryStorage().tokens;
     }
 
     /// @inheritdoc ICustodyRegistry
@@ -109,9 +110,9 @@ contract CustodyRegistry is ICustodyRegistry, ProtocolUpgradeable {
         return keccak256(bytes(text));
     }
 
-    function _storage() private pure returns (CustodyRegistryStorage storage $) {
+    function _getCustodyRegistryStorage() private pure returns (CustodyRegistryStorage storage $) {
         assembly {
-            $.slot := CUSTODY_REGISTRY_STORAGE
+            $.slot := CUSTODY_REGISTRY_STORAGE_LOCATION
         }
     }
 }

@@ -25,7 +25,7 @@ contract IndexBurner is IIndexBurner, ProtocolUpgradeable, ReentrancyGuardTransi
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.IndexBurner")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant STORAGE_LOCATION = 0x314c1998b31742f4a1c6ee31c1df0cdd540449abf8bb76134ae9c2c74cf6f500;
+    bytes32 private constant INDEX_BURNER_STORAGE_LOCATION = 0x314c1998b31742f4a1c6ee31c1df0cdd540449abf8bb76134ae9c2c74cf6f500;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -36,7 +36,7 @@ contract IndexBurner is IIndexBurner, ProtocolUpgradeable, ReentrancyGuardTransi
     function initialize(address admin, address issuer_, address custody_) external initializer {
         if (issuer_ == address(0) || custody_ == address(0)) revert ZeroAddress();
         __ProtocolUpgradeable_init(admin);
-        IndexBurnerStorage storage $ = _getStorage();
+        IndexBurnerStorage storage $ = _getIndexBurnerStorage();
         $.issuer = issuer_;
         $.custody = custody_;
     }
@@ -50,7 +50,7 @@ contract IndexBurner is IIndexBurner, ProtocolUpgradeable, ReentrancyGuardTransi
     {
         if (to == address(0)) revert ZeroAddress();
         if (indexAmount == 0) revert ZeroBurn();
-        IndexBurnerStorage storage $ = _getStorage();
+        IndexBurnerStorage storage $ = _getIndexBurnerStorage();
         IIssuer issuer_ = IIssuer($.issuer);
         if (issuer_.indexConfig(index).feeVault == address(0)) revert UnknownIndex(index);
         if (issuer_.isRebalancing(index)) revert IndexRebalancing(index);
@@ -63,17 +63,17 @@ contract IndexBurner is IIndexBurner, ProtocolUpgradeable, ReentrancyGuardTransi
 
     /// @inheritdoc IIndexBurner
     function issuer() external view returns (address) {
-        return _getStorage().issuer;
+        return _getIndexBurnerStorage().issuer;
     }
 
     /// @inheritdoc IIndexBurner
     function custody() external view returns (address) {
-        return _getStorage().custody;
+        return _getIndexBurnerStorage().custody;
     }
 
-    function _getStorage() private pure returns (IndexBurnerStorage storage $) {
+    function _getIndexBurnerStorage() private pure returns (IndexBurnerStorage storage $) {
         assembly {
-            $.slot := STORAGE_LOCATION
+            $.slot := INDEX_BURNER_STORAGE_LOCATION
         }
     }
 }

@@ -30,7 +30,7 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.IndexFactory")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant STORAGE_LOCATION = 0x2e4d7146590b6bcf53ebb91282f9aaf6dcd17e02a4a452b40b98944c87336d00;
+    bytes32 private constant INDEX_FACTORY_STORAGE_LOCATION = 0x2e4d7146590b6bcf53ebb91282f9aaf6dcd17e02a4a452b40b98944c87336d00;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -41,7 +41,7 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
     function initialize(address admin, address implementation_, address issuer_) external initializer {
         if (issuer_ == address(0)) revert ZeroAddress();
         __ProtocolUpgradeable_init(admin);
-        IndexFactoryStorage storage $ = _getStorage();
+        IndexFactoryStorage storage $ = _getIndexFactoryStorage();
         _setImplementation($, implementation_);
         $.issuer = issuer_;
     }
@@ -53,7 +53,7 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
         whenNotPaused
         returns (address index)
     {
-        IndexFactoryStorage storage $ = _getStorage();
+        IndexFactoryStorage storage $ = _getIndexFactoryStorage();
         uint256 length = params.assets.length;
         for (uint256 i = 0; i < length; ++i) {
             if (!$.listedAssets[params.assets[i]]) revert AssetNotListed(params.assets[i]);
@@ -84,29 +84,29 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
         token.safeTransfer(msg.sender, probeAmount);
         received = token.balanceOf(msg.sender) - before;
         if (received != probeAmount) revert AssetTransferShortfall(asset, probeAmount, received);
-        _getStorage().listedAssets[asset] = true;
+        _getIndexFactoryStorage().listedAssets[asset] = true;
         emit AssetListed(asset, probeAmount);
     }
 
     /// @inheritdoc IIndexFactory
     function delistAsset(address asset) external onlyRole(OPERATOR_ROLE) {
-        _getStorage().listedAssets[asset] = false;
+        _getIndexFactoryStorage().listedAssets[asset] = false;
         emit AssetDelisted(asset);
     }
 
     /// @inheritdoc IIndexFactory
     function isAssetListed(address asset) external view returns (bool) {
-        return _getStorage().listedAssets[asset];
+        return _getIndexFactoryStorage().listedAssets[asset];
     }
 
     /// @inheritdoc IIndexFactory
     function setImplementation(address implementation_) external onlyRole(UPGRADER_ROLE) {
-        _setImplementation(_getStorage(), implementation_);
+        _setImplementation(_getIndexFactoryStorage(), implementation_);
     }
 
     /// @inheritdoc IIndexFactory
     function upgradeIndex(address index, bytes calldata data) external onlyRole(UPGRADER_ROLE) {
-        IndexFactoryStorage storage $ = _getStorage();
+        IndexFactoryStorage storage $ = _getIndexFactoryStorage();
         if (!$.isIndex[index]) revert UnknownIndex(index);
         address implementation_ = $.implementation;
         UUPSUpgradeable(index).upgradeToAndCall(implementation_, data);
@@ -115,7 +115,7 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
 
     /// @inheritdoc IIndexFactory
     function setRebalancer(address rebalancer_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        IndexFactoryStorage storage $ = _getStorage();
+        IndexFactoryStorage storage $ = _getIndexFactoryStorage();
         address previous = $.rebalancer;
         $.rebalancer = rebalancer_;
         emit RebalancerUpdated(previous, rebalancer_);
@@ -123,38 +123,38 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
 
     /// @inheritdoc IIndexFactory
     function setFeeRate(address index, uint24 ratePpm) external onlyRole(OPERATOR_ROLE) {
-        if (!_getStorage().isIndex[index]) revert UnknownIndex(index);
+        if (!_getIndexFactoryStorage().isIndex[index]) revert UnknownIndex(index);
         IIndexToken(index).setFeeRate(ratePpm);
     }
 
     /// @inheritdoc IIndexFactory
     function rebalancer() external view returns (address) {
-        return _getStorage().rebalancer;
+        return _getIndexFactoryStorage().rebalancer;
     }
 
     /// @inheritdoc IIndexFactory
     function implementation() external view returns (address) {
-        return _getStorage().implementation;
+        return _getIndexFactoryStorage().implementation;
     }
 
     /// @inheritdoc IIndexFactory
     function issuer() external view returns (address) {
-        return _getStorage().issuer;
+        return _getIndexFactoryStorage().issuer;
     }
 
     /// @inheritdoc IIndexFactory
     function indexes() external view returns (address[] memory) {
-        return _getStorage().indexes;
+        return _getIndexFactoryStorage().indexes;
     }
 
     /// @inheritdoc IIndexFactory
     function indexBySymbol(string calldata symbol) external view returns (address) {
-        return _getStorage().indexBySymbol[keccak256(bytes(symbol))];
+        return _getIndexFactoryStorage().indexBySymbol[keccak256(bytes(symbol))];
     }
 
     /// @inheritdoc IIndexFactory
     function isIndex(address index) external view returns (bool) {
-        return _getStorage().isIndex[index];
+        return _getIndexFactoryStorage().isIndex[index];
     }
 
     /**
@@ -187,9 +187,9 @@ contract IndexFactory is IIndexFactory, ProtocolUpgradeable {
         emit ImplementationUpdated(previous, implementation_);
     }
 
-    function _getStorage() private pure returns (IndexFactoryStorage storage $) {
+    function _getIndexFactoryStorage() private pure returns (IndexFactoryStorage storage $) {
         assembly {
-            $.slot := STORAGE_LOCATION
+            $.slot := INDEX_FACTORY_STORAGE_LOCATION
         }
     }
 }

@@ -70,7 +70,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.IndexToken")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant STORAGE_LOCATION = 0xa59e731c0a69e66b34db2eac4eb2835b7606c96f85b6e0759c6ee2282966e200;
+    bytes32 private constant INDEX_TOKEN_STORAGE_LOCATION = 0xa59e731c0a69e66b34db2eac4eb2835b7606c96f85b6e0759c6ee2282966e200;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -106,7 +106,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
         if (roles.rebalancer != address(0)) _grantRole(REBALANCER_ROLE, roles.rebalancer);
         if (maxFeeRatePpm > MAX_FEE_RATE_PPM) revert FeeRateAboveMax(maxFeeRatePpm, MAX_FEE_RATE_PPM);
         if (feeRatePpm > maxFeeRatePpm) revert FeeRateAboveMax(feeRatePpm, maxFeeRatePpm);
-        IndexTokenStorage storage $ = _getStorage();
+        IndexTokenStorage storage $ = _getIndexTokenStorage();
         $.maxFeeRatePpm = maxFeeRatePpm;
         $.feeRatePpm = feeRatePpm;
         $.feeAccrual = _packFee(FeeMath.FACTOR_UNIT, 0, block.timestamp, feeRatePpm);
@@ -116,24 +116,24 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
 
     /// @inheritdoc IIndexToken
     function mint(address to, uint256 amount) external onlyRole(ISSUER_ROLE) whenNotPaused {
-        _accrue(_getStorage());
+        _accrue(_getIndexTokenStorage());
         _mint(to, amount);
     }
 
     /// @inheritdoc IIndexToken
     function burn(address from, uint256 amount) external onlyRole(ISSUER_ROLE) whenNotPaused {
-        _accrue(_getStorage());
+        _accrue(_getIndexTokenStorage());
         _burn(from, amount);
     }
 
     /// @inheritdoc IIndexToken
     function accrueFee() external returns (uint256 factor) {
-        return _accrue(_getStorage());
+        return _accrue(_getIndexTokenStorage());
     }
 
     /// @inheritdoc IIndexToken
     function setFeeRate(uint24 ratePpm) external onlyRole(OPERATOR_ROLE) {
-        IndexTokenStorage storage $ = _getStorage();
+        IndexTokenStorage storage $ = _getIndexTokenStorage();
         if ($.rebalancing) revert FeeRateLockedWhileRebalancing();
         if (ratePpm > $.maxFeeRatePpm) revert FeeRateAboveMax(ratePpm, $.maxFeeRatePpm);
         uint256 factor = _accrue($);
@@ -145,7 +145,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
 
     /// @inheritdoc IIndexToken
     function setRebalancing(bool rebalancing) external onlyRole(REBALANCER_ROLE) {
-        IndexTokenStorage storage $ = _getStorage();
+        IndexTokenStorage storage $ = _getIndexTokenStorage();
         // Freezing accrues up to now and sets the rate in force to zero, keeping the time of that
         // accrual; releasing restores the rate, so the next accrual covers the whole window.
         if (rebalancing) _accrue($);
@@ -162,7 +162,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
         onlyRole(REBALANCER_ROLE)
         whenNotPaused
     {
-        IndexTokenStorage storage $ = _getStorage();
+        IndexTokenStorage storage $ = _getIndexTokenStorage();
         _accrue($);
         uint256 word = $.feeAccrual;
         uint256 pendingUnits = _pendingOf(word);
@@ -186,7 +186,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
     {
         uint256 length = assets.length;
         if (amounts.length != length) revert FeeLengthMismatch(length, amounts.length);
-        IndexTokenStorage storage $ = _getStorage();
+        IndexTokenStorage storage $ = _getIndexTokenStorage();
         uint256 factor = _accrue($);
         uint256 word = $.feeAccrual;
         uint256 held = $.feeAssets.length;
@@ -213,7 +213,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
     /// @inheritdoc IIndexToken
     function tokenset() external view returns (address[] memory assets, uint256[] memory unitAmounts) {
         (assets, unitAmounts) = _tokenset();
-        (uint256 factor,) = _project(_getStorage());
+        (uint256 factor,) = _project(_getIndexTokenStorage());
         for (uint256 i = 0; i < unitAmounts.length; ++i) {
             unitAmounts[i] = (unitAmounts[i] * factor) / FeeMath.FACTOR_UNIT;
         }
@@ -226,13 +226,13 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
         returns (address[] memory assets, uint256[] memory baseUnitAmounts, uint256 factor)
     {
         (assets, baseUnitAmounts) = _tokenset();
-        (factor,) = _project(_getStorage());
+        (factor,) = _project(_getIndexTokenStorage());
     }
 
     /// @inheritdoc IIndexToken
     function basket() external view returns (address[] memory assets, uint256[] memory amounts) {
         (assets, amounts) = _tokenset();
-        (uint256 factor,) = _project(_getStorage());
+        (uint256 factor,) = _project(_getIndexTokenStorage());
         uint256 supply = totalSupply();
         for (uint256 i = 0; i < amounts.length; ++i) {
             amounts[i] = BasketMath.amountFor(supply, amounts[i], factor, true);
@@ -241,7 +241,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
 
     /// @inheritdoc IIndexToken
     function feeBasket() external view returns (address[] memory assets, uint256[] memory amounts) {
-        IndexTokenStorage storage $ = _getStorage();
+        IndexTokenStorage storage $ = _getIndexTokenStorage();
         (, uint256 pendingUnits) = _project($);
         (address[] memory tsAssets, uint256[] memory baseUnits) = _tokenset();
         address[] memory feeAssets = $.feeAssets;
@@ -281,17 +281,17 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
 
     /// @inheritdoc IIndexToken
     function feeBasketSize() external view returns (uint256 assets, uint256 maxAssets) {
-        return (_getStorage().feeAssets.length, MAX_FEE_ASSETS);
+        return (_getIndexTokenStorage().feeAssets.length, MAX_FEE_ASSETS);
     }
 
     /// @inheritdoc IIndexToken
     function feeFactor() external view returns (uint256 factor) {
-        (factor,) = _project(_getStorage());
+        (factor,) = _project(_getIndexTokenStorage());
     }
 
     /// @inheritdoc IIndexToken
     function feeState() external view returns (FeeState memory state) {
-        IndexTokenStorage storage $ = _getStorage();
+        IndexTokenStorage storage $ = _getIndexTokenStorage();
         (uint256 factor, uint256 pendingUnits) = _project($);
         state = FeeState({
             factor: factor,
@@ -326,7 +326,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
             }
             previous = asset;
         }
-        IndexTokenStorage storage $ = _getStorage();
+        IndexTokenStorage storage $ = _getIndexTokenStorage();
         $.tokensetData = _writeData(code);
         // Cannot truncate: length <= MAX_ASSETS.
         $.tokensetLength = uint96(length);
@@ -427,7 +427,7 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
     }
 
     function _tokenset() private view returns (address[] memory assets, uint256[] memory unitAmounts) {
-        IndexTokenStorage storage $ = _getStorage();
+        IndexTokenStorage storage $ = _getIndexTokenStorage();
         address data = $.tokensetData;
         uint256 length = $.tokensetLength;
         assets = new address[](length);
@@ -484,9 +484,9 @@ contract IndexToken is IIndexToken, ERC20Upgradeable, ERC1363Upgradeable, Protoc
         return word >> 232;
     }
 
-    function _getStorage() private pure returns (IndexTokenStorage storage $) {
+    function _getIndexTokenStorage() private pure returns (IndexTokenStorage storage $) {
         assembly {
-            $.slot := STORAGE_LOCATION
+            $.slot := INDEX_TOKEN_STORAGE_LOCATION
         }
     }
 }

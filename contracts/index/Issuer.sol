@@ -70,7 +70,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.Issuer")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant STORAGE_LOCATION = 0x7a114450ec31e22db44a42f6f595ece783aa160bf35b685e52d3a35fc8ad2000;
+    bytes32 private constant ISSUER_STORAGE_LOCATION = 0x7a114450ec31e22db44a42f6f595ece783aa160bf35b685e52d3a35fc8ad2000;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -82,7 +82,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         if (custody_ == address(0)) revert ZeroAddress();
         __ProtocolUpgradeable_init(admin);
         __EIP712_init(DOMAIN_NAME, DOMAIN_VERSION);
-        _getStorage().custody = custody_;
+        _getIssuerStorage().custody = custody_;
     }
 
     // ---------------------------------------------------------------- atomic settlement
@@ -94,7 +94,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         whenNotPaused
         returns (bytes32 orderHash)
     {
-        IssuerStorage storage $ = _getStorage();
+        IssuerStorage storage $ = _getIssuerStorage();
         uint256 fee;
         address feeVault;
         (orderHash, fee, feeVault) = _checkOrder($, order, signature, Side.Mint, maxFeeBps, msg.sender);
@@ -114,7 +114,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         whenNotPaused
         returns (bytes32 orderHash)
     {
-        IssuerStorage storage $ = _getStorage();
+        IssuerStorage storage $ = _getIssuerStorage();
         uint256 fee;
         address feeVault;
         (orderHash, fee, feeVault) = _checkOrder($, order, signature, Side.Redeem, maxFeeBps, msg.sender);
@@ -134,7 +134,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         whenNotPaused
         returns (bytes32 orderHash)
     {
-        IssuerStorage storage $ = _getStorage();
+        IssuerStorage storage $ = _getIssuerStorage();
         uint256 fee;
         (orderHash, fee,) = _checkOrder($, order, signature, Side.Mint, maxFeeBps, msg.sender);
         $.nonceBitmaps[order.maker].use(order.nonce);
@@ -157,7 +157,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @inheritdoc IIssuer
     function fillMint(QuoteOrder calldata order) external nonReentrant whenNotPaused {
-        IssuerStorage storage $ = _getStorage();
+        IssuerStorage storage $ = _getIssuerStorage();
         (bytes32 orderHash, uint256 fee, address feeVault) = _closeForFill($, order, Side.Mint);
         $.escrowed[order.cashToken] -= order.cashAmount + fee;
         _deliverUnderlying($, order);
@@ -185,7 +185,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         whenNotPaused
         returns (bytes32 orderHash)
     {
-        IssuerStorage storage $ = _getStorage();
+        IssuerStorage storage $ = _getIssuerStorage();
         uint256 fee;
         (orderHash, fee,) = _checkOrder($, order, signature, Side.Redeem, maxFeeBps, msg.sender);
         $.nonceBitmaps[order.maker].use(order.nonce);
@@ -207,7 +207,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @inheritdoc IIssuer
     function fillRedeem(QuoteOrder calldata order) external nonReentrant whenNotPaused {
-        IssuerStorage storage $ = _getStorage();
+        IssuerStorage storage $ = _getIssuerStorage();
         (bytes32 orderHash, uint256 fee, address feeVault) = _closeForFill($, order, Side.Redeem);
         $.escrowed[order.index] -= order.indexAmount;
         IIndexToken(order.index).burn(address(this), order.indexAmount);
@@ -230,7 +230,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @inheritdoc IIssuer
     function invalidateNonces(uint256 wordPos, uint256 mask) external {
-        uint256 bitmap = _getStorage().nonceBitmaps[msg.sender].invalidate(wordPos, mask);
+        uint256 bitmap = _getIssuerStorage().nonceBitmaps[msg.sender].invalidate(wordPos, mask);
         emit NoncesInvalidated(msg.sender, wordPos, mask, bitmap);
     }
 
@@ -239,7 +239,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
     /// @inheritdoc IIssuer
     function registerIndex(address index, IndexConfig calldata config) external onlyRole(REGISTRAR_ROLE) {
         if (index == address(0)) revert ZeroAddress();
-        IndexEntry storage entry = _getStorage().indexes[index];
+        IndexEntry storage entry = _getIssuerStorage().indexes[index];
         if (entry.feeVault != address(0)) revert IndexAlreadyRegistered(index);
         _writeConfig(entry, config);
         emit IndexRegistered(index, config);
@@ -247,13 +247,13 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @inheritdoc IIssuer
     function setIndexConfig(address index, IndexConfig calldata config) external onlyRole(OPERATOR_ROLE) {
-        _writeConfig(_registeredEntry(_getStorage(), index), config);
+        _writeConfig(_registeredEntry(_getIssuerStorage(), index), config);
         emit IndexConfigUpdated(index, config);
     }
 
     /// @inheritdoc IIssuer
     function setRebalancing(address index, bool rebalancing) external onlyRole(REBALANCER_ROLE) {
-        IndexEntry storage entry = _registeredEntry(_getStorage(), index);
+        IndexEntry storage entry = _registeredEntry(_getIssuerStorage(), index);
         if (rebalancing && entry.pendingRequests != 0) revert RequestsInFlight(index, entry.pendingRequests);
         entry.rebalancing = rebalancing;
         emit RebalancingSet(index, rebalancing);
@@ -261,21 +261,21 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @inheritdoc IIssuer
     function setMintPaused(address index, bool paused) external onlyRole(OPERATOR_ROLE) {
-        _registeredEntry(_getStorage(), index).mintPaused = paused;
+        _registeredEntry(_getIssuerStorage(), index).mintPaused = paused;
         emit MintPausedSet(index, paused);
     }
 
     /// @inheritdoc IIssuer
     function setCashToken(address token, bool allowed) external onlyRole(OPERATOR_ROLE) {
         if (token == address(0)) revert ZeroAddress();
-        _getStorage().cashTokens[token] = allowed;
+        _getIssuerStorage().cashTokens[token] = allowed;
         emit CashTokenSet(token, allowed);
     }
 
     /// @inheritdoc IIssuer
     function recoverExcess(address token, address to) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
         if (to == address(0)) revert ZeroAddress();
-        uint256 amount = IERC20(token).balanceOf(address(this)) - _getStorage().escrowed[token];
+        uint256 amount = IERC20(token).balanceOf(address(this)) - _getIssuerStorage().escrowed[token];
         emit ExcessRecovered(token, to, amount);
         IERC20(token).safeTransfer(to, amount);
     }
@@ -294,7 +294,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         returns (bytes32 orderHash, uint256 fee)
     {
         _requireNotPaused();
-        (orderHash, fee,) = _checkOrder(_getStorage(), order, signature, order.side, maxFeeBps, order.requester);
+        (orderHash, fee,) = _checkOrder(_getIssuerStorage(), order, signature, order.side, maxFeeBps, order.requester);
     }
 
     /// @inheritdoc IIssuer
@@ -303,7 +303,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         view
         returns (address[] memory assets, uint256[] memory amounts)
     {
-        _registeredEntry(_getStorage(), index);
+        _registeredEntry(_getIssuerStorage(), index);
         uint256 factor;
         (assets, amounts, factor) = IIndexToken(index).baseTokenset();
         bool roundUp = side == Side.Mint;
@@ -314,7 +314,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @inheritdoc IIssuer
     function indexConfig(address index) external view returns (IndexConfig memory config) {
-        IndexEntry storage entry = _getStorage().indexes[index];
+        IndexEntry storage entry = _getIssuerStorage().indexes[index];
         config = IndexConfig({
             minAmount: entry.minAmount,
             maxAmount: entry.maxAmount,
@@ -327,47 +327,47 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @inheritdoc IIssuer
     function isRebalancing(address index) external view returns (bool) {
-        return _getStorage().indexes[index].rebalancing;
+        return _getIssuerStorage().indexes[index].rebalancing;
     }
 
     /// @inheritdoc IIssuer
     function isMintPaused(address index) external view returns (bool) {
-        return _getStorage().indexes[index].mintPaused;
+        return _getIssuerStorage().indexes[index].mintPaused;
     }
 
     /// @inheritdoc IIssuer
     function pendingRequests(address index) external view returns (uint256) {
-        return _getStorage().indexes[index].pendingRequests;
+        return _getIssuerStorage().indexes[index].pendingRequests;
     }
 
     /// @inheritdoc IIssuer
     function getRequest(bytes32 orderHash) external view returns (Request memory) {
-        return _getStorage().requests[orderHash];
+        return _getIssuerStorage().requests[orderHash];
     }
 
     /// @inheritdoc IIssuer
     function nonceBitmap(address maker, uint256 wordPos) external view returns (uint256) {
-        return _getStorage().nonceBitmaps[maker][wordPos];
+        return _getIssuerStorage().nonceBitmaps[maker][wordPos];
     }
 
     /// @inheritdoc IIssuer
     function isNonceUsed(address maker, uint256 nonce) external view returns (bool) {
-        return _getStorage().nonceBitmaps[maker].isUsed(nonce);
+        return _getIssuerStorage().nonceBitmaps[maker].isUsed(nonce);
     }
 
     /// @inheritdoc IIssuer
     function isCashToken(address token) external view returns (bool) {
-        return _getStorage().cashTokens[token];
+        return _getIssuerStorage().cashTokens[token];
     }
 
     /// @inheritdoc IIssuer
     function escrowed(address token) external view returns (uint256) {
-        return _getStorage().escrowed[token];
+        return _getIssuerStorage().escrowed[token];
     }
 
     /// @inheritdoc IIssuer
     function custody() external view returns (address) {
-        return _getStorage().custody;
+        return _getIssuerStorage().custody;
     }
 
     // ---------------------------------------------------------------- internals
@@ -457,7 +457,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @dev Ends a mint request without a fill (`outcome` Cancelled or Rejected): the escrowed cash and fee go back.
     function _refundMint(QuoteOrder calldata order, RequestStatus outcome) private {
-        IssuerStorage storage $ = _getStorage();
+        IssuerStorage storage $ = _getIssuerStorage();
         (bytes32 orderHash, uint256 fee) = _closeForRefund($, order, Side.Mint, outcome);
         uint256 refund = order.cashAmount + fee;
         $.escrowed[order.cashToken] -= refund;
@@ -471,7 +471,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
 
     /// @dev Ends a redeem request without a fill (`outcome` Cancelled or Rejected): the escrowed index units go back.
     function _refundRedeem(QuoteOrder calldata order, RequestStatus outcome) private {
-        IssuerStorage storage $ = _getStorage();
+        IssuerStorage storage $ = _getIssuerStorage();
         (bytes32 orderHash,) = _closeForRefund($, order, Side.Redeem, outcome);
         $.escrowed[order.index] -= order.indexAmount;
         if (outcome == RequestStatus.Rejected) {
@@ -590,9 +590,9 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         return DOMAIN_VERSION;
     }
 
-    function _getStorage() private pure returns (IssuerStorage storage $) {
+    function _getIssuerStorage() private pure returns (IssuerStorage storage $) {
         assembly {
-            $.slot := STORAGE_LOCATION
+            $.slot := ISSUER_STORAGE_LOCATION
         }
     }
 }

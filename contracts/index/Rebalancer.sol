@@ -63,7 +63,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.Rebalancer")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant STORAGE_LOCATION = 0xbb8a8d2ca5f0fd8bc252b041241539aeeca1cbdf5436035cddbae5a6212e0400;
+    bytes32 private constant REBALANCER_STORAGE_LOCATION = 0xbb8a8d2ca5f0fd8bc252b041241539aeeca1cbdf5436035cddbae5a6212e0400;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -78,7 +78,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         if (issuer_ == address(0)) revert ZeroAddress();
         __ProtocolUpgradeable_init(admin);
         __EIP712_init(DOMAIN_NAME, DOMAIN_VERSION);
-        RebalancerStorage storage $ = _getStorage();
+        RebalancerStorage storage $ = _getRebalancerStorage();
         $.issuer = issuer_;
         $.custody = IIssuer(issuer_).custody();
         _setTolerance($, toleranceBps_);
@@ -89,7 +89,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
 
     /// @inheritdoc IRebalancer
     function openWindow(address index) external onlyRole(OPERATOR_ROLE) whenNotPaused {
-        RebalancerStorage storage $ = _getStorage();
+        RebalancerStorage storage $ = _getRebalancerStorage();
         uint64 openedAt = $.windows[index].openedAt;
         if (openedAt != 0) revert WindowAlreadyOpen(index, openedAt);
         // Cannot truncate: timestamps and the capped duration are far below 2^64.
@@ -109,7 +109,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         PriceAttestation calldata prices,
         bytes calldata priceSignature
     ) external onlyRole(OPERATOR_ROLE) whenNotPaused nonReentrant returns (bytes32) {
-        RebalancerStorage storage $ = _getStorage();
+        RebalancerStorage storage $ = _getRebalancerStorage();
         Settlement memory s = _checkSettlement($, order, makerSignature, prices, priceSignature);
         $.nonceBitmaps[order.maker].use(order.nonce);
         $.nonceBitmaps[s.priceSigner].use(prices.nonce);
@@ -133,7 +133,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
 
     /// @inheritdoc IRebalancer
     function closeWindow(address index) external {
-        RebalancerStorage storage $ = _getStorage();
+        RebalancerStorage storage $ = _getRebalancerStorage();
         Window memory w = $.windows[index];
         if (w.openedAt == 0) revert WindowNotOpen(index);
         if (block.timestamp < w.expiresAt && !hasRole(OPERATOR_ROLE, msg.sender)) {
@@ -152,7 +152,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         onlyRole(OPERATOR_ROLE)
         whenNotPaused
     {
-        RebalancerStorage storage $ = _getStorage();
+        RebalancerStorage storage $ = _getRebalancerStorage();
         _checkWindow($, index);
         uint256 supply = IIndexToken(index).totalSupply();
         if (supply != 0) revert IndexHasSupply(index, supply);
@@ -169,7 +169,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         PriceAttestation calldata prices,
         bytes calldata priceSignature
     ) external onlyRole(OPERATOR_ROLE) whenNotPaused nonReentrant returns (bytes32 orderHash) {
-        RebalancerStorage storage $ = _getStorage();
+        RebalancerStorage storage $ = _getRebalancerStorage();
         address feeVault;
         address priceSigner;
         (orderHash, feeVault, priceSigner) = _checkFeeSale($, order, makerSignature, prices, priceSignature);
@@ -182,23 +182,23 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
 
     /// @inheritdoc IRebalancer
     function invalidateNonces(uint256 wordPos, uint256 mask) external {
-        uint256 bitmap = _getStorage().nonceBitmaps[msg.sender].invalidate(wordPos, mask);
+        uint256 bitmap = _getRebalancerStorage().nonceBitmaps[msg.sender].invalidate(wordPos, mask);
         emit NoncesInvalidated(msg.sender, wordPos, mask, bitmap);
     }
 
     /// @inheritdoc IRebalancer
     function setTolerance(uint16 toleranceBps_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setTolerance(_getStorage(), toleranceBps_);
+        _setTolerance(_getRebalancerStorage(), toleranceBps_);
     }
 
     /// @inheritdoc IRebalancer
     function setMaxWindowDuration(uint32 duration) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setMaxWindowDuration(_getStorage(), duration);
+        _setMaxWindowDuration(_getRebalancerStorage(), duration);
     }
 
     /// @inheritdoc IRebalancer
     function setBuyAssetAllowed(address asset, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _getStorage().buyAssetAllowed[asset] = allowed;
+        _getRebalancerStorage().buyAssetAllowed[asset] = allowed;
         emit BuyAssetAllowed(asset, allowed);
     }
 
@@ -212,7 +212,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         bytes calldata priceSignature
     ) external view returns (Settlement memory) {
         _requireNotPaused();
-        return _checkSettlement(_getStorage(), order, makerSignature, prices, priceSignature);
+        return _checkSettlement(_getRebalancerStorage(), order, makerSignature, prices, priceSignature);
     }
 
     /// @inheritdoc IRebalancer
@@ -232,37 +232,37 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
 
     /// @inheritdoc IRebalancer
     function window(address index) external view returns (Window memory) {
-        return _getStorage().windows[index];
+        return _getRebalancerStorage().windows[index];
     }
 
     /// @inheritdoc IRebalancer
     function toleranceBps() external view returns (uint256) {
-        return _getStorage().toleranceBps;
+        return _getRebalancerStorage().toleranceBps;
     }
 
     /// @inheritdoc IRebalancer
     function maxWindowDuration() external view returns (uint256) {
-        return _getStorage().maxWindowDuration;
+        return _getRebalancerStorage().maxWindowDuration;
     }
 
     /// @inheritdoc IRebalancer
     function issuer() external view returns (address) {
-        return _getStorage().issuer;
+        return _getRebalancerStorage().issuer;
     }
 
     /// @inheritdoc IRebalancer
     function custody() external view returns (address) {
-        return _getStorage().custody;
+        return _getRebalancerStorage().custody;
     }
 
     /// @inheritdoc IRebalancer
     function isBuyAssetAllowed(address asset) external view returns (bool) {
-        return _getStorage().buyAssetAllowed[asset];
+        return _getRebalancerStorage().buyAssetAllowed[asset];
     }
 
     /// @inheritdoc IRebalancer
     function isNonceUsed(address account, uint256 nonce) external view returns (bool) {
-        return _getStorage().nonceBitmaps[account].isUsed(nonce);
+        return _getRebalancerStorage().nonceBitmaps[account].isUsed(nonce);
     }
 
     // ---------------------------------------------------------------- internals
@@ -541,9 +541,9 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         return DOMAIN_VERSION;
     }
 
-    function _getStorage() private pure returns (RebalancerStorage storage $) {
+    function _getRebalancerStorage() private pure returns (RebalancerStorage storage $) {
         assembly {
-            $.slot := STORAGE_LOCATION
+            $.slot := REBALANCER_STORAGE_LOCATION
         }
     }
 }

@@ -19,7 +19,7 @@ contract IndexTokenV2 is IndexToken {
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.IndexTokenV2")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant V2_STORAGE_LOCATION = 0x935f5023684c098087f711e724093e7aba5b28e19b8eb063c12e523dac159600;
+    bytes32 private constant INDEX_TOKEN_V2_STORAGE_LOCATION = 0x935f5023684c098087f711e724093e7aba5b28e19b8eb063c12e523dac159600;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -28,12 +28,12 @@ contract IndexTokenV2 is IndexToken {
 
     /// @notice Second-version initializer: records a note.
     function initializeV2(string calldata note_) external reinitializer(2) {
-        _getV2Storage().note = note_;
+        _getIndexTokenV2Storage().note = note_;
     }
 
     /// @notice The note recorded by `initializeV2`.
     function note() external view returns (string memory) {
-        return _getV2Storage().note;
+        return _getIndexTokenV2Storage().note;
     }
 
     /// @notice The implementation version.
@@ -41,9 +41,9 @@ contract IndexTokenV2 is IndexToken {
         return 2;
     }
 
-    function _getV2Storage() private pure returns (IndexTokenV2Storage storage $) {
+    function _getIndexTokenV2Storage() private pure returns (IndexTokenV2Storage storage $) {
         assembly {
-            $.slot := V2_STORAGE_LOCATION
+            $.slot := INDEX_TOKEN_V2_STORAGE_LOCATION
         }
     }
 }

@@ -18,7 +18,8 @@ contract ReserveRegistry is IReserveRegistry, ProtocolUpgradeable {
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.ReserveRegistry")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant RESERVE_REGISTRY_STORAGE = 0x731f57431c737b74db9455dc0ab061a96568c2ec7754817a7f4e60e06b540c00;
+    bytes32 private constant RESERVE_REGISTRY_STORAGE_LOCATION =
+        0x731f57431c737b74db9455dc0ab061a96568c2ec7754817a7f4e60e06b540c00;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -35,7 +36,7 @@ contract ReserveRegistry is IReserveRegistry, ProtocolUpgradeable {
         _validate(report);
         address index = report.index;
         uint32 day = report.day;
-        ReserveRegistryStorage storage $ = _storage();
+        ReserveRegistryStorage storage $ = _getReserveRegistryStorage();
         mapping(uint32 day => Report) storage reports = $.reports[index];
         if (reports[day].reportHash != bytes32(0)) revert ReportAlreadyPublished(index, day);
         reports[day] = report;
@@ -48,7 +49,7 @@ contract ReserveRegistry is IReserveRegistry, ProtocolUpgradeable {
 
     /// @inheritdoc IReserveRegistry
     function latest(address index) external view returns (Report memory) {
-        ReserveRegistryStorage storage $ = _storage();
+        ReserveRegistryStorage storage $ = _getReserveRegistryStorage();
         uint32 day = $.latestDay[index];
         if (day == 0) revert NoReports(index);
         return $.reports[index][day];
@@ -56,29 +57,29 @@ contract ReserveRegistry is IReserveRegistry, ProtocolUpgradeable {
 
     /// @inheritdoc IReserveRegistry
     function reportAt(address index, uint32 day) external view returns (Report memory) {
-        Report storage report = _storage().reports[index][day];
+        Report storage report = _getReserveRegistryStorage().reports[index][day];
         if (report.reportHash == bytes32(0)) revert ReportNotFound(index, day);
         return report;
     }
 
     /// @inheritdoc IReserveRegistry
     function hasReport(address index, uint32 day) external view returns (bool) {
-        return _storage().reports[index][day].reportHash != bytes32(0);
+        return _getReserveRegistryStorage().reports[index][day].reportHash != bytes32(0);
     }
 
     /// @inheritdoc IReserveRegistry
     function reportCount(address index) external view returns (uint256) {
-        return _storage().dayList[index].length;
+        return _getReserveRegistryStorage().dayList[index].length;
     }
 
     /// @inheritdoc IReserveRegistry
     function latestDay(address index) external view returns (uint32) {
-        return _storage().latestDay[index];
+        return _getReserveRegistryStorage().latestDay[index];
     }
 
     /// @inheritdoc IReserveRegistry
     function reportDays(address index, uint256 offset, uint256 limit) external view returns (uint32[] memory page) {
-        uint32[] storage days_ = _storage().dayList[index];
+        uint32[] storage days_ = _getReserveRegistryStorage().dayList[index];
         uint256 count = days_.length;
         if (offset >= count) return new uint32[](0);
         uint256 end = count - offset > limit ? offset + limit : count;
@@ -90,7 +91,7 @@ contract ReserveRegistry is IReserveRegistry, ProtocolUpgradeable {
 
     /// @inheritdoc IReserveRegistry
     function reportedIndexes() external view returns (address[] memory) {
-        return _storage().indexes;
+        return _getReserveRegistryStorage().indexes;
     }
 
     /// @dev Field checks; uniqueness of (index, day) is checked against storage by the caller.
@@ -142,9 +143,9 @@ contract ReserveRegistry is IReserveRegistry, ProtocolUpgradeable {
         return dayOfMonth <= monthDays;
     }
 
-    function _storage() private pure returns (ReserveRegistryStorage storage $) {
+    function _getReserveRegistryStorage() private pure returns (ReserveRegistryStorage storage $) {
         assembly {
-            $.slot := RESERVE_REGISTRY_STORAGE
+            $.slot := RESERVE_REGISTRY_STORAGE_LOCATION
         }
     }
 }

@@ -61,7 +61,7 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.RewardsDistributor")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant REWARDS_DISTRIBUTOR_STORAGE =
+    bytes32 private constant REWARDS_DISTRIBUTOR_STORAGE_LOCATION =
         0x3d425ac0cdbf6e69084ffe9deeb27e6816aa3559551ee3f333eb39bb8c1aa000;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
@@ -74,7 +74,7 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
         if (rewardToken_ == address(0)) revert ZeroAddress();
         __ProtocolUpgradeable_init(admin);
         _grantRole(GUARDIAN_ROLE, admin);
-        _storage().head.rewardToken = rewardToken_;
+        _getRewardsDistributorStorage().head.rewardToken = rewardToken_;
         _setActivationDelay(activationDelay_);
     }
 
@@ -86,7 +86,7 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
     {
         if (root == bytes32(0)) revert ZeroRoot();
         if (epoch > MAX_EPOCH) revert EpochOutOfRange(epoch, MAX_EPOCH);
-        RewardsDistributorStorage storage $ = _storage();
+        RewardsDistributorStorage storage $ = _getRewardsDistributorStorage();
         Head memory head = $.head;
         if (head.pendingEpoch != 0) {
             if (block.timestamp < head.pendingActivatesAt) revert RootPending(head.pendingEpoch, head.pendingActivatesAt);
@@ -117,7 +117,7 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
 
     /// @inheritdoc IRewardsDistributor
     function revokeRoot(uint32 epoch) external onlyRole(GUARDIAN_ROLE) {
-        RewardsDistributorStorage storage $ = _storage();
+        RewardsDistributorStorage storage $ = _getRewardsDistributorStorage();
         Head storage head = $.head;
         if (epoch == 0 || epoch != head.pendingEpoch || block.timestamp >= head.pendingActivatesAt) {
             revert RootNotRevocable(epoch);
@@ -136,7 +136,7 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
         whenNotPaused
         returns (uint256 amount)
     {
-        RewardsDistributorStorage storage $ = _storage();
+        RewardsDistributorStorage storage $ = _getRewardsDistributorStorage();
         if (msg.sender != account && !$.claimers[account][msg.sender]) revert UnauthorizedClaimer(account, msg.sender);
         Head memory head = $.head;
         uint32 epoch = _claimableEpoch(head);
@@ -162,14 +162,14 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
     /// @inheritdoc IRewardsDistributor
     function setClaimer(address claimer, bool approved) external {
         if (claimer == address(0)) revert ZeroAddress();
-        _storage().claimers[msg.sender][claimer] = approved;
+        _getRewardsDistributorStorage().claimers[msg.sender][claimer] = approved;
         emit ClaimerSet(msg.sender, claimer, approved);
     }
 
     /// @inheritdoc IRewardsDistributor
     function fund(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        RewardsDistributorStorage storage $ = _storage();
+        RewardsDistributorStorage storage $ = _getRewardsDistributorStorage();
         uint256 total = $.totalFunded + amount;
         $.totalFunded = total;
         emit Funded(msg.sender, amount, total);
@@ -183,49 +183,49 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
 
     /// @inheritdoc PausableUpgradeable
     function paused() public view override returns (bool) {
-        return _storage().head.paused;
+        return _getRewardsDistributorStorage().head.paused;
     }
 
     /// @inheritdoc IRewardsDistributor
     function rewardToken() external view returns (address) {
-        return _storage().head.rewardToken;
+        return _getRewardsDistributorStorage().head.rewardToken;
     }
 
     /// @inheritdoc IRewardsDistributor
     function activationDelay() external view returns (uint64) {
-        return _storage().activationDelay;
+        return _getRewardsDistributorStorage().activationDelay;
     }
 
     /// @inheritdoc IRewardsDistributor
     function totalFunded() external view returns (uint256) {
-        return _storage().totalFunded;
+        return _getRewardsDistributorStorage().totalFunded;
     }
 
     /// @inheritdoc IRewardsDistributor
     function claimedOf(address account) external view returns (uint256) {
-        return _storage().claimed[account];
+        return _getRewardsDistributorStorage().claimed[account];
     }
 
     /// @inheritdoc IRewardsDistributor
     function totalClaimed() external view returns (uint256) {
-        return _storage().totalClaimed;
+        return _getRewardsDistributorStorage().totalClaimed;
     }
 
     /// @inheritdoc IRewardsDistributor
     function isClaimer(address account, address claimer) external view returns (bool) {
-        return _storage().claimers[account][claimer];
+        return _getRewardsDistributorStorage().claimers[account][claimer];
     }
 
     /// @inheritdoc IRewardsDistributor
     function claimableRoot() external view returns (uint32 epoch, bytes32 root) {
-        RewardsDistributorStorage storage $ = _storage();
+        RewardsDistributorStorage storage $ = _getRewardsDistributorStorage();
         epoch = _claimableEpoch($.head);
         if (epoch != 0) root = $.roots[epoch].root;
     }
 
     /// @inheritdoc IRewardsDistributor
     function pendingRoot() external view returns (uint32 epoch, bytes32 root, uint64 activatesAt) {
-        RewardsDistributorStorage storage $ = _storage();
+        RewardsDistributorStorage storage $ = _getRewardsDistributorStorage();
         epoch = $.head.pendingEpoch;
         if (epoch != 0 && block.timestamp < $.head.pendingActivatesAt) {
             Root storage pending = $.roots[epoch];
@@ -236,7 +236,7 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
 
     /// @inheritdoc IRewardsDistributor
     function rootOf(uint32 epoch) external view returns (EpochRoot memory) {
-        Root storage stored = _storage().roots[epoch];
+        Root storage stored = _getRewardsDistributorStorage().roots[epoch];
         return EpochRoot({
             root: stored.root,
             totalCumulative: stored.totalCumulative,
@@ -254,7 +254,7 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
         if (delay < MIN_ACTIVATION_DELAY || delay > MAX_ACTIVATION_DELAY) {
             revert ActivationDelayOutOfBounds(delay, MIN_ACTIVATION_DELAY, MAX_ACTIVATION_DELAY);
         }
-        RewardsDistributorStorage storage $ = _storage();
+        RewardsDistributorStorage storage $ = _getRewardsDistributorStorage();
         uint64 previous = $.activationDelay;
         $.activationDelay = delay;
         emit ActivationDelayUpdated(previous, delay);
@@ -262,7 +262,7 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
 
     /// @dev The pause flag lives in the head slot (see PackedPausable).
     function _storePaused(bool value) internal override {
-        _storage().head.paused = value;
+        _getRewardsDistributorStorage().head.paused = value;
     }
 
     /// @dev The pending root once activated, else the last activated one (0: none yet).
@@ -285,9 +285,9 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
         }
     }
 
-    function _storage() private pure returns (RewardsDistributorStorage storage $) {
+    function _getRewardsDistributorStorage() private pure returns (RewardsDistributorStorage storage $) {
         assembly {
-            $.slot := REWARDS_DISTRIBUTOR_STORAGE
+            $.slot := REWARDS_DISTRIBUTOR_STORAGE_LOCATION
         }
     }
 }

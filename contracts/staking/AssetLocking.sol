@@ -47,7 +47,7 @@ contract AssetLocking is IAssetLocking, ProtocolUpgradeable, ReentrancyGuardTran
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.AssetLocking")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant ASSET_LOCKING_STORAGE = 0x33537ea48abcd28ff90f3a6b1d554aa555e3fd065fa1a8883485a9e704376400;
+    bytes32 private constant ASSET_LOCKING_STORAGE_LOCATION = 0x33537ea48abcd28ff90f3a6b1d554aa555e3fd065fa1a8883485a9e704376400;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -66,7 +66,7 @@ contract AssetLocking is IAssetLocking, ProtocolUpgradeable, ReentrancyGuardTran
         if (cooldown < MIN_COOLDOWN || cooldown > MAX_COOLDOWN) {
             revert CooldownOutOfBounds(cooldown, MIN_COOLDOWN, MAX_COOLDOWN);
         }
-        AssetLockingStorage storage $ = _storage();
+        AssetLockingStorage storage $ = _getAssetLockingStorage();
         TokenState storage state = $.tokens[token];
         if (!state.listed) {
             state.listed = true;
@@ -85,7 +85,7 @@ contract AssetLocking is IAssetLocking, ProtocolUpgradeable, ReentrancyGuardTran
     /// @inheritdoc IAssetLocking
     function lock(address token, uint256 amount) external nonReentrant whenNotPaused {
         if (amount == 0) revert ZeroAmount();
-        AssetLockingStorage storage $ = _storage();
+        AssetLockingStorage storage $ = _getAssetLockingStorage();
         TokenState storage state = $.tokens[token];
         if (!state.listed) revert TokenNotLockable(token);
         uint256 totalLocked = state.totalLocked + amount;
@@ -106,7 +106,7 @@ contract AssetLocking is IAssetLocking, ProtocolUpgradeable, ReentrancyGuardTran
     /// @inheritdoc IAssetLocking
     function unlock(address token, uint256 amount) external whenNotPaused returns (uint256 requestId) {
         if (amount == 0) revert ZeroAmount();
-        AssetLockingStorage storage $ = _storage();
+        AssetLockingStorage storage $ = _getAssetLockingStorage();
         Position storage position = $.positions[msg.sender][token];
         (uint256 userLocked, uint256 totalLocked, uint64 cooldown) = _release($, position, token, amount);
         // Safe: block.timestamp + at most 90 days fits 64 bits for billions of years.
@@ -134,23 +134,23 @@ contract AssetLocking is IAssetLocking, ProtocolUpgradeable, ReentrancyGuardTran
 
     /// @inheritdoc IAssetLocking
     function currentEpoch() external view returns (uint256) {
-        return _epochAt(_storage(), block.timestamp);
+        return _epochAt(_getAssetLockingStorage(), block.timestamp);
     }
 
     /// @inheritdoc IAssetLocking
     function epochAt(uint256 timestamp) external view returns (uint256) {
-        return _epochAt(_storage(), timestamp);
+        return _epochAt(_getAssetLockingStorage(), timestamp);
     }
 
     /// @inheritdoc IAssetLocking
     function epochSchedule() external view returns (uint64 start, uint64 length) {
-        AssetLockingStorage storage $ = _storage();
+        AssetLockingStorage storage $ = _getAssetLockingStorage();
         return ($.epochStart, $.epochLength);
     }
 
     /// @inheritdoc IAssetLocking
     function lockableToken(address token) external view returns (LockableToken memory) {
-        TokenState storage state = _storage().tokens[token];
+        TokenState storage state = _getAssetLockingStorage().tokens[token];
         return LockableToken({
             listed: state.listed,
             cooldown: state.cooldown,
@@ -162,27 +162,28 @@ contract AssetLocking is IAssetLocking, ProtocolUpgradeable, ReentrancyGuardTran
 
     /// @inheritdoc IAssetLocking
     function lockableTokens() external view returns (address[] memory) {
-        return _storage().tokenList;
+        return _getAssetLockingStorage().tokenList;
     }
 
     /// @inheritdoc IAssetLocking
     function lockedOf(address user, address token) external view returns (uint256) {
-        return _storage().positions[user][token].locked;
+        return _getAssetLockingStorage().positions[user][token].locked;
     }
 
     /// @inheritdoc IAssetLocking
     function coolingOf(address user, address token) external view returns (uint256) {
-        return _storage().positions[user][token].cooling.total;
+        return _getAssetLockingStorage().positions[user][token].cooling.total;
     }
 
     /// @inheritdoc IAssetLocking
     function withdrawableOf(address user, address token) external view returns (uint256) {
-        return _storage().positions[user][token].cooling.matured(block.timestamp);
+        return _getAssetLockingStorage().positions[user][token].cooling.matured(block.timestamp);
     }
 
     /// @inheritdoc IAssetLocking
     function cooldownsOf(address user, address token) external view returns (Cooldown[] memory cooldowns) {
-        (uint64 firstId, CooldownQueue.Request[] memory requests) = _storage().positions[user][token].cooling.pending();
+        (uint64 firstId, CooldownQueue.Request[] memory requests) =
+            _getAssetLockingStorage().positions[user][token].cooling.pending();
         cooldowns = new Cooldown[](requests.length);
         for (uint256 i = 0; i < requests.length; ++i) {
             cooldowns[i] = Cooldown({id: firstId + i, amount: requests[i].amount, endsAt: requests[i].endsAt});
@@ -191,7 +192,7 @@ contract AssetLocking is IAssetLocking, ProtocolUpgradeable, ReentrancyGuardTran
 
     /// @dev Pays the caller at most `maxRequests` matured unlock requests of `token`, oldest first.
     function _withdraw(address token, uint256 maxRequests) private returns (uint256) {
-        AssetLockingStorage storage $ = _storage();
+        AssetLockingStorage storage $ = _getAssetLockingStorage();
         CooldownQueue.Queue storage queue = $.positions[msg.sender][token].cooling;
         (uint256 paid, uint64 firstId, uint64 count, uint256 userCooling) =
             queue.popMatured(block.timestamp, maxRequests);
@@ -241,7 +242,7 @@ contract AssetLocking is IAssetLocking, ProtocolUpgradeable, ReentrancyGuardTran
         if (start == 0 || length < MIN_EPOCH_LENGTH || length > MAX_EPOCH_LENGTH) {
             revert InvalidEpochSchedule(start, length, MIN_EPOCH_LENGTH, MAX_EPOCH_LENGTH);
         }
-        AssetLockingStorage storage $ = _storage();
+        AssetLockingStorage storage $ = _getAssetLockingStorage();
         $.epochStart = start;
         $.epochLength = length;
         emit EpochScheduleUpdated(start, length);
@@ -253,9 +254,9 @@ contract AssetLocking is IAssetLocking, ProtocolUpgradeable, ReentrancyGuardTran
         return (timestamp - start) / $.epochLength + 1;
     }
 
-    function _storage() private pure returns (AssetLockingStorage storage $) {
+    function _getAssetLockingStorage() private pure returns (AssetLockingStorage storage $) {
         assembly {
-            $.slot := ASSET_LOCKING_STORAGE
+            $.slot := ASSET_LOCKING_STORAGE_LOCATION
         }
     }
 }

@@ -20,7 +20,7 @@ contract StakeFactory is IStakeFactory, ProtocolUpgradeable {
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.StakeFactory")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant STAKE_FACTORY_STORAGE = 0xba3b8f10b250c713a28fe2e615f8a0357f4760ae0ebe55a60811cc745deb1100;
+    bytes32 private constant STAKE_FACTORY_STORAGE_LOCATION = 0xba3b8f10b250c713a28fe2e615f8a0357f4760ae0ebe55a60811cc745deb1100;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -36,7 +36,7 @@ contract StakeFactory is IStakeFactory, ProtocolUpgradeable {
     /// @inheritdoc IStakeFactory
     function createStakeToken(address token) external onlyRole(OPERATOR_ROLE) whenNotPaused returns (address sToken) {
         if (token == address(0)) revert ZeroAddress();
-        StakeFactoryStorage storage $ = _storage();
+        StakeFactoryStorage storage $ = _getStakeFactoryStorage();
         address existing = $.sTokenOf[token];
         if (existing != address(0)) revert StakeTokenExists(token, existing);
 
@@ -64,30 +64,30 @@ contract StakeFactory is IStakeFactory, ProtocolUpgradeable {
 
     /// @inheritdoc IStakeFactory
     function sTokenOf(address token) external view returns (address) {
-        return _storage().sTokenOf[token];
+        return _getStakeFactoryStorage().sTokenOf[token];
     }
 
     /// @inheritdoc IStakeFactory
     function stakeTokenImplementation() external view returns (address) {
-        return _storage().stakeTokenImplementation;
+        return _getStakeFactoryStorage().stakeTokenImplementation;
     }
 
     /// @inheritdoc IStakeFactory
     function stakedTokens() external view returns (address[] memory) {
-        return _storage().stakedTokens;
+        return _getStakeFactoryStorage().stakedTokens;
     }
 
     function _setImplementation(address implementation) private {
         if (implementation.code.length == 0) revert InvalidImplementation(implementation);
-        StakeFactoryStorage storage $ = _storage();
+        StakeFactoryStorage storage $ = _getStakeFactoryStorage();
         address previous = $.stakeTokenImplementation;
         $.stakeTokenImplementation = implementation;
         emit StakeTokenImplementationUpdated(previous, implementation);
     }
 
-    function _storage() private pure returns (StakeFactoryStorage storage $) {
+    function _getStakeFactoryStorage() private pure returns (StakeFactoryStorage storage $) {
         assembly {
-            $.slot := STAKE_FACTORY_STORAGE
+            $.slot := STAKE_FACTORY_STORAGE_LOCATION
         }
     }
 }

@@ -52,7 +52,7 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.StakeToken")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant STAKE_TOKEN_STORAGE = 0x34a6ef3af154e8ee937ec8426cbe645c440fe26faf06d4b1c78b1d9e71487500;
+    bytes32 private constant STAKE_TOKEN_STORAGE_LOCATION = 0x34a6ef3af154e8ee937ec8426cbe645c440fe26faf06d4b1c78b1d9e71487500;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -70,7 +70,7 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
         if (stakedToken_ == address(0)) revert ZeroAddress();
         __ProtocolUpgradeable_init(admin);
         __ERC20_init(name_, symbol_);
-        StakeTokenStorage storage $ = _storage();
+        StakeTokenStorage storage $ = _getStakeTokenStorage();
         $.stakedToken = IERC20(stakedToken_);
         $.decimals = decimals_;
         $.cooldownDuration = DEFAULT_COOLDOWN;
@@ -87,7 +87,7 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
     function stake(uint256 amount) external whenNotPaused {
         if (amount == 0) revert ZeroAmount();
         _mint(msg.sender, amount);
-        _storage().stakedToken.safeTransferFrom(msg.sender, address(this), amount);
+        _getStakeTokenStorage().stakedToken.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /**
@@ -96,7 +96,7 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
      * Unguarded like `stake`, and for a simpler reason: it makes no external call.
      */
     function onTransferReceived(address, address from, uint256 value, bytes calldata) external whenNotPaused returns (bytes4) {
-        IERC20 token = _storage().stakedToken;
+        IERC20 token = _getStakeTokenStorage().stakedToken;
         if (msg.sender != address(token)) revert NotStakedToken(msg.sender, address(token));
         if (value == 0) revert ZeroAmount();
         _mint(from, value);
@@ -106,7 +106,7 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
     /// @inheritdoc IStakeToken
     function unstake(uint256 amount) external whenNotPaused returns (uint256 requestId) {
         if (amount == 0) revert ZeroAmount();
-        StakeTokenStorage storage $ = _storage();
+        StakeTokenStorage storage $ = _getStakeTokenStorage();
         _burn(msg.sender, amount);
         // Safe: block.timestamp + at most 90 days fits 64 bits for billions of years.
         uint64 endsAt = uint64(block.timestamp) + $.cooldownDuration;
@@ -131,7 +131,7 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
         if (duration < MIN_COOLDOWN || duration > MAX_COOLDOWN) {
             revert CooldownOutOfBounds(duration, MIN_COOLDOWN, MAX_COOLDOWN);
         }
-        StakeTokenStorage storage $ = _storage();
+        StakeTokenStorage storage $ = _getStakeTokenStorage();
         uint64 previous = $.cooldownDuration;
         $.cooldownDuration = duration;
         emit CooldownDurationUpdated(previous, duration);
@@ -139,32 +139,32 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
 
     /// @inheritdoc IStakeToken
     function stakedToken() external view returns (address) {
-        return address(_storage().stakedToken);
+        return address(_getStakeTokenStorage().stakedToken);
     }
 
     /// @inheritdoc IStakeToken
     function cooldownDuration() external view returns (uint64) {
-        return _storage().cooldownDuration;
+        return _getStakeTokenStorage().cooldownDuration;
     }
 
     /// @inheritdoc IStakeToken
     function totalCooling() external view returns (uint256) {
-        return _storage().totalCooling;
+        return _getStakeTokenStorage().totalCooling;
     }
 
     /// @inheritdoc IStakeToken
     function coolingBalanceOf(address user) external view returns (uint256) {
-        return _storage().cooldowns[user].total;
+        return _getStakeTokenStorage().cooldowns[user].total;
     }
 
     /// @inheritdoc IStakeToken
     function withdrawableOf(address user) external view returns (uint256) {
-        return _storage().cooldowns[user].matured(block.timestamp);
+        return _getStakeTokenStorage().cooldowns[user].matured(block.timestamp);
     }
 
     /// @inheritdoc IStakeToken
     function cooldownsOf(address user) external view returns (Cooldown[] memory cooldowns) {
-        (uint64 firstId, CooldownQueue.Request[] memory requests) = _storage().cooldowns[user].pending();
+        (uint64 firstId, CooldownQueue.Request[] memory requests) = _getStakeTokenStorage().cooldowns[user].pending();
         cooldowns = new Cooldown[](requests.length);
         for (uint256 i = 0; i < requests.length; ++i) {
             cooldowns[i] = Cooldown({id: firstId + i, amount: requests[i].amount, endsAt: requests[i].endsAt});
@@ -173,18 +173,18 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
 
     /// @inheritdoc PausableUpgradeable
     function paused() public view override returns (bool) {
-        return _storage().paused;
+        return _getStakeTokenStorage().paused;
     }
 
     /// @notice Same decimals as the staked token.
     function decimals() public view override(ERC20Upgradeable, IERC20Metadata) returns (uint8) {
-        return _storage().decimals;
+        return _getStakeTokenStorage().decimals;
     }
 
     /// @inheritdoc IStakeToken
     function setRewardToken(address token) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (token == address(0)) revert ZeroAddress();
-        StakeTokenStorage storage $ = _storage();
+        StakeTokenStorage storage $ = _getStakeTokenStorage();
         address current = address($.rewardToken);
         if (current != address(0)) revert RewardTokenAlreadySet(current);
         $.rewardToken = IERC20(token);
@@ -198,7 +198,7 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
      */
     function distributeRewards(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        StakeTokenStorage storage $ = _storage();
+        StakeTokenStorage storage $ = _getStakeTokenStorage();
         IERC20 token = $.rewardToken;
         if (address(token) == address(0)) revert RewardTokenNotSet();
         uint256 earningSupply = totalSupply() + $.totalCooling;
@@ -211,7 +211,7 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
 
     /// @inheritdoc IStakeToken
     function claimRewards() external nonReentrant returns (uint256 amount) {
-        StakeTokenStorage storage $ = _storage();
+        StakeTokenStorage storage $ = _getStakeTokenStorage();
         _settleRewards($, msg.sender);
         RewardAccount storage account = $.rewards[msg.sender];
         amount = account.accrued;
@@ -223,24 +223,24 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
 
     /// @inheritdoc IStakeToken
     function rewardToken() external view returns (address) {
-        return address(_storage().rewardToken);
+        return address(_getStakeTokenStorage().rewardToken);
     }
 
     /// @inheritdoc IStakeToken
     function rewardPerShare() external view returns (uint256) {
-        return _storage().rewardPerShare;
+        return _getStakeTokenStorage().rewardPerShare;
     }
 
     /// @inheritdoc IStakeToken
     function claimableRewardsOf(address user) external view returns (uint256) {
-        StakeTokenStorage storage $ = _storage();
+        StakeTokenStorage storage $ = _getStakeTokenStorage();
         RewardAccount storage account = $.rewards[user];
         return account.accrued + _earnedSince($, user, account.paidPerShare, $.rewardPerShare);
     }
 
     /// @dev Every balance change (stake, unstake's burn, transfer) settles both sides at their old balances first.
     function _update(address from, address to, uint256 value) internal override {
-        StakeTokenStorage storage $ = _storage();
+        StakeTokenStorage storage $ = _getStakeTokenStorage();
         if (from != address(0)) _settleRewards($, from);
         if (to != address(0) && to != from) _settleRewards($, to);
         super._update(from, to, value);
@@ -273,7 +273,7 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
     }
 
     function _withdraw(uint256 maxRequests) private nonReentrant whenNotPaused returns (uint256 amount) {
-        StakeTokenStorage storage $ = _storage();
+        StakeTokenStorage storage $ = _getStakeTokenStorage();
         // Withdrawn tokens stop earning: settle at the cooling balance they leave.
         _settleRewards($, msg.sender);
         CooldownQueue.Queue storage queue = $.cooldowns[msg.sender];
@@ -293,12 +293,12 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
 
     /// @dev The pause flag lives in this contract's first slot (see PackedPausable).
     function _storePaused(bool value) internal override {
-        _storage().paused = value;
+        _getStakeTokenStorage().paused = value;
     }
 
-    function _storage() private pure returns (StakeTokenStorage storage $) {
+    function _getStakeTokenStorage() private pure returns (StakeTokenStorage storage $) {
         assembly {
-            $.slot := STAKE_TOKEN_STORAGE
+            $.slot := STAKE_TOKEN_STORAGE_LOCATION
         }
     }
 }

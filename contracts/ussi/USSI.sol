@@ -79,7 +79,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     }
 
     // keccak256(abi.encode(uint256(keccak256("ssi.storage.USSI")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant STORAGE_LOCATION = 0x0eee0dc6f6aa294fe4741d2c7c5dafd5daa53463e8b122fb504f44e344880300;
+    bytes32 private constant USSI_STORAGE_LOCATION = 0x0eee0dc6f6aa294fe4741d2c7c5dafd5daa53463e8b122fb504f44e344880300;
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -101,7 +101,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         __ERC20_init(name_, symbol_);
         __ProtocolUpgradeable_init(admin);
         __EIP712_init(DOMAIN_NAME, DOMAIN_VERSION);
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         $.orderSigner = orderSigner_;
         emit OrderSignerUpdated(address(0), orderSigner_);
         $.hedgeVault = hedgeVault_;
@@ -119,7 +119,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         whenNotPaused
         returns (uint256 id)
     {
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         (bytes32 orderHash, uint256 nav_) = _checkOrder($, order, signature, Side.Mint, msg.sender);
         uint64 expiresAt;
         (id, expiresAt) = _openRequest($, order);
@@ -140,7 +140,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function confirmMint(uint256 id) external onlyRole(OPERATOR_ROLE) nonReentrant whenNotPaused {
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         Request memory request = _closeForConfirm($, id, Side.Mint, RequestStatus.Confirmed);
         _releasePending($, request.asset, request.assetAmount);
         AssetKind kind = $.assets[request.asset].kind;
@@ -165,7 +165,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function rejectMint(uint256 id) external onlyRole(OPERATOR_ROLE) nonReentrant {
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         Request memory request = _close($, id, Side.Mint, RequestStatus.Rejected);
         _releasePending($, request.asset, request.assetAmount);
         emit MintRejected(id, request.requester, request.asset, request.assetAmount);
@@ -181,7 +181,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         whenNotPaused
         returns (uint256 id)
     {
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         (bytes32 orderHash, uint256 nav_) = _checkOrder($, order, signature, Side.Redeem, msg.sender);
         uint64 expiresAt;
         (id, expiresAt) = _openRequest($, order);
@@ -202,7 +202,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function confirmRedeem(uint256 id, bytes32 payoutTxHash) external onlyRole(OPERATOR_ROLE) nonReentrant whenNotPaused {
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         Request memory request = _burnRedeemEscrow($, id, RequestStatus.Confirmed);
         bool fromFloat = payoutTxHash == bytes32(0);
         if (fromFloat) {
@@ -217,7 +217,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function markPayoutPending(uint256 id) external onlyRole(OPERATOR_ROLE) whenNotPaused {
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         Request memory request = _burnRedeemEscrow($, id, RequestStatus.PayoutPending);
         emit RedeemPayoutPending(id, request.requester, request.assetAmount);
     }
@@ -225,7 +225,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     /// @inheritdoc IUSSI
     function recordPayout(uint256 id, bytes32 payoutTxHash) external onlyRole(OPERATOR_ROLE) {
         if (payoutTxHash == bytes32(0)) revert ZeroPayoutTxHash();
-        Request storage stored = _getStorage().requests[id];
+        Request storage stored = _getUSSIStorage().requests[id];
         RequestStatus status = stored.status;
         if (status != RequestStatus.PayoutPending) revert RequestNotPayoutPending(id, status);
         stored.status = RequestStatus.Confirmed;
@@ -234,7 +234,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function rejectRedeem(uint256 id) external onlyRole(OPERATOR_ROLE) nonReentrant {
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         Request memory request = _close($, id, Side.Redeem, RequestStatus.Rejected);
         _releasePending($, address(this), request.ussiAmount);
         _transfer(address(this), request.requester, request.ussiAmount);
@@ -245,7 +245,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function cancel(uint256 id) external nonReentrant {
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         Request storage stored = $.requests[id];
         Request memory request = stored;
         if (request.status != RequestStatus.Pending) revert RequestNotPending(id, request.status);
@@ -267,7 +267,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     /// @inheritdoc IUSSI
     function publishNav(uint256 nav_) external onlyRole(OPERATOR_ROLE) whenNotPaused {
         if (nav_ == 0 || nav_ > type(uint128).max) revert InvalidNav(nav_);
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         Settings memory limits = $.settings;
         uint256 allowedAt = uint256($.navUpdatedAt) + limits.minNavInterval;
         if (block.timestamp < allowedAt) revert NavUpdateTooEarly(allowedAt, block.timestamp);
@@ -282,7 +282,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function invalidateNonces(uint256 wordPos, uint256 mask) external onlyRole(OPERATOR_ROLE) {
-        uint256 bitmap = _getStorage().nonceBitmap.invalidate(wordPos, mask);
+        uint256 bitmap = _getUSSIStorage().nonceBitmap.invalidate(wordPos, mask);
         emit NoncesInvalidated(wordPos, mask, bitmap);
     }
 
@@ -291,7 +291,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     /// @inheritdoc IUSSI
     function setOrderSigner(address orderSigner_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (orderSigner_ == address(0)) revert ZeroAddress();
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         address previous = $.orderSigner;
         $.orderSigner = orderSigner_;
         emit OrderSignerUpdated(previous, orderSigner_);
@@ -300,7 +300,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     /// @inheritdoc IUSSI
     function setHedgeVault(address hedgeVault_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (hedgeVault_ == address(0)) revert ZeroAddress();
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         address previous = $.hedgeVault;
         $.hedgeVault = hedgeVault_;
         emit HedgeVaultUpdated(previous, hedgeVault_);
@@ -308,7 +308,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function setIndexBurner(address indexBurner_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         address previous = $.indexBurner;
         $.indexBurner = indexBurner_;
         emit IndexBurnerUpdated(previous, indexBurner_);
@@ -316,13 +316,13 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function setVaultApproved(address vault, bool approved) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _getStorage().approvedVaults[vault] = approved;
+        _getUSSIStorage().approvedVaults[vault] = approved;
         emit VaultApproved(vault, approved);
     }
 
     /// @inheritdoc IUSSI
     function setVaultRoute(address requester, address vault) external onlyRole(OPERATOR_ROLE) {
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         // The operator only chooses among vaults the admin approved, so its key cannot send deposits elsewhere.
         if (vault != address(0) && !$.approvedVaults[vault]) revert VaultNotApproved(vault);
         address previous = $.vaultRoutes[requester];
@@ -334,7 +334,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     function setAsset(address asset, AssetKind kind) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (asset == address(0)) revert ZeroAddress();
         if (asset == address(this)) revert InvalidAsset(asset);
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         uint8 decimals_ = 0;
         if (kind == AssetKind.Unsupported) {
             delete $.assets[asset];
@@ -350,13 +350,13 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
 
     /// @inheritdoc IUSSI
     function setSettings(Settings calldata settings_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _writeSettings(_getStorage(), settings_);
+        _writeSettings(_getUSSIStorage(), settings_);
     }
 
     /// @inheritdoc IUSSI
     function rescue(address token, address to, uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
         if (to == address(0)) revert ZeroAddress();
-        uint256 free = _free(_getStorage(), token);
+        uint256 free = _free(_getUSSIStorage(), token);
         if (amount > free) revert RescueExceedsFree(token, amount, free);
         emit Rescued(token, to, amount);
         IERC20(token).safeTransfer(to, amount);
@@ -372,64 +372,64 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     /// @inheritdoc IUSSI
     function verifyOrder(HedgeOrder calldata order, bytes calldata signature) external view returns (bytes32 orderHash) {
         _requireNotPaused();
-        (orderHash,) = _checkOrder(_getStorage(), order, signature, order.side, order.requester);
+        (orderHash,) = _checkOrder(_getUSSIStorage(), order, signature, order.side, order.requester);
     }
 
     /// @inheritdoc IUSSI
     function nav() external view returns (uint256 value, uint64 updatedAt) {
-        USSIStorage storage $ = _getStorage();
+        USSIStorage storage $ = _getUSSIStorage();
         return ($.nav, $.navUpdatedAt);
     }
 
     /// @inheritdoc IUSSI
     function settings() external view returns (Settings memory) {
-        return _getStorage().settings;
+        return _getUSSIStorage().settings;
     }
 
     /// @inheritdoc IUSSI
     function orderSigner() external view returns (address) {
-        return _getStorage().orderSigner;
+        return _getUSSIStorage().orderSigner;
     }
 
     /// @inheritdoc IUSSI
     function hedgeVault() external view returns (address) {
-        return _getStorage().hedgeVault;
+        return _getUSSIStorage().hedgeVault;
     }
 
     /// @inheritdoc IUSSI
     function assetConfig(address asset) external view returns (AssetKind kind, uint8 decimals_) {
-        AssetEntry memory entry = _getStorage().assets[asset];
+        AssetEntry memory entry = _getUSSIStorage().assets[asset];
         return (entry.kind, entry.decimals);
     }
 
     /// @inheritdoc IUSSI
     function supportedAssets() external view returns (address[] memory) {
-        return _getStorage().assetList.values();
+        return _getUSSIStorage().assetList.values();
     }
 
     /// @inheritdoc IUSSI
     function getRequest(uint256 id) external view returns (Request memory) {
-        return _getStorage().requests[id];
+        return _getUSSIStorage().requests[id];
     }
 
     /// @inheritdoc IUSSI
     function requestCount() external view returns (uint256) {
-        return _getStorage().requestCount;
+        return _getUSSIStorage().requestCount;
     }
 
     /// @inheritdoc IUSSI
     function pending(address token) external view returns (uint256) {
-        return _getStorage().pending[token];
+        return _getUSSIStorage().pending[token];
     }
 
     /// @inheritdoc IUSSI
     function floatOf(address token) external view returns (uint256) {
-        return _free(_getStorage(), token);
+        return _free(_getUSSIStorage(), token);
     }
 
     /// @inheritdoc IUSSI
     function isNonceUsed(uint256 nonce) external view returns (bool) {
-        return _getStorage().nonceBitmap.isUsed(nonce);
+        return _getUSSIStorage().nonceBitmap.isUsed(nonce);
     }
 
     // ---------------------------------------------------------------- internals
@@ -596,9 +596,9 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         return DOMAIN_VERSION;
     }
 
-    function _getStorage() private pure returns (USSIStorage storage $) {
+    function _getUSSIStorage() private pure returns (USSIStorage storage $) {
         assembly {
-            $.slot := STORAGE_LOCATION
+            $.slot := USSI_STORAGE_LOCATION
         }
     }
 }
