@@ -23,7 +23,7 @@ export const USSI_CALLS = [
   'error OrderExpired(uint256 deadline, uint256 timestamp)',
   'error NavStale(uint64 updatedAt, uint32 maxAge, uint256 timestamp)',
   'error OutOfTolerance(uint256 ussiValue, uint256 assetValue, uint256 toleranceBps)',
-  'error NonceAlreadyUsed(uint256 nonce)',
+  'error NonceAlreadyUsed(address owner, uint256 nonce)',
   'error InvalidSigner(address recovered, address orderSigner)',
   'error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)',
   'error EnforcedPause()',

@@ -140,7 +140,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         if (legs.length != signatures.length) revert LegCountMismatch(legs.length, signatures.length);
         AttestedIssuerStorage storage $ = _getAttestedIssuerStorage();
         MintRequest storage request = $.mints[requestId];
-        if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
+        if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, uint8(request.status));
         if (block.timestamp > request.deadline) revert RequestExpired(requestId, request.deadline);
         Basket memory basket = _readBasket($, request.index);
         for (uint256 i; i < legs.length; ++i) {
@@ -175,7 +175,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
     /// @inheritdoc IAttestedIssuer
     function refundMint(bytes32 requestId) external nonReentrant {
         MintRequest storage request = _getAttestedIssuerStorage().mints[requestId];
-        if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
+        if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, uint8(request.status));
         if (block.timestamp <= request.deadline) revert RequestNotExpired(requestId, request.deadline);
         request.status = RequestStatus.Refunded;
         emit MintRefunded(requestId);
@@ -213,7 +213,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
     function acceptRedeem(bytes32 requestId, bytes32[] calldata destinations) external nonReentrant whenNotPaused {
         AttestedIssuerStorage storage $ = _getAttestedIssuerStorage();
         RedeemRequest storage request = $.redeems[requestId];
-        if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
+        if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, uint8(request.status));
         if (block.timestamp > request.deadline) revert RequestExpired(requestId, request.deadline);
         if (msg.sender != request.pmm) revert NotRequestPmm(requestId, request.pmm);
         if (request.accepted) revert RedeemAlreadyAccepted(requestId);
@@ -258,7 +258,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         RedeemRequest storage request = $.redeems[requestId];
         bool settled = request.status == RequestStatus.Settled;
         if (!settled) {
-            if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
+            if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, uint8(request.status));
             if (block.timestamp > request.deadline) revert RequestExpired(requestId, request.deadline);
             if (!request.accepted) revert RedeemNotAccepted(requestId);
         }
@@ -279,7 +279,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
     function refundRedeem(bytes32 requestId) external nonReentrant {
         AttestedIssuerStorage storage $ = _getAttestedIssuerStorage();
         RedeemRequest storage request = $.redeems[requestId];
-        if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, request.status);
+        if (request.status != RequestStatus.Pending) revert RequestNotPending(requestId, uint8(request.status));
         if (block.timestamp <= request.deadline) revert RequestNotExpired(requestId, request.deadline);
         if (!request.accepted) {
             request.status = RequestStatus.Refunded;

@@ -9,10 +9,10 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {MakerSignature} from "../libraries/MakerSignature.sol";
-import {UnorderedNonces} from "../libraries/UnorderedNonces.sol";
 import {ICustodyVault} from "../interfaces/ICustodyVault.sol";
 import {IIndexToken} from "../interfaces/IIndexToken.sol";
 import {IIssuer} from "../interfaces/IIssuer.sol";
+import {UnorderedNonces} from "../utils/UnorderedNonces.sol";
 import {BasketMath} from "./libraries/BasketMath.sol";
 import {QuoteOrderHash} from "./libraries/QuoteOrderHash.sol";
 
@@ -23,8 +23,7 @@ import {QuoteOrderHash} from "./libraries/QuoteOrderHash.sol";
  * index units for redeems), tracked per token in `escrowed` so nobody can take it, while
  * anything sent here by mistake stays recoverable.
  */
-contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGuardTransient {
-    using UnorderedNonces for mapping(uint256 => uint256);
+contract Issuer is IIssuer, UnorderedNonces, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -98,7 +97,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         uint256 fee;
         address feeVault;
         (orderHash, fee, feeVault) = _checkOrder($, order, signature, Side.Mint, maxFeeBps, msg.sender);
-        $.nonceBitmaps[order.maker].use(order.nonce);
+        _useUnorderedNonce(order.maker, order.nonce);
         _deliverUnderlying($, order);
         IERC20 cash = IERC20(order.cashToken);
         cash.safeTransferFrom(msg.sender, order.maker, order.cashAmount);
@@ -118,7 +117,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         uint256 fee;
         address feeVault;
         (orderHash, fee, feeVault) = _checkOrder($, order, signature, Side.Redeem, maxFeeBps, msg.sender);
-        $.nonceBitmaps[order.maker].use(order.nonce);
+        _useUnorderedNonce(order.maker, order.nonce);
         IIndexToken(order.index).burn(msg.sender, order.indexAmount);
         _payRedeemCash(order, fee, feeVault);
         ICustodyVault($.custody).release(order.index, order.maker, order.assets, order.amounts);
@@ -137,7 +136,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         IssuerStorage storage $ = _getIssuerStorage();
         uint256 fee;
         (orderHash, fee,) = _checkOrder($, order, signature, Side.Mint, maxFeeBps, msg.sender);
-        $.nonceBitmaps[order.maker].use(order.nonce);
+        _useUnorderedNonce(order.maker, order.nonce);
         uint64 expiresAt = _openRequest($, order, orderHash, fee);
         uint256 total = order.cashAmount + fee;
         $.escrowed[order.cashToken] += total;
@@ -188,7 +187,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         IssuerStorage storage $ = _getIssuerStorage();
         uint256 fee;
         (orderHash, fee,) = _checkOrder($, order, signature, Side.Redeem, maxFeeBps, msg.sender);
-        $.nonceBitmaps[order.maker].use(order.nonce);
+        _useUnorderedNonce(order.maker, order.nonce);
         uint64 expiresAt = _openRequest($, order, orderHash, fee);
         $.escrowed[order.index] += order.indexAmount;
         emit RedeemRequested(
@@ -224,14 +223,6 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
     /// @inheritdoc IIssuer
     function rejectRedeem(QuoteOrder calldata order) external nonReentrant {
         _refundRedeem(order, RequestStatus.Rejected);
-    }
-
-    // ---------------------------------------------------------------- nonces
-
-    /// @inheritdoc IIssuer
-    function invalidateNonces(uint256 wordPos, uint256 mask) external {
-        uint256 bitmap = _getIssuerStorage().nonceBitmaps[msg.sender].invalidate(wordPos, mask);
-        emit NoncesInvalidated(msg.sender, wordPos, mask, bitmap);
     }
 
     // ---------------------------------------------------------------- administration
@@ -295,6 +286,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
     {
         _requireNotPaused();
         (orderHash, fee,) = _checkOrder(_getIssuerStorage(), order, signature, order.side, maxFeeBps, order.requester);
+        _requireUnusedNonce(order.maker, order.nonce);
     }
 
     /// @inheritdoc IIssuer
@@ -351,11 +343,6 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
     }
 
     /// @inheritdoc IIssuer
-    function isNonceUsed(address maker, uint256 nonce) external view returns (bool) {
-        return _getIssuerStorage().nonceBitmaps[maker].isUsed(nonce);
-    }
-
-    /// @inheritdoc IIssuer
     function isCashToken(address token) external view returns (bool) {
         return _getIssuerStorage().cashTokens[token];
     }
@@ -373,8 +360,8 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
     // ---------------------------------------------------------------- internals
 
     /**
-     * @dev Every check of a submission by `caller`, in the documented order: role, expiry, fields,
-     * basket, nonce, maker and signature. Returns what settlement needs.
+     * @dev Every check of a submission by `caller` but the nonce, in the documented order: role, expiry,
+     * fields, basket, maker and signature. Returns what settlement needs; the caller then uses the nonce.
      */
     function _checkOrder(
         IssuerStorage storage $,
@@ -386,7 +373,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
     ) private view returns (bytes32 orderHash, uint256 fee, address feeVault) {
         if (!hasRole(PARTICIPANT_ROLE, caller)) revert AccessControlUnauthorizedAccount(caller, PARTICIPANT_ROLE);
         if (block.timestamp > order.deadline) revert OrderExpired(order.deadline, block.timestamp);
-        if (order.side != side) revert WrongSide(side, order.side);
+        if (order.side != side) revert WrongSide(uint8(side), uint8(order.side));
         if (order.requester != caller) revert WrongRequester(order.requester, caller);
         IndexEntry memory entry = $.indexes[order.index];
         if (entry.feeVault == address(0)) revert UnknownIndex(order.index);
@@ -399,7 +386,6 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         uint256 feeBps = side == Side.Mint ? entry.issueFeeBps : entry.redeemFeeBps;
         if (feeBps > maxFeeBps) revert FeeAboveMax(feeBps, maxFeeBps);
         _checkBasket(order);
-        if ($.nonceBitmaps[order.maker].isUsed(order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
         if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
         orderHash = _hashTypedDataV4(QuoteOrderHash.hash(order));
         if (!MakerSignature.isValid(order.maker, orderHash, signature)) revert InvalidSignature(order.maker);
@@ -435,12 +421,12 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         private
         returns (bytes32 orderHash, uint256 fee, address feeVault)
     {
-        if (order.side != side) revert WrongSide(side, order.side);
+        if (order.side != side) revert WrongSide(uint8(side), uint8(order.side));
         if (msg.sender != order.maker) revert CallerNotMaker(msg.sender, order.maker);
         if (!hasRole(MAKER_ROLE, msg.sender)) revert NotMaker(msg.sender);
         orderHash = _hashTypedDataV4(QuoteOrderHash.hash(order));
         Request storage request = $.requests[orderHash];
-        if (request.status != RequestStatus.Pending) revert RequestNotPending(orderHash, request.status);
+        if (request.status != RequestStatus.Pending) revert RequestNotPending(orderHash, uint8(request.status));
         if (block.timestamp >= request.expiresAt) revert RequestExpired(orderHash, request.expiresAt);
         IndexEntry storage entry = $.indexes[order.index];
         if (entry.rebalancing) revert IndexRebalancing(order.index);
@@ -490,7 +476,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         private
         returns (bytes32 orderHash, uint256 fee)
     {
-        if (order.side != side) revert WrongSide(side, order.side);
+        if (order.side != side) revert WrongSide(uint8(side), uint8(order.side));
         bool rejected = outcome == RequestStatus.Rejected;
         if (rejected) {
             if (msg.sender != order.maker) revert CallerNotMaker(msg.sender, order.maker);
@@ -499,7 +485,7 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
         }
         orderHash = _hashTypedDataV4(QuoteOrderHash.hash(order));
         Request storage request = $.requests[orderHash];
-        if (request.status != RequestStatus.Pending) revert RequestNotPending(orderHash, request.status);
+        if (request.status != RequestStatus.Pending) revert RequestNotPending(orderHash, uint8(request.status));
         if (!rejected && block.timestamp < request.expiresAt) revert RequestNotExpired(orderHash, request.expiresAt);
         request.status = outcome;
         // unchecked: this request was pending, so the index's pending count is at least one.
@@ -588,6 +574,10 @@ contract Issuer is IIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGu
     /// @dev The domain version is a constant, so signing and checking never read it from storage.
     function _EIP712Version() internal pure override returns (string memory) {
         return DOMAIN_VERSION;
+    }
+
+    function _unorderedNonceBitmap(address owner) internal view override returns (mapping(uint256 => uint256) storage) {
+        return _getIssuerStorage().nonceBitmaps[owner];
     }
 
     function _getIssuerStorage() private pure returns (IssuerStorage storage $) {

@@ -10,11 +10,11 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
 import {MakerSignature} from "../libraries/MakerSignature.sol";
-import {UnorderedNonces} from "../libraries/UnorderedNonces.sol";
 import {ICustodyVault} from "../interfaces/ICustodyVault.sol";
 import {IIndexToken} from "../interfaces/IIndexToken.sol";
 import {IIssuer} from "../interfaces/IIssuer.sol";
 import {IRebalancer} from "../interfaces/IRebalancer.sol";
+import {UnorderedNonces} from "../utils/UnorderedNonces.sol";
 import {RebalanceOrderHash} from "./libraries/RebalanceOrderHash.sol";
 
 /**
@@ -25,8 +25,7 @@ import {RebalanceOrderHash} from "./libraries/RebalanceOrderHash.sol";
  * and cash from the maker straight to custody and the fee vault. Needs REBALANCER_ROLE on the
  * issuer and on every index token, and RELEASER_ROLE on the custody vault.
  */
-contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGuardTransient {
-    using UnorderedNonces for mapping(uint256 => uint256);
+contract Rebalancer is IRebalancer, UnorderedNonces, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @inheritdoc IRebalancer
@@ -111,8 +110,8 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
     ) external onlyRole(OPERATOR_ROLE) whenNotPaused nonReentrant returns (bytes32) {
         RebalancerStorage storage $ = _getRebalancerStorage();
         Settlement memory s = _checkSettlement($, order, makerSignature, prices, priceSignature);
-        $.nonceBitmaps[order.maker].use(order.nonce);
-        $.nonceBitmaps[s.priceSigner].use(prices.nonce);
+        _useUnorderedNonce(order.maker, order.nonce);
+        _useUnorderedNonce(s.priceSigner, prices.nonce);
         $.windows[order.index].settlements += 1;
         $.windowValues[order.index] = WindowValue({openingValue: s.openingValue, loss: s.windowLoss});
         IIndexToken(order.index).setTokenset(s.assets, s.unitAmounts);
@@ -173,18 +172,12 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         address feeVault;
         address priceSigner;
         (orderHash, feeVault, priceSigner) = _checkFeeSale($, order, makerSignature, prices, priceSignature);
-        $.nonceBitmaps[order.maker].use(order.nonce);
-        $.nonceBitmaps[priceSigner].use(prices.nonce);
+        _useUnorderedNonce(order.maker, order.nonce);
+        _useUnorderedNonce(priceSigner, prices.nonce);
         _tradeFee($.custody, order, orderHash, feeVault);
     }
 
     // ---------------------------------------------------------------- nonces and settings
-
-    /// @inheritdoc IRebalancer
-    function invalidateNonces(uint256 wordPos, uint256 mask) external {
-        uint256 bitmap = _getRebalancerStorage().nonceBitmaps[msg.sender].invalidate(wordPos, mask);
-        emit NoncesInvalidated(msg.sender, wordPos, mask, bitmap);
-    }
 
     /// @inheritdoc IRebalancer
     function setTolerance(uint16 toleranceBps_) external onlyRole(DEFAULT_ADMIN_ROLE) {
@@ -212,7 +205,10 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         bytes calldata priceSignature
     ) external view returns (Settlement memory) {
         _requireNotPaused();
-        return _checkSettlement(_getRebalancerStorage(), order, makerSignature, prices, priceSignature);
+        Settlement memory s = _checkSettlement(_getRebalancerStorage(), order, makerSignature, prices, priceSignature);
+        _requireUnusedNonce(order.maker, order.nonce);
+        _requireUnusedNonce(s.priceSigner, prices.nonce);
+        return s;
     }
 
     /// @inheritdoc IRebalancer
@@ -260,17 +256,12 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         return _getRebalancerStorage().buyAssetAllowed[asset];
     }
 
-    /// @inheritdoc IRebalancer
-    function isNonceUsed(address account, uint256 nonce) external view returns (bool) {
-        return _getRebalancerStorage().nonceBitmaps[account].isUsed(nonce);
-    }
-
     // ---------------------------------------------------------------- internals
 
     /**
      * @dev Every check of a settlement, in the documented order: window, expiry, fields, allowed
-     * buy assets, basket and the new tokenset, prices, tolerance and the window's loss, maker nonce
-     * and signature, price signature and nonce. Returns everything settlement needs.
+     * buy assets, basket and the new tokenset, prices, tolerance and the window's loss, maker role
+     * and signature, price signature; the caller then checks and uses both nonces. Returns everything settlement needs.
      */
     function _checkSettlement(
         RebalancerStorage storage $,
@@ -300,12 +291,10 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         uint256 gap = s.boughtValue > s.soldValue ? s.boughtValue - s.soldValue : s.soldValue - s.boughtValue;
         if (gap * BPS > s.soldValue * tolerance) revert ValueOutOfTolerance(s.soldValue, s.boughtValue, tolerance);
         (s.openingValue, s.windowLoss) = _windowLoss($, order.index, s, basketAmounts, prices);
-        if ($.nonceBitmaps[order.maker].isUsed(order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
         if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
         s.orderHash = _hashTypedDataV4(RebalanceOrderHash.hash(order));
         if (!MakerSignature.isValid(order.maker, s.orderHash, makerSignature)) revert InvalidSignature(order.maker);
         s.priceSigner = _priceSigner(prices, priceSignature);
-        if ($.nonceBitmaps[s.priceSigner].isUsed(prices.nonce)) revert NonceAlreadyUsed(s.priceSigner, prices.nonce);
     }
 
     /**
@@ -426,7 +415,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
 
     /**
      * @dev Every check of a fee sale: expiry, index, cash token, legs, fee basket, price bound,
-     * nonce, maker, signature, price signature and nonce.
+     * maker, signature, price signature; the caller then checks and uses both nonces.
      */
     function _checkFeeSale(
         RebalancerStorage storage $,
@@ -445,12 +434,10 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         _checkLegs(order.assets, order.amounts);
         _checkFeeBasket(order);
         _checkFeeSalePrice($, order, prices);
-        if ($.nonceBitmaps[order.maker].isUsed(order.nonce)) revert NonceAlreadyUsed(order.maker, order.nonce);
         if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
         orderHash = _hashTypedDataV4(RebalanceOrderHash.hash(order));
         if (!MakerSignature.isValid(order.maker, orderHash, makerSignature)) revert InvalidSignature(order.maker);
         priceSigner = _priceSigner(prices, priceSignature);
-        if ($.nonceBitmaps[priceSigner].isUsed(prices.nonce)) revert NonceAlreadyUsed(priceSigner, prices.nonce);
     }
 
     /// @dev The fee basket must hold every amount the sale takes.
@@ -501,7 +488,7 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
         address previous = address(0);
         for (uint256 i = 0; i < length; ++i) {
             if (assets[i] <= previous) revert AssetsNotSorted(i, assets[i]);
-            if (amounts[i] == 0) revert ZeroAmount(i);
+            if (amounts[i] == 0) revert ZeroLegAmount(i);
             previous = assets[i];
         }
     }
@@ -539,6 +526,10 @@ contract Rebalancer is IRebalancer, ProtocolUpgradeable, EIP712Upgradeable, Reen
     /// @dev The domain version is a constant, so signing and checking never read it from storage.
     function _EIP712Version() internal pure override returns (string memory) {
         return DOMAIN_VERSION;
+    }
+
+    function _unorderedNonceBitmap(address owner) internal view override returns (mapping(uint256 => uint256) storage) {
+        return _getRebalancerStorage().nonceBitmaps[owner];
     }
 
     function _getRebalancerStorage() private pure returns (RebalancerStorage storage $) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
 /**
  * @title IAssetLocking
  * @notice Locks configured ERC-20s (index-token LP tokens and the like) for points. Each lockable
@@ -11,7 +12,7 @@ pragma solidity 0.8.30;
  * Pausing stops lock, unlock and withdraw.
  * @dev Fee-on-transfer and rebasing tokens are not supported (amounts are credited as asked).
  */
-interface IAssetLocking {
+interface IAssetLocking is IProtocolCommon {
     /// @notice A lockable token's configuration and totals as views return them.
     struct LockableToken {
         bool listed;
@@ -69,11 +70,7 @@ interface IAssetLocking {
         uint256 totalCooling
     );
 
-    /// @notice An amount of zero was given.
-    error ZeroAmount();
 
-    /// @notice A required address was zero.
-    error ZeroAddress();
 
     /// @notice `token` was never configured as lockable.
     error TokenNotLockable(address token);
@@ -84,11 +81,7 @@ interface IAssetLocking {
     /// @notice `user` has `locked` of `token` locked, less than the `amount` asked to unlock.
     error InsufficientLocked(address user, address token, uint256 locked, uint256 amount);
 
-    /// @notice `user` has no matured unlock request for `token`; `nextEndsAt` is the oldest pending one's end (0: none).
-    error NothingToWithdraw(address user, address token, uint64 nextEndsAt);
 
-    /// @notice `duration` is outside [`min`, `max`].
-    error CooldownOutOfBounds(uint64 duration, uint64 min, uint64 max);
 
     /// @notice An epoch length outside [`min`, `max`] or a zero start was given.
     error InvalidEpochSchedule(uint64 start, uint64 length, uint64 min, uint64 max);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
 /**
  * @title IAttestedIssuer
  * @notice Mints and redeems index tokens whose basket holds custodian assets (see ICustodyRegistry): the
@@ -20,7 +21,7 @@ pragma solidity 0.8.30;
  * and redeems. If a request is not complete by its deadline, anyone can refund the requester; a redeem
  * that already has released legs is settled instead (see `refundRedeem`).
  */
-interface IAttestedIssuer {
+interface IAttestedIssuer is IProtocolCommon {
     /// @notice Which way units moved on the native chain (the values are the off-chain enum's).
     enum LegDirection {
         /// @dev Units arrived in a registered custodian wallet (a PMM's delivery on a mint).
@@ -115,8 +116,6 @@ interface IAttestedIssuer {
 
     /// @notice `index` may (`allowed`) or may no longer be minted here.
     event IndexSet(address indexed index, bool allowed);
-    /// @notice `token` may (`allowed`) or may no longer be escrowed as cash.
-    event CashTokenSet(address indexed token, bool allowed);
     /// @notice New requests get `timeout` seconds to be completed.
     event RequestTimeoutSet(uint256 timeout);
     /// @notice A mint request was opened and its cash escrowed.
@@ -176,28 +175,14 @@ interface IAttestedIssuer {
      */
     event RedeemSettled(bytes32 indexed requestId);
 
-    /// @notice An address argument was zero.
-    error ZeroAddress();
-    /// @notice An amount argument was zero.
-    error ZeroAmount();
     /// @notice The timeout is zero or above `max`.
     error TimeoutOutOfRange(uint256 timeout, uint256 max);
-    /// @notice `index` is not allowed here.
-    error UnknownIndex(address index);
-    /// @notice `token` is not an allowed cash token.
-    error CashTokenNotAllowed(address token);
     /// @notice `asset` in the basket of `index` is not registered in the CustodyRegistry.
     error UnregisteredAsset(address index, address asset);
     /// @notice The basket of `index` holds on-chain assets but no CustodyVault is set.
     error NoCustodyVault(address index);
     /// @notice The basket of `index` holds no custodian asset: it settles through the quote-order Issuer.
     error NoCustodianAsset(address index);
-    /// @notice `requestId` is not pending (`status`).
-    error RequestNotPending(bytes32 requestId, RequestStatus status);
-    /// @notice `requestId` no longer accepts attestations: its deadline passed.
-    error RequestExpired(bytes32 requestId, uint64 deadline);
-    /// @notice `requestId` cannot be refunded before its deadline.
-    error RequestNotExpired(bytes32 requestId, uint64 deadline);
     /// @notice The leg and signature lists differ in length (or are empty, where legs are required).
     error LegCountMismatch(uint256 legs, uint256 signatures);
     /// @notice A leg was signed for `given`, not the request it was submitted to.

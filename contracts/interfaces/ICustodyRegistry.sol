@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
 /**
  * @title ICustodyRegistry
  * @notice Chain-qualified assets for baskets whose constituents live on several chains. Each asset is
@@ -12,7 +13,7 @@ pragma solidity 0.8.30;
  * same keys the custodian attestations sign) and emits the strings for auditors. The registry also
  * holds the custodian signer keys whose EIP-712 attestations the attested-leg contract accepts.
  */
-interface ICustodyRegistry {
+interface ICustodyRegistry is IProtocolCommon {
     /// @notice How an asset is held.
     enum CustodyMode {
         /// @dev An ERC-20 on the deployment chain, held by CustodyVault.
@@ -54,8 +55,6 @@ interface ICustodyRegistry {
     /// @notice A native string (chain name, asset id, wallet) was empty.
     error EmptyName();
 
-    /// @notice An on-chain asset was registered without a token, or a signer was zero.
-    error ZeroAddress();
 
     /// @notice `token` is already registered.
     error AssetAlreadyRegistered(address token);

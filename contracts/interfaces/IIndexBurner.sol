@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
 /**
  * @title IIndexBurner
  * @notice Turns index tokens a protocol contract took in back into their basket: burns the caller's
@@ -15,18 +16,12 @@ pragma solidity 0.8.30;
  * burn only from its caller and release only that basket, so holding ISSUER_ROLE (which also
  * allows minting) gives nobody a way to mint.
  */
-interface IIndexBurner {
+interface IIndexBurner is IProtocolCommon {
     /// @notice `holder` burned `indexAmount` of `index` and custody released its basket to `to` (legs in custody's `Released`).
     event BurnedFor(address indexed index, address indexed holder, address indexed to, uint256 indexAmount);
 
-    /// @notice The Issuer does not know `index`.
-    error UnknownIndex(address index);
-    /// @notice `index` is rebalancing: its tokenset may be changing.
-    error IndexRebalancing(address index);
     /// @notice A burn of zero index units.
     error ZeroBurn();
-    /// @notice A required address is zero.
-    error ZeroAddress();
 
     /**
      * @notice Sets up the burner.

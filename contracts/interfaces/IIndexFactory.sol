@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
 import {IIssuer} from "./IIssuer.sol";
 
 /**
@@ -17,7 +18,7 @@ import {IIssuer} from "./IIssuer.sol";
  * of the operator's own tokens and refuses it if either leg arrives short; rebasing cannot be
  * probed, so listing is also the operator's statement that the asset does not rebase.
  */
-interface IIndexFactory {
+interface IIndexFactory is IProtocolCommon {
     /**
      * @notice What an index is created with.
      * @param name ERC-20 name.
@@ -52,14 +53,10 @@ interface IIndexFactory {
     /// @notice `asset` may no longer be put into a new index.
     event AssetDelisted(address indexed asset);
 
-    /// @notice `index` was not created by this factory.
-    error UnknownIndex(address index);
     /// @notice `symbol` already names `index`.
     error SymbolTaken(string symbol, address index);
     /// @notice `implementation` has no code.
     error NotAContract(address implementation);
-    /// @notice A required address is zero.
-    error ZeroAddress();
     /// @notice `asset` is not listed (see `listAsset`).
     error AssetNotListed(address asset);
     /// @notice A transfer of `amount` of `asset` delivered only `received` (a fee-on-transfer token).

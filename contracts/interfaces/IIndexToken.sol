@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /**
@@ -25,7 +26,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
  * Supply changes show up as ERC-20 transfers from/to the zero address; tokenset changes as
  * {BasketUpdated} with the full new tokenset, so an indexer can rebuild the basket from events.
  */
-interface IIndexToken is IERC20 {
+interface IIndexToken is IERC20, IProtocolCommon {
     /**
      * @notice The fee state, as stored and as projected to now.
      * @param factor Fee factor now (1e27 = nothing taken since the tokenset was set).
@@ -89,8 +90,6 @@ interface IIndexToken is IERC20 {
     error FeeRateLockedWhileRebalancing();
     /// @notice The asset and amount lists of a fee withdrawal differ in length.
     error FeeLengthMismatch(uint256 assets, uint256 amounts);
-    /// @notice The fee basket holds `available` of `asset`, less than the `requested` amount.
-    error FeeBasketExceeded(address asset, uint256 available, uint256 requested);
     /// @notice The fee basket holds (or a fee sale would leave it holding) `length` assets, more than
     /// `max`; sell fee assets first.
     error FeeBasketTooLarge(uint256 length, uint256 max);

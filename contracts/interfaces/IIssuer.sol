@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
+import {IUnorderedNonces} from "./IUnorderedNonces.sol";
 /**
  * @title IIssuer
  * @notice Mints and redeems index tokens against EIP-712 quote orders signed by a PMM (maker).
@@ -26,7 +28,7 @@ pragma solidity 0.8.30;
  * rebalancing, amount range, cash token, fee, basket), nonce, maker role and signature; only
  * then do tokens move.
  */
-interface IIssuer {
+interface IIssuer is IProtocolCommon, IUnorderedNonces {
     /// @notice Direction of an order.
     enum Side {
         Mint,
@@ -168,8 +170,6 @@ interface IIssuer {
     event RedeemRejected(
         bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount
     );
-    /// @notice A maker marked the nonces in `mask` of word `wordPos` used; `bitmap` is the word's new value.
-    event NoncesInvalidated(address indexed maker, uint256 indexed wordPos, uint256 mask, uint256 bitmap);
     /// @notice An index was registered with its settings.
     event IndexRegistered(address indexed index, IndexConfig config);
     /// @notice An index's settings changed; carries all of them.
@@ -178,49 +178,21 @@ interface IIssuer {
     event RebalancingSet(address indexed index, bool rebalancing);
     /// @notice Minting of an index was paused or resumed (the reserve circuit breaker); redeeming is unaffected.
     event MintPausedSet(address indexed index, bool paused);
-    /// @notice A cash token was allowed or disallowed.
-    event CashTokenSet(address indexed token, bool allowed);
     /// @notice Tokens sent here by mistake (above what requests hold in escrow) were recovered.
     event ExcessRecovered(address indexed token, address indexed to, uint256 amount);
 
-    /// @notice The order's deadline has passed.
-    error OrderExpired(uint256 deadline, uint256 timestamp);
-    /// @notice The order is for the other side.
-    error WrongSide(Side expected, Side actual);
-    /// @notice The order was quoted for `requester`, not for the caller.
-    error WrongRequester(address requester, address caller);
-    /// @notice The index is not registered here.
-    error UnknownIndex(address index);
-    /// @notice The index is rebalancing: mint and redeem are suspended.
-    error IndexRebalancing(address index);
     /// @notice Minting of the index is paused (reserve circuit breaker); redeems still work.
     error MintPaused(address index);
     /// @notice The index amount lies outside the index's [min, max].
     error AmountOutOfRange(uint256 amount, uint256 min, uint256 max);
-    /// @notice The cash token is not allowed.
-    error CashTokenNotAllowed(address token);
     /// @notice The index's fee is above the most the WLP accepts.
     error FeeAboveMax(uint256 feeBps, uint256 maxFeeBps);
     /// @notice The order has `actual` legs but the tokenset has `expected` assets (or the leg lists differ).
     error BasketLengthMismatch(uint256 expected, uint256 actual);
     /// @notice Leg `leg` is not `expectedAsset`, or its amount is below (mint) / above (redeem) the bound `expectedAmount`.
     error BasketMismatch(uint256 leg, address expectedAsset, uint256 expectedAmount);
-    /// @notice The maker already used or invalidated this nonce.
-    error NonceAlreadyUsed(address maker, uint256 nonce);
-    /// @notice The order's maker does not hold MAKER_ROLE.
-    error NotMaker(address maker);
-    /// @notice The signature is not the maker's over this order and domain.
-    error InvalidSignature(address maker);
-    /// @notice The request is not pending.
-    error RequestNotPending(bytes32 orderHash, RequestStatus status);
-    /// @notice The request expired at `expiresAt`; it can only be cancelled.
-    error RequestExpired(bytes32 orderHash, uint64 expiresAt);
-    /// @notice The request cannot be cancelled before `expiresAt`.
-    error RequestNotExpired(bytes32 orderHash, uint64 expiresAt);
     /// @notice Only the order's maker may fill it.
     error CallerNotMaker(address caller, address maker);
-    /// @notice Only the requester (or an operator, refunding the requester) may cancel.
-    error CallerNotRequester(address caller, address requester);
     /// @notice The index has `count` requests in flight; rebalancing cannot start.
     error RequestsInFlight(address index, uint256 count);
     /// @notice The index is already registered.
@@ -229,10 +201,6 @@ interface IIssuer {
     error FeeBpsTooHigh(uint256 feeBps, uint256 max);
     /// @notice The amount range is empty or starts at zero.
     error InvalidAmountRange(uint256 min, uint256 max);
-    /// @notice The request timeout is zero or above the hard cap.
-    error InvalidRequestTimeout(uint256 timeout, uint256 max);
-    /// @notice A required address is zero.
-    error ZeroAddress();
 
     /**
      * @notice Sets up the issuer.
@@ -330,11 +298,6 @@ interface IIssuer {
      */
     function rejectRedeem(QuoteOrder calldata order) external;
 
-    /**
-     * @notice Marks the caller's nonces in `mask` of word `wordPos` (nonces `wordPos * 256 + bit`)
-     * as used, cancelling any quote signed with them.
-     */
-    function invalidateNonces(uint256 wordPos, uint256 mask) external;
 
     /// @notice Registers a new index with its settings; only REGISTRAR_ROLE (the factory), once per index.
     function registerIndex(address index, IndexConfig calldata config) external;
@@ -406,8 +369,6 @@ interface IIssuer {
     /// @notice Word `wordPos` of `maker`'s nonce bitmap.
     function nonceBitmap(address maker, uint256 wordPos) external view returns (uint256);
 
-    /// @notice Whether `maker` has used or invalidated `nonce`.
-    function isNonceUsed(address maker, uint256 nonce) external view returns (bool);
 
     /// @notice Whether `token` is an allowed cash token.
     function isCashToken(address token) external view returns (bool);

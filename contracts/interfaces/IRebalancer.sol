@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
+import {IUnorderedNonces} from "./IUnorderedNonces.sol";
 /**
  * @title IRebalancer
  * @notice Rebalances index baskets against PMM-signed orders checked against reference prices
@@ -36,7 +38,7 @@ pragma solidity 0.8.30;
  * (word `nonce >> 8`, bit `nonce & 255`). Checks run in a fixed order: caller role, window,
  * expiry, fields, basket and prices, nonce, signatures; only then do tokens move.
  */
-interface IRebalancer {
+interface IRebalancer is IProtocolCommon, IUnorderedNonces {
     /**
      * @notice A PMM's rebalance order, signed as EIP-712 typed data
      * `RebalanceOrder(address index,address[] sellAssets,uint256[] sellAmounts,address[] buyAssets,`
@@ -174,8 +176,6 @@ interface IRebalancer {
         uint256 cashAmount,
         address feeVault
     );
-    /// @notice `account` marked the nonces in `mask` of word `wordPos` used; `bitmap` is the word's new value.
-    event NoncesInvalidated(address indexed account, uint256 indexed wordPos, uint256 mask, uint256 bitmap);
     /// @notice The price tolerance changed.
     event ToleranceSet(uint256 toleranceBps);
     /// @notice The longest a window may stay open before anyone may close it changed (applies to windows opened later).
@@ -183,10 +183,6 @@ interface IRebalancer {
     /// @notice The admin allowed or disallowed `asset` as a buy leg of rebalance orders.
     event BuyAssetAllowed(address indexed asset, bool allowed);
 
-    /// @notice A required address is zero.
-    error ZeroAddress();
-    /// @notice `index` is not registered with the issuer.
-    error UnknownIndex(address index);
     /// @notice `index` already has a window, opened at `openedAt`.
     error WindowAlreadyOpen(address index, uint256 openedAt);
     /// @notice `index` has no open window.
@@ -197,8 +193,6 @@ interface IRebalancer {
     error WindowNotExpired(address index, uint256 expiresAt);
     /// @notice The issuer no longer holds `index` in rebalancing (its flag was cleared elsewhere).
     error IndexNotRebalancing(address index);
-    /// @notice The order's deadline has passed.
-    error OrderExpired(uint256 deadline, uint256 timestamp);
     /// @notice The price attestation is no longer valid.
     error PricesExpired(uint256 validUntil, uint256 timestamp);
     /// @notice The prices were attested for another index.
@@ -209,8 +203,8 @@ interface IRebalancer {
     error LengthMismatch(uint256 assets, uint256 amounts);
     /// @notice Assets must be strictly ascending (so sorted and unique, never zero); `asset` at `position` is not.
     error AssetsNotSorted(uint256 position, address asset);
-    /// @notice A leg of zero, or a zero price, at `position`.
-    error ZeroAmount(uint256 position);
+    /// @notice Leg `leg` has a zero amount.
+    error ZeroLegAmount(uint256 leg);
     /// @notice `asset` is sold but is not in the index's tokenset.
     error SellNotInBasket(address asset);
     /// @notice Selling `amount` of `asset` would dig below the index's basket of it (`basket`).
@@ -223,16 +217,6 @@ interface IRebalancer {
     error IndexHasNoSupply(address index);
     /// @notice `index` has supply: its tokenset can only change through a settled order.
     error IndexHasSupply(address index, uint256 supply);
-    /// @notice The fee basket of the index holds `available` of `asset`, less than `requested`.
-    error FeeBasketExceeded(address asset, uint256 available, uint256 requested);
-    /// @notice The cash token is not one the issuer allows.
-    error CashTokenNotAllowed(address token);
-    /// @notice `account` already used or invalidated `nonce`.
-    error NonceAlreadyUsed(address account, uint256 nonce);
-    /// @notice The order's maker does not hold MAKER_ROLE.
-    error NotMaker(address maker);
-    /// @notice The signature is not the maker's over this order and domain.
-    error InvalidSignature(address maker);
     /// @notice The price signature does not recover to an address.
     error InvalidPriceSignature();
     /// @notice The prices were signed by `signer`, who does not hold PRICE_ATTESTER_ROLE.
@@ -243,8 +227,6 @@ interface IRebalancer {
     error WindowLossExceeded(address index, uint256 loss, uint256 maxLoss);
     /// @notice A fee sale's cash is worth `cashValue`, below `minValue` (the fee assets' attested value less the tolerance).
     error FeeSaleBelowPrice(uint256 cashValue, uint256 minValue);
-    /// @notice A tolerance above the hard cap.
-    error ToleranceTooHigh(uint256 toleranceBps, uint256 max);
     /// @notice A window duration of zero or above the hard cap.
     error InvalidWindowDuration(uint256 duration, uint256 max);
 
@@ -311,11 +293,6 @@ interface IRebalancer {
         bytes calldata priceSignature
     ) external returns (bytes32 orderHash);
 
-    /**
-     * @notice Marks the caller's nonces in `mask` of word `wordPos` as used, cancelling any order
-     * or price attestation signed with them.
-     */
-    function invalidateNonces(uint256 wordPos, uint256 mask) external;
 
     /// @notice Sets the price tolerance (basis points, at most 500); only the admin.
     function setTolerance(uint16 toleranceBps) external;
@@ -361,8 +338,6 @@ interface IRebalancer {
     /// @notice The custody vault assets are released from and delivered to.
     function custody() external view returns (address);
 
-    /// @notice Whether `account` has used or invalidated `nonce`.
-    function isNonceUsed(address account, uint256 nonce) external view returns (bool);
 
     /// @notice The role of PMMs whose signatures make valid rebalance and fee sale orders.
     function MAKER_ROLE() external view returns (bytes32);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
 /**
  * @title IReserveRegistry
  * @notice On-chain history of the daily proof-of-reserve reports: per index token and per day, the
@@ -9,7 +10,7 @@ pragma solidity 0.8.30;
  * reverts (the publisher's retries must be idempotent off-chain). Days may be published in any order
  * (a missed day can be back-filled); `latest` is the report with the highest day. Pausing stops publish.
  */
-interface IReserveRegistry {
+interface IReserveRegistry is IProtocolCommon {
     /// @notice One index's reserve report for one day.
     struct Report {
         /// @dev Index token the report covers.
@@ -40,8 +41,6 @@ interface IReserveRegistry {
         uint256[] liabilities
     );
 
-    /// @notice A required address (index or asset) was zero.
-    error ZeroAddress();
 
     /// @notice `day` is not a valid yyyymmdd calendar date.
     error InvalidDay(uint32 day);
@@ -53,7 +52,7 @@ interface IReserveRegistry {
     error NoAssets();
 
     /// @notice assets, reserves and liabilities have different lengths.
-    error LengthMismatch(uint256 assets, uint256 reserves, uint256 liabilities);
+    error ReportLengthMismatch(uint256 assets, uint256 reserves, uint256 liabilities);
 
     /// @notice `blockNumber` is zero or after the current block `currentBlock`.
     error InvalidBlockNumber(uint64 blockNumber, uint256 currentBlock);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
 /**
  * @title IRewardsDistributor
  * @notice Pays epoch rewards against Merkle roots of cumulative allocations.
@@ -26,7 +27,7 @@ pragma solidity 0.8.30;
  *
  * Pausing stops publishRoot and claim; fund, setClaimer and the guardian's revokeRoot go on.
  */
-interface IRewardsDistributor {
+interface IRewardsDistributor is IProtocolCommon {
     /// @notice A published root as views return it.
     struct EpochRoot {
         bytes32 root;
@@ -59,11 +60,7 @@ interface IRewardsDistributor {
     /// @notice Roots published from now on activate `newDelay` seconds after publication.
     event ActivationDelayUpdated(uint64 previousDelay, uint64 newDelay);
 
-    /// @notice A required address was zero.
-    error ZeroAddress();
 
-    /// @notice An amount of zero was given.
-    error ZeroAmount();
 
     /// @notice A zero root was given.
     error ZeroRoot();

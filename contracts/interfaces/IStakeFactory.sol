@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
 /**
  * @title IStakeFactory
  * @notice Creates one sToken (a StakeToken UUPS proxy) per staked ERC-20 and keeps the registry
  * token -> sToken. Each sToken gets the factory's default admin as its own admin at creation and is
  * upgraded on its own by its upgrader.
  */
-interface IStakeFactory {
+interface IStakeFactory is IProtocolCommon {
     /// @notice `sToken` was created for `token` from `implementation`.
     event StakeTokenCreated(
         address indexed token,
@@ -22,8 +23,6 @@ interface IStakeFactory {
     /// @notice New sTokens will be created from `newImplementation`.
     event StakeTokenImplementationUpdated(address previousImplementation, address newImplementation);
 
-    /// @notice A required address was zero.
-    error ZeroAddress();
 
     /// @notice `implementation` has no code.
     error InvalidImplementation(address implementation);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC1363Receiver} from "@openzeppelin/contracts/interfaces/IERC1363Receiver.sol";
 
@@ -25,7 +26,7 @@ import {IERC1363Receiver} from "@openzeppelin/contracts/interfaces/IERC1363Recei
  * @dev Works with any plain ERC-20 as the staked token; fee-on-transfer and rebasing tokens are not
  * supported (stakes are credited 1:1 with the amount asked for).
  */
-interface IStakeToken is IERC20Metadata, IERC1363Receiver {
+interface IStakeToken is IERC20Metadata, IERC1363Receiver, IProtocolCommon {
     /// @notice One pending unstake request as views return it.
     struct Cooldown {
         uint256 id;
@@ -68,20 +69,12 @@ interface IStakeToken is IERC20Metadata, IERC1363Receiver {
     /// @notice The cooldown applied to new unstake requests changed.
     event CooldownDurationUpdated(uint64 previousDuration, uint64 newDuration);
 
-    /// @notice An amount of zero was given.
-    error ZeroAmount();
 
-    /// @notice A required address was zero.
-    error ZeroAddress();
 
-    /// @notice `duration` is outside [`min`, `max`].
-    error CooldownOutOfBounds(uint64 duration, uint64 min, uint64 max);
 
     /// @notice `caller` called `onTransferReceived` but only the staked token `stakedToken` may.
     error NotStakedToken(address caller, address stakedToken);
 
-    /// @notice `user` has no matured request; `nextEndsAt` is when the oldest pending one matures (0: none).
-    error NothingToWithdraw(address user, uint64 nextEndsAt);
 
     /// @notice The reward token is already `rewardToken`; it is set once (accrued rewards are in it).
     error RewardTokenAlreadySet(address rewardToken);
@@ -93,7 +86,7 @@ interface IStakeToken is IERC20Metadata, IERC1363Receiver {
     error NoEarningSupply();
 
     /// @notice `user` has no claimable reward.
-    error NothingToClaim(address user);
+    error NoRewardsAccrued(address user);
 
     /**
      * @notice Sets up a new sToken (called once by the StakeFactory through the proxy constructor).
@@ -143,7 +136,7 @@ interface IStakeToken is IERC20Metadata, IERC1363Receiver {
      */
     function distributeRewards(uint256 amount) external;
 
-    /// @notice Pays the caller every reward accrued to it so far; reverts `NothingToClaim` when there is none.
+    /// @notice Pays the caller every reward accrued to it so far; reverts `NoRewardsAccrued` when there is none.
     function claimRewards() external returns (uint256 amount);
 
     /// @notice The reward token (zero until set).

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IProtocolCommon} from "./IProtocolCommon.sol";
+import {IUnorderedNonces} from "./IUnorderedNonces.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /**
@@ -39,7 +41,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
  * Escrow: `pending(token)` is what pending requests hold of `token` (USSI escrow is counted under
  * this contract's own address); `rescue` can only move the balance above it.
  */
-interface IUSSI is IERC20 {
+interface IUSSI is IERC20, IProtocolCommon, IUnorderedNonces {
     /// @notice Direction of an order.
     enum Side {
         Mint,
@@ -199,21 +201,11 @@ interface IUSSI is IERC20 {
     event AssetUpdated(address indexed asset, AssetKind kind, uint8 decimals);
     /// @notice The limits changed; carries all of them.
     event SettingsUpdated(Settings settings);
-    /// @notice The operator marked the nonces in `mask` of word `wordPos` used; `bitmap` is the word's new value.
-    event NoncesInvalidated(uint256 indexed wordPos, uint256 mask, uint256 bitmap);
     /// @notice The admin moved `amount` of `token` held above pending escrow to `to`.
     event Rescued(address indexed token, address indexed to, uint256 amount);
 
-    /// @notice The order's deadline has passed.
-    error OrderExpired(uint256 deadline, uint256 timestamp);
-    /// @notice The order or request is for the other side.
-    error WrongSide(Side expected, Side actual);
-    /// @notice The order was signed for `requester`, not for the caller.
-    error WrongRequester(address requester, address caller);
     /// @notice The asset is not supported (for this side: redeems pay stablecoins only).
     error AssetNotSupported(address asset, AssetKind kind);
-    /// @notice An order amount is zero.
-    error ZeroAmount();
     /// @notice An order amount does not fit the 128 bits a request keeps.
     error AmountTooLarge(uint256 amount);
     /// @notice The price is not allowed for the asset: a stablecoin must be priced at exactly 1e18, an index token above zero.
@@ -222,18 +214,8 @@ interface IUSSI is IERC20 {
     error NavStale(uint64 updatedAt, uint32 maxAge, uint256 timestamp);
     /// @notice The order's USSI value and asset value differ by more than `toleranceBps` of the asset value.
     error OutOfTolerance(uint256 ussiValue, uint256 assetValue, uint256 toleranceBps);
-    /// @notice The nonce was already used or invalidated.
-    error NonceAlreadyUsed(uint256 nonce);
     /// @notice The signature recovers to `recovered` (zero when malformed), not to the order signer.
     error InvalidSigner(address recovered, address orderSigner);
-    /// @notice The request is not pending (unknown, settled or cancelled).
-    error RequestNotPending(uint256 id, RequestStatus status);
-    /// @notice The request expired at `expiresAt`; it can only be cancelled or rejected.
-    error RequestExpired(uint256 id, uint64 expiresAt);
-    /// @notice The request cannot be cancelled before `expiresAt`.
-    error RequestNotExpired(uint256 id, uint64 expiresAt);
-    /// @notice Only the requester may cancel.
-    error CallerNotRequester(address caller, address requester);
     /// @notice The float of `asset` (balance above pending escrow) is `available`, below the `needed` payout.
     error InsufficientFloat(address asset, uint256 available, uint256 needed);
     /// @notice A NAV must be above zero and below 2^128.
@@ -244,10 +226,6 @@ interface IUSSI is IERC20 {
     error NavUpdateTooEarly(uint256 allowedAt, uint256 timestamp);
     /// @notice `amount` is more than the `free` balance of `token` above pending escrow.
     error RescueExceedsFree(address token, uint256 amount, uint256 free);
-    /// @notice The tolerance is above the hard cap.
-    error ToleranceTooHigh(uint256 toleranceBps, uint256 max);
-    /// @notice The request timeout is zero or above the hard cap.
-    error InvalidRequestTimeout(uint256 timeout, uint256 max);
     /// @notice The NAV move bound is zero or above the hard cap.
     error InvalidNavMoveBound(uint256 maxNavMoveBps, uint256 max);
     /// @notice The NAV age limit must be non-zero and greater than the minimum update interval.
@@ -258,8 +236,6 @@ interface IUSSI is IERC20 {
     error NavRateTooHigh(uint256 maxNavMoveBps, uint256 minNavInterval, uint256 maxBpsPerHour);
     /// @notice The asset cannot be configured (USSI itself).
     error InvalidAsset(address asset);
-    /// @notice A required address is zero.
-    error ZeroAddress();
     /// @notice An index-token mint cannot be confirmed before the admin sets the IndexBurner ({setIndexBurner}).
     error IndexBurnerNotSet();
     /// @notice `vault` is not approved by the admin as a vault route's destination.
@@ -366,12 +342,6 @@ interface IUSSI is IERC20 {
      */
     function publishNav(uint256 nav_) external;
 
-    /**
-     * @notice Marks the nonces in `mask` of word `wordPos` (nonces `wordPos * 256 + bit`) used,
-     * cancelling any order signed with them.
-     * @dev Caller: OPERATOR_ROLE.
-     */
-    function invalidateNonces(uint256 wordPos, uint256 mask) external;
 
     /// @notice Admin: sets the address whose signatures make valid orders (orders of the previous signer stop being accepted).
     function setOrderSigner(address orderSigner_) external;
@@ -448,8 +418,6 @@ interface IUSSI is IERC20 {
     /// @notice What this contract holds of `token` above pending escrow: the float redeems are paid from.
     function floatOf(address token) external view returns (uint256);
 
-    /// @notice Whether `nonce` was used or invalidated.
-    function isNonceUsed(uint256 nonce) external view returns (bool);
 
     /// @notice The role of participants (WLPs) who may apply.
     function PARTICIPANT_ROLE() external view returns (bytes32);

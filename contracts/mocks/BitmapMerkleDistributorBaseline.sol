@@ -28,7 +28,7 @@ contract BitmapMerkleDistributorBaseline {
     /// @notice Leaf `index` was already claimed.
     error AlreadyClaimed(uint256 index);
     /// @notice The proof does not show (`index`, `account`, `amount`) under the root.
-    error InvalidProof(uint256 index, address account, uint256 amount);
+    error InvalidDropProof(uint256 index, address account, uint256 amount);
     /// @notice The token's transfer returned false.
     error TransferFailed(address account, uint256 amount);
 
@@ -44,7 +44,7 @@ contract BitmapMerkleDistributorBaseline {
         uint256 bits = _claimedWords[word];
         if (bits & bit != 0) revert AlreadyClaimed(index);
         bytes32 leaf = keccak256(abi.encodePacked(index, account, amount));
-        if (!MerkleProof.verifyCalldata(proof, merkleRoot, leaf)) revert InvalidProof(index, account, amount);
+        if (!MerkleProof.verifyCalldata(proof, merkleRoot, leaf)) revert InvalidDropProof(index, account, amount);
         _claimedWords[word] = bits | bit;
         emit Claimed(index, account, amount);
         if (!token.transfer(account, amount)) revert TransferFailed(account, amount);

@@ -105,7 +105,7 @@ contract ReserveRegistry is IReserveRegistry, ProtocolUpgradeable {
         uint256 assetCount = report.assets.length;
         if (assetCount == 0) revert NoAssets();
         if (report.reserves.length != assetCount || report.liabilities.length != assetCount) {
-            revert LengthMismatch(assetCount, report.reserves.length, report.liabilities.length);
+            revert ReportLengthMismatch(assetCount, report.reserves.length, report.liabilities.length);
         }
         for (uint256 i = 0; i < assetCount; ++i) {
             if (report.assets[i] == address(0)) revert ZeroAddress();

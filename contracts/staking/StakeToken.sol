@@ -215,7 +215,7 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
         _settleRewards($, msg.sender);
         RewardAccount storage account = $.rewards[msg.sender];
         amount = account.accrued;
-        if (amount == 0) revert NothingToClaim(msg.sender);
+        if (amount == 0) revert NoRewardsAccrued(msg.sender);
         account.accrued = 0;
         emit RewardsClaimed(msg.sender, amount);
         $.rewardToken.safeTransfer(msg.sender, amount);
@@ -278,7 +278,7 @@ contract StakeToken is IStakeToken, PackedPausable, ERC20Upgradeable, Reentrancy
         _settleRewards($, msg.sender);
         CooldownQueue.Queue storage queue = $.cooldowns[msg.sender];
         (uint256 paid, uint64 firstId, uint64 count, uint256 userCooling) = queue.popMatured(block.timestamp, maxRequests);
-        if (count == 0) revert NothingToWithdraw(msg.sender, queue.nextEndsAt());
+        if (count == 0) revert NothingToWithdraw(msg.sender, address($.stakedToken), queue.nextEndsAt());
         // Safe: paid came out of the pending requests, whose sum totalCooling includes.
         unchecked {
             $.totalCooling -= paid;

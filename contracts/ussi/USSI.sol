@@ -11,9 +11,9 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EnumerableSet} from "@openzeppelin/contracts/utils/structs/EnumerableSet.sol";
 import {ProtocolUpgradeable} from "../access/ProtocolUpgradeable.sol";
-import {UnorderedNonces} from "../libraries/UnorderedNonces.sol";
 import {IIndexBurner} from "../interfaces/IIndexBurner.sol";
 import {IUSSI} from "../interfaces/IUSSI.sol";
+import {IUnorderedNonces} from "../interfaces/IUnorderedNonces.sol";
 import {HedgeOrderHash} from "./libraries/HedgeOrderHash.sol";
 
 /**
@@ -26,7 +26,6 @@ import {HedgeOrderHash} from "./libraries/HedgeOrderHash.sol";
  * EOA signatures only, checked with ecrecover.
  */
 contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGuardTransient {
-    using UnorderedNonces for mapping(uint256 => uint256);
     using SafeERC20 for IERC20;
     using EnumerableSet for EnumerableSet.AddressSet;
 
@@ -248,9 +247,9 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         USSIStorage storage $ = _getUSSIStorage();
         Request storage stored = $.requests[id];
         Request memory request = stored;
-        if (request.status != RequestStatus.Pending) revert RequestNotPending(id, request.status);
+        if (request.status != RequestStatus.Pending) revert RequestNotPending(bytes32(id), uint8(request.status));
         if (msg.sender != request.requester) revert CallerNotRequester(msg.sender, request.requester);
-        if (block.timestamp < request.expiresAt) revert RequestNotExpired(id, request.expiresAt);
+        if (block.timestamp < request.expiresAt) revert RequestNotExpired(bytes32(id), request.expiresAt);
         stored.status = RequestStatus.Cancelled;
         // A mint escrowed its asset, a redeem its USSI (held under this contract's own address).
         bool isMint = request.side == Side.Mint;
@@ -280,10 +279,11 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         _writeNav($, previous, nav_);
     }
 
-    /// @inheritdoc IUSSI
-    function invalidateNonces(uint256 wordPos, uint256 mask) external onlyRole(OPERATOR_ROLE) {
-        uint256 bitmap = _getUSSIStorage().nonceBitmap.invalidate(wordPos, mask);
-        emit NoncesInvalidated(wordPos, mask, bitmap);
+    /// @inheritdoc IUnorderedNonces
+    /// @dev Caller: OPERATOR_ROLE; the nonces are the contract's (owner `address(this)`), not the operator's.
+    function invalidateUnorderedNonces(uint256 wordPos, uint256 mask) external onlyRole(OPERATOR_ROLE) {
+        _getUSSIStorage().nonceBitmap[wordPos] |= mask;
+        emit UnorderedNonceInvalidation(address(this), wordPos, mask);
     }
 
     // ---------------------------------------------------------------- administration
@@ -427,9 +427,10 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         return _free(_getUSSIStorage(), token);
     }
 
-    /// @inheritdoc IUSSI
-    function isNonceUsed(uint256 nonce) external view returns (bool) {
-        return _getUSSIStorage().nonceBitmap.isUsed(nonce);
+    /// @inheritdoc IUnorderedNonces
+    /// @dev One nonce space, the contract's, which outlives any rotation of the order signer: every `owner` reads it.
+    function isNonceUsed(address, uint256 nonce) external view returns (bool) {
+        return _nonceUsed(_getUSSIStorage(), nonce);
     }
 
     // ---------------------------------------------------------------- internals
@@ -447,7 +448,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     ) private view returns (bytes32 orderHash, uint256 nav_) {
         if (!hasRole(PARTICIPANT_ROLE, caller)) revert AccessControlUnauthorizedAccount(caller, PARTICIPANT_ROLE);
         if (block.timestamp > order.deadline) revert OrderExpired(order.deadline, block.timestamp);
-        if (order.side != side) revert WrongSide(side, order.side);
+        if (order.side != side) revert WrongSide(uint8(side), uint8(order.side));
         if (order.requester != caller) revert WrongRequester(order.requester, caller);
         AssetEntry memory entry = $.assets[order.asset];
         if (entry.kind == AssetKind.Unsupported || (side == Side.Redeem && entry.kind != AssetKind.Stablecoin)) {
@@ -466,7 +467,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         }
         nav_ = $.nav;
         _checkTolerance(order, entry.decimals, nav_, limits.toleranceBps);
-        if ($.nonceBitmap.isUsed(order.nonce)) revert NonceAlreadyUsed(order.nonce);
+        if (_nonceUsed($, order.nonce)) revert NonceAlreadyUsed(address(this), order.nonce);
         orderHash = _hashTypedDataV4(HedgeOrderHash.hash(order));
         (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(orderHash, signature);
         address signer = $.orderSigner;
@@ -489,7 +490,8 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         private
         returns (uint256 id, uint64 expiresAt)
     {
-        $.nonceBitmap.use(order.nonce);
+        // `_checkOrder` found the nonce unused in this call.
+        $.nonceBitmap[order.nonce >> 8] |= 1 << (order.nonce & 0xff);
         uint64 count = $.requestCount + 1;
         $.requestCount = count;
         id = count;
@@ -523,7 +525,7 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
         returns (Request memory request)
     {
         request = _close($, id, side, status);
-        if (block.timestamp >= request.expiresAt) revert RequestExpired(id, request.expiresAt);
+        if (block.timestamp >= request.expiresAt) revert RequestExpired(bytes32(id), request.expiresAt);
     }
 
     /// @dev Checks that request `id` is pending and of `side`, and moves it to `status`.
@@ -533,8 +535,8 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     {
         Request storage stored = $.requests[id];
         request = stored;
-        if (request.status != RequestStatus.Pending) revert RequestNotPending(id, request.status);
-        if (request.side != side) revert WrongSide(side, request.side);
+        if (request.status != RequestStatus.Pending) revert RequestNotPending(bytes32(id), uint8(request.status));
+        if (request.side != side) revert WrongSide(uint8(side), uint8(request.side));
         stored.status = status;
     }
 
@@ -594,6 +596,11 @@ contract USSI is IUSSI, ERC20Upgradeable, ProtocolUpgradeable, EIP712Upgradeable
     /// @dev The domain version is a constant, so signing and checking never read it from storage.
     function _EIP712Version() internal pure override returns (string memory) {
         return DOMAIN_VERSION;
+    }
+
+    /// @dev Whether the contract's one nonce space has `nonce` used.
+    function _nonceUsed(USSIStorage storage $, uint256 nonce) private view returns (bool) {
+        return $.nonceBitmap[nonce >> 8] & (1 << (nonce & 0xff)) != 0;
     }
 
     function _getUSSIStorage() private pure returns (USSIStorage storage $) {

@@ -159,7 +159,7 @@ describe('Fee sales', () => {
     const unsorted = await feeSale([fee.assets[1], fee.assets[0]], [1n, 1n]);
     await expectRevert(rebalancer.sellFee.staticCall(...args(unsorted)), rebalancer, 'AssetsNotSorted', [1, fee.assets[0]]);
     const zero = await feeSale(legs.assets, [0n]);
-    await expectRevert(rebalancer.sellFee.staticCall(...args(zero)), rebalancer, 'ZeroAmount', [0]);
+    await expectRevert(rebalancer.sellFee.staticCall(...args(zero)), rebalancer, 'ZeroLegAmount', [0]);
     const good = await feeSale(legs.assets, legs.amounts);
     const forged = await signFeeSale(fx.outsider, domain, good.order);
     await expectRevert(rebalancer.sellFee.staticCall(good.order, forged, good.prices, good.priceSignature), rebalancer, 'InvalidSignature', [good.order.maker]);

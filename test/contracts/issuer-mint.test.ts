@@ -162,13 +162,13 @@ describe('Issuer atomic mint', () => {
     await expectRevert(submit(again), issuer, 'NonceAlreadyUsed', [order.maker, order.nonce]);
   });
 
-  it('reverts a nonce the maker invalidated and emits the new bitmap', async () => {
+  it('reverts a nonce the maker invalidated and names the owner, word and mask', async () => {
     const order = await mintOrder({ nonce: 256n * 3n + 7n });
-    const tx = await as(issuer, fx.pmm).invalidateNonces(3, 1n << 7n);
+    const tx = await as(issuer, fx.pmm).invalidateUnorderedNonces(3, 1n << 7n);
     const receipt = await tx.wait();
     const event = issuer.interface.parseLog(receipt.logs[0]);
-    expect(event?.name).toBe('NoncesInvalidated');
-    expect(event?.args.bitmap).toBe(1n << 7n);
+    expect(event?.name).toBe('UnorderedNonceInvalidation');
+    expect([...event!.args]).toEqual([order.maker, 3n, 1n << 7n]);
     expect(await issuer.isNonceUsed(order.maker, order.nonce)).toBe(true);
     await expectRevert(submit(order), issuer, 'NonceAlreadyUsed', [order.maker, order.nonce]);
   });

@@ -45,12 +45,12 @@ describe('BitmapMerkleDistributorBaseline (bench yardstick)', () => {
   it('rejects a leaf that is not in the tree: another amount, another account or another index', async () => {
     const { alice, carol, drops, baseline, proof } = await fixture();
 
-    await expectRevert(by(baseline, alice).claim(0, alice.address, drops[0]!.amount + 1n, proof(0)), baseline, 'InvalidProof', [
+    await expectRevert(by(baseline, alice).claim(0, alice.address, drops[0]!.amount + 1n, proof(0)), baseline, 'InvalidDropProof', [
       0n,
       alice.address,
       drops[0]!.amount + 1n,
     ]);
-    await expectRevert(by(baseline, alice).claim(0, carol.address, drops[0]!.amount, proof(0)), baseline, 'InvalidProof');
-    await expectRevert(by(baseline, alice).claim(2, alice.address, drops[0]!.amount, proof(0)), baseline, 'InvalidProof');
+    await expectRevert(by(baseline, alice).claim(0, carol.address, drops[0]!.amount, proof(0)), baseline, 'InvalidDropProof');
+    await expectRevert(by(baseline, alice).claim(2, alice.address, drops[0]!.amount, proof(0)), baseline, 'InvalidDropProof');
   });
 });

@@ -426,10 +426,10 @@ describe('Rebalancer', () => {
     const p = await plannedRebalance();
     const word = p.order.nonce >> 8n;
     const mask = 1n << (p.order.nonce & 255n);
-    const receipt = await (await as(rebalancer, fx.pmm).invalidateNonces(word, mask)).wait();
+    const receipt = await (await as(rebalancer, fx.pmm).invalidateUnorderedNonces(word, mask)).wait();
     const event = rebalancer.interface.parseLog(receipt.logs[0]);
-    expect(event?.name).toBe('NoncesInvalidated');
-    expect((event?.args.bitmap as bigint) & mask).toBe(mask);
+    expect(event?.name).toBe('UnorderedNonceInvalidation');
+    expect([...event!.args]).toEqual([p.order.maker, word, mask]);
     await expectRevert(rebalancer.settle(p.order, p.makerSignature, p.prices, p.priceSignature), rebalancer, 'NonceAlreadyUsed', [p.order.maker, p.order.nonce]);
 
     const fresh = await rebalanceOrder(hre, fx, [...p.order.sellAssets.map((asset, i) => ({ asset, amount: p.order.sellAmounts[i] }))], p.order.buyAssets.map((asset, i) => ({ asset, amount: p.order.buyAmounts[i] })));

@@ -148,8 +148,8 @@ describe('ReserveRegistry validation', () => {
     await expectRevert(op.publish(report({ assets: [WBTC, hre.ethers.ZeroAddress] })), registry, 'ZeroAddress');
     await expectRevert(op.publish(report({ reportHash: hre.ethers.ZeroHash })), registry, 'ZeroReportHash');
     await expectRevert(op.publish(report({ assets: [], reserves: [], liabilities: [] })), registry, 'NoAssets');
-    await expectRevert(op.publish(report({ reserves: [1n] })), registry, 'LengthMismatch', [2n, 1n, 2n]);
-    await expectRevert(op.publish(report({ liabilities: [1n, 2n, 3n] })), registry, 'LengthMismatch', [2n, 2n, 3n]);
+    await expectRevert(op.publish(report({ reserves: [1n] })), registry, 'ReportLengthMismatch', [2n, 1n, 2n]);
+    await expectRevert(op.publish(report({ liabilities: [1n, 2n, 3n] })), registry, 'ReportLengthMismatch', [2n, 2n, 3n]);
     // Hardhat mines reverted transactions too, so the block a call runs in is read just before it.
     let next = BigInt(await hre.ethers.provider.getBlockNumber()) + 1n;
     await expectRevert(op.publish(report({ blockNumber: 0n })), registry, 'InvalidBlockNumber', [0n, next]);

@@ -61,7 +61,7 @@ describe('StakeToken fee rewards (reward-per-share index)', () => {
     expect(await claim(sToken, bob)).toBe(300n * USDC);
     expect(await usdc.balanceOf(alice.address)).toBe(200n * USDC);
     expect(await usdc.balanceOf(await sToken.getAddress())).toBe(0n);
-    await expectRevert(by(sToken, alice).claimRewards(), sToken, 'NothingToClaim', [alice.address]);
+    await expectRevert(by(sToken, alice).claimRewards(), sToken, 'NoRewardsAccrued', [alice.address]);
   });
 
   it('keeps cooling balances earning until they are withdrawn', async () => {
@@ -105,7 +105,7 @@ describe('StakeToken fee rewards (reward-per-share index)', () => {
 
     expect(await sToken.claimableRewardsOf(alice.address)).toBe(7n * USDC);
     expect(await sToken.claimableRewardsOf(carol.address)).toBe(0n);
-    await expectRevert(by(sToken, carol).claimRewards(), sToken, 'NothingToClaim', [carol.address]);
+    await expectRevert(by(sToken, carol).claimRewards(), sToken, 'NoRewardsAccrued', [carol.address]);
   });
 
   it('never pays out more than was distributed, whatever the order of stakes, unstakes, transfers and distributions', async () => {

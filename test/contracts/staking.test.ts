@@ -226,13 +226,13 @@ describe('StakeToken unstaking and cooldown', () => {
     const requested = await eventArgs(by(sToken, alice).unstake(10n), sToken, 'UnstakeRequested');
     await setNextTimestamp((requested.endsAt as bigint) - 1n);
 
-    await expectRevert(by(sToken, alice).withdraw(), sToken, 'NothingToWithdraw', [alice.address, requested.endsAt]);
+    await expectRevert(by(sToken, alice).withdraw(), sToken, 'NothingToWithdraw', [alice.address, await sToken.stakedToken(), requested.endsAt]);
   });
 
   it('reverts a withdraw when nothing was unstaked', async () => {
     const { alice, sToken } = await fixture();
 
-    await expectRevert(by(sToken, alice).withdraw(), sToken, 'NothingToWithdraw', [alice.address, 0n]);
+    await expectRevert(by(sToken, alice).withdraw(), sToken, 'NothingToWithdraw', [alice.address, await sToken.stakedToken(), 0n]);
   });
 
   it('keeps a separate clock for each of two overlapping unstakes', async () => {
@@ -251,7 +251,7 @@ describe('StakeToken unstaking and cooldown', () => {
     expect([firstPaid.userStaked, firstPaid.userCooling]).toEqual([50n * E18, 20n * E18]);
     expect(await token.balanceOf(alice.address)).toBe(before + 30n * E18);
     expect((await sToken.cooldownsOf(alice.address)).map((c: unknown[]) => [...c])).toEqual([[1n, 20n * E18, second.endsAt]]);
-    await expectRevert(by(sToken, alice).withdraw(), sToken, 'NothingToWithdraw', [alice.address, second.endsAt]);
+    await expectRevert(by(sToken, alice).withdraw(), sToken, 'NothingToWithdraw', [alice.address, await sToken.stakedToken(), second.endsAt]);
 
     await setNextTimestamp(second.endsAt as bigint);
     const secondPaid = await eventArgs(by(sToken, alice).withdraw(), sToken, 'Withdrawn');
@@ -302,7 +302,7 @@ describe('StakeToken unstaking and cooldown', () => {
     await (await by(sToken, alice).unstake(10n)).wait();
     await increaseTime(COOLDOWN);
 
-    await expectRevert(by(sToken, bob).withdraw(), sToken, 'NothingToWithdraw', [bob.address, 0n]);
+    await expectRevert(by(sToken, bob).withdraw(), sToken, 'NothingToWithdraw', [bob.address, await sToken.stakedToken(), 0n]);
     const requested = await eventArgs(by(sToken, bob).unstake(4n), sToken, 'UnstakeRequested');
     expect(requested.requestId).toBe(0n);
     expect((await eventArgs(by(sToken, alice).withdraw(), sToken, 'Withdrawn')).amount).toBe(10n);

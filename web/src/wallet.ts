@@ -19,7 +19,7 @@ export class WalletError extends Error {}
 /** The custom errors a stake, unstake, withdraw (IStakeToken.sol) or reward claim (IRewardsDistributor.sol) may revert with. */
 const STAKE_ERRORS = new Interface([
   'error ZeroAmount()',
-  'error NothingToWithdraw(address user, uint64 nextEndsAt)',
+  'error NothingToWithdraw(address user, address token, uint64 nextEndsAt)',
   'error EnforcedPause()',
   'error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)',
   'error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)',
@@ -91,7 +91,7 @@ export function walletError(error: unknown): WalletError {
   if (isError(error, 'CALL_EXCEPTION') && error.data) {
     const decoded = STAKE_ERRORS.parseError(error.data);
     if (decoded?.name === 'NothingToWithdraw') {
-      const ends = Number(decoded.args[1]);
+      const ends = Number(decoded.args[2]);
       return new WalletError(`Still cooling down: no request has matured yet${ends ? ` (the next ends ${utc(ends)})` : ''}.`);
     }
     if (decoded?.name === 'ERC20InsufficientBalance') return new WalletError('Insufficient balance: the account holds less than that amount.');
