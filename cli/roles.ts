@@ -8,7 +8,7 @@ import type { Relayer } from '../lambdas/relayer';
  * the local stack sets its own WLP and PMM up with the very same calls.
  *
  * Roles the contracts have that are NOT here, and why:
- * - OPERATOR_ROLE, PRICE_ATTESTER_ROLE (Rebalancer), GUARDIAN_ROLE (RewardsDistributor): the deploy
+ * - OPERATOR_ROLE, PRICE_ATTESTER_ROLE (Rebalancer), ROOT_REVOKER_ROLE (RewardsDistributor): the deploy
  *   gives them to the stage's own KMS signers; changing them is a key rotation, not onboarding.
  * - REGISTRAR_ROLE, REBALANCER_ROLE (Issuer, IndexToken), ISSUER_ROLE (IndexToken), RELEASER_ROLE
  *   (CustodyVault): contract-to-contract wiring made at deploy.

@@ -11,7 +11,7 @@ import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/U
  * @notice The template every SSI contract is built on: UUPS proxy, two-step admin handover,
  * narrow roles and a pause switch. It holds no storage of its own beyond OpenZeppelin's
  * namespaced slots, so contracts add their state in their own ERC-7201 namespaces.
- * @dev Roles: the admin grants roles and unpauses; a pauser (the guardian) can only stop things;
+ * @dev Roles: the admin grants roles and unpauses; the guardian (PAUSER_ROLE) can only stop things;
  * an upgrader can only replace implementations; the operator is the KMS-signed protocol server.
  * The pause flag lives in OpenZeppelin's Pausable slot, unless a contract also extends PackedPausable
  * to keep it in a slot its hot paths read anyway (StakeToken, RewardsDistributor).

@@ -25,8 +25,8 @@ import {IUnorderedNonces} from "./IUnorderedNonces.sol";
  * the WLP pays it on top of the cash, on a redeem it comes out of the cash the WLP receives.
  *
  * Checks run in a fixed order: caller role, expiry, order fields (side, requester, index,
- * rebalancing, amount range, cash token, fee, basket), nonce, maker role and signature; only
- * then do tokens move.
+ * rebalancing, amount range, cash token, fee, basket), maker role and signature, then the maker's
+ * nonce (checked and marked used in one step, see {IUnorderedNonces}); only then do tokens move.
  */
 interface IIssuer is IProtocolCommon, IUnorderedNonces {
     /// @notice Direction of an order.

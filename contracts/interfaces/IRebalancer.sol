@@ -36,7 +36,8 @@ import {IUnorderedNonces} from "./IUnorderedNonces.sol";
  * Every order is EIP-712 typed data under the domain (name "SSI Rebalancer", version "1", chain
  * id, this contract), with an expiry and a one-time nonce from the signer's unordered bitmap
  * (word `nonce >> 8`, bit `nonce & 255`). Checks run in a fixed order: caller role, window,
- * expiry, fields, basket and prices, nonce, signatures; only then do tokens move.
+ * expiry, fields, basket and prices, signatures, then both nonces (checked and marked used in one
+ * step, see {IUnorderedNonces}); only then do tokens move.
  */
 interface IRebalancer is IProtocolCommon, IUnorderedNonces {
     /**

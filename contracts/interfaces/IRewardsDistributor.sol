@@ -12,7 +12,7 @@ import {IProtocolCommon} from "./IProtocolCommon.sol";
  * `leaf = keccak256(bytes.concat(keccak256(abi.encode(account, cumulativeAmount))))`, pairs hashed
  * sorted, so proofs from the OpenZeppelin merkle-tree npm package verify as they are.
  *
- * A published root is pending for `activationDelay()`, during which a guardian can revoke it; only
+ * A published root is pending for `activationDelay()`, during which a root revoker (ROOT_REVOKER_ROLE) can revoke it; only
  * one root can be pending at a time. Claims use the claimable root: the pending one once its delay
  * has passed, else the last activated one. A claim pays `cumulativeAmount - claimedOf(account)` to
  * `account`; a claim that would pay nothing (already claimed, or an older allocation) reverts with
@@ -25,7 +25,7 @@ import {IProtocolCommon} from "./IProtocolCommon.sol";
  * Funding: reward tokens come in through `fund`; a root can only be published when everything funded
  * so far covers its total cumulative allocation, so every claim is always payable.
  *
- * Pausing stops publishRoot and claim; fund, setClaimer and the guardian's revokeRoot go on.
+ * Pausing stops publishRoot and claim; fund, setClaimer and the root revoker's revokeRoot go on.
  */
 interface IRewardsDistributor is IProtocolCommon {
     /// @notice A published root as views return it.
@@ -39,8 +39,8 @@ interface IRewardsDistributor is IProtocolCommon {
     /// @notice The root of `epoch` was published; claimable from `activatesAt` unless revoked before.
     event RootPublished(uint32 indexed epoch, bytes32 root, uint256 totalCumulative, uint64 activatesAt);
 
-    /// @notice The pending root of `epoch` was revoked by `guardian`.
-    event RootRevoked(uint32 indexed epoch, bytes32 root, address indexed guardian);
+    /// @notice The pending root of `epoch` was revoked by `revoker`.
+    event RootRevoked(uint32 indexed epoch, bytes32 root, address indexed revoker);
 
     /// @notice `claimer` claimed `amount` for `account` against `epoch`'s root; `account` has claimed `totalClaimed` in all.
     event Claimed(
@@ -103,7 +103,7 @@ interface IRewardsDistributor is IProtocolCommon {
 
     /**
      * @notice Sets up the distributor.
-     * @param admin Receives the admin, pauser, upgrader and guardian roles.
+     * @param admin Receives the admin, pauser, upgrader and root revoker roles.
      * @param rewardToken_ The ERC-20 rewards are paid in (fixed for the contract's life).
      * @param activationDelay_ Seconds between publication and activation of a root.
      */
@@ -117,7 +117,7 @@ interface IRewardsDistributor is IProtocolCommon {
      */
     function publishRoot(uint32 epoch, bytes32 root, uint256 totalCumulative) external;
 
-    /// @notice Guardian: revokes the pending root of `epoch` before it activates.
+    /// @notice Root revoker: revokes the pending root of `epoch` before it activates.
     function revokeRoot(uint32 epoch) external;
 
     /**

@@ -12,7 +12,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
  * leaves are `keccak256(abi.encodePacked(index, account, amount))`, each claimable once, the claim
  * recorded as one bit in a bitmap word shared by 256 leaf indexes; anyone may submit a claim.
  * It cannot do what RewardsDistributor does (new roots each epoch, cumulative amounts, claims only by
- * the holder or its approved claimer, a guardian-revocable delay); the gas bench prints it beside it.
+ * the holder or its approved claimer, a delay in which a root revoker can revoke the root); the gas bench prints it beside it.
  */
 contract BitmapMerkleDistributorBaseline {
     /// @notice The token paid out.

@@ -21,7 +21,7 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
     using SafeERC20 for IERC20;
 
     /// @notice May revoke a pending root (and nothing else).
-    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    bytes32 public constant ROOT_REVOKER_ROLE = keccak256("ROOT_REVOKER_ROLE");
 
     uint64 public constant MIN_ACTIVATION_DELAY = 1 hours;
     uint64 public constant MAX_ACTIVATION_DELAY = 30 days;
@@ -73,7 +73,7 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
     function initialize(address admin, address rewardToken_, uint64 activationDelay_) external initializer {
         if (rewardToken_ == address(0)) revert ZeroAddress();
         __ProtocolUpgradeable_init(admin);
-        _grantRole(GUARDIAN_ROLE, admin);
+        _grantRole(ROOT_REVOKER_ROLE, admin);
         _getRewardsDistributorStorage().head.rewardToken = rewardToken_;
         _setActivationDelay(activationDelay_);
     }
@@ -116,7 +116,7 @@ contract RewardsDistributor is IRewardsDistributor, PackedPausable, ReentrancyGu
     }
 
     /// @inheritdoc IRewardsDistributor
-    function revokeRoot(uint32 epoch) external onlyRole(GUARDIAN_ROLE) {
+    function revokeRoot(uint32 epoch) external onlyRole(ROOT_REVOKER_ROLE) {
         RewardsDistributorStorage storage $ = _getRewardsDistributorStorage();
         Head storage head = $.head;
         if (epoch == 0 || epoch != head.pendingEpoch || block.timestamp >= head.pendingActivatesAt) {

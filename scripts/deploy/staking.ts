@@ -3,7 +3,7 @@ import type { DeployStep } from './deployments';
 
 /** Length of a points epoch, the unit AssetLocking attributes locks to (epoch 1 starts at deployment). */
 export const LOCK_EPOCH_LENGTH = 7n * 24n * 3600n;
-/** Seconds between publication of a reward root and the moment it can be claimed (guardian window). */
+/** Seconds between publication of a reward root and the moment it can be claimed (the window in which a root revoker can revoke it). */
 export const REWARDS_ACTIVATION_DELAY = 24n * 3600n;
 /** SOSO the deployer funds the RewardsDistributor with on local chains (chain id 31337), so epoch roots can be published and claimed. */
 export const LOCAL_REWARDS_FUNDING = 1_000_000n * 10n ** 18n;

@@ -387,7 +387,7 @@ describe('Rebalancer', () => {
     const reversed = { ...p.order, buyAssets: [...p.order.buyAssets].reverse(), buyAmounts: [...p.order.buyAmounts].reverse() };
     await expectRevert(preview(...(await resign(reversed)), p.prices, p.priceSignature), rebalancer, 'AssetsNotSorted', [1, reversed.buyAssets[1]]);
     const zero = { ...p.order, sellAmounts: p.order.sellAmounts.map((a, i) => (i === 0 ? 0n : a)) };
-    await expectRevert(preview(...(await resign(zero)), p.prices, p.priceSignature), rebalancer, 'ZeroAmount', [0]);
+    await expectRevert(preview(...(await resign(zero)), p.prices, p.priceSignature), rebalancer, 'ZeroLegAmount', [0]);
     const short = { ...p.order, sellAmounts: p.order.sellAmounts.slice(1) };
     await expectRevert(preview(...(await resign(short)), p.prices, p.priceSignature), rebalancer, 'LengthMismatch', [p.order.sellAssets.length, p.order.sellAssets.length - 1]);
     const unpriced = await priceAttestation(hre, fx, new Map([...prices].filter(([a]) => a !== allAssets[7].toLowerCase())));

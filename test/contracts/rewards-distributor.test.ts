@@ -20,7 +20,7 @@ const DELAY = DAY;
 interface Fixture {
   admin: HardhatEthersSigner;
   operator: HardhatEthersSigner;
-  guardian: HardhatEthersSigner;
+  revoker: HardhatEthersSigner;
   alice: HardhatEthersSigner;
   bob: HardhatEthersSigner;
   carol: HardhatEthersSigner;
@@ -29,10 +29,10 @@ interface Fixture {
 }
 
 const fixture = snapshotFixture<Fixture>(async () => {
-  const [admin, operator, guardian, alice, bob, carol] = await hre.ethers.getSigners();
+  const [admin, operator, revoker, alice, bob, carol] = await hre.ethers.getSigners();
   const { soso, distributor } = await deployFundedDistributor(admin.address, { operator: operator.address, activationDelay: DELAY, funding: 1_000_000n * E18 });
-  await (await distributor.grantRole(await distributor.GUARDIAN_ROLE(), guardian.address)).wait();
-  return { admin, operator, guardian, alice, bob, carol, soso, distributor };
+  await (await distributor.grantRole(await distributor.ROOT_REVOKER_ROLE(), revoker.address)).wait();
+  return { admin, operator, revoker, alice, bob, carol, soso, distributor };
 });
 
 /** Epoch allocations: cumulative amounts only grow from one epoch to the next. */
@@ -312,7 +312,7 @@ describe('RewardsDistributor claims', () => {
     await (await by(f.distributor, f.admin).pause()).wait();
 
     const pendingWhilePaused = [...(await f.distributor.pendingRoot())];
-    await (await by(f.distributor, f.guardian).revokeRoot(2)).wait();
+    await (await by(f.distributor, f.revoker).revokeRoot(2)).wait();
 
     expect(await f.distributor.paused()).toBe(true);
     expect(pendingWhilePaused.slice(0, 2)).toEqual([2n, second.root]);
@@ -351,16 +351,16 @@ describe('RewardsDistributor roots below what was claimed', () => {
 });
 
 describe('RewardsDistributor revocation', () => {
-  it('lets the guardian revoke a pending root: claims stay on the previous root and the revoked one never activates', async () => {
+  it('lets the revoker revoke a pending root: claims stay on the previous root and the revoked one never activates', async () => {
     const f = await fixture();
     const first = await publish(f, 1, epochOne(f));
     await increaseTime(DELAY);
     const bad = await publish(f, 2, [{ account: f.carol.address, cumulativeAmount: 900_000n * E18 }]);
 
-    const revoked = await eventArgs(by(f.distributor, f.guardian).revokeRoot(2), f.distributor, 'RootRevoked');
+    const revoked = await eventArgs(by(f.distributor, f.revoker).revokeRoot(2), f.distributor, 'RootRevoked');
     await increaseTime(2n * DELAY);
 
-    expect([revoked.epoch, revoked.root, revoked.guardian]).toEqual([2n, bad.root, f.guardian.address]);
+    expect([revoked.epoch, revoked.root, revoked.revoker]).toEqual([2n, bad.root, f.revoker.address]);
     expect((await f.distributor.rootOf(2)).revoked).toBe(true);
     expect([...(await f.distributor.claimableRoot())]).toEqual([1n, first.root]);
     await expectRevert(claimAs(f, f.carol, bad, f.carol.address), f.distributor, 'InvalidProof', [f.carol.address, 900_000n * E18, 1n]);
@@ -371,7 +371,7 @@ describe('RewardsDistributor revocation', () => {
   it('leaves nothing claimable when the only root is revoked, and accepts a corrected root for the same epoch', async () => {
     const f = await fixture();
     const bad = await publish(f, 1, [{ account: f.carol.address, cumulativeAmount: 900_000n * E18 }]);
-    await (await by(f.distributor, f.guardian).revokeRoot(1)).wait();
+    await (await by(f.distributor, f.revoker).revokeRoot(1)).wait();
     await increaseTime(DELAY);
 
     await expectRevert(claimAs(f, f.carol, bad, f.carol.address), f.distributor, 'NoClaimableRoot');
@@ -381,16 +381,16 @@ describe('RewardsDistributor revocation', () => {
     expect(await f.soso.balanceOf(f.bob.address)).toBe(50n * E18);
   });
 
-  it('cannot revoke an activated root, another epoch, or without the guardian role', async () => {
+  it('cannot revoke an activated root, another epoch, or without the revoker role', async () => {
     const f = await fixture();
     await publish(f, 1, epochOne(f));
-    const guardianRole = await f.distributor.GUARDIAN_ROLE();
+    const revokerRole = await f.distributor.ROOT_REVOKER_ROLE();
 
-    await expectRevert(by(f.distributor, f.alice).revokeRoot(1), f.distributor, 'AccessControlUnauthorizedAccount', [f.alice.address, guardianRole]);
-    await expectRevert(by(f.distributor, f.guardian).revokeRoot(2), f.distributor, 'RootNotRevocable', [2n]);
-    await expectRevert(by(f.distributor, f.guardian).revokeRoot(0), f.distributor, 'RootNotRevocable', [0n]);
+    await expectRevert(by(f.distributor, f.alice).revokeRoot(1), f.distributor, 'AccessControlUnauthorizedAccount', [f.alice.address, revokerRole]);
+    await expectRevert(by(f.distributor, f.revoker).revokeRoot(2), f.distributor, 'RootNotRevocable', [2n]);
+    await expectRevert(by(f.distributor, f.revoker).revokeRoot(0), f.distributor, 'RootNotRevocable', [0n]);
     await increaseTime(DELAY);
-    await expectRevert(by(f.distributor, f.guardian).revokeRoot(1), f.distributor, 'RootNotRevocable', [1n]);
+    await expectRevert(by(f.distributor, f.revoker).revokeRoot(1), f.distributor, 'RootNotRevocable', [1n]);
   });
 });
 
@@ -435,10 +435,10 @@ describe('RewardsDistributor funding and settings', () => {
     );
   });
 
-  it('gives the admin the guardian role at initialisation', async () => {
+  it('gives the admin the revoker role at initialisation', async () => {
     const f = await fixture();
 
-    expect(await f.distributor.hasRole(await f.distributor.GUARDIAN_ROLE(), f.admin.address)).toBe(true);
+    expect(await f.distributor.hasRole(await f.distributor.ROOT_REVOKER_ROLE(), f.admin.address)).toBe(true);
   });
 });
 

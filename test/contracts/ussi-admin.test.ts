@@ -294,11 +294,14 @@ describe('USSI: NAV, settings, assets, rescue, upgrades', () => {
       const nav = [...(await fx.ussi.nav())];
       const settings = await settingsOf();
 
+      const before = await hre.upgrades.erc1967.getImplementationAddress(ussiAddress);
       const upgraded = (await hre.upgrades.upgradeProxy(ussiAddress, await hre.ethers.getContractFactory('USSIV2', fx.admin), {
         kind: 'uups',
       })) as unknown as Contract;
 
-      expect(await upgraded.version()).toBe(2n);
+      const after = await hre.upgrades.erc1967.getImplementationAddress(ussiAddress);
+      expect(after).not.toBe(before);
+      expect(after).toBe(await hre.upgrades.deployImplementation(await hre.ethers.getContractFactory('USSIV2', fx.admin), { kind: 'uups' }));
       expect(await upgraded.balanceOf(await fx.wlp.getAddress())).toBe(minted);
       expect([...(await upgraded.nav())]).toEqual(nav);
       expect(await settingsOf()).toEqual(settings);

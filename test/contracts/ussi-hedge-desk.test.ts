@@ -110,8 +110,8 @@ describe('USSI and the hedge desk: index-token burns, vault routes, tracked payo
       expect(await fx.ussi.totalSupply()).toBe(supply - order.ussiAmount);
       expect(await fx.ussi.pending(await fx.ussi.getAddress())).toBe(0n);
       await increaseTime(hre, 7_200);
-      await expectRevert(as(fx.ussi, fx.wlp).cancel(id), fx.ussi, 'RequestNotPending', [id, RequestStatus.PayoutPending]);
-      await expectRevert(as(fx.ussi, fx.operator).rejectRedeem(id), fx.ussi, 'RequestNotPending', [id, RequestStatus.PayoutPending]);
+      await expectRevert(as(fx.ussi, fx.wlp).cancel(id), fx.ussi, 'RequestNotPending', [hre.ethers.toBeHex(id, 32), RequestStatus.PayoutPending]);
+      await expectRevert(as(fx.ussi, fx.operator).rejectRedeem(id), fx.ussi, 'RequestNotPending', [hre.ethers.toBeHex(id, 32), RequestStatus.PayoutPending]);
 
       await expectRevert(as(fx.ussi, fx.operator).recordPayout(id, hre.ethers.ZeroHash), fx.ussi, 'ZeroPayoutTxHash');
       // Recording works even while paused: it moves nothing.

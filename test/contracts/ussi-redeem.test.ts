@@ -193,7 +193,7 @@ describe('USSI redeem: apply, confirm from float or off-chain, reject, cancel', 
     ]);
     await expectRevert(as(fx.ussi, fx.wlp).rejectRedeem(id), fx.ussi, 'AccessControlUnauthorizedAccount');
     await (await as(fx.ussi, fx.operator).confirmRedeem(id, PAYOUT_TX)).wait();
-    await expectRevert(as(fx.ussi, fx.operator).confirmRedeem(id, PAYOUT_TX), fx.ussi, 'RequestNotPending', [id, RequestStatus.Confirmed]);
+    await expectRevert(as(fx.ussi, fx.operator).confirmRedeem(id, PAYOUT_TX), fx.ussi, 'RequestNotPending', [hre.ethers.toBeHex(id, 32), RequestStatus.Confirmed]);
   });
 
   it('refuses redeem applications and confirmations while paused, but rejects and cancels go through', async () => {
