@@ -7,7 +7,8 @@ import {IUnorderedNonces} from "../interfaces/IUnorderedNonces.sol";
  * @title UnorderedNonces
  * @notice The one nonce scheme of the protocol's signed orders. See {IUnorderedNonces}.
  * @dev Holds no storage: each contract points `_unorderedNonceBitmap` at the mapping it already keeps in its
- * ERC-7201 namespace, so adopting this scheme changes no storage layout.
+ * ERC-7201 namespace, so adopting this scheme changes no storage layout. USSI implements {IUnorderedNonces}
+ * inline over the same layout instead: this contract's extra code would take it past the 24,576-byte limit.
  */
 abstract contract UnorderedNonces is IUnorderedNonces {
     /// @inheritdoc IUnorderedNonces
