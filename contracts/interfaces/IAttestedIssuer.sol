@@ -176,6 +176,12 @@ interface IAttestedIssuer {
      */
     event RedeemSettled(bytes32 indexed requestId);
 
+    /**
+     * @notice An attested rebalance (REBALANCER_ROLE, the AttestedRebalancer) completed: the attested custody of
+     * `asset` held for `index` is now `amount`.
+     */
+    event CustodyRebalanced(address indexed index, address indexed asset, uint256 amount);
+
     /// @notice An address argument was zero.
     error ZeroAddress();
     /// @notice An amount argument was zero.
@@ -367,6 +373,25 @@ interface IAttestedIssuer {
     /// @notice Custodian units of `asset` held for `index`: attested in by completed mints, less what accepted
     /// redeems fixed as due to their PMMs (given back if such a redeem is refunded).
     function attestedCustody(address index, address asset) external view returns (uint256);
+
+    /**
+     * @notice Marks native transaction `txId` on `chain` used for a leg of an attested rebalance; REBALANCER_ROLE
+     * (keccak256("REBALANCER_ROLE"), the AttestedRebalancer).
+     * @dev Mints, redeems and rebalances share this one registry, so a transaction id counts once across all
+     * of them. Reverts `TxIdAlreadyUsed` if it was used.
+     */
+    function useTxId(bytes32 chain, bytes32 txId) external;
+
+    /**
+     * @notice Books a completed attested rebalance into attested custody: the custody of custodian asset `asset`
+     * held for `index` gains `received` (the PMM's attested delivery) and loses `released` (the custodian's
+     * attested release to the PMM); REBALANCER_ROLE (keccak256("REBALANCER_ROLE")).
+     * @dev The smallest hook that keeps one custody book for mints, redeems and rebalances: this contract has no
+     * bytecode room for rebalances and the book must stay where `attestedCustody`, redeems and reserve checks read
+     * it. The caller books a rebalance only once every leg is attested, and reverts (underflow) rather than book
+     * more released than held.
+     */
+    function rebalanceCustody(address index, address asset, uint256 received, uint256 released) external;
 
     /// @notice Whether native transaction `txId` on `chain` was used by an accepted leg.
     function isTxIdUsed(bytes32 chain, bytes32 txId) external view returns (bool);
