@@ -318,11 +318,12 @@ describe('AttestedRebalancer', () => {
 
   it('after the deadline anyone cancels: basket, custody and on-chain legs unchanged, escrow back to the maker', async () => {
     const fx = await fixture();
-    const o = await order(fx, { buyAssets: [SOL, fx.wethAddress].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)) });
-    o.buyAmounts = o.buyAssets.map((a) => (a === SOL ? 5_000_000_000n : ONE / 4n));
-    // Sell 0.01 BTC + 0.5 WETH ($3,000) for 5 SOL + 0.25 WETH ($2,000) is out of tolerance: fix the sells.
-    o.sellAssets = [BTC];
-    o.sellAmounts = [2_000_000n];
+    // Sell 0.02 BTC ($2,000) for 5 SOL ($1,000, custodian) and 0.25 WETH ($1,000, on-chain).
+    const buys = sortedLegs([
+      { asset: SOL, amount: 5_000_000_000n },
+      { asset: fx.wethAddress, amount: ONE / 4n },
+    ]);
+    const o = await order(fx, { sellAssets: [BTC], sellAmounts: [2_000_000n], buyAssets: buys.assets, buyAmounts: buys.amounts });
     const indexAddress = await fx.index.getAddress();
     const tokenset = (await fx.index.tokenset()) as unknown;
     const id = await open(fx, o);
@@ -346,18 +347,16 @@ describe('AttestedRebalancer', () => {
 
   it('settles a rebalance whose sells were partly released by its deadline; the rest stays attestable', async () => {
     const fx = await fixture();
-    // Sell 0.01 BTC and 5 SOL ($2,000) for 10,000 DOGE + 0.25 WETH ($3,000 would be out of tolerance): 0.0025 BTC instead.
+    // Sell 0.0025 BTC ($250) and 5 SOL ($1,000) for 6,250 DOGE ($1,250).
     const sells = sortedLegs([
       { asset: BTC, amount: 250_000n },
       { asset: SOL, amount: 5_000_000_000n },
     ]);
-    const o = await order(fx, { sellAssets: sells.assets, sellAmounts: sells.amounts, buyAssets: [DOGE], buyAmounts: [1_000_000_000_000n] });
-    o.buyAmounts = [(1_000_000_000_000n * 5n) / 4n]; // 12,500 DOGE = $2,500 against $1,250 + $1,000 sold: adjusted below.
-    o.buyAmounts = [1_125_000_000_000n]; // 11,250 DOGE = $2,250.
+    const o = await order(fx, { sellAssets: sells.assets, sellAmounts: sells.amounts, buyAssets: [DOGE], buyAmounts: [625_000_000_000n] });
     const indexAddress = await fx.index.getAddress();
     const id = await open(fx, o);
     await (await by(fx.arb, fx.pmm).accept(id, o, destinations(o))).wait();
-    await (await attest(fx, id, o, [leg(id, DOGE, LegDirection.Received, 1_125_000_000_000n, `${id}:doge`)])).wait();
+    await (await attest(fx, id, o, [leg(id, DOGE, LegDirection.Received, 625_000_000_000n, `${id}:doge`)])).wait();
     await (await attest(fx, id, o, [leg(id, BTC, LegDirection.Released, 250_000n, `${id}:btc`)])).wait();
     await increaseTime(HOUR + 1n);
     await (await by(fx.arb, fx.outsider).cancel(id, o)).wait();
