@@ -16,9 +16,9 @@ pragma solidity 0.8.30;
  * its native address per custodian asset, which burns the tokens and fixes each leg's amount (the `floor`
  * basket amount at acceptance, taken out of attested custody); the custodian releases each custodian asset
  * there and its `Released` attestations (exactly the fixed amount each) complete the redeem: on-chain legs
- * released from CustodyVault to the PMM, cash to the WLP. Each native transaction id is usable once, across mints
- * and redeems. If a request is not complete by its deadline, anyone can refund the requester; a redeem
- * that already has released legs is settled instead (see `refundRedeem`).
+ * released from CustodyVault to the PMM, cash to the WLP. Each native transaction id is usable once, across mints,
+ * redeems and attested rebalances (`useTxId`). If a request is not complete by its deadline, anyone can refund
+ * the requester; a redeem that already has released legs is settled instead (see `refundRedeem`).
  */
 interface IAttestedIssuer {
     /// @notice Which way units moved on the native chain (the values are the off-chain enum's).
@@ -371,7 +371,8 @@ interface IAttestedIssuer {
     function attestedLeg(bytes32 requestId, address asset) external view returns (uint256);
 
     /// @notice Custodian units of `asset` held for `index`: attested in by completed mints, less what accepted
-    /// redeems fixed as due to their PMMs (given back if such a redeem is refunded).
+    /// redeems fixed as due to their PMMs (given back if such a redeem is refunded), plus the buys and less the
+    /// sells of completed attested rebalances (`rebalanceCustody`).
     function attestedCustody(address index, address asset) external view returns (uint256);
 
     /**
@@ -393,7 +394,7 @@ interface IAttestedIssuer {
      */
     function rebalanceCustody(address index, address asset, uint256 received, uint256 released) external;
 
-    /// @notice Whether native transaction `txId` on `chain` was used by an accepted leg.
+    /// @notice Whether native transaction `txId` on `chain` was used by an accepted leg (of a mint, redeem or rebalance).
     function isTxIdUsed(bytes32 chain, bytes32 txId) external view returns (bool);
 
     /// @notice Whether `index` may be minted here.
