@@ -272,7 +272,19 @@ contract AttestedRebalancer is IAttestedRebalancer, ProtocolUpgradeable, EIP712U
             accepted: false,
             status: RebalanceStatus.Pending
         });
-        emit RebalanceOpened(rebalanceId, order.index, order.maker, orderHash, deadline, soldValue, boughtValue);
+        emit RebalanceOpened(
+            rebalanceId,
+            order.index,
+            order.maker,
+            orderHash,
+            deadline,
+            order.sellAssets,
+            order.sellAmounts,
+            order.buyAssets,
+            order.buyAmounts,
+            soldValue,
+            boughtValue
+        );
     }
 
     /// @dev How many buys and sells are custodian legs; at least one must be, or the Rebalancer settles the order.

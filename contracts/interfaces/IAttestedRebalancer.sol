@@ -73,13 +73,20 @@ interface IAttestedRebalancer {
         RebalanceStatus status;
     }
 
-    /// @notice A rebalance of `index` was opened for the maker's order `orderHash` at the values compared.
+    /**
+     * @notice A rebalance of `index` was opened for the maker's order `orderHash`: its sells and buys (so the
+     * custodian service and auditors read what is owed from events) and the values compared.
+     */
     event RebalanceOpened(
         bytes32 indexed rebalanceId,
         address indexed index,
         address indexed maker,
         bytes32 orderHash,
         uint64 deadline,
+        address[] sellAssets,
+        uint256[] sellAmounts,
+        address[] buyAssets,
+        uint256[] buyAmounts,
         uint256 soldValue,
         uint256 boughtValue
     );

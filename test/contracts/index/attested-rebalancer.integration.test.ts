@@ -200,6 +200,11 @@ describe('AttestedRebalancer', () => {
     const before = (await fx.index.tokenset()) as [string[], bigint[]];
     const id = await open(fx, o);
     expect(await fx.arb.pendingRebalance(indexAddress)).toBe(id);
+    // The event carries the order's legs and values, so what is owed can be read from events alone.
+    const [opened] = await fx.arb.queryFilter(fx.arb.filters.RebalanceOpened(id));
+    const args = (opened as unknown as { args: Record<string, unknown> }).args;
+    expect([args.sellAssets, args.sellAmounts, args.buyAssets, args.buyAmounts]).toEqual([o.sellAssets, o.sellAmounts, o.buyAssets, o.buyAmounts]);
+    expect([args.soldValue, args.boughtValue]).toEqual([3_000n * USD, 3_000n * USD]);
 
     await (await by(fx.arb, fx.pmm).accept(id, o, destinations(o))).wait();
     // The PMM's on-chain buys are escrowed here until completion: none in this order, so nothing moved.
