@@ -321,6 +321,14 @@ describe('AttestedRebalancer', () => {
     );
   });
 
+  it("AttestedIssuer's custody book and transaction-id registry take writes only from its REBALANCER_ROLE", async () => {
+    const fx = await fixture();
+    const indexAddress = await fx.index.getAddress();
+    await expectRevert(by(fx.attested, fx.outsider).useTxId(chainKey('solana'), nativeKey('x')), fx.attested, 'AccessControlUnauthorizedAccount');
+    await expectRevert(by(fx.attested, fx.outsider).rebalanceCustody(indexAddress, BTC, 1n, 0n), fx.attested, 'AccessControlUnauthorizedAccount');
+    expect(await fx.attested.attestedCustody(indexAddress, BTC)).toBe(2_000_000n);
+  });
+
   it('after the deadline anyone cancels: basket, custody and on-chain legs unchanged, escrow back to the maker', async () => {
     const fx = await fixture();
     // Sell 0.02 BTC ($2,000) for 5 SOL ($1,000, custodian) and 0.25 WETH ($1,000, on-chain).
