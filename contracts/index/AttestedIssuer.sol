@@ -26,6 +26,8 @@ import {BasketMath} from "./libraries/BasketMath.sol";
 contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
+    /// @dev The AttestedRebalancer's role (no public getter: this contract has no bytecode to spare).
+    bytes32 private constant REBALANCER_ROLE = keccak256("REBALANCER_ROLE");
     /// @dev Hard cap on how long a request can hold a requester's cash (as the Issuer's).
     uint256 public constant MAX_REQUEST_TIMEOUT = 7 days;
     string private constant DOMAIN_NAME = "SSI Custody";
@@ -103,6 +105,22 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         if (vault == address(0)) revert ZeroAddress();
         _getAttestedIssuerStorage().custodyVault = ICustodyVault(vault);
         emit CustodyVaultSet(vault);
+    }
+
+    /// @inheritdoc IAttestedIssuer
+    function useTxId(bytes32 chain, bytes32 txId) external onlyRole(REBALANCER_ROLE) {
+        _useTxId(_getAttestedIssuerStorage(), chain, txId);
+    }
+
+    /// @inheritdoc IAttestedIssuer
+    function rebalanceCustody(address index, address asset, uint256 received, uint256 released)
+        external
+        onlyRole(REBALANCER_ROLE)
+    {
+        mapping(address => uint256) storage book = _getAttestedIssuerStorage().custody[index];
+        uint256 amount = book[asset] + received - released;
+        book[asset] = amount;
+        emit CustodyRebalanced(index, asset, amount);
     }
 
     /// @inheritdoc IAttestedIssuer
@@ -440,9 +458,14 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         if (leg.direction != uint8(direction)) revert WrongDirection(leg.direction);
         ICustodyRegistry registry_ = $.registry;
         if (!registry_.isWallet(leg.chain, leg.wallet)) revert WalletNotRegistered(leg.chain, leg.wallet);
-        if ($.usedTxIds[leg.chain][leg.txId]) revert TxIdAlreadyUsed(leg.chain, leg.txId);
-        $.usedTxIds[leg.chain][leg.txId] = true;
+        _useTxId($, leg.chain, leg.txId);
         asset = registry_.placeholderOf(leg.chain, leg.asset);
+    }
+
+    /// @dev Marks a native transaction id used, once across mints, redeems and attested rebalances.
+    function _useTxId(AttestedIssuerStorage storage $, bytes32 chain, bytes32 txId) private {
+        if ($.usedTxIds[chain][txId]) revert TxIdAlreadyUsed(chain, txId);
+        $.usedTxIds[chain][txId] = true;
     }
 
     /**

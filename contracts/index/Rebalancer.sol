@@ -15,6 +15,7 @@ import {IIndexToken} from "../interfaces/IIndexToken.sol";
 import {IIssuer} from "../interfaces/IIssuer.sol";
 import {IRebalancer} from "../interfaces/IRebalancer.sol";
 import {UnorderedNonces} from "../utils/UnorderedNonces.sol";
+import {RebalanceMath} from "./libraries/RebalanceMath.sol";
 import {RebalanceOrderHash} from "./libraries/RebalanceOrderHash.sol";
 
 /**
@@ -38,8 +39,6 @@ contract Rebalancer is IRebalancer, UnorderedNonces, ProtocolUpgradeable, EIP712
     /// @dev Hard cap on how long a window can keep mint and redeem suspended before anyone may end it.
     uint256 public constant MAX_WINDOW_DURATION = 7 days;
     uint256 private constant BPS = 10_000;
-    /// @dev Index units per whole index token.
-    uint256 private constant INDEX_UNIT = 1e18;
     string private constant DOMAIN_NAME = "SSI Rebalancer";
     string private constant DOMAIN_VERSION = "1";
 
@@ -274,8 +273,8 @@ contract Rebalancer is IRebalancer, UnorderedNonces, ProtocolUpgradeable, EIP712
         if (block.timestamp > order.deadline) revert OrderExpired(order.deadline, block.timestamp);
         _checkPrices(order.index, prices);
         if (order.sellAssets.length == 0 && order.buyAssets.length == 0) revert EmptyOrder();
-        _checkLegs(order.sellAssets, order.sellAmounts);
-        _checkLegs(order.buyAssets, order.buyAmounts);
+        RebalanceMath.checkLegs(order.sellAssets, order.sellAmounts);
+        RebalanceMath.checkLegs(order.buyAssets, order.buyAmounts);
         for (uint256 i = 0; i < order.buyAssets.length; ++i) {
             if (!$.buyAssetAllowed[order.buyAssets[i]]) revert BuyAssetNotAllowed(order.buyAssets[i]);
         }
@@ -284,7 +283,7 @@ contract Rebalancer is IRebalancer, UnorderedNonces, ProtocolUpgradeable, EIP712
         if (supply == 0) revert IndexHasNoSupply(order.index);
         (s.previousAssets, s.previousUnitAmounts) = token.tokenset();
         (, uint256[] memory basketAmounts) = token.basket();
-        (s.assets, s.unitAmounts) = _newTokenset(s.previousAssets, basketAmounts, supply, order);
+        (s.assets, s.unitAmounts) = RebalanceMath.newTokenset(s.previousAssets, basketAmounts, supply, order);
         s.soldValue = _value(order.sellAssets, order.sellAmounts, prices);
         s.boughtValue = _value(order.buyAssets, order.buyAmounts, prices);
         uint256 tolerance = $.toleranceBps;
@@ -295,66 +294,6 @@ contract Rebalancer is IRebalancer, UnorderedNonces, ProtocolUpgradeable, EIP712
         s.orderHash = _hashTypedDataV4(RebalanceOrderHash.hash(order));
         if (!MakerSignature.isValid(order.maker, s.orderHash, makerSignature)) revert InvalidSignature(order.maker);
         s.priceSigner = _priceSigner(prices, priceSignature);
-    }
-
-    /**
-     * @dev The tokenset after the trade. Walks the old tokenset and the buy legs (both ascending)
-     * together; for each asset `held = basket + bought - sold` and the new unit amount is
-     * `floor(held * 1e18 / supply)`, dropped when zero. Sells must be in the old tokenset and at
-     * most its basket amount, so the fee basket is never sold here.
-     */
-    function _newTokenset(
-        address[] memory oldAssets,
-        uint256[] memory basketAmounts,
-        uint256 supply,
-        RebalanceOrder calldata order
-    ) private pure returns (address[] memory assets, uint256[] memory unitAmounts) {
-        assets = new address[](oldAssets.length + order.buyAssets.length);
-        unitAmounts = new uint256[](assets.length);
-        uint256 o = 0;
-        uint256 b = 0;
-        uint256 s = 0;
-        uint256 n = 0;
-        while (o < oldAssets.length || b < order.buyAssets.length) {
-            address asset;
-            uint256 held = 0;
-            bool inBasket =
-                b == order.buyAssets.length || (o < oldAssets.length && oldAssets[o] <= order.buyAssets[b]);
-            if (inBasket) {
-                asset = oldAssets[o];
-                held = basketAmounts[o];
-                ++o;
-            } else {
-                asset = order.buyAssets[b];
-            }
-            if (b < order.buyAssets.length && order.buyAssets[b] == asset) {
-                held += order.buyAmounts[b];
-                ++b;
-            }
-            if (s < order.sellAssets.length && order.sellAssets[s] == asset) {
-                if (!inBasket) revert SellNotInBasket(asset);
-                // The basket amount of this asset was just read at o - 1; sells never exceed it.
-                if (order.sellAmounts[s] > basketAmounts[o - 1]) {
-                    revert SellExceedsBasket(asset, basketAmounts[o - 1], order.sellAmounts[s]);
-                }
-                // unchecked: held >= basket amount >= the sell, checked just above.
-                unchecked {
-                    held -= order.sellAmounts[s];
-                }
-                ++s;
-            }
-            if ((held * INDEX_UNIT) / supply != 0) {
-                assets[n] = asset;
-                unitAmounts[n] = (held * INDEX_UNIT) / supply;
-                ++n;
-            }
-        }
-        // A sell left over sorts between or after the basket's assets without matching one.
-        if (s < order.sellAssets.length) revert SellNotInBasket(order.sellAssets[s]);
-        assembly {
-            mstore(assets, n)
-            mstore(unitAmounts, n)
-        }
     }
 
     /**
@@ -431,7 +370,7 @@ contract Rebalancer is IRebalancer, UnorderedNonces, ProtocolUpgradeable, EIP712
         if (feeVault == address(0)) revert UnknownIndex(order.index);
         if (!issuer_.isCashToken(order.cashToken)) revert CashTokenNotAllowed(order.cashToken);
         if (order.assets.length == 0) revert EmptyOrder();
-        _checkLegs(order.assets, order.amounts);
+        RebalanceMath.checkLegs(order.assets, order.amounts);
         _checkFeeBasket(order);
         _checkFeeSalePrice($, order, prices);
         if (!hasRole(MAKER_ROLE, order.maker)) revert NotMaker(order.maker);
@@ -478,19 +417,7 @@ contract Rebalancer is IRebalancer, UnorderedNonces, ProtocolUpgradeable, EIP712
     function _checkPrices(address index, PriceAttestation calldata prices) private view {
         if (block.timestamp > prices.validUntil) revert PricesExpired(prices.validUntil, block.timestamp);
         if (prices.index != index) revert PricesForOtherIndex(index, prices.index);
-        _checkLegs(prices.assets, prices.prices);
-    }
-
-    /// @dev Same lengths, assets strictly ascending (so unique and never zero), amounts non-zero.
-    function _checkLegs(address[] calldata assets, uint256[] calldata amounts) private pure {
-        uint256 length = assets.length;
-        if (amounts.length != length) revert LengthMismatch(length, amounts.length);
-        address previous = address(0);
-        for (uint256 i = 0; i < length; ++i) {
-            if (assets[i] <= previous) revert AssetsNotSorted(i, assets[i]);
-            if (amounts[i] == 0) revert ZeroLegAmount(i);
-            previous = assets[i];
-        }
+        RebalanceMath.checkLegs(prices.assets, prices.prices);
     }
 
     /// @dev The price attester who signed `prices`; an operator key alone cannot attest.

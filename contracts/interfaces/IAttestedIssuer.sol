@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {ICustodyLegErrors} from "./ICustodyLegErrors.sol";
 import {IProtocolCommon} from "./IProtocolCommon.sol";
 /**
  * @title IAttestedIssuer
@@ -17,11 +18,11 @@ import {IProtocolCommon} from "./IProtocolCommon.sol";
  * its native address per custodian asset, which burns the tokens and fixes each leg's amount (the `floor`
  * basket amount at acceptance, taken out of attested custody); the custodian releases each custodian asset
  * there and its `Released` attestations (exactly the fixed amount each) complete the redeem: on-chain legs
- * released from CustodyVault to the PMM, cash to the WLP. Each native transaction id is usable once, across mints
- * and redeems. If a request is not complete by its deadline, anyone can refund the requester; a redeem
- * that already has released legs is settled instead (see `refundRedeem`).
+ * released from CustodyVault to the PMM, cash to the WLP. Each native transaction id is usable once, across mints,
+ * redeems and attested rebalances (`useTxId`). If a request is not complete by its deadline, anyone can refund
+ * the requester; a redeem that already has released legs is settled instead (see `refundRedeem`).
  */
-interface IAttestedIssuer is IProtocolCommon {
+interface IAttestedIssuer is IProtocolCommon, ICustodyLegErrors {
     /// @notice Which way units moved on the native chain (the values are the off-chain enum's).
     enum LegDirection {
         /// @dev Units arrived in a registered custodian wallet (a PMM's delivery on a mint).
@@ -175,6 +176,12 @@ interface IAttestedIssuer is IProtocolCommon {
      */
     event RedeemSettled(bytes32 indexed requestId);
 
+    /**
+     * @notice An attested rebalance (REBALANCER_ROLE, the AttestedRebalancer) completed: the attested custody of
+     * `asset` held for `index` is now `amount`.
+     */
+    event CustodyRebalanced(address indexed index, address indexed asset, uint256 amount);
+
     /// @notice The timeout is zero or above `max`.
     error TimeoutOutOfRange(uint256 timeout, uint256 max);
     /// @notice `asset` in the basket of `index` is not registered in the CustodyRegistry.
@@ -183,38 +190,16 @@ interface IAttestedIssuer is IProtocolCommon {
     error NoCustodyVault(address index);
     /// @notice The basket of `index` holds no custodian asset: it settles through the quote-order Issuer.
     error NoCustodianAsset(address index);
-    /// @notice The leg and signature lists differ in length (or are empty, where legs are required).
-    error LegCountMismatch(uint256 legs, uint256 signatures);
-    /// @notice A leg was signed for `given`, not the request it was submitted to.
-    error LegForOtherRequest(bytes32 requestId, bytes32 given);
-    /// @notice A mint accepts only `Received` legs, a redeem only `Released` legs.
-    error WrongDirection(uint8 direction);
-    /// @notice `signer` is not a registered custodian signer.
-    error NotCustodianSigner(address signer);
-    /// @notice `wallet` is not a registered custodian wallet on `chain`.
-    error WalletNotRegistered(bytes32 chain, bytes32 wallet);
     /// @notice The native transaction `txId` on `chain` was already used by an accepted leg.
     error TxIdAlreadyUsed(bytes32 chain, bytes32 txId);
     /// @notice `asset` (the placeholder of the leg's chain and asset) is not a custodian asset of the request's basket.
     error AssetNotInBasket(address asset);
-    /// @notice `asset` already has an accepted leg for `requestId`.
-    error LegAlreadyAttested(bytes32 requestId, address asset);
-    /// @notice The leg delivers `amount` of `asset`, less than the `required` basket amount.
-    error ShortDelivery(address asset, uint256 amount, uint256 required);
-    /// @notice The leg releases `amount` of `asset`, more than the `required` basket amount the PMM is owed.
-    error ExcessRelease(address asset, uint256 amount, uint256 required);
     /// @notice Only the request's PMM (`pmm`) may accept it.
     error NotRequestPmm(bytes32 requestId, address pmm);
     /// @notice The redeem was already accepted.
     error RedeemAlreadyAccepted(bytes32 requestId);
     /// @notice The redeem was not accepted yet: no release may be attested before the PMM's cash is escrowed.
     error RedeemNotAccepted(bytes32 requestId);
-    /// @notice One destination per basket asset is expected.
-    error DestinationCountMismatch(uint256 destinations, uint256 assets);
-    /// @notice Custodian asset `asset` was given no destination.
-    error ZeroDestination(address asset);
-    /// @notice The leg released `asset` to `given`, not the PMM's destination `expected`.
-    error WrongCounterparty(address asset, bytes32 given, bytes32 expected);
     /// @notice Nothing of `asset` is owed to the PMM of the settled redeem `requestId`.
     error NothingOwed(bytes32 requestId, address asset);
 
@@ -350,10 +335,30 @@ interface IAttestedIssuer is IProtocolCommon {
     function attestedLeg(bytes32 requestId, address asset) external view returns (uint256);
 
     /// @notice Custodian units of `asset` held for `index`: attested in by completed mints, less what accepted
-    /// redeems fixed as due to their PMMs (given back if such a redeem is refunded).
+    /// redeems fixed as due to their PMMs (given back if such a redeem is refunded), plus the buys and less the
+    /// sells of completed attested rebalances (`rebalanceCustody`).
     function attestedCustody(address index, address asset) external view returns (uint256);
 
-    /// @notice Whether native transaction `txId` on `chain` was used by an accepted leg.
+    /**
+     * @notice Marks native transaction `txId` on `chain` used for a leg of an attested rebalance; REBALANCER_ROLE
+     * (keccak256("REBALANCER_ROLE"), the AttestedRebalancer).
+     * @dev Mints, redeems and rebalances share this one registry, so a transaction id counts once across all
+     * of them. Reverts `TxIdAlreadyUsed` if it was used.
+     */
+    function useTxId(bytes32 chain, bytes32 txId) external;
+
+    /**
+     * @notice Books a completed attested rebalance into attested custody: the custody of custodian asset `asset`
+     * held for `index` gains `received` (the PMM's attested delivery) and loses `released` (the custodian's
+     * attested release to the PMM); REBALANCER_ROLE (keccak256("REBALANCER_ROLE")).
+     * @dev The smallest hook that keeps one custody book for mints, redeems and rebalances: this contract has no
+     * bytecode room for rebalances and the book must stay where `attestedCustody`, redeems and reserve checks read
+     * it. The caller books a rebalance only once every leg is attested, and reverts (underflow) rather than book
+     * more released than held.
+     */
+    function rebalanceCustody(address index, address asset, uint256 received, uint256 released) external;
+
+    /// @notice Whether native transaction `txId` on `chain` was used by an accepted leg (of a mint, redeem or rebalance).
     function isTxIdUsed(bytes32 chain, bytes32 txId) external view returns (bool);
 
     /// @notice Whether `index` may be minted here.

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IProtocolCommon} from "./IProtocolCommon.sol";
+import {IRebalanceErrors} from "./IRebalanceErrors.sol";
 import {IUnorderedNonces} from "./IUnorderedNonces.sol";
 /**
  * @title IRebalancer
@@ -39,7 +40,7 @@ import {IUnorderedNonces} from "./IUnorderedNonces.sol";
  * expiry, fields, basket and prices, signatures, then both nonces (checked and marked used in one
  * step, see {IUnorderedNonces}); only then do tokens move.
  */
-interface IRebalancer is IProtocolCommon, IUnorderedNonces {
+interface IRebalancer is IProtocolCommon, IUnorderedNonces, IRebalanceErrors {
     /**
      * @notice A PMM's rebalance order, signed as EIP-712 typed data
      * `RebalanceOrder(address index,address[] sellAssets,uint256[] sellAmounts,address[] buyAssets,`
@@ -194,36 +195,8 @@ interface IRebalancer is IProtocolCommon, IUnorderedNonces {
     error WindowNotExpired(address index, uint256 expiresAt);
     /// @notice The issuer no longer holds `index` in rebalancing (its flag was cleared elsewhere).
     error IndexNotRebalancing(address index);
-    /// @notice The price attestation is no longer valid.
-    error PricesExpired(uint256 validUntil, uint256 timestamp);
-    /// @notice The prices were attested for another index.
-    error PricesForOtherIndex(address expected, address actual);
-    /// @notice An order must move at least one asset.
-    error EmptyOrder();
-    /// @notice A list of `assets` assets comes with `amounts` amounts (or prices).
-    error LengthMismatch(uint256 assets, uint256 amounts);
-    /// @notice Assets must be strictly ascending (so sorted and unique, never zero); `asset` at `position` is not.
-    error AssetsNotSorted(uint256 position, address asset);
-    /// @notice Leg `leg` has a zero amount.
-    error ZeroLegAmount(uint256 leg);
-    /// @notice `asset` is sold but is not in the index's tokenset.
-    error SellNotInBasket(address asset);
-    /// @notice Selling `amount` of `asset` would dig below the index's basket of it (`basket`).
-    error SellExceedsBasket(address asset, uint256 basket, uint256 amount);
-    /// @notice The attestation has no price for `asset`.
-    error PriceMissing(address asset);
-    /// @notice The bought value is not within `toleranceBps` of the sold value.
-    error ValueOutOfTolerance(uint256 soldValue, uint256 boughtValue, uint256 toleranceBps);
-    /// @notice `index` has no supply: there is nothing to trade, use `resetTokenset`.
-    error IndexHasNoSupply(address index);
     /// @notice `index` has supply: its tokenset can only change through a settled order.
     error IndexHasSupply(address index, uint256 supply);
-    /// @notice The price signature does not recover to an address.
-    error InvalidPriceSignature();
-    /// @notice The prices were signed by `signer`, who does not hold PRICE_ATTESTER_ROLE.
-    error PriceSignerNotAttester(address signer);
-    /// @notice A buy leg is an asset the admin has not allowed.
-    error BuyAssetNotAllowed(address asset);
     /// @notice The window's settlements together would lose `loss`, more than `maxLoss` (tolerance of the opening value).
     error WindowLossExceeded(address index, uint256 loss, uint256 maxLoss);
     /// @notice A fee sale's cash is worth `cashValue`, below `minValue` (the fee assets' attested value less the tolerance).

@@ -1,5 +1,5 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
-import type { Contract, Signer } from 'ethers';
+import { keccak256, toUtf8Bytes, type Contract, type Signer } from 'ethers';
 import { CUSTODY_LEG_TYPES, custodyDomain, type CustodyLeg } from '../../lambdas/domain/custody/attestation';
 
 /** CustodyRegistry's CustodyMode values. */
@@ -60,4 +60,32 @@ export async function deployIndexToken(
 export async function signLeg(hre: HardhatRuntimeEnvironment, custodian: Signer, attested: Contract, leg: CustodyLeg): Promise<string> {
   const domain = custodyDomain((await hre.ethers.provider.getNetwork()).chainId, await attested.getAddress());
   return custodian.signTypedData(domain, CUSTODY_LEG_TYPES, leg);
+}
+
+/** AttestedIssuer's REBALANCER_ROLE (the contract keeps the constant private to save bytecode). */
+export const ATTESTED_REBALANCER_ROLE = keccak256(toUtf8Bytes('REBALANCER_ROLE'));
+
+/**
+ * An AttestedRebalancer over `rebalancer`'s price protection and `attested`'s registry, vault and custody book,
+ * administered (and operated) by `admin`, with the roles it needs on AttestedIssuer and the vault. Each index it
+ * rebalances still needs to grant it REBALANCER_ROLE.
+ */
+export async function deployAttestedRebalancer(
+  hre: HardhatRuntimeEnvironment,
+  admin: Signer,
+  rebalancer: Contract,
+  attested: Contract,
+): Promise<Contract> {
+  const adminAddress = await admin.getAddress();
+  const contract = (await hre.upgrades.deployProxy(
+    await hre.ethers.getContractFactory('AttestedRebalancer', admin),
+    [adminAddress, await rebalancer.getAddress(), await attested.getAddress()],
+    { kind: 'uups' },
+  )) as unknown as Contract;
+  const address = await contract.getAddress();
+  await (await contract.grantRole(await contract.OPERATOR_ROLE(), adminAddress)).wait();
+  await (await attested.grantRole(ATTESTED_REBALANCER_ROLE, address)).wait();
+  const vault = await hre.ethers.getContractAt('CustodyVault', await attested.custodyVault(), admin);
+  await (await vault.grantRole(await vault.RELEASER_ROLE(), address)).wait();
+  return contract;
 }

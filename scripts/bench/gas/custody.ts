@@ -4,7 +4,9 @@ import type { GasGroup } from '../gas';
 import { as, gasOf } from '../gas-tx';
 import { LegDirection, assetKey, chainKey, nativeKey, type CustodyLeg } from '../../../lambdas/domain/custody/attestation';
 import { custodianPlaceholder } from '../../../lambdas/domain/custody/placeholder';
-import { CustodyMode, deployAttestedIssuer, deployIndexToken, signLeg } from '../../../test/helpers/custody';
+import { PRICE_ATTESTATION_TYPES, REBALANCE_ORDER_TYPES, rebalancerDomain, sortedLegs, type RebalanceOrder } from '../../../lambdas/domain/rebalance-orders';
+import { CustodyMode, deployAttestedIssuer, deployAttestedRebalancer, deployIndexToken, signLeg } from '../../../test/helpers/custody';
+import { deployIndexCore } from '../../deploy/index-protocol';
 
 const ONE = 10n ** 18n;
 const MAX = (1n << 256n) - 1n;
@@ -133,7 +135,8 @@ async function measureMag7(hre: HardhatRuntimeEnvironment): Promise<GasGroup> {
   };
   await cycle();
   const steady = await cycle();
-  const rows = Object.entries(steady).map(([name, gas]) => ({ case: name, gas }));
+  const rebalance = await measureRebalance(hre, { admin: admin!, pmm: pmm!, submitter: submitter!, custodian, attested, index, onchain });
+  const rows = Object.entries({ ...steady, ...rebalance }).map(([name, gas]) => ({ case: name, gas }));
   const total = (prefix: string): bigint => rows.filter((r) => r.case.startsWith(prefix)).reduce((sum, r) => sum + r.gas, 0n);
   return {
     rows,
@@ -142,6 +145,114 @@ async function measureMag7(hre: HardhatRuntimeEnvironment): Promise<GasGroup> {
         `ETH and BNB as ERC-20s through CustodyVault; steady state after a first mint and redeem. A whole attested mint costs ` +
         `${total('attested mint').toLocaleString('en-US')} gas over two transactions, a whole redeem ` +
         `${total('attested redeem').toLocaleString('en-US')} gas over three.`,
+      `Attested rebalance of that MAG7.ssi (AttestedRebalancer): sells 0.005 BTC, 2 XRP (custodian, Released legs) and 0.001 ETH ` +
+        `(on-chain, out of CustodyVault) for 0.02 SOL, 10 ADA (custodian, Received legs) and ~0.0067 BNB (on-chain, escrowed on ` +
+        `acceptance); steady state after a first rebalance. A whole rebalance costs ${total('attested rebalance').toLocaleString('en-US')} gas ` +
+        `over four transactions.`,
     ],
   };
+}
+
+const USD = 10n ** 18n;
+/** USD per whole unit, 18 decimals, of the MAG7 bench assets by symbol. */
+const PRICES: Record<string, bigint> = {
+  BTC: 100_000n * USD,
+  SOL: 200n * USD,
+  XRP: 2n * USD,
+  DOGE: USD / 5n,
+  ADA: USD / 2n,
+  ETH: 4_000n * USD,
+  BNB: 600n * USD,
+};
+
+/**
+ * Gas of an attested rebalance of the MAG7 bench index: open (order and price checks), the PMM's acceptance,
+ * the custodian's Received legs of the buys and the Released legs of the sells that complete it.
+ */
+async function measureRebalance(
+  hre: HardhatRuntimeEnvironment,
+  ctx: { admin: Signer; pmm: Signer; submitter: Signer; custodian: Signer; attested: Contract; index: Contract; onchain: Contract[] },
+): Promise<Record<string, bigint>> {
+  const { ethers } = hre;
+  const { admin, pmm, submitter, custodian, attested, index } = ctx;
+  const { rebalancer } = await deployIndexCore(hre, admin);
+  const arb = await deployAttestedRebalancer(hre, admin, rebalancer, attested);
+  const arbAddress = await arb.getAddress();
+  const indexAddress = await index.getAddress();
+  const pmmAddress = await pmm.getAddress();
+  await (await index.grantRole(await index.REBALANCER_ROLE(), arbAddress)).wait();
+  await (await rebalancer.grantRole(await rebalancer.MAKER_ROLE(), pmmAddress)).wait();
+  const [eth, bnb] = await Promise.all(ctx.onchain.map((t) => t.getAddress()));
+  const placeholder = (id: string): string => custodianPlaceholder(CUSTODIAN.find((c) => c.id === id)!.chain, id);
+  for (const asset of [placeholder('SOL'), placeholder('ADA'), bnb!]) await (await rebalancer.setBuyAssetAllowed(asset, true)).wait();
+  await (await as(ctx.onchain[1]!, pmm).approve(arbAddress, MAX)).wait();
+  const symbolOf = new Map<string, string>([[eth!, 'ETH'], [bnb!, 'BNB'], ...CUSTODIAN.map((c) => [custodianPlaceholder(c.chain, c.id), c.id] as [string, string])]);
+  const domain = rebalancerDomain((await ethers.provider.getNetwork()).chainId, arbAddress);
+  const priced = sortedLegs([...symbolOf.entries()].map(([asset, symbol]) => ({ asset, amount: PRICES[symbol]! })));
+  let nonce = 0n;
+  let txCount = 0;
+
+  const custodyLeg = (id: string, asset: string, direction: LegDirection, amount: bigint): CustodyLeg => {
+    const c = CUSTODIAN.find((x) => custodianPlaceholder(x.chain, x.id) === asset)!;
+    return {
+      requestId: id,
+      direction,
+      chain: chainKey(c.chain),
+      asset: assetKey(c.id),
+      amount,
+      txId: nativeKey(`${c.chain}:rebalance:${txCount++}`),
+      wallet: nativeKey(c.wallet),
+      counterparty: nativeKey(c.pmm),
+    };
+  };
+  const submit = async (id: string, order: RebalanceOrder, legs: CustodyLeg[]): Promise<bigint> => {
+    const signatures = await Promise.all(legs.map((leg) => signLeg(hre, custodian, attested, leg)));
+    return gasOf(as(arb, submitter).attest(id, order, legs, signatures));
+  };
+
+  const once = async (): Promise<Record<string, bigint>> => {
+    const sells = sortedLegs([
+      { asset: placeholder('BTC'), amount: 5_000n },
+      { asset: placeholder('XRP'), amount: 2_000_000n },
+      { asset: eth!, amount: ONE / 1_000n },
+    ]);
+    const buys = sortedLegs([
+      { asset: placeholder('SOL'), amount: 20_000_000n },
+      { asset: placeholder('ADA'), amount: 10_000_000n },
+      { asset: bnb!, amount: (4n * ONE) / 600n },
+    ]);
+    const deadline = BigInt((await ethers.provider.getBlock('latest'))!.timestamp) + 3_600n;
+    const order: RebalanceOrder = {
+      index: indexAddress,
+      sellAssets: sells.assets,
+      sellAmounts: sells.amounts,
+      buyAssets: buys.assets,
+      buyAmounts: buys.amounts,
+      maker: pmmAddress,
+      deadline,
+      nonce: nonce++,
+    };
+    const prices = { index: indexAddress, assets: priced.assets, prices: priced.amounts, validUntil: deadline, nonce: nonce++ };
+    const receipt = await (
+      await arb.open(order, await pmm.signTypedData(domain, REBALANCE_ORDER_TYPES, order), prices, await admin.signTypedData(domain, PRICE_ATTESTATION_TYPES, prices))
+    ).wait();
+    const id = receipt.logs.map((l: never) => arb.interface.parseLog(l)).find((l: { name: string } | null) => l?.name === 'RebalanceOpened')!.args.rebalanceId as string;
+    const destinations = order.sellAssets.map((asset) => {
+      const c = CUSTODIAN.find((x) => custodianPlaceholder(x.chain, x.id) === asset);
+      return c ? nativeKey(c.pmm) : ethers.ZeroHash;
+    });
+    const accept = await gasOf(as(arb, pmm).accept(id, order, destinations));
+    const custodian = (assets: string[], amounts: bigint[], direction: LegDirection): CustodyLeg[] =>
+      assets.flatMap((asset, i) => (symbolOf.get(asset) === 'ETH' || symbolOf.get(asset) === 'BNB' ? [] : [custodyLeg(id, asset, direction, amounts[i]!)]));
+    const received = await submit(id, order, custodian(order.buyAssets, order.buyAmounts, LegDirection.Received));
+    const released = await submit(id, order, custodian(order.sellAssets, order.sellAmounts, LegDirection.Released));
+    return {
+      'attested rebalance open, MAG7 (7 assets): 3 sells, 3 buys, order and price checks': receipt.gasUsed as bigint,
+      'attested rebalance acceptance, MAG7: 2 destinations, 1 on-chain buy escrowed': accept,
+      'attested rebalance buys, MAG7: 2 custodian Received legs': received,
+      'attested rebalance completion, MAG7: 2 custodian Released legs, tokenset, custody book, 2 on-chain legs': released,
+    };
+  };
+  await once();
+  return once();
 }
