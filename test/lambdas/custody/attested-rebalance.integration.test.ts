@@ -247,7 +247,7 @@ describe('attested rebalance driven by the custodian service (ledger simulators,
     expect(await settler.releaseRebalance(id, sell)).toEqual([expect.objectContaining({ outcome: 'refused', reason: 'the rebalance is completed' })]);
   });
 
-  it('does not attest a short delivery as the buy, and releases nothing while the buy is owed', async () => {
+  it('does not attest a short delivery as the buy, releases nothing while the buy is owed, and releases the sell only to the maker', async () => {
     // Sell 0.01 BTC ($1,000) for 5 SOL ($1,000); the PMM delivers one lamport short.
     const order = await orderOf([{ asset: BTC, amount: 1_000_000n }], [{ asset: SOL, amount: 5_000_000_000n }]);
     const id = await openAndAccept(order);
@@ -265,5 +265,29 @@ describe('attested rebalance driven by the custodian service (ledger simulators,
     expect(await attested.attestedCustody(await index.getAddress(), SOL)).toBe(30_000_000_000n);
     const r = await arb.getRebalance(id);
     expect([r.status, r.buysAttested]).toEqual([1n, 0n]);
+
+    // The full delivery is attested; the sell then goes only to the address the maker named, and only what is sold.
+    await pmm.deliver(id, [{ chain: 'solana', asset: 'SOL', to: custodyWallets.solana, amount: 5_000_000_000n }]);
+    finalizeAll();
+    expect(of(await settler.watch(cursor), id)).toEqual([expect.objectContaining({ outcome: 'attested', chain: 'solana', completed: false })]);
+    const stranger = ledgers.ledgers.bitcoin.newAddress();
+    expect(
+      await settler.releaseRebalance(id, [
+        { chain: 'bitcoin', asset: 'BTC', to: stranger },
+        { chain: 'dogecoin', asset: 'DOGE', to: pmm.addresses.dogecoin },
+      ]),
+    ).toEqual([
+      expect.objectContaining({ outcome: 'refused', reason: `${stranger} is not the destination the maker named on acceptance` }),
+      expect.objectContaining({ outcome: 'refused', reason: 'DOGE on dogecoin is not sold by the rebalance' }),
+    ]);
+    expect(balanceOn('bitcoin', custodyWallets.bitcoin, 'BTC')).toBe(custodyBtc);
+    expect(await settler.releaseRebalance(id, [{ chain: 'bitcoin', asset: 'BTC', to: pmm.addresses.bitcoin }])).toEqual([expect.objectContaining({ outcome: 'waiting' })]);
+    finalizeAll();
+    expect(of(await settler.watch(cursor), id)).toEqual([expect.objectContaining({ outcome: 'attested', chain: 'bitcoin', completed: true })]);
+    expect(balanceOn('bitcoin', custodyWallets.bitcoin, 'BTC')).toBe(custodyBtc - 1_000_000n);
+    expect(await attested.attestedCustody(await index.getAddress(), BTC)).toBe(custodyBtc - 1_000_000n);
+    // The short delivery stays in the wallet outside attested custody: the custodian owes it back to the maker.
+    expect(balanceOn('solana', custodyWallets.solana, 'SOL')).toBe(35_000_000_000n + 4_999_999_999n);
+    expect(await attested.attestedCustody(await index.getAddress(), SOL)).toBe(35_000_000_000n);
   });
 });
