@@ -3,8 +3,11 @@
  * and each final incoming transfer whose sender named a pending mint request (its memo, OP_RETURN
  * or metadata) becomes a custodian-signed `Received` leg submitted to the AttestedIssuer. A PMM may
  * also name its transaction ids itself (`claim`). On an accepted redeem the service releases what is
- * due (`release`), and each final release becomes a `Released` leg. The chain side is injected (`AttestedMintSink`),
- * so this runs the same under a Lambda's relayer and in a test's signer.
+ * due (`release`), and each final release becomes a `Released` leg. An attested rebalance (AttestedRebalancer) takes the
+ * same legs under its rebalance id: a delivery naming it is a custodian buy (`Received`), and once every buy is attested
+ * the service releases the custodian sells to the maker (`releaseRebalance`), each final release a `Released` leg.
+ * The chain side is injected (`AttestedMintSink`, `AttestedRedeemSink`, `AttestedRebalanceSink`), so this runs the same
+ * under a Lambda's relayer and in a test's signer.
  *
  * The custodian attests facts only: a leg says what arrived, and the contract decides whether it
  * settles the request (basket amount, wallet and signer registered, transaction id unused). The
@@ -13,6 +16,7 @@
  */
 import type { TypedDataDomain } from 'ethers';
 import type { NativeChain } from '../domain/custody/addresses';
+import type { RebalanceOrder } from '../domain/rebalance-orders';
 import { chainKey, nativeKey } from '../domain/custody/attestation';
 import { custodianPlaceholder } from '../domain/custody/placeholder';
 import type { CustodianAdapter, NativeTransfer } from '../domain/custody/port';
@@ -43,6 +47,41 @@ export interface AttestedRedeemSink {
   submitRedeem(requestId: string, leg: SignedLeg): Promise<{ ok: true; completed: boolean } | { ok: false; reason: string }>;
 }
 
+/** An AttestedRebalancer rebalance as the service needs it. */
+export interface RebalanceView {
+  status: 'pending' | 'completed' | 'cancelled' | 'settled';
+  /** The order it was opened with (the contract takes it again with every attestation). */
+  order: RebalanceOrder;
+  /** Whether its deadline has not passed. */
+  live: boolean;
+  /** Whether the maker named its destinations and escrowed its on-chain buys. */
+  accepted: boolean;
+  /** Custodian buys not attested yet. */
+  buysOutstanding: number;
+}
+
+/** The AttestedRebalancer as the service needs it (buys are `Received` legs, sells `Released` legs). */
+export interface AttestedRebalanceSink {
+  /** The rebalance `rebalanceId`, undefined when there is none (or its order cannot be read). */
+  rebalance(rebalanceId: string): Promise<RebalanceView | undefined>;
+  /** keccak256 of the maker's native address for custodian sell `asset` (basket placeholder); zero before acceptance. */
+  destination(rebalanceId: string, asset: string): Promise<string>;
+  /** Whether custodian leg `asset` already has an accepted attestation. */
+  isLegAttested(rebalanceId: string, asset: string): Promise<boolean>;
+  /** Submits one signed leg with the rebalance's order; resolves with the contract's refusal when it reverts. */
+  submitRebalance(rebalanceId: string, order: RebalanceOrder, leg: SignedLeg): Promise<{ ok: true; completed: boolean } | { ok: false; reason: string }>;
+}
+
+/** Why a rebalance takes no leg in `direction` now; undefined when it does (the contract checks the same). */
+function rebalanceRefusal(view: RebalanceView, direction: NativeTransfer['direction']): string | undefined {
+  if (view.status === 'settled') return direction === 'in' ? 'the rebalance is settled: it takes only the Released legs still owed' : undefined;
+  if (view.status !== 'pending') return `the rebalance is ${view.status}`;
+  if (!view.live) return 'the rebalance is past its deadline';
+  if (direction === 'in') return undefined;
+  if (!view.accepted) return 'the maker has not accepted the rebalance';
+  return view.buysOutstanding > 0 ? `${view.buysOutstanding} custodian buy(s) not attested yet: the index gives only after it has received` : undefined;
+}
+
 /** Where the watcher resumes per chain. */
 export interface WatchCursor {
   get(chain: NativeChain): Promise<bigint>;
@@ -67,7 +106,77 @@ export class DeliverySettler {
     private readonly wallets: Readonly<Partial<Record<NativeChain, readonly string[]>>>,
     /** The redeem side, where the contract has one. */
     private readonly redeems?: AttestedRedeemSink,
+    /** The AttestedRebalancer, where the deployment has one. */
+    private readonly rebalances?: AttestedRebalanceSink,
   ) {}
+
+  /** Sends `amount` of `asset` from a registered wallet holding it to `to`, with `reference`; undefined when no wallet holds it. */
+  private async releaseFromCustody(chain: NativeChain, asset: string, amount: bigint, to: string, reference: string): Promise<{ txId: string } | undefined> {
+    const held = await this.adapter.balances(chain, this.wallets[chain] ?? []);
+    const source = held.balances.find((b) => b.asset === asset && b.amount >= amount);
+    return source ? this.adapter.release({ chain, asset, wallet: source.wallet, to, amount, reference }) : undefined;
+  }
+
+  /**
+   * Releases the custodian sells of rebalance `rebalanceId` once the maker accepted and every custodian buy
+   * is attested: per destination, exactly the order's sold amount from a registered wallet holding it, to the
+   * native address whose keccak the maker named on acceptance, with the rebalance id as reference. A sell
+   * already released (a transfer out with this reference, final or not) is not released again. The releases
+   * are attested as `Released` legs once final (`watch`), and the last one completes the rebalance.
+   */
+  async releaseRebalance(rebalanceId: string, destinations: ReadonlyArray<{ chain: NativeChain; asset: string; to: string }>): Promise<Settlement[]> {
+    const out: Settlement[] = [];
+    const view = this.rebalances && REQUEST_ID.test(rebalanceId) ? await this.rebalances.rebalance(rebalanceId) : undefined;
+    for (const { chain, asset, to } of destinations) {
+      const at = { requestId: rebalanceId, chain, txId: '' };
+      const refusal = view ? rebalanceRefusal(view, 'out') : 'no attested rebalance with this id';
+      if (refusal) {
+        out.push({ outcome: 'refused', ...at, reason: refusal });
+        continue;
+      }
+      const placeholder = custodianPlaceholder(chain, asset).toLowerCase();
+      const position = view!.order.sellAssets.findIndex((a) => a.toLowerCase() === placeholder);
+      if (position < 0) {
+        out.push({ outcome: 'refused', ...at, reason: `${asset} on ${chain} is not sold by the rebalance` });
+        continue;
+      }
+      if (await this.rebalances!.isLegAttested(rebalanceId, placeholder)) {
+        out.push({ outcome: 'refused', ...at, reason: `the sell of ${asset} on ${chain} is already attested` });
+        continue;
+      }
+      if ((await this.rebalances!.destination(rebalanceId, placeholder)) !== nativeKey(to)) {
+        out.push({ outcome: 'refused', ...at, reason: `${to} is not the destination the maker named on acceptance` });
+        continue;
+      }
+      const wallets = this.wallets[chain] ?? [];
+      const earlier = (await this.adapter.watch(chain, wallets, 0n)).transfers.find(
+        (t) => t.direction === 'out' && t.asset === asset && t.reference?.toLowerCase() === rebalanceId.toLowerCase(),
+      );
+      if (earlier) {
+        out.push({ outcome: 'waiting', ...at, txId: earlier.txId, reason: 'already released; attested once final' });
+        continue;
+      }
+      const due = view!.order.sellAmounts[position]!;
+      const sent = await this.releaseFromCustody(chain, asset, due, to, rebalanceId);
+      out.push(
+        sent
+          ? { outcome: 'waiting', ...at, txId: sent.txId, reason: 'released; attested once final' }
+          : { outcome: 'refused', ...at, reason: `no registered ${chain} wallet holds ${due} ${asset}` },
+      );
+    }
+    return out;
+  }
+
+  /** Attests and submits `transfer` as a leg of rebalance `rebalanceId` (a buy received or a sell released). */
+  private async settleRebalance(rebalanceId: string, view: RebalanceView, transfer: NativeTransfer): Promise<Settlement> {
+    const at = { requestId: rebalanceId, chain: transfer.chain, txId: transfer.txId };
+    const refusal = rebalanceRefusal(view, transfer.direction);
+    if (refusal) return { outcome: 'refused', ...at, reason: refusal };
+    const signed = await this.service.attest(this.domain, rebalanceId, transfer);
+    const submitted = await this.rebalances!.submitRebalance(rebalanceId, view.order, signed);
+    if (!submitted.ok) return { outcome: 'refused', ...at, reason: submitted.reason };
+    return { outcome: 'attested', ...at, asset: transfer.asset, amount: transfer.amount, completed: submitted.completed };
+  }
 
   /**
    * Releases what an accepted redeem owes the PMM: per destination, exactly `redeemDue` of the asset
@@ -92,14 +201,12 @@ export class DeliverySettler {
         out.push({ outcome: 'refused', ...at, reason: `${to} is not the destination the PMM named on acceptance` });
         continue;
       }
-      const held = await this.adapter.balances(chain, this.wallets[chain] ?? []);
-      const source = held.balances.find((b) => b.asset === asset && b.amount >= due);
-      if (!source) {
-        out.push({ outcome: 'refused', ...at, reason: `no registered ${chain} wallet holds ${due} ${asset}` });
-        continue;
-      }
-      const { txId } = await this.adapter.release({ chain, asset, wallet: source.wallet, to, amount: due, reference: requestId });
-      out.push({ outcome: 'waiting', requestId, chain, txId, reason: 'released; attested once final' });
+      const sent = await this.releaseFromCustody(chain, asset, due, to, requestId);
+      out.push(
+        sent
+          ? { outcome: 'waiting', requestId, chain, txId: sent.txId, reason: 'released; attested once final' }
+          : { outcome: 'refused', ...at, reason: `no registered ${chain} wallet holds ${due} ${asset}` },
+      );
     }
     return out;
   }
@@ -112,6 +219,8 @@ export class DeliverySettler {
     if (await this.sink.isTxIdUsed(chainKey(transfer.chain), nativeKey(transfer.txId))) return { outcome: 'refused', ...at, reason: 'transaction id already used by an accepted leg' };
     const incoming = transfer.direction === 'in';
     if (incoming ? !(await this.sink.isPendingMint(requestId)) : !(await this.redeems?.isReleasable(requestId))) {
+      const rebalance = await this.rebalances?.rebalance(requestId);
+      if (rebalance) return this.settleRebalance(requestId, rebalance, transfer);
       return { outcome: 'refused', ...at, reason: incoming ? 'no pending mint request with this id' : 'no accepted redeem with this id' };
     }
     const signed = await this.service.attest(this.domain, requestId, transfer);
@@ -139,7 +248,7 @@ export class DeliverySettler {
       const seen = await this.adapter.watch(chain, wallets, from);
       let next = seen.cursor;
       for (const transfer of seen.transfers) {
-        if (!transfer.reference || !REQUEST_ID.test(transfer.reference) || (transfer.direction === 'out' && !this.redeems)) continue;
+        if (!transfer.reference || !REQUEST_ID.test(transfer.reference) || (transfer.direction === 'out' && !this.redeems && !this.rebalances)) continue;
         const settled = await this.settle(transfer.reference.toLowerCase(), transfer);
         if (settled.outcome === 'waiting' && transfer.height - 1n < next) next = transfer.height - 1n;
         settlements.push(settled);
