@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Contract, JsonRpcProvider, Network, zeroPadValue } from 'ethers';
+import { Contract, JsonRpcProvider, Network, parseUnits, zeroPadValue } from 'ethers';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { loadEnvironment } from '../../infra/environment';
@@ -103,7 +103,7 @@ describe('deploy-shaped: the synthesized dev template on the local stack', () =>
     expect(usdcBefore - (await balanceOf(usdc, wlp))).toBe(BigInt(Math.round(Number(minted.quote.total.amount) * 1e6)));
 
     const status = await cli('status');
-    expect(status.balances['MAG7.ssi']).toBe('3');
+    expect(parseUnits(status.balances['MAG7.ssi'] as string, 18)).toBe(indexBefore + 3n * ONE);
 
     const redeemed = await cli('redeem', '--index', 'MAG7.ssi', '--amount', '1');
     expect(redeemed.ok).toBe(true);
