@@ -113,7 +113,7 @@ describe('deploy-shaped: the synthesized dev template on the local stack', () =>
     expect(stored.Item).toMatchObject({ id: minted.tx.orderHash });
     const used = (await (await stack.api(`/v1/quotes/${minted.tx.orderHash as string}`, { headers: { 'x-api-key': stack.file.wlp.apiKey } })).json()) as { status: string };
     expect(used.status).toBe('used');
-  });
+  }, 600_000);
 
   test('a reserve publication, pinned RESERVES_CONFIRMATIONS blocks deep as the template says, passes ssi verify-reserves', async () => {
     const confirmations = SETTINGS.RESERVES_CONFIRMATIONS.schema.parse(environmentOf('reserve-publisher').RESERVES_CONFIRMATIONS);
@@ -133,7 +133,7 @@ describe('deploy-shaped: the synthesized dev template on the local stack', () =>
     const verified = await cli('verify-reserves', '--holder', stack.file.wlp.address);
     expect(verified.ok).toBe(true);
     expect(verified.reports.map((r: { index: string }) => r.index).sort()).toEqual(Object.keys(stack.file.indexes).sort());
-  });
+  }, 600_000);
 
   test('a points snapshot runs its state machine and writes the day and the holder in DynamoDB', async () => {
     const day = addDays(dayOf(new Date()), -1);
@@ -146,7 +146,7 @@ describe('deploy-shaped: the synthesized dev template on the local stack', () =>
     expect(done.Item).toBeDefined();
     const holder = await documents.send(new GetCommand({ TableName: stack.file.tables.points, Key: { pk: `USER#${stack.file.wlp.address.toLowerCase()}`, sk: `DAY#${day}` } }));
     expect(BigInt(holder.Item!.total as bigint | number)).toBeGreaterThan(0n);
-  });
+  }, 600_000);
 
   test('a rebalance of MAG7.ssi settles once on chain and completes its run in DynamoDB', async () => {
     const rebalancer = stack.file.contracts.rebalancer!;
