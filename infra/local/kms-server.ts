@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { SigningKey, Wallet } from 'ethers';
 import { encodeDerSignature, encodeSpki } from '../../lambdas/domain/crypto/der';
 import { listen } from './net';
+import { LOCAL_ACCOUNT as ACCOUNT } from './credentials';
 
 /**
  * A KMS-compatible endpoint for the local stack: the AWS JSON 1.1 protocol that
@@ -13,7 +14,6 @@ import { listen } from './net';
  * s may be high, so signers must normalise it.
  */
 
-const ACCOUNT = '000000000000';
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 interface StoredKey {

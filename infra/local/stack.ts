@@ -30,6 +30,7 @@ import { localCredentials, LOCAL_REGION } from './credentials';
 import type { DeploymentRecord } from '../../topology/deployment';
 import { localRouteRefusal } from './local-guard';
 import { buildWebApp, webReply } from './web';
+import { templateEnvironments, withLocalOverrides, type LocalOverride, type SynthesizedEnvironment } from './template-environment';
 
 /** Reference prices of the local chain's assets (the deploy's constituent prices) and $SOSO, for the points snapshot. */
 export function localReferencePrices(): Record<string, number> {
@@ -66,6 +67,13 @@ export interface StackOptions {
    */
   dynamodbInMemory?: boolean;
   log?: (line: string) => void;
+  /**
+   * A deploy-shaped run: every function gets the environment this synthesized environment's
+   * templates give it, resolved to the local resources, plus only the documented overrides
+   * (infra/local/template-environment.ts). Called once the chain's deployment record exists, for
+   * the synth to read. Default: the local settings (settingValues above) through functionVariables.
+   */
+  synthesize?: (chain: { chainId: number; deploymentFile: string }) => Promise<SynthesizedEnvironment>;
 }
 
 /** What `stack.json` in the data folder says about a running stack; other tools read it. */
@@ -344,7 +352,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       AWS_ENDPOINT_URL_KMS: kms.url,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       SSI_S3_FORCE_PATH_STYLE: 'true',
-    };
+    } satisfies Partial<Record<LocalOverride, string>>;
     // Functions get their own environment in their workers (below); this process's environment gets the
     // same values for what runs here beside them (tools and tests that call domain code directly).
     Object.assign(process.env, { ...localSettings, ...endpoints, POWERTOOLS_SERVICE_NAME: 'ssi-local', POWERTOOLS_METRICS_NAMESPACE: 'SSI' });
@@ -377,9 +385,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     keysClient.destroy();
 
     // Every function runs in Lambda-shaped workers: the bundle the CDK app deploys, the environment
-    // it deploys (functionVariables) plus where the local services are, its memory, timeout and
-    // reserved concurrency, one invocation per worker.
-    const lambdas = new LocalLambdaWorkers((spec) => ({ ...functionVariables(spec, localSettings, 'local', resources), ...endpoints }));
+    // it deploys (functionVariables, or a synthesized template's when `synthesize` is given) plus where
+    // the local services are, its memory, timeout and reserved concurrency, one invocation per worker.
+    const synthesized = options.synthesize && templateEnvironments(await options.synthesize({ chainId: chain.chainId, deploymentFile }), resources);
+    const lambdas = new LocalLambdaWorkers((spec) =>
+      synthesized
+        ? withLocalOverrides(spec.name, synthesized[spec.name]!, { ...endpoints, SSI_RPC_URL: chain.rpcUrl, USSI_HEDGE_BOOK_URL: venue.url })
+        : { ...functionVariables(spec, localSettings, 'local', resources), ...endpoints },
+    );
     stops.push(() => lambdas.close());
     const stateMachines = new LocalStateMachines((fn, payload) => lambdas.invoke(fn as FunctionName, payload));
     const scheduler = new LocalScheduler(lambdas.invoke, stateMachines, log);

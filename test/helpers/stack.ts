@@ -13,7 +13,7 @@ export type TestStack = RunningStack & { api: (path: string, init?: RequestInit)
  * Lambda-shaped workers, exactly as under `npm start`. One per test file; SSI_TEST_STACK_LOG=1 prints
  * the stack's log (failed invocations included) to stderr.
  */
-export async function startTestStack(options: Pick<StackOptions, 'dynamodbInMemory'> = {}): Promise<TestStack> {
+export async function startTestStack(options: Pick<StackOptions, 'dynamodbInMemory' | 'synthesize'> = {}): Promise<TestStack> {
   const ports = { api: await freePort(), chain: await freePort(), dynamodb: await freePort(), kms: await freePort(), s3: await freePort() };
   const stack = await startStack({
     dataDir: mkdtempSync(join(tmpdir(), 'ssi-test-stack-')),

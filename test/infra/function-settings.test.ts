@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import { FUNCTIONS, bucketEnv, keyEnv, tableEnv, type FunctionSpec, type ResolvedResources } from '../../topology';
+import { BUCKETS, FUNCTIONS, KEYS, TABLES, bucketEnv, keyEnv, tableEnv, type FunctionSpec, type ResolvedResources } from '../../topology';
+import { templateEnvironments, withLocalOverrides, type CfnTemplate, type LocalOverride } from '../../infra/local/template-environment';
 import { functionVariables, settingValues } from '../../infra/settings';
 import { FUNCTION_SETTINGS } from '../../topology/settings';
-import { synthesizeSsi, resourcesOf, type SynthesizedSsi } from './cdk-helpers';
+import { synthesizeSsi, type SynthesizedSsi } from './cdk-helpers';
 
 /*
  * What AWS runs is what the declaration says: every function's environment, as the synthesized
@@ -11,7 +12,7 @@ import { synthesizeSsi, resourcesOf, type SynthesizedSsi } from './cdk-helpers';
  * naming it). Only endpoint overrides are added, as the local stack adds them.
  */
 
-/** What the local stack adds to a function's environment: where the AWS services and the chain are. */
+/** What the local stack adds to a function's environment (LOCAL_OVERRIDES): where the AWS services and the chain are. */
 const LOCAL_ENDPOINT_OVERRIDES = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'local',
@@ -20,18 +21,20 @@ const LOCAL_ENDPOINT_OVERRIDES = {
   AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:1',
   AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1',
   SSI_S3_FORCE_PATH_STYLE: 'true',
-};
+} satisfies Partial<Record<LocalOverride, string>>;
+
+/** Stand-in local resources the template's references resolve to, as the local stack's would. */
+const LOCAL_RESOURCES = {
+  tables: Object.fromEntries(TABLES.map((t) => [t.name, `local-${t.name}`])),
+  keys: Object.fromEntries(KEYS.map((k) => [k.role, `local-${k.role}`])),
+  buckets: Object.fromEntries(BUCKETS.map((b) => [b.name, `local-${b.name}`])),
+} as unknown as ResolvedResources;
 
 const CONTRACTS = ['issuer', 'rebalancer', 'ussi', 'rewardsDistributor', 'reserveRegistry', 'custodyVault', 'indexFactory', 'assetLocking', 'soso', 'sSoso'];
 
 function templateEnvironment(synth: SynthesizedSsi, spec: FunctionSpec): Record<string, string> {
-  for (const template of [synth.templates.api, synth.templates.schedules]) {
-    const found = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find((f) => f.Properties.FunctionName === `ssi-dev-${spec.name}`);
-    if (!found) continue;
-    // Resource references (key ARNs) resolve at deploy time: stand in a name, as the local stack does.
-    return Object.fromEntries(Object.entries(found.Properties.Environment.Variables as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k.toLowerCase()}`]));
-  }
-  throw new Error(`function ${spec.name} is in no template`);
+  const synthesized = { environment: synth.ssi.name, account: synth.ssi.config.account, region: synth.ssi.config.region, stacks: synth.byStackName as Record<string, CfnTemplate> };
+  return templateEnvironments(synthesized, LOCAL_RESOURCES)[spec.name]!;
 }
 
 describe('function settings from the synthesized template', () => {
@@ -45,7 +48,7 @@ describe('function settings from the synthesized template', () => {
   });
 
   test.each(FUNCTIONS.map((f) => [f.name, f as FunctionSpec] as const))('%s starts with only the template environment and endpoint overrides', (name, spec) => {
-    const env = { ...templateEnvironment(synth, spec), ...LOCAL_ENDPOINT_OVERRIDES };
+    const env = withLocalOverrides(spec.name, templateEnvironment(synth, spec), LOCAL_ENDPOINT_OVERRIDES);
     const declared: readonly string[] = FUNCTION_SETTINGS[spec.name as keyof typeof FUNCTION_SETTINGS];
     const settings = Object.keys(env).filter((k) => k.startsWith('SSI_') || k.startsWith('RELAYER_') || k.startsWith('RESERVES_') || k.startsWith('USSI_'));
     expect(settings.filter((k) => !(k in LOCAL_ENDPOINT_OVERRIDES) && !declared.includes(k))).toEqual([]);
