@@ -5,14 +5,16 @@
  * function (authorizer context included) and the function's environment, then runs the quote-api
  * bundle (infra/bundling.ts, as the CDK app builds it) in a child Node process of its own, one
  * invocation at a time, as a Lambda container would:
- * - init: `require` of the bundle, CPU time of the process's main thread, without a profiler (median
- *   of SSI_PROFILE_COLD fresh processes, default 5), then once more under the V8 CPU profiler;
+ * - init: `require` of the bundle, CPU time of the process's main thread, and the CPU of the
+ *   container's first quote, without a profiler (median of SSI_PROFILE_COLD fresh processes,
+ *   default 5), then once more under the V8 CPU profiler;
  * - warm: SSI_PROFILE_WARM quotes (default 300) after 30 unmeasured ones, CPU per quote without a
  *   profiler, then the same again under the profiler.
  * Each profile's self time is attributed, through the bundle's source map, to the npm package or
  * project file it came from; the breakdown is printed (stderr) and written as JSON lines
  * (`{"bench":"lambda-profile",...}`, stdout). The profiles stay in SSI_PROFILE_DIR (default a
- * temporary folder) for Chrome DevTools or speedscope.
+ * temporary folder) for Chrome DevTools or speedscope. SSI_PROFILE_BASELINE=<bundle> measures another
+ * build of the function (an older commit's) alternately with this one, for before/after figures.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,6 +57,12 @@ const context = { callbackWaitsForEmptyEventLoop: false, functionName: 'ssi-quot
     const cpu = threadCpuMs(); const wall = performance.now();
     mod = load();
     result.initCpuMs = threadCpuMs() - cpu; result.initWallMs = performance.now() - wall;
+    // The container's first quote: what the cold start left for it (the maker's first recovery, lazy tables, JIT).
+    const event = JSON.parse(readFileSync(eventFile, 'utf8'));
+    const first = threadCpuMs();
+    const reply = await mod.handler(event, context);
+    if (reply.statusCode !== 200) throw new Error('first quote answered ' + reply.statusCode + ': ' + reply.body);
+    result.firstQuoteCpuMs = threadCpuMs() - first;
   } else if (mode === 'init-profile') {
     await profile('init', async () => { mod = load(); });
   } else {
@@ -164,18 +172,32 @@ async function main(): Promise<void> {
     const runner = join(out, 'runner.cjs');
     writeFileSync(runner, RUNNER);
     const childEnv = { ...env, POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL ?? 'ERROR' };
-    const args = (mode: string) => [bundle, join(out, 'event.json'), out, mode, String(warm)];
     const loadStart = loadavg()[0];
 
-    const inits: Array<Record<string, number>> = [];
-    for (let i = 0; i < coldRuns; i++) inits.push(await runChild(runner, args('init'), childEnv));
+    // SSI_PROFILE_BASELINE=<bundle>: another build of quote-api (say, from an older commit), run
+    // alternately with this one against the same stack, so load weighs on both alike.
+    const bundles: Array<[string, string]> = [['this build', bundle]];
+    if (process.env.SSI_PROFILE_BASELINE) bundles.unshift(['baseline', resolve(process.env.SSI_PROFILE_BASELINE)]);
+    const argsOf = (file: string, mode: string) => [file, join(out, 'event.json'), out, mode, String(warm)];
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    emit({ bench: BENCH, case: 'quote-api init (require of the bundle), no profiler', metric: `CPU, median of ${coldRuns}`, value: +median(inits.map((r) => r.initCpuMs)).toFixed(1), unit: 'ms' });
-    emit({ bench: BENCH, case: 'quote-api init (require of the bundle), no profiler', metric: `wall, median of ${coldRuns}`, value: +median(inits.map((r) => r.initWallMs)).toFixed(1), unit: 'ms' });
+    const inits = new Map<string, Array<Record<string, number>>>(bundles.map(([name]) => [name, []]));
+    for (let i = 0; i < coldRuns; i++) for (const [name, file] of bundles) inits.get(name)!.push(await runChild(runner, argsOf(file, 'init'), childEnv));
+    for (const [name] of bundles) {
+      const runs = inits.get(name)!;
+      const label = `quote-api cold start, ${name}, no profiler`;
+      emit({ bench: BENCH, case: label, metric: `init (require of the bundle) CPU, median of ${coldRuns}`, value: +median(runs.map((r) => r.initCpuMs)).toFixed(1), unit: 'ms' });
+      emit({ bench: BENCH, case: label, metric: `init wall, median of ${coldRuns}`, value: +median(runs.map((r) => r.initWallMs)).toFixed(1), unit: 'ms' });
+      emit({ bench: BENCH, case: label, metric: `first quote CPU, median of ${coldRuns}`, value: +median(runs.map((r) => r.firstQuoteCpuMs)).toFixed(1), unit: 'ms' });
+    }
+    for (const [name, file] of bundles) {
+      const warmRun = await runChild(runner, argsOf(file, 'warm'), childEnv);
+      const label = `quote-api warm POST /v1/quotes, ${name}, ${warm} one after another, no profiler`;
+      emit({ bench: BENCH, case: label, metric: 'CPU per quote, mean', value: +warmRun.warmCpuMeanMs.toFixed(2), unit: 'ms' });
+      emit({ bench: BENCH, case: label, metric: 'CPU per quote, p50', value: +warmRun.warmCpuP50Ms.toFixed(2), unit: 'ms' });
+    }
+    const args = (mode: string) => argsOf(bundle, mode);
     await runChild(runner, args('init-profile'), childEnv);
-    const warmRun = await runChild(runner, args('warm-profile'), childEnv);
-    emit({ bench: BENCH, case: `quote-api warm POST /v1/quotes, ${warm} one after another, no profiler`, metric: 'CPU per quote, mean', value: +warmRun.warmCpuMeanMs.toFixed(2), unit: 'ms' });
-    emit({ bench: BENCH, case: `quote-api warm POST /v1/quotes, ${warm} one after another, no profiler`, metric: 'CPU per quote, p50', value: +warmRun.warmCpuP50Ms.toFixed(2), unit: 'ms' });
+    await runChild(runner, args('warm-profile'), childEnv);
 
     for (const [name, per] of [['init', 1], ['warm', warm]] as const) {
       const totals = [...attribute(join(out, `${name}.cpuprofile`), bundle)].sort((a, b) => b[1] - a[1]);
