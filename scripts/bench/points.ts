@@ -218,6 +218,7 @@ async function main(): Promise<void> {
     notes.push(`Both trees have root ${tree.root}. StandardMerkleTree.of runs in a child process (same machine, same run, right after ours) so its memory is reported apart from ours.`);
   }
   notes.push(`Peak RSS is the process's ru_maxrss; target < 2 GiB. Holders come from a fixed seed (mulberry32(42)); the snapshot day is ${DAY} with the default points config.`);
+  if (!RUN_OZ) notes.push('This run skipped the StandardMerkleTree.of baseline (POINTS_BENCH_OZ=0).');
   notes.push(`The machine is shared with other work: 1-minute load average ${loadAtStart.toFixed(1)} at the start of the run, ${loadavg()[0].toFixed(1)} at the end (2 cores).`);
   recordTable(BENCH, 'npm run bench:points', rows, notes);
   if (ourPeak >= 2 * 2 ** 30) throw new Error(`peak RSS ${ourPeak} bytes is over 2 GiB`);
