@@ -17,7 +17,7 @@ import { QuoteService } from '../quotes/service';
 import { openApiDocument } from '../quotes/openapi';
 import { quoteIdPathSchema, quoteRequestSchema, symbolPathSchema } from '../quotes/schemas';
 import { httpTransport } from '../adapters/rfq-http';
-import { ISSUER_ABI } from '../shared/abi';
+import { ISSUER_ABI, interfaceOf } from '../shared/abi';
 
 const config = functionSettings('quote-api');
 const deployment = config.SSI_DEPLOYMENT;
@@ -28,7 +28,9 @@ if (!cashToken) throw new ConfigError(`invalid configuration: the deployment has
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
 const assets = Object.entries(deployment.tokens).map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals }));
 
-const issuerContract = new Contract(issuer, ISSUER_ABI, provider);
+// Read only by GET /v1/quotes/{id}; the parsed ABI is the one the catalog's reader shares.
+let issuerContract: Contract | undefined;
+const issuerOnChain = () => (issuerContract ??= new Contract(issuer, interfaceOf(ISSUER_ABI), provider));
 const service = new QuoteService({
   chainId: config.SSI_CHAIN_ID,
   issuer: getAddress(issuer),
@@ -46,10 +48,12 @@ const service = new QuoteService({
     rfqTimeoutMs: config.SSI_RFQ_TIMEOUT_MS,
     retentionDays: config.SSI_QUOTE_RETENTION_DAYS,
   },
-  nonceUsed: (maker, nonce) => issuerContract.isNonceUsed(maker, nonce) as Promise<boolean>,
+  nonceUsed: (maker, nonce) => issuerOnChain().isNonceUsed(maker, nonce) as Promise<boolean>,
 });
 
-const document = openApiDocument();
+// Built on its first request: zod-to-json-schema over every schema is init time no quote needs
+// (test/quotes/openapi-gateway.test.ts holds every route to an operation).
+let document: ReturnType<typeof openApiDocument> | undefined;
 // The generator's signature table costs tens of ms: spend them at cold start, not on the first quote
 // (with signature workers each worker builds its own; this thread checks only if a worker dies).
 warmUp();
@@ -59,5 +63,5 @@ export const handler = byRoute({
   'GET /v1/quotes/{id}': httpHandler({ path: quoteIdPathSchema }, ({ event, path }) => service.getQuote(wlpIdentity(event), path.id)),
   'GET /v1/indexes': httpHandler({}, () => service.listIndexes()),
   'GET /v1/indexes/{symbol}': httpHandler({ path: symbolPathSchema }, ({ path }) => service.getIndex(path.symbol)),
-  'GET /v1/openapi.json': httpHandler({}, async () => document),
+  'GET /v1/openapi.json': httpHandler({}, async () => (document ??= openApiDocument())),
 });

@@ -11,7 +11,7 @@ import type { Tokenset } from '../domain/orders';
 import { effectiveUnitAmounts } from '../domain/fees';
 import type { AssetInfo } from '../domain/quotes/nav';
 import { checksum, isHexAddress } from '../domain/address';
-import { ERC20_ABI, INDEX_TOKEN_ABI, ISSUER_ABI } from '../shared/abi';
+import { ERC20_ABI, INDEX_TOKEN_ABI, ISSUER_ABI, interfaceOf } from '../shared/abi';
 
 /** Issuance settings, as `Issuer.indexConfig` returns them. */
 export interface IssuanceConfig {
@@ -56,11 +56,11 @@ export interface ChainReader {
 
 /** Reads through ethers; one call per value, all of an index's in parallel. */
 export function ethersChainReader(provider: Provider, issuerAddress: string): ChainReader {
-  const issuer = new Contract(issuerAddress, ISSUER_ABI, provider);
+  const issuer = new Contract(issuerAddress, interfaceOf(ISSUER_ABI), provider);
   let makerRole: Promise<string> | undefined;
   return {
     async readIndex(address) {
-      const token = new Contract(address, INDEX_TOKEN_ABI, provider);
+      const token = new Contract(address, interfaceOf(INDEX_TOKEN_ABI), provider);
       const wallSeconds = Math.floor(Date.now() / 1000);
       const [head, base, feeState, config, rebalancing, totalSupply, name, symbol] = await Promise.all([
         provider.getBlock('latest'),
@@ -92,7 +92,7 @@ export function ethersChainReader(provider: Provider, issuerAddress: string): Ch
       };
     },
     async readAsset(address) {
-      const token = new Contract(address, ERC20_ABI, provider);
+      const token = new Contract(address, interfaceOf(ERC20_ABI), provider);
       const [symbol, decimals] = await Promise.all([token.symbol() as Promise<string>, token.decimals() as Promise<bigint>]);
       return { address: checksum(address), symbol, decimals: Number(decimals) };
     },

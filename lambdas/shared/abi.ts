@@ -4,7 +4,7 @@
  * or a changed return shape reaches every caller with the next compile. Each ABI is its own named
  * re-export: esbuild keeps only the `abi` field of the artifacts a bundle uses.
  */
-import type { InterfaceAbi, JsonFragment } from 'ethers';
+import { Interface, type InterfaceAbi, type JsonFragment } from 'ethers';
 
 export { abi as ISSUER_ABI } from '../../artifacts/contracts/index/Issuer.sol/Issuer.json';
 export { abi as INDEX_TOKEN_ABI } from '../../artifacts/contracts/index/IndexToken.sol/IndexToken.json';
@@ -32,3 +32,19 @@ export function errorsOf(...abis: ReadonlyArray<ReadonlyArray<JsonFragment>>): J
 
 /** One contract's ABI with other contracts' errors added (duplicates are dropped by ethers' Interface). */
 export const withErrorsOf = (abi: ReadonlyArray<JsonFragment>, ...others: ReadonlyArray<ReadonlyArray<JsonFragment>>): InterfaceAbi => [...abi, ...errorsOf(...others)];
+
+const parsed = new WeakMap<ReadonlyArray<JsonFragment>, Interface>();
+
+/**
+ * The ethers Interface of an ABI, parsed once per container: parsing every fragment of a large ABI
+ * (the Issuer's) costs milliseconds of a cold start, and a Contract built on an ABI array parses
+ * it again each time.
+ */
+export function interfaceOf(abi: ReadonlyArray<JsonFragment>): Interface {
+  let found = parsed.get(abi);
+  if (!found) {
+    found = new Interface(abi);
+    parsed.set(abi, found);
+  }
+  return found;
+}

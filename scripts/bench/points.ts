@@ -15,7 +15,9 @@ import {
   type DayPointsRow,
 } from '../../lambdas/domain/points';
 import { RewardMerkleTree } from '../../lambdas/domain/merkle/reward-tree';
-import { keccakReady } from '../../lambdas/domain/crypto/keccak';
+import { keccakReady, keccak256 } from '../../lambdas/domain/crypto/keccak';
+import { removedWasmTreeRoot } from './removed-baseline/reward-tree';
+import { keccakWasm } from './removed-baseline/keccak-wasm';
 import { PointsStore } from '../../lambdas/points/store';
 import { emit, recordTable, type Measurement } from './measure';
 import { PRICES, synthesize } from './points-population';
@@ -168,6 +170,42 @@ async function main(): Promise<void> {
   const proofStarted = performance.now();
   for (let i = 0; i < 10_000; i++) tree.getProof((i * 7919) % accounts.length);
   record({ case: 'RewardMerkleTree.getProof', metric: 'time per proof', value: Math.round(((performance.now() - proofStarted) / 10_000) * 1e6) / 1e3, unit: 'µs' });
+  // Before and after issue 21: the same tree on the removed hand-assembled WebAssembly keccak
+  // (scripts/bench/removed-baseline, not shipped), alternating with ours so load weighs on both.
+  const treeTimes = [treeMs];
+  const removedTimes: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    const removedStarted = performance.now();
+    const removedRoot = removedWasmTreeRoot(accounts, amounts);
+    removedTimes.push(performance.now() - removedStarted);
+    if (removedRoot !== tree.root) throw new Error(`roots differ: ours ${tree.root}, removed baseline ${removedRoot}`);
+    if (round === 0) {
+      const againStarted = performance.now();
+      RewardMerkleTree.fromArrays(accounts, amounts);
+      treeTimes.push(performance.now() - againStarted);
+    }
+  }
+  const leaves = accounts.length.toLocaleString('en-US');
+  record({ case: `RewardMerkleTree.fromArrays, ${leaves} leaves, keccak from hash-wasm (shipped), best of ${treeTimes.length}`, metric: 'time', value: seconds(Math.min(...treeTimes)), unit: 's' });
+  record({ case: `the same tree on the removed WebAssembly keccak (baseline, not shipped), best of ${removedTimes.length}`, metric: 'time', value: seconds(Math.min(...removedTimes)), unit: 's' });
+  const wasm = keccakWasm(128);
+  const pair = new Uint8Array(64).fill(9);
+  const perHash = (hash: () => void) => {
+    for (let i = 0; i < 20_000; i++) hash();
+    const started = performance.now();
+    for (let i = 0; i < 200_000; i++) hash();
+    return ((performance.now() - started) / 200_000) * 1000;
+  };
+  const hashTimes: Record<'shipped' | 'removed', number[]> = { shipped: [], removed: [] };
+  for (let round = 0; round < 3; round++) {
+    hashTimes.removed.push(perHash(() => wasm.hash64(0, 32, 64)));
+    hashTimes.shipped.push(perHash(() => keccak256(pair)));
+  }
+  record({ case: 'keccak256 of two 32-byte nodes (a tree node): hash-wasm (shipped), best of 3', metric: 'time per hash', value: Math.round(Math.min(...hashTimes.shipped) * 1000) / 1000, unit: 'µs' });
+  record({ case: 'keccak256 of two 32-byte nodes: removed WebAssembly module (baseline, not shipped), best of 3', metric: 'time per hash', value: Math.round(Math.min(...hashTimes.removed) * 1000) / 1000, unit: 'µs' });
+  notes.push(
+    'Before/after issue 21: the hand-assembled keccak WebAssembly module and the reward tree hashing on it, as they were on main before the move to hash-wasm, are kept in scripts/bench/removed-baseline/ for this comparison only (not shipped; encoding, sort and node order are those of the shipped tree); both give the same root, checked in the run. Ours and the baseline alternate (ours, baseline, ours, baseline) so machine load weighs on both.',
+  );
   const ourPeak = peakRss();
   record({ case: 'this process (compute, writes, allocation, tree)', metric: 'peak RSS', value: Math.round(ourPeak / 2 ** 20), unit: 'MiB' });
 
@@ -180,6 +218,7 @@ async function main(): Promise<void> {
     notes.push(`Both trees have root ${tree.root}. StandardMerkleTree.of runs in a child process (same machine, same run, right after ours) so its memory is reported apart from ours.`);
   }
   notes.push(`Peak RSS is the process's ru_maxrss; target < 2 GiB. Holders come from a fixed seed (mulberry32(42)); the snapshot day is ${DAY} with the default points config.`);
+  if (!RUN_OZ) notes.push('This run skipped the StandardMerkleTree.of baseline (POINTS_BENCH_OZ=0).');
   notes.push(`The machine is shared with other work: 1-minute load average ${loadAtStart.toFixed(1)} at the start of the run, ${loadavg()[0].toFixed(1)} at the end (2 cores).`);
   recordTable(BENCH, 'npm run bench:points', rows, notes);
   if (ourPeak >= 2 * 2 ** 30) throw new Error(`peak RSS ${ourPeak} bytes is over 2 GiB`);

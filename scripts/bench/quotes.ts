@@ -14,13 +14,17 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { SigningKey } from 'ethers';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startStack, type RunningStack, type StackFile } from '../../infra/local/stack';
 import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
 import { putApiKey } from '../../lambdas/quotes/api-keys';
+import { keccakReady, keccak256 as hashWasmKeccak } from '../../lambdas/domain/crypto/keccak';
+import * as shipped from '../../lambdas/domain/crypto/secp256k1';
+import * as removed from './removed-baseline/secp256k1';
 import { emit, recordTable, type Measurement } from './measure';
 import { autocannon, freePort } from './load';
 
@@ -109,12 +113,16 @@ async function main(): Promise<void> {
     writeFileSync(process.env.SSI_BENCH_RESULT, JSON.stringify(await measureStack(storages[0], seconds, connectionCounts)));
     return;
   }
+  const loadAtStart = loadavg()[0];
+  const crypto = await cryptoBeforeAfter();
   const runs: StackRun[] = [];
   if (process.env.SSI_BENCH_STACK) runs.push(await measureStack(undefined, seconds, connectionCounts));
   // The handlers read their configuration once per process, as in a Lambda container: each stack gets a process of its own.
   else for (const storage of storages) runs.push(await measureInChild(storage));
   const met = runs.flatMap((r) => r.met);
-  recordTable(BENCH, 'npm run bench:quotes', runs.flatMap((r) => r.rows), [
+  recordTable(BENCH, 'npm run bench:quotes', [...crypto.rows, ...runs.flatMap((r) => r.rows)], [
+    ...crypto.notes,
+    `This run: ${seconds} s per case, ${connectionCounts.join(' and ')} connections, ${storages.map((st) => STORAGE[st]).join(' and ')}; 1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (${cpus().length} cores, shared with other work).`,
     `Target: >= 1,000 quotes/s with p99 <= 100 ms on this ${cpus().length}-core machine: ${met.length ? `met in this run by ${met.join('; ')}` : 'NOT met by any case of this run'}.`,
     'Everything shares the cores: autocannon (child process), this process (the API adapter, the WLP authorizer and quote-api in',
     "Lambda-shaped workers: the deployed bundles, one request at a time per worker, as many workers as requests in flight up to the pool's cap),",
@@ -129,6 +137,80 @@ async function main(): Promise<void> {
     'SSI_BENCH_PROFILE=file profiles this process\'s main thread only (the API adapter), not the workers. Per-function figures: `npm run bench:lambda`.',
     'Run to run, the same configuration varies by up to 20% on this machine (CPU per quote included): compare cases within one run.',
   ]);
+}
+
+/**
+ * The quote path's cryptography before and after issue 21, side by side in this process: the
+ * removed hand-written secp256k1 (scripts/bench/removed-baseline, not shipped) against the shipped
+ * @noble/curves module, and the removed js-sha3 order-digest keccak against hash-wasm. Rounds
+ * alternate between the two so machine load weighs on both alike; each figure is the median round.
+ */
+async function cryptoBeforeAfter(): Promise<{ rows: Measurement[]; notes: string[] }> {
+  await keccakReady;
+  const rounds = Number(process.env.SSI_BENCH_CRYPTO_ROUNDS ?? 7);
+  const perRound = 300;
+  const privateKey = `0x${'5a'.repeat(31)}01`;
+  const digests = Array.from({ length: perRound }, (_, i) => `0x${Buffer.from(hashWasmKeccak(Buffer.from(`digest ${i}`))).toString('hex')}`);
+  const publicKey = new SigningKey(privateKey).publicKey;
+  const signatures = shipped.signMany(privateKey, digests);
+  const cpuMicros = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  /** Median over alternating rounds of CPU microseconds per call of each implementation. */
+  const sideBySide = (runs: Record<'removed' | 'shipped', (i: number) => unknown>, calls = perRound) => {
+    const per: Record<string, number[]> = { removed: [], shipped: [] };
+    for (let round = 0; round < rounds + 1; round++) {
+      for (const which of round % 2 ? (['shipped', 'removed'] as const) : (['removed', 'shipped'] as const)) {
+        const started = cpuMicros();
+        for (let i = 0; i < calls; i++) runs[which](i);
+        if (round > 0) per[which].push((cpuMicros() - started) / calls); // round 0 warms the JIT
+      }
+    }
+    return { removed: median(per.removed), shipped: median(per.shipped) };
+  };
+  const removedTable = removed.FixedBaseTable.build(removed.publicKeyPoint(publicKey));
+  const shippedTable = shipped.FixedBaseTable.build(shipped.publicKeyPoint(publicKey));
+  for (let i = 0; i < perRound; i++) {
+    if (!removed.verifyWithTable(removedTable, digests[i], signatures[i]) || !shipped.verifyWithTable(shippedTable, digests[i], signatures[i])) throw new Error('a signature check disagrees');
+    if (removed.sign(privateKey, digests[i]) !== signatures[i]) throw new Error('the two signers disagree');
+  }
+  const cases: Array<[string, ReturnType<typeof sideBySide>, string]> = [
+    ['maker signature check against its precomputed table (the quote API, every quote)', sideBySide({ removed: (i) => removed.verifyWithTable(removedTable, digests[i], signatures[i]), shipped: (i) => shipped.verifyWithTable(shippedTable, digests[i], signatures[i]) }), 'µs'],
+    ['RFC 6979 low-s signature (the PMM simulator, KMS-free signers)', sideBySide({ removed: (i) => removed.sign(privateKey, digests[i]), shipped: (i) => shipped.sign(privateKey, digests[i]) }), 'µs'],
+    [
+      "a maker's precomputed table, built once per container and maker",
+      sideBySide({ removed: () => removed.FixedBaseTable.build(removed.publicKeyPoint(publicKey)), shipped: () => shipped.FixedBaseTable.build(shipped.publicKeyPoint(publicKey)) }, 3),
+      'µs',
+    ],
+  ];
+  const struct = Buffer.alloc(384, 7);
+  let sha3: { arrayBuffer(data: Uint8Array): ArrayBuffer } | undefined;
+  try {
+    // js-sha3 left the quote path with issue 21; it is still installed as a dependency of other packages.
+    sha3 = (require('js-sha3') as { keccak256: { arrayBuffer(data: Uint8Array): ArrayBuffer } }).keccak256;
+  } catch {
+    sha3 = undefined;
+  }
+  if (sha3) {
+    const removedKeccak = sha3;
+    cases.push(['keccak256 of the 384-byte order struct (every EIP-712 order digest)', sideBySide({ removed: () => removedKeccak.arrayBuffer(struct), shipped: () => hashWasmKeccak(struct) }, 3000), 'µs']);
+  }
+  const rows: Measurement[] = [];
+  for (const [what, figures] of cases) {
+    rows.push(
+      emit({ bench: BENCH, case: `${what}: removed baseline (${what.startsWith('keccak') ? 'js-sha3' : 'hand-written'}, not shipped)`, metric: 'CPU per call', value: Math.round(figures.removed * 10) / 10, unit: 'µs' }),
+      emit({ bench: BENCH, case: `${what}: shipped (${what.startsWith('keccak') ? 'hash-wasm' : '@noble/curves'})`, metric: 'CPU per call', value: Math.round(figures.shipped * 10) / 10, unit: 'µs' }),
+    );
+  }
+  return {
+    rows,
+    notes: [
+      `Crypto rows: the removed hand-written secp256k1 (scripts/bench/removed-baseline/, a copy kept for this comparison only, not shipped) against the shipped @noble/curves module,`,
+      `and for the order digest js-sha3 against hash-wasm, in this process, ${rounds} alternating rounds of ${perRound} calls, median round; both signers give identical signatures and both checks accept them (checked before timing).`,
+    ],
+  };
 }
 
 /** Runs this script for one storage in a child process (its lines go to this one's stdout) and returns its readings. */

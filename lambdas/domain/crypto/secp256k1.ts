@@ -12,14 +12,19 @@
  * signatures equal ethers' byte for byte (tested).
  */
 import { secp256k1 } from '@noble/curves/secp256k1';
+import { keccak256 } from 'ethers';
 
 type Point = InstanceType<typeof secp256k1.ProjectivePoint>;
 const Point = secp256k1.ProjectivePoint;
 
 export const N = secp256k1.CURVE.n;
 const HALF_N = N >> 1n;
-/** Window of the precomputed tables: 8 bits, 32 windows of 128 points each (wNAF). */
-const WINDOW = 8;
+/**
+ * Window of the precomputed tables (wNAF): 6 bits, 44 windows of 32 points each (1,408 points).
+ * 8 bits (4,224 points) checks a signature about a tenth faster but takes about twice as long to
+ * build, and the generator's table is built in every cold start (docs/benchmarks.md, lambda).
+ */
+const WINDOW = 6;
 
 /** A point with its window table precomputed, for repeated multiplications by it. */
 export class FixedBaseTable {
@@ -55,6 +60,29 @@ export function publicKeyPoint(uncompressed: string): { x: bigint; y: bigint } {
   } catch {
     throw new RangeError('the point is not on secp256k1');
   }
+}
+
+/**
+ * The public key ecrecover(digest, v, r, s) finds for `signature` (65 bytes r || s || v, v 27 or
+ * 28), or undefined when there is none (malformed, r or s outside [1, n-1], r not the x of a point,
+ * the point at infinity). Uses this module's generator table, so a container's first recovery does
+ * not build a second one (ethers' recoverAddress builds its own copy of noble's, W = 8, on first use).
+ */
+export function recoverPublicKey(digest: string, signature: string): { x: bigint; y: bigint } | undefined {
+  if (!/^0x[0-9a-fA-F]{130}$/.test(signature) || !/^0x[0-9a-fA-F]{64}$/.test(digest)) return undefined;
+  const v = parseInt(signature.slice(130, 132), 16);
+  if (v !== 27 && v !== 28) return undefined;
+  G();
+  try {
+    return secp256k1.Signature.fromCompact(signature.slice(2, 130)).addRecoveryBit(v - 27).recoverPublicKey(digest.slice(2)).toAffine();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Ethereum address (lower case) of a public key: the last 20 bytes of keccak256(x || y). */
+export function publicKeyAddress(point: { x: bigint; y: bigint }): string {
+  return `0x${keccak256(`0x${point.x.toString(16).padStart(64, '0')}${point.y.toString(16).padStart(64, '0')}`).slice(26)}`;
 }
 
 /**

@@ -44,7 +44,7 @@ function bigEndianWord(word: number): number {
 }
 
 /** Byte-wise (= numeric, as OpenZeppelin's `compare`) order of node i of `a` and node j of `b`. */
-function compareNodes(a: Int32Array, i: number, b: Int32Array, j: number): number {
+export function compareNodes(a: Int32Array, i: number, b: Int32Array, j: number): number {
   for (let w = 0; w < WORDS; w++) {
     const x = bigEndianWord(a[i * WORDS + w]);
     const y = bigEndianWord(b[j * WORDS + w]);
@@ -64,7 +64,7 @@ for (let c = 0; c < 6; c++) NIBBLE[65 + c] = NIBBLE[97 + c] = 10 + c;
 const MASK_64 = (1n << 64n) - 1n;
 
 /** Writes abi.encode(address, uint256) of every pair: 64 bytes each, parsed without intermediate strings. */
-function abiEncode(accounts: readonly string[], amounts: readonly bigint[], memory: ArrayBuffer, at: number): void {
+export function abiEncode(accounts: readonly string[], amounts: readonly bigint[], memory: ArrayBuffer, at: number): void {
   const n = accounts.length;
   const bytes = new Uint8Array(memory, at, n * 64);
   const view = new DataView(memory, at, n * 64);
@@ -131,7 +131,8 @@ export function sortedOrder(hashes: Int32Array, n: number): Uint32Array {
   return order;
 }
 
-function hexOf(words: Int32Array, node: number): string {
+/** Node `node` of `words` as 0x-prefixed hex. */
+export function hexOf(words: Int32Array, node: number): string {
   return `0x${Buffer.from(words.buffer, words.byteOffset + node * 32, 32).toString('hex')}`;
 }
 

@@ -4,8 +4,7 @@
  * signer equal to the maker. Run before a quote leaves the API so a WLP never gets an order the
  * contract would refuse for its signature.
  */
-import { recoverAddress, SigningKey } from 'ethers';
-import { FixedBaseTable, publicKeyPoint, verifyManyWithTables, verifyWithTable } from '../crypto/secp256k1';
+import { FixedBaseTable, publicKeyAddress, recoverPublicKey, verifyManyWithTables, verifyWithTable } from '../crypto/secp256k1';
 import { checksum } from '../address';
 
 /** secp256k1 group order / 2: OpenZeppelin rejects s above it (malleable signatures). */
@@ -13,20 +12,22 @@ const HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681
 
 /** Why `signature` over `digest` is not `maker`'s, or undefined when it is. */
 export function makerSignatureProblem(digest: string, signature: string, maker: string): string | undefined {
-  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) return 'signature is not 65 bytes of hex';
+  return checkedSigner(digest, signature, maker).problem;
+}
+
+/** `makerSignatureProblem`, with the signer's public key when the signature is the maker's. */
+function checkedSigner(digest: string, signature: string, maker: string): { problem?: string; key?: { x: bigint; y: bigint } } {
+  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) return { problem: 'signature is not 65 bytes of hex' };
   const r = BigInt(`0x${signature.slice(2, 66)}`);
   const s = BigInt(`0x${signature.slice(66, 130)}`);
   const v = parseInt(signature.slice(130, 132), 16);
-  if (v !== 27 && v !== 28) return `signature v is ${v}, not 27 or 28`;
-  if (r === 0n || s === 0n) return 'signature r or s is zero';
-  if (s > HALF_ORDER) return 'signature s is in the upper half of the curve order (malleable)';
-  let signer: string;
-  try {
-    signer = recoverAddress(digest, signature);
-  } catch {
-    return 'signature does not recover to any address';
-  }
-  return signer === checksum(maker) ? undefined : `signature recovers to ${signer}, not the maker ${checksum(maker)}`;
+  if (v !== 27 && v !== 28) return { problem: `signature v is ${v}, not 27 or 28` };
+  if (r === 0n || s === 0n) return { problem: 'signature r or s is zero' };
+  if (s > HALF_ORDER) return { problem: 'signature s is in the upper half of the curve order (malleable)' };
+  const key = recoverPublicKey(digest, signature);
+  if (!key) return { problem: 'signature does not recover to any address' };
+  const signer = checksum(publicKeyAddress(key));
+  return signer === checksum(maker) ? { key } : { problem: `signature recovers to ${signer}, not the maker ${checksum(maker)}` };
 }
 
 /** One maker signature to check: `signature` over the EIP-712 `digest`, expected from `maker`. */
@@ -40,8 +41,8 @@ export interface SignatureCheck {
 export type SignatureProblem = (digest: string, signature: string, maker: string) => string | undefined | Promise<string | undefined>;
 
 /**
- * The same check, fast once a maker is known: its first good signature is recovered with ethers,
- * which gives the maker's public key; a precomputed window table for it is then built after the
+ * The same check, fast once a maker is known: its first good signature is recovered, which gives
+ * the maker's public key; a precomputed window table for it is then built after the
  * current request (a macrotask later) and later signatures are verified against it
  * (lambdas/domain/crypto/secp256k1.ts, @noble/curves), cheaper than recovery.
  */
@@ -53,10 +54,10 @@ export class MakerSignatures {
     const address = checksum(maker);
     const table = this.tables.get(address);
     if (!table) {
-      const problem = makerSignatureProblem(digest, signature, address);
-      if (!problem && !this.building.has(address)) {
+      const { problem, key } = checkedSigner(digest, signature, address);
+      if (key && !this.building.has(address)) {
         this.building.add(address);
-        void FixedBaseTable.buildInBackground(publicKeyPoint(SigningKey.recoverPublicKey(digest, signature)))
+        void FixedBaseTable.buildInBackground(key)
           .then((built) => this.tables.set(address, built))
           .finally(() => this.building.delete(address));
       }
