@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ICustodyLegErrors} from "./ICustodyLegErrors.sol";
+import {ICustodyLegs} from "./ICustodyLegs.sol";
 import {IProtocolCommon} from "./IProtocolCommon.sol";
 /**
  * @title IAttestedIssuer
@@ -22,7 +22,7 @@ import {IProtocolCommon} from "./IProtocolCommon.sol";
  * redeems and attested rebalances (`useTxId`). If a request is not complete by its deadline, anyone can refund
  * the requester; a redeem that already has released legs is settled instead (see `refundRedeem`).
  */
-interface IAttestedIssuer is IProtocolCommon, ICustodyLegErrors {
+interface IAttestedIssuer is IProtocolCommon, ICustodyLegs {
     /// @notice Which way units moved on the native chain (the values are the off-chain enum's).
     enum LegDirection {
         /// @dev Units arrived in a registered custodian wallet (a PMM's delivery on a mint).
@@ -129,16 +129,6 @@ interface IAttestedIssuer is IProtocolCommon, ICustodyLegErrors {
         address cashToken,
         uint256 cashAmount,
         uint64 deadline
-    );
-    /// @notice A custodian attestation for `asset` (the basket placeholder) was accepted for `requestId`.
-    event LegAttested(
-        bytes32 indexed requestId,
-        address indexed asset,
-        bytes32 indexed txId,
-        uint256 amount,
-        bytes32 wallet,
-        bytes32 counterparty,
-        address signer
     );
     /// @notice All legs of `requestId` were attested: index tokens minted, cash paid to the PMM.
     event MintCompleted(bytes32 indexed requestId);

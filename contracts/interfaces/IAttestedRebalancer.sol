@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IAttestedIssuer} from "./IAttestedIssuer.sol";
-import {ICustodyLegErrors} from "./ICustodyLegErrors.sol";
+import {ICustodyLegs} from "./ICustodyLegs.sol";
 import {IProtocolCommon} from "./IProtocolCommon.sol";
 import {IRebalanceErrors} from "./IRebalanceErrors.sol";
 import {IRebalancer} from "./IRebalancer.sol";
@@ -40,7 +40,7 @@ import {IUnorderedNonces} from "./IUnorderedNonces.sol";
  * custodian owes the maker the sells still unreleased, whose `Released` legs may still be attested.
  * Needs REBALANCER_ROLE on every index token and on AttestedIssuer, and RELEASER_ROLE on its CustodyVault.
  */
-interface IAttestedRebalancer is IProtocolCommon, IUnorderedNonces, IRebalanceErrors, ICustodyLegErrors {
+interface IAttestedRebalancer is IProtocolCommon, IUnorderedNonces, IRebalanceErrors, ICustodyLegs {
     /// @notice Where a rebalance stands.
     enum RebalanceStatus {
         None,
@@ -96,16 +96,6 @@ interface IAttestedRebalancer is IProtocolCommon, IUnorderedNonces, IRebalanceEr
     );
     /// @notice The maker escrowed its on-chain buys; custodian sell `sellAssets[i]` goes to `destinations[i]`.
     event RebalanceAccepted(bytes32 indexed rebalanceId, address indexed maker, address[] sellAssets, bytes32[] destinations);
-    /// @notice A custodian attestation for `asset` (the basket placeholder) was accepted for `rebalanceId`.
-    event LegAttested(
-        bytes32 indexed rebalanceId,
-        address indexed asset,
-        bytes32 indexed txId,
-        uint256 amount,
-        bytes32 wallet,
-        bytes32 counterparty,
-        address signer
-    );
     /// @notice Every leg was attested: the tokenset changed from the previous to the new one.
     event RebalanceCompleted(
         bytes32 indexed rebalanceId,

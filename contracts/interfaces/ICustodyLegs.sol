@@ -2,11 +2,23 @@
 pragma solidity 0.8.30;
 
 /**
- * @title ICustodyLegErrors
- * @notice Errors of checking custodian-attested legs, raised by both the AttestedIssuer (mints and redeems) and
+ * @title ICustodyLegs
+ * @notice The event and errors of custodian-attested legs, raised by both the AttestedIssuer (mints and redeems) and
  * the AttestedRebalancer (rebalances), which take the same EIP-712 legs.
  */
-interface ICustodyLegErrors {
+interface ICustodyLegs {
+    /// @notice A custodian attestation for `asset` (the basket placeholder) was accepted for `requestId`
+    /// (an AttestedIssuer mint or redeem, or an AttestedRebalancer rebalance).
+    event LegAttested(
+        bytes32 indexed requestId,
+        address indexed asset,
+        bytes32 indexed txId,
+        uint256 amount,
+        bytes32 wallet,
+        bytes32 counterparty,
+        address signer
+    );
+
     /// @notice One destination per custodian asset owed (a redeem's basket assets, a rebalance's custodian sells) is expected.
     error DestinationCountMismatch(uint256 destinations, uint256 assets);
     /// @notice The leg releases `amount` of `asset`, more than the `required` basket amount the PMM is owed.
