@@ -50,13 +50,17 @@ export function writeDeploymentFixture(
 
 /**
  * An App with cdk.json's context, bundling skipped (NodejsFunction then does not run esbuild),
- * and the given environment parameters merged over the dev ones.
+ * and the given environment parameters merged over the dev ones. CloudFormation's built-in template
+ * validation, which `cdk synth` runs, runs only when `validate`: its engine takes about ten seconds
+ * of CPU to start in every test file, so the unit tests leave it to the synth of the whole app, web
+ * stack included, in test/infra/stacks/web-stack.integration.test.ts.
  */
-export function testApp(overrides: Partial<EnvironmentConfig> = {}, environment: 'dev' | 'prod' = 'dev'): App {
+export function testApp(overrides: Partial<EnvironmentConfig> = {}, environment: 'dev' | 'prod' = 'dev', { validate = false } = {}): App {
   const key = environmentContextKey(environment);
   const base = CDK_CONTEXT[key] as Record<string, unknown>;
   return new App({
     outdir: temporaryDir('ssi-cdk-'),
+    builtinCloudFormationValidation: validate,
     context: { ...CDK_CONTEXT, env: environment, [key]: { ...base, ...overrides }, 'aws:cdk:bundling-stacks': [] },
   });
 }
@@ -77,17 +81,26 @@ export interface CfnResource {
   UpdateReplacePolicy?: string;
 }
 
-/** Builds the whole app for one environment (dev, concrete account and region) and synthesizes it, with the app's cdk-nag checks when `nag`. */
-export function synthesizeSsi(options: { overrides?: Partial<EnvironmentConfig>; topology?: Topology; nag?: boolean; deployment?: { contracts: Record<string, string> } } = {}): SynthesizedSsi {
+/**
+ * Builds the whole app for one environment (dev, concrete account and region) and synthesizes it, with the app's cdk-nag
+ * checks when `nag` and CloudFormation's template validation when `validate`.
+ */
+export function synthesizeSsi(
+  options: { overrides?: Partial<EnvironmentConfig>; topology?: Topology; nag?: boolean; validate?: boolean; deployment?: { contracts: Record<string, string> } } = {},
+): SynthesizedSsi {
   const deploymentFile = writeDeploymentFixture(84532, undefined, options.deployment?.contracts);
-  const app = testApp({
-    account: TEST_ACCOUNT,
-    region: TEST_REGION,
-    deploymentFile,
-    allowMissingDeployment: false,
-    alarmEmail: 'ops@example.com',
-    ...options.overrides,
-  });
+  const app = testApp(
+    {
+      account: TEST_ACCOUNT,
+      region: TEST_REGION,
+      deploymentFile,
+      allowMissingDeployment: false,
+      alarmEmail: 'ops@example.com',
+      ...options.overrides,
+    },
+    'dev',
+    { validate: options.validate },
+  );
   const ssi = loadEnvironment(app.node);
   const stacks = createSsiStacks(app, ssi, options.topology);
   if (options.nag) addNagChecks(app);

@@ -20,7 +20,8 @@ describe('the web stack in the deployment: private bucket behind CloudFront, the
   let stack: WebStack;
 
   beforeAll(() => {
-    synth = synthesizeSsi({ overrides: { web: WEB }, nag: true });
+    // The whole app with CloudFormation's template validation, as `cdk synth` runs it (test/helpers/cdk.ts).
+    synth = synthesizeSsi({ overrides: { web: WEB }, nag: true, validate: true });
     stack = synth.stacks.web!;
     template = synth.templates.web;
   }, 120_000);
