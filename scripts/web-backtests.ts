@@ -2,7 +2,7 @@
  * Writes web/backtests.json (`npm run web:backtests`): each index's backtest over its whole history
  * (FULL_HISTORY), weekly levels of the index and of BTC held, for the chart on the web app's index
  * page. From the same runBacktest the CLI uses on the market data in ../shared/data/market; rerun
- * it when the data or a methodology changes (test/web/backtests.test.ts fails until then).
+ * it when the data or a methodology changes (test/web/web.integration.test.ts fails until then).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';

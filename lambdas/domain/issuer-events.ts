@@ -6,7 +6,7 @@ import { Interface, type Log } from 'ethers';
  * `redeem` settle at once and emit only the fill. `requester` is indexed, so a WLP's own requests
  * are one log filter away. The web app folds a WLP's logs into its requests here
  * (`requestsFromLogs`); it keeps these eight fragments rather than the Issuer's whole compiled ABI
- * (lambdas/shared/abi.ts, which the CLI uses), and test/infra/abi-fragments.test.ts holds them to it.
+ * (lambdas/shared/abi.ts, which the CLI uses), and test/lambdas/shared/abi.test.ts holds them to it.
  */
 export const ISSUER_REQUEST_EVENTS = [
   'event Minted(bytes32 indexed orderHash, address indexed index, address indexed requester, address maker, uint256 indexAmount, address cashToken, uint256 cashAmount, uint256 fee)',

@@ -3,7 +3,7 @@
  * stack's quote API (`POST /v1/quotes` with the local WLP's API key, signed by the PMM simulator),
  * then `Issuer.mint` or `Issuer.redeem` sent by the local WLP (Hardhat account #1, which the
  * deploy gives PARTICIPANT_ROLE and USDC). End-to-end tests of other features use it to set up
- * holders; the WLP journey itself is tested through the CLI in test/quotes/journey.e2e.test.ts.
+ * holders; the WLP journey itself is tested through the CLI in test/lambdas/quotes/journey.integration.test.ts.
  */
 import { Contract, JsonRpcProvider, Network, Wallet, type TransactionReceipt } from 'ethers';
 import { ISSUER_ABI } from '../../cli/commands/wlp';

@@ -13,7 +13,7 @@ import { KEYS, type KeyRole } from '../../topology';
 import { REBALANCER_INTERFACE } from '../../lambdas/rebalance/saga';
 import { addDays, dayOf } from '../../lambdas/domain/points/calendar';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { testApp } from './cdk-helpers';
+import { testApp } from '../helpers/cdk';
 
 /*
  * Deploy-shaped: the CDK app is synthesized for the dev environment of cdk.json (pointed at the

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   if (onChain !== digest) throw new Error(`contract digest ${onChain} differs from the TypeScript digest ${digest}`);
   const signature = await maker.signTypedData(domain, QUOTE_ORDER_TYPES, order);
   const vector = {
-    description: 'EIP-712 QuoteOrder signed by a fixed test key; checked by test/lambdas/orders.test.ts and test/contracts/quote-order-vector.test.ts',
+    description: 'EIP-712 QuoteOrder signed by a fixed test key; checked by test/lambdas/domain/orders.test.ts and test/contracts/index/quote-order-vector.integration.test.ts',
     keys: VECTOR_KEYS,
     domain: { ...domain, chainId: domain.chainId!.toString() },
     tokenset: { assets: tokenset.assets, unitAmounts: tokenset.unitAmounts.map(String) },

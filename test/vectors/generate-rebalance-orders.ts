@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const vector = {
     description:
       'EIP-712 RebalanceOrder, PriceAttestation and FeeSaleOrder signed by fixed test keys (maker; operator = vector deployer); ' +
-      'checked by test/lambdas/rebalance-orders.test.ts and test/contracts/rebalance-orders-vector.test.ts',
+      'checked by test/lambdas/domain/rebalance-orders.test.ts and test/contracts/index/rebalance-orders-vector.integration.test.ts',
     keys: VECTOR_KEYS,
     domain: { ...domain, chainId: domain.chainId!.toString() },
     rebalanceOrder: strings(order),

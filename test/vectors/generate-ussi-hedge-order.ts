@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const signature = await signer.signTypedData(domain, HEDGE_ORDER_TYPES, order);
   const vector = {
     description:
-      'EIP-712 USSI HedgeOrder signed by a fixed test key; checked by test/lambdas/ussi-orders.test.ts and test/contracts/ussi-hedge-order-vector.test.ts',
+      'EIP-712 USSI HedgeOrder signed by a fixed test key; checked by test/lambdas/domain/ussi-orders.test.ts and test/contracts/ussi/ussi-hedge-order-vector.integration.test.ts',
     keys: USSI_VECTOR_KEYS,
     domain: { ...domain, chainId: domain.chainId!.toString() },
     asset: system.usdc,

@@ -1,7 +1,7 @@
 import { BUCKETS, FUNCTIONS, KEYS, TABLES, bucketEnv, keyEnv, tableEnv, type FunctionSpec, type ResolvedResources } from '../../../topology';
 import { functionVariables, settingValues } from '../../../infra/settings';
 import { LOCAL_OVERRIDES, physicalNameMap, templateEnvironments, withLocalOverrides, type CfnTemplate, type SynthesizedEnvironment } from '../../../infra/local/template-environment';
-import { synthesizeSsi, TEST_ACCOUNT, TEST_REGION, type SynthesizedSsi } from '../cdk-helpers';
+import { synthesizeSsi, TEST_ACCOUNT, TEST_REGION, type SynthesizedSsi } from '../../helpers/cdk';
 
 /** Stand-in local resources: every declared table, key and bucket under a name no template uses. */
 const LOCAL: ResolvedResources = {

@@ -1,0 +1,703 @@
+import hre from 'hardhat';
+import fc from 'fast-check';
+import type { Contract, Signer, TypedDataDomain } from 'ethers';
+import { createIndex } from '../../../scripts/deploy/index-protocol';
+import { FEE_FACTOR_UNIT, feeFor, INDEX_UNIT, Side, type QuoteOrder } from '../../../lambdas/domain/orders';
+import { legsValue, rebalancedTokenset, withinTolerance, type FeeSaleOrder } from '../../../lambdas/domain/rebalance-orders';
+import { expectRevert } from '../../helpers/revert';
+import { CustodyMode, deployAttestedIssuer, deployIndexToken, signLeg } from '../../helpers/custody';
+import { LegDirection, assetKey, chainKey, nativeKey, type CustodyLeg } from '../../../lambdas/domain/custody/attestation';
+import { custodianPlaceholder } from '../../../lambdas/domain/custody/placeholder';
+import { MAX_UINT256, ONE, as, deployIndexFixture, increaseTime, now, send, sign, type IndexFixture } from '../../helpers/index-protocol';
+import {
+  enableRebalanceMaker,
+  feeAwareQuote,
+  freshNonce,
+  priceAttestation,
+  rebalanceDomain,
+  rebalanceOrder,
+  signFeeSale,
+  signPrices,
+  signRebalance,
+} from '../../helpers/rebalance';
+
+/**
+ * Stateful property test: random sequences of atomic and requested mints and redeems, fills,
+ * cancels after timeout, holder transfers, time jumps, fee accruals, rebalances with random
+ * reweighting (a fourth asset can come in, assets can shrink or grow) and fee sales, over two
+ * indexes that share assets and both charge a management fee. After every step:
+ * - every balance equals what a model of the protocol predicts (nothing created or lost);
+ * - custody holds at least the sum of the indexes' baskets and fee baskets for every asset,
+ *   including assets a rebalance dropped;
+ * - each basket covers the holders' exact claims (base x fee factor) and exceeds their rounded-down
+ *   sum by at most one unit per holder (rounding favours the protocol);
+ * - total supply equals the holders' balances; the issuer holds exactly the pending escrow and
+ *   the rebalancer holds nothing.
+ * A third index, NAT.ssi, holds two custodian assets (BTC, SOL on their native chains) and one of the
+ * pool's ERC-20s, and settles through AttestedIssuer: attested mint and redeem requests, custodian
+ * legs one at a time (deliveries above the basket amount, exact releases), PMM acceptances, and
+ * refunds or settlements after the timeout. The native wallets are modelled as ledgers. After every
+ * step, also:
+ * - attested custody is what the model books, and covers NAT.ssi's basket and fee basket;
+ * - the native wallets hold exactly attested custody plus the units in flight (delivered for mints
+ *   not completed, due to PMMs but not yet released): no native unit created or lost;
+ * - CustodyVault covers NAT.ssi's on-chain leg (and what accepted redeems will release) beside the
+ *   other indexes; AttestedIssuer holds exactly the escrow of its open requests.
+ */
+
+type Step =
+  | { kind: 'mint'; index: number; wlp: number; amount: bigint; cash: bigint; atomic: boolean }
+  | { kind: 'redeem'; index: number; wlp: number; percent: number; cash: bigint; atomic: boolean }
+  | { kind: 'fill'; pick: number }
+  | { kind: 'cancel'; pick: number; byOperator: boolean }
+  | { kind: 'transfer'; index: number; from: number; to: number; percent: number }
+  | { kind: 'wait'; seconds: number }
+  | { kind: 'accrue'; index: number }
+  | { kind: 'rebalance'; index: number; sellPercents: number[]; buyWeights: number[] }
+  | { kind: 'feeSale'; index: number; percent: number; cash: bigint }
+  | { kind: 'aMint'; wlp: number; amount: bigint; cash: bigint }
+  | { kind: 'aRedeem'; wlp: number; percent: number; cash: bigint }
+  | { kind: 'aLeg'; pick: number; extra: bigint; actions: number }
+  | { kind: 'aExpire'; pick: number };
+
+/** An open AttestedIssuer request as the model sees it. */
+interface AttestedRequest {
+  side: Side;
+  id: string;
+  wlp: 'wlp' | 'wlp2';
+  indexAmount: bigint;
+  cash: bigint;
+  deadline: bigint;
+  /** Redeem: accepted by the PMM (then `due` holds each asset's fixed amount). */
+  accepted: boolean;
+  due: Map<string, bigint>;
+  /** Custodian legs attested so far, by asset. */
+  legs: Map<string, bigint>;
+  /** Redeem past its deadline with some legs released: only owed legs remain. */
+  settled: boolean;
+}
+
+interface Pending {
+  order: QuoteOrder;
+  fee: bigint;
+  expiresAt: bigint;
+}
+
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 30);
+const MAX_STEPS = Number(process.env.PROPERTY_STEPS ?? 25);
+const ISSUE_FEE_BPS = 30;
+const REDEEM_FEE_BPS = 20;
+/** Management fees of the two indexes, ppm a year: high, so that weeks of waiting show. */
+const FEE_RATES_PPM = [50_000, 100_000];
+/** USD prices per whole token of the four pool assets (18 decimals). */
+const POOL_PRICES = [60_000n, 3n, 1n, 7n].map((p) => p * 10n ** 18n);
+/** NAT.ssi: custodian BTC and SOL beside pool asset 1, with its own management fee. */
+const BTC = custodianPlaceholder('bitcoin', 'BTC');
+const SOL = custodianPlaceholder('solana', 'SOL');
+const NATIVE = [
+  { asset: BTC, chain: 'bitcoin', id: 'BTC', decimals: 8, wallet: 'bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh', pmm: 'bc1q9h7garjdlmqyzzu7c6ynfh6xxm8yxnk8c5m3yz', unitAmount: 1_234_567n },
+  { asset: SOL, chain: 'solana', id: 'SOL', decimals: 9, wallet: '7EcDhSYGxXyscszYEp35KHN8vvw3svAuLKTzXwCFLtV', pmm: '9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM', unitAmount: 987_654_321n },
+];
+const NAT_ONCHAIN_UNITS = 11_111_111_111_111_111n;
+const NAT_FEE_RATE_PPM = 80_000;
+const ATTESTED_TIMEOUT = 3600;
+
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('mint' as const), index: fc.nat(1), wlp: fc.nat(1), amount: fc.bigInt(ONE / 100n, 40n * ONE), cash: fc.bigInt(0n, 5_000n * 10n ** 6n), atomic: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('redeem' as const), index: fc.nat(1), wlp: fc.nat(1), percent: fc.integer({ min: 1, max: 100 }), cash: fc.bigInt(0n, 5_000n * 10n ** 6n), atomic: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fill' as const), pick: fc.nat(100) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat(100), byOperator: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('transfer' as const), index: fc.nat(1), from: fc.nat(2), to: fc.nat(2), percent: fc.integer({ min: 1, max: 100 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('wait' as const), seconds: fc.integer({ min: 1, max: 40 * 86_400 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('accrue' as const), index: fc.nat(1) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('rebalance' as const),
+      index: fc.nat(1),
+      sellPercents: fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 4, maxLength: 4 }),
+      buyWeights: fc.array(fc.nat(10), { minLength: 4, maxLength: 4 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('feeSale' as const), index: fc.nat(1), percent: fc.integer({ min: 1, max: 100 }), cash: fc.bigInt(10n ** 6n, 10_000n * 10n ** 6n) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('aMint' as const), wlp: fc.nat(1), amount: fc.bigInt(1n, 40n * ONE), cash: fc.bigInt(1n, 5_000n * 10n ** 6n) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('aRedeem' as const), wlp: fc.nat(1), percent: fc.integer({ min: 1, max: 100 }), cash: fc.bigInt(1n, 5_000n * 10n ** 6n) }) },
+  // Up to four successive actions on one request, so that requests reach their ends between time jumps.
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('aLeg' as const), pick: fc.nat(100), extra: fc.bigInt(0n, 1_000n), actions: fc.integer({ min: 1, max: 4 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('aExpire' as const), pick: fc.nat(100) }) },
+);
+
+describe('Index protocol invariants under random operation sequences', () => {
+  let fx: IndexFixture;
+  let indexes: Contract[];
+  let assets: string[];
+  let pool: Contract[];
+  let rebalanceDomainOf: TypedDataDomain;
+  const prices = new Map<string, bigint>();
+  const decimals = new Map<string, number>();
+  let usdc: string;
+  let accounts: Record<string, string>;
+  let holders: Signer[];
+  let attested: Contract;
+  let nat: Contract;
+  let natOnchain: string;
+  let custodian: Signer;
+
+  beforeAll(async () => {
+    fx = await deployIndexFixture(hre, {
+      assetCount: 3,
+      issueFeeBps: ISSUE_FEE_BPS,
+      redeemFeeBps: REDEEM_FEE_BPS,
+      pmmIndexTokensWorth: 5_000n * ONE,
+      feeRatePpm: FEE_RATES_PPM[0],
+      maxFeeRatePpm: 100_000,
+    });
+    // A second index sharing two of the three assets, so custody serves both from the same balances.
+    const secondAddress = await createIndex(fx.indexFactory, {
+      name: 'Second Test Index',
+      symbol: 'TWO.ssi',
+      constituents: [
+        { asset: fx.tokenset.assets[0], unitAmount: 777_777_777n },
+        { asset: fx.tokenset.assets[2], unitAmount: 3n },
+      ],
+      config: fx.config,
+      feeRatePpm: FEE_RATES_PPM[1],
+      maxFeeRatePpm: 100_000,
+    });
+    const second = (await hre.ethers.getContractAt('IndexToken', secondAddress)) as unknown as Contract;
+    indexes = [fx.index, second];
+    const issuerAddress = await fx.issuer.getAddress();
+    const pmmAddress = await fx.pmm.getAddress();
+    // A fourth asset in no index yet: rebalances may bring it in.
+    const extra = (await (await hre.ethers.getContractFactory('TestToken', fx.admin)).deploy('Extra', 'EXT', 18)) as unknown as Contract;
+    pool = [...fx.assets, extra];
+    for (const [i, token] of pool.entries()) {
+      const address = (await token.getAddress()).toLowerCase();
+      prices.set(address, POOL_PRICES[i]);
+      decimals.set(address, Number(await token.decimals()));
+      // The PMM delivers whatever a basket comes to hold (minted as needed, outside the model's start).
+      await (await token.mint(pmmAddress, 10n ** 40n)).wait();
+      await (await as(token, fx.pmm).approve(issuerAddress, MAX_UINT256)).wait();
+    }
+    await enableRebalanceMaker(fx, pool, 0n);
+    rebalanceDomainOf = await rebalanceDomain(hre, fx);
+    holders = [fx.wlp, fx.wlp2, fx.outsider];
+    for (const s of holders) await (await as(second, s).approve(issuerAddress, MAX_UINT256)).wait();
+    assets = await Promise.all(pool.map((t) => t.getAddress()));
+    usdc = await fx.usdc.getAddress();
+
+    // NAT.ssi through AttestedIssuer: its on-chain leg shares CustodyVault with the other indexes.
+    custodian = hre.ethers.Wallet.createRandom();
+    const custody = await deployAttestedIssuer(hre, fx.admin, ATTESTED_TIMEOUT);
+    attested = custody.attested;
+    natOnchain = assets[1];
+    for (const n of NATIVE) {
+      await (await custody.registry.registerAsset(n.chain, n.id, n.decimals, CustodyMode.Custodian, n.asset)).wait();
+      await (await custody.registry.setWallet(n.chain, n.wallet, true)).wait();
+    }
+    await (await custody.registry.registerAsset('hardhat', 'A1', decimals.get(natOnchain.toLowerCase())!, CustodyMode.Onchain, natOnchain)).wait();
+    await (await custody.registry.setSigner(await custodian.getAddress(), true)).wait();
+    const attestedAddress = await attested.getAddress();
+    await (await attested.setCustodyVault(await fx.custodyVault.getAddress())).wait();
+    await (await fx.custodyVault.grantRole(await fx.custodyVault.RELEASER_ROLE(), attestedAddress)).wait();
+    nat = await deployIndexToken(hre, fx.admin, {
+      name: 'Native Test Index',
+      symbol: 'NAT.ssi',
+      constituents: [...NATIVE.map((n) => ({ asset: n.asset, unitAmount: n.unitAmount })), { asset: natOnchain, unitAmount: NAT_ONCHAIN_UNITS }],
+      feeRatePpm: NAT_FEE_RATE_PPM,
+      maxFeeRatePpm: 100_000,
+    });
+    await (await nat.grantRole(await nat.ISSUER_ROLE(), attestedAddress)).wait();
+    await (await attested.setIndex(await nat.getAddress(), true)).wait();
+    await (await attested.setCashToken(usdc, true)).wait();
+    await (await as(pool[1], fx.pmm).approve(attestedAddress, MAX_UINT256)).wait();
+    for (const s of [fx.pmm, fx.wlp, fx.wlp2]) {
+      await (await as(fx.usdc, s).approve(attestedAddress, MAX_UINT256)).wait();
+      await (await as(nat, s).approve(attestedAddress, MAX_UINT256)).wait();
+    }
+    accounts = {
+      pmm: pmmAddress,
+      wlp: await fx.wlp.getAddress(),
+      wlp2: await fx.wlp2.getAddress(),
+      outsider: await fx.outsider.getAddress(),
+      feeVault: await fx.feeVault.getAddress(),
+      vault: await fx.custodyVault.getAddress(),
+      issuer: issuerAddress,
+      rebalancer: await fx.rebalancer.getAddress(),
+      attested: await attested.getAddress(),
+    };
+  });
+
+  it('holds custody >= basket, basket ~ holders x tokenset, exact balances and escrow after every step', async () => {
+    const natAddress = await nat.getAddress();
+    const tokens = async (): Promise<string[]> => [...assets, usdc, natAddress, ...(await Promise.all(indexes.map((i) => i.getAddress())))];
+    const readBalances = async (): Promise<Map<string, bigint>> => {
+      const reads: Array<Promise<[string, bigint]>> = [];
+      for (const token of await tokens()) {
+        const erc20 = await hre.ethers.getContractAt('TestToken', token);
+        for (const [name, address] of Object.entries(accounts)) {
+          reads.push(erc20.balanceOf(address).then((b: bigint) => [`${token}:${name}`, b] as [string, bigint]));
+        }
+      }
+      return new Map(await Promise.all(reads));
+    };
+    const indexAddresses = await Promise.all(indexes.map((i) => i.getAddress()));
+    let stepsRun = 0;
+    let rebalances = 0;
+    let feeSales = 0;
+    const attestedOutcomes = new Map<string, number>();
+    const count = (outcome: string): void => {
+      attestedOutcomes.set(outcome, (attestedOutcomes.get(outcome) ?? 0) + 1);
+    };
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 5, maxLength: MAX_STEPS }), async (steps) => {
+        const snapshot = await send(hre, 'evm_snapshot');
+        try {
+          const model = await readBalances();
+          const pending: Pending[] = [];
+          const attestedPending: AttestedRequest[] = [];
+          // Native ledgers: units in the custodian wallets, and what AttestedIssuer books as custody.
+          const nativeHeld = new Map<string, bigint>(NATIVE.map((n) => [n.asset, 0n]));
+          const booked = new Map<string, bigint>(NATIVE.map((n) => [n.asset, 0n]));
+          let txCounter = 0;
+          const move = (token: string, from: string | null, to: string | null, amount: bigint): void => {
+            if (from) model.set(`${token}:${from}`, model.get(`${token}:${from}`)! - amount);
+            if (to) model.set(`${token}:${to}`, model.get(`${token}:${to}`)! + amount);
+          };
+          const moveLegs = (order: QuoteOrder, from: string, to: string): void => {
+            order.assets.forEach((asset, i) => move(asset, from, to, order.amounts[i]));
+          };
+          const settleMint = (order: QuoteOrder, fee: bigint, cashFrom: 'wlp' | 'wlp2' | 'issuer', wlp: string): void => {
+            moveLegs(order, 'pmm', 'vault');
+            move(usdc, cashFrom, 'pmm', order.cashAmount);
+            move(usdc, cashFrom, 'feeVault', fee);
+            move(order.index, null, wlp, order.indexAmount);
+          };
+          const settleRedeem = (order: QuoteOrder, fee: bigint, indexFrom: string, wlp: string): void => {
+            move(order.index, indexFrom, null, order.indexAmount);
+            move(usdc, 'pmm', wlp, order.cashAmount - fee);
+            move(usdc, 'pmm', 'feeVault', fee);
+            moveLegs(order, 'vault', 'pmm');
+          };
+
+          for (const step of steps) {
+            await runStep(step);
+            stepsRun++;
+            await checkInvariants();
+          }
+
+          async function runStep(step: Step): Promise<void> {
+            if (step.kind === 'mint') {
+              const wlpSigner = [fx.wlp, fx.wlp2][step.wlp];
+              const wlp = step.wlp === 0 ? 'wlp' : 'wlp2';
+              const order = await quoteFor(step.index, Side.Mint, step.amount, step.cash, await wlpSigner.getAddress());
+              const fee = feeFor(order.cashAmount, ISSUE_FEE_BPS);
+              const signature = await sign(fx.pmm, order, fx.domain);
+              if (step.atomic) {
+                await (await as(fx.issuer, wlpSigner).mint(order, signature, ISSUE_FEE_BPS)).wait();
+                settleMint(order, fee, wlp, wlp);
+              } else {
+                await (await as(fx.issuer, wlpSigner).requestMint(order, signature, ISSUE_FEE_BPS)).wait();
+                move(usdc, wlp, 'issuer', order.cashAmount + fee);
+                pending.push({ order, fee, expiresAt: (await now(hre)) + BigInt(fx.config.requestTimeout) });
+              }
+            } else if (step.kind === 'redeem') {
+              const wlpSigner = [fx.wlp, fx.wlp2][step.wlp];
+              const wlp = step.wlp === 0 ? 'wlp' : 'wlp2';
+              const balance = model.get(`${indexAddresses[step.index]}:${wlp}`)!;
+              const amount = (balance * BigInt(step.percent)) / 100n;
+              if (amount < fx.config.minAmount) return;
+              const order = await quoteFor(step.index, Side.Redeem, amount, step.cash, await wlpSigner.getAddress());
+              const fee = feeFor(order.cashAmount, REDEEM_FEE_BPS);
+              const signature = await sign(fx.pmm, order, fx.domain);
+              if (step.atomic) {
+                await (await as(fx.issuer, wlpSigner).redeem(order, signature, REDEEM_FEE_BPS)).wait();
+                settleRedeem(order, fee, wlp, wlp);
+              } else {
+                await (await as(fx.issuer, wlpSigner).requestRedeem(order, signature, REDEEM_FEE_BPS)).wait();
+                move(order.index, wlp, 'issuer', order.indexAmount);
+                pending.push({ order, fee, expiresAt: (await now(hre)) + BigInt(fx.config.requestTimeout) });
+              }
+            } else if (step.kind === 'fill' || step.kind === 'cancel') {
+              if (pending.length === 0) return;
+              const [request] = pending.splice(step.pick % pending.length, 1);
+              const { order, fee } = request;
+              const wlp = order.requester === accounts.wlp ? 'wlp' : 'wlp2';
+              // A fill only works before expiry; an expired pick is cancelled instead.
+              if (step.kind === 'fill' && (await now(hre)) + 1n < request.expiresAt) {
+                if (order.side === Side.Mint) {
+                  await (await as(fx.issuer, fx.pmm).fillMint(order)).wait();
+                  settleMint(order, fee, 'issuer', wlp);
+                } else {
+                  await (await as(fx.issuer, fx.pmm).fillRedeem(order)).wait();
+                  settleRedeem(order, fee, 'issuer', wlp);
+                }
+                return;
+              }
+              const wait = request.expiresAt - (await now(hre));
+              if (wait > 0n) await increaseTime(hre, wait);
+              const canceller = step.kind === 'cancel' && step.byOperator ? fx.admin : order.requester === accounts.wlp ? fx.wlp : fx.wlp2;
+              if (order.side === Side.Mint) {
+                await (await as(fx.issuer, canceller).cancelMint(order)).wait();
+                move(usdc, 'issuer', wlp, order.cashAmount + fee);
+              } else {
+                await (await as(fx.issuer, canceller).cancelRedeem(order)).wait();
+                move(order.index, 'issuer', wlp, order.indexAmount);
+              }
+            } else if (step.kind === 'wait') {
+              await increaseTime(hre, step.seconds);
+            } else if (step.kind === 'accrue') {
+              await (await indexes[step.index].accrueFee()).wait();
+            } else if (step.kind === 'rebalance') {
+              await rebalance(step);
+            } else if (step.kind === 'feeSale') {
+              await sellFee(step);
+            } else if (step.kind === 'aMint' || step.kind === 'aRedeem') {
+              await openAttested(step);
+            } else if (step.kind === 'aLeg') {
+              const request = pickAttested(step.pick);
+              for (let i = 0; request && i < step.actions && attestedPending.includes(request); i++) await attestLeg(request, step.extra);
+            } else if (step.kind === 'aExpire') {
+              await expireAttested(step);
+            } else {
+              const names = ['wlp', 'wlp2', 'outsider'];
+              const index = indexAddresses[step.index];
+              const amount = (model.get(`${index}:${names[step.from]}`)! * BigInt(step.percent)) / 100n;
+              await (await as(indexes[step.index], holders[step.from]).transfer(accounts[names[step.to]], amount)).wait();
+              move(index, names[step.from], names[step.to], amount);
+            }
+          }
+
+          /** Opens a window, sells the step's share of each basket asset, buys pool assets with the proceeds by the step's weights, closes. */
+          async function rebalance(step: Extract<Step, { kind: 'rebalance' }>): Promise<void> {
+            const index = indexes[step.index];
+            const indexAddress = indexAddresses[step.index];
+            const pendingCount = (await fx.issuer.pendingRequests(indexAddress)) as bigint;
+            if (pendingCount > 0n) {
+              await expectRevert(fx.rebalancer.openWindow(indexAddress), fx.issuer, 'RequestsInFlight', [indexAddress, pendingCount]);
+              return;
+            }
+            const supply = (await index.totalSupply()) as bigint;
+            if (supply === 0n) return;
+            await (await fx.rebalancer.openWindow(indexAddress)).wait();
+            try {
+              const [basketAssets, basketAmounts] = (await index.basket()) as [string[], bigint[]];
+              const sells = basketAssets
+                .map((asset, k) => ({ asset, amount: (basketAmounts[k] * BigInt(step.sellPercents[assets.indexOf(asset)])) / 100n }))
+                .filter((l) => l.amount > 0n);
+              const soldValue = legsValue(sells.map((l) => l.asset), sells.map((l) => l.amount), prices, decimals);
+              const weights = step.buyWeights.some((w) => w > 0) ? step.buyWeights : [1, 0, 0, 0];
+              const totalWeight = BigInt(weights.reduce((a, b) => a + b, 0));
+              const buys = assets
+                .map((asset, j) => ({
+                  asset,
+                  amount: (soldValue * BigInt(weights[j]) * 10n ** BigInt(decimals.get(asset.toLowerCase())!)) / (totalWeight * prices.get(asset.toLowerCase())!),
+                }))
+                .filter((l) => l.amount > 0n);
+              if (sells.length === 0 || buys.length === 0) return;
+              const order = await rebalanceOrder(hre, fx, sells, buys, { index: indexAddress });
+              const attestation = await priceAttestation(hre, fx, prices, { index: indexAddress });
+              const run = async (): Promise<unknown> =>
+                fx.rebalancer.settle(order, await signRebalance(fx.pmm, rebalanceDomainOf, order), attestation, await signPrices(fx.admin, rebalanceDomainOf, attestation));
+              const boughtValue = legsValue(order.buyAssets, order.buyAmounts, prices, decimals);
+              const expected = rebalancedTokenset({ assets: basketAssets, amounts: basketAmounts }, supply, order);
+              if (!withinTolerance(soldValue, boughtValue, 100) || expected.assets.length === 0) {
+                if (withinTolerance(soldValue, boughtValue, 100)) await expectRevert(run(), index, 'TokensetEmpty');
+                else await expectRevert(run(), fx.rebalancer, 'ValueOutOfTolerance');
+                return;
+              }
+              await ((await run()) as { wait(): Promise<unknown> }).wait();
+              order.sellAssets.forEach((asset, k) => move(asset, 'vault', 'pmm', order.sellAmounts[k]));
+              order.buyAssets.forEach((asset, k) => move(asset, 'pmm', 'vault', order.buyAmounts[k]));
+              const [newAssets, newUnits] = (await index.tokenset()) as [string[], bigint[]];
+              expect([...newAssets]).toEqual(expected.assets);
+              expect([...newUnits]).toEqual(expected.unitAmounts);
+              rebalances++;
+            } finally {
+              await (await fx.rebalancer.closeWindow(indexAddress)).wait();
+            }
+          }
+
+          /** Sells the step's share of every asset in an index's fee basket to the PMM. */
+          async function sellFee(step: Extract<Step, { kind: 'feeSale' }>): Promise<void> {
+            const [feeAssets, feeAmounts] = (await indexes[step.index].feeBasket()) as [string[], bigint[]];
+            const legs = feeAssets.map((asset, k) => ({ asset, amount: (feeAmounts[k] * BigInt(step.percent)) / 100n })).filter((l) => l.amount > 0n);
+            if (legs.length === 0) return;
+            const order: FeeSaleOrder = {
+              index: indexAddresses[step.index],
+              assets: legs.map((l) => l.asset),
+              amounts: legs.map((l) => l.amount),
+              cashToken: usdc,
+              cashAmount: step.cash,
+              maker: accounts.pmm,
+              deadline: (await now(hre)) + 600n,
+              nonce: freshNonce(),
+            };
+            // USDC at $1 and the fee assets at next to nothing: any cash of at least 1 USDC clears the attested bound.
+            const feePrices = await priceAttestation(hre, fx, new Map([[usdc, 10n ** 18n], ...legs.map((l) => [l.asset, 1n] as [string, bigint])]), { index: order.index });
+            await (
+              await fx.rebalancer.sellFee(order, await signFeeSale(fx.pmm, rebalanceDomainOf, order), feePrices, await signPrices(fx.admin, rebalanceDomainOf, feePrices))
+            ).wait();
+            legs.forEach((l) => move(l.asset, 'vault', 'pmm', l.amount));
+            move(usdc, 'pmm', 'feeVault', step.cash);
+            feeSales++;
+          }
+
+          /** NAT.ssi's base tokenset at the block a transaction was mined in (the factor of that moment). */
+          async function natBasketAt(blockTag: number): Promise<{ assets: string[]; units: bigint[]; factor: bigint }> {
+            const [a, u, f] = (await nat.baseTokenset({ blockTag })) as [string[], bigint[], bigint];
+            return { assets: [...a], units: [...u], factor: f };
+          }
+          function amountFor(indexAmount: bigint, unit: bigint, factor: bigint, up: boolean): bigint {
+            const scale = INDEX_UNIT * FEE_FACTOR_UNIT;
+            const product = indexAmount * unit * factor;
+            return up ? (product + scale - 1n) / scale : product / scale;
+          }
+
+          async function openAttested(step: Extract<Step, { kind: 'aMint' | 'aRedeem' }>): Promise<void> {
+            const signer = [fx.wlp, fx.wlp2][step.wlp];
+            const wlp = step.wlp === 0 ? 'wlp' : 'wlp2';
+            const pmm = accounts.pmm;
+            let receipt;
+            let side: Side;
+            let indexAmount: bigint;
+            if (step.kind === 'aMint') {
+              side = Side.Mint;
+              indexAmount = step.amount;
+              receipt = await (await as(attested, signer).requestMint(natAddress, indexAmount, usdc, step.cash, pmm)).wait();
+              move(usdc, wlp, 'attested', step.cash);
+            } else {
+              side = Side.Redeem;
+              indexAmount = (model.get(`${natAddress}:${wlp}`)! * BigInt(step.percent)) / 100n;
+              if (indexAmount === 0n) return;
+              receipt = await (await as(attested, signer).requestRedeem(natAddress, indexAmount, usdc, step.cash, pmm)).wait();
+              move(natAddress, wlp, 'attested', indexAmount);
+            }
+            const log = receipt.logs.map((l: { topics: string[]; data: string }) => attested.interface.parseLog(l)).find((l: { name: string } | null) => l?.name.endsWith('Requested'));
+            attestedPending.push({
+              side,
+              id: log.args.requestId,
+              wlp,
+              indexAmount,
+              cash: step.cash,
+              deadline: log.args.deadline,
+              accepted: false,
+              due: new Map(),
+              legs: new Map(),
+              settled: false,
+            });
+          }
+
+          function pickAttested(pick: number): AttestedRequest | undefined {
+            return attestedPending.length === 0 ? undefined : attestedPending[pick % attestedPending.length];
+          }
+
+          function leg(request: AttestedRequest, n: (typeof NATIVE)[number], amount: bigint): CustodyLeg {
+            return {
+              requestId: request.id,
+              direction: request.side === Side.Mint ? LegDirection.Received : LegDirection.Released,
+              chain: chainKey(n.chain),
+              asset: assetKey(n.id),
+              amount,
+              txId: nativeKey(`${n.chain}-tx-${txCounter++}-${request.id}`),
+              wallet: nativeKey(n.wallet),
+              counterparty: nativeKey(n.pmm),
+            };
+          }
+
+          /** The next thing the request needs: a delivery, the PMM's acceptance, a release or an owed release. */
+          async function attestLeg(request: AttestedRequest, extra: bigint): Promise<void> {
+            // Leave a margin: the next block may be mined a few seconds later than the last one.
+            if (!request.settled && (await now(hre)) + 30n > request.deadline) return;
+            const n = NATIVE.find((x) => !request.legs.has(x.asset) && (request.side === Side.Mint || request.due.get(x.asset)! > 0n));
+            if (request.side === Side.Mint) {
+              const [baseAssets, baseUnits, factor] = (await nat.baseTokenset()) as [string[], bigint[], bigint];
+              // The factor only falls, so the basket amount read now still covers the leg when it is mined.
+              const required = amountFor(request.indexAmount, baseUnits[baseAssets.indexOf(n!.asset)], factor, true);
+              const delivered = leg(request, n!, required + extra);
+              await (await attested.attestMint(request.id, [delivered], [await signLeg(hre, custodian, attested, delivered)])).wait();
+              nativeHeld.set(n!.asset, nativeHeld.get(n!.asset)! + delivered.amount);
+              request.legs.set(n!.asset, delivered.amount);
+              if (request.legs.size < NATIVE.length) return;
+              // The on-chain leg comes from the PMM's allowance, so the PMM's own submission completes the mint.
+              const receipt = await (await as(attested, fx.pmm).attestMint(request.id, [], [])).wait();
+              const basket = await natBasketAt(receipt.blockNumber);
+              const onchain = amountFor(request.indexAmount, basket.units[basket.assets.indexOf(natOnchain)], basket.factor, true);
+              move(natOnchain, 'pmm', 'vault', onchain);
+              move(usdc, 'attested', 'pmm', request.cash);
+              move(natAddress, null, request.wlp, request.indexAmount);
+              for (const [asset, amount] of request.legs) booked.set(asset, booked.get(asset)! + amount);
+              attestedPending.splice(attestedPending.indexOf(request), 1);
+              count('mint completed');
+              return;
+            }
+            if (!request.accepted) {
+              const destinations = (await nat.baseTokenset())[0].map((asset: string) => {
+                const x = NATIVE.find((y) => y.asset === asset);
+                return x ? nativeKey(x.pmm) : hre.ethers.ZeroHash;
+              });
+              const receipt = await (await as(attested, fx.pmm).acceptRedeem(request.id, destinations)).wait();
+              const basket = await natBasketAt(receipt.blockNumber);
+              basket.assets.forEach((asset, k) => request.due.set(asset, amountFor(request.indexAmount, basket.units[k], basket.factor, false)));
+              for (const x of NATIVE) booked.set(x.asset, booked.get(x.asset)! - request.due.get(x.asset)!);
+              move(natAddress, 'attested', null, request.indexAmount);
+              move(usdc, 'pmm', 'attested', request.cash);
+              request.accepted = true;
+              if (![...NATIVE].some((x) => request.due.get(x.asset)! > 0n)) finishRedeem(request, 'redeem completed on acceptance');
+              return;
+            }
+            if (!n) return;
+            const released = leg(request, n, request.due.get(n.asset)!);
+            await (await attested.attestRedeem(request.id, [released], [await signLeg(hre, custodian, attested, released)])).wait();
+            nativeHeld.set(n.asset, nativeHeld.get(n.asset)! - released.amount);
+            request.legs.set(n.asset, released.amount);
+            const outstanding = NATIVE.some((x) => !request.legs.has(x.asset) && request.due.get(x.asset)! > 0n);
+            if (request.settled) {
+              if (!outstanding) attestedPending.splice(attestedPending.indexOf(request), 1);
+              count('owed leg released');
+              return;
+            }
+            if (!outstanding) finishRedeem(request, 'redeem completed');
+          }
+
+          /** A completed redeem pays the on-chain leg fixed on acceptance and the cash. */
+          function finishRedeem(request: AttestedRequest, outcome: string): void {
+            move(natOnchain, 'vault', 'pmm', request.due.get(natOnchain)!);
+            move(usdc, 'attested', request.wlp, request.cash);
+            attestedPending.splice(attestedPending.indexOf(request), 1);
+            count(outcome);
+          }
+
+          async function expireAttested(step: Extract<Step, { kind: 'aExpire' }>): Promise<void> {
+            const request = pickAttested(step.pick);
+            if (!request || request.settled) return;
+            const wait = request.deadline + 1n - (await now(hre));
+            if (wait > 0n) await increaseTime(hre, wait);
+            if (request.side === Side.Mint) {
+              await (await attested.refundMint(request.id)).wait();
+              move(usdc, 'attested', request.wlp, request.cash);
+              attestedPending.splice(attestedPending.indexOf(request), 1);
+              // Delivered units stay in the custodian wallet outside custody (returned to the PMM off chain).
+              for (const [asset, amount] of request.legs) nativeHeld.set(asset, nativeHeld.get(asset)! - amount);
+              count('mint refunded');
+              return;
+            }
+            await (await attested.refundRedeem(request.id)).wait();
+            if (!request.accepted) {
+              move(natAddress, 'attested', request.wlp, request.indexAmount);
+              attestedPending.splice(attestedPending.indexOf(request), 1);
+              count('redeem refunded');
+            } else if (request.legs.size === 0) {
+              move(natAddress, null, request.wlp, request.indexAmount);
+              move(usdc, 'attested', 'pmm', request.cash);
+              for (const x of NATIVE) booked.set(x.asset, booked.get(x.asset)! + request.due.get(x.asset)!);
+              attestedPending.splice(attestedPending.indexOf(request), 1);
+              count('accepted redeem refunded');
+            } else {
+              move(natOnchain, 'vault', 'pmm', request.due.get(natOnchain)!);
+              move(usdc, 'attested', request.wlp, request.cash);
+              request.settled = true;
+              count('redeem settled');
+            }
+          }
+
+          async function checkInvariants(): Promise<void> {
+            // Every balance is what the model predicts: nothing created, nothing lost.
+            const actual = await readBalances();
+            for (const [key, value] of model) expect(`${key}=${actual.get(key)}`).toBe(`${key}=${value}`);
+            // The issuer holds only the escrow of pending requests, and knows it.
+            const escrow = new Map<string, bigint>();
+            for (const p of pending) {
+              const token = p.order.side === Side.Mint ? usdc : p.order.index;
+              escrow.set(token, (escrow.get(token) ?? 0n) + (p.order.side === Side.Mint ? p.order.cashAmount + p.fee : p.order.indexAmount));
+            }
+            for (const token of await tokens()) {
+              expect(actual.get(`${token}:issuer`)).toBe(escrow.get(token) ?? 0n);
+              expect(await fx.issuer.escrowed(token)).toBe(escrow.get(token) ?? 0n);
+            }
+            const owed = new Map<string, bigint>(assets.map((a) => [a, 0n]));
+            for (let i = 0; i < indexes.length; i++) {
+              const supply = (await indexes[i].totalSupply()) as bigint;
+              const holderBalances = Object.keys(accounts).map((name) => actual.get(`${indexAddresses[i]}:${name}`)!);
+              expect(holderBalances.reduce((a, b) => a + b, 0n)).toBe(supply);
+              expect(await fx.issuer.pendingRequests(indexAddresses[i])).toBe(BigInt(pending.filter((p) => p.order.index === indexAddresses[i]).length));
+              const [baseAssets, baseUnits, factor] = (await indexes[i].baseTokenset()) as [string[], bigint[], bigint];
+              const [basketAssets, basketAmounts] = (await indexes[i].basket()) as [string[], bigint[]];
+              expect([...basketAssets]).toEqual([...baseAssets]);
+              basketAssets.forEach((asset, k) => {
+                // Claims per index unit are base x factor / 1e45 of the asset.
+                const perUnit = baseUnits[k] * factor;
+                const scale = INDEX_UNIT * FEE_FACTOR_UNIT;
+                const basket = basketAmounts[k];
+                const roundedDown = holderBalances.reduce((sum, b) => sum + (b * perUnit) / scale, 0n);
+                const nonZeroHolders = BigInt(holderBalances.filter((b) => b > 0n).length);
+                // Covers the holders' exact claims, and by at most one unit per holder more than their rounded-down sum.
+                expect(basket * scale >= supply * perUnit).toBe(true);
+                expect(basket >= roundedDown && basket <= roundedDown + nonZeroHolders).toBe(true);
+                owed.set(asset, owed.get(asset)! + basket);
+              });
+              const [feeAssets, feeAmounts] = (await indexes[i].feeBasket()) as [string[], bigint[]];
+              feeAssets.forEach((asset, k) => owed.set(asset, owed.get(asset)! + feeAmounts[k]));
+            }
+            // NAT.ssi: supply is its holders', AttestedIssuer holds exactly the open escrow.
+            const natSupply = (await nat.totalSupply()) as bigint;
+            expect(Object.keys(accounts).reduce((sum, name) => sum + actual.get(`${natAddress}:${name}`)!, 0n)).toBe(natSupply);
+            const open = attestedPending.filter((r) => !r.settled);
+            const cashEscrow = open.filter((r) => r.side === Side.Mint || r.accepted).reduce((sum, r) => sum + r.cash, 0n);
+            const tokenEscrow = open.filter((r) => r.side === Side.Redeem && !r.accepted).reduce((sum, r) => sum + r.indexAmount, 0n);
+            expect(actual.get(`${usdc}:attested`)).toBe(cashEscrow);
+            expect(actual.get(`${natAddress}:attested`)).toBe(tokenEscrow);
+            const [natAssets, natAmounts] = (await nat.basket()) as [string[], bigint[]];
+            const [natFeeAssets, natFeeAmounts] = (await nat.feeBasket()) as [string[], bigint[]];
+            const natOwed = (asset: string): bigint =>
+              (natAmounts[natAssets.indexOf(asset)] ?? 0n) + (natFeeAssets.includes(asset) ? natFeeAmounts[natFeeAssets.indexOf(asset)] : 0n);
+            for (const n of NATIVE) {
+              const custody = (await attested.attestedCustody(natAddress, n.asset)) as bigint;
+              // Attested custody is what the model booked, and covers basket x supply plus the fee basket.
+              expect(custody).toBe(booked.get(n.asset));
+              expect(`${n.id}: attested ${custody} >= owed ${natOwed(n.asset)} is ${custody >= natOwed(n.asset)}`).toBe(
+                `${n.id}: attested ${custody} >= owed ${natOwed(n.asset)} is true`,
+              );
+              // The wallet holds custody plus units in flight: delivered for open mints, due to PMMs but not yet released.
+              const inFlight = attestedPending.reduce(
+                (sum, r) =>
+                  sum +
+                  (r.side === Side.Mint ? (r.legs.get(n.asset) ?? 0n) : r.accepted && !r.legs.has(n.asset) ? r.due.get(n.asset)! : 0n),
+                0n,
+              );
+              expect(nativeHeld.get(n.asset)).toBe(custody + inFlight);
+            }
+            // The vault also owes NAT.ssi's on-chain leg and what accepted redeems will release from it.
+            const dueFromVault = open.filter((r) => r.side === Side.Redeem && r.accepted).reduce((sum, r) => sum + r.due.get(natOnchain)!, 0n);
+            owed.set(natOnchain, owed.get(natOnchain)! + natOwed(natOnchain) + dueFromVault);
+            // Custody covers every index's basket and fee basket for every asset, dropped ones included.
+            for (const [asset, amount] of owed) {
+              const held = actual.get(`${asset}:vault`)!;
+              expect(`${asset}: custody ${held} >= owed ${amount} is ${held >= amount}`).toBe(`${asset}: custody ${held} >= owed ${amount} is true`);
+            }
+          }
+        } finally {
+          await send(hre, 'evm_revert', [snapshot]);
+        }
+      }),
+      // A fixed default seed: the coverage checks below hold for it; FC_SEED explores others.
+      { numRuns: RUNS, seed: Number(process.env.FC_SEED ?? 20261205) },
+    );
+    expect(stepsRun).toBeGreaterThanOrEqual(RUNS * 5);
+    // The random sequences really did rebalance and sell fees.
+    expect(rebalances).toBeGreaterThan(0);
+    expect(feeSales).toBeGreaterThan(0);
+    // ... and took attested mints to completion. Attested redeems are requested, accepted and released here
+    // with the invariants checked after each step; random sequences seldom take one to its end, and each end
+    // (completed, refunded, settled) is pinned in attested-issuer.test.ts.
+    expect(attestedOutcomes.get('mint completed') ?? 0).toBeGreaterThan(0);
+    console.log(`attested request outcomes: ${JSON.stringify(Object.fromEntries(attestedOutcomes))}`);
+  }, 600_000); // Three indexes and the attested requests: minutes on a shared two-core machine.
+
+  /** A quote whose legs hold until its deadline: mint legs at the fee factor of now, redeem legs at the deadline's. */
+  async function quoteFor(index: number, side: Side, indexAmount: bigint, cashAmount: bigint, requester: string): Promise<QuoteOrder> {
+    const order = await feeAwareQuote(hre, fx, indexes[index], { side, indexAmount, nonce: freshNonce(), requester });
+    return { ...order, cashAmount };
+  }
+});

@@ -1,0 +1,203 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { tmpdir } from 'node:os';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../../..');
+const BASE_PORT = 23100 + (process.pid % 50) * 10;
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+/** Runs the README's start command in its own process group, as a terminal would. */
+function npmStart(dataDir: string, extra: string[] = []): Started {
+  const child = spawn('npm', ['start', '--silent', '--', '--data', dataDir, '--base-port', String(BASE_PORT), '--no-scheduler', ...extra], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CI: 'true' },
+  });
+  let text = '';
+  child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+  const exit = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { child, output: () => text, exit };
+}
+
+async function until(condition: () => boolean, timeoutMs: number, what: string, started: Started): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (started.child.exitCode !== null) throw new Error(`${what}: the stack exited early:\n${started.output()}`);
+    if (Date.now() > deadline) throw new Error(`${what}: timed out:\n${started.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Kills what a failed test left running and waits for it to go, so its ports are free for the next test. */
+async function killGroup(started: Started): Promise<void> {
+  try {
+    process.kill(-started.child.pid!, 'SIGKILL');
+  } catch {
+    return; // already gone
+  }
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      process.kill(-started.child.pid!, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Ctrl-C as a terminal sends it (to the whole group); resolves once the stack process itself is gone. */
+async function ctrlC(started: Started, stackPid: number): Promise<void> {
+  process.kill(-started.child.pid!, 'SIGINT');
+  await started.exit;
+  const deadline = Date.now() + 20_000;
+  while (alive(stackPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
+describe('the local stack started with npm start', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ssi-stack-'));
+  // A transfer made on the first run's chain, to be found again after the restart.
+  const payee = Wallet.createRandom().address;
+  let transfer: { blockNumber: number; value: bigint } | undefined;
+
+  test('comes up healthy, serves declared routes and schedules, and stops without leaving processes behind', async () => {
+    const started = npmStart(dataDir);
+    try {
+      await until(() => started.output().includes('Ctrl-C stops everything.'), 240_000, 'start', started);
+      const stack = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
+      expect(stack.api).toBe(`http://127.0.0.1:${BASE_PORT}`);
+      expect(started.output()).toContain(join(dataDir, 'stack.json'));
+
+      const health = await fetch(`${stack.api}/health`);
+      const body = (await health.json()) as { ok: boolean; components: Record<string, { ok: boolean }> };
+      expect(health.status).toBe(200);
+      expect(Object.fromEntries(Object.entries(body.components).map(([k, v]) => [k, v.ok]))).toEqual({
+        chain: true,
+        dynamodb: true,
+        kms: true,
+        s3: true,
+        scheduler: true,
+      });
+
+      const protocol = (await (await fetch(`${stack.api}/v1/protocol`)).json()) as { chainId: number; signers: { operator: string } };
+      expect(protocol.chainId).toBe(31337);
+      expect(protocol.signers.operator).toBe(stack.keys.operator.address);
+
+      const run = await fetch(`${stack.api}/_local/schedules/heartbeat/run`, { method: 'POST' });
+      expect(run.status).toBe(200);
+      expect(((await run.json()) as { lastRun: { ok: boolean } }).lastRun.ok).toBe(true);
+
+      expect((await fetch(`${stack.api}/v1/nothing-here`)).status).toBe(404);
+
+      const chain = new JsonRpcProvider(stack.rpc, undefined, { staticNetwork: true });
+      const value = 123_456_789n;
+      const sent = await (await chain.getSigner(2)).sendTransaction({ to: payee, value });
+      transfer = { blockNumber: (await sent.wait())!.blockNumber, value };
+      chain.destroy();
+
+      const lock = JSON.parse(readFileSync(join(dataDir, 'stack.pid'), 'utf8')) as { pid: number; children: number[] };
+      expect(lock.children.length).toBeGreaterThanOrEqual(2);
+      await ctrlC(started, lock.pid);
+      expect(started.output()).toMatch(/SIGINT: stopping the local stack\nstopped/);
+      expect([lock.pid, ...lock.children].filter(alive)).toEqual([]);
+      expect(existsSync(join(dataDir, 'stack.pid'))).toBe(false);
+      expect(existsSync(join(dataDir, 'chain', 'anvil-state.json'))).toBe(true);
+    } finally {
+      await killGroup(started);
+    }
+  });
+
+  test('a second start reuses the data folder: the same KMS signer addresses, DynamoDB items and chain, without a redeploy', async () => {
+    const first = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
+    const started = npmStart(dataDir);
+    try {
+      await until(() => started.output().includes('Ctrl-C stops everything.'), 240_000, 'restart', started);
+      const second = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
+      expect(second.keys).toEqual(first.keys);
+      expect(second.startedAt).not.toBe(first.startedAt);
+      const health = (await (await fetch(`${second.api}/health`)).json()) as { ok: boolean };
+      expect(health.ok).toBe(true);
+      const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: second.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } }));
+      const heartbeat = await dynamo.send(new GetCommand({ TableName: second.tables.ops, Key: { pk: 'heartbeat', sk: 'latest' } }));
+      dynamo.destroy();
+      expect(heartbeat.Item?.recordedAt).toEqual(expect.any(String));
+
+      expect(started.output()).toContain('contracts kept from the previous run');
+      expect(started.output()).not.toContain('deploying contracts');
+      expect(second.contracts).toEqual(first.contracts);
+      expect(second.tokens).toEqual(first.tokens);
+      const chain = new JsonRpcProvider(second.rpc, undefined, { staticNetwork: true });
+      const deployed = [...['issuer', 'custodyVault', 'rebalancer', 'rewardsDistributor', 'ussi'].map((name) => second.contracts[name]), ...Object.values(second.indexes)];
+      for (const address of deployed as string[]) expect(await chain.getCode(address)).not.toBe('0x');
+      expect(await chain.getBalance(payee)).toBe(transfer!.value);
+      expect(await chain.getBlockNumber()).toBeGreaterThanOrEqual(transfer!.blockNumber);
+      chain.destroy();
+      const protocol = await fetch(`${second.api}/v1/protocol`);
+      expect(protocol.status).toBe(200);
+      expect(((await protocol.json()) as { chainId: number }).chainId).toBe(31337);
+      await ctrlC(started, second.pid);
+      expect(alive(second.pid)).toBe(false);
+    } finally {
+      await killGroup(started);
+    }
+  });
+
+  test('a port already in use gives one clear message and a non-zero exit', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(BASE_PORT + 3, '127.0.0.1', () => r()));
+    try {
+      const started = npmStart(mkdtempSync(join(tmpdir(), 'ssi-stack-port-')));
+      const code = await started.exit;
+      expect(code).not.toBe(0);
+      expect(started.output()).toMatch(new RegExp(`port ${BASE_PORT + 3} for the local KMS endpoint is already in use`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  test('a corrupt data folder gives one clear message naming the file and --reset', async () => {
+    const corrupt = mkdtempSync(join(tmpdir(), 'ssi-stack-corrupt-'));
+    writeFileSync(join(corrupt, 'stack.json'), '{ not json');
+    const started = npmStart(corrupt);
+    expect(await started.exit).not.toBe(0);
+    expect(started.output()).toMatch(/is corrupt: stack\.json is unreadable.*--reset/);
+
+    mkdirSync(join(corrupt, 'kms'), { recursive: true });
+    writeFileSync(join(corrupt, 'stack.json'), JSON.stringify({ startedAt: 'x' }));
+    writeFileSync(join(corrupt, 'kms', 'keys.json'), '[garbage');
+    const again = npmStart(corrupt);
+    expect(await again.exit).not.toBe(0);
+    expect(again.output()).toMatch(/key file .*keys\.json is corrupt/);
+  });
+
+  test('a machine without Java is told exactly what to install', () => {
+    const nodeOnly = mkdtempSync(join(tmpdir(), 'ssi-path-'));
+    symlinkSync(process.execPath, join(nodeOnly, 'node'));
+    const result = spawnSync(process.execPath, ['scripts/prereqs.js'], { cwd: ROOT, env: { PATH: nodeOnly }, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/needs a Java 17 JDK \(java and javac\).*found none/);
+    expect(result.stderr).toContain('apt-get install -y openjdk-17-jdk-headless');
+  });
+});
