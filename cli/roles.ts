@@ -1,11 +1,15 @@
-import { Contract, getAddress, id, Interface, isAddress, type Provider } from 'ethers';
+import { Contract, getAddress, id, Interface, isAddress, type JsonRpcProvider, type Provider } from 'ethers';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentRecord } from '../topology/deployment';
-import type { Relayer } from '../lambdas/relayer';
+import { Relayer, RelayerStore } from '../lambdas/relayer';
+import { KmsSigner } from '../lambdas/signing/kms-signer';
 
 /*
  * The on-chain roles an operator hands out when a WLP or a PMM is onboarded, and the one code path
- * that grants and revokes them: `ssi admin roles` sends through the KMS relayer of any stage, and
- * the local stack sets its own WLP and PMM up with the very same calls.
+ * that grants and revokes them: `ssi admin roles` signs with the stage's admin KMS key (KEYS role
+ * `admin`) through the relayer, and the local stack sets its own WLP and PMM up with the very same
+ * calls (adminRelayer, changeRole, relayerSender).
  *
  * Roles the contracts have that are NOT here, and why:
  * - OPERATOR_ROLE, PRICE_ATTESTER_ROLE (Rebalancer), GUARDIAN_ROLE (RewardsDistributor): the deploy
@@ -157,6 +161,23 @@ export async function roleHolders(provider: Provider, deployment: Pick<Deploymen
   }
   return holders;
 }
+
+/** The relayer of the stage's admin KMS key, over the stage's relayer tables: what onboarding roles are sent through. */
+export function adminRelayer(deps: {
+  kms: KMSClient;
+  adminKey: string;
+  provider: JsonRpcProvider;
+  chainId: number;
+  doc: DynamoDBDocumentClient;
+  tables: { actions: string; nonces: string };
+}): { signer: KmsSigner; relayer: Relayer } {
+  const signer = new KmsSigner(deps.kms, deps.adminKey);
+  const relayer = new Relayer({ signer, provider: deps.provider, chainId: deps.chainId, store: new RelayerStore(deps.doc, deps.tables), logger: quietLog });
+  return { signer, relayer };
+}
+
+/** The relayer's own logs stay out of the operator's output; failures reach the operator as errors. */
+const quietLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Sends through the KMS relayer and waits for the outcome; a failed action becomes a RoleError with its reason. */
 export function relayerSender(relayer: Relayer, timeoutMs = 180_000): RoleTransactionSender {

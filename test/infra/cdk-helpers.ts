@@ -23,6 +23,8 @@ export function temporaryDir(prefix: string): string {
 
 export const TEST_ACCOUNT = '111111111111';
 export const TEST_REGION = 'us-east-1';
+/** The hedge-book venue of the test environment (synthesizeSsi turns USSI on). */
+export const TEST_HEDGE_BOOK_URL = 'https://hedge-book.example.com';
 
 /** A deployment record like scripts/deploy.ts writes, with two indexes to alarm on. */
 export function writeDeploymentFixture(
@@ -79,13 +81,17 @@ export interface CfnResource {
 /** Builds the whole app for one environment (dev, concrete account and region) and synthesizes it, with the app's cdk-nag checks when `nag`. */
 export function synthesizeSsi(options: { overrides?: Partial<EnvironmentConfig>; topology?: Topology; nag?: boolean; deployment?: { contracts: Record<string, string> } } = {}): SynthesizedSsi {
   const deploymentFile = writeDeploymentFixture(84532, undefined, options.deployment?.contracts);
+  const devSettings = (CDK_CONTEXT[environmentContextKey('dev')] as { settings?: Record<string, string> }).settings ?? {};
   const app = testApp({
     account: TEST_ACCOUNT,
     region: TEST_REGION,
     deploymentFile,
     allowMissingDeployment: false,
     alarmEmail: 'ops@example.com',
+    // USSI on, as in an environment with a hedge-book venue, so every declared function is built.
+    ussi: true,
     ...options.overrides,
+    settings: { ...devSettings, USSI_HEDGE_BOOK_URL: TEST_HEDGE_BOOK_URL, ...options.overrides?.settings },
   });
   const ssi = loadEnvironment(app.node);
   const stacks = createSsiStacks(app, ssi, options.topology);
