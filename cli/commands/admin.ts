@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import { KEYS } from '../../topology';
 import { deploymentSchema, type DeploymentRecord } from '../../topology/deployment';
 import { chainProvider } from '../../lambdas/shared/chain';
-import { adminRelayer, changeRole, relayerSender, roleHolders, RoleError, ONBOARDING_ROLES } from '../roles';
+import { acceptAdmin, adminRelayer, changeRole, relayerSender, roleHolders, RoleError, ONBOARDING_ROLES } from '../roles';
 
 /*
  * `ssi admin`: operational data of any stage, in DynamoDB, not in environment variables: the PMM
@@ -243,6 +243,25 @@ export function registerAdmin(program: Command): void {
       .requiredOption('--account <address>', 'the WLP or PMM address')
       .action(roleChange(grant));
   }
+  roleOptions(roles.command('accept-admin').description('accept the default admin handover of the contracts holding the onboarding roles (after the current admin began it and its delay passed)')).action(
+    async (options: TargetOptions & { rpcUrl?: string }) => {
+      const accepted = await withTarget(options, async (t) => {
+        const chain = await chainTarget(options);
+        const provider = chainProvider(chain.rpcUrl, chain.chainId);
+        try {
+          const { signer, relayer } = adminRelayer({ kms: chain.kms, adminKey: chain.adminKey, provider, chainId: chain.chainId, doc: t.doc, tables: { actions: t.table('relayer-actions'), nonces: t.table('relayer-nonces') } });
+          return await acceptAdmin(provider, chain.deployment, await signer.getAddress(), relayerSender(relayer));
+        } catch (error) {
+          if (error instanceof RoleError) throw new CliError(error.message);
+          throw error;
+        } finally {
+          provider.destroy();
+          chain.kms.destroy();
+        }
+      });
+      report(options, { ok: true, accepted }, () => accepted.map((a) => `${a.outcome === 'accepted' ? 'now default admin of' : 'already default admin of'} ${a.contract} ${a.address}${a.txHash ? ` (tx ${a.txHash})` : ''}`));
+    },
+  );
   roleOptions(roles.command('list').description('who holds the onboarding roles now (from RoleGranted events, checked with hasRole)'))
     .option('--role <role>', 'only this role')
     .option('--from-block <n>', 'where to start reading events (default 0)')

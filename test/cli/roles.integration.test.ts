@@ -143,4 +143,29 @@ describe('ssi admin roles through the KMS relayer, signed by the admin key', () 
       useAdminKey(keys.admin);
     }
   }, 120_000);
+
+  // Last: it moves the contracts' default admin away from the deployer.
+  test('a multisig hands the default admin to a stage\'s admin key: begin, one day, ssi admin roles accept-admin; then that key grants', async () => {
+    const deployer = new NonceManager(new Wallet(LOCAL_DEPLOYER_KEY, provider));
+    const newAdmin = keys.operator; // stands for a stage's admin key whose contracts' admin is a multisig
+    useAdminKey(newAdmin);
+    try {
+      expect((await ssi(['accept-admin'])).out.error).toContain(`no default admin handover to ${newAdmin.address} is pending`);
+      for (const contract of [issuer, rebalancer]) await (await (contract.connect(deployer) as Contract).getFunction('beginDefaultAdminTransfer')(newAdmin.address)).wait();
+      expect((await ssi(['accept-admin'])).out.error).toMatch(/the handover to 0x[0-9a-fA-F]{40} can be accepted from /);
+      await provider.send('evm_increaseTime', [86_401]);
+      await provider.send('evm_mine', []);
+      expect(await ssi(['accept-admin'])).toMatchObject({ status: 0, out: { accepted: [{ contract: 'issuer', outcome: 'accepted' }, { contract: 'rebalancer', outcome: 'accepted' }] } });
+      expect(await issuer.defaultAdmin()).toBe(newAdmin.address);
+      expect(await rebalancer.defaultAdmin()).toBe(newAdmin.address);
+      expect((await ssi(['accept-admin'])).out.accepted.map((a: { outcome: string }) => a.outcome)).toEqual(['unchanged', 'unchanged']);
+
+      const pmm = Wallet.createRandom().address;
+      const granted = await ssi(['grant', '--role', 'maker', '--account', pmm]);
+      expect(granted).toMatchObject({ status: 0, out: { changes: [{ outcome: 'granted' }, { outcome: 'granted' }] } });
+      expect((await provider.getTransaction(granted.out.changes[0].txHash))?.from).toBe(newAdmin.address);
+    } finally {
+      useAdminKey(keys.admin);
+    }
+  }, 300_000);
 });
