@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { getAddress, isAddress } from 'ethers';
+import { getAddress, isAddress, type JsonRpcProvider } from 'ethers';
 import { CliError, report } from '../output';
 import { readStackFile } from './stack';
 import { DEFAULT_LIMITS, keyIdOf, listApiKeys, putApiKey, setApiKeysEnabled, type WlpKey } from '../../lambdas/quotes/api-keys';
@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import { KEYS } from '../../topology';
 import { deploymentSchema, type DeploymentRecord } from '../../topology/deployment';
 import { chainProvider } from '../../lambdas/shared/chain';
-import { acceptAdmin, adminRelayer, changeRole, relayerSender, roleHolders, RoleError, ONBOARDING_ROLES } from '../roles';
+import { acceptAdmin, adminRelayer, changeRole, relayerSender, roleHolders, RoleError, ONBOARDING_ROLES, type RoleTransactionSender } from '../roles';
 
 /*
  * `ssi admin`: operational data of any stage, in DynamoDB, not in environment variables: the PMM
@@ -219,14 +219,17 @@ export function registerAdmin(program: Command): void {
   const roles = admin.command('roles').description(`on-chain onboarding roles (${Object.keys(ONBOARDING_ROLES).join(', ')}), signed by the admin KMS key through the relayer`);
   const roleOptions = (command: Command): Command =>
     withTargetOptions(command).option('--rpc-url <url>', "the chain endpoint (default: the stage's own)");
-  const roleChange = (grant: boolean) => async (options: TargetOptions & { rpcUrl?: string; role: string; account: string }) => {
-    const account = address(options.account, '--account');
-    const changes = await withTarget(options, async (t) => {
+  /** Runs `work` with the stage's chain, deployment, the admin key's address and its relayer; a RoleError becomes the CLI's message. */
+  const withAdminKey = <T>(
+    options: TargetOptions & { rpcUrl?: string },
+    work: (provider: JsonRpcProvider, deployment: ChainTarget['deployment'], sender: string, send: RoleTransactionSender) => Promise<T>,
+  ): Promise<T> =>
+    withTarget(options, async (t) => {
       const chain = await chainTarget(options);
       const provider = chainProvider(chain.rpcUrl, chain.chainId);
       try {
         const { signer, relayer } = adminRelayer({ kms: chain.kms, adminKey: chain.adminKey, provider, chainId: chain.chainId, doc: t.doc, tables: { actions: t.table('relayer-actions'), nonces: t.table('relayer-nonces') } });
-        return await changeRole(provider, chain.deployment, { role: options.role, account, grant, sender: await signer.getAddress() }, relayerSender(relayer));
+        return await work(provider, chain.deployment, await signer.getAddress(), relayerSender(relayer));
       } catch (error) {
         if (error instanceof RoleError) throw new CliError(error.message);
         throw error;
@@ -235,6 +238,9 @@ export function registerAdmin(program: Command): void {
         chain.kms.destroy();
       }
     });
+  const roleChange = (grant: boolean) => async (options: TargetOptions & { rpcUrl?: string; role: string; account: string }) => {
+    const account = address(options.account, '--account');
+    const changes = await withAdminKey(options, (provider, deployment, sender, send) => changeRole(provider, deployment, { role: options.role, account, grant, sender }, send));
     report(options, { ok: true, changes }, () => changes.map((c) => `${c.outcome === 'unchanged' ? (grant ? 'already had' : 'did not have') : c.outcome} ${c.role} on ${c.contract} ${c.address} for ${c.account}${c.txHash ? ` (tx ${c.txHash})` : ''}`));
   };
   for (const [verb, grant] of [['grant', true], ['revoke', false]] as const) {
@@ -245,20 +251,7 @@ export function registerAdmin(program: Command): void {
   }
   roleOptions(roles.command('accept-admin').description('accept the default admin handover of the contracts holding the onboarding roles (after the current admin began it and its delay passed)')).action(
     async (options: TargetOptions & { rpcUrl?: string }) => {
-      const accepted = await withTarget(options, async (t) => {
-        const chain = await chainTarget(options);
-        const provider = chainProvider(chain.rpcUrl, chain.chainId);
-        try {
-          const { signer, relayer } = adminRelayer({ kms: chain.kms, adminKey: chain.adminKey, provider, chainId: chain.chainId, doc: t.doc, tables: { actions: t.table('relayer-actions'), nonces: t.table('relayer-nonces') } });
-          return await acceptAdmin(provider, chain.deployment, await signer.getAddress(), relayerSender(relayer));
-        } catch (error) {
-          if (error instanceof RoleError) throw new CliError(error.message);
-          throw error;
-        } finally {
-          provider.destroy();
-          chain.kms.destroy();
-        }
-      });
+      const accepted = await withAdminKey(options, acceptAdmin);
       report(options, { ok: true, accepted }, () => accepted.map((a) => `${a.outcome === 'accepted' ? 'now default admin of' : 'already default admin of'} ${a.contract} ${a.address}${a.txHash ? ` (tx ${a.txHash})` : ''}`));
     },
   );
