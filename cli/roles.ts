@@ -1,11 +1,15 @@
-import { Contract, getAddress, id, Interface, isAddress, type Provider } from 'ethers';
+import { Contract, getAddress, id, Interface, isAddress, type JsonRpcProvider, type Provider } from 'ethers';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentRecord } from '../topology/deployment';
-import type { Relayer } from '../lambdas/relayer';
+import { Relayer, RelayerStore } from '../lambdas/relayer';
+import { KmsSigner } from '../lambdas/signing/kms-signer';
 
 /*
  * The on-chain roles an operator hands out when a WLP or a PMM is onboarded, and the one code path
- * that grants and revokes them: `ssi admin roles` sends through the KMS relayer of any stage, and
- * the local stack sets its own WLP and PMM up with the very same calls.
+ * that grants and revokes them: `ssi admin roles` signs with the stage's admin KMS key (KEYS role
+ * `admin`) through the relayer, and the local stack sets its own WLP and PMM up with the very same
+ * calls (adminRelayer, changeRole, relayerSender).
  *
  * Roles the contracts have that are NOT here, and why:
  * - OPERATOR_ROLE, PRICE_ATTESTER_ROLE (Rebalancer), ROOT_REVOKER_ROLE (RewardsDistributor): the deploy
@@ -37,6 +41,8 @@ const ACCESS_CONTROL = new Interface([
   'function grantRole(bytes32 role, address account)',
   'function revokeRole(bytes32 role, address account)',
   'function defaultAdmin() view returns (address)',
+  'function pendingDefaultAdmin() view returns (address newAdmin, uint48 schedule)',
+  'function acceptDefaultAdminTransfer()',
   'event RoleGranted(bytes32 indexed role, address indexed account, address indexed sender)',
   'event RoleRevoked(bytes32 indexed role, address indexed account, address indexed sender)',
 ]);
@@ -128,6 +134,55 @@ export async function changeRole(
   return changes;
 }
 
+/** The contracts whose default admin grants the onboarding roles: every contract in ONBOARDING_ROLES the deployment has. */
+function onboardingContracts(deployment: Pick<DeploymentRecord, 'contracts'>): Array<{ contract: string; address: string }> {
+  const names = [...new Set(Object.values(ONBOARDING_ROLES).flatMap((sites) => sites.map((s) => s.contract)))];
+  return names.filter((name) => deployment.contracts[name]).map((name) => ({ contract: name, address: getAddress(deployment.contracts[name]!) }));
+}
+
+/** What became of the default admin handover on one contract. */
+export interface AdminAcceptance {
+  readonly contract: string;
+  readonly address: string;
+  readonly outcome: 'accepted' | 'unchanged';
+  readonly txHash?: string;
+}
+
+/**
+ * Completes the default admin handover (AccessControlDefaultAdminRules, two steps) to `sender` on
+ * every contract that holds an onboarding role: the current admin (the multisig) began it with
+ * `beginDefaultAdminTransfer(sender)` and its delay has passed. Checks every contract first and
+ * sends nothing when one is not ready, naming it; a contract `sender` already administers is left alone.
+ */
+export async function acceptAdmin(provider: Provider, deployment: Pick<DeploymentRecord, 'contracts' | 'chainId'>, sender: string, send: RoleTransactionSender): Promise<AdminAcceptance[]> {
+  const contracts = onboardingContracts(deployment);
+  if (!contracts.length) throw new RoleError('the deployment has none of the contracts that hold the onboarding roles (issuer, ussi, rebalancer)');
+  const now = (await provider.getBlock('latest'))!.timestamp;
+  const plan = await Promise.all(
+    contracts.map(async (site) => {
+      const contract = new Contract(site.address, ACCESS_CONTROL, provider);
+      const [admin, [pending, schedule]] = await Promise.all([contract.defaultAdmin() as Promise<string>, contract.pendingDefaultAdmin() as Promise<[string, bigint]>]);
+      return { site, done: getAddress(admin) === getAddress(sender), pending: getAddress(pending), schedule: Number(schedule) };
+    }),
+  );
+  for (const { site, done, pending, schedule } of plan) {
+    if (done) continue;
+    if (pending !== getAddress(sender)) throw new RoleError(`${site.contract} ${site.address}: no default admin handover to ${sender} is pending (pending: ${pending}); its admin must call beginDefaultAdminTransfer(${sender}) first`);
+    if (schedule > now) throw new RoleError(`${site.contract} ${site.address}: the handover to ${sender} can be accepted from ${new Date(schedule * 1000).toISOString()} (the chain's time is ${new Date(now * 1000).toISOString()})`);
+  }
+  const results: AdminAcceptance[] = [];
+  const block = await provider.getBlockNumber();
+  for (const { site, done } of plan) {
+    if (done) {
+      results.push({ ...site, outcome: 'unchanged' });
+      continue;
+    }
+    const { txHash } = await send({ key: `roles:${deployment.chainId}:${site.address}:accept-admin:${sender}:${block}`, to: site.address, data: ACCESS_CONTROL.encodeFunctionData('acceptDefaultAdminTransfer') });
+    results.push({ ...site, outcome: 'accepted', txHash });
+  }
+  return results;
+}
+
 /** One holder of a role on one contract. */
 export interface RoleHolder extends RoleSite {
   readonly account: string;
@@ -157,6 +212,23 @@ export async function roleHolders(provider: Provider, deployment: Pick<Deploymen
   }
   return holders;
 }
+
+/** The relayer of the stage's admin KMS key, over the stage's relayer tables: what onboarding roles are sent through. */
+export function adminRelayer(deps: {
+  kms: KMSClient;
+  adminKey: string;
+  provider: JsonRpcProvider;
+  chainId: number;
+  doc: DynamoDBDocumentClient;
+  tables: { actions: string; nonces: string };
+}): { signer: KmsSigner; relayer: Relayer } {
+  const signer = new KmsSigner(deps.kms, deps.adminKey);
+  const relayer = new Relayer({ signer, provider: deps.provider, chainId: deps.chainId, store: new RelayerStore(deps.doc, deps.tables), logger: quietLog });
+  return { signer, relayer };
+}
+
+/** The relayer's own logs stay out of the operator's output; failures reach the operator as errors. */
+const quietLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Sends through the KMS relayer and waits for the outcome; a failed action becomes a RoleError with its reason. */
 export function relayerSender(relayer: Relayer, timeoutMs = 180_000): RoleTransactionSender {

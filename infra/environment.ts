@@ -90,6 +90,17 @@ export const environmentConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Deploy USSI's functions (ussi-api, ussi-nav, ussi-confirm, ussi-payout), its route and its
+     * schedules. They need the hedge-book venue (settings.USSI_HEDGE_BOOK_URL): an environment without
+     * one sets false and deploys none of them; left true without it, the synth fails naming the setting.
+     */
+    ussi: z.boolean().default(true),
+    /**
+     * IAM roles (ARNs) of the operators who may sign with the admin key (`ssi admin roles`): the key
+     * policy allows kms:Sign to these alone. Empty: nobody signs with it until one is named.
+     */
+    adminSignerRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'an IAM role ARN')).default([]),
     /** CloudFormation termination protection on every stack. */
     terminationProtection: z.boolean().default(false),
     /** Points and epoch rewards (lambdas/points/settings.ts); each omitted value keeps the code's default. */
@@ -108,6 +119,33 @@ export const environmentConfigSchema = z
   .strict();
 
 export type EnvironmentConfig = z.infer<typeof environmentConfigSchema>;
+
+/** Context key of the local stack's parameters, declared in cdk.json beside dev and prod. */
+export const LOCAL_ENVIRONMENT_KEY = 'ssi:environment:local';
+
+/**
+ * The local stack's parameters: the same `settings` map and `ussi` switch as dev and prod. Its chain,
+ * deployment record and service endpoints are the stack's own, so nothing else is declared here.
+ */
+export const localEnvironmentSchema = environmentConfigSchema.pick({ settings: true, ussi: true }).strict();
+export type LocalEnvironmentConfig = z.infer<typeof localEnvironmentSchema>;
+
+/** Reads and checks `ssi:environment:local` from a context source (cdk.json's context for the local stack). */
+export function loadLocalEnvironment(context: ContextSource): LocalEnvironmentConfig {
+  const raw = context.tryGetContext(LOCAL_ENVIRONMENT_KEY);
+  if (raw === undefined) throw new Error(`no parameters for the local stack: add "${LOCAL_ENVIRONMENT_KEY}" to the context in cdk.json`);
+  const parsed = localEnvironmentSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`invalid parameters for the local stack:\n  ${parsed.error.issues.map((i) => `${[LOCAL_ENVIRONMENT_KEY, ...i.path].join('.')}: ${i.message}`).join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+/** cdk.json's context, as the CDK CLI passes it to the app (for tools that run outside `cdk`). */
+export function cdkJsonContext(root: string = REPOSITORY_ROOT): ContextSource {
+  const context = (JSON.parse(readFileSync(resolve(root, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
+  return { tryGetContext: (key) => context[key] };
+}
 
 /** A validated environment: its name, parameters and the deployment record the functions get. */
 export interface SsiEnvironment {

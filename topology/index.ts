@@ -29,6 +29,11 @@ export interface KeySpec {
   readonly description: string;
   /** The key only signs messages and never sends a transaction, so it has no relayer (and no nonce to watch). */
   readonly signsOnly?: boolean;
+  /**
+   * Only an operator's CLI signs with it (`ssi admin`, through the relayer): no function may declare
+   * it, so no Lambda role can sign with it, and the relayer monitor does not tick it.
+   */
+  readonly operatorOnly?: boolean;
 }
 
 export interface BucketSpec {
@@ -55,6 +60,11 @@ export interface FunctionSpec {
   readonly buckets: Readonly<Partial<Record<BucketName, Access>>>;
   /** Caps concurrent runs where two at once would do harm (sagas, publishers). */
   readonly reservedConcurrency?: number;
+  /**
+   * Part of an optional product: an environment that turns the product off (cdk.json `ussi: false`)
+   * deploys neither this function nor the routes and schedules that start it.
+   */
+  readonly product?: 'ussi';
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -90,8 +100,10 @@ export const KEYS = [
   // The only key a function behind the API may sign with: the USSI contract's orderSigner, no role.
   { role: 'ussi-orders', alias: 'alias/ssi-ussi-orders', description: "Signs USSI hedge orders (the USSI contract's order signer; no on-chain role)", signsOnly: true },
   { role: 'custodian', alias: 'alias/ssi-custodian', description: 'Signs custodian leg attestations and daily custodian balance statements', signsOnly: true },
+  // No function signs with it: only an operator's `ssi admin roles` (cli/roles.ts), through the relayer.
+  { role: 'admin', alias: 'alias/ssi-admin', description: 'Grants and revokes the onboarding roles (participant, maker) through `ssi admin roles`; no function signs with it', operatorOnly: true },
 ] as const satisfies readonly KeySpec[];
-export type KeyRole = 'operator' | 'reserve' | 'rewards' | 'price' | 'ussi-orders' | 'custodian';
+export type KeyRole = 'operator' | 'reserve' | 'rewards' | 'price' | 'ussi-orders' | 'custodian' | 'admin';
 
 export const BUCKETS = [
   { name: 'reports', description: 'Reserve reports and reward trees; versioned, never overwritten' },
@@ -230,6 +242,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'ussi-api',
+    product: 'ussi',
     entry: 'lambdas/handlers/ussi-api.ts',
     description: "USSI hedge-order quotes for WLPs, signed with the ussi-orders key (the USSI contract's order signer)",
     timeoutSeconds: 10,
@@ -242,6 +255,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'ussi-nav',
+    product: 'ussi',
     entry: 'lambdas/handlers/ussi-nav.ts',
     description: 'Publishes the USSI NAV through the operator relayer, within the contract bounds',
     timeoutSeconds: 120,
@@ -253,6 +267,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'ussi-confirm',
+    product: 'ussi',
     entry: 'lambdas/handlers/ussi-confirm.ts',
     description: 'Confirms pending USSI mints, and redeems (from the float, or marked payout-pending), through the operator relayer',
     timeoutSeconds: 120,
@@ -265,6 +280,7 @@ export const FUNCTIONS = [
   },
   {
     name: 'ussi-payout',
+    product: 'ussi',
     entry: 'lambdas/handlers/ussi-payout.ts',
     description: 'Has the hedge book pay payout-pending USSI redeems and records each payout transaction on chain',
     timeoutSeconds: 120,

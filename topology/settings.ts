@@ -80,7 +80,8 @@ export const SETTINGS = {
 
   RESERVES_FROM_BLOCK: { schema: z.coerce.number().int().min(0).default(0), description: "First block of the index tokens' Transfer logs" },
   RESERVES_CONFIRMATIONS: {
-    schema: z.coerce.number().int().min(0).default(10),
+    // No default: how deep a reorg can go is the chain's, so every environment says it (cdk.json).
+    schema: z.coerce.number().int().min(0),
     description: 'Blocks behind the head a reserve report is read at (its pinned block); a reorg of the pinned block re-pins',
   },
 
@@ -151,6 +152,9 @@ export const FUNCTION_SETTINGS = {
 export const REQUIRED_FOR: Partial<Record<FunctionName, readonly SettingName[]>> = {
   // The epoch close allocates this pool; other points functions never read it.
   'epoch-close': ['SSI_EPOCH_POOL'],
+  // The NAV and the payouts come from the hedge book; an environment without a venue turns USSI off (cdk.json `ussi: false`).
+  'ussi-nav': ['USSI_HEDGE_BOOK_URL'],
+  'ussi-payout': ['USSI_HEDGE_BOOK_URL'],
 };
 
 /** True when function `fn` needs a value of `name`: its schema accepts no absence, or REQUIRED_FOR says so. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { getAddress, isAddress } from 'ethers';
+import { getAddress, isAddress, type JsonRpcProvider } from 'ethers';
 import { CliError, report } from '../output';
 import { readStackFile } from './stack';
 import { DEFAULT_LIMITS, keyIdOf, listApiKeys, putApiKey, setApiKeysEnabled, type WlpKey } from '../../lambdas/quotes/api-keys';
@@ -14,9 +14,7 @@ import { resolve } from 'node:path';
 import { KEYS } from '../../topology';
 import { deploymentSchema, type DeploymentRecord } from '../../topology/deployment';
 import { chainProvider } from '../../lambdas/shared/chain';
-import { KmsSigner } from '../../lambdas/signing/kms-signer';
-import { Relayer, RelayerStore } from '../../lambdas/relayer';
-import { changeRole, relayerSender, roleHolders, RoleError, ONBOARDING_ROLES } from '../roles';
+import { acceptAdmin, adminRelayer, changeRole, relayerSender, roleHolders, RoleError, ONBOARDING_ROLES, type RoleTransactionSender } from '../roles';
 
 /*
  * `ssi admin`: operational data of any stage, in DynamoDB, not in environment variables: the PMM
@@ -66,22 +64,23 @@ async function withTarget<T>(options: TargetOptions, work: (t: Target) => Promis
   }
 }
 
-/** What `ssi admin roles` needs of a stage: its chain, its deployment and the operator's KMS relayer. */
+/** What `ssi admin roles` needs of a stage: its chain, its deployment and the admin key's KMS relayer. */
 interface ChainTarget {
   rpcUrl: string;
   chainId: number;
   deployment: Pick<DeploymentRecord, 'contracts' | 'chainId'>;
   kms: KMSClient;
-  operatorKey: string;
+  /** The admin key (KEYS role `admin`): the only key `ssi admin roles` signs with. */
+  adminKey: string;
 }
 
 /**
  * The stage's chain as its functions see it: for `--stage`, cdk.json's `ssi:environment:<stage>`
- * (rpcUrl, chainId, deploymentFile; `--rpc-url` overrides the endpoint) and the operator key's alias
- * alias/ssi-operator-<stage>; for the local stack, stack.json.
+ * (rpcUrl, chainId, deploymentFile; `--rpc-url` overrides the endpoint) and the admin key's alias
+ * alias/ssi-admin-<stage>; for the local stack, stack.json.
  */
 async function chainTarget(options: TargetOptions & { rpcUrl?: string }): Promise<ChainTarget> {
-  const operator = KEYS.find((k) => k.role === 'operator')!;
+  const admin = KEYS.find((k) => k.role === 'admin')!;
   if (options.stage) {
     const { loadEnvironment } = await import('../../infra/environment');
     const { keyAliasName } = await import('../../infra/constructs/naming');
@@ -97,7 +96,7 @@ async function chainTarget(options: TargetOptions & { rpcUrl?: string }): Promis
       chainId: environment.config.chainId,
       deployment: environment.deployment,
       kms: new KMSClient({ region: options.region }),
-      operatorKey: keyAliasName(operator.alias, options.stage),
+      adminKey: keyAliasName(admin.alias, options.stage),
     };
   }
   const stack = readStackFile(options.data);
@@ -107,8 +106,14 @@ async function chainTarget(options: TargetOptions & { rpcUrl?: string }): Promis
     chainId: stack.chainId,
     deployment,
     kms: new KMSClient({ endpoint: stack.kms, region: LOCAL_REGION, credentials: localCredentials }),
-    operatorKey: stack.keys.operator!.keyId,
+    adminKey: requireAdminKey(stack.keys.admin?.keyId, stack.dataDir),
   };
+}
+
+/** A stack started before the admin key existed has none: say how to get one instead of failing later. */
+function requireAdminKey(keyId: string | undefined, dataDir: string): string {
+  if (!keyId) throw new CliError(`the local stack in ${dataDir} has no admin key: restart it (npm start) so it creates alias/ssi-admin`);
+  return keyId;
 }
 
 const address = (value: string, what: string): string => {
@@ -211,18 +216,20 @@ export function registerAdmin(program: Command): void {
       report(options, { ok: true, apiKey: key, key: keyView(record), revoked }, () => [`new API key for ${record.name}, id ${keyIdOf(record)}; shown only now:`, key, `revoked ${revoked.join(', ')}`]);
     });
 
-  const roles = admin.command('roles').description(`on-chain onboarding roles (${Object.keys(ONBOARDING_ROLES).join(', ')}), sent through the operator's KMS relayer`);
+  const roles = admin.command('roles').description(`on-chain onboarding roles (${Object.keys(ONBOARDING_ROLES).join(', ')}), signed by the admin KMS key through the relayer`);
   const roleOptions = (command: Command): Command =>
     withTargetOptions(command).option('--rpc-url <url>', "the chain endpoint (default: the stage's own)");
-  const roleChange = (grant: boolean) => async (options: TargetOptions & { rpcUrl?: string; role: string; account: string }) => {
-    const account = address(options.account, '--account');
-    const changes = await withTarget(options, async (t) => {
+  /** Runs `work` with the stage's chain, deployment, the admin key's address and its relayer; a RoleError becomes the CLI's message. */
+  const withAdminKey = <T>(
+    options: TargetOptions & { rpcUrl?: string },
+    work: (provider: JsonRpcProvider, deployment: ChainTarget['deployment'], sender: string, send: RoleTransactionSender) => Promise<T>,
+  ): Promise<T> =>
+    withTarget(options, async (t) => {
       const chain = await chainTarget(options);
       const provider = chainProvider(chain.rpcUrl, chain.chainId);
       try {
-        const signer = new KmsSigner(chain.kms, chain.operatorKey);
-        const relayer = new Relayer({ signer, provider, chainId: chain.chainId, store: new RelayerStore(t.doc, { actions: t.table('relayer-actions'), nonces: t.table('relayer-nonces') }), logger: quietLog });
-        return await changeRole(provider, chain.deployment, { role: options.role, account, grant, sender: await signer.getAddress() }, relayerSender(relayer));
+        const { signer, relayer } = adminRelayer({ kms: chain.kms, adminKey: chain.adminKey, provider, chainId: chain.chainId, doc: t.doc, tables: { actions: t.table('relayer-actions'), nonces: t.table('relayer-nonces') } });
+        return await work(provider, chain.deployment, await signer.getAddress(), relayerSender(relayer));
       } catch (error) {
         if (error instanceof RoleError) throw new CliError(error.message);
         throw error;
@@ -231,6 +238,9 @@ export function registerAdmin(program: Command): void {
         chain.kms.destroy();
       }
     });
+  const roleChange = (grant: boolean) => async (options: TargetOptions & { rpcUrl?: string; role: string; account: string }) => {
+    const account = address(options.account, '--account');
+    const changes = await withAdminKey(options, (provider, deployment, sender, send) => changeRole(provider, deployment, { role: options.role, account, grant, sender }, send));
     report(options, { ok: true, changes }, () => changes.map((c) => `${c.outcome === 'unchanged' ? (grant ? 'already had' : 'did not have') : c.outcome} ${c.role} on ${c.contract} ${c.address} for ${c.account}${c.txHash ? ` (tx ${c.txHash})` : ''}`));
   };
   for (const [verb, grant] of [['grant', true], ['revoke', false]] as const) {
@@ -239,6 +249,12 @@ export function registerAdmin(program: Command): void {
       .requiredOption('--account <address>', 'the WLP or PMM address')
       .action(roleChange(grant));
   }
+  roleOptions(roles.command('accept-admin').description('accept the default admin handover of the contracts holding the onboarding roles (after the current admin began it and its delay passed)')).action(
+    async (options: TargetOptions & { rpcUrl?: string }) => {
+      const accepted = await withAdminKey(options, acceptAdmin);
+      report(options, { ok: true, accepted }, () => accepted.map((a) => `${a.outcome === 'accepted' ? 'now default admin of' : 'already default admin of'} ${a.contract} ${a.address}${a.txHash ? ` (tx ${a.txHash})` : ''}`));
+    },
+  );
   roleOptions(roles.command('list').description('who holds the onboarding roles now (from RoleGranted events, checked with hasRole)'))
     .option('--role <role>', 'only this role')
     .option('--from-block <n>', 'where to start reading events (default 0)')
@@ -260,5 +276,3 @@ export function registerAdmin(program: Command): void {
     });
 }
 
-/** The relayer's own logs stay out of the CLI's output; failures reach the operator as errors. */
-const quietLog = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
-import { randomUUID, createHash, randomInt } from 'node:crypto';
+import { randomUUID, createHash, randomInt, randomBytes, generateKeyPairSync, privateDecrypt, createPrivateKey, constants as cryptoConstants, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SigningKey, Wallet } from 'ethers';
@@ -18,10 +18,13 @@ const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0
 
 interface StoredKey {
   keyId: string;
+  /** Empty while an EXTERNAL key waits for its imported key material. */
   privateKey: string;
   description: string;
   createdAt: number;
   enabled: boolean;
+  /** EXTERNAL: made with Origin EXTERNAL, its key material imported (ImportKeyMaterial). */
+  origin?: 'EXTERNAL';
 }
 
 interface StoredState {
@@ -63,7 +66,7 @@ export class KeyStore {
       try {
         const parsed = JSON.parse(readFileSync(file, 'utf8')) as StoredState;
         if (!Array.isArray(parsed.keys) || typeof parsed.aliases !== 'object') throw new Error('unexpected shape');
-        for (const key of parsed.keys) new SigningKey(key.privateKey);
+        for (const key of parsed.keys) if (key.privateKey || key.origin !== 'EXTERNAL') new SigningKey(key.privateKey);
         this.state = parsed;
       } catch (error) {
         throw new Error(`the local KMS key file ${file} is corrupt (${(error as Error).message}); restore it or start with --reset`);
@@ -78,17 +81,25 @@ export class KeyStore {
     renameSync(tmp, this.file);
   }
 
-  create(description: string): StoredKey {
+  /** A new key; with origin EXTERNAL, one without key material until ImportKeyMaterial gives it. */
+  create(description: string, origin?: 'EXTERNAL'): StoredKey {
     const key: StoredKey = {
       keyId: randomUUID(),
-      privateKey: Wallet.createRandom().privateKey,
+      privateKey: origin === 'EXTERNAL' ? '' : Wallet.createRandom().privateKey,
       description,
       createdAt: Math.floor(Date.now() / 1000),
-      enabled: true,
+      enabled: origin !== 'EXTERNAL',
+      ...(origin ? { origin } : {}),
     };
     this.state.keys.push(key);
     this.persist();
     return key;
+  }
+
+  importMaterial(key: StoredKey, privateKey: string): void {
+    key.privateKey = privateKey;
+    key.enabled = true;
+    this.persist();
   }
 
   /** Resolves a key id, key ARN, alias name or alias ARN, as KMS does. */
@@ -147,8 +158,14 @@ function blob(value: unknown, field: string): Buffer {
   return Buffer.from(value, 'base64');
 }
 
+/** Wrapping algorithms and key sizes this endpoint offers for key material imports (AWS offers more). */
+const WRAPPING_ALGORITHM = 'RSAES_OAEP_SHA_256';
+const WRAPPING_KEY_BITS: Record<string, number> = { RSA_2048: 2048, RSA_3072: 3072, RSA_4096: 4096 };
+
 export class LocalKms {
   private readonly faults: InjectedFault[] = [];
+  /** Import tokens handed out by GetParametersForImport, with the wrapping key to unwrap with (memory only, as they expire). */
+  private readonly imports = new Map<string, { keyId: string; wrappingKey: KeyObject }>();
   private requests = 0;
 
   constructor(
@@ -178,8 +195,8 @@ export class LocalKms {
       Enabled: key.enabled,
       Description: key.description,
       KeyUsage: 'SIGN_VERIFY',
-      KeyState: key.enabled ? 'Enabled' : 'Disabled',
-      Origin: 'AWS_KMS',
+      KeyState: !key.privateKey ? 'PendingImport' : key.enabled ? 'Enabled' : 'Disabled',
+      Origin: key.origin ?? 'AWS_KMS',
       KeyManager: 'CUSTOMER',
       CustomerMasterKeySpec: 'ECC_SECG_P256K1',
       KeySpec: 'ECC_SECG_P256K1',
@@ -189,6 +206,7 @@ export class LocalKms {
   }
 
   private usable(key: StoredKey): void {
+    if (!key.privateKey) throw new KmsFault('KMSInvalidStateException', `${this.arn(key.keyId)} is pending import.`);
     if (!key.enabled) throw new KmsFault('DisabledException', `${this.arn(key.keyId)} is disabled.`);
   }
 
@@ -205,8 +223,40 @@ export class LocalKms {
         const spec = (input.KeySpec ?? input.CustomerMasterKeySpec) as string | undefined;
         if (spec !== 'ECC_SECG_P256K1') throw new KmsFault('UnsupportedOperationException', `this endpoint only creates ECC_SECG_P256K1 keys, not ${spec ?? 'SYMMETRIC_DEFAULT'}`);
         if (input.KeyUsage !== undefined && input.KeyUsage !== 'SIGN_VERIFY') throw new KmsFault('ValidationException', 'KeyUsage must be SIGN_VERIFY for ECC_SECG_P256K1');
-        const key = this.store.create(typeof input.Description === 'string' ? input.Description : '');
+        if (input.Origin !== undefined && input.Origin !== 'AWS_KMS' && input.Origin !== 'EXTERNAL') throw new KmsFault('UnsupportedOperationException', `Origin ${String(input.Origin)} is not supported here`);
+        const key = this.store.create(typeof input.Description === 'string' ? input.Description : '', input.Origin === 'EXTERNAL' ? 'EXTERNAL' : undefined);
         return { KeyMetadata: this.metadata(key) };
+      }
+      case 'GetParametersForImport': {
+        const key = this.store.resolve(input.KeyId as string);
+        if (key.origin !== 'EXTERNAL' || key.privateKey) throw new KmsFault('UnsupportedOperationException', `${this.arn(key.keyId)} is not an EXTERNAL key waiting for key material`);
+        const bits = WRAPPING_KEY_BITS[String(input.WrappingKeySpec)];
+        if (input.WrappingAlgorithm !== WRAPPING_ALGORITHM || !bits) {
+          throw new KmsFault('ValidationException', `this endpoint wraps with ${WRAPPING_ALGORITHM} and ${Object.keys(WRAPPING_KEY_BITS).join(' | ')} only`);
+        }
+        const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+        const token = randomBytes(32);
+        this.imports.set(token.toString('hex'), { keyId: key.keyId, wrappingKey: privateKey });
+        return { KeyId: this.arn(key.keyId), ImportToken: b64(token), PublicKey: b64(publicKey.export({ format: 'der', type: 'spki' })), ParametersValidTo: Math.floor(Date.now() / 1000) + 86_400 };
+      }
+      case 'ImportKeyMaterial': {
+        const key = this.store.resolve(input.KeyId as string);
+        const tokenHex = blob(input.ImportToken, 'ImportToken').toString('hex');
+        const parameters = this.imports.get(tokenHex);
+        if (!parameters || parameters.keyId !== key.keyId) throw new KmsFault('InvalidImportTokenException', 'the import token is not valid for this key');
+        if (key.privateKey) throw new KmsFault('IncorrectKeyMaterialException', 'the key already has its key material');
+        let privateKey: string;
+        try {
+          const material = privateDecrypt({ key: parameters.wrappingKey, padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, blob(input.EncryptedKeyMaterial, 'EncryptedKeyMaterial'));
+          const imported = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
+          if (imported.asymmetricKeyDetails?.namedCurve !== 'secp256k1') throw new Error(`a ${imported.asymmetricKeyDetails?.namedCurve ?? imported.asymmetricKeyType} key, not secp256k1`);
+          privateKey = `0x${Buffer.from(imported.export({ format: 'jwk' }).d!, 'base64url').toString('hex').padStart(64, '0')}`;
+        } catch (error) {
+          throw new KmsFault('IncorrectKeyMaterialException', `the key material is not a wrapped PKCS#8 ECC_SECG_P256K1 private key (${(error as Error).message})`);
+        }
+        this.imports.delete(tokenHex);
+        this.store.importMaterial(key, privateKey);
+        return { KeyId: this.arn(key.keyId) };
       }
       case 'DescribeKey':
         return { KeyMetadata: this.metadata(this.store.resolve(input.KeyId as string)) };

@@ -1,10 +1,11 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { IncomingMessage } from 'node:http';
-import { KMSClient, ListAliasesCommand, CreateKeyCommand, CreateAliasCommand } from '@aws-sdk/client-kms';
+import { KMSClient, ListAliasesCommand, CreateKeyCommand, CreateAliasCommand, GetParametersForImportCommand, ImportKeyMaterialCommand } from '@aws-sdk/client-kms';
+import { constants as cryptoConstants, createPrivateKey, createPublicKey, publicEncrypt } from 'node:crypto';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { JsonRpcProvider } from 'ethers';
+import { JsonRpcProvider, SigningKey } from 'ethers';
 import { KEYS, FUNCTIONS, SCHEDULES, functionEnvironment, type FunctionName, type KeyRole, type TableName } from '../topology';
 import { kmsAddress } from '../../lambdas/signing/kms-public-key';
 import { startKmsServer, type RunningKms } from './kms-server';
@@ -17,10 +18,12 @@ import { startPerpVenue } from './perp-venue';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newApiKey, putApiKey } from '../../lambdas/quotes/api-keys';
 import { PmmRegistry } from '../../lambdas/quotes/pmm-registry';
+import { adminRelayer, changeRole, relayerSender } from '../../cli/roles';
 import type { IsoDate } from '../../lambdas/domain/market';
 import { localPriceDocument, publishMarketData } from './market-prices';
 import { SETTINGS, type SettingName } from '../../topology/settings';
 import { functionVariables, settingValues } from '../settings';
+import { cdkJsonContext, loadLocalEnvironment } from '../environment';
 import { LocalLambdaWorkers } from './lambda-workers';
 import { LOCAL_INDEXES } from '../../scripts/deploy/index-protocol';
 import { LocalScheduler } from './scheduler';
@@ -199,6 +202,31 @@ function prepareDataDir(dataDir: string, reset: boolean, log: (line: string) => 
   }
 }
 
+/**
+ * Anvil's account #0 (the "test test ... junk" mnemonic), which deploys the local contracts and so
+ * is their default admin. Its key is public knowledge; never use it on a real network.
+ */
+export const LOCAL_DEPLOYER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+
+/**
+ * A KMS key holding `privateKey`, made as AWS makes one from outside key material: CreateKey with
+ * Origin EXTERNAL, GetParametersForImport, the PKCS#8 key wrapped with RSAES_OAEP_SHA_256, ImportKeyMaterial.
+ */
+export async function importSigningKey(client: KMSClient, privateKey: string, description: string): Promise<string> {
+  const created = await client.send(new CreateKeyCommand({ KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY', Origin: 'EXTERNAL', Description: description }));
+  const keyId = created.KeyMetadata!.KeyId!;
+  const parameters = await client.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+  const point = Buffer.from(SigningKey.computePublicKey(privateKey, false).slice(4), 'hex');
+  const jwk = { kty: 'EC', crv: 'secp256k1', d: Buffer.from(privateKey.slice(2), 'hex').toString('base64url'), x: point.subarray(0, 32).toString('base64url'), y: point.subarray(32).toString('base64url') };
+  const material = createPrivateKey({ key: jwk, format: 'jwk' }).export({ format: 'der', type: 'pkcs8' });
+  const wrapped = publicEncrypt(
+    { key: createPublicKey({ key: Buffer.from(parameters.PublicKey!), format: 'der', type: 'spki' }), padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+    material,
+  );
+  await client.send(new ImportKeyMaterialCommand({ KeyId: keyId, ImportToken: parameters.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }));
+  return keyId;
+}
+
 async function ensureKeys(endpoint: string): Promise<Record<KeyRole, { keyId: string; alias: string; address: string }>> {
   const client = new KMSClient({ endpoint, region: LOCAL_REGION, credentials: localCredentials });
   try {
@@ -207,8 +235,12 @@ async function ensureKeys(endpoint: string): Promise<Record<KeyRole, { keyId: st
     for (const spec of KEYS) {
       let keyId = Aliases.find((a) => a.AliasName === spec.alias)?.TargetKeyId;
       if (!keyId) {
-        const created = await client.send(new CreateKeyCommand({ KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY', Description: spec.description }));
-        keyId = created.KeyMetadata!.KeyId!;
+        // The admin key holds the local deployer's key, so it is the contracts' default admin as the
+        // deployer is: the key AccessControlDefaultAdminRules lets grant the onboarding roles (docs/deploy.md).
+        keyId =
+          spec.role === 'admin'
+            ? await importSigningKey(client, LOCAL_DEPLOYER_KEY, spec.description)
+            : (await client.send(new CreateKeyCommand({ KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY', Description: spec.description }))).KeyMetadata!.KeyId!;
         await client.send(new CreateAliasCommand({ AliasName: spec.alias, TargetKeyId: keyId }));
       }
       keys[spec.role] = { keyId, alias: spec.alias, address: await kmsAddress(client, keyId) };
@@ -279,7 +311,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     process.env.SSI_REWARDS_SIGNER_ADDRESS = signers.rewards;
     process.env.SSI_PRICE_SIGNER_ADDRESS = signers.price;
     process.env.SSI_USSI_ORDER_SIGNER_ADDRESS = signers.ussiOrders;
-    process.env.SSI_PMM_ADDRESS = pmmKey.address;
     process.env.SSI_WLP_ADDRESS = LOCAL_WLP.address;
     const deploymentFile = join(deploymentsDir, 'localhost.json');
     const kept = await deploymentOnChain(chain.rpcUrl, deploymentFile);
@@ -334,8 +365,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         logLevel: SETTINGS.POWERTOOLS_LOG_LEVEL.schema.parse(process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN'),
         points: { epochPool: LOCAL_EPOCH_POOL, referencePrices: localReferencePrices() },
         settings: {
-          // The local chain mines a block per transaction and never reorgs: a report reads the head.
-          RESERVES_CONFIRMATIONS: '0',
+          // Declared in cdk.json (`ssi:environment:local`) as dev's and prod's are, e.g. RESERVES_CONFIRMATIONS.
+          ...loadLocalEnvironment(cdkJsonContext()).settings,
           // Declared settings given to `npm start` (e.g. SSI_PRICE_DATE, SSI_POINTS_CONFIG), as cdk.json's `settings` would.
           ...declaredSettingsFrom(process.env),
           // The venue the hedge book lives at: the simulator here, the venue gateway in AWS (cdk.json settings).
@@ -382,6 +413,28 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     // The PMM simulator registers as an operator would (`ssi admin pmm add`).
     await new PmmRegistry(DynamoDBDocumentClient.from(keysClient), tables.pmms).add({ maker: pmm.address, name: 'local-pmm', rfqUrl: pmm.rfqUrl, batchUrl: pmm.rfqBatchUrl });
+    // The onboarding roles, as `ssi admin roles grant` sends them: the admin key, through its relayer (a kept chain: unchanged).
+    const rolesProvider = new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true });
+    const kmsClient = new KMSClient({ endpoint: kms.url, region: LOCAL_REGION, credentials: localCredentials });
+    try {
+      const { signer, relayer } = adminRelayer({
+        kms: kmsClient,
+        adminKey: keys.admin.keyId,
+        provider: rolesProvider,
+        chainId: chain.chainId,
+        doc: DynamoDBDocumentClient.from(keysClient),
+        tables: { actions: tables['relayer-actions'], nonces: tables['relayer-nonces'] },
+      });
+      const sender = await signer.getAddress();
+      for (const [role, account] of [['maker', pmm.address], ['participant', LOCAL_WLP.address]] as const) {
+        const changes = await changeRole(rolesProvider, deployment, { role, account, grant: true, sender }, relayerSender(relayer));
+        const granted = changes.filter((c) => c.outcome === 'granted');
+        if (granted.length) log(`granted ${granted.map((c) => `${c.role} on ${c.contract}`).join(', ')} to ${account} (admin key ${sender})`);
+      }
+    } finally {
+      rolesProvider.destroy();
+      kmsClient.destroy();
+    }
     keysClient.destroy();
 
     // Every function runs in Lambda-shaped workers: the bundle the CDK app deploys, the environment

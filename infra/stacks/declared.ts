@@ -49,6 +49,24 @@ export const DECLARED_TOPOLOGY: Topology = {
   authorizers: API_AUTHORIZERS,
 };
 
+/**
+ * What an environment deploys of `topology`: with USSI turned off (cdk.json `ussi: false`) none of
+ * the functions that declare `product: 'ussi'`, nor the routes and schedules that start them.
+ */
+export function enabledTopology(topology: Topology, products: { readonly ussi: boolean }): Topology {
+  const off = new Set(topology.functions.filter((fn) => fn.product === 'ussi' && !products.ussi).map((fn) => fn.name));
+  if (!off.size) return topology;
+  return {
+    ...topology,
+    functions: topology.functions.filter((fn) => !off.has(fn.name)),
+    routes: topology.routes.filter((route) => !off.has(route.function)),
+    schedules: topology.schedules.filter((schedule) => {
+      const target = scheduleTarget(schedule);
+      return !(target.kind === 'function' && off.has(target.name));
+    }),
+  };
+}
+
 /** Which stack runs each function: behind the API (routes, authorizers) or in the background (schedules and the rest). */
 export interface FunctionPlacement {
   readonly api: readonly FunctionSpec[];

@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import type { SsiEnvironment } from '../environment';
 import { ApiStack } from './api-stack';
 import { DataStack } from './data-stack';
-import { DECLARED_TOPOLOGY, placeFunctions, type Topology } from './declared';
+import { DECLARED_TOPOLOGY, enabledTopology, placeFunctions, type Topology } from './declared';
 import { MonitoringStack } from './monitoring-stack';
 import { SchedulesStack } from './schedules-stack';
 import { SigningStack } from './signing-stack';
@@ -27,7 +27,8 @@ export interface SsiStacks {
  * as long-lived as the on-chain roles), API and schedules (code, replaced every deploy) and
  * monitoring. Stacks are named Ssi-<env>-<part>.
  */
-export function createSsiStacks(scope: Construct, ssi: SsiEnvironment, topology: Topology = DECLARED_TOPOLOGY): SsiStacks {
+export function createSsiStacks(scope: Construct, ssi: SsiEnvironment, declared: Topology = DECLARED_TOPOLOGY): SsiStacks {
+  const topology = enabledTopology(declared, ssi.config);
   placeFunctions(topology); // fail on an inconsistent topology before building anything
   const common: StackProps = {
     env: ssi.config.account || ssi.config.region ? { account: ssi.config.account, region: ssi.config.region } : undefined,

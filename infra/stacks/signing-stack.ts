@@ -29,7 +29,8 @@ export class SigningStack extends Stack {
       keys[spec.role] = new SigningKey(this, `Key-${spec.role}`, {
         alias: keyAliasName(spec.alias, props.ssi.name),
         description: `${spec.description} (${props.ssi.name})`,
-        signerRoleArns: signers.map((fn) => functionRoleArn(this, props.ssi.name, fn.name)),
+        // An operator-only key (admin) is signed with by the operators' roles cdk.json names, never by a function.
+        signerRoleArns: spec.operatorOnly ? props.ssi.config.adminSignerRoleArns : signers.map((fn) => functionRoleArn(this, props.ssi.name, fn.name)),
       }).key;
     }
     this.keys = keys;

@@ -11,7 +11,7 @@ import { monitorRelayers } from '../relayer/monitor';
  */
 export const handler = scheduledHandler(async () => {
   const result = await monitorRelayers(
-    KEYS.filter((key) => !('signsOnly' in key && key.signsOnly)).map((key) => ({ role: key.role, relayer: relayerFor(key.role) })),
+    KEYS.filter((key) => !('signsOnly' in key && key.signsOnly) && !('operatorOnly' in key && key.operatorOnly)).map((key) => ({ role: key.role, relayer: relayerFor(key.role) })),
     logger,
   );
   // The alarm matches the metric's exact dimensions (ALARM_METRICS): none, so no service dimension.

@@ -28,9 +28,9 @@ const payoutSchema = z.discriminatedUnion('status', [
 ]);
 
 /**
- * The adapter at USSI_HEDGE_BOOK_URL. No environment in cdk.json names a venue gateway yet, so the
- * setting is optional for the synth; a function that needs the hedge book without one fails each
- * run with this message (the NAV then ages until applications stop at `maxNavAge`).
+ * The adapter at USSI_HEDGE_BOOK_URL. The synth already refuses an environment that deploys
+ * ussi-nav or ussi-payout without the URL (REQUIRED_FOR); this check names it to anything else that
+ * starts the adapter without one.
  */
 export function hedgeBookAt(url: string | undefined): HttpHedgeBook {
   if (!url) throw new ConfigError('invalid configuration: USSI_HEDGE_BOOK_URL (the hedge-book venue API) is not set');

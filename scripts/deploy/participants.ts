@@ -1,40 +1,22 @@
-import { changeRole, type OnboardingRole, type RoleTransactionSender } from '../../cli/roles';
 import type { DeployStep } from './deployments';
 
 /** Local chains: USDC the WLP named by SSI_WLP_ADDRESS starts with (10 million). */
 export const LOCAL_WLP_CASH = 10_000_000n;
 
 /**
- * Participants stage: the maker role (Issuer and Rebalancer) for the PMM at SSI_PMM_ADDRESS and the
- * participant role (Issuer, and USSI when deployed) for the WLP at SSI_WLP_ADDRESS, each only when
- * its variable is set (the local stack sets both), through the code `ssi admin roles grant` runs
- * (cli/roles.ts); here the deployer, the contracts' default admin, sends the transactions, where
- * the command sends through the operator's KMS relayer. On a local chain the WLP also gets USDC
- * from the test token faucet. The PMM funds itself (the simulator).
+ * Local WLP cash: on a local chain the WLP at SSI_WLP_ADDRESS (the local stack sets it) gets USDC
+ * from the test token faucet. The deploy grants no onboarding role: the participant and maker roles
+ * are the admin key's to grant, through `ssi admin roles` (cli/roles.ts), which the local stack runs
+ * for its own WLP and PMM once the contracts are up. The PMM funds itself (the simulator).
  */
-export const grantParticipants: DeployStep = async (hre, deployment, log) => {
-  if (!deployment.contracts.issuer) throw new Error('participants step needs the issuer: run the index protocol step first');
-  const [deployer] = await hre.ethers.getSigners();
-  const send: RoleTransactionSender = async (tx) => {
-    const receipt = await (await deployer!.sendTransaction({ to: tx.to, data: tx.data })).wait();
-    return { txHash: receipt?.hash };
-  };
-  const granted: string[] = [];
-  const grant = async (role: OnboardingRole, account: string) => {
-    const changes = await changeRole(hre.ethers.provider, deployment, { role, account, grant: true, sender: deployer!.address }, send);
-    granted.push(...changes.map((c) => `${c.role} on ${c.contract} for ${c.account}`));
-  };
-  const pmm = process.env.SSI_PMM_ADDRESS;
-  if (pmm) await grant('maker', pmm);
+export const fundLocalWlp: DeployStep = async (hre, deployment, log) => {
   const wlp = process.env.SSI_WLP_ADDRESS;
-  if (wlp) {
-    await grant('participant', wlp);
-    const usdc = deployment.tokens.USDC;
-    if (usdc && ['hardhat', 'localhost'].includes(hre.network.name)) {
-      const token = await hre.ethers.getContractAt('TestToken', usdc.address);
-      await (await token.mint(hre.ethers.getAddress(wlp), LOCAL_WLP_CASH * 10n ** BigInt(usdc.decimals))).wait();
-      granted.push(`${LOCAL_WLP_CASH} USDC to the WLP`);
-    }
+  const usdc = deployment.tokens.USDC;
+  if (!wlp || !usdc || !['hardhat', 'localhost'].includes(hre.network.name)) {
+    log('local WLP: not funded (a local chain, SSI_WLP_ADDRESS and USDC are needed)');
+    return;
   }
-  log(`participants: ${granted.length ? granted.join(', ') : 'none (SSI_PMM_ADDRESS and SSI_WLP_ADDRESS unset)'}`);
+  const token = await hre.ethers.getContractAt('TestToken', usdc.address);
+  await (await token.mint(hre.ethers.getAddress(wlp), LOCAL_WLP_CASH * 10n ** BigInt(usdc.decimals))).wait();
+  log(`local WLP: ${LOCAL_WLP_CASH} USDC to ${wlp}`);
 };

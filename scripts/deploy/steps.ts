@@ -4,7 +4,7 @@ import { deployIndexProtocol } from './index-protocol';
 import { deployReserveRoles } from './reserves';
 import { deployStaking } from './staking';
 import { deployUssi } from './ussi';
-import { grantParticipants } from './participants';
+import { fundLocalWlp } from './participants';
 
 /** Local chains only: faucet tokens for cash and every underlying asset. */
 const deployTestTokens: DeployStep = async (hre, deployment, log) => {
@@ -24,5 +24,5 @@ export const DEPLOY_STEPS: readonly DeployStep[] = [
   deployStaking,
   deployUssi,
   deployReserveRoles,
-  grantParticipants,
+  fundLocalWlp,
 ];

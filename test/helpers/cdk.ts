@@ -25,6 +25,8 @@ export function temporaryDir(prefix: string): string {
 
 export const TEST_ACCOUNT = '111111111111';
 export const TEST_REGION = 'us-east-1';
+/** The hedge-book venue of the test environment (synthesizeSsi turns USSI on). */
+export const TEST_HEDGE_BOOK_URL = 'https://hedge-book.example.com';
 
 /** A deployment record like scripts/deploy.ts writes, with two indexes to alarm on. */
 export function writeDeploymentFixture(
@@ -90,6 +92,7 @@ export function synthesizeSsi(
   options: { overrides?: Partial<EnvironmentConfig>; topology?: Topology; nag?: boolean; validate?: boolean; deployment?: { contracts: Record<string, string> } } = {},
 ): SynthesizedSsi {
   const deploymentFile = writeDeploymentFixture(84532, undefined, options.deployment?.contracts);
+  const devSettings = (CDK_CONTEXT[environmentContextKey('dev')] as { settings?: Record<string, string> }).settings ?? {};
   const app = testApp(
     {
       account: TEST_ACCOUNT,
@@ -97,7 +100,10 @@ export function synthesizeSsi(
       deploymentFile,
       allowMissingDeployment: false,
       alarmEmail: 'ops@example.com',
+      // USSI on, as in an environment with a hedge-book venue, so every declared function is built.
+      ussi: true,
       ...options.overrides,
+      settings: { ...devSettings, USSI_HEDGE_BOOK_URL: TEST_HEDGE_BOOK_URL, ...options.overrides?.settings },
     },
     'dev',
     { validate: options.validate },

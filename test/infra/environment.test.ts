@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { environmentContextKey, loadEnvironment, type EnvironmentName } from '../../infra/environment';
+import { cdkJsonContext, environmentContextKey, loadEnvironment, loadLocalEnvironment, LOCAL_ENVIRONMENT_KEY, type EnvironmentName } from '../../infra/environment';
+import { settingValues, settingsFor } from '../../infra/settings';
 import { CDK_CONTEXT, temporaryDir, writeDeploymentFixture } from '../helpers/cdk';
 
 const ROOT = resolve(__dirname, '../..');
@@ -94,4 +95,21 @@ describe('environment parameters', () => {
     expect(ssi.config.terminationProtection).toBe(true);
     expect(ssi.config.reportRetention.mode).toBe('COMPLIANCE');
   });
+
+  test('every environment declares its settings the same way: dev and prod in cdk.json pin reports 10 blocks deep and turn USSI off (no hedge-book venue), the local stack pins the head of its chain', () => {
+    for (const name of ['dev', 'prod'] as const) {
+      const ssi = loadEnvironment(context(name, { alarmEmail: 'ops@example.com', deploymentFile: writeDeploymentFixture(name === 'dev' ? 84532 : 8453) }, name));
+      expect(settingsFor('reserve-publisher', settingValues(ssi), name)).toMatchObject({ RESERVES_CONFIRMATIONS: '10' });
+      // Either USSI runs with its venue or it is off: never on without the hedge book it reads.
+      expect(ssi.config.ussi ? ssi.config.settings.USSI_HEDGE_BOOK_URL : 'off').toBe('off');
+    }
+    const local = loadLocalEnvironment(cdkJsonContext(ROOT));
+    expect(local.settings).toMatchObject({ RESERVES_CONFIRMATIONS: '0' });
+    expect(local.ussi).toBe(true);
+    expect(failure(() => loadLocalEnvironment({ tryGetContext: (key) => (key === LOCAL_ENVIRONMENT_KEY ? { settings: { RESERVES_CONFIRMATIONS: '0' }, rpcUrl: 'x' } : undefined) }))).toContain(
+      "invalid parameters for the local stack:\n  ssi:environment:local: Unrecognized key(s) in object: 'rpcUrl'",
+    );
+    expect(failure(() => loadLocalEnvironment({ tryGetContext: () => undefined }))).toBe('no parameters for the local stack: add "ssi:environment:local" to the context in cdk.json');
+  });
+
 });

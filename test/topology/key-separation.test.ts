@@ -16,6 +16,13 @@ describe('key separation in the topology', () => {
     for (const [name, keys] of signing) expect({ name, keys: (keys as KeyRole[]).filter((k) => !ORDER_KEYS.includes(k)) }).toEqual({ name, keys: [] });
   });
 
+  test('the admin key (onboarding roles) is held by no function, behind the API or in the background: only the operator CLI signs with it', () => {
+    const operatorOnly = KEYS.filter((k) => 'operatorOnly' in k && k.operatorOnly).map((k) => k.role);
+    expect(operatorOnly).toEqual(['admin']);
+    const holders = FUNCTIONS.filter((f) => [...f.keys, ...('publicKeys' in f ? (f.publicKeys as readonly KeyRole[]) : [])].some((k) => operatorOnly.includes(k))).map((f) => f.name);
+    expect(holders).toEqual([]);
+  });
+
   test('order keys only sign (no relayer, no transactions) and no background function uses them', () => {
     for (const role of ORDER_KEYS) {
       expect(KEYS.find((k) => k.role === role)).toMatchObject({ signsOnly: true });

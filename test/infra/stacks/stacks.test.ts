@@ -138,6 +138,17 @@ describe('signing stack', () => {
       expect(deny?.Condition).toBeUndefined();
     }
   });
+
+  test('the admin key is signed with only by the operator roles cdk.json names (adminSignerRoleArns), never by a function', () => {
+    const operators = ['arn:aws:iam::111111111111:role/ssi-operators-admin'];
+    const withOperators = synthesizeSsi({ overrides: { adminSignerRoleArns: operators } });
+    const [, alias] = one(resourcesOf(withOperators.templates.signing, 'AWS::KMS::Alias'), (a) => a.Properties.AliasName === 'alias/ssi-admin-dev', 'the admin alias');
+    const statements = resourcesOf(withOperators.templates.signing, 'AWS::KMS::Key')[alias.Properties.TargetKeyId['Fn::GetAtt'][0]].Properties.KeyPolicy.Statement as Statement[];
+    const allowed = statements.filter((s) => s.Effect === 'Allow' && asArray(s.Action).includes('kms:Sign')).flatMap((s) => asArray(s.Condition?.ArnEquals?.['aws:PrincipalArn']));
+    expect(allowed).toEqual(operators);
+    const deny = statements.find((s) => s.Effect === 'Deny' && asArray(s.Action).includes('kms:Sign'));
+    expect(asArray(deny?.Condition?.ArnNotEquals?.['aws:PrincipalArn'])).toEqual(operators);
+  });
 });
 
 describe('functions', () => {

@@ -120,7 +120,7 @@ describe('the relayer-monitor Lambda', () => {
     Object.assign(process.env, {
       ...functionEnvironment(spec, {
         tables: world.dynamo.tables,
-        keys: { operator: signers.operator.keyId, reserve: signers.reserve.keyId, rewards: signers.rewards.keyId, price: 'unused: the monitor never ticks a sign-only key', 'ussi-orders': 'unused: sign-only', custodian: 'unused: sign-only too' },
+        keys: { operator: signers.operator.keyId, reserve: signers.reserve.keyId, rewards: signers.rewards.keyId, price: 'unused: the monitor never ticks a sign-only key', 'ussi-orders': 'unused: sign-only', custodian: 'unused: sign-only too', admin: 'unused: signed only from the CLI' },
         buckets: { reports: 'unused', 'points-work': 'unused' },
       }),
       SSI_RPC_URL: world.chain.rpcUrl,
