@@ -151,6 +151,8 @@ export const FUNCTION_SETTINGS = {
 export const REQUIRED_FOR: Partial<Record<FunctionName, readonly SettingName[]>> = {
   // The epoch close allocates this pool; other points functions never read it.
   'epoch-close': ['SSI_EPOCH_POOL'],
+  // The custodian service reaches the custodian only there; other functions never read it.
+  'custody-watch': ['SSI_CUSTODIAN_URL'],
 };
 
 /** True when function `fn` needs a value of `name`: its schema accepts no absence, or REQUIRED_FOR says so. */

@@ -81,8 +81,12 @@ describe('function settings from the synthesized template', () => {
     expect(() => synthesizeSsi({ overrides: { points: {} } })).toThrow(/function epoch-close cannot run in environment dev:\s+SSI_EPOCH_POOL has no value/);
   });
 
+  test('synth fails naming custody-watch when the environment gives no custodian URL', () => {
+    expect(() => synthesizeSsi({ overrides: { settings: {} } })).toThrow(/function custody-watch cannot run in environment dev:\s+SSI_CUSTODIAN_URL has no value/);
+  });
+
   test('synth fails on a declared setting whose value its schema refuses, and on a setting nobody declares', () => {
-    expect(() => synthesizeSsi({ overrides: { settings: { RESERVES_FROM_BLOCK: '-1' } } })).toThrow(/function reserve-publisher cannot run in environment dev:\s+RESERVES_FROM_BLOCK: /);
+    expect(() => synthesizeSsi({ overrides: { settings: { SSI_CUSTODIAN_URL: 'https://custodian.example', RESERVES_FROM_BLOCK: '-1' } } })).toThrow(/function reserve-publisher cannot run in environment dev:\s+RESERVES_FROM_BLOCK: /);
     expect(() => synthesizeSsi({ overrides: { settings: { SSI_PMM_ENDPOINTS: '[]' } as never } })).toThrow(/settings\.SSI_PMM_ENDPOINTS: not a declared setting/);
   });
 
