@@ -26,7 +26,7 @@ if (!issuer) throw new ConfigError('invalid configuration: the deployment has no
 const cashToken = deployment.tokens[config.SSI_CASH_TOKEN];
 if (!cashToken) throw new ConfigError(`invalid configuration: the deployment has no ${config.SSI_CASH_TOKEN} token`);
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
-const assets = Object.entries(deployment.tokens).map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals }));
+const assets = [...Object.entries(deployment.tokens), ...Object.entries(deployment.custodianAssets ?? {})].map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals }));
 
 const issuerContract = new Contract(issuer, ISSUER_ABI, provider);
 const service = new QuoteService({
