@@ -2,10 +2,11 @@
  * The PMM simulator's desk for attested indexes (MAG7.ssi on the local stack): the index's custodian
  * assets move on their native chains (infra/local/pmm-native-wallets.ts), its on-chain assets through
  * the AttestedIssuer.
- * - Quotes (`price`): the basket of `indexAmount` at its reference prices, plus the spread on a mint
+ * - Quotes (`quote`): the basket of `indexAmount` at its reference prices, plus the spread on a mint
  *   and minus it on a redeem; the WLP's request names that cash (there is no quote signature: the
- *   PMM agrees by delivering or accepting).
- * - A MintRequested naming it, with at least its current price in cash: it delivers every custodian
+ *   PMM agrees by delivering or accepting). It honours a quote for QUOTE_TTL_MS, although the
+ *   management fee shrinks the basket meanwhile.
+ * - A MintRequested naming it, with at least its quote or its current price in cash: it delivers every custodian
  *   leg to the registered custodian wallet of its chain (memo: the request id) and, once the
  *   custodian has attested them all, completes the mint itself (`attestMint(id, [], [])`), which
  *   pulls the on-chain legs from its allowance. Below its price it does nothing and the WLP is
@@ -44,11 +45,15 @@ export interface AttestedDeskOptions {
 export interface AttestedDesk {
   /** The PMM's native address per chain (what the custodian whitelists). */
   nativeAddresses: Readonly<Record<string, string>>;
-  price(index: string, side: 'mint' | 'redeem', indexAmount: bigint): Promise<bigint>;
+  /** The cash it asks (mint) or bids (redeem), honoured for QUOTE_TTL_MS. */
+  quote(index: string, side: 'mint' | 'redeem', indexAmount: bigint): Promise<bigint>;
   /** One pass over new requests and pending completions. */
   poll(): Promise<void>;
   stats: { delivered: number; completed: number; accepted: number; declined: number };
 }
+
+/** How long a quote binds the PMM. */
+const QUOTE_TTL_MS = 5 * 60_000;
 
 /** Whole units of each custodian asset the PMM holds on its native chain at start. */
 const NATIVE_INVENTORY = 1_000_000n;
@@ -72,13 +77,30 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
     return side === 'mint' ? (value * (10_000n + options.spreadBps) + 9_999n) / 10_000n : (value * (10_000n - options.spreadBps)) / 10_000n;
   };
 
+  const quotes = new Map<string, { cash: bigint; until: number }>();
+  const quoteKey = (index: string, side: string, indexAmount: bigint) => `${checksum(index)}|${side}|${indexAmount}`;
+  const quote = async (index: string, side: 'mint' | 'redeem', indexAmount: bigint): Promise<bigint> => {
+    const cash = await price(index, side, indexAmount);
+    const now = Date.now();
+    for (const [key, q] of quotes) if (q.until < now) quotes.delete(key);
+    quotes.set(quoteKey(index, side, indexAmount), { cash, until: now + QUOTE_TTL_MS });
+    return cash;
+  };
+  /** Its quote for this request if still binding, else its price now. */
+  const terms = async (index: string, side: 'mint' | 'redeem', indexAmount: bigint): Promise<bigint> => {
+    const quoted = quotes.get(quoteKey(index, side, indexAmount));
+    const now = await price(index, side, indexAmount);
+    if (!quoted || quoted.until < Date.now()) return now;
+    return side === 'mint' ? (quoted.cash < now ? quoted.cash : now) : quoted.cash > now ? quoted.cash : now;
+  };
+
   /** Mints it delivered for and still has to complete: request id -> custodian legs expected. */
   const delivering = new Map<string, number>();
   let fromBlock = await provider.getBlockNumber();
   const topics = [[ATTESTED_ISSUER_INTERFACE.getEvent('MintRequested')!.topicHash, ATTESTED_ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash]];
 
   const onMint = async (requestId: string, index: string, indexAmount: bigint, cashAmount: bigint): Promise<void> => {
-    const asked = await price(index, 'mint', indexAmount);
+    const asked = await terms(index, 'mint', indexAmount);
     if (cashAmount < asked) {
       stats.declined++;
       log(`pmm: not delivering for attested mint ${requestId}: ${cashAmount} cash is below its price ${asked}`);
@@ -100,7 +122,7 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
   };
 
   const onRedeem = async (requestId: string, index: string, indexAmount: bigint, cashAmount: bigint): Promise<void> => {
-    const bid = await price(index, 'redeem', indexAmount);
+    const bid = await terms(index, 'redeem', indexAmount);
     if (cashAmount > bid) {
       stats.declined++;
       log(`pmm: not accepting attested redeem ${requestId}: ${cashAmount} cash is above its bid ${bid}`);
@@ -151,5 +173,5 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
     await complete();
   };
 
-  return { nativeAddresses: wallets.addresses, price, poll, stats };
+  return { nativeAddresses: wallets.addresses, quote, poll, stats };
 }

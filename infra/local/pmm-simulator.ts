@@ -363,7 +363,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     if (!parsed.success) return { status: 400, body: { error: 'malformed attested RFQ', issues: parsed.error.issues.slice(0, 5) } };
     if (!desk) return { status: 404, body: { error: 'this PMM trades no attested index' } };
     try {
-      const cashAmount = await desk.price(checksum(parsed.data.index), parsed.data.side, BigInt(parsed.data.indexAmount));
+      const cashAmount = await desk.quote(checksum(parsed.data.index), parsed.data.side, BigInt(parsed.data.indexAmount));
       return { status: 200, body: { cashAmount: cashAmount.toString(), maker: address } };
     } catch (error) {
       return { status: 422, body: { error: `cannot price: ${(error as Error).message}` } };
