@@ -111,6 +111,8 @@ export const deployCustody: DeployStep = async (hre, deployment, log) => {
     await (await attested.setIndex(address, true)).wait();
     deployment.indexes[index.symbol] = address;
   }
+  // Indexes listed in LOCAL_INDEXES order, as clients (the quote API's list, the web app) show them.
+  deployment.indexes = Object.fromEntries(LOCAL_INDEXES.filter((i) => deployment.indexes[i.symbol]).map((i) => [i.symbol, deployment.indexes[i.symbol]!]));
   deployment.contracts.custodyRegistry = await registry.getAddress();
   deployment.contracts.attestedIssuer = attestedAddress;
   log(
