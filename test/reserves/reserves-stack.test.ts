@@ -86,7 +86,7 @@ describe('proof of reserve on the local stack', () => {
     issuer = new Contract(stack.file.contracts.issuer!, ISSUER_ABI, provider);
     await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: ONE, to: holder });
     await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: 2n * ONE });
-    await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: ONE / 2n, to: holder });
+    await mintOnLocalStack(stack, { index: 'MEME.ssi', amount: ONE / 2n, to: holder });
     await publish();
     day = new Date().toISOString().slice(0, 10);
   }, 300_000);
