@@ -21,6 +21,7 @@ export async function deploy(log: (line: string) => void = console.log): Promise
       rewards: signer('SSI_REWARDS_SIGNER_ADDRESS'),
       price: signer('SSI_PRICE_SIGNER_ADDRESS'),
       ussiOrders: signer('SSI_USSI_ORDER_SIGNER_ADDRESS'),
+      custodian: signer('SSI_CUSTODIAN_SIGNER_ADDRESS'),
     },
   };
   for (const step of DEPLOY_STEPS) await step(hre, deployment, log);

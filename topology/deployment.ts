@@ -14,6 +14,11 @@ export const deploymentSchema = z.object({
   contracts: z.record(z.string()),
   /** ERC-20 assets by market symbol (underlying assets and cash tokens). */
   tokens: z.record(z.object({ address: z.string(), decimals: z.number().int() })),
+  /**
+   * Assets held by the custodian on their native chains (CustodyRegistry, custodian mode), by market
+   * symbol: the basket placeholder address that stands for them in index tokensets.
+   */
+  custodianAssets: z.record(z.object({ chain: z.string(), assetId: z.string(), address: z.string(), decimals: z.number().int() })).optional(),
   /** Index tokens by symbol, e.g. MAG7.ssi. */
   indexes: z.record(z.string()),
   /** Off-chain signers the deploy granted roles to, by key role (operator, reserve, rewards). */

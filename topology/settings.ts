@@ -155,6 +155,8 @@ export const REQUIRED_FOR: Partial<Record<FunctionName, readonly SettingName[]>>
   // The NAV and the payouts come from the hedge book; an environment without a venue turns USSI off (cdk.json `ussi: false`).
   'ussi-nav': ['USSI_HEDGE_BOOK_URL'],
   'ussi-payout': ['USSI_HEDGE_BOOK_URL'],
+  // The custodian service reaches the custodian only there; other functions never read it.
+  'custody-watch': ['SSI_CUSTODIAN_URL'],
 };
 
 /** True when function `fn` needs a value of `name`: its schema accepts no absence, or REQUIRED_FOR says so. */

@@ -10,6 +10,7 @@ import { CliError, progress, report, type OutputOptions } from '../output';
 import { readStackFile } from './stack';
 import type { StackFile } from '../../infra/local/stack';
 import { ERC20_ABI, ERC20_ERRORS_ABI, ISSUER_ABI as ISSUER_CONTRACT_ABI, withErrorsOf } from '../../lambdas/shared/abi';
+import { attestedIndex, attestedQuote, attestedQuoteLines, attestedRequestLines, attestedRequests, pmmUrl, submitAttested, type AttestedRequestView, type ProtocolCustody } from './attested';
 
 export interface ConnectionOptions extends OutputOptions {
   data?: string;
@@ -101,6 +102,8 @@ export async function callApi<T>(conn: Connection, method: 'GET' | 'POST', path:
 
 interface QuoteOptions extends ConnectionOptions {
   index: string;
+  /** The PMM an attested index is quoted by. */
+  pmm?: string;
   side?: string;
   amount?: string;
   cash?: string;
@@ -174,6 +177,20 @@ async function settle(side: 'mint' | 'redeem', options: QuoteOptions & { maxFeeB
   const conn = connection(options);
   const { provider, wallet } = chain(conn);
   try {
+    const attested = await attestedIndex(await callApi<ProtocolCustody>(conn, 'GET', '/v1/protocol'), provider, options.index);
+    if (attested) {
+      if (options.amount === undefined || options.cash !== undefined) throw new CliError('an attested index is quoted by --amount (index tokens) only');
+      progress(`asking the PMM for an attested ${side} quote`);
+      const quote = await attestedQuote(attested, pmmUrl(options.pmm, conn.stack), side, options.amount);
+      const submitted = await submitAttested(attested, wallet, quote, explainRevert);
+      const { units: _units, ...shown } = quote;
+      report(options, { ok: true, side, status: 'pending', quote: shown, ...submitted }, () => [
+        `requested ${side} of ${quote.indexAmount} ${quote.index.symbol} for ${quote.cashAmount} ${quote.cashToken.symbol} in block ${submitted.tx.block} (tx ${submitted.tx.hash})`,
+        `  request ${submitted.requestId}: the PMM ${side === 'mint' ? 'delivers on the native chains' : 'accepts, the custodian releases'}; the custodian's attestations complete it by ${submitted.deadline}`,
+        `  follow it with: ssi status`,
+      ]);
+      return;
+    }
     const maxFeeBps = options.maxFeeBps === undefined ? undefined : Number(options.maxFeeBps);
     if (maxFeeBps !== undefined && (!Number.isInteger(maxFeeBps) || maxFeeBps < 0 || maxFeeBps > 1000)) throw new CliError('--max-fee-bps must be an integer from 0 to 1000');
     const body = { ...quoteBody(options, side), wlp: wallet.address };
@@ -250,10 +267,26 @@ export function registerQuote(program: Command): void {
       .requiredOption('--index <symbol>', 'index symbol, e.g. MAG7.ssi')
       .option('--side <side>', 'mint or redeem', 'mint')
       .option('--amount <tokens>', 'index tokens, e.g. 1.5')
-      .option('--cash <amount>', 'cash (USDC) to spend or receive instead of --amount'),
+      .option('--cash <amount>', 'cash (USDC) to spend or receive instead of --amount')
+      .option('--rpc <url>', 'chain RPC, to tell an attested index (default $SSI_RPC_URL or the local stack)')
+      .option('--pmm <url>', 'the PMM quoting an attested index (default $SSI_PMM_URL or the local stack PMM)'),
   ).action(async (options: QuoteOptions) => {
     if (options.side !== 'mint' && options.side !== 'redeem') throw new CliError('--side must be mint or redeem');
     const conn = connection(options);
+    if (conn.rpc) {
+      const provider = new JsonRpcProvider(conn.rpc, conn.stack ? Network.from(conn.stack.chainId) : undefined, { staticNetwork: conn.stack !== undefined });
+      try {
+        const attested = await attestedIndex(await callApi<ProtocolCustody>(conn, 'GET', '/v1/protocol'), provider, options.index);
+        if (attested) {
+          if (options.amount === undefined || options.cash !== undefined) throw new CliError('an attested index is quoted by --amount (index tokens) only');
+          const { units: _units, ...quote } = await attestedQuote(attested, pmmUrl(options.pmm, conn.stack), options.side, options.amount);
+          report(options, quote, () => attestedQuoteLines(quote));
+          return;
+        }
+      } finally {
+        provider.destroy();
+      }
+    }
     const quote = await callApi<QuoteAnswer>(conn, 'POST', '/v1/quotes', quoteBody(options, options.side));
     report(options, quote, () => quoteLines(quote));
   });
@@ -269,7 +302,8 @@ export function registerMint(program: Command): void {
         .option('--amount <tokens>', 'index tokens to mint, e.g. 1')
         .option('--cash <amount>', 'cash (USDC) to spend instead of --amount')
         .option('--max-fee-bps <bps>', 'highest issue fee accepted (default: the fee in the quote)')
-        .option('--max-price-bps <bps>', 'refuse a price further than this from NAV'),
+        .option('--max-price-bps <bps>', 'refuse a price further than this from NAV')
+        .option('--pmm <url>', 'the PMM quoting an attested index (default $SSI_PMM_URL or the local stack PMM)'),
     ),
   ).action((options: QuoteOptions & { maxFeeBps?: string; maxPriceBps?: string }) => settle('mint', options));
 }
@@ -284,7 +318,8 @@ export function registerRedeem(program: Command): void {
         .option('--amount <tokens>', 'index tokens to redeem, e.g. 1')
         .option('--cash <amount>', 'cash (USDC) to receive instead of --amount')
         .option('--max-fee-bps <bps>', 'highest redeem fee accepted (default: the fee in the quote)')
-        .option('--max-price-bps <bps>', 'refuse a price further than this from NAV'),
+        .option('--max-price-bps <bps>', 'refuse a price further than this from NAV')
+        .option('--pmm <url>', 'the PMM quoting an attested index (default $SSI_PMM_URL or the local stack PMM)'),
     ),
   ).action((options: QuoteOptions & { maxFeeBps?: string; maxPriceBps?: string }) => settle('redeem', options));
 }
@@ -300,8 +335,9 @@ export function registerStatus(program: Command): void {
   withChain(
     withConnection(program.command('status').description('index token and cash balances of a WLP, and its pending mint/redeem requests'))
       .option('--address <address>', 'whose status (default: the WLP key)')
-      .option('--from-block <n>', 'look for requests from this block on (default 0; use a recent block on a long chain)', '0'),
-  ).action(async (options: ConnectionOptions & { address?: string; fromBlock: string }) => {
+      .option('--from-block <n>', 'look for requests from this block on (default 0; use a recent block on a long chain)', '0')
+      .option('--custodian <url>', "the custodian's API, to show attested legs' native transaction ids (default $SSI_CUSTODIAN_URL or the local stack's ledger simulators)"),
+  ).action(async (options: ConnectionOptions & { address?: string; fromBlock: string; custodian?: string }) => {
     const fromBlock = Number(options.fromBlock);
     if (!Number.isInteger(fromBlock) || fromBlock < 0) throw new CliError('--from-block must be a block number');
     const conn = connection(options);
@@ -340,7 +376,17 @@ export function registerStatus(program: Command): void {
           cancellable: chainNow >= request.expiresAt,
         });
       }
-      const result = { address, balances: held, navUsd: Object.fromEntries(list.indexes.map((i) => [i.symbol, i.navUsd])), pending };
+      // Attested indexes: their requests on the AttestedIssuer, each custodian leg and its attestation.
+      const attestedSymbols: string[] = [];
+      const attested: AttestedRequestView[] = [];
+      const protocol = await callApi<ProtocolCustody>(conn, 'GET', '/v1/protocol');
+      for (const i of list.indexes) {
+        const ctx = await attestedIndex(protocol, provider, i.symbol);
+        if (!ctx) continue;
+        attestedSymbols.push(i.symbol);
+        attested.push(...(await attestedRequests(ctx, provider, address, fromBlock, options.custodian ?? process.env.SSI_CUSTODIAN_URL ?? conn.stack?.custody?.ledgersUrl)));
+      }
+      const result = { address, balances: held, navUsd: Object.fromEntries(list.indexes.map((i) => [i.symbol, i.navUsd])), pending, attested };
       report(options, result, () => [
         `status of ${address}`,
         ...tokens.map((t) => `  ${t.symbol.padEnd(10)} ${held[t.symbol]}${list.indexes.find((i) => i.symbol === t.symbol) ? `   (NAV ${list.indexes.find((i) => i.symbol === t.symbol)!.navUsd} USD)` : ''}`),
@@ -349,6 +395,7 @@ export function registerStatus(program: Command): void {
           (p) =>
             `  ${p.side} ${p.indexAmount} ${p.index} for ${p.cashAmount} ${list.cashToken.symbol}, ${p.cancellable ? `expired at ${p.expiresAt}: ssi cancel --order-hash ${p.orderHash}` : `fillable until ${p.expiresAt} (${p.orderHash})`}`,
         ),
+        ...(attestedSymbols.length ? attestedRequestLines(attested, list.cashToken.symbol) : []),
       ]);
     } finally {
       provider.destroy();

@@ -60,6 +60,8 @@ export abstract class LedgerSimulator {
   private readonly balancesByKey = new Map<string, bigint>();
   private readonly transfersById = new Map<string, LedgerTransfer>();
   private readonly log: LedgerTransfer[] = [];
+  /** The custodian's withdrawal whitelist on this chain (what an operator approves at Cobo or Ceffu). */
+  readonly whitelist = new Set<string>();
 
   /** A fresh address of this chain's format. */
   abstract newAddress(): string;
@@ -249,6 +251,8 @@ export function createLedgerSimulators(): Record<SimulatedChain, LedgerSimulator
  *   POST /chains/{chain}/transfers {from,to,asset,amount[,memo]} -> the transfer
  *   POST /chains/{chain}/mint {to,asset,amount}       -> the transfer (genesis faucet)
  *   POST /chains/{chain}/mine {blocks}                -> { height }
+ *   GET  /chains/{chain}/whitelist                    -> { addresses } (the custodian's withdrawal whitelist)
+ *   POST /chains/{chain}/whitelist {address}          -> { addresses }
  */
 export interface RunningLedgers {
   url: string;
@@ -337,6 +341,15 @@ function route(ledgers: Record<SimulatedChain, LedgerSimulator>, method: string,
       );
     case 'POST mint':
       return wireTransfer(ledger, ledger.mint(text(body.to, 'to'), text(body.asset, 'asset'), amountOf(body.amount, 'amount')));
+    case 'GET whitelist':
+      return { addresses: [...ledger.whitelist] };
+    case 'POST whitelist': {
+      const address = text(body.address, 'address');
+      const check = checkAddress(ledger.chain, address);
+      if (!check.ok) throw new LedgerError(`${address} is not a ${ledger.chain} address: ${check.reason}`);
+      ledger.whitelist.add(address);
+      return { addresses: [...ledger.whitelist] };
+    }
     case 'POST mine':
       return { height: ledger.mine(amountOf(body.blocks ?? '1', 'blocks')).toString() };
     default:

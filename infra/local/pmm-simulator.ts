@@ -38,11 +38,13 @@ import { toFixedPoint } from '../../lambdas/domain/quotes/amounts';
 import { hashFeeSaleOrder, hashRebalanceOrder, rebalancerDomain, type FeeSaleOrder, type RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
 import { addressSchema, checksum } from '../../lambdas/domain/address';
 import { ISSUER_ABI, TEST_TOKEN_ABI } from '../../lambdas/shared/abi';
+import { startAttestedDesk, type AttestedDesk } from './pmm-attested';
 
 export interface PmmDeployment {
   chainId: number;
   contracts: Record<string, string>;
   tokens: Record<string, { address: string; decimals: number }>;
+  custodianAssets?: Record<string, { chain: string; assetId: string; address: string; decimals: number }>;
 }
 
 export interface PmmSimulatorOptions {
@@ -59,6 +61,8 @@ export interface PmmSimulatorOptions {
   fillRequests?: boolean;
   /** Symbol of the cash token (default USDC). */
   cashSymbol?: string;
+  /** The native-chain ledger simulators: with an AttestedIssuer deployed, it trades attested indexes there (pmm-attested.ts). */
+  ledgersUrl?: string;
   log?: (line: string) => void;
 }
 
@@ -67,6 +71,8 @@ export interface RunningPmm {
   rfqUrl: string;
   rfqBatchUrl: string;
   address: string;
+  /** Its addresses on the native chains, when it trades attested indexes. */
+  nativeAddresses?: Readonly<Record<string, string>>;
   stats: { quoted: number; refused: number; filled: number; rejected: number };
   close(): Promise<void>;
 }
@@ -126,6 +132,8 @@ const feeSaleDraftSchema = z.object({
   }),
 });
 
+const attestedRfqSchema = z.object({ index: addressSchema, side: z.enum(['mint', 'redeem']), indexAmount: uintString });
+
 const ISSUER_INTERFACE = new Interface(ISSUER_ABI);
 const MAX_UINT256 = (1n << 256n) - 1n;
 
@@ -160,6 +168,9 @@ export async function preparePmmInventory(options: { privateKey: string; rpcUrl:
       const balance = (await contract.balanceOf(address)) as bigint;
       if (balance < target / 2n) sent.push(await contract.mint(address, target - balance));
       if (((await contract.allowance(address, issuer)) as bigint) < MAX_UINT256 / 2n) sent.push(await contract.approve(issuer, MAX_UINT256));
+      // Attested indexes: on-chain legs move maker -> custody, and redeem cash maker -> escrow, through the AttestedIssuer.
+      const attested = options.deployment.contracts.attestedIssuer;
+      if (attested && ((await contract.allowance(address, attested)) as bigint) < MAX_UINT256 / 2n) sent.push(await contract.approve(attested, MAX_UINT256));
       // Rebalance buy legs move maker -> custody through the Rebalancer.
       if (rebalancer && ((await contract.allowance(address, rebalancer)) as bigint) < MAX_UINT256 / 2n) sent.push(await contract.approve(rebalancer, MAX_UINT256));
     }
@@ -179,8 +190,10 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
   const spread = BigInt(options.spreadBps ?? 10);
   const cashSymbol = options.cashSymbol ?? 'USDC';
   const byAddress = new Map<string, AssetInfo>();
-  for (const [symbol, token] of Object.entries(deployment.tokens)) byAddress.set(checksum(token.address), { symbol, address: checksum(token.address), decimals: token.decimals });
-  const symbols = [...byAddress.values()].map((a) => a.symbol);
+  for (const [symbol, token] of [...Object.entries(deployment.tokens), ...Object.entries(deployment.custodianAssets ?? {})]) {
+    byAddress.set(checksum(token.address), { symbol, address: checksum(token.address), decimals: token.decimals });
+  }
+  const symbols = [...new Set([...byAddress.values()].map((a) => a.symbol))];
   const prices: ReferencePriceSource =
     options.prices && 'fixed' in options.prices
       ? fixedPrices(options.prices.fixed, new Date().toISOString().slice(0, 10))
@@ -343,7 +356,22 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     return { status: 200, body: { maker: address, nonce: order.nonce.toString(), cashAmount: cashAmount.toString(), signature } };
   };
 
-  const routes = new Map<string, (body: unknown) => Answer>([
+  let desk: AttestedDesk | undefined;
+  /** POST /rfq/attested {index, side, indexAmount}: the cash it asks (mint) or bids (redeem) for an attested index. */
+  const quoteAttested = async (body: unknown): Promise<Answer> => {
+    const parsed = attestedRfqSchema.safeParse(body);
+    if (!parsed.success) return { status: 400, body: { error: 'malformed attested RFQ', issues: parsed.error.issues.slice(0, 5) } };
+    if (!desk) return { status: 404, body: { error: 'this PMM trades no attested index' } };
+    try {
+      const cashAmount = await desk.quote(checksum(parsed.data.index), parsed.data.side, BigInt(parsed.data.indexAmount));
+      return { status: 200, body: { cashAmount: cashAmount.toString(), maker: address } };
+    } catch (error) {
+      return { status: 422, body: { error: `cannot price: ${(error as Error).message}` } };
+    }
+  };
+
+  const routes = new Map<string, (body: unknown) => Answer | Promise<Answer>>([
+    ['/rfq/attested', quoteAttested],
     ['/rfq', quote],
     ['/rfq/batch', quoteBatch],
     ['/rfq/rebalance', quoteRebalance],
@@ -357,7 +385,8 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
     });
-    request.on('end', () => {
+    request.on('end', () => void respond());
+    const respond = async (): Promise<void> => {
       let answer: Answer;
       const route = request.method === 'POST' ? routes.get(request.url ?? '') : undefined;
       if (request.method === 'GET' && request.url === '/health') answer = { status: 200, body: { ok: true, address, stats } };
@@ -370,7 +399,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
         } catch {
           json = NOT_JSON;
         }
-        answer = json === NOT_JSON ? { status: 400, body: { error: 'not JSON' } } : route(json);
+        answer = json === NOT_JSON ? { status: 400, body: { error: 'not JSON' } } : await route(json);
       }
       // RFQs count themselves (a batch holds several); anything else counts here.
       if (route !== quote && route !== quoteBatch) {
@@ -380,7 +409,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
       const text = JSON.stringify(answer.body);
       response.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       response.end(text);
-    });
+    };
   });
   server.keepAliveTimeout = 65_000;
   await listen(server, options.port ?? 0, 'PMM simulator');
@@ -396,10 +425,30 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     let fromBlock = await provider.getBlockNumber();
     let busy = false;
     const topics = [[ISSUER_INTERFACE.getEvent('MintRequested')!.topicHash, ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash]];
+    if (deployment.contracts.attestedIssuer && deployment.contracts.custodyRegistry && options.ledgersUrl) {
+      desk = await startAttestedDesk({
+        signer,
+        provider,
+        attestedIssuer: deployment.contracts.attestedIssuer,
+        custodyRegistry: deployment.contracts.custodyRegistry,
+        custodianAssets: deployment.custodianAssets ?? {},
+        assetInfo: (a) => {
+          const found = byAddress.get(checksum(a));
+          if (!found) throw new Error(`unknown asset ${a}`);
+          return found;
+        },
+        prices,
+        cash,
+        spreadBps: spread,
+        ledgersUrl: options.ledgersUrl,
+        log,
+      });
+    }
     watcher = setInterval(() => {
       if (busy) return;
       busy = true;
       void (async () => {
+        if (desk) await desk.poll().catch((error: unknown) => log(`pmm: attested desk: ${(error as Error).message}`));
         const head = await provider!.getBlockNumber();
         if (head < fromBlock) return;
         const logs = await provider!.getLogs({ address: issuer, topics, fromBlock, toBlock: head });
@@ -441,6 +490,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
     rfqUrl: `${url}/rfq`,
     rfqBatchUrl: `${url}/rfq/batch`,
     address,
+    ...(desk ? { nativeAddresses: desk.nativeAddresses } : {}),
     stats,
     close: async () => {
       if (watcher) clearInterval(watcher);
@@ -451,7 +501,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
   };
 }
 
-export interface PmmProcess extends Pick<RunningPmm, 'url' | 'rfqUrl' | 'rfqBatchUrl' | 'address'> {
+export interface PmmProcess extends Pick<RunningPmm, 'url' | 'rfqUrl' | 'rfqBatchUrl' | 'address' | 'nativeAddresses'> {
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -480,7 +530,7 @@ export async function startPmmProcess(options: Omit<PmmSimulatorOptions, 'log'>,
         buffered = buffered.slice(newline + 1);
         if (line.startsWith('{"ready"')) {
           clearTimeout(timer);
-          const ready = JSON.parse(line) as Pick<RunningPmm, 'url' | 'rfqUrl' | 'rfqBatchUrl' | 'address'>;
+          const ready = JSON.parse(line) as Pick<RunningPmm, 'url' | 'rfqUrl' | 'rfqBatchUrl' | 'address' | 'nativeAddresses'>;
           done({ ...ready, process: child, stop: () => stopChild(child) });
         } else if (line.trim()) {
           log(line);
@@ -498,7 +548,7 @@ if (require.main === module) {
   const options = JSON.parse(process.env.SSI_PMM_SIMULATOR ?? '{}') as PmmSimulatorOptions;
   startPmmSimulator({ ...options, log: (line) => process.stdout.write(`${line}\n`) })
     .then((pmm) => {
-      process.stdout.write(`${JSON.stringify({ ready: true, url: pmm.url, rfqUrl: pmm.rfqUrl, rfqBatchUrl: pmm.rfqBatchUrl, address: pmm.address })}\n`);
+      process.stdout.write(`${JSON.stringify({ ready: true, url: pmm.url, rfqUrl: pmm.rfqUrl, rfqBatchUrl: pmm.rfqBatchUrl, address: pmm.address, nativeAddresses: pmm.nativeAddresses })}\n`);
       const stop = () => void pmm.close().then(() => process.exit(0));
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);

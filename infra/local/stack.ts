@@ -34,6 +34,8 @@ import type { DeploymentRecord } from '../../topology/deployment';
 import { localRouteRefusal } from './local-guard';
 import { buildWebApp, webReply } from './web';
 import { templateEnvironments, withLocalOverrides, type LocalOverride, type SynthesizedEnvironment } from './template-environment';
+import { startLedgerSimulators, type RunningLedgers, type XrpLedgerSimulator } from './ledger-simulators';
+import { CUSTODIAN_ASSETS } from '../../scripts/deploy/assets';
 
 /** Reference prices of the local chain's assets (the deploy's constituent prices) and $SOSO, for the points snapshot. */
 export function localReferencePrices(): Record<string, number> {
@@ -80,7 +82,7 @@ export interface StackOptions {
 }
 
 /** What `stack.json` in the data folder says about a running stack; other tools read it. */
-export interface StackFile extends Pick<DeploymentRecord, 'contracts' | 'tokens' | 'indexes'> {
+export interface StackFile extends Pick<DeploymentRecord, 'contracts' | 'tokens' | 'indexes' | 'custodianAssets'> {
   pid: number;
   startedAt: string;
   dataDir: string;
@@ -100,6 +102,12 @@ export interface StackFile extends Pick<DeploymentRecord, 'contracts' | 'tokens'
   pmm: { url: string; rfqUrl: string; rfqBatchUrl: string; address: string };
   /** The perpetual-futures simulator holding USSI's hedge book (infra/local/perp-venue.ts): USSI_HEDGE_BOOK_URL. */
   hedgeBook: { url: string };
+  /**
+   * Custody on native chains: the ledger simulators (the custodian's API here: SSI_CUSTODIAN_URL), the
+   * custodian wallet per chain registered in the CustodyRegistry, and the PMM's native addresses
+   * (on the custodian's withdrawal whitelist).
+   */
+  custody: { ledgersUrl: string; custodyRegistry?: string; attestedIssuer?: string; wallets: Record<string, string>; pmmNativeAddresses: Record<string, string> };
   /**
    * The local WLP: Hardhat account #1 (a well-known test key, local only) with PARTICIPANT_ROLE,
    * USDC, and an API key for the quote API (stored hashed in wlp-keys; in clear only here).
@@ -227,6 +235,23 @@ export async function importSigningKey(client: KMSClient, privateKey: string, de
   return keyId;
 }
 
+/**
+ * The custodian's wallet per native chain, made once and kept in the data folder so a kept deployment
+ * (which registered them) finds the same addresses; the simulators' balances start empty on each start.
+ */
+function loadOrCreateCustodyWallets(path: string, ledgers: RunningLedgers): Record<string, string> {
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+  const wallets: Record<string, string> = {};
+  for (const { chain } of Object.values(CUSTODIAN_ASSETS)) {
+    const ledger = ledgers.ledgers[chain];
+    // The XRP wallet is a shared custodian account told apart by its destination tag.
+    wallets[chain] ??= chain === 'xrpl' ? (ledger as XrpLedgerSimulator).taggedAddress(ledger.newAddress(), 1001) : ledger.newAddress();
+  }
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(wallets, null, 2)}\n`);
+  return wallets;
+}
+
 async function ensureKeys(endpoint: string): Promise<Record<KeyRole, { keyId: string; alias: string; address: string }>> {
   const client = new KMSClient({ endpoint, region: LOCAL_REGION, credentials: localCredentials });
   try {
@@ -291,6 +316,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const chain: RunningChain = await startAnvil(options.ports.chain, { stateFile: join(deploymentsDir, 'anvil-state.json') });
     recordChild(chain.process.pid);
     stops.push(() => chain.stop());
+    log('starting the native-chain ledger simulators (the custodian API)');
+    const ledgers: RunningLedgers = await startLedgerSimulators();
+    stops.push(() => ledgers.close());
+    const custodyWallets = loadOrCreateCustodyWallets(join(dataDir, 'custody', 'wallets.json'), ledgers);
     const pmmKey = loadOrCreatePmmKey(join(dataDir, 'pmm', 'key.json'));
     // KMS signers and the PMM pay gas for their transactions: topped up when low, so a kept chain keeps its balances.
     const fundingProvider = new JsonRpcProvider(chain.rpcUrl, undefined, { staticNetwork: true });
@@ -305,12 +334,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       rewards: keys.rewards.address,
       price: keys.price.address,
       ussiOrders: keys['ussi-orders'].address,
+      custodian: keys.custodian.address,
     };
     process.env.SSI_OPERATOR_ADDRESS = signers.operator;
     process.env.SSI_RESERVE_SIGNER_ADDRESS = signers.reserve;
     process.env.SSI_REWARDS_SIGNER_ADDRESS = signers.rewards;
     process.env.SSI_PRICE_SIGNER_ADDRESS = signers.price;
     process.env.SSI_USSI_ORDER_SIGNER_ADDRESS = signers.ussiOrders;
+    process.env.SSI_CUSTODIAN_SIGNER_ADDRESS = signers.custodian;
+    process.env.SSI_CUSTODIAN_WALLETS = JSON.stringify(custodyWallets);
     process.env.SSI_WLP_ADDRESS = LOCAL_WLP.address;
     const deploymentFile = join(deploymentsDir, 'localhost.json');
     const kept = await deploymentOnChain(chain.rpcUrl, deploymentFile);
@@ -320,11 +352,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       log('deploying contracts');
       await deployContracts(chain.rpcUrl, deploymentsDir, log);
     }
-    const deployment = JSON.parse(readFileSync(deploymentFile, 'utf8')) as Pick<StackFile, 'contracts' | 'tokens' | 'indexes'> & { chainId: number };
+    const deployment = JSON.parse(readFileSync(deploymentFile, 'utf8')) as Pick<StackFile, 'contracts' | 'tokens' | 'indexes' | 'custodianAssets'> & { chainId: number };
 
     log('starting the PMM simulator (inventory, approvals, RFQ endpoint)');
     const priceDocument = localPriceDocument(Object.keys(deployment.tokens), process.env.SSI_PRICE_DATE as IsoDate | undefined, log);
-    const pmmDeployment = { chainId: chain.chainId, contracts: deployment.contracts, tokens: deployment.tokens };
+    const pmmDeployment = { chainId: chain.chainId, contracts: deployment.contracts, tokens: deployment.tokens, custodianAssets: deployment.custodianAssets };
     await preparePmmInventory({ privateKey: pmmKey.privateKey, rpcUrl: chain.rpcUrl, deployment: pmmDeployment });
     const pmm: PmmProcess = await startPmmProcess(
       {
@@ -333,11 +365,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         deployment: pmmDeployment,
         spreadBps: Number(process.env.SSI_PMM_SPREAD_BPS ?? 10),
         prices: { fixed: priceDocument.prices },
+        ledgersUrl: ledgers.url,
       },
       log,
     );
     recordChild(pmm.process.pid);
     stops.push(() => pmm.stop());
+    // The custodian releases only to whitelisted addresses: the PMM's, as a custodian's operations team would list them.
+    for (const [chain, address] of Object.entries(pmm.nativeAddresses ?? {})) ledgers.ledgers[chain as keyof typeof ledgers.ledgers].whitelist.add(address);
 
     log('starting the perpetual-futures simulator (USSI hedge book)');
     const stables = Object.fromEntries(Object.entries(deployment.tokens).filter(([symbol]) => symbol === 'USDC'));
@@ -371,6 +406,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ...declaredSettingsFrom(process.env),
           // The venue the hedge book lives at: the simulator here, the venue gateway in AWS (cdk.json settings).
           USSI_HEDGE_BOOK_URL: venue.url,
+          // The custodian's API: the ledger simulators here, the custodian gateway in AWS (cdk.json settings).
+          SSI_CUSTODIAN_URL: ledgers.url,
         },
       },
     });
@@ -553,9 +590,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       deploymentFile,
       contracts: deployment.contracts,
       tokens: deployment.tokens,
+      ...(deployment.custodianAssets ? { custodianAssets: deployment.custodianAssets } : {}),
       indexes: deployment.indexes,
       pmm: { url: pmm.url, rfqUrl: pmm.rfqUrl, rfqBatchUrl: pmm.rfqBatchUrl, address: pmm.address },
       hedgeBook: { url: venue.url },
+      custody: {
+        ledgersUrl: ledgers.url,
+        ...(deployment.contracts.custodyRegistry ? { custodyRegistry: deployment.contracts.custodyRegistry, attestedIssuer: deployment.contracts.attestedIssuer } : {}),
+        wallets: custodyWallets,
+        pmmNativeAddresses: { ...(pmm.nativeAddresses ?? {}) },
+      },
       wlp: { ...LOCAL_WLP, apiKey },
     };
     const stackFilePath = join(dataDir, 'stack.json');

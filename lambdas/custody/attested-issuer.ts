@@ -2,15 +2,18 @@
  * The AttestedIssuer as the custodian service reads and writes it. The ABI is the compiled
  * interface's, so the service and the contracts cannot disagree on a type.
  */
-import { Contract, Interface, type ContractRunner, type Signer } from 'ethers';
+import { Contract, Interface, type ContractRunner, type Provider, type Signer } from 'ethers';
 import { abi as ATTESTED_ISSUER_ABI } from '../../artifacts/contracts/interfaces/IAttestedIssuer.sol/IAttestedIssuer.json';
 import { describeRevert, isRevert } from '../relayer/revert';
-import type { AttestedMintSink } from './settle';
+import type { AttestedMintSink, AttestedRedeemSink } from './settle';
+import type { SignedLeg } from './service';
 
 export const ATTESTED_ISSUER_INTERFACE = new Interface(ATTESTED_ISSUER_ABI);
 
-/** RequestStatus.Pending in IAttestedIssuer. */
+/** RequestStatus values of IAttestedIssuer. */
 const PENDING = 1n;
+const COMPLETED = 2n;
+const SETTLED = 4n;
 
 /** What sending one transaction came to: mined, or refused by the contract (its revert data when the chain gave it). */
 export type SendOutcome = { ok: true } | { ok: false; reason: string; revertData?: string };
@@ -32,27 +35,50 @@ export function sendWithSigner(signer: Signer): SendTransaction {
   };
 }
 
+type Outcome = { ok: true; completed: boolean } | { ok: false; reason: string };
+
 /**
- * A sink over the AttestedIssuer at `address`: reads through `runner`, submits with `send`, which
- * resolves once the transaction is mined or refused.
+ * A sink over the AttestedIssuer at `address`, both sides: reads through `runner`, submits with `send`,
+ * which resolves once the transaction is mined or refused.
  */
-export function attestedIssuerSink(address: string, runner: ContractRunner, send: SendTransaction, chainTime: () => Promise<bigint>): AttestedMintSink {
+export function attestedIssuerSink(address: string, runner: ContractRunner, send: SendTransaction, chainTime: () => Promise<bigint>): AttestedMintSink & AttestedRedeemSink {
   const issuer = new Contract(address, ATTESTED_ISSUER_INTERFACE, runner);
+  const read = <T>(name: string, ...args: unknown[]) => issuer.getFunction(name)(...args) as Promise<T>;
+  /** Submits one leg; `status` reads the request after it is mined. */
+  const submit = async (method: 'attestMint' | 'attestRedeem', requestId: string, leg: SignedLeg['leg'], signature: string): Promise<Outcome> => {
+    const sent = await send(address, ATTESTED_ISSUER_INTERFACE.encodeFunctionData(method, [requestId, [leg], [signature]]));
+    if (!sent.ok) return { ok: false, reason: sent.revertData ? describeRevert({ data: sent.revertData }, ATTESTED_ISSUER_INTERFACE).reason : sent.reason };
+    const request = await read<{ status: bigint }>(method === 'attestMint' ? 'getMintRequest' : 'getRedeemRequest', requestId);
+    return { ok: true, completed: request.status === COMPLETED };
+  };
   return {
     async isPendingMint(requestId) {
-      const request = (await issuer.getFunction('getMintRequest')(requestId)) as { status: bigint; deadline: bigint; legsAttested: bigint };
+      const request = await read<{ status: bigint; deadline: bigint }>('getMintRequest', requestId);
       return request.status === PENDING && request.deadline >= (await chainTime());
     },
-    isTxIdUsed: (chain, txId) => issuer.getFunction('isTxIdUsed')(chain, txId) as Promise<boolean>,
-    async submitMint(requestId, { leg, signature }) {
-      const data = ATTESTED_ISSUER_INTERFACE.encodeFunctionData('attestMint', [requestId, [leg], [signature]]);
-      const sent = await send(address, data);
-      if (!sent.ok) {
-        const decoded = sent.revertData ? describeRevert({ data: sent.revertData }, ATTESTED_ISSUER_INTERFACE).reason : sent.reason;
-        return { ok: false, reason: decoded };
-      }
-      const request = (await issuer.getFunction('getMintRequest')(requestId)) as { status: bigint };
-      return { ok: true, completed: request.status === 2n };
+    isTxIdUsed: (chain, txId) => read<boolean>('isTxIdUsed', chain, txId),
+    submitMint: (requestId, { leg, signature }) => submit('attestMint', requestId, leg, signature),
+    async isReleasable(requestId) {
+      const request = await read<{ status: bigint; deadline: bigint; accepted: boolean }>('getRedeemRequest', requestId);
+      if (request.status === SETTLED) return true;
+      return request.accepted && request.status === PENDING && request.deadline >= (await chainTime());
     },
+    redeemDue: (requestId, asset) => read<bigint>('redeemDue', requestId, asset),
+    redeemDestination: (requestId, asset) => read<string>('redeemDestination', requestId, asset),
+    async isReleased(requestId, asset) {
+      return (await read<bigint>('attestedLeg', requestId, asset)) > 0n;
+    },
+    submitRedeem: (requestId, { leg, signature }) => submit('attestRedeem', requestId, leg, signature),
   };
+}
+
+/** The redeems accepted in blocks `fromBlock`..`toBlock` and the basket assets each owes (RedeemAccepted). */
+export async function acceptedRedeems(provider: Provider, address: string, fromBlock: number, toBlock: number): Promise<Array<{ requestId: string; assets: string[]; blockNumber: number }>> {
+  if (toBlock < fromBlock) return [];
+  const event = ATTESTED_ISSUER_INTERFACE.getEvent('RedeemAccepted')!;
+  const logs = await provider.getLogs({ address, topics: [event.topicHash], fromBlock, toBlock });
+  return logs.map((log) => {
+    const parsed = ATTESTED_ISSUER_INTERFACE.parseLog(log)!;
+    return { requestId: (parsed.args.requestId as string).toLowerCase(), assets: [...(parsed.args.assets as string[])], blockNumber: log.blockNumber };
+  });
 }

@@ -3,19 +3,19 @@
  * and each final incoming transfer whose sender named a pending mint request (its memo, OP_RETURN
  * or metadata) becomes a custodian-signed `Received` leg submitted to the AttestedIssuer. A PMM may
  * also name its transaction ids itself (`claim`). On an accepted redeem the service releases what is
- * due (`release`), and each final release becomes a `Released` leg. An attested rebalance (AttestedRebalancer) takes the
- * same legs under its rebalance id: a delivery naming it is a custodian buy (`Received`), and once every buy is attested
- * the service releases the custodian sells to the maker (`releaseRebalance`), each final release a `Released` leg.
- * The chain side is injected (`AttestedMintSink`, `AttestedRedeemSink`, `AttestedRebalanceSink`), so this runs the same
- * under a Lambda's relayer and in a test's signer.
+ * due (`releaseAccepted`, `release`), once per asset (`ReleaseJournal`), and each final release becomes a `Released` leg.
+ * An attested rebalance (AttestedRebalancer) takes the same legs under its rebalance id: a delivery naming it is a
+ * custodian buy (`Received`), and once every buy is attested the service releases the custodian sells to the maker
+ * (`releaseRebalance`), each final release a `Released` leg. The chain side is injected (`AttestedMintSink`,
+ * `AttestedRedeemSink`, `AttestedRebalanceSink`), so this runs the same under a Lambda's relayer and in a test's signer.
  *
  * The custodian attests facts only: a leg says what arrived, and the contract decides whether it
  * settles the request (basket amount, wallet and signer registered, transaction id unused). The
  * service refuses up front what it can see is wrong (not final, outgoing, already used, no pending
  * request) so it never signs a statement it knows will not count.
  */
-import type { TypedDataDomain } from 'ethers';
-import type { NativeChain } from '../domain/custody/addresses';
+import { getAddress, type TypedDataDomain } from 'ethers';
+import { isNativeChain, type NativeChain } from '../domain/custody/addresses';
 import type { RebalanceOrder } from '../domain/rebalance-orders';
 import { chainKey, nativeKey } from '../domain/custody/attestation';
 import { custodianPlaceholder } from '../domain/custody/placeholder';
@@ -43,6 +43,8 @@ export interface AttestedRedeemSink {
   redeemDue(requestId: string, asset: string): Promise<bigint>;
   /** keccak256 of the PMM's native address that `asset` is released to. */
   redeemDestination(requestId: string, asset: string): Promise<string>;
+  /** Whether `asset` of `requestId` already has an accepted Released leg. */
+  isReleased(requestId: string, asset: string): Promise<boolean>;
   /** Submits one signed Released leg; resolves with the contract's refusal when it reverts. */
   submitRedeem(requestId: string, leg: SignedLeg): Promise<{ ok: true; completed: boolean } | { ok: false; reason: string }>;
 }
@@ -82,6 +84,16 @@ function rebalanceRefusal(view: RebalanceView, direction: NativeTransfer['direct
   return view.buysOutstanding > 0 ? `${view.buysOutstanding} custodian buy(s) not attested yet: the index gives only after it has received` : undefined;
 }
 
+/**
+ * Remembers which (request, asset) releases were sent, so an asset is never released twice (a retry,
+ * a second watcher). A crash between `claim` and the send leaves the leg unreleased for an operator to
+ * see, never paid twice.
+ */
+export interface ReleaseJournal {
+  /** Records the release of `asset` for `requestId`; false when it was recorded before. */
+  claim(requestId: string, chain: NativeChain, asset: string): Promise<boolean>;
+}
+
 /** Where the watcher resumes per chain. */
 export interface WatchCursor {
   get(chain: NativeChain): Promise<bigint>;
@@ -111,10 +123,10 @@ export class DeliverySettler {
   ) {}
 
   /** Sends `amount` of `asset` from a registered wallet holding it to `to`, with `reference`; undefined when no wallet holds it. */
-  private async releaseFromCustody(chain: NativeChain, asset: string, amount: bigint, to: string, reference: string): Promise<{ txId: string } | undefined> {
+  /** A registered wallet on `chain` holding at least `amount` of `asset`, if any. */
+  private async custodySource(chain: NativeChain, asset: string, amount: bigint): Promise<string | undefined> {
     const held = await this.adapter.balances(chain, this.wallets[chain] ?? []);
-    const source = held.balances.find((b) => b.asset === asset && b.amount >= amount);
-    return source ? this.adapter.release({ chain, asset, wallet: source.wallet, to, amount, reference }) : undefined;
+    return held.balances.find((b) => b.asset === asset && b.amount >= amount)?.wallet;
   }
 
   /**
@@ -157,7 +169,8 @@ export class DeliverySettler {
         continue;
       }
       const due = view!.order.sellAmounts[position]!;
-      const sent = await this.releaseFromCustody(chain, asset, due, to, rebalanceId);
+      const wallet = await this.custodySource(chain, asset, due);
+      const sent = wallet ? await this.adapter.release({ chain, asset, wallet, to, amount: due, reference: rebalanceId }) : undefined;
       out.push(
         sent
           ? { outcome: 'waiting', ...at, txId: sent.txId, reason: 'released; attested once final' }
@@ -183,7 +196,7 @@ export class DeliverySettler {
    * from a registered wallet holding enough, to the native address whose keccak the PMM named on
    * acceptance, with the request id as reference. The releases are attested once final (`watch`).
    */
-  async release(requestId: string, destinations: ReadonlyArray<{ chain: NativeChain; asset: string; to: string }>): Promise<Settlement[]> {
+  async release(requestId: string, destinations: ReadonlyArray<{ chain: NativeChain; asset: string; to: string }>, journal: ReleaseJournal): Promise<Settlement[]> {
     const out: Settlement[] = [];
     for (const { chain, asset, to } of destinations) {
       const at = { requestId, chain, txId: '' };
@@ -201,12 +214,47 @@ export class DeliverySettler {
         out.push({ outcome: 'refused', ...at, reason: `${to} is not the destination the PMM named on acceptance` });
         continue;
       }
-      const sent = await this.releaseFromCustody(chain, asset, due, to, requestId);
-      out.push(
-        sent
-          ? { outcome: 'waiting', requestId, chain, txId: sent.txId, reason: 'released; attested once final' }
-          : { outcome: 'refused', ...at, reason: `no registered ${chain} wallet holds ${due} ${asset}` },
-      );
+      const wallet = await this.custodySource(chain, asset, due);
+      if (!wallet) {
+        out.push({ outcome: 'refused', ...at, reason: `no registered ${chain} wallet holds ${due} ${asset}` });
+        continue;
+      }
+      if ((await this.redeems.isReleased(requestId, placeholder)) || !(await journal.claim(requestId, chain, asset))) {
+        out.push({ outcome: 'refused', ...at, reason: `${asset} on ${chain} was already released for this request` });
+        continue;
+      }
+      const { txId } = await this.adapter.release({ chain, asset, wallet, to, amount: due, reference: requestId });
+      out.push({ outcome: 'waiting', requestId, chain, txId, reason: 'released; attested once final' });
+    }
+    return out;
+  }
+
+  /**
+   * Releases every custodian asset an accepted redeem still owes (`assets`: the basket placeholders of
+   * its RedeemAccepted; `custodian`: the registry's custodian assets by placeholder). The PMM's
+   * destination is on chain only as a keccak, so it is matched against the custodian's withdrawal
+   * whitelist: the custodian never releases to an address it has not whitelisted.
+   */
+  async releaseAccepted(
+    requestId: string,
+    assets: readonly string[],
+    custodian: ReadonlyMap<string, { readonly chain: string; readonly assetId: string }>,
+    journal: ReleaseJournal,
+  ): Promise<Settlement[]> {
+    const out: Settlement[] = [];
+    if (!this.redeems || !(await this.redeems.isReleasable(requestId))) return out;
+    for (const placeholder of assets) {
+      const info = custodian.get(getAddress(placeholder));
+      if (!info || !isNativeChain(info.chain)) continue; // an on-chain leg: CustodyVault pays it on completion
+      const chain = info.chain;
+      if ((await this.redeems.redeemDue(requestId, placeholder)) === 0n || (await this.redeems.isReleased(requestId, placeholder))) continue;
+      const wanted = await this.redeems.redeemDestination(requestId, placeholder);
+      const to = (await this.adapter.whitelist(chain)).find((address) => nativeKey(address) === wanted);
+      if (!to) {
+        out.push({ outcome: 'refused', requestId, chain, txId: '', reason: `the PMM's ${chain} destination is not on the custodian's withdrawal whitelist` });
+        continue;
+      }
+      out.push(...(await this.release(requestId, [{ chain, asset: info.assetId, to }], journal)));
     }
     return out;
   }

@@ -80,6 +80,10 @@ export class SimulatorCustodianAdapter implements CustodianAdapter {
     return { txId: sent.txId };
   }
 
+  async whitelist(chain: NativeChain): Promise<string[]> {
+    return (await this.call<{ addresses: string[] }>(chain, '/whitelist')).addresses;
+  }
+
   async balances(chain: NativeChain, wallets: readonly string[]): Promise<WalletBalances> {
     const query = wallets.map((w) => `address=${encodeURIComponent(w)}`).join('&');
     const read = await this.call<{ height: string; balances: { wallet: string; asset: string; amount: string }[] }>(chain, `/balances?${query}`);

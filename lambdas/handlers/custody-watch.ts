@@ -1,11 +1,13 @@
 /**
- * The custodian service on a schedule. Every minute: watches the registered custodian wallets
- * through the custodian adapter and settles the PMM deliveries it sees (lambdas/custody/settle.ts),
- * submitting the custodian-signed legs through the operator relayer (it only pays gas:
- * `attestMint` is open to anyone). Daily (`detail.statements`): signs each chain's balance
+ * The custodian service on a schedule. Every minute: releases what newly accepted redeems owe the
+ * PMM (RedeemAccepted since the redeem cursor), then watches the registered custodian wallets
+ * through the custodian adapter and settles the final transfers it sees (lambdas/custody/settle.ts):
+ * PMM deliveries as Received legs, its own releases as Released legs, submitted through the operator
+ * relayer (it only pays gas: `attestMint` and `attestRedeem` are open to anyone). Daily (`detail.statements`): signs each chain's balance
  * statement with the custodian key and stores it beside the day's reserve reports, before the
  * reserve publisher reads it.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { getAddress, keccak256 } from 'ethers';
 import { dynamo, kms, s3 } from '../shared/aws';
@@ -22,9 +24,9 @@ import { readCustodianRegistry } from '../reserves/custodian';
 import { custodyDomain } from '../domain/custody/attestation';
 import { isNativeChain, type NativeChain } from '../domain/custody/addresses';
 import { statementKey } from '../domain/custody/statement';
-import { attestedIssuerSink, type SendTransaction } from '../custody/attested-issuer';
+import { acceptedRedeems, attestedIssuerSink, type SendTransaction } from '../custody/attested-issuer';
 import { CustodianService } from '../custody/service';
-import { DeliverySettler } from '../custody/settle';
+import { DeliverySettler, type ReleaseJournal, type Settlement } from '../custody/settle';
 import { SimulatorCustodianAdapter } from '../custody/simulator-adapter';
 
 const config = functionSettings('custody-watch');
@@ -54,7 +56,8 @@ export const handler = scheduledHandler(async (event) => {
     logger.info('the deployment has no CustodyRegistry and AttestedIssuer: nothing to watch');
     return { skipped: true };
   }
-  if (!config.SSI_CUSTODIAN_URL) throw new ConfigError('invalid configuration: SSI_CUSTODIAN_URL is required where custody contracts are deployed');
+  // Declared required for this function (REQUIRED_FOR): a deploy without it does not synthesize.
+  if (!config.SSI_CUSTODIAN_URL) throw new ConfigError('invalid configuration: SSI_CUSTODIAN_URL has no value');
   const adapter = new SimulatorCustodianAdapter(config.SSI_CUSTODIAN_URL);
   const service = new CustodianService(adapter, new KmsSigner(kms(), keyId('custodian')), config.SSI_CHAIN_ID);
   const view = await readCustodianRegistry(provider, contracts.custodyRegistry, await provider.getBlockNumber());
@@ -73,16 +76,60 @@ export const handler = scheduledHandler(async (event) => {
   }
 
   const domain = custodyDomain(config.SSI_CHAIN_ID, getAddress(contracts.attestedIssuer));
-  const settler = new DeliverySettler(adapter, service, domain, attestedIssuerSink(contracts.attestedIssuer, provider, relayed, chainTime), wallets);
+  const sink = attestedIssuerSink(contracts.attestedIssuer, provider, relayed, chainTime);
+  const settler = new DeliverySettler(adapter, service, domain, sink, wallets, sink);
+  const released = await releaseAccepted(settler, contracts.attestedIssuer, view.assets);
   const settlements = await settler.watch({
-    get: async (chain) => {
-      const { Item } = await dynamo().send(new GetCommand({ TableName: opsTable, Key: { pk: 'custody', sk: `cursor#${chain}` } }));
-      return Item?.height === undefined ? 0n : BigInt(Item.height as string);
-    },
-    put: async (chain, height) => {
-      await dynamo().send(new PutCommand({ TableName: opsTable, Item: { pk: 'custody', sk: `cursor#${chain}`, height: height.toString(), updatedAt: new Date().toISOString() } }));
-    },
+    get: async (chain) => BigInt((await readCursor(`cursor#${chain}`)) ?? '0'),
+    put: (chain, height) => writeCursor(`cursor#${chain}`, height),
   });
-  for (const s of settlements) logger.info('custody settlement', { ...s, ...('amount' in s ? { amount: s.amount.toString() } : {}) });
-  return { settlements: settlements.length, attested: settlements.filter((s) => s.outcome === 'attested').length };
+  for (const s of [...released, ...settlements]) logger.info('custody settlement', { ...s, ...('amount' in s ? { amount: s.amount.toString() } : {}) });
+  return { released: released.filter((s) => s.outcome === 'waiting').length, settlements: settlements.length, attested: settlements.filter((s) => s.outcome === 'attested').length };
 });
+
+async function readCursor(sk: string): Promise<string | undefined> {
+  const { Item } = await dynamo().send(new GetCommand({ TableName: opsTable, Key: { pk: 'custody', sk } }));
+  return Item?.height as string | undefined;
+}
+
+async function writeCursor(sk: string, height: bigint | number): Promise<void> {
+  await dynamo().send(new PutCommand({ TableName: opsTable, Item: { pk: 'custody', sk, height: height.toString(), updatedAt: new Date().toISOString() } }));
+}
+
+/** One release per (request, chain, asset), ever: a conditional put in the ops table. */
+const journal: ReleaseJournal = {
+  async claim(requestId, chain, asset) {
+    try {
+      await dynamo().send(
+        new PutCommand({
+          TableName: opsTable,
+          Item: { pk: 'custody', sk: `release#${requestId}#${chain}#${asset}`, at: new Date().toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  },
+};
+
+/**
+ * Releases what the redeems accepted since the redeem cursor owe. The cursor stops below the first
+ * redeem that could not be released in full, so a refusal (an unlisted destination, a short wallet)
+ * is tried again on the next run; the journal keeps a retry from paying twice.
+ */
+async function releaseAccepted(settler: DeliverySettler, attestedIssuer: string, custodian: Parameters<DeliverySettler['releaseAccepted']>[2]): Promise<Settlement[]> {
+  const from = Number((await readCursor('redeem-cursor')) ?? '0');
+  const head = await provider.getBlockNumber();
+  const out: Settlement[] = [];
+  let next = head;
+  for (const { requestId, assets, blockNumber } of await acceptedRedeems(provider, attestedIssuer, from + 1, head)) {
+    const settled = await settler.releaseAccepted(requestId, assets, custodian, journal);
+    if (settled.some((s) => s.outcome === 'refused' && !s.reason.includes('already released')) && blockNumber - 1 < next) next = blockNumber - 1;
+    out.push(...settled);
+  }
+  await writeCursor('redeem-cursor', next);
+  return out;
+}

@@ -26,7 +26,7 @@ if (!issuer) throw new ConfigError('invalid configuration: the deployment has no
 const cashToken = deployment.tokens[config.SSI_CASH_TOKEN];
 if (!cashToken) throw new ConfigError(`invalid configuration: the deployment has no ${config.SSI_CASH_TOKEN} token`);
 const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
-const assets = Object.entries(deployment.tokens).map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals }));
+const assets = [...Object.entries(deployment.tokens), ...Object.entries(deployment.custodianAssets ?? {})].map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals }));
 
 // Read only by GET /v1/quotes/{id}; the parsed ABI is the one the catalog's reader shares.
 let issuerContract: Contract | undefined;

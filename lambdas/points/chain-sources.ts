@@ -49,7 +49,7 @@ export function attoUsd(usd: number): bigint {
 
 export interface ChainSourcesOptions {
   readonly provider: Provider;
-  readonly deployment: Pick<DeploymentConfig, 'contracts' | 'tokens' | 'indexes'>;
+  readonly deployment: Pick<DeploymentConfig, 'contracts' | 'tokens' | 'indexes' | 'custodianAssets'>;
   readonly prices: ReferencePrices;
   /** Price key of $SOSO in the points rules and in `prices`. */
   readonly sosoSymbol: string;
@@ -170,7 +170,9 @@ export class ChainSnapshotSources implements SnapshotSources {
   /** NAV of each index (tokenset at the pinned block x reference prices), $SOSO and priceable locked tokens. */
   async prices(day: Day, blockTag: number): Promise<Prices> {
     const { provider, deployment, prices } = this.options;
-    const bySymbolAddress = new Map(Object.entries(deployment.tokens).map(([symbol, t]) => [t.address.toLowerCase(), { symbol, decimals: t.decimals }]));
+    // Custodian assets are named in baskets by their placeholders and priced by their symbols.
+    const priced = [...Object.entries(deployment.tokens), ...Object.entries(deployment.custodianAssets ?? {})];
+    const bySymbolAddress = new Map(priced.map(([symbol, t]) => [t.address.toLowerCase(), { symbol, decimals: t.decimals }]));
     const out = new Map<string, TokenPrice>();
     for (const index of stakedIndexes(deployment)) {
       const [assets, units] = (await new Contract(index.token, INDEX_TOKEN_ABI, provider).getFunction('tokenset')({ blockTag })) as [string[], bigint[]];

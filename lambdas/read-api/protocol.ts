@@ -8,6 +8,8 @@ export interface ProtocolInfo {
   contracts: Record<string, string>;
   tokens: Record<string, { address: string; decimals: number }>;
   indexes: Record<string, string>;
+  /** Custodian assets by symbol: their native chain and the basket placeholder standing for them (when custody is deployed). */
+  custodianAssets?: Record<string, { chain: string; assetId: string; address: string; decimals: number }>;
   /** Signer addresses: the operator, and the reserve-report key auditors check report signatures against. */
   signers: { operator: string; reserve?: string };
 }
@@ -31,6 +33,7 @@ export async function protocolInfo(deps: {
     contracts: deps.deployment.contracts,
     tokens: deps.deployment.tokens,
     indexes: deps.deployment.indexes,
+    ...(deps.deployment.custodianAssets ? { custodianAssets: deps.deployment.custodianAssets } : {}),
     signers: { operator: await deps.operatorAddress(), ...(deps.reserveAddress ? { reserve: await deps.reserveAddress() } : {}) },
   };
 }

@@ -32,3 +32,16 @@ export const UNDERLYING_ASSETS: readonly LocalAsset[] = [
   { symbol: 'BONK', name: 'Bonk (local)', decimals: 5 },
   { symbol: 'FLOKI', name: 'Floki (local)', decimals: 9 },
 ];
+
+/**
+ * The assets the local custodian holds on their native chains (the ledger simulators'), by market
+ * symbol: an index listing one of these in `LOCAL_INDEXES` with `issuance: 'attested'` holds it in
+ * custodian wallets there, not as the ERC-20 stand-in above.
+ */
+export const CUSTODIAN_ASSETS: Readonly<Record<string, { chain: 'bitcoin' | 'solana' | 'xrpl' | 'dogecoin' | 'cardano'; decimals: number }>> = {
+  BTC: { chain: 'bitcoin', decimals: 8 },
+  SOL: { chain: 'solana', decimals: 9 },
+  XRP: { chain: 'xrpl', decimals: 6 },
+  DOGE: { chain: 'dogecoin', decimals: 8 },
+  ADA: { chain: 'cardano', decimals: 6 },
+};

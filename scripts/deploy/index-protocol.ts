@@ -160,12 +160,18 @@ export const LOCAL_INDEXES: ReadonlyArray<{
   name: string;
   /** Annual management fee, continuously compounded, in ppm (illustrative). */
   feeRatePpm: number;
+  /**
+   * `attested`: minted and redeemed through the AttestedIssuer, its CUSTODIAN_ASSETS held on their
+   * native chains and the rest as on-chain legs (scripts/deploy/custody.ts); otherwise the quote-order Issuer.
+   */
+  issuance?: 'attested';
   constituents: readonly LocalConstituent[];
 }> = [
   {
     symbol: 'MAG7.ssi',
     name: 'SoSoValue Magnificent 7 Index',
     feeRatePpm: 9_500,
+    issuance: 'attested',
     constituents: [
       { symbol: 'BTC', weight: 0.3123, priceUsd: 97000 },
       { symbol: 'ETH', weight: 0.1447, priceUsd: 3300 },
@@ -228,8 +234,8 @@ export const LOCAL_MAX_FEE_RATE_PPM = 20_000;
 
 /**
  * Deploy step: the index protocol (vault, issuer, factory, rebalancer), USDC as the cash token, and
- * the MAG7.ssi, DEFI.ssi and MEME.ssi indexes over the local test tokens, each with its management
- * fee. The deployer is admin and operator; the operator signer (the KMS operator on the local
+ * the quote-order indexes (DEFI.ssi, MEME.ssi) over the local test tokens, each with its management
+ * fee; the attested MAG7.ssi comes with the custody step. The deployer is admin and operator; the operator signer (the KMS operator on the local
  * stack) is also operator of the issuer and the rebalancer, so it can submit rebalances and fee
  * sales, and is every index's fee vault, so the fee-sale saga can pay the stakers' share.
  */
@@ -262,7 +268,7 @@ export const deployIndexProtocol: DeployStep = async (hre, deployment, log) => {
   // Rebalances may buy only the deployment's listed tokens, never one a maker minted for the occasion.
   for (const token of Object.values(deployment.tokens)) await (await core.rebalancer.setBuyAssetAllowed(token.address, true)).wait();
 
-  for (const index of LOCAL_INDEXES) {
+  for (const index of LOCAL_INDEXES.filter((i) => i.issuance !== 'attested')) {
     const constituents = index.constituents.map((c) => {
       const token = deployment.tokens[c.symbol];
       if (!token) throw new Error(`${index.symbol} needs test token ${c.symbol}, which the deployment lacks`);
@@ -281,6 +287,6 @@ export const deployIndexProtocol: DeployStep = async (hre, deployment, log) => {
   log(
     `index protocol: issuer ${deployment.contracts.issuer}, custody ${deployment.contracts.custodyVault}, ` +
       `rebalancer ${deployment.contracts.rebalancer}, ` +
-      `indexes ${LOCAL_INDEXES.map((i) => `${i.symbol} ${deployment.indexes[i.symbol]}`).join(', ')}`,
+      `indexes ${Object.entries(deployment.indexes).map(([symbol, address]) => `${symbol} ${address}`).join(', ')}`,
   );
 };

@@ -1,6 +1,7 @@
 import type { DeployStep } from './deployments';
 import { CASH_TOKEN, UNDERLYING_ASSETS } from './assets';
 import { deployIndexProtocol } from './index-protocol';
+import { deployCustody } from './custody';
 import { deployReserveRoles } from './reserves';
 import { deployStaking } from './staking';
 import { deployUssi } from './ussi';
@@ -21,6 +22,7 @@ const deployTestTokens: DeployStep = async (hre, deployment, log) => {
 export const DEPLOY_STEPS: readonly DeployStep[] = [
   deployTestTokens,
   deployIndexProtocol,
+  deployCustody,
   deployStaking,
   deployUssi,
   deployReserveRoles,

@@ -89,23 +89,23 @@ describe('deploy-shaped: the synthesized dev template on the local stack', () =>
 
   test('the WLP journey through the CLI: quote, mint, status, redeem', async () => {
     const wlp = stack.file.wlp.address;
-    const index = stack.file.indexes['MAG7.ssi']!;
+    const index = stack.file.indexes['DEFI.ssi']!;
     const usdc = stack.file.tokens.USDC!.address;
 
-    const quote = await cli('quote', '--index', 'MAG7.ssi', '--side', 'mint', '--amount', '3');
+    const quote = await cli('quote', '--index', 'DEFI.ssi', '--side', 'mint', '--amount', '3');
     expect(quote.order).toMatchObject({ maker: stack.file.pmm.address, requester: wlp, indexAmount: (3n * ONE).toString() });
 
     const indexBefore = await balanceOf(index, wlp);
     const usdcBefore = await balanceOf(usdc, wlp);
-    const minted = await cli('mint', '--index', 'MAG7.ssi', '--amount', '3');
+    const minted = await cli('mint', '--index', 'DEFI.ssi', '--amount', '3');
     expect(minted.ok).toBe(true);
     expect(await balanceOf(index, wlp)).toBe(indexBefore + 3n * ONE);
     expect(usdcBefore - (await balanceOf(usdc, wlp))).toBe(BigInt(Math.round(Number(minted.quote.total.amount) * 1e6)));
 
     const status = await cli('status');
-    expect(parseUnits(status.balances['MAG7.ssi'] as string, 18)).toBe(indexBefore + 3n * ONE);
+    expect(parseUnits(status.balances['DEFI.ssi'] as string, 18)).toBe(indexBefore + 3n * ONE);
 
-    const redeemed = await cli('redeem', '--index', 'MAG7.ssi', '--amount', '1');
+    const redeemed = await cli('redeem', '--index', 'DEFI.ssi', '--amount', '1');
     expect(redeemed.ok).toBe(true);
     expect(await balanceOf(index, wlp)).toBe(indexBefore + 2n * ONE);
     // The quote API kept its audit record in DynamoDB, marked used by the mint.
@@ -126,9 +126,9 @@ describe('deploy-shaped: the synthesized dev template on the local stack', () =>
     expect(state.lastRun?.ok).toBe(true);
 
     const latest = (await (await stack.api('/v1/reserves/latest')).json()) as { reports: Array<{ report: { index: { symbol: string }; totalSupply: string; block: { number: number } } }> };
-    const mag7 = latest.reports.find((r) => r.report.index.symbol === 'MAG7.ssi')!.report;
+    const mag7 = latest.reports.find((r) => r.report.index.symbol === 'DEFI.ssi')!.report;
     expect(mag7.block.number).toBe(head - confirmations);
-    expect(BigInt(mag7.totalSupply)).toBe((await new Contract(stack.file.indexes['MAG7.ssi']!, ERC20, provider).getFunction('totalSupply')()) as bigint);
+    expect(BigInt(mag7.totalSupply)).toBe((await new Contract(stack.file.indexes['DEFI.ssi']!, ERC20, provider).getFunction('totalSupply')()) as bigint);
 
     const verified = await cli('verify-reserves', '--holder', stack.file.wlp.address);
     expect(verified.ok).toBe(true);
@@ -148,22 +148,22 @@ describe('deploy-shaped: the synthesized dev template on the local stack', () =>
     expect(BigInt(holder.Item!.total as bigint | number)).toBeGreaterThan(0n);
   }, 600_000);
 
-  test('a rebalance of MAG7.ssi settles once on chain and completes its run in DynamoDB', async () => {
+  test('a rebalance of DEFI.ssi settles once on chain and completes its run in DynamoDB', async () => {
     const rebalancer = stack.file.contracts.rebalancer!;
     const fromBlock = (await provider.getBlockNumber()) + 1;
-    const state = await stack.scheduler.run('rebalance-mag7');
+    const state = await stack.scheduler.run('rebalance-defi');
     expect(state.lastRun?.error).toBeUndefined();
     expect(state.lastRun?.ok).toBe(true);
 
     const settled = await provider.getLogs({
       address: rebalancer,
-      topics: [REBALANCER_INTERFACE.getEvent('RebalanceSettled')!.topicHash, null, zeroPadValue(stack.file.indexes['MAG7.ssi']!, 32)],
+      topics: [REBALANCER_INTERFACE.getEvent('RebalanceSettled')!.topicHash, null, zeroPadValue(stack.file.indexes['DEFI.ssi']!, 32)],
       fromBlock,
       toBlock: 'latest',
     });
     expect(settled).toHaveLength(1);
     const runs = await documents.send(
-      new QueryCommand({ TableName: stack.file.tables['rebalance-runs'], KeyConditionExpression: '#i = :i', ExpressionAttributeNames: { '#i': 'index' }, ExpressionAttributeValues: { ':i': 'MAG7.ssi' } }),
+      new QueryCommand({ TableName: stack.file.tables['rebalance-runs'], KeyConditionExpression: '#i = :i', ExpressionAttributeNames: { '#i': 'index' }, ExpressionAttributeValues: { ':i': 'DEFI.ssi' } }),
     );
     const completed = (runs.Items ?? []).filter((r) => r.status === 'completed' && String(r.sk).startsWith('run#'));
     expect(completed).toHaveLength(1);

@@ -38,6 +38,10 @@ describe('function settings from the synthesized template', () => {
     expect(() => synthesizeAsShipped({ settings: {} })).toThrow(/function reserve-publisher cannot run in environment dev:\s+RESERVES_CONFIRMATIONS has no value/);
   });
 
+  test('synth fails naming custody-watch when the environment gives no custodian URL', () => {
+    expect(() => synthesizeAsShipped({ settings: { RESERVES_CONFIRMATIONS: '10' } })).toThrow(/function custody-watch cannot run in environment dev:\s+SSI_CUSTODIAN_URL has no value/);
+  });
+
   test('an environment that turns USSI off (dev as shipped) deploys none of its functions, its route or its schedules, and needs no hedge-book URL', () => {
     const { stacks } = synthesizeAsShipped({});
     const ussiFunctions: string[] = FUNCTIONS.filter((f) => (f as FunctionSpec).product === 'ussi').map((f) => f.name);

@@ -30,10 +30,10 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
     stack = await startTestStack();
     rpc = new JsonRpcProvider(stack.file.rpc, Network.from(stack.file.chainId), { staticNetwork: true, cacheTimeout: -1 });
     holder = new Wallet(Wallet.createRandom().privateKey, rpc);
-    // Gas money from the local WLP (a funded Hardhat account), then one MAG7.ssi minted through the quote API.
+    // Gas money from the local WLP (a funded Hardhat account), then one DEFI.ssi minted through the quote API.
     await (await new Wallet(stack.file.wlp.privateKey, rpc).sendTransaction({ to: holder.address, value: ONE })).wait();
-    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: ONE, to: holder.address });
-    sToken = new Contract(stack.file.contracts['sMAG7.ssi']!, STAKE_ABI, rpc);
+    await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: ONE, to: holder.address });
+    sToken = new Contract(stack.file.contracts['sDEFI.ssi']!, STAKE_ABI, rpc);
     browser = await launchChromium();
   }, 900_000);
   afterAll(async () => {
@@ -69,7 +69,7 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
     return { page, errors, close: () => context.close() };
   }
 
-  const card = (page: Page) => page.locator('section.card[data-index="MAG7.ssi"]');
+  const card = (page: Page) => page.locator('section.card[data-index="DEFI.ssi"]');
   const fact = (page: Page, label: string) => card(page).locator('.facts div', { has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
 
   test('a wallet on another chain is refused with a wrong-chain error naming both chains', async () => {
@@ -95,50 +95,50 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
       await page.keyboard.press('Enter');
       await page.locator('#account').waitFor({ timeout: 60_000 });
       await expect(page.locator('#account').innerText()).resolves.toBe(holder.address);
-      await expect(fact(page, 'Held').innerText()).resolves.toMatch(/^1 MAG7\.ssi \(\$[\d,]+\.\d\d USD\)$/);
-      await expect(fact(page, 'Staked').innerText()).resolves.toMatch(/^0 sMAG7\.ssi /);
+      await expect(fact(page, 'Held').innerText()).resolves.toMatch(/^1 DEFI\.ssi \(\$[\d,]+\.\d\d USD\)$/);
+      await expect(fact(page, 'Staked').innerText()).resolves.toMatch(/^0 sDEFI\.ssi /);
 
       // more than the wallet holds: refused before the wallet is asked
-      await page.locator('#stake-MAG7\\.ssi').fill('5');
-      await page.locator('#stake-MAG7\\.ssi').press('Enter');
-      const status = card(page).locator('[data-status="MAG7.ssi"]');
-      await expect(status.filter({ hasText: 'Insufficient' }).innerText()).resolves.toBe('Insufficient balance: you hold 1 MAG7.ssi, not 5 MAG7.ssi.');
+      await page.locator('#stake-DEFI\\.ssi').fill('5');
+      await page.locator('#stake-DEFI\\.ssi').press('Enter');
+      const status = card(page).locator('[data-status="DEFI.ssi"]');
+      await expect(status.filter({ hasText: 'Insufficient' }).innerText()).resolves.toBe('Insufficient balance: you hold 1 DEFI.ssi, not 5 DEFI.ssi.');
 
       // the wallet refuses to sign
       behaviour.reject = true;
-      await page.locator('#stake-MAG7\\.ssi').fill('1');
-      await page.locator('#stake-MAG7\\.ssi').press('Enter');
+      await page.locator('#stake-DEFI\\.ssi').fill('1');
+      await page.locator('#stake-DEFI\\.ssi').press('Enter');
       await expect(status.filter({ hasText: 'rejected' }).innerText()).resolves.toBe('You rejected the request in your wallet: nothing was signed or sent.');
       expect(await sToken.getFunction('balanceOf')(holder.address)).toBe(0n);
 
       behaviour.reject = false;
-      await page.locator('#stake-MAG7\\.ssi').fill('1');
-      await page.locator('#stake-MAG7\\.ssi').press('Enter');
+      await page.locator('#stake-DEFI\\.ssi').fill('1');
+      await page.locator('#stake-DEFI\\.ssi').press('Enter');
       await page.locator('#done').waitFor({ timeout: 120_000 });
-      await expect(page.locator('#done').innerText()).resolves.toMatch(/^Staked 1 MAG7\.ssi in block \d+\.$/);
+      await expect(page.locator('#done').innerText()).resolves.toMatch(/^Staked 1 DEFI\.ssi in block \d+\.$/);
       expect(await sToken.getFunction('balanceOf')(holder.address)).toBe(ONE);
-      await expect(fact(page, 'Staked').innerText()).resolves.toMatch(/^1 sMAG7\.ssi \(\$[\d,]+\.\d\d USD\)$/);
-      await expect(fact(page, 'Held').innerText()).resolves.toMatch(/^0 MAG7\.ssi /);
+      await expect(fact(page, 'Staked').innerText()).resolves.toMatch(/^1 sDEFI\.ssi \(\$[\d,]+\.\d\d USD\)$/);
+      await expect(fact(page, 'Held').innerText()).resolves.toMatch(/^0 DEFI\.ssi /);
 
-      await page.locator('#unstake-MAG7\\.ssi').fill('0.4');
-      await page.locator('#unstake-MAG7\\.ssi').press('Enter');
+      await page.locator('#unstake-DEFI\\.ssi').fill('0.4');
+      await page.locator('#unstake-DEFI\\.ssi').press('Enter');
       await page.locator('table.cooldowns').waitFor({ timeout: 120_000 });
-      await expect(page.locator('#done').innerText()).resolves.toMatch(/^Unstaked 0\.4 sMAG7\.ssi in block \d+: its cooldown has started\.$/);
+      await expect(page.locator('#done').innerText()).resolves.toMatch(/^Unstaked 0\.4 sDEFI\.ssi in block \d+: its cooldown has started\.$/);
       const [request] = (await sToken.getFunction('cooldownsOf')(holder.address)) as Array<{ id: bigint; amount: bigint; endsAt: bigint }>;
       const duration = (await sToken.getFunction('cooldownDuration')()) as bigint;
       const row = page.locator(`table.cooldowns tr[data-request="${request!.id}"]`);
-      await expect(row.locator('td').nth(0).innerText()).resolves.toBe('0.4 MAG7.ssi');
+      await expect(row.locator('td').nth(0).innerText()).resolves.toBe('0.4 DEFI.ssi');
       const ends = `${new Date(Number(request!.endsAt) * 1000).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
       await expect(row.locator('.ends').innerText()).resolves.toBe(ends);
       const days = Math.floor(Number(duration) / 86_400);
       await expect(row.locator('.clock').innerText()).resolves.toMatch(new RegExp(`^(${days}|${days - 1}) d \\d+ h \\d+ min left$`));
-      await expect(fact(page, 'Staked').innerText()).resolves.toMatch(/^0\.6 sMAG7\.ssi /);
-      await expect(fact(page, 'In cooldown').innerText()).resolves.toMatch(/^0\.4 MAG7\.ssi /);
+      await expect(fact(page, 'Staked').innerText()).resolves.toMatch(/^0\.6 sDEFI\.ssi /);
+      await expect(fact(page, 'In cooldown').innerText()).resolves.toMatch(/^0\.4 DEFI\.ssi /);
 
       // withdrawing before the request matures is refused in words, with the end time, before the wallet is asked
-      await page.locator('#withdraw-MAG7\\.ssi').click();
+      await page.locator('#withdraw-DEFI\\.ssi').click();
       await expect(status.filter({ hasText: 'Still cooling down' }).innerText()).resolves.toBe(`Still cooling down: no request has matured yet (the next ends ${ends}).`);
-      await expect(page.locator('#withdraw-MAG7\\.ssi').isEnabled()).resolves.toBe(true);
+      await expect(page.locator('#withdraw-DEFI\\.ssi').isEnabled()).resolves.toBe(true);
 
       // points and the boost tier, with units and the block they were read at
       const standing = page.locator('#standing');
@@ -215,19 +215,19 @@ describe('the portfolio page with a test wallet (an injected EIP-1193 provider b
     const duration = (await sToken.getFunction('cooldownDuration')()) as bigint;
     await rpc.send('evm_increaseTime', [Number(duration) + 1]);
     await rpc.send('evm_mine', []);
-    const token = new Contract(stack.file.indexes['MAG7.ssi']!, ['function balanceOf(address) view returns (uint256)'], rpc);
+    const token = new Contract(stack.file.indexes['DEFI.ssi']!, ['function balanceOf(address) view returns (uint256)'], rpc);
     const before = (await token.getFunction('balanceOf')(holder.address)) as bigint;
     const { page, errors, close } = await open('desktop', { chainId: stack.file.chainId, reject: false });
     try {
       await page.locator('#connect').click();
       await page.locator('table.cooldowns .clock', { hasText: 'withdrawable' }).waitFor({ timeout: 60_000 });
-      await page.locator('#withdraw-MAG7\\.ssi').click();
+      await page.locator('#withdraw-DEFI\\.ssi').click();
       await page.locator('#done').waitFor({ timeout: 120_000 });
-      await expect(page.locator('#done').innerText()).resolves.toMatch(/^Withdrew 0\.4 MAG7\.ssi in block \d+\.$/);
+      await expect(page.locator('#done').innerText()).resolves.toMatch(/^Withdrew 0\.4 DEFI\.ssi in block \d+\.$/);
       expect((await token.getFunction('balanceOf')(holder.address)) - before).toBe((4n * ONE) / 10n);
       expect(await sToken.getFunction('cooldownsOf')(holder.address)).toHaveLength(0);
       expect(await page.locator('table.cooldowns').count()).toBe(0);
-      await expect(fact(page, 'In cooldown').innerText()).resolves.toMatch(/^0 MAG7\.ssi /);
+      await expect(fact(page, 'In cooldown').innerText()).resolves.toMatch(/^0 DEFI\.ssi /);
       expect(errors).toEqual([]);
       await page.screenshot({ path: path.join(SHOTS, 'portfolio-withdrawn-desktop.png'), fullPage: true });
     } finally {

@@ -21,11 +21,11 @@ describe('the web app on the local stack, in Debian Chromium', () => {
     // Epoch 1 is yesterday, so the points snapshot records a day (and with it the indexes' NAVs).
     process.env.SSI_POINTS_CONFIG = JSON.stringify({ ...DEFAULT_POINTS_CONFIG_INPUT, epochs: { genesis: addDays(dayOf(new Date()), -1), lengthDays: 1, first: 1 } });
     stack = await startTestStack();
-    minted = await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 2n * ONE });
+    minted = await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: 2n * ONE });
     const state = await stack.scheduler.run('reserve-publisher');
     expect(state.lastRun).toMatchObject({ ok: true });
     expect((await stack.scheduler.run('points-snapshot')).lastRun).toMatchObject({ ok: true });
-    history = (await (await stack.api('/v1/indexes/MAG7.ssi/history')).json()) as typeof history;
+    history = (await (await stack.api('/v1/indexes/DEFI.ssi/history')).json()) as typeof history;
     browser = await launchChromium();
   }, 900_000);
   afterAll(async () => {
@@ -66,17 +66,17 @@ describe('the web app on the local stack, in Debian Chromium', () => {
     expect((await stack.api('/v1/indexes')).status).toBe(200);
   });
 
-  test.each(Object.keys(WIDTHS) as Array<keyof typeof WIDTHS>)('the indexes page shows MAG7.ssi with its NAV and basket (%s)', async (width) => {
+  test.each(Object.keys(WIDTHS) as Array<keyof typeof WIDTHS>)('the indexes page shows DEFI.ssi with its NAV and basket (%s)', async (width) => {
     const api = (await (await stack.api('/v1/indexes')).json()) as { indexes: Array<{ symbol: string; tokenset: Array<{ symbol: string }> }> };
-    const mag7 = api.indexes.find((i) => i.symbol === 'MAG7.ssi')!;
+    const defi = api.indexes.find((i) => i.symbol === 'DEFI.ssi')!;
     const { page, errors, close } = await open(width, '#/indexes');
     try {
-      const card = page.locator('section.card', { has: page.getByRole('heading', { name: /MAG7\.ssi/ }) });
+      const card = page.locator('section.card', { has: page.getByRole('heading', { name: /DEFI\.ssi/ }) });
       await expect(card.count()).resolves.toBe(1);
       await expect(card.getByText(/^\$[\d,]+\.\d\d USD$/).first().isVisible()).resolves.toBe(true);
       const rows = card.locator('tbody tr');
-      expect(await rows.count()).toBe(mag7.tokenset.length);
-      for (const [i, leg] of mag7.tokenset.entries()) {
+      expect(await rows.count()).toBe(defi.tokenset.length);
+      for (const [i, leg] of defi.tokenset.entries()) {
         const cells = await rows.nth(i).locator('th, td').allInnerTexts();
         expect(cells[0]).toBe(leg.symbol);
         expect(cells[1]).toMatch(new RegExp(` ${leg.symbol.replace('.', '\\.')}$`));
@@ -96,11 +96,11 @@ describe('the web app on the local stack, in Debian Chromium', () => {
 
   test.each(Object.keys(WIDTHS) as Array<keyof typeof WIDTHS>)('an index page shows NAV, basket, methodology and the backtest chart (%s)', async (width) => {
     const backtests = (await (await stack.api('/backtests.json')).json()) as Array<{ index: string; start: string; end: string; levels: unknown[] }>;
-    const test = backtests.find((b) => b.index === 'MAG7.ssi')!;
+    const test = backtests.find((b) => b.index === 'DEFI.ssi')!;
     const api = (await (await stack.api('/v1/indexes')).json()) as { indexes: Array<{ symbol: string; name: string }> };
-    const { page, errors, close } = await open(width, '#/index?symbol=MAG7.ssi', undefined, '#/index');
+    const { page, errors, close } = await open(width, '#/index?symbol=DEFI.ssi', undefined, '#/index');
     try {
-      await expect(page.locator('h1').innerText()).resolves.toBe(`${api.indexes.find((i) => i.symbol === 'MAG7.ssi')!.name} (MAG7.ssi)`);
+      await expect(page.locator('h1').innerText()).resolves.toBe(`${api.indexes.find((i) => i.symbol === 'DEFI.ssi')!.name} (DEFI.ssi)`);
       await expect(page.locator('.facts dd').first().innerText()).resolves.toMatch(/^\$[\d,]+\.\d\d USD$/);
       const weights = (await page.locator('section[aria-labelledby="nav-heading"] table tbody tr td:nth-of-type(2)').allInnerTexts()).map((t) => parseFloat(t));
       expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
@@ -108,7 +108,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       expect(history.days).toHaveLength(1);
       const [day] = history.days;
       const live = page.locator('#history svg.chart');
-      await expect(live.locator('title').textContent()).resolves.toBe(`MAG7.ssi NAV per token, ${day!.day} to ${day!.day}`);
+      await expect(live.locator('title').textContent()).resolves.toBe(`DEFI.ssi NAV per token, ${day!.day} to ${day!.day}`);
       await expect(live.locator('polyline').evaluateAll((lines) => lines.map((l) => l.getAttribute('points')!.split(' ').length))).resolves.toEqual([1]);
       await expect(live.locator('circle.dot').count()).resolves.toBe(1);
       const nav = `$${Number(day!.navUsd).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
@@ -120,7 +120,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       // the chart: one line per series, one point per published level, named for screen readers
       const chart = page.locator('#backtest svg.chart');
       await expect(chart.getAttribute('role')).resolves.toBe('img');
-      await expect(chart.locator('title').textContent()).resolves.toBe(`MAG7.ssi backtest against BTC held, ${test.start} to ${test.end}`);
+      await expect(chart.locator('title').textContent()).resolves.toBe(`DEFI.ssi backtest against BTC held, ${test.start} to ${test.end}`);
       const points = await chart.locator('polyline').evaluateAll((lines) => lines.map((l) => l.getAttribute('points')!.split(' ').length));
       expect(points).toEqual([test.levels.length, test.levels.length]);
       await expect(page.locator('#backtest p.source').innerText()).resolves.toContain('a simulation, not the token');
@@ -133,7 +133,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
   }, 120_000);
 
   test('a WLP reads its mint quote on the index page: used once settled; a wrong key is refused in words', async () => {
-    const { page, close } = await open('desktop', '#/index?symbol=MAG7.ssi', undefined, '#/index');
+    const { page, close } = await open('desktop', '#/index?symbol=DEFI.ssi', undefined, '#/index');
     try {
       await page.locator('#wlp-key').fill('not-the-key');
       await page.locator('#quote-id').fill(minted.id);
@@ -143,7 +143,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       await page.locator('#wlp-key').press('Enter');
       const status = page.locator('#quote-status .facts dd');
       await status.first().filter({ hasText: 'used' }).waitFor({ timeout: 60_000 });
-      await expect(status.nth(2).innerText()).resolves.toBe('mint 2 MAG7.ssi');
+      await expect(status.nth(2).innerText()).resolves.toBe('mint 2 DEFI.ssi');
       await page.screenshot({ path: path.join(SHOTS, 'index-quote-status-desktop.png'), fullPage: true });
     } finally {
       await close();
@@ -153,7 +153,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
   test('a WLP connected with its wallet sees its own mint request as filled, with the transaction, read from the Issuer events (no API key)', async () => {
     const rpc = new JsonRpcProvider(stack.file.rpc, Network.from(stack.file.chainId), { staticNetwork: true, cacheTimeout: -1 });
     const wlp = new Wallet(stack.file.wlp.privateKey).address;
-    const { page, errors, close } = await open('desktop', '#/index?symbol=MAG7.ssi', (page) =>
+    const { page, errors, close } = await open('desktop', '#/index?symbol=DEFI.ssi', (page) =>
       injectTestWallet(page, async (method, params) => {
         if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [wlp];
         if (method === 'eth_chainId') return `0x${stack.file.chainId.toString(16)}`;
@@ -166,7 +166,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       await row.waitFor({ timeout: 60_000 });
       await expect(row.getAttribute('data-status')).resolves.toBe('filled');
       const cells = await row.locator('th, td').allInnerTexts();
-      expect(cells.slice(0, 2)).toEqual([minted.id, 'mint 2 MAG7.ssi']);
+      expect(cells.slice(0, 2)).toEqual([minted.id, 'mint 2 DEFI.ssi']);
       expect(cells[2]).toMatch(/^[\d,.]+ \S+$/);
       expect(cells[3]).toBe('filled');
       const tx = /^filled: (0x[0-9a-f]{64})$/.exec(cells[4]!)![1]!;
@@ -193,10 +193,10 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       await expect(page.locator('#overall').innerText()).resolves.toBe('all checks passed');
       const cards = page.locator('section.card');
       expect(await cards.count()).toBe(Object.keys(stack.file.indexes).length);
-      const mag7 = page.locator('section.card[data-index="MAG7.ssi"]');
-      await expect(mag7.locator('.verdict').innerText()).resolves.toBe('all checks passed');
-      expect(await mag7.locator('li[data-check]').evaluateAll((items) => items.map((i) => i.getAttribute('data-check')))).toEqual(CHECKS);
-      expect(await mag7.locator('li .status').allInnerTexts()).toEqual(CHECKS.map(() => 'PASS'));
+      const defi = page.locator('section.card[data-index="DEFI.ssi"]');
+      await expect(defi.locator('.verdict').innerText()).resolves.toBe('all checks passed');
+      expect(await defi.locator('li[data-check]').evaluateAll((items) => items.map((i) => i.getAttribute('data-check')))).toEqual(CHECKS);
+      expect(await defi.locator('li .status').allInnerTexts()).toEqual(CHECKS.map(() => 'PASS'));
       expect(errors).toEqual([]);
       // nothing wider than the screen: no sideways scrolling on a phone
       expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBe(WIDTHS[width].width);
@@ -211,7 +211,7 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       p.route('**/v1/reserves/latest', async (route) => {
         const response = await route.fetch();
         const body = (await response.json()) as { reports: Array<{ report: { index: { symbol: string }; totalSupply: string } }> };
-        const report = body.reports.find((r) => r.report.index.symbol === 'MAG7.ssi')!.report;
+        const report = body.reports.find((r) => r.report.index.symbol === 'DEFI.ssi')!.report;
         expect(typeof report.totalSupply).toBe('string');
         report.totalSupply = (BigInt(report.totalSupply) + 1n).toString();
         await route.fulfill({ response, json: body });
@@ -219,13 +219,13 @@ describe('the web app on the local stack, in Debian Chromium', () => {
     );
     try {
       await expect(page.locator('#overall').innerText()).resolves.toMatch(/^FAILED/);
-      const mag7 = page.locator('section.card[data-index="MAG7.ssi"]');
-      await expect(mag7.locator('.verdict').innerText()).resolves.toMatch(/^FAILED: 2 of 5 checks$/);
-      const status = async (check: string) => mag7.locator(`li[data-check="${check}"] .status`).innerText();
+      const defi = page.locator('section.card[data-index="DEFI.ssi"]');
+      await expect(defi.locator('.verdict').innerText()).resolves.toMatch(/^FAILED: 2 of 5 checks$/);
+      const status = async (check: string) => defi.locator(`li[data-check="${check}"] .status`).innerText();
       await expect(status('report-hash')).resolves.toBe('FAIL');
       await expect(status('recompute')).resolves.toBe('FAIL');
       await expect(status('signature')).resolves.toBe('PASS');
-      await expect(mag7.locator('li[data-check="report-hash"] .reason').innerText()).resolves.toContain('the report was altered');
+      await expect(defi.locator('li[data-check="report-hash"] .reason').innerText()).resolves.toContain('the report was altered');
       // the other indexes' untouched reports still pass
       await expect(page.locator('section.card[data-index="DEFI.ssi"] .verdict').innerText()).resolves.toBe('all checks passed');
       await page.screenshot({ path: path.join(SHOTS, 'reserves-tampered-desktop.png'), fullPage: true });
@@ -241,8 +241,8 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       await page.locator('main[data-ready="#/reserves"]').waitFor({ timeout: 120_000 });
       await page.locator('#holder').fill(holder);
       await page.locator('#holder').press('Enter');
-      const mag7 = page.locator('section.card[data-index="MAG7.ssi"]');
-      const proof = mag7.locator('li[data-check="holder-proof"]');
+      const defi = page.locator('section.card[data-index="DEFI.ssi"]');
+      const proof = defi.locator('li[data-check="holder-proof"]');
       await proof.waitFor({ timeout: 120_000 });
       expect(new URL(page.url()).hash).toBe(`#/reserves?holder=${holder}`);
       await expect(proof.locator('.status').innerText()).resolves.toBe('PASS');

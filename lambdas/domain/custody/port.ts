@@ -46,6 +46,8 @@ export interface CustodianAdapter {
   release(request: { chain: NativeChain; asset: string; wallet: string; to: string; amount: bigint; reference: string }): Promise<{ txId: string }>;
   /** One transaction touching a custodian wallet in `wallets`, by its native id; undefined when the custodian does not see it. */
   transaction(chain: NativeChain, txId: string, wallets: readonly string[]): Promise<NativeTransfer | undefined>;
+  /** The custodian's withdrawal whitelist on `chain`: the only addresses it releases to (a PMM's native addresses). */
+  whitelist(chain: NativeChain): Promise<string[]>;
   /** Balances of `wallets` on `chain`, all read at one height. */
   balances(chain: NativeChain, wallets: readonly string[]): Promise<WalletBalances>;
 }

@@ -17,7 +17,7 @@ describe('the stack serves its routes from Lambda-shaped workers', () => {
   });
 
   const quote = () =>
-    stack.api('/v1/quotes', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': stack.file.wlp.apiKey }, body: JSON.stringify({ index: 'MAG7.ssi', side: 'mint', amount: '1' }) });
+    stack.api('/v1/quotes', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': stack.file.wlp.apiKey }, body: JSON.stringify({ index: 'DEFI.ssi', side: 'mint', amount: '1' }) });
 
   test('the first quote cold-starts quote-api from its bundle; the next one is served by the warm worker', async () => {
     const pool = stack.lambdas.pool('quote-api');

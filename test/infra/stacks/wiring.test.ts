@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { loadEnvironment } from '../../../infra/environment';
 import { createSsiStacks } from '../../../infra/stacks';
 import type { Topology } from '../../../infra/stacks/declared';
-import { KEYS, type RouteSpec, type ScheduleSpec } from '../../../topology';
+import { KEYS, type KeySpec, type RouteSpec, type ScheduleSpec } from '../../../topology';
 import {
   TEST_ACCOUNT,
   TEST_REGION,
@@ -46,7 +46,7 @@ describe('a topology with signers, WLP routes and bucket writers', () => {
   test('each key policy names exactly the roles of the functions that sign with it, not those that only read its address', () => {
     const keys = resourcesOf(synth.templates.signing, 'AWS::KMS::Key');
     // An operator-only key (admin) is signed with by the operators' roles cdk.json names: test/infra/stacks/stacks.test.ts.
-    for (const spec of KEYS.filter((k) => !k.operatorOnly)) {
+    for (const spec of KEYS.filter((k) => !(k as KeySpec).operatorOnly)) {
       const keyId = keyArnByAlias(synth, `${spec.alias}-dev`).replace(/^<[^:]+:(.+)\.Arn>$/, '$1');
       const statements = keys[keyId].Properties.KeyPolicy.Statement as Statement[];
       const signers = SYNTHETIC_FUNCTIONS.filter((fn) => fn.keys.includes(spec.role)).map((fn) => `arn:aws:iam::${TEST_ACCOUNT}:role/ssi-dev-${fn.name}-${TEST_REGION}`);

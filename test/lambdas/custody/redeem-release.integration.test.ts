@@ -1,14 +1,14 @@
 /**
  * The custodian service's redeem side over the ledger simulators: releases exactly what an accepted
  * redeem owes to the destination the PMM named, then attests each final release as a Released leg.
- * The contract is the stubbed boundary here (AttestedRedeemSink): the attested redeem lands in the
- * contracts with the custody-chain branch.
+ * The contract is the stubbed boundary here (AttestedRedeemSink); the local-stack e2e runs it against
+ * the AttestedIssuer.
  */
 import { Wallet, hexlify, randomBytes, verifyTypedData } from 'ethers';
 import { startLedgerSimulators, type RunningLedgers } from '../../../infra/local/ledger-simulators';
 import { SimulatorCustodianAdapter } from '../../../lambdas/custody/simulator-adapter';
 import { CustodianService, type SignedLeg } from '../../../lambdas/custody/service';
-import { DeliverySettler, type AttestedMintSink, type AttestedRedeemSink } from '../../../lambdas/custody/settle';
+import { DeliverySettler, type AttestedMintSink, type AttestedRedeemSink, type ReleaseJournal } from '../../../lambdas/custody/settle';
 import { CUSTODY_LEG_TYPES, LegDirection, custodyDomain, nativeKey } from '../../../lambdas/domain/custody/attestation';
 import { custodianPlaceholder } from '../../../lambdas/domain/custody/placeholder';
 
@@ -30,10 +30,13 @@ function setup() {
   const requestId = hexlify(randomBytes(32));
   const submitted: SignedLeg[] = [];
   const used = new Set<string>();
+  const released = new Set<string>();
+  const journal: ReleaseJournal = { claim: async (id, chain, asset) => !released.has(`${id}|${chain}|${asset}`) && Boolean(released.add(`${id}|${chain}|${asset}`)) };
   const redeems: AttestedRedeemSink = {
     isReleasable: async (id) => id === requestId,
     redeemDue: async (id, asset) => (id === requestId && asset === BTC ? 4_000n : 0n),
     redeemDestination: async () => nativeKey(pmm),
+    isReleased: async () => submitted.length > 0,
     submitRedeem: async (_id, signed) => {
       used.add(signed.leg.txId);
       submitted.push(signed);
@@ -47,18 +50,22 @@ function setup() {
   };
   const adapter = new SimulatorCustodianAdapter(ledgers.url);
   const settler = new DeliverySettler(adapter, new CustodianService(adapter, custodianKey, 31337), DOMAIN, mints, { bitcoin: [wallet] }, redeems);
-  return { btc, wallet, pmm, requestId, submitted, settler };
+  return { btc, wallet, pmm, requestId, submitted, settler, journal };
 }
 
 describe('custodian releases on an accepted redeem', () => {
   it('releases the due amount to the named destination and attests it once final, once', async () => {
-    const { btc, wallet, pmm, requestId, submitted, settler } = setup();
+    const { btc, wallet, pmm, requestId, submitted, settler, journal } = setup();
     const start = btc.height;
-    const [released] = await settler.release(requestId, [{ chain: 'bitcoin', asset: 'BTC', to: pmm }]);
+    const [released] = await settler.release(requestId, [{ chain: 'bitcoin', asset: 'BTC', to: pmm }], journal);
     expect(released).toEqual(expect.objectContaining({ outcome: 'waiting', txId: expect.stringMatching(/^[0-9a-f]{64}$/) }));
     expect(btc.balance(pmm, 'BTC')).toBe(4_000n);
     expect(btc.balance(wallet, 'BTC')).toBe(6_000n);
     expect(btc.transaction(released!.txId)!.memo).toBe(requestId);
+    // Asked again (a retry, a second watcher): nothing more leaves the wallet.
+    const [again] = await settler.release(requestId, [{ chain: 'bitcoin', asset: 'BTC', to: pmm }], journal);
+    expect(again).toEqual(expect.objectContaining({ outcome: 'refused', reason: 'BTC on bitcoin was already released for this request' }));
+    expect(btc.balance(wallet, 'BTC')).toBe(6_000n);
 
     const cursors = new Map([['bitcoin', start]]);
     const cursor = { get: async (c: string) => cursors.get(c) ?? 0n, put: async (c: string, h: bigint) => void cursors.set(c, h) };
@@ -76,12 +83,12 @@ describe('custodian releases on an accepted redeem', () => {
   });
 
   it('releases nothing to another destination, for an asset not due, for an unknown request or beyond the wallets', async () => {
-    const { btc, wallet, pmm, requestId, settler } = setup();
+    const { btc, wallet, pmm, requestId, settler, journal } = setup();
     const stranger = btc.newAddress();
     const refusals = [
-      ...(await settler.release(requestId, [{ chain: 'bitcoin', asset: 'BTC', to: stranger }])),
-      ...(await settler.release(requestId, [{ chain: 'solana', asset: 'SOL', to: ledgers.ledgers.solana.newAddress() }])),
-      ...(await settler.release(hexlify(randomBytes(32)), [{ chain: 'bitcoin', asset: 'BTC', to: pmm }])),
+      ...(await settler.release(requestId, [{ chain: 'bitcoin', asset: 'BTC', to: stranger }], journal)),
+      ...(await settler.release(requestId, [{ chain: 'solana', asset: 'SOL', to: ledgers.ledgers.solana.newAddress() }], journal)),
+      ...(await settler.release(hexlify(randomBytes(32)), [{ chain: 'bitcoin', asset: 'BTC', to: pmm }], journal)),
     ];
     expect(refusals.map((r) => (r.outcome === 'refused' ? r.reason : r.outcome))).toEqual([
       `${stranger} is not the destination the PMM named on acceptance`,
@@ -89,8 +96,21 @@ describe('custodian releases on an accepted redeem', () => {
       'no accepted redeem with this id',
     ]);
     btc.transfer({ from: wallet, to: stranger, asset: 'BTC', amount: 7_000n });
-    const [short] = await settler.release(requestId, [{ chain: 'bitcoin', asset: 'BTC', to: pmm }]);
+    const [short] = await settler.release(requestId, [{ chain: 'bitcoin', asset: 'BTC', to: pmm }], journal);
     expect(short).toEqual(expect.objectContaining({ outcome: 'refused', reason: 'no registered bitcoin wallet holds 4000 BTC' }));
     expect(btc.balance(pmm, 'BTC')).toBe(0n);
+  });
+
+  it('releases what an accepted redeem owes to the whitelisted destination only', async () => {
+    const { btc, pmm, requestId, settler, journal } = setup();
+    const custodian = new Map([[BTC, { chain: 'bitcoin', assetId: 'BTC' }]]);
+    const [unlisted] = await settler.releaseAccepted(requestId, [BTC], custodian, journal);
+    expect(unlisted).toEqual(expect.objectContaining({ outcome: 'refused', reason: "the PMM's bitcoin destination is not on the custodian's withdrawal whitelist" }));
+    btc.whitelist.add(btc.newAddress());
+    btc.whitelist.add(pmm);
+    const [released] = await settler.releaseAccepted(requestId, [BTC], custodian, journal);
+    expect(released).toEqual(expect.objectContaining({ outcome: 'waiting' }));
+    expect(btc.balance(pmm, 'BTC')).toBe(4_000n);
+    expect(await settler.releaseAccepted(hexlify(randomBytes(32)), [BTC], custodian, journal)).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ const adapter: CustodianAdapter = {
   watch: async () => ({ transfers: [], cursor: 0n }),
   release: async () => ({ txId: 'unused' }),
   transaction: async () => undefined,
+  whitelist: async () => [],
   balances: async (chain, wallets): Promise<WalletBalances> => ({
     chain,
     height: 840_000n,

@@ -50,13 +50,13 @@ describe('points end to end on the local stack: stake, snapshot, close the epoch
     delete process.env.SSI_POINTS_CONFIG;
   });
 
-  /** The holder gets 2 MAG7.ssi minted through the quote API, keeps 1 and gives 1 to the staker, who stakes it. */
+  /** The holder gets 2 DEFI.ssi minted through the quote API, keeps 1 and gives 1 to the staker, who stakes it. */
   async function mintAndStake(): Promise<void> {
     const { contracts, indexes } = stack.file;
-    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 2n * ONE, to: holder.address });
-    await (await new Contract(indexes['MAG7.ssi']!, ERC20, holder).getFunction('transfer')(staker.address, ONE)).wait();
-    const sToken = contracts['sMAG7.ssi']!;
-    await (await new Contract(indexes['MAG7.ssi']!, ERC20, staker).getFunction('approve')(sToken, ONE)).wait();
+    await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: 2n * ONE, to: holder.address });
+    await (await new Contract(indexes['DEFI.ssi']!, ERC20, holder).getFunction('transfer')(staker.address, ONE)).wait();
+    const sToken = contracts['sDEFI.ssi']!;
+    await (await new Contract(indexes['DEFI.ssi']!, ERC20, staker).getFunction('approve')(sToken, ONE)).wait();
     await (await new Contract(sToken, STAKE, staker).getFunction('stake')(ONE)).wait();
   }
 
@@ -77,7 +77,7 @@ describe('points end to end on the local stack: stake, snapshot, close the epoch
     expect(stack.stateMachines.history().at(-1)).toMatchObject({ stateMachine: 'points-snapshot', status: 'SUCCEEDED', output: { day: yesterday, epoch: 1, users: 2 } });
     const [held, staked] = [await points(holder.address), await points(staker.address)];
     expect(held.days).toEqual([expect.objectContaining({ day: yesterday, epoch: 1 })]);
-    // 1 MAG7.ssi at a NAV near 1000 USD: about 3,000 points held, 15,000 staked.
+    // 1 DEFI.ssi at a NAV near 1000 USD: about 3,000 points held, 15,000 staked.
     const [heldMicro, stakedMicro] = [micro(held.totalPoints), micro(staked.totalPoints)];
     expect(heldMicro).toBeGreaterThan(2_900_000_000n);
     expect(heldMicro).toBeLessThan(3_100_000_000n);
@@ -124,7 +124,7 @@ describe('points end to end on the local stack: stake, snapshot, close the epoch
   });
 
   test('the portfolio shows staked, cooldown with its end date, points and claimed rewards; the APY is 0 with no fee distribution', async () => {
-    const sToken = new Contract(stack.file.contracts['sMAG7.ssi']!, STAKE, staker);
+    const sToken = new Contract(stack.file.contracts['sDEFI.ssi']!, STAKE, staker);
     await (await sToken.getFunction('unstake')(ONE / 4n)).wait();
     const cooldown = (await sToken.getFunction('cooldownDuration')()) as bigint;
     const head = await provider.getBlock('latest');
@@ -137,59 +137,59 @@ describe('points end to end on the local stack: stake, snapshot, close the epoch
       rewards: { cumulative: string; claimed: string; claimable: string };
     };
     expect(view.indexes).toHaveLength(1);
-    const [mag7] = view.indexes;
-    expect(mag7).toMatchObject({ symbol: 'MAG7.ssi', held: { amount: '0' }, staked: { amount: String((3n * ONE) / 4n) }, cooldown: { amount: String(ONE / 4n) } });
-    expect(mag7!.cooldown.requests).toEqual([{ id: expect.any(String), amount: String(ONE / 4n), endsAt: new Date((head!.timestamp + Number(cooldown)) * 1000).toISOString() }]);
-    expect(Number(mag7!.staked.usd)).toBeCloseTo(Number(mag7!.navUsd) * 0.75, 6);
+    const [defi] = view.indexes;
+    expect(defi).toMatchObject({ symbol: 'DEFI.ssi', held: { amount: '0' }, staked: { amount: String((3n * ONE) / 4n) }, cooldown: { amount: String(ONE / 4n) } });
+    expect(defi!.cooldown.requests).toEqual([{ id: expect.any(String), amount: String(ONE / 4n), endsAt: new Date((head!.timestamp + Number(cooldown)) * 1000).toISOString() }]);
+    expect(Number(defi!.staked.usd)).toBeCloseTo(Number(defi!.navUsd) * 0.75, 6);
     expect(view.points.total).toBe((await points(staker.address)).totalPoints);
     expect(view.points.byEpoch).toEqual([{ epoch: 1, points: view.points.total }]);
     expect(view.rewards.claimable).toBe('0');
     expect(view.rewards.claimed).toBe(view.rewards.cumulative);
 
     const apy = (await (await stack.api('/v1/staking/apy')).json()) as { indexes: Array<{ symbol: string; apy: number; windows: Array<{ days: number; paidUsd: string }> }> };
-    const mag7Apy = apy.indexes.find((i) => i.symbol === 'MAG7.ssi');
-    expect(mag7Apy).toMatchObject({ apy: 0 });
-    expect(mag7Apy!.windows.map((w) => [w.days, w.paidUsd])).toEqual([[1, '0'], [7, '0'], [30, '0']]);
+    const defiApy = apy.indexes.find((i) => i.symbol === 'DEFI.ssi');
+    expect(defiApy).toMatchObject({ apy: 0 });
+    expect(defiApy!.windows.map((w) => [w.days, w.paidUsd])).toEqual([[1, '0'], [7, '0'], [30, '0']]);
   });
 
-  test('fee rewards paid to sMAG7.ssi reach the staker (cooling tokens included), the APY is what they imply and the portfolio shows them', async () => {
+  test('fee rewards paid to sDEFI.ssi reach the staker (cooling tokens included), the APY is what they imply and the portfolio shows them', async () => {
     // The stakers' share of a fee sale, paid as the fee vault pays it: approve + distributeRewards (docs/fees.md hops 3-4).
     const feeVault = Wallet.createRandom(provider) as unknown as Wallet;
     await provider.send('hardhat_setBalance', [feeVault.address, '0x3635C9ADC5DEA00000']);
     const usdc = new Contract(stack.file.tokens.USDC!.address, [...ERC20, 'function mint(address, uint256)'], feeVault);
     await (await usdc.getFunction('mint')(feeVault.address, 10_000_000n)).wait();
-    const sTokenAddress = stack.file.contracts['sMAG7.ssi']!;
+    const sTokenAddress = stack.file.contracts['sDEFI.ssi']!;
     await (await usdc.getFunction('approve')(sTokenAddress, 10_000_000n)).wait();
     const rewards = ['function distributeRewards(uint256)', 'function claimRewards() returns (uint256)'];
     await (await new Contract(sTokenAddress, rewards, feeVault).getFunction('distributeRewards')(10_000_000n)).wait();
 
-    // The staker is the only earner: 0.75 staked + 0.25 cooling = 1 MAG7.ssi, so 10 USDC per token.
+    // The staker is the only earner: 0.75 staked + 0.25 cooling = 1 DEFI.ssi, so 10 USDC per token.
     const apy = (await (await stack.api('/v1/staking/apy')).json()) as {
       indexes: Array<{ symbol: string; navUsd: string; earningSupply: string; apr: number; windows: Array<{ days: number; distributions: number; paidUsd: string; rewardPerTokenUsd: string; apr: number; apy: number }> }>;
     };
-    const mag7 = apy.indexes.find((i) => i.symbol === 'MAG7.ssi')!;
-    expect(mag7.earningSupply).toBe(String(ONE));
-    const nav = Number(mag7.navUsd);
+    const defi = apy.indexes.find((i) => i.symbol === 'DEFI.ssi')!;
+    expect(defi.earningSupply).toBe(String(ONE));
+    const nav = Number(defi.navUsd);
     expect(nav).toBeGreaterThan(0);
-    expect(mag7.windows.map((w) => [w.days, w.distributions, w.paidUsd, w.rewardPerTokenUsd])).toEqual([
+    expect(defi.windows.map((w) => [w.days, w.distributions, w.paidUsd, w.rewardPerTokenUsd])).toEqual([
       [1, 1, '10', '10'],
       [7, 1, '10', '10'],
       [30, 1, '10', '10'],
     ]);
-    expect(mag7.windows[0]!.apr).toBeCloseTo((10 / nav) * 365, 6);
-    expect(mag7.apr).toBeCloseTo(((10 / nav) * 365) / 30, 6);
+    expect(defi.windows[0]!.apr).toBeCloseTo((10 / nav) * 365, 6);
+    expect(defi.apr).toBeCloseTo(((10 / nav) * 365) / 30, 6);
 
     const before = (await (await stack.api(`/v1/portfolio/${staker.address}`)).json()) as { indexes: Array<{ symbol: string; feeRewards: { earned: string; claimed: string; claimable: string } }> };
-    expect(before.indexes.find((i) => i.symbol === 'MAG7.ssi')!.feeRewards).toMatchObject({ earned: '10000000', claimed: '0', claimable: '10000000' });
+    expect(before.indexes.find((i) => i.symbol === 'DEFI.ssi')!.feeRewards).toMatchObject({ earned: '10000000', claimed: '0', claimable: '10000000' });
     await (await new Contract(sTokenAddress, rewards, staker).getFunction('claimRewards')()).wait();
     expect(await usdc.getFunction('balanceOf')(staker.address)).toBe(10_000_000n);
     // The API reads at the latest block it knows, which may lag a just-mined transaction by the provider's block-number cache (250 ms).
     let after = before;
     for (let tries = 0; tries < 20; tries++) {
       after = (await (await stack.api(`/v1/portfolio/${staker.address}`)).json()) as typeof before;
-      if (after.indexes.find((i) => i.symbol === 'MAG7.ssi')!.feeRewards.claimed !== '0') break;
+      if (after.indexes.find((i) => i.symbol === 'DEFI.ssi')!.feeRewards.claimed !== '0') break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    expect(after.indexes.find((i) => i.symbol === 'MAG7.ssi')!.feeRewards).toMatchObject({ earned: '10000000', claimed: '10000000', claimable: '0' });
+    expect(after.indexes.find((i) => i.symbol === 'DEFI.ssi')!.feeRewards).toMatchObject({ earned: '10000000', claimed: '10000000', claimable: '0' });
   });
 });

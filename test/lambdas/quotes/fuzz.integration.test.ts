@@ -53,7 +53,7 @@ describe('the quote API under thousands of malformed and hostile requests', () =
     const weirdString = fc.oneof(
       fc.string(),
       fc.string({ unit: 'grapheme', maxLength: 40 }),
-      fc.constantFrom('', ' ', '\u0000', 'MAG7.ssi\u0000', '../../etc/passwd', '%00', '${jndi:ldap://x}', "'; DROP TABLE quotes;--", '<script>', 'MAG7.ssi '.repeat(20), '１２３', '١٢٣', '💥'),
+      fc.constantFrom('', ' ', '\u0000', 'DEFI.ssi\u0000', '../../etc/passwd', '%00', '${jndi:ldap://x}', "'; DROP TABLE quotes;--", '<script>', 'DEFI.ssi '.repeat(20), '１２３', '١٢٣', '💥'),
     );
     const badNumber = fc.oneof(
       fc.constantFrom('0', '-1', '-0', '0.0', '1e18', '1E3', '1e-7', 'NaN', 'Infinity', '-Infinity', '0x10', '1_000', '1,5', '.5', '5.', '00.1', '+1', ' 1', '1 ', '9'.repeat(40), `0.${'0'.repeat(30)}1`, `1.${'1'.repeat(19)}`),
@@ -68,7 +68,7 @@ describe('the quote API under thousands of malformed and hostile requests', () =
       fc.integer(),
     );
     const anyValue = fc.oneof(fc.jsonValue(), fc.constantFrom(null, true, [], {}, [1, 2], { nested: { deep: [] } }));
-    const validBase = { index: 'MAG7.ssi', side: 'mint', amount: '1' };
+    const validBase = { index: 'DEFI.ssi', side: 'mint', amount: '1' };
 
     const arbitraries: Array<fc.Arbitrary<Case>> = [
       fc.string({ maxLength: 200 }).map((text) => post('not JSON', text)),
@@ -77,7 +77,7 @@ describe('the quote API under thousands of malformed and hostile requests', () =
       fc.record({ index: fc.oneof(anyValue, weirdString) }).map((o) => post('bad index', JSON.stringify({ ...validBase, ...o }))),
       fc.oneof(weirdString, anyValue).map((side) => post('bad side', JSON.stringify({ ...validBase, side }))),
       badNumber.map((amount) => post('bad amount', JSON.stringify({ ...validBase, amount }), {}, true)),
-      badNumber.map((cashAmount) => post('bad cash amount', JSON.stringify({ index: 'MAG7.ssi', side: 'redeem', cashAmount }), {}, true)),
+      badNumber.map((cashAmount) => post('bad cash amount', JSON.stringify({ index: 'DEFI.ssi', side: 'redeem', cashAmount }), {}, true)),
       badAddress.map((wlp) => post('bad wlp address', JSON.stringify({ ...validBase, wlp }))),
       fc.subarray(['index', 'side', 'amount']).map((keep) => post('missing fields', JSON.stringify(Object.fromEntries(Object.entries(validBase).filter(([k]) => keep.includes(k)))), {}, true)),
       fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), anyValue, { minKeys: 1, maxKeys: 5 }).map((extra) => post('extra fields', JSON.stringify({ ...extra, ...validBase, ...(Object.keys(extra).some((k) => !(k in validBase)) ? {} : { surprise: 1 }) }))),
@@ -90,7 +90,7 @@ describe('the quote API under thousands of malformed and hostile requests', () =
       fc.oneof(weirdString, fc.string({ maxLength: 300 })).map((key) => ({ ...post('invalid API key', JSON.stringify(validBase)), headers: { 'content-type': json, 'x-api-key': key.replace(/[^\x20-\x7e]/g, 'x') || 'x' } })),
       fc.constant(0).map(() => ({ ...post('no API key', JSON.stringify(validBase)), headers: { 'content-type': json } })),
       fc.oneof(weirdString, fc.string({ maxLength: 100 })).map((segment) => ({ kind: 'bad index symbol in path', method: 'GET', path: `/v1/indexes/${encodeURIComponent(segment) || '%20'}`, headers: {} })),
-      fc.constantFrom('%', '%E0%A4%A', '%ZZ', '..%2F..%2F', 'MAG7.ssi%00', '%F0%9F%92%A5', 'a'.repeat(300)).map((raw) => ({ kind: 'malformed escapes in path', method: 'GET', path: `/v1/indexes/${raw}`, headers: {} })),
+      fc.constantFrom('%', '%E0%A4%A', '%ZZ', '..%2F..%2F', 'DEFI.ssi%00', '%F0%9F%92%A5', 'a'.repeat(300)).map((raw) => ({ kind: 'malformed escapes in path', method: 'GET', path: `/v1/indexes/${raw}`, headers: {} })),
       fc.oneof(fc.string({ maxLength: 80 }), fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => `0x${Buffer.from(b).toString('hex')}`), fc.uuid()).map((id) => ({
         kind: 'unknown or malformed quote id',
         method: 'GET',
@@ -107,7 +107,7 @@ describe('the quote API under thousands of malformed and hostile requests', () =
     const base = new URL(stack.file.api);
     const all = cases(stack.file.wlp.apiKey);
     // One valid quote first, as a client would: the cold start is not what this test is about.
-    expect((await send(base, { kind: 'warm-up', method: 'POST', path: '/v1/quotes', headers: { 'content-type': 'application/json', 'x-api-key': stack.file.wlp.apiKey }, body: Buffer.from('{"index":"MAG7.ssi","side":"mint","amount":"1"}') })).status).toBe(200);
+    expect((await send(base, { kind: 'warm-up', method: 'POST', path: '/v1/quotes', headers: { 'content-type': 'application/json', 'x-api-key': stack.file.wlp.apiKey }, body: Buffer.from('{"index":"DEFI.ssi","side":"mint","amount":"1"}') })).status).toBe(200);
     // A body over API Gateway's own 10 MB limit, once.
     all.push({ kind: 'body over 10 MB', method: 'POST', path: '/v1/quotes', headers: { 'content-type': 'application/json', 'x-api-key': stack.file.wlp.apiKey }, body: Buffer.alloc(10 * 1024 * 1024 + 10, 0x20) });
     const failures: string[] = [];
@@ -157,14 +157,14 @@ describe('the quote API under thousands of malformed and hostile requests', () =
     const quote = await stack.api('/v1/quotes', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': stack.file.wlp.apiKey },
-      body: JSON.stringify({ index: 'MAG7.ssi', side: 'mint', amount: '1' }),
+      body: JSON.stringify({ index: 'DEFI.ssi', side: 'mint', amount: '1' }),
     });
     expect(quote.status).toBe(200);
   }, 600_000);
 
   test('keeps DynamoDB in memory when asked: quotes are recorded and read back, no tables in the data folder', async () => {
     const headers = { 'content-type': 'application/json', 'x-api-key': stack.file.wlp.apiKey };
-    const given = await stack.api('/v1/quotes', { method: 'POST', headers, body: JSON.stringify({ index: 'MAG7.ssi', side: 'redeem', amount: '2' }) });
+    const given = await stack.api('/v1/quotes', { method: 'POST', headers, body: JSON.stringify({ index: 'DEFI.ssi', side: 'redeem', amount: '2' }) });
     expect(given.status).toBe(200);
     const { id } = (await given.json()) as { id: string };
     const stored = await stack.api(`/v1/quotes/${id}`, { headers });

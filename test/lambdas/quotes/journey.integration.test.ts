@@ -41,14 +41,14 @@ describe('the WLP journey on the local stack', () => {
   const balanceOf = async (token: string, holder: string) => (await new Contract(token, ERC20, provider).balanceOf(holder)) as bigint;
 
   test('a quote fetched with the API key is a firm, PMM-signed order near NAV', async () => {
-    const answer = await post({ index: 'MAG7.ssi', side: 'mint', amount: '2' });
+    const answer = await post({ index: 'DEFI.ssi', side: 'mint', amount: '2' });
     expect(answer.status).toBe(200);
     const quote = quoteSchema.parse(await answer.json());
     expect(quote.order.maker).toBe(stack.file.pmm.address);
     expect(quote.order.requester).toBe(stack.file.wlp.address);
     expect(quote.order.indexAmount).toBe((2n * 10n ** 18n).toString());
     expect(Math.abs(quote.priceVsNavBps)).toBeLessThanOrEqual(100);
-    expect(quote.legs).toHaveLength(7);
+    expect(quote.legs).toHaveLength(6);
     const stored = storedQuoteSchema.parse(await (await stack.api(`/v1/quotes/${quote.id}`, { headers: { 'x-api-key': stack.file.wlp.apiKey } })).json());
     expect(stored.status).toBe('open');
   });
@@ -56,7 +56,7 @@ describe('the WLP journey on the local stack', () => {
   test('indexes and one index are public, with tokenset, supply and NAV', async () => {
     const list = indexListSchema.parse(await (await stack.api('/v1/indexes')).json());
     expect(list.indexes.map((i) => i.symbol)).toEqual(['MAG7.ssi', 'DEFI.ssi', 'MEME.ssi']);
-    const detail = indexDetailSchema.parse(await (await stack.api('/v1/indexes/MAG7.ssi')).json());
+    const detail = indexDetailSchema.parse(await (await stack.api('/v1/indexes/DEFI.ssi')).json());
     expect(Number(detail.navUsd)).toBeGreaterThan(0);
     expect(detail.basket).toHaveLength(detail.tokenset.length);
   });
@@ -64,16 +64,16 @@ describe('the WLP journey on the local stack', () => {
   test('mint with the CLI, see the balance, redeem, get USDC back; custody moves exactly by the legs', async () => {
     const wlp = stack.file.wlp.address;
     const custody = stack.file.contracts.custodyVault;
-    const index = stack.file.indexes['MAG7.ssi'];
+    const index = stack.file.indexes['DEFI.ssi'];
     const usdc = stack.file.tokens.USDC.address;
-    const detail = indexDetailSchema.parse(await (await stack.api('/v1/indexes/MAG7.ssi')).json());
+    const detail = indexDetailSchema.parse(await (await stack.api('/v1/indexes/DEFI.ssi')).json());
     const assets = detail.tokenset.map((l) => l.asset);
     const custodyOf = () => Promise.all(assets.map((a) => balanceOf(a, custody)));
     const usdcBefore = await balanceOf(usdc, wlp);
     const indexBefore = await balanceOf(index, wlp);
     const custodyBefore = await custodyOf();
 
-    const minted = await cli('mint', '--index', 'MAG7.ssi', '--amount', '1.25');
+    const minted = await cli('mint', '--index', 'DEFI.ssi', '--amount', '1.25');
     expect(minted.ok).toBe(true);
     const custodyAfterMint = await custodyOf();
     const mintLegs = new Map((minted.legs as Array<{ asset: string; amountUnits: string }>).map((l) => [l.asset, BigInt(l.amountUnits)]));
@@ -82,10 +82,10 @@ describe('the WLP journey on the local stack', () => {
     expect(usdcBefore - (await balanceOf(usdc, wlp))).toBe(BigInt(Math.round(Number(minted.quote.total.amount) * 1e6)));
 
     const status = await cli('status');
-    expect(status.balances['MAG7.ssi']).toBe('1.25');
+    expect(status.balances['DEFI.ssi']).toBe('1.25');
 
     const usdcBeforeRedeem = await balanceOf(usdc, wlp);
-    const redeemed = await cli('redeem', '--index', 'MAG7.ssi', '--amount', '1.25');
+    const redeemed = await cli('redeem', '--index', 'DEFI.ssi', '--amount', '1.25');
     expect(redeemed.ok).toBe(true);
     const custodyAfterRedeem = await custodyOf();
     const redeemLegs = new Map((redeemed.legs as Array<{ asset: string; amountUnits: string }>).map((l) => [l.asset, BigInt(l.amountUnits)]));
@@ -179,13 +179,13 @@ describe('the WLP journey on the local stack', () => {
     const { key: slow } = await putApiKey(doc, stack.file.tables['wlp-keys'], { wlp: stack.file.wlp.address, name: 'slow', rateLimit: 3, quota: 1000 });
     const { key: disabled } = await putApiKey(doc, stack.file.tables['wlp-keys'], { wlp: stack.file.wlp.address, name: 'off', enabled: false });
     client.destroy();
-    const answers = await Promise.all(Array.from({ length: 12 }, () => post({ index: 'MAG7.ssi', side: 'mint', amount: '1' }, slow)));
+    const answers = await Promise.all(Array.from({ length: 12 }, () => post({ index: 'DEFI.ssi', side: 'mint', amount: '1' }, slow)));
     const throttled = answers.filter((a) => a.status === 429);
     expect(answers.filter((a) => a.status === 200).length).toBeLessThanOrEqual(6);
     expect(throttled.length).toBeGreaterThan(0);
     expect(Number(throttled[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(((await throttled[0].json()) as { message: string }).message).toMatch(/rate limit of 3/);
-    expect((await post({ index: 'MAG7.ssi', side: 'mint', amount: '1' }, disabled)).status).toBe(403);
+    expect((await post({ index: 'DEFI.ssi', side: 'mint', amount: '1' }, disabled)).status).toBe(403);
     const anonymous = await stack.api('/v1/quotes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(anonymous.status).toBe(401);
   });

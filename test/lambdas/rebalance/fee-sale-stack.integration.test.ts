@@ -16,10 +16,10 @@ const ERC20 = ['function balanceOf(address) view returns (uint256)', 'function a
 const STAKE = [...ERC20, 'function stake(uint256)', 'function claimRewards() returns (uint256)', 'function claimableRewardsOf(address) view returns (uint256)'];
 
 /**
- * Issue 20 (fees reach stakers) on the local stack: MAG7.ssi is minted, its fee accrues over
- * (travelled) time, the scheduled fee sale of the `fee-sale-mag7` schedule sells the fee basket to
+ * Issue 20 (fees reach stakers) on the local stack: DEFI.ssi is minted, its fee accrues over
+ * (travelled) time, the scheduled fee sale of the `fee-sale-defi` schedule sells the fee basket to
  * the PMM simulator through Rebalancer.sellFee within the attested prices and pays the stakers'
- * share to sMAG7.ssi; stakers are paid by stake x time, the APY endpoint shows what the payments
+ * share to sDEFI.ssi; stakers are paid by stake x time, the APY endpoint shows what the payments
  * imply, the fee vault keeps only the protocol's share, and a crash between any two steps never
  * sells or pays twice.
  */
@@ -33,7 +33,7 @@ describe('the scheduled fee sale on the local stack', () => {
   let sToken: string;
   let usdc: Contract;
   let feeVault: string;
-  const schedule = SCHEDULES.find((s) => s.name === 'fee-sale-mag7')!;
+  const schedule = SCHEDULES.find((s) => s.name === 'fee-sale-defi')!;
 
   beforeAll(async () => {
     stack = await startTestStack();
@@ -42,12 +42,12 @@ describe('the scheduled fee sale on the local stack', () => {
     store = new RunStore<FeeSaleRecord>(doc, stack.file.tables['rebalance-runs']!, FEE_SALE_PREFIX);
     [alice, bob, carol] = [0, 1, 2].map(() => Wallet.createRandom(provider) as unknown as Wallet);
     for (const wallet of [alice, bob, carol]) await provider.send('anvil_setBalance', [wallet.address, '0x3635C9ADC5DEA00000']);
-    sToken = stack.file.contracts['sMAG7.ssi']!;
+    sToken = stack.file.contracts['sDEFI.ssi']!;
     usdc = new Contract(stack.file.tokens.USDC!.address, ERC20, provider);
     feeVault = stack.file.contracts.feeVault!;
-    // Alice stakes 6 MAG7.ssi and carol 2 at day 0; at day 10 carol hands her 2 sTokens to bob, who holds them to day 30.
-    const index = stack.file.indexes['MAG7.ssi']!;
-    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 8n * ONE });
+    // Alice stakes 6 DEFI.ssi and carol 2 at day 0; at day 10 carol hands her 2 sTokens to bob, who holds them to day 30.
+    const index = stack.file.indexes['DEFI.ssi']!;
+    await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: 8n * ONE });
     const wlp = new Wallet(stack.file.wlp.privateKey, provider);
     for (const [wallet, amount] of [[alice, 6n * ONE], [carol, 2n * ONE]] as const) {
       await (await new Contract(index, ERC20, wlp).getFunction('transfer')(wallet.address, amount)).wait();
@@ -75,9 +75,9 @@ describe('the scheduled fee sale on the local stack', () => {
     else await stack.lambdas.invoke('rebalance-run', event);
     return time.toISOString().slice(0, 10);
   };
-  const saleOf = async (day: string) => (await store.get('MAG7.ssi', day))!;
+  const saleOf = async (day: string) => (await store.get('DEFI.ssi', day))!;
   const feeSoldSince = (fromBlock: number) =>
-    provider.getLogs({ address: stack.file.contracts.rebalancer, topics: [FEE_SALE_INTERFACE.getEvent('FeeSold')!.topicHash, null, zeroPadValue(stack.file.indexes['MAG7.ssi']!, 32)], fromBlock, toBlock: 'latest' });
+    provider.getLogs({ address: stack.file.contracts.rebalancer, topics: [FEE_SALE_INTERFACE.getEvent('FeeSold')!.topicHash, null, zeroPadValue(stack.file.indexes['DEFI.ssi']!, 32)], fromBlock, toBlock: 'latest' });
   const distributedSince = (fromBlock: number) => provider.getLogs({ address: sToken, topics: [STAKE_REWARDS_INTERFACE.getEvent('RewardsDistributed')!.topicHash], fromBlock, toBlock: 'latest' });
   const usdcOf = async (address: string) => (await usdc.balanceOf(address)) as bigint;
 
@@ -89,7 +89,7 @@ describe('the scheduled fee sale on the local stack', () => {
     const fromBlock = (await provider.getBlockNumber()) + 1;
     // Day 10: the scheduler's own tick (its clock is this machine's, so the run is today's).
     await travel(10);
-    const state = await stack.scheduler.run('fee-sale-mag7');
+    const state = await stack.scheduler.run('fee-sale-defi');
     expect(state.lastRun?.error).toBeUndefined();
     const first = await saleOf(new Date().toISOString().slice(0, 10));
     await (await new Contract(sToken, STAKE, carol).getFunction('transfer')(bob.address, 2n * ONE)).wait();
@@ -103,7 +103,7 @@ describe('the scheduled fee sale on the local stack', () => {
       expect(sale.history.map((h) => h.step)).toEqual([...FEE_SALE_STEPS]);
       // Sold within the attested bound, split by the declared policy, the stakers' share paid to the 8 earning tokens.
       expect(BigInt(sale.verification!.cashValue)).toBeGreaterThanOrEqual((BigInt(sale.verification!.feeValue) * 99n) / 100n);
-      const split = splitFeeCash(BigInt(sale.sale!.cashAmount), 'MAG7.ssi');
+      const split = splitFeeCash(BigInt(sale.sale!.cashAmount), 'DEFI.ssi');
       expect(sale.sale!.split).toEqual({ stakers: split.stakers.toString(), protocol: split.protocol.toString() });
       expect(sale.distribution).toMatchObject({ amount: split.stakers.toString(), earningSupply: String(8n * ONE) });
     }
@@ -145,12 +145,12 @@ describe('the scheduled fee sale on the local stack', () => {
       asOf: { time: string };
       indexes: Array<{ symbol: string; navUsd: string; earningSupply: string; apr: number; windows: Array<{ days: number; distributions: number; paidUsd: string; rewardPerTokenUsd: string; apr: number }> }>;
     };
-    const mag7 = apy.indexes.find((i) => i.symbol === 'MAG7.ssi')!;
-    const nav = Number(mag7.navUsd);
+    const defi = apy.indexes.find((i) => i.symbol === 'DEFI.ssi')!;
+    const nav = Number(defi.navUsd);
     expect(nav).toBeGreaterThan(0);
     const now = Date.parse(apy.asOf.time) / 1000;
     const paidAt = await Promise.all(sales.map(async (s) => (await provider.getBlock((await provider.getTransactionReceipt(s.distribution!.txHash!))!.blockNumber))!.timestamp));
-    for (const window of mag7.windows) {
+    for (const window of defi.windows) {
       const inWindow = sales.filter((_, i) => paidAt[i]! > now - window.days * DAY);
       // USDC has 6 decimals; each payment was shared by 8 earning tokens.
       const paid = inWindow.reduce((sum, s) => sum + Number(s.distribution!.amount) / 1e6, 0);
@@ -160,8 +160,8 @@ describe('the scheduled fee sale on the local stack', () => {
       expect(window.apr).toBeCloseTo((paid / 8 / nav) * (365 / window.days), 8);
     }
     // The 30-day window holds both payments, the 1- and 7-day ones only the second.
-    expect(mag7.windows.map((w) => w.distributions)).toEqual([1, 1, 2]);
-    expect(mag7.apr).toBe(mag7.windows[2]!.apr);
+    expect(defi.windows.map((w) => w.distributions)).toEqual([1, 1, 2]);
+    expect(defi.apr).toBe(defi.windows[2]!.apr);
   });
 
   const cases: Array<[string, Record<string, string>]> = [

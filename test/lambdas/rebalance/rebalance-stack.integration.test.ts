@@ -33,9 +33,9 @@ describe('the scheduled rebalance saga on the local stack', () => {
   beforeAll(async () => {
     stack = await startTestStack();
     provider = new JsonRpcProvider(stack.file.rpc, Network.from(stack.file.chainId), { staticNetwork: true, cacheTimeout: -1 });
-    index = stack.file.indexes['MAG7.ssi'];
-    // A basket to rebalance: the local WLP mints 10 MAG7.ssi.
-    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 10n * 10n ** 18n });
+    index = stack.file.indexes['DEFI.ssi'];
+    // A basket to rebalance: the local WLP mints 10 DEFI.ssi.
+    await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: 10n * 10n ** 18n });
   }, 300_000);
   afterAll(async () => {
     delete process.env.SSI_REBALANCE_FAULTS;
@@ -53,14 +53,14 @@ describe('the scheduled rebalance saga on the local stack', () => {
     });
   const windowOpen = async () => ((await rebalancer().window(index)) as { openedAt: bigint }).openedAt !== 0n;
   const getRun = async (runId: string) => {
-    const answer = await stack.api(`/v1/rebalances/MAG7.ssi/${encodeURIComponent(runId)}`);
+    const answer = await stack.api(`/v1/rebalances/DEFI.ssi/${encodeURIComponent(runId)}`);
     expect(answer.status).toBe(200);
     return (await answer.json()) as RunView;
   };
   /** Runs the saga for `date`; `faults` (SSI_REBALANCE_FAULTS) go to a worker of its own, as the handler reads them from its environment. */
   const invoke = (date: string, faults?: Record<string, string>) => {
-    const schedule = SCHEDULES.find((s) => s.name === 'rebalance-mag7')!;
-    const event = { ...scheduledEvent(schedule), detail: { index: 'MAG7.ssi', date } };
+    const schedule = SCHEDULES.find((s) => s.name === 'rebalance-defi')!;
+    const event = { ...scheduledEvent(schedule), detail: { index: 'DEFI.ssi', date } };
     return faults ? stack.lambdas.invokeWithEnvironment('rebalance-run', event, { SSI_REBALANCE_FAULTS: JSON.stringify(faults) }) : stack.lambdas.invoke('rebalance-run', event);
   };
 
@@ -77,13 +77,13 @@ describe('the scheduled rebalance saga on the local stack', () => {
     return Math.max(...deviations);
   }
 
-  test('the monthly schedule rebalances MAG7.ssi end to end: one settlement, basket within 50 bps of the target weights, window closed', async () => {
+  test('the monthly schedule rebalances DEFI.ssi end to end: one settlement, basket within 50 bps of the target weights, window closed', async () => {
     const fromBlock = await provider.getBlockNumber();
-    const state = await stack.scheduler.run('rebalance-mag7');
+    const state = await stack.scheduler.run('rebalance-defi');
     expect(state.lastRun?.error).toBeUndefined();
     expect(state.lastRun?.ok).toBe(true);
 
-    const list = (await (await stack.api('/v1/rebalances/MAG7.ssi')).json()) as { runs: Array<{ runId: string; status: string }> };
+    const list = (await (await stack.api('/v1/rebalances/DEFI.ssi')).json()) as { runs: Array<{ runId: string; status: string }> };
     expect(list.runs).toHaveLength(1);
     const view = await getRun(list.runs[0].runId);
     expect(view.status).toBe('completed');
@@ -110,7 +110,7 @@ describe('the scheduled rebalance saga on the local stack', () => {
       await expect(invoke(date, fault)).rejects.toThrow(/injected crash/);
       await invoke(date);
 
-      const view = await getRun(`MAG7.ssi:${date}`);
+      const view = await getRun(`DEFI.ssi:${date}`);
       expect(view.failure).toBeUndefined();
       expect(view.status).toBe('completed');
       expect(view.steps.map((s) => s.step)).toEqual([...STEPS]);
@@ -132,7 +132,7 @@ describe('the scheduled rebalance saga on the local stack', () => {
     expect(await windowOpen()).toBe(true);
 
     await invoke(date);
-    const view = await getRun(`MAG7.ssi:${date}`);
+    const view = await getRun(`DEFI.ssi:${date}`);
     expect(view.status).toBe('completed');
     expect(await settledSince(fromBlock + 1)).toHaveLength(1);
     expect(await windowOpen()).toBe(false);
@@ -147,7 +147,7 @@ describe('the scheduled rebalance saga on the local stack', () => {
     const date = '2023-07-01';
     const fromBlock = await provider.getBlockNumber();
     await invoke(date);
-    const view = await getRun(`MAG7.ssi:${date}`);
+    const view = await getRun(`DEFI.ssi:${date}`);
     expect(view.status).toBe('failed');
     expect(view.failure?.step).toBe('quote');
     expect(view.failure?.reason).toMatch(/no usable PMM quote: local-pmm/);

@@ -84,9 +84,11 @@ describe('proof of reserve on the local stack', () => {
     holder = Wallet.createRandom().address;
     wlp = stack.file.wlp.address;
     issuer = new Contract(stack.file.contracts.issuer!, ISSUER_ABI, provider);
-    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: ONE, to: holder });
-    await mintOnLocalStack(stack, { index: 'MAG7.ssi', amount: 2n * ONE });
-    await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: ONE / 2n, to: holder });
+    await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: ONE, to: holder });
+    await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: 2n * ONE });
+    await mintOnLocalStack(stack, { index: 'MEME.ssi', amount: ONE / 2n, to: holder });
+    // MAG7.ssi holds custodian assets: its report needs the custodian's signed statements of the day, as the schedule stores them before the publisher runs.
+    expect((await stack.scheduler.run('custody-statements')).lastRun).toMatchObject({ ok: true });
     await publish();
     day = new Date().toISOString().slice(0, 10);
   }, 300_000);
@@ -98,13 +100,13 @@ describe('proof of reserve on the local stack', () => {
   test('the scheduled run publishes a signed report for every index and the auditor CLI passes every check', async () => {
     const reports = await latestReports();
     expect(reports.map((r) => r.report.index.symbol).sort()).toEqual(Object.keys(stack.file.indexes).sort());
-    const mag7 = reports.find((r) => r.report.index.symbol === 'MAG7.ssi')!.report;
-    expect(mag7.day).toBe(day);
-    expect(mag7.totalSupply).toBe(3n * ONE);
-    expect(mag7.holders.count).toBe(2);
-    expect(mag7.deficit).toBe(false);
-    expect(mag7.supplyCrossCheck).toBe(true);
-    expect(mag7.signer).toBe(stack.file.keys.reserve!.address);
+    const defi = reports.find((r) => r.report.index.symbol === 'DEFI.ssi')!.report;
+    expect(defi.day).toBe(day);
+    expect(defi.totalSupply).toBe(3n * ONE);
+    expect(defi.holders.count).toBe(2);
+    expect(defi.deficit).toBe(false);
+    expect(defi.supplyCrossCheck).toBe(true);
+    expect(defi.signer).toBe(stack.file.keys.reserve!.address);
 
     const run = await ssi(['verify-reserves', '--holder', holder]);
 
@@ -112,7 +114,7 @@ describe('proof of reserve on the local stack', () => {
     expect(run.status).toBe(0);
     expect(run.json.ok).toBe(true);
     expect(run.json.reports).toHaveLength(3);
-    const names = run.json.reports.find((r: { index: string }) => r.index === 'MAG7.ssi').checks.map((c: { name: string }) => c.name);
+    const names = run.json.reports.find((r: { index: string }) => r.index === 'DEFI.ssi').checks.map((c: { name: string }) => c.name);
     expect(names).toEqual(['report-hash', 'signature', 'block', 'recompute', 'registry', 'holder-proof']);
   });
 
@@ -124,7 +126,7 @@ describe('proof of reserve on the local stack', () => {
   });
 
   test('the auditor fails a report whose figures were altered after signing', async () => {
-    const signed = (await latestReports()).find((r) => r.report.index.symbol === 'MAG7.ssi')!;
+    const signed = (await latestReports()).find((r) => r.report.index.symbol === 'DEFI.ssi')!;
     const assets = signed.report.assets.map((a, i) => (i === 0 ? { ...a, custodyBalance: a.custodyBalance + 1_000n } : a));
     const file = writeReport('tampered.json', { ...signed, report: { ...signed.report, assets } });
 
@@ -136,7 +138,7 @@ describe('proof of reserve on the local stack', () => {
   });
 
   test('the auditor fails a report signed by a key other than the published reserve signer', async () => {
-    const signed = (await latestReports()).find((r) => r.report.index.symbol === 'MAG7.ssi')!;
+    const signed = (await latestReports()).find((r) => r.report.index.symbol === 'DEFI.ssi')!;
     const impostor = Wallet.createRandom();
     const report: ReserveReport = { ...signed.report, signer: impostor.address };
     const hash = reportHash(report);
@@ -150,7 +152,7 @@ describe('proof of reserve on the local stack', () => {
   });
 
   test('the auditor fails a correctly signed report whose block does not match the chain', async () => {
-    const signed = (await latestReports()).find((r) => r.report.index.symbol === 'MAG7.ssi')!;
+    const signed = (await latestReports()).find((r) => r.report.index.symbol === 'DEFI.ssi')!;
     const report: ReserveReport = { ...signed.report, block: { ...signed.report.block, hash: toBeHex(1n, 32) } };
     const hash = reportHash(report);
     const kms = new KMSClient({ endpoint: stack.file.kms, region: 'us-east-1', credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
@@ -168,15 +170,15 @@ describe('proof of reserve on the local stack', () => {
 
   test('the auditor fails a holder proof carrying a wrong balance and passes the genuine one', async () => {
     const body = (await (await stack.api(`/v1/reserves/${day}/proof/${wlp}`)).json()) as { proofs: Array<{ symbol: string; leaf: [string, string] }> };
-    const genuine = body.proofs.find((p) => p.symbol === 'MAG7.ssi')!;
+    const genuine = body.proofs.find((p) => p.symbol === 'DEFI.ssi')!;
     expect(genuine.leaf).toEqual([wlp, (2n * ONE).toString()]);
     const good = path.join(work, 'proof-good.json');
     writeFileSync(good, JSON.stringify(genuine));
     const bad = path.join(work, 'proof-bad.json');
     writeFileSync(bad, JSON.stringify({ ...genuine, leaf: [wlp, (3n * ONE).toString()] }));
 
-    const ok = await ssi(['verify-reserves', '--index', 'MAG7.ssi', '--proof', good]);
-    const wrong = await ssi(['verify-reserves', '--index', 'MAG7.ssi', '--proof', bad]);
+    const ok = await ssi(['verify-reserves', '--index', 'DEFI.ssi', '--proof', good]);
+    const wrong = await ssi(['verify-reserves', '--index', 'DEFI.ssi', '--proof', bad]);
 
     expect(ok.status).toBe(0);
     expect(wrong.status).toBe(1);
@@ -184,9 +186,9 @@ describe('proof of reserve on the local stack', () => {
   });
 
   test('a drained custody balance shows as a deficit, fires the alarm metric and pauses minting of that index only; redeeming still works', async () => {
-    // prepare: move half of one MAG7 asset out of the vault
-    const mag7 = stack.file.indexes['MAG7.ssi']!;
-    const [assets] = (await new Contract(mag7, INDEX_ABI, provider).getFunction('baseTokenset')()) as [string[]];
+    // prepare: move half of one DEFI asset out of the vault
+    const defi = stack.file.indexes['DEFI.ssi']!;
+    const [assets] = (await new Contract(defi, INDEX_ABI, provider).getFunction('baseTokenset')()) as [string[]];
     const drained = assets[0]!;
     const vault = stack.file.contracts.custodyVault!;
     await provider.send('hardhat_impersonateAccount', [vault]);
@@ -214,7 +216,7 @@ describe('proof of reserve on the local stack', () => {
     // assert: the report shows it
     const reports = (await (await stack.api('/v1/reserves/2099-01-02')).json()) as { reports: unknown[] };
     const byIndex = new Map(reports.reports.map((r) => parseSignedReport(JSON.stringify(r))).map((s) => [s.report.index.symbol, s.report]));
-    const report = byIndex.get('MAG7.ssi')!;
+    const report = byIndex.get('DEFI.ssi')!;
     expect(report.deficit).toBe(true);
     expect(report.deficitAssets).toContain(drained);
     const line = report.assets.find((a) => a.asset === drained)!;
@@ -224,23 +226,23 @@ describe('proof of reserve on the local stack', () => {
     const emf = emitted.flatMap((text) => text.split('\n')).filter((text) => text.includes('ReserveDeficit')).map((text) => JSON.parse(text));
     expect(emf.length).toBeGreaterThan(0);
     expect(emf[0]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'SSI', Dimensions: [['Index']] });
-    expect(emf.map((e) => e.Index)).toContain('MAG7.ssi');
-    // minting of MAG7 is paused, other indexes are not
-    expect(await issuer.getFunction('isMintPaused')(mag7)).toBe(true);
+    expect(emf.map((e) => e.Index)).toContain('DEFI.ssi');
+    // minting of DEFI is paused, other indexes are not
+    expect(await issuer.getFunction('isMintPaused')(defi)).toBe(true);
     const otherDeficit = [...byIndex.values()].filter((r) => r.deficit).map((r) => r.index.symbol);
     for (const symbol of Object.keys(stack.file.indexes).filter((s) => !otherDeficit.includes(s))) {
       expect(await issuer.getFunction('isMintPaused')(stack.file.indexes[symbol])).toBe(false);
     }
-    const paused = await quoteOnLocalStack(stack, { index: 'MAG7.ssi', side: 'mint', amount: ONE });
+    const paused = await quoteOnLocalStack(stack, { index: 'DEFI.ssi', side: 'mint', amount: ONE });
     await expect(submitOnLocalStack(stack, paused)).rejects.toThrow(/MintPaused/);
     // redeeming still works
-    await redeemOnLocalStack(stack, { index: 'MAG7.ssi', amount: ONE / 2n });
-    expect(await new Contract(mag7, INDEX_ABI, provider).getFunction('balanceOf')(wlp)).toBe(2n * ONE - ONE / 2n);
+    await redeemOnLocalStack(stack, { index: 'DEFI.ssi', amount: ONE / 2n });
+    expect(await new Contract(defi, INDEX_ABI, provider).getFunction('balanceOf')(wlp)).toBe(2n * ONE - ONE / 2n);
 
     // the operator clears the breaker: minting resumes
-    const clear = await run(['reserves', 'clear-breaker', '--index', 'MAG7.ssi', '--data', stack.file.dataDir, '--json']);
-    expect(clear.stderr + clear.stdout).toBe('clearing the mint breaker of MAG7.ssi\n' + clear.stdout);
+    const clear = await run(['reserves', 'clear-breaker', '--index', 'DEFI.ssi', '--data', stack.file.dataDir, '--json']);
+    expect(clear.stderr + clear.stdout).toBe('clearing the mint breaker of DEFI.ssi\n' + clear.stdout);
     expect(clear.status).toBe(0);
-    expect(await issuer.getFunction('isMintPaused')(mag7)).toBe(false);
+    expect(await issuer.getFunction('isMintPaused')(defi)).toBe(false);
   });
 });

@@ -1,0 +1,177 @@
+/**
+ * The PMM simulator's desk for attested indexes (MAG7.ssi on the local stack): the index's custodian
+ * assets move on their native chains (infra/local/pmm-native-wallets.ts), its on-chain assets through
+ * the AttestedIssuer.
+ * - Quotes (`quote`): the basket of `indexAmount` at its reference prices, plus the spread on a mint
+ *   and minus it on a redeem; the WLP's request names that cash (there is no quote signature: the
+ *   PMM agrees by delivering or accepting). It honours a quote for QUOTE_TTL_MS, although the
+ *   management fee shrinks the basket meanwhile.
+ * - A MintRequested naming it, with at least its quote or its current price in cash: it delivers every custodian
+ *   leg to the registered custodian wallet of its chain (memo: the request id) and, once the
+ *   custodian has attested them all, completes the mint itself (`attestMint(id, [], [])`), which
+ *   pulls the on-chain legs from its allowance. Below its price it does nothing and the WLP is
+ *   refunded after the deadline.
+ * - A RedeemRequested naming it, asking at most its bid: it accepts, naming its native address per
+ *   custodian asset; the custodian releases there and attests.
+ */
+import { Contract, ZeroHash, type Signer, type Provider } from 'ethers';
+import { ATTESTED_ISSUER_INTERFACE } from '../../lambdas/custody/attested-issuer';
+import { nativeKey } from '../../lambdas/domain/custody/attestation';
+import { basketOf } from '../../lambdas/domain/fees';
+import { usdToCash, valueLegs, type AssetInfo } from '../../lambdas/domain/quotes/nav';
+import type { ReferencePriceSource } from '../../lambdas/quotes/prices';
+import { readCustodianRegistry } from '../../lambdas/reserves/custodian';
+import { checksum } from '../../lambdas/domain/address';
+import { INDEX_TOKEN_ABI } from '../../lambdas/shared/abi';
+import { PmmNativeWallets } from './pmm-native-wallets';
+import type { SimulatedChain } from './ledger-simulators';
+
+export interface AttestedDeskOptions {
+  signer: Signer;
+  provider: Provider;
+  attestedIssuer: string;
+  custodyRegistry: string;
+  /** Custodian assets by symbol, as the deployment records them. */
+  custodianAssets: Record<string, { chain: string; assetId: string; address: string; decimals: number }>;
+  /** Every priced asset by address (deployment tokens and custodian placeholders). */
+  assetInfo: (address: string) => AssetInfo;
+  prices: ReferencePriceSource;
+  cash: AssetInfo;
+  spreadBps: bigint;
+  ledgersUrl: string;
+  log: (line: string) => void;
+}
+
+export interface AttestedDesk {
+  /** The PMM's native address per chain (what the custodian whitelists). */
+  nativeAddresses: Readonly<Record<string, string>>;
+  /** The cash it asks (mint) or bids (redeem), honoured for QUOTE_TTL_MS. */
+  quote(index: string, side: 'mint' | 'redeem', indexAmount: bigint): Promise<bigint>;
+  /** One pass over new requests and pending completions. */
+  poll(): Promise<void>;
+  stats: { delivered: number; completed: number; accepted: number; declined: number };
+}
+
+/** How long a quote binds the PMM. */
+const QUOTE_TTL_MS = 5 * 60_000;
+
+/** Whole units of each custodian asset the PMM holds on its native chain at start. */
+const NATIVE_INVENTORY = 1_000_000n;
+
+export async function startAttestedDesk(options: AttestedDeskOptions): Promise<AttestedDesk> {
+  const { provider, log } = options;
+  const me = checksum(await options.signer.getAddress());
+  const issuer = new Contract(options.attestedIssuer, ATTESTED_ISSUER_INTERFACE, options.signer);
+  const natives = Object.values(options.custodianAssets).map((a) => ({ chain: a.chain as SimulatedChain, asset: a.assetId, amount: NATIVE_INVENTORY * 10n ** BigInt(a.decimals) }));
+  const wallets = await PmmNativeWallets.open(options.ledgersUrl, natives);
+  const byPlaceholder = new Map(Object.values(options.custodianAssets).map((a) => [checksum(a.address), a]));
+  const stats = { delivered: 0, completed: 0, accepted: 0, declined: 0 };
+
+  const basket = async (index: string, indexAmount: bigint) => {
+    const [assets, units, factor] = (await new Contract(index, INDEX_TOKEN_ABI, provider).getFunction('baseTokenset')()) as [string[], bigint[], bigint];
+    return { assets: assets.map((a) => checksum(a)), amounts: basketOf(indexAmount, [...units], factor) };
+  };
+  const price = async (index: string, side: 'mint' | 'redeem', indexAmount: bigint): Promise<bigint> => {
+    const legs = await basket(index, indexAmount);
+    const value = usdToCash(valueLegs(legs, options.assetInfo, (s) => options.prices.priceOf(s)).totalUsd, options.cash, options.prices.priceOf(options.cash.symbol)!);
+    return side === 'mint' ? (value * (10_000n + options.spreadBps) + 9_999n) / 10_000n : (value * (10_000n - options.spreadBps)) / 10_000n;
+  };
+
+  const quotes = new Map<string, { cash: bigint; until: number }>();
+  const quoteKey = (index: string, side: string, indexAmount: bigint) => `${checksum(index)}|${side}|${indexAmount}`;
+  const quote = async (index: string, side: 'mint' | 'redeem', indexAmount: bigint): Promise<bigint> => {
+    const cash = await price(index, side, indexAmount);
+    const now = Date.now();
+    for (const [key, q] of quotes) if (q.until < now) quotes.delete(key);
+    quotes.set(quoteKey(index, side, indexAmount), { cash, until: now + QUOTE_TTL_MS });
+    return cash;
+  };
+  /** Its quote for this request if still binding, else its price now. */
+  const terms = async (index: string, side: 'mint' | 'redeem', indexAmount: bigint): Promise<bigint> => {
+    const quoted = quotes.get(quoteKey(index, side, indexAmount));
+    const now = await price(index, side, indexAmount);
+    if (!quoted || quoted.until < Date.now()) return now;
+    return side === 'mint' ? (quoted.cash < now ? quoted.cash : now) : quoted.cash > now ? quoted.cash : now;
+  };
+
+  /** Mints it delivered for and still has to complete: request id -> custodian legs expected. */
+  const delivering = new Map<string, number>();
+  let fromBlock = await provider.getBlockNumber();
+  const topics = [[ATTESTED_ISSUER_INTERFACE.getEvent('MintRequested')!.topicHash, ATTESTED_ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash]];
+
+  const onMint = async (requestId: string, index: string, indexAmount: bigint, cashAmount: bigint): Promise<void> => {
+    const asked = await terms(index, 'mint', indexAmount);
+    if (cashAmount < asked) {
+      stats.declined++;
+      log(`pmm: not delivering for attested mint ${requestId}: ${cashAmount} cash is below its price ${asked}`);
+      return;
+    }
+    const legs = await basket(index, indexAmount);
+    const { wallets: custodyWallets } = await readCustodianRegistry(provider, options.custodyRegistry, await provider.getBlockNumber());
+    const native = legs.assets.flatMap((asset, i) => {
+      const info = byPlaceholder.get(asset);
+      if (!info) return [];
+      const to = custodyWallets[info.chain]?.[0];
+      if (!to) throw new Error(`no custodian wallet registered on ${info.chain}`);
+      return [{ chain: info.chain as SimulatedChain, asset: info.assetId, to, amount: legs.amounts[i]! }];
+    });
+    const sent = await wallets.deliver(requestId, native);
+    stats.delivered++;
+    delivering.set(requestId, native.length);
+    log(`pmm: delivered attested mint ${requestId} on ${sent.map((s) => `${s.chain} ${s.txId}`).join(', ')}`);
+  };
+
+  const onRedeem = async (requestId: string, index: string, indexAmount: bigint, cashAmount: bigint): Promise<void> => {
+    const bid = await terms(index, 'redeem', indexAmount);
+    if (cashAmount > bid) {
+      stats.declined++;
+      log(`pmm: not accepting attested redeem ${requestId}: ${cashAmount} cash is above its bid ${bid}`);
+      return;
+    }
+    const { assets } = await basket(index, indexAmount);
+    const destinations = assets.map((asset) => {
+      const info = byPlaceholder.get(asset);
+      return info ? nativeKey(wallets.addresses[info.chain as SimulatedChain]) : ZeroHash;
+    });
+    await (await issuer.getFunction('acceptRedeem')(requestId, destinations)).wait();
+    stats.accepted++;
+    log(`pmm: accepted attested redeem ${requestId}`);
+  };
+
+  /** Completes the mints whose custodian legs are all attested: only the PMM may, its allowance pays the on-chain legs. */
+  const complete = async (): Promise<void> => {
+    for (const [requestId, expected] of delivering) {
+      const request = (await issuer.getFunction('getMintRequest')(requestId)) as { status: bigint; legsAttested: bigint };
+      if (request.status !== 1n) {
+        delivering.delete(requestId);
+        continue;
+      }
+      if (Number(request.legsAttested) < expected) continue;
+      await (await issuer.getFunction('attestMint')(requestId, [], [])).wait();
+      delivering.delete(requestId);
+      stats.completed++;
+      log(`pmm: completed attested mint ${requestId}`);
+    }
+  };
+
+  const poll = async (): Promise<void> => {
+    const head = await provider.getBlockNumber();
+    if (head >= fromBlock) {
+      const logs = await provider.getLogs({ address: options.attestedIssuer, topics, fromBlock, toBlock: head });
+      fromBlock = head + 1;
+      for (const entry of logs) {
+        const event = ATTESTED_ISSUER_INTERFACE.parseLog(entry);
+        if (!event || checksum(event.args.pmm as string) !== me) continue;
+        const args = [event.args.requestId as string, checksum(event.args.index as string), event.args.indexAmount as bigint, event.args.cashAmount as bigint] as const;
+        try {
+          await (event.name === 'MintRequested' ? onMint(...args) : onRedeem(...args));
+        } catch (error) {
+          log(`pmm: attested ${event.name} ${args[0]} failed: ${(error as Error).message}`);
+        }
+      }
+    }
+    await complete();
+  };
+
+  return { nativeAddresses: wallets.addresses, quote, poll, stats };
+}
