@@ -17,7 +17,7 @@ import { FEE_SALE_STEPS, runFeeSale, runScheduledFeeSales, type FeeSaleDeps, typ
 
 const config = functionSettings('rebalance-run');
 
-const { contracts, tokens, indexes } = config.SSI_DEPLOYMENT;
+const { contracts, tokens, indexes, custodianAssets } = config.SSI_DEPLOYMENT;
 const prices: ReferencePriceSource = priceSourceFromSettings(config);
 const universe = new BucketUniverse(s3(), bucketName('reports'), config.SSI_UNIVERSE_PREFIX);
 
@@ -68,6 +68,7 @@ const deps: SagaDeps = {
   indexes,
   tokens,
   cashSymbol: config.SSI_CASH_TOKEN,
+  custodianAssets,
   relayer: relayerFor('operator'),
   priceAttester,
   methodologyOf: (index) => getMethodology(index),

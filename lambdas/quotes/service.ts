@@ -183,6 +183,14 @@ export class QuoteService {
     await admit(this.deps.limiter, identity);
     const [state] = await Promise.all([this.state(body.index, (m) => new BadRequest(m, 'unknown_index')), pricesReady(this.deps.prices)]);
     if (state.rebalancing) throw new Conflict(`${state.symbol} is rebalancing: mint and redeem are suspended until it ends`, 'index_rebalancing');
+    // An index the Issuer has no issuance settings for (maxAmount 0) cannot be quote-issued: one on custodian
+    // assets (MAG7.ssi) settles through the AttestedIssuer, priced by its PMM (docs/custody.md).
+    if (state.config.maxAmount === 0n) {
+      throw new Conflict(
+        `${state.symbol} is not issued through signed quotes: the Issuer has no issuance settings for it. An index on custodian assets settles by custodian attestation (AttestedIssuer): get its PMM's quote with \`ssi quote\` (docs/custody.md)`,
+        'not_quote_issued',
+      );
+    }
     const side = body.side === 'mint' ? Side.Mint : Side.Redeem;
     const indexAmount = this.indexAmountFor(body, state);
     const { minAmount, maxAmount } = state.config;

@@ -70,6 +70,8 @@ export interface SagaDeps {
   /** The deployment's tokens by market symbol (the cash token is never a constituent). */
   tokens: Readonly<Record<string, { address: string; decimals: number }>>;
   cashSymbol: string;
+  /** The deployment's custodian assets by symbol (basket placeholders of assets held on their native chains). */
+  custodianAssets?: Readonly<Record<string, { chain: string; address: string }>>;
   relayer: RelayerPort;
   /** The price-attester KMS signer (PRICE_ATTESTER_ROLE, not the operator key): signs the PriceAttestation. */
   priceAttester: { signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string> };
@@ -313,6 +315,13 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
   async targets(deps, run) {
     const token = tokenContract(deps, run.indexAddress);
     const [current] = (await token.tokenset()) as [string[], bigint[]];
+    // The Rebalancer moves only ERC-20s out of CustodyVault; custodian legs need the AttestedRebalancer.
+    const custodian = Object.entries(deps.custodianAssets ?? {}).filter(([, a]) => current.some((held) => held.toLowerCase() === a.address.toLowerCase()));
+    if (custodian.length > 0) {
+      throw new RunFailure(
+        `${run.index} holds custodian assets (${custodian.map(([symbol, a]) => `${symbol} on ${a.chain}`).join(', ')}): its rebalance settles by custodian attestation through the AttestedRebalancer, which this saga does not open yet (docs/custody.md)`,
+      );
+    }
     const deployed = deployedAssets(deps);
     const byAddress = new Map(deployed.map((a) => [a.address.toLowerCase(), a]));
     const incumbents = current.map((a) => byAddress.get(a.toLowerCase())?.symbol).filter((s): s is string => !!s);

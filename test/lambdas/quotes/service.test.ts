@@ -238,6 +238,12 @@ describe('the quote service', () => {
     expect((error.details as { rejected: Array<{ code: string }> }).rejected[0].code).toBe(code);
   });
 
+  test('an index the Issuer does not issue (custodian assets, no issuance settings) is refused with 409 and where to go, not an empty amount range', async () => {
+    const { svc } = service({ state: { config: { minAmount: 0n, maxAmount: 0n, feeVault: ISSUER, issueFeeBps: 0, redeemFeeBps: 0, requestTimeout: 0 } } });
+    const error = await rejectsWith(svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' })), 409, 'not_quote_issued');
+    expect(error.message).toMatch(/TEST\.ssi is not issued through signed quotes.*AttestedIssuer.*ssi quote/);
+  });
+
   test.each([
     [{ index: 'NOPE.ssi', side: 'mint', amount: '1' }, 400, 'unknown_index'],
     [{ index: 'TEST.ssi', side: 'mint', amount: '0.001' }, 400, 'amount_out_of_range'],
