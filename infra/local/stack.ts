@@ -480,7 +480,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const synthesized = options.synthesize && templateEnvironments(await options.synthesize({ chainId: chain.chainId, deploymentFile }), resources);
     const lambdas = new LocalLambdaWorkers((spec) =>
       synthesized
-        ? withLocalOverrides(spec.name, synthesized[spec.name]!, { ...endpoints, SSI_RPC_URL: chain.rpcUrl, USSI_HEDGE_BOOK_URL: venue.url })
+        ? withLocalOverrides(spec.name, synthesized[spec.name]!, { ...endpoints, SSI_RPC_URL: chain.rpcUrl, USSI_HEDGE_BOOK_URL: venue.url, SSI_CUSTODIAN_URL: ledgers.url })
         : { ...functionVariables(spec, localSettings, 'local', resources), ...endpoints },
     );
     stops.push(() => lambdas.close());

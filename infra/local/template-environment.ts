@@ -44,6 +44,7 @@ export const LOCAL_OVERRIDES = [
   'SSI_S3_FORCE_PATH_STYLE',
   'SSI_RPC_URL',
   'USSI_HEDGE_BOOK_URL',
+  'SSI_CUSTODIAN_URL',
 ] as const;
 export type LocalOverride = (typeof LOCAL_OVERRIDES)[number];
 

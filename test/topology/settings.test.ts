@@ -33,7 +33,7 @@ describe('function settings from the synthesized template', () => {
   test('synth fails naming the function and the setting when an environment with USSI on gives no hedge-book URL, or no RESERVES_CONFIRMATIONS', () => {
     // cdk.json's dev as shipped turns USSI off; turned on without a venue, USSI's hedge-book readers cannot run.
     expect(() => synthesizeAsShipped({ ussi: true })).toThrow(/function ussi-nav cannot run in environment dev:\s+USSI_HEDGE_BOOK_URL has no value/);
-    expect(() => synthesizeAsShipped({ ussi: true, settings: { RESERVES_CONFIRMATIONS: '10', USSI_HEDGE_BOOK_URL: 'https://venue.example.com' } })).not.toThrow();
+    expect(() => synthesizeAsShipped({ ussi: true, settings: { RESERVES_CONFIRMATIONS: '10', SSI_CUSTODIAN_URL: 'https://custodian.example.com', USSI_HEDGE_BOOK_URL: 'https://venue.example.com' } })).not.toThrow();
     // How deep a reorg goes is the chain's: no default, each environment declares it.
     expect(() => synthesizeAsShipped({ settings: {} })).toThrow(/function reserve-publisher cannot run in environment dev:\s+RESERVES_CONFIRMATIONS has no value/);
   });
