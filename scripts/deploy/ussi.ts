@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { Contract, Signer } from 'ethers';
 import type { DeployStep } from './deployments';
+import { LOCAL_INDEXES } from './index-protocol';
 
 /** USSI's limits as its `Settings` struct takes them. */
 export interface UssiSettings {
@@ -93,7 +94,12 @@ export const deployUssi: DeployStep = async (hre, deployment, log) => {
   const ussiAddress = await ussi.getAddress();
   await (await ussi.getFunction('grantRole')(await ussi.getFunction('OPERATOR_ROLE')(), operator)).wait();
   await (await ussi.getFunction('setAsset')(usdc, STABLECOIN)).wait();
-  for (const index of Object.values(deployment.indexes)) await (await ussi.getFunction('setAsset')(index, INDEX_TOKEN)).wait();
+  // An index on custodian assets (MAG7.ssi) is not taken: USSI's index-token mint has custody release the basket
+  // to the hedge vault (IndexBurner), and custodian legs are not in CustodyVault.
+  const attested = new Set(LOCAL_INDEXES.filter((i) => i.issuance === 'attested').map((i) => i.symbol));
+  for (const [symbol, index] of Object.entries(deployment.indexes)) {
+    if (!attested.has(symbol)) await (await ussi.getFunction('setAsset')(index, INDEX_TOKEN)).wait();
+  }
 
   const { issuer, custodyVault } = deployment.contracts;
   if (issuer !== undefined && custodyVault !== undefined) {

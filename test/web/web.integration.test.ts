@@ -115,8 +115,8 @@ describe('the web app on the local stack, in Debian Chromium', () => {
       await expect(page.locator('#history .facts dd').nth(1).innerText()).resolves.toBe(`${nav} USD per token at block ${day!.block}`);
       await expect(page.locator('#history p.source').innerText()).resolves.toContain(`blocks ${day!.block} to ${day!.block}`);
       await expect(page.locator('#methodology h2').innerText()).resolves.toBe('Methodology (version 1)');
-      await expect(page.locator('#methodology').innerText()).resolves.toContain('the 7 largest by circulating market cap');
-      await expect(page.locator('#methodology').innerText()).resolves.toContain('a 10 % floor per constituent');
+      await expect(page.locator('#methodology').innerText()).resolves.toContain('the 10 largest by circulating market cap');
+      await expect(page.locator('#methodology').innerText()).resolves.toContain('capped at 30 %');
       // the chart: one line per series, one point per published level, named for screen readers
       const chart = page.locator('#backtest svg.chart');
       await expect(chart.getAttribute('role')).resolves.toBe('img');

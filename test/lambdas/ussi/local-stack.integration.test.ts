@@ -109,7 +109,7 @@ describe('USSI on the local stack: mints (index token burned, USDC via a vault r
       revert: { name: 'InvalidSigner', args: [stranger.address, stack.file.keys['ussi-orders'].address] },
     });
     // An index-token mint carries the index's price at the reference prices, and verifies too.
-    const index = Object.keys(stack.file.indexes)[0];
+    const index = 'DEFI.ssi';
     const byIndex = await okQuote({ side: 'mint', asset: index, amount: '2' });
     expect(byIndex.asset).toMatchObject({ symbol: index, kind: 'index-token', address: getAddress(stack.file.indexes[index]) });
     expect(BigInt(byIndex.order.assetPrice)).toBeGreaterThan(0n);
@@ -143,7 +143,7 @@ describe('USSI on the local stack: mints (index token burned, USDC via a vault r
     // Mint with an index token the WLP holds: the tokens are burned, custody releases their basket to the hedge vault.
     // Set-up: the index's admin issues 2 tokens to the WLP and the basket goes into custody (faucet test tokens),
     // as a PMM fill through the Issuer would leave them.
-    const symbol = Object.keys(stack.file.indexes)[0]!;
+    const symbol = 'DEFI.ssi';
     const indexAddress = getAddress(stack.file.indexes[symbol]!);
     const indexUnits = 2n * 10n ** 18n;
     const index = new Contract(indexAddress, [...ERC20, ...INDEX], wlp);
