@@ -1,4 +1,5 @@
 import { FUNCTION_SETTINGS, SETTINGS, isRequiredFor, settingProblem, type SettingName } from '../topology/settings';
+import { encodeDeploymentSetting } from '../topology/deployment';
 import type { SsiEnvironment } from './environment';
 import { functionEnvironment, type FunctionSpec, type ResolvedResources } from '../topology';
 
@@ -16,7 +17,7 @@ export function settingValues(ssi: { config: Pick<SsiEnvironment['config'], 'rpc
   return {
     SSI_RPC_URL: config.rpcUrl,
     SSI_CHAIN_ID: String(config.chainId),
-    SSI_DEPLOYMENT: JSON.stringify(ssi.deployment),
+    SSI_DEPLOYMENT: encodeDeploymentSetting(ssi.deployment),
     POWERTOOLS_LOG_LEVEL: config.logLevel,
     ...(points.epochPool === undefined ? {} : { SSI_EPOCH_POOL: points.epochPool }),
     ...(points.referencePrices === undefined ? {} : { SSI_REFERENCE_PRICES: JSON.stringify(points.referencePrices) }),

@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 
 /**
@@ -25,3 +26,20 @@ export const deploymentSchema = z.object({
   signers: z.record(z.string()).default({}),
 });
 export type DeploymentRecord = z.infer<typeof deploymentSchema>;
+
+/**
+ * How the record travels in a function's environment (SSI_DEPLOYMENT): Lambda allows 4 KB for all of a
+ * function's variables together, and the record of a deployment with custodian assets passes that as plain
+ * JSON, so it goes raw-deflated and base64-encoded behind this prefix (about two thirds of the size).
+ */
+const DEFLATED = 'deflate:';
+
+/** SSI_DEPLOYMENT's value for `record`. */
+export function encodeDeploymentSetting(record: DeploymentRecord): string {
+  return DEFLATED + deflateRawSync(JSON.stringify(record), { level: 9 }).toString('base64');
+}
+
+/** The JSON text of an SSI_DEPLOYMENT value: as `encodeDeploymentSetting` made it, or plain JSON (a deploy's file). */
+export function deploymentSettingText(value: string): string {
+  return value.startsWith(DEFLATED) ? inflateRawSync(Buffer.from(value.slice(DEFLATED.length), 'base64')).toString('utf8') : value;
+}

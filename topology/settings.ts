@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deploymentSchema } from './deployment';
+import { deploymentSchema, deploymentSettingText } from './deployment';
 import { isIsoDate } from '../lambdas/domain/market/dates';
 import type { FunctionName } from './index';
 
@@ -13,11 +13,11 @@ import type { FunctionName } from './index';
  * declared resources.
  */
 
-const json = <T extends z.ZodTypeAny>(schema: T, what: string) =>
+const json = <T extends z.ZodTypeAny>(schema: T, what: string, decode: (text: string) => string = (text) => text) =>
   z.string().transform((text, ctx): z.infer<T> => {
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(decode(text));
     } catch (error) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not JSON: ${(error as Error).message}` });
       return z.NEVER;
@@ -35,7 +35,10 @@ const isoDate = z.string().refine(isIsoDate, 'must be a YYYY-MM-DD date');
 export const SETTINGS = {
   SSI_RPC_URL: { schema: z.string().url(), description: 'JSON-RPC endpoint of the chain' },
   SSI_CHAIN_ID: { schema: z.coerce.number().int().positive(), description: 'EVM chain id; must match the deployment record' },
-  SSI_DEPLOYMENT: { schema: json(deploymentSchema, 'a deployment record'), description: 'The deployment record (scripts/deploy.ts output) as JSON' },
+  SSI_DEPLOYMENT: {
+    schema: json(deploymentSchema, 'a deployment record', deploymentSettingText),
+    description: 'The deployment record (scripts/deploy.ts output): deflated JSON (topology/deployment.ts encodeDeploymentSetting) or plain JSON',
+  },
   POWERTOOLS_LOG_LEVEL: { schema: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']).default('INFO'), description: 'Powertools log level' },
 
   RELAYER_CONFIRMATIONS: { schema: z.coerce.number().int().min(1).default(1), description: 'Blocks before a relayed transaction counts as final' },

@@ -7,6 +7,7 @@ import { keyEnv, tableEnv } from '../../topology';
 import { relayerFor } from '../../lambdas/relayer';
 import { dynamo } from '../../lambdas/shared/aws';
 import { deploymentSchema, tableName } from '../../lambdas/shared/config';
+import { deploymentSettingText } from '../../topology/deployment';
 import { ReserveRecords } from '../../lambdas/reserves/store';
 import { clearBreaker } from '../../lambdas/reserves/breaker';
 
@@ -51,7 +52,7 @@ export function registerReserves(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (options: ClearOptions) => {
       operatorEnvironment(options.data);
-      const deployment = deploymentSchema.parse(JSON.parse(process.env.SSI_DEPLOYMENT!));
+      const deployment = deploymentSchema.parse(JSON.parse(deploymentSettingText(process.env.SSI_DEPLOYMENT!)));
       const index = deployment.indexes[options.index];
       if (!index) throw new CliError(`unknown index ${options.index}; known: ${Object.keys(deployment.indexes).join(', ')}`);
       progress(`clearing the mint breaker of ${options.index}`);

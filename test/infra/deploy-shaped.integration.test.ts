@@ -14,6 +14,7 @@ import { REBALANCER_INTERFACE } from '../../lambdas/rebalance/saga';
 import { addDays, dayOf } from '../../lambdas/domain/points/calendar';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { testApp } from '../helpers/cdk';
+import { deploymentSettingText } from '../../topology/deployment';
 
 /*
  * Deploy-shaped: the CDK app is synthesized for the dev environment of cdk.json (pointed at the
@@ -84,7 +85,7 @@ describe('deploy-shaped: the synthesized dev template on the local stack', () =>
     expect(env.TABLE_OPS).toBe(stack.file.tables.ops);
     expect(env.KMS_KEY_RESERVE).toBe(`arn:aws:kms:${LOCAL_REGION}:000000000000:key/${stack.file.keys.reserve!.keyId}`);
     expect(env.BUCKET_REPORTS).toBe(stack.file.buckets.reports);
-    expect(JSON.parse(env.SSI_DEPLOYMENT!)).toMatchObject({ chainId: stack.file.chainId, contracts: { issuer: stack.file.contracts.issuer } });
+    expect(JSON.parse(deploymentSettingText(env.SSI_DEPLOYMENT!))).toMatchObject({ chainId: stack.file.chainId, contracts: { issuer: stack.file.contracts.issuer } });
   });
 
   test('the WLP journey through the CLI: quote, mint, status, redeem', async () => {

@@ -1,3 +1,5 @@
+import { encodeDeploymentSetting } from '../../topology/deployment';
+import { SETTINGS } from '../../topology/settings';
 import { FUNCTIONS, bucketEnv, keyEnv, tableEnv, type FunctionSpec, type ResolvedResources } from '../../topology';
 import { functionVariables, settingValues } from '../../infra/settings';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -79,4 +81,15 @@ describe('function settings from the synthesized template', () => {
       expect(withoutResources(local)).toEqual(withoutResources(template));
     },
   );
+});
+
+describe('the deployment record in a function environment', () => {
+  test('travels deflated, decodes to the same record, and plain JSON (a deploy file) still reads', () => {
+    const record = { network: 'base', chainId: 8453, contracts: { issuer: `0x${'1'.repeat(40)}` }, tokens: { USDC: { address: `0x${'2'.repeat(40)}`, decimals: 6 } }, indexes: { 'MAG7.ssi': `0x${'3'.repeat(40)}` }, signers: {} };
+    const encoded = encodeDeploymentSetting(record);
+    expect(encoded.startsWith('deflate:')).toBe(true);
+    expect(SETTINGS.SSI_DEPLOYMENT.schema.parse(encoded)).toEqual(record);
+    expect(SETTINGS.SSI_DEPLOYMENT.schema.parse(JSON.stringify(record))).toEqual(record);
+    expect(SETTINGS.SSI_DEPLOYMENT.schema.safeParse('deflate:not-deflate').success).toBe(false);
+  });
 });

@@ -23,6 +23,7 @@ import {
 } from '../../../topology';
 import { scheduledEvent } from '../../../infra/local/scheduler';
 import { functionPlaceholder, stateMachineDefinition } from '../../../topology/state-machine';
+import { deploymentSettingText } from '../../../topology/deployment';
 import {
   TEST_ACCOUNT,
   TEST_REGION,
@@ -175,7 +176,7 @@ describe('functions', () => {
     expect(Object.keys(variables).sort()).toEqual(Object.keys(expected).sort());
     for (const table of Object.keys(spec.tables) as TableName[]) expect(variables[tableEnv(table)]).toBe(`ssi-dev-${table}`);
     for (const role of [...spec.keys, ...(spec.publicKeys ?? [])]) expect(flatten(variables[keyEnv(role)], synth, synth.stacks[partOf(spec)].stackName)).toBe(keyArn(role));
-    if ('SSI_DEPLOYMENT' in expected) expect(JSON.parse(variables.SSI_DEPLOYMENT as string)).toEqual(expect.objectContaining({ chainId: 84532, indexes: synth.ssi.deployment.indexes }));
+    if ('SSI_DEPLOYMENT' in expected) expect(JSON.parse(deploymentSettingText(variables.SSI_DEPLOYMENT as string))).toEqual(expect.objectContaining({ chainId: 84532, indexes: synth.ssi.deployment.indexes }));
   });
 
   test.each(FUNCTIONS.map((f) => [f.name, f as FunctionSpec] as const))('%s may sign only with its own keys and touch only its own tables and buckets', (name, spec) => {
