@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { Contract, JsonRpcProvider, Network, parseUnits, zeroPadValue } from 'ethers';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { loadEnvironment } from '../../infra/environment';
+import { environmentContextKey, loadEnvironment } from '../../infra/environment';
 import { addNagChecks, createSsiStacks } from '../../infra/stacks';
 import { templateEnvironments, type SynthesizedEnvironment } from '../../infra/local/template-environment';
 import { localCredentials, LOCAL_REGION } from '../../infra/local/credentials';
@@ -13,7 +13,7 @@ import { KEYS, type KeyRole } from '../../topology';
 import { REBALANCER_INTERFACE } from '../../lambdas/rebalance/saga';
 import { addDays, dayOf } from '../../lambdas/domain/points/calendar';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { testApp } from '../helpers/cdk';
+import { CDK_CONTEXT, TEST_HEDGE_BOOK_URL, testApp } from '../helpers/cdk';
 import { deploymentSettingText } from '../../topology/deployment';
 
 /*
@@ -22,7 +22,9 @@ import { deploymentSettingText } from '../../topology/deployment';
  * to), and the local stack runs every function from its bundle with the environment that template
  * gives it, plus only the documented endpoint overrides (LOCAL_OVERRIDES). Then what a WLP and the
  * schedules do in AWS runs here: the WLP journey through the `ssi` CLI, a reserve publication the
- * auditor CLI verifies, a points snapshot through its state machine and a rebalance.
+ * auditor CLI verifies, a points snapshot through its state machine and a rebalance. dev as shipped
+ * turns USSI off (no hedge-book venue); the local stack runs every declared function, so the synth
+ * turns it on with a venue URL the local hedge-book override replaces.
  */
 
 const run = promisify(execFile);
@@ -32,7 +34,11 @@ const ERC20 = ['function balanceOf(address) view returns (uint256)', 'function t
 
 /** `cdk synth -c env=dev` in process, with the chain parameters of the chain the local stack deployed to. */
 function synthesizeDev(chain: { chainId: number; deploymentFile: string }): SynthesizedEnvironment {
-  const app = testApp({ chainId: chain.chainId, deploymentFile: chain.deploymentFile, allowMissingDeployment: false }, 'dev');
+  const dev = CDK_CONTEXT[environmentContextKey('dev')] as { settings?: Record<string, string> };
+  const app = testApp(
+    { chainId: chain.chainId, deploymentFile: chain.deploymentFile, allowMissingDeployment: false, ussi: true, settings: { ...dev.settings, USSI_HEDGE_BOOK_URL: TEST_HEDGE_BOOK_URL } },
+    'dev',
+  );
   const ssi = loadEnvironment(app.node);
   createSsiStacks(app, ssi);
   addNagChecks(app);

@@ -63,6 +63,8 @@ export async function renderReserves(main: HTMLElement, query: URLSearchParams):
       expectedSigner: protocol.signers.reserve,
       indexes: protocol.indexes,
       custody: protocol.contracts.custodyVault!,
+      // Custodian assets (MAG7.ssi) are checked against the registry's custodian statements, as `ssi verify-reserves` does.
+      ...(protocol.contracts.custodyRegistry ? { custodianRegistry: protocol.contracts.custodyRegistry } : {}),
       chainId: protocol.chainId,
       reader: { fromBlock: 0 },
     };
