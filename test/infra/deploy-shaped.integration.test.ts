@@ -128,6 +128,8 @@ describe('deploy-shaped: the synthesized dev template on the local stack', () =>
     await provider.send('anvil_mine', [`0x${(confirmations + 1).toString(16)}`]);
     const head = await provider.getBlockNumber();
 
+    // MAG7.ssi holds custodian assets: its report needs the custodian's signed statements of the day, stored by their schedule before the publisher runs.
+    expect((await stack.scheduler.run('custody-statements')).lastRun).toMatchObject({ ok: true });
     const state = await stack.scheduler.run('reserve-publisher');
     expect(state.lastRun?.error).toBeUndefined();
     expect(state.lastRun?.ok).toBe(true);

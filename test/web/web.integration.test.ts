@@ -22,6 +22,8 @@ describe('the web app on the local stack, in Debian Chromium', () => {
     process.env.SSI_POINTS_CONFIG = JSON.stringify({ ...DEFAULT_POINTS_CONFIG_INPUT, epochs: { genesis: addDays(dayOf(new Date()), -1), lengthDays: 1, first: 1 } });
     stack = await startTestStack();
     minted = await mintOnLocalStack(stack, { index: 'DEFI.ssi', amount: 2n * ONE });
+    // MAG7.ssi holds custodian assets: its report needs the custodian's signed statements of the day, stored by their schedule before the publisher runs.
+    expect((await stack.scheduler.run('custody-statements')).lastRun).toMatchObject({ ok: true });
     const state = await stack.scheduler.run('reserve-publisher');
     expect(state.lastRun).toMatchObject({ ok: true });
     expect((await stack.scheduler.run('points-snapshot')).lastRun).toMatchObject({ ok: true });
