@@ -356,9 +356,10 @@ export const FUNCTIONS = [
     description: "Custodian service: settles PMM deliveries into custodian wallets with custodian-signed legs; daily, signs each chain's balance statement",
     timeoutSeconds: 300,
     memoryMb: 512,
-    // ops: the watch cursor per chain; relayer tables: the operator relayer pays the gas of attestMint.
+    // ops: the watch cursors (per chain, and for accepted redeems) and the release journal; relayer tables: the operator
+    // relayer pays the gas of attestMint and attestRedeem.
     tables: { ops: 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
-    // custodian: signs legs and statements (no transaction); operator: sends attestMint, which anyone may call.
+    // custodian: signs legs and statements (no transaction); operator: sends attestMint and attestRedeem, which anyone may call.
     keys: ['custodian', 'operator'],
     buckets: { reports: 'write' },
     reservedConcurrency: 1,
