@@ -14,18 +14,13 @@ import { nativeKey } from '../../lambdas/domain/custody/attestation';
 import { readCustodianRegistry } from '../../lambdas/reserves/custodian';
 import { CliError, progress } from '../output';
 import type { StackFile } from '../../infra/local/stack';
+import type { DeploymentRecord } from '../../topology/deployment';
 
 const attestedInterface = new Interface(withErrorsOf(ATTESTED_ISSUER_ABI, ERC20_ERRORS_ABI));
 const STATUS = ['none', 'pending', 'completed', 'refunded', 'settled'];
 
-/** What `/v1/protocol` says about custody. */
-export interface ProtocolCustody {
-  chainId: number;
-  contracts: Record<string, string>;
-  tokens: Record<string, { address: string; decimals: number }>;
-  indexes: Record<string, string>;
-  custodianAssets?: Record<string, { chain: string; assetId: string; address: string; decimals: number }>;
-}
+/** What `/v1/protocol` says about custody: the deployment record's fields (topology/deployment.ts). */
+export type ProtocolCustody = Pick<DeploymentRecord, 'chainId' | 'contracts' | 'tokens' | 'indexes' | 'custodianAssets'>;
 
 export interface AttestedContext {
   protocol: ProtocolCustody;
