@@ -356,10 +356,10 @@ export const FUNCTIONS = [
     description: "Custodian service: settles PMM deliveries into custodian wallets with custodian-signed legs; daily, signs each chain's balance statement",
     timeoutSeconds: 300,
     memoryMb: 512,
-    // ops: the watch cursors (per chain, and for accepted redeems) and the release journal; relayer tables: the operator
-    // relayer pays the gas of attestMint and attestRedeem.
+    // ops: the watch cursors (per chain, for accepted redeems and accepted rebalances) and the release journal; relayer
+    // tables: the operator relayer pays the gas of attestMint, attestRedeem and the AttestedRebalancer's attest.
     tables: { ops: 'write', 'relayer-actions': 'write', 'relayer-nonces': 'write' },
-    // custodian: signs legs and statements (no transaction); operator: sends attestMint and attestRedeem, which anyone may call.
+    // custodian: signs legs and statements (no transaction); operator: sends attestMint, attestRedeem and attest, which anyone may call.
     keys: ['custodian', 'operator'],
     buckets: { reports: 'write' },
     reservedConcurrency: 1,

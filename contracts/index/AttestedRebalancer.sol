@@ -160,6 +160,7 @@ contract AttestedRebalancer is
         r.status = RebalanceStatus.Cancelled;
         delete $.pending[r.index];
         emit RebalanceCancelled(rebalanceId);
+        _setRebalancing(r.index, false);
         if (!r.accepted) return;
         ICustodyRegistry registry = _registry($);
         for (uint256 i; i < order.buyAssets.length; ++i) {
@@ -280,6 +281,14 @@ contract AttestedRebalancer is
             soldValue,
             boughtValue
         );
+        // The basket stops shrinking by the management fee until the rebalance ends, as in a Rebalancer window, so a
+        // sell fixed now (up to a whole basket amount) still fits the basket at completion.
+        _setRebalancing(order.index, true);
+    }
+
+    /// @dev Freezes (while a rebalance is pending) or releases the index's basket: one call site for the three uses.
+    function _setRebalancing(address index, bool rebalancing) private {
+        IIndexToken(index).setRebalancing(rebalancing);
     }
 
     /// @dev How many buys and sells are custodian legs; at least one must be, or the Rebalancer settles the order.
@@ -439,6 +448,7 @@ contract AttestedRebalancer is
             RebalanceMath.newTokenset(previousAssets, basketAmounts, token.totalSupply(), order);
         emit RebalanceCompleted(rebalanceId, previousAssets, previousUnitAmounts, assets, unitAmounts);
         token.setTokenset(assets, unitAmounts);
+        _setRebalancing(r.index, false);
         IAttestedIssuer issuer_ = $.attestedIssuer;
         ICustodyRegistry registry = _registry($);
         address vault = issuer_.custodyVault();

@@ -19,7 +19,9 @@ import {IUnorderedNonces} from "./IUnorderedNonces.sol";
  * an asset the Rebalancer allows, the maker one of its MAKER_ROLE holders. The price protection is therefore
  * configured once, on the Rebalancer.
  * @dev One rebalance per index at a time, in four steps:
- * 1. `open` (operator): the order and prices are checked and their nonces used; nothing moves yet.
+ * 1. `open` (operator): the order and prices are checked and their nonces used; nothing moves yet. The index's
+ *    basket is frozen (IIndexToken `setRebalancing(true)`: no management fee accrues) until the rebalance ends, as
+ *    in a Rebalancer window, so a sell fixed now still fits the basket at completion.
  * 2. `accept` (the order's maker): names its native address for each custodian sell and escrows its
  *    on-chain buys here.
  * 3. `attest` (anyone): custodian attestations (IAttestedIssuer's `CustodyLeg`, signed under AttestedIssuer's
@@ -32,7 +34,8 @@ import {IUnorderedNonces} from "./IUnorderedNonces.sol";
  *    `floor((basket + bought - sold) * 1e18 / supply)` per asset (the Rebalancer's formula, on the basket and
  *    supply at completion), attested custody gains the custodian buys and loses the custodian sells, the
  *    escrowed on-chain buys go to CustodyVault and the on-chain sells leave it for the maker.
- * The basket and attested custody change only at completion. After the order's deadline anyone may `cancel`:
+ * The basket and attested custody change only at completion, cancellation or settlement, each of which releases
+ * the basket (`setRebalancing(false)`). After the order's deadline anyone may `cancel`:
  * with no sell released yet the rebalance is cancelled (basket and custody unchanged, on-chain legs never
  * settled, the escrow back to the maker; the custodian owes the maker back any attested `Received` units).
  * Once a sell was released the units have left custody, so cancelling would leave custody short of the

@@ -13,9 +13,16 @@
  *   refunded after the deadline.
  * - A RedeemRequested naming it, asking at most its bid: it accepts, naming its native address per
  *   custodian asset; the custodian releases there and attests.
+ * - A RebalanceOpened on the AttestedRebalancer for an order it signed (`signedRebalance`, from the
+ *   simulator's rebalance RFQ): it accepts, naming its native address per custodian sell (its
+ *   on-chain buys go into escrow from its allowance), and delivers each custodian buy to the
+ *   registered custodian wallet of its chain with the rebalance id as memo; the custodian attests the
+ *   buys, then releases the sells to it and attests those.
  */
 import { Contract, ZeroHash, type Signer, type Provider } from 'ethers';
 import { ATTESTED_ISSUER_INTERFACE } from '../../lambdas/custody/attested-issuer';
+import { ATTESTED_REBALANCER_INTERFACE } from '../../lambdas/custody/attested-rebalancer';
+import type { RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
 import { nativeKey } from '../../lambdas/domain/custody/attestation';
 import { basketOf } from '../../lambdas/domain/fees';
 import { usdToCash, valueLegs, type AssetInfo } from '../../lambdas/domain/quotes/nav';
@@ -30,6 +37,8 @@ export interface AttestedDeskOptions {
   signer: Signer;
   provider: Provider;
   attestedIssuer: string;
+  /** The AttestedRebalancer, where the deployment has one. */
+  attestedRebalancer?: string;
   custodyRegistry: string;
   /** Custodian assets by symbol, as the deployment records them. */
   custodianAssets: Record<string, { chain: string; assetId: string; address: string; decimals: number }>;
@@ -47,9 +56,11 @@ export interface AttestedDesk {
   nativeAddresses: Readonly<Record<string, string>>;
   /** The cash it asks (mint) or bids (redeem), honoured for QUOTE_TTL_MS. */
   quote(index: string, side: 'mint' | 'redeem', indexAmount: bigint): Promise<bigint>;
-  /** One pass over new requests and pending completions. */
+  /** Remembers an attested rebalance order it signed (by its EIP-712 digest), to accept it once opened. */
+  signedRebalance(orderHash: string, order: RebalanceOrder): void;
+  /** One pass over new requests, opened rebalances and pending completions. */
   poll(): Promise<void>;
-  stats: { delivered: number; completed: number; accepted: number; declined: number };
+  stats: { delivered: number; completed: number; accepted: number; declined: number; rebalancesAccepted: number };
 }
 
 /** How long a quote binds the PMM. */
@@ -65,7 +76,7 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
   const natives = Object.values(options.custodianAssets).map((a) => ({ chain: a.chain as SimulatedChain, asset: a.assetId, amount: NATIVE_INVENTORY * 10n ** BigInt(a.decimals) }));
   const wallets = await PmmNativeWallets.open(options.ledgersUrl, natives);
   const byPlaceholder = new Map(Object.values(options.custodianAssets).map((a) => [checksum(a.address), a]));
-  const stats = { delivered: 0, completed: 0, accepted: 0, declined: 0 };
+  const stats = { delivered: 0, completed: 0, accepted: 0, declined: 0, rebalancesAccepted: 0 };
 
   const basket = async (index: string, indexAmount: bigint) => {
     const [assets, units, factor] = (await new Contract(index, INDEX_TOKEN_ABI, provider).getFunction('baseTokenset')()) as [string[], bigint[], bigint];
@@ -154,10 +165,55 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
     }
   };
 
+  /** Attested rebalance orders it signed, by digest: RebalanceOpened carries the digest but not the nonce. */
+  const rebalanceOrders = new Map<string, RebalanceOrder>();
+  const rebalancer = options.attestedRebalancer ? new Contract(options.attestedRebalancer, ATTESTED_REBALANCER_INTERFACE, options.signer) : undefined;
+
+  /** Accepts an opened rebalance of its order, then delivers its custodian buys on their native chains. */
+  const onRebalanceOpened = async (rebalanceId: string, orderHash: string): Promise<void> => {
+    const order = rebalanceOrders.get(orderHash);
+    if (!order) {
+      log(`pmm: rebalance ${rebalanceId} names an order it does not know (${orderHash}): not accepting`);
+      return;
+    }
+    const destinations = order.sellAssets.map((asset) => {
+      const info = byPlaceholder.get(checksum(asset));
+      return info ? nativeKey(wallets.addresses[info.chain as SimulatedChain]) : ZeroHash;
+    });
+    await (await rebalancer!.getFunction('accept')(rebalanceId, order, destinations)).wait();
+    rebalanceOrders.delete(orderHash);
+    stats.rebalancesAccepted++;
+    const { wallets: custodyWallets } = await readCustodianRegistry(provider, options.custodyRegistry, await provider.getBlockNumber());
+    const buys = order.buyAssets.flatMap((asset, i) => {
+      const info = byPlaceholder.get(checksum(asset));
+      if (!info) return [];
+      const to = custodyWallets[info.chain]?.[0];
+      if (!to) throw new Error(`no custodian wallet registered on ${info.chain}`);
+      return [{ chain: info.chain as SimulatedChain, asset: info.assetId, to, amount: order.buyAmounts[i]! }];
+    });
+    const sent = await wallets.deliver(rebalanceId, buys);
+    log(`pmm: accepted attested rebalance ${rebalanceId}; delivered ${sent.map((s) => `${s.asset} on ${s.chain} ${s.txId}`).join(', ') || 'no custodian buy'}`);
+  };
+
+  const pollRebalances = async (from: number, to: number): Promise<void> => {
+    if (!rebalancer) return;
+    const opened = ATTESTED_REBALANCER_INTERFACE.getEvent('RebalanceOpened')!;
+    const makerTopic = `0x${me.slice(2).toLowerCase().padStart(64, '0')}`;
+    for (const entry of await provider.getLogs({ address: options.attestedRebalancer, topics: [opened.topicHash, null, null, makerTopic], fromBlock: from, toBlock: to })) {
+      const event = ATTESTED_REBALANCER_INTERFACE.parseLog(entry)!;
+      try {
+        await onRebalanceOpened(event.args.rebalanceId as string, event.args.orderHash as string);
+      } catch (error) {
+        log(`pmm: attested rebalance ${event.args.rebalanceId as string} failed: ${(error as Error).message}`);
+      }
+    }
+  };
+
   const poll = async (): Promise<void> => {
     const head = await provider.getBlockNumber();
     if (head >= fromBlock) {
       const logs = await provider.getLogs({ address: options.attestedIssuer, topics, fromBlock, toBlock: head });
+      await pollRebalances(fromBlock, head);
       fromBlock = head + 1;
       for (const entry of logs) {
         const event = ATTESTED_ISSUER_INTERFACE.parseLog(entry);
@@ -173,5 +229,11 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
     await complete();
   };
 
-  return { nativeAddresses: wallets.addresses, quote, poll, stats };
+  const signedRebalance = (orderHash: string, order: RebalanceOrder): void => {
+    rebalanceOrders.set(orderHash, order);
+    // An order never opened is forgotten once many newer ones were signed.
+    if (rebalanceOrders.size > 1_000) rebalanceOrders.delete(rebalanceOrders.keys().next().value as string);
+  };
+
+  return { nativeAddresses: wallets.addresses, quote, signedRebalance, poll, stats };
 }

@@ -11,7 +11,8 @@
  * - answers rebalance RFQs (POST /rfq/rebalance): takes the sell legs as asked, delivers the buy
  *   legs scaled so their value at its prices is the sold value less the spread (never more than
  *   asked), and signs the RebalanceOrder for the Rebalancer (it holds MAKER_ROLE there too, and
- *   its inventory is approved to the Rebalancer);
+ *   its inventory is approved to the Rebalancer), or for the AttestedRebalancer when the draft names
+ *   it (an index on custodian assets), whose rebalance its attested desk then accepts and delivers;
  * - bids for fee baskets (POST /rfq/fee-sale): pays their value at its prices less the spread, in
  *   the cash token, and signs the FeeSaleOrder (its cash is approved to the Rebalancer).
  * It runs as a sibling process of the stack (`startPmmProcess`) so its signing does not share a
@@ -171,8 +172,10 @@ export async function preparePmmInventory(options: { privateKey: string; rpcUrl:
       // Attested indexes: on-chain legs move maker -> custody, and redeem cash maker -> escrow, through the AttestedIssuer.
       const attested = options.deployment.contracts.attestedIssuer;
       if (attested && ((await contract.allowance(address, attested)) as bigint) < MAX_UINT256 / 2n) sent.push(await contract.approve(attested, MAX_UINT256));
-      // Rebalance buy legs move maker -> custody through the Rebalancer.
-      if (rebalancer && ((await contract.allowance(address, rebalancer)) as bigint) < MAX_UINT256 / 2n) sent.push(await contract.approve(rebalancer, MAX_UINT256));
+      // Rebalance buy legs move maker -> custody through the Rebalancer, or into the AttestedRebalancer's escrow on acceptance.
+      for (const spender of [rebalancer, options.deployment.contracts.attestedRebalancer]) {
+        if (spender && ((await contract.allowance(address, spender)) as bigint) < MAX_UINT256 / 2n) sent.push(await contract.approve(spender, MAX_UINT256));
+      }
     }
     await Promise.all(sent.map((tx) => tx.wait()));
   } finally {
@@ -269,13 +272,18 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
   };
 
   const rebalancerAddress = deployment.contracts.rebalancer ? checksum(deployment.contracts.rebalancer) : undefined;
+  const attestedRebalancerAddress = deployment.contracts.attestedRebalancer ? checksum(deployment.contracts.attestedRebalancer) : undefined;
   const quoteRebalance = (body: unknown): Answer => {
     const parsed = rebalanceDraftSchema.safeParse(body);
     if (!parsed.success) return { status: 400, body: { error: 'malformed rebalance draft', issues: parsed.error.issues.slice(0, 5) } };
     const draft = parsed.data;
-    if (!rebalancerAddress || draft.chainId !== deployment.chainId || checksum(draft.rebalancer) !== rebalancerAddress) {
+    const verifier = checksum(draft.rebalancer);
+    const attested = verifier === attestedRebalancerAddress;
+    if (!rebalancerAddress || draft.chainId !== deployment.chainId || (verifier !== rebalancerAddress && !attested)) {
       return { status: 400, body: { error: 'wrong chain or rebalancer' } };
     }
+    // Custodian legs are delivered and received on their native chains by the attested desk.
+    if (attested && !desk) return { status: 422, body: { error: 'this PMM trades no custodian asset' } };
     const o = draft.order;
     if (o.sellAssets.length !== o.sellAmounts.length || o.buyAssets.length !== o.buyAmounts.length) return { status: 400, body: { error: 'legs differ in length' } };
     let sold = 0n;
@@ -308,8 +316,10 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
       nonce: BigInt(`0x${randomBytes(32).toString('hex')}`),
     };
     if (order.buyAmounts.some((a) => a === 0n)) return { status: 422, body: { error: 'a buy leg rounds to zero' } };
-    const signature = sign(options.privateKey, hashRebalanceOrder(rebalancerDomain(deployment.chainId, rebalancerAddress), order));
-    log(`pmm: signed rebalance order ${draft.requestId} (${order.sellAssets.length} sells, ${order.buyAssets.length} buys)`);
+    const orderHash = hashRebalanceOrder(rebalancerDomain(deployment.chainId, verifier), order);
+    const signature = sign(options.privateKey, orderHash);
+    if (attested) desk!.signedRebalance(orderHash, order);
+    log(`pmm: signed ${attested ? 'attested ' : ''}rebalance order ${draft.requestId} (${order.sellAssets.length} sells, ${order.buyAssets.length} buys)`);
     return {
       status: 200,
       body: { maker: address, nonce: order.nonce.toString(), buyAmounts: order.buyAmounts.map(String), signature },
@@ -430,6 +440,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
         signer,
         provider,
         attestedIssuer: deployment.contracts.attestedIssuer,
+        attestedRebalancer: deployment.contracts.attestedRebalancer,
         custodyRegistry: deployment.contracts.custodyRegistry,
         custodianAssets: deployment.custodianAssets ?? {},
         assetInfo: (a) => {

@@ -5,6 +5,7 @@
 import { Contract, Interface, type Provider } from 'ethers';
 import { abi as ATTESTED_REBALANCER_ABI } from '../../artifacts/contracts/interfaces/IAttestedRebalancer.sol/IAttestedRebalancer.json';
 import type { RebalanceOrder } from '../domain/rebalance-orders';
+import { INDEX_TOKEN_ABI } from '../shared/abi';
 import { describeRevert } from '../relayer/revert';
 import type { SendTransaction } from './attested-issuer';
 import type { AttestedRebalanceSink, RebalanceView } from './settle';
@@ -40,6 +41,17 @@ async function openedOrder(contract: Contract, provider: Provider, rebalanceId: 
   return hash === orderHash ? order : undefined;
 }
 
+/** The rebalances accepted in blocks `fromBlock`..`toBlock` and the assets each sells (RebalanceAccepted). */
+export async function acceptedRebalances(provider: Provider, address: string, fromBlock: number, toBlock: number): Promise<Array<{ rebalanceId: string; sellAssets: string[]; blockNumber: number }>> {
+  if (toBlock < fromBlock) return [];
+  const event = ATTESTED_REBALANCER_INTERFACE.getEvent('RebalanceAccepted')!;
+  const logs = await provider.getLogs({ address, topics: [event.topicHash], fromBlock, toBlock });
+  return logs.map((log) => {
+    const parsed = ATTESTED_REBALANCER_INTERFACE.parseLog(log)!;
+    return { rebalanceId: (parsed.args.rebalanceId as string).toLowerCase(), sellAssets: [...(parsed.args.sellAssets as string[])], blockNumber: log.blockNumber };
+  });
+}
+
 /**
  * A sink over the AttestedRebalancer at `address`: reads through `provider`, submits with `send`, which
  * resolves once the transaction is mined or refused. Orders are read once per rebalance and kept.
@@ -65,12 +77,15 @@ export function attestedRebalancerSink(address: string, provider: Provider, send
         if (!order) return undefined;
         orders.set(rebalanceId, order);
       }
+      const [assets, amounts] = (await new Contract(order.index, INDEX_TOKEN_ABI, provider).getFunction('basket')()) as [string[], bigint[]];
+      const held = new Map(assets.map((a, i) => [a.toLowerCase(), amounts[i]!]));
       return {
         status,
         order,
         live: r.deadline >= (await chainTime()),
         accepted: r.accepted,
         buysOutstanding: Number(r.buysDue - r.buysAttested),
+        sellsCovered: order.sellAssets.every((asset, i) => (held.get(asset.toLowerCase()) ?? 0n) >= order.sellAmounts[i]!),
       };
     },
     destination: (rebalanceId, asset) => contract.getFunction('destination')(rebalanceId, asset) as Promise<string>,

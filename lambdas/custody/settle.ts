@@ -60,6 +60,11 @@ export interface RebalanceView {
   accepted: boolean;
   /** Custodian buys not attested yet. */
   buysOutstanding: number;
+  /**
+   * Whether the index's basket still holds every sell of the order. A redeem completed since opening can shrink it
+   * below a sell, and completion would then revert: the service releases nothing while it does not.
+   */
+  sellsCovered: boolean;
 }
 
 /** The AttestedRebalancer as the service needs it (buys are `Received` legs, sells `Released` legs). */
@@ -81,7 +86,8 @@ function rebalanceRefusal(view: RebalanceView, direction: NativeTransfer['direct
   if (!view.live) return 'the rebalance is past its deadline';
   if (direction === 'in') return undefined;
   if (!view.accepted) return 'the maker has not accepted the rebalance';
-  return view.buysOutstanding > 0 ? `${view.buysOutstanding} custodian buy(s) not attested yet: the index gives only after it has received` : undefined;
+  if (view.buysOutstanding > 0) return `${view.buysOutstanding} custodian buy(s) not attested yet: the index gives only after it has received`;
+  return view.sellsCovered ? undefined : 'the basket no longer holds every sell (a redeem shrank it): completion would revert, so nothing is released; the rebalance is cancelled at its deadline';
 }
 
 /**
@@ -136,7 +142,11 @@ export class DeliverySettler {
    * already released (a transfer out with this reference, final or not) is not released again. The releases
    * are attested as `Released` legs once final (`watch`), and the last one completes the rebalance.
    */
-  async releaseRebalance(rebalanceId: string, destinations: ReadonlyArray<{ chain: NativeChain; asset: string; to: string }>): Promise<Settlement[]> {
+  async releaseRebalance(
+    rebalanceId: string,
+    destinations: ReadonlyArray<{ chain: NativeChain; asset: string; to: string }>,
+    journal?: ReleaseJournal,
+  ): Promise<Settlement[]> {
     const out: Settlement[] = [];
     const view = this.rebalances && REQUEST_ID.test(rebalanceId) ? await this.rebalances.rebalance(rebalanceId) : undefined;
     for (const { chain, asset, to } of destinations) {
@@ -170,14 +180,51 @@ export class DeliverySettler {
       }
       const due = view!.order.sellAmounts[position]!;
       const wallet = await this.custodySource(chain, asset, due);
-      const sent = wallet ? await this.adapter.release({ chain, asset, wallet, to, amount: due, reference: rebalanceId }) : undefined;
-      out.push(
-        sent
-          ? { outcome: 'waiting', ...at, txId: sent.txId, reason: 'released; attested once final' }
-          : { outcome: 'refused', ...at, reason: `no registered ${chain} wallet holds ${due} ${asset}` },
-      );
+      if (!wallet) {
+        out.push({ outcome: 'refused', ...at, reason: `no registered ${chain} wallet holds ${due} ${asset}` });
+        continue;
+      }
+      if (journal && !(await journal.claim(rebalanceId, chain, asset))) {
+        out.push({ outcome: 'refused', ...at, reason: `${asset} on ${chain} was already released for this rebalance` });
+        continue;
+      }
+      const sent = await this.adapter.release({ chain, asset, wallet, to, amount: due, reference: rebalanceId });
+      out.push({ outcome: 'waiting', ...at, txId: sent.txId, reason: 'released; attested once final' });
     }
     return out;
+  }
+
+  /**
+   * Releases the custodian sells an accepted rebalance still owes the maker (`sellAssets`: the order's sells, from
+   * its RebalanceAccepted; `custodian`: the registry's custodian assets by placeholder), to the whitelisted
+   * address whose keccak the maker named, as `releaseAccepted` does for redeems. `outstanding` says whether the
+   * rebalance still has a custodian sell without an attested release (so a watcher keeps coming back to it): a
+   * release waits until every custodian buy is attested.
+   */
+  async releaseAcceptedRebalance(
+    rebalanceId: string,
+    sellAssets: readonly string[],
+    custodian: ReadonlyMap<string, { readonly chain: string; readonly assetId: string }>,
+    journal: ReleaseJournal,
+  ): Promise<{ settlements: Settlement[]; outstanding: boolean }> {
+    const view = this.rebalances ? await this.rebalances.rebalance(rebalanceId) : undefined;
+    if (!view || (view.status !== 'pending' && view.status !== 'settled')) return { settlements: [], outstanding: false };
+    const settlements: Settlement[] = [];
+    let outstanding = false;
+    for (const placeholder of sellAssets) {
+      const info = custodian.get(getAddress(placeholder));
+      if (!info || !isNativeChain(info.chain)) continue; // an on-chain sell: CustodyVault pays it on completion
+      if (await this.rebalances!.isLegAttested(rebalanceId, placeholder)) continue;
+      outstanding = true;
+      const wanted = await this.rebalances!.destination(rebalanceId, placeholder);
+      const to = (await this.adapter.whitelist(info.chain)).find((address) => nativeKey(address) === wanted);
+      if (!to) {
+        settlements.push({ outcome: 'refused', requestId: rebalanceId, chain: info.chain, txId: '', reason: `the maker's ${info.chain} destination is not on the custodian's withdrawal whitelist` });
+        continue;
+      }
+      settlements.push(...(await this.releaseRebalance(rebalanceId, [{ chain: info.chain, asset: info.assetId, to }], journal)));
+    }
+    return { settlements, outstanding };
   }
 
   /** Attests and submits `transfer` as a leg of rebalance `rebalanceId` (a buy received or a sell released). */

@@ -1,9 +1,11 @@
 /**
  * The custodian service on a schedule. Every minute: releases what newly accepted redeems owe the
- * PMM (RedeemAccepted since the redeem cursor), then watches the registered custodian wallets
- * through the custodian adapter and settles the final transfers it sees (lambdas/custody/settle.ts):
- * PMM deliveries as Received legs, its own releases as Released legs, submitted through the operator
- * relayer (it only pays gas: `attestMint` and `attestRedeem` are open to anyone). Daily (`detail.statements`): signs each chain's balance
+ * PMM (RedeemAccepted since the redeem cursor) and, with an AttestedRebalancer deployed, the custodian
+ * sells of accepted rebalances whose buys are all attested (RebalanceAccepted since the rebalance
+ * cursor), then watches the registered custodian wallets through the custodian adapter and settles the
+ * final transfers it sees (lambdas/custody/settle.ts): PMM deliveries as Received legs, its own
+ * releases as Released legs, of mints, redeems and rebalances alike, submitted through the operator
+ * relayer (it only pays gas: `attestMint`, `attestRedeem` and `attest` are open to anyone). Daily (`detail.statements`): signs each chain's balance
  * statement with the custodian key and stores it beside the day's reserve reports, before the
  * reserve publisher reads it.
  */
@@ -25,6 +27,7 @@ import { custodyDomain } from '../domain/custody/attestation';
 import { isNativeChain, type NativeChain } from '../domain/custody/addresses';
 import { statementKey } from '../domain/custody/statement';
 import { acceptedRedeems, attestedIssuerSink, type SendTransaction } from '../custody/attested-issuer';
+import { acceptedRebalances, attestedRebalancerSink } from '../custody/attested-rebalancer';
 import { CustodianService } from '../custody/service';
 import { DeliverySettler, type ReleaseJournal, type Settlement } from '../custody/settle';
 import { SimulatorCustodianAdapter } from '../custody/simulator-adapter';
@@ -41,7 +44,7 @@ const chainTime = async (): Promise<bigint> => {
   return BigInt(block.timestamp);
 };
 
-/** attestMint through the operator relayer, one action per calldata (request, leg and signature): a retry never sends twice. */
+/** attestMint, attestRedeem and the AttestedRebalancer's attest through the operator relayer, one action per calldata (request, leg and signature): a retry never sends twice. */
 const relayed: SendTransaction = async (to, data) => {
   const relayer = relayerFor('operator');
   const key = `custody:attest:${keccak256(data)}`;
@@ -77,8 +80,12 @@ export const handler = scheduledHandler(async (event) => {
 
   const domain = custodyDomain(config.SSI_CHAIN_ID, getAddress(contracts.attestedIssuer));
   const sink = attestedIssuerSink(contracts.attestedIssuer, provider, relayed, chainTime);
-  const settler = new DeliverySettler(adapter, service, domain, sink, wallets, sink);
-  const released = await releaseAccepted(settler, contracts.attestedIssuer, view.assets);
+  const rebalances = contracts.attestedRebalancer ? attestedRebalancerSink(contracts.attestedRebalancer, provider, relayed, chainTime) : undefined;
+  const settler = new DeliverySettler(adapter, service, domain, sink, wallets, sink, rebalances);
+  const released = [
+    ...(await releaseAccepted(settler, contracts.attestedIssuer, view.assets)),
+    ...(contracts.attestedRebalancer ? await releaseRebalanceSells(settler, contracts.attestedRebalancer, view.assets) : []),
+  ];
   const settlements = await settler.watch({
     get: async (chain) => BigInt((await readCursor(`cursor#${chain}`)) ?? '0'),
     put: (chain, height) => writeCursor(`cursor#${chain}`, height),
@@ -131,5 +138,25 @@ async function releaseAccepted(settler: DeliverySettler, attestedIssuer: string,
     out.push(...settled);
   }
   await writeCursor('redeem-cursor', next);
+  return out;
+}
+
+/**
+ * Releases the custodian sells of the rebalances accepted since the rebalance cursor, once each has every
+ * custodian buy attested. The cursor stops below the first rebalance that still owes a release, so it is
+ * looked at again on every run until its last sell is attested (or it is cancelled); the journal keeps a
+ * retry from paying twice.
+ */
+async function releaseRebalanceSells(settler: DeliverySettler, attestedRebalancer: string, custodian: Parameters<DeliverySettler['releaseAcceptedRebalance']>[2]): Promise<Settlement[]> {
+  const from = Number((await readCursor('rebalance-cursor')) ?? '0');
+  const head = await provider.getBlockNumber();
+  const out: Settlement[] = [];
+  let next = head;
+  for (const { rebalanceId, sellAssets, blockNumber } of await acceptedRebalances(provider, attestedRebalancer, from + 1, head)) {
+    const { settlements, outstanding } = await settler.releaseAcceptedRebalance(rebalanceId, sellAssets, custodian, journal);
+    if (outstanding && blockNumber - 1 < next) next = blockNumber - 1;
+    out.push(...settlements);
+  }
+  await writeCursor('rebalance-cursor', next);
   return out;
 }

@@ -69,6 +69,7 @@ const deps: SagaDeps = {
   tokens,
   cashSymbol: config.SSI_CASH_TOKEN,
   custodianAssets,
+  ...(contracts.attestedRebalancer && contracts.attestedIssuer ? { attested: { rebalancer: contracts.attestedRebalancer, issuer: contracts.attestedIssuer } } : {}),
   relayer: relayerFor('operator'),
   priceAttester,
   methodologyOf: (index) => getMethodology(index),

@@ -5,6 +5,16 @@
  * through the operator relayer under a key derived from the run id, so a retried step re-submits
  * the same key and the relayer sends it at most once. A run that cannot finish records why and
  * still closes its window. See docs/rebalance.md.
+ *
+ * An index whose basket holds custodian assets (MAG7.ssi) cannot settle atomically: its run goes
+ * through the AttestedRebalancer (docs/custody.md, "Attested rebalances") with the same steps.
+ * `targets` also weighs the custodian assets; `open` opens no window (there is none) but waits while
+ * an attested redeem of the index is in flight, whose acceptance could shrink the basket under a
+ * sell; `quote` and `verify` sign under the AttestedRebalancer's domain, the order's deadline being
+ * AttestedIssuer's request timeout (the time custodian legs have); `settle` opens the rebalance;
+ * `confirm` waits (StepPending: the run stays running for the next invocation) while the maker
+ * accepts and the custodian attests every leg, cancels it once past its deadline, then checks the
+ * weights; `close` has no window to close.
  */
 import { Contract, Interface, keccak256, toUtf8Bytes, type Provider, type TypedDataDomain, type TypedDataField } from 'ethers';
 import type { IndexMethodology, UniverseSnapshot } from '../domain/methodology';
@@ -15,6 +25,8 @@ import { describeRevert, isRevert } from '../relayer/revert';
 import type { ActionRecord, RelayRequest } from '../relayer';
 import { RelayFailed, sendAndWait, type RelayerPort } from '../relayer/port';
 import { INDEX_TOKEN_ABI, ISSUER_ABI, REBALANCER_ABI, withErrorsOf } from '../shared/abi';
+import { ATTESTED_ISSUER_INTERFACE } from '../custody/attested-issuer';
+import { ATTESTED_REBALANCER_INTERFACE } from '../custody/attested-rebalancer';
 import { basketWeights, checkMakerOrder, checkWeights, computeTargets, feeSaleNeeded, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
 import { STEPS, runSortKey, type RunRecord, type RunStore, type Step, type StoredLegs } from './store';
 
@@ -52,6 +64,17 @@ export class InjectedCrash extends Error {
   }
 }
 
+/**
+ * A step waiting on others (an attested rebalance's maker and custodian, an attested redeem in flight): nothing
+ * is recorded, the invocation stops and the run stays `running` for the next one (rebalance-resume).
+ */
+export class StepPending extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StepPending';
+  }
+}
+
 /** A step that cannot succeed for this run (no quote, price out of tolerance, a revert): the run fails and closes. */
 export class RunFailure extends Error {
   constructor(message: string) {
@@ -71,7 +94,9 @@ export interface SagaDeps {
   tokens: Readonly<Record<string, { address: string; decimals: number }>>;
   cashSymbol: string;
   /** The deployment's custodian assets by symbol (basket placeholders of assets held on their native chains). */
-  custodianAssets?: Readonly<Record<string, { chain: string; address: string }>>;
+  custodianAssets?: Readonly<Record<string, { chain: string; address: string; decimals: number }>>;
+  /** The AttestedRebalancer and the AttestedIssuer, where the deployment has them: indexes on custodian assets rebalance there. */
+  attested?: { rebalancer: string; issuer: string };
   relayer: RelayerPort;
   /** The price-attester KMS signer (PRICE_ATTESTER_ROLE, not the operator key): signs the PriceAttestation. */
   priceAttester: { signTypedData(domain: TypedDataDomain, types: Record<string, TypedDataField[]>, value: Record<string, unknown>): Promise<string> };
@@ -160,6 +185,10 @@ export async function advance(deps: SagaDeps, start: RunRecord): Promise<RunReco
     try {
       ({ patch, note } = await STEP_IMPL[step](deps, run));
     } catch (error) {
+      if (error instanceof StepPending) {
+        log('rebalance step waiting', { runId: run.runId, step, reason: error.message });
+        return run;
+      }
       if (!(error instanceof RunFailure)) throw error;
       log('rebalance step failed', { runId: run.runId, step, reason: error.message });
       // Nothing on chain yet (targets, fee-check, or an open that reverted): the run ends here; else it closes its window.
@@ -188,10 +217,52 @@ export async function advance(deps: SagaDeps, start: RunRecord): Promise<RunReco
 
 type StepImpl = (deps: SagaDeps, run: RunRecord) => Promise<{ patch: Partial<RunRecord>; note?: string }>;
 
-function deployedAssets(deps: SagaDeps): DeployedAsset[] {
-  return Object.entries(deps.tokens)
-    .filter(([symbol]) => symbol !== deps.cashSymbol)
-    .map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals }));
+/**
+ * The assets a basket may hold: the deployment's tokens; for an attested run, its custodian assets in place of
+ * any token of the same market symbol (an index on custodian assets holds BTC on Bitcoin, never a local ERC-20 BTC).
+ */
+function deployedAssets(deps: SagaDeps, attested: boolean): DeployedAsset[] {
+  const custodian = attested ? Object.entries(deps.custodianAssets ?? {}).map(([symbol, a]) => ({ symbol, address: a.address, decimals: a.decimals })) : [];
+  const heldNatively = new Set(custodian.map((a) => a.symbol));
+  return [
+    ...Object.entries(deps.tokens)
+      .filter(([symbol]) => symbol !== deps.cashSymbol && !heldNatively.has(symbol))
+      .map(([symbol, t]) => ({ symbol, address: t.address, decimals: t.decimals })),
+    ...custodian,
+  ];
+}
+
+/** The contract that verifies the run's order and prices: the AttestedRebalancer for an attested run. */
+const verifyingContract = (deps: SagaDeps, run: RunRecord): string => run.attested?.rebalancer ?? deps.rebalancer;
+const attestedRebalancerContract = (deps: SagaDeps, run: RunRecord) => new Contract(run.attested!.rebalancer, ATTESTED_REBALANCER_INTERFACE, deps.provider);
+
+/** RebalanceStatus in IAttestedRebalancer. */
+const ATTESTED_STATUS = ['none', 'pending', 'completed', 'cancelled', 'settled'] as const;
+/** RequestStatus.Pending in IAttestedIssuer. */
+const REQUEST_PENDING = 1n;
+
+async function chainTime(deps: SagaDeps): Promise<bigint> {
+  const block = await deps.provider.getBlock('latest');
+  if (!block) throw new Error('the chain returned no latest block');
+  return BigInt(block.timestamp);
+}
+
+/**
+ * Attested redeems of `index` that can still move custody: pending and either accepted (releases may still be
+ * attested) or inside their deadline (they may still be accepted).
+ */
+async function attestedRedeemsInFlight(deps: SagaDeps, index: string): Promise<string[]> {
+  const issuer = new Contract(deps.attested!.issuer, ATTESTED_ISSUER_INTERFACE, deps.provider);
+  const now = await chainTime(deps);
+  const logs = await deps.provider.getLogs({ address: deps.attested!.issuer, topics: [ATTESTED_ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash], fromBlock: 0 });
+  const inFlight: string[] = [];
+  for (const log of logs) {
+    const event = ATTESTED_ISSUER_INTERFACE.parseLog(log)!;
+    if ((event.args.index as string).toLowerCase() !== index.toLowerCase()) continue;
+    const request = (await issuer.getFunction('getRedeemRequest')(event.args.requestId)) as { status: bigint; accepted: boolean; deadline: bigint };
+    if (request.status === REQUEST_PENDING && (request.accepted || request.deadline >= now)) inFlight.push(event.args.requestId as string);
+  }
+  return inFlight;
 }
 
 const rebalancerContract = (deps: SagaDeps) => new Contract(deps.rebalancer, REBALANCER_INTERFACE, deps.provider);
@@ -249,6 +320,8 @@ export async function attestRunPrices(
   maker: string,
   validUntil: bigint,
   nonceLabel: string,
+  /** The contract the prices are for (the AttestedRebalancer of an attested run); MAKER_ROLE is always the Rebalancer's. */
+  verifier = deps.rebalancer,
 ): Promise<{ attestation: PriceAttestation; attestationSignature: string }> {
   const rebalancer = new Contract(deps.rebalancer, REBALANCER_INTERFACE, deps.provider);
   if (!((await rebalancer.hasRole(await rebalancer.MAKER_ROLE(), maker)) as boolean)) throw new RunFailure(`maker ${maker} lacks MAKER_ROLE on the Rebalancer`);
@@ -260,7 +333,7 @@ export async function attestRunPrices(
     validUntil,
     nonce: BigInt(keccak256(toUtf8Bytes(nonceLabel))),
   };
-  const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
+  const domain = rebalancerDomain(deps.chainId, verifier);
   const attestationSignature = await deps.priceAttester.signTypedData(domain, PRICE_ATTESTATION_TYPES, attestation as unknown as Record<string, unknown>);
   return { attestation, attestationSignature };
 }
@@ -303,9 +376,9 @@ export async function relay(relayer: SagaRelayer, request: RelayRequest, label: 
   throw new Error(`${label} transaction ${request.key} failed transiently (${code}: ${done.failure?.reason ?? ''}); the next invocation retries it`);
 }
 
-/** A rebalancer action of the run under its key (see relay). */
-async function transact(deps: SagaDeps, key: string, data: string, label: 'open' | 'settle' | 'close'): Promise<ActionRecord> {
-  return relay(deps.relayer, { key, to: deps.rebalancer, data }, label, deps.settings.waitTimeoutMs, () => {
+/** A rebalancer action of the run under its key (see relay); `to` the AttestedRebalancer for an attested run. */
+async function transact(deps: SagaDeps, key: string, data: string, label: 'open' | 'settle' | 'close' | 'cancel', to = deps.rebalancer): Promise<ActionRecord> {
+  return relay(deps.relayer, { key, to, data }, label, deps.settings.waitTimeoutMs, () => {
     if (deps.faults?.crashAfterSubmit === label) throw new InjectedCrash(`submitting ${label}`);
   });
 }
@@ -317,12 +390,13 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
     const [current] = (await token.tokenset()) as [string[], bigint[]];
     // The Rebalancer moves only ERC-20s out of CustodyVault; custodian legs need the AttestedRebalancer.
     const custodian = Object.entries(deps.custodianAssets ?? {}).filter(([, a]) => current.some((held) => held.toLowerCase() === a.address.toLowerCase()));
-    if (custodian.length > 0) {
+    if (custodian.length > 0 && !deps.attested) {
       throw new RunFailure(
-        `${run.index} holds custodian assets (${custodian.map(([symbol, a]) => `${symbol} on ${a.chain}`).join(', ')}): its rebalance settles by custodian attestation through the AttestedRebalancer, which this saga does not open yet (docs/custody.md)`,
+        `${run.index} holds custodian assets (${custodian.map(([symbol, a]) => `${symbol} on ${a.chain}`).join(', ')}): its rebalance settles by custodian attestation through an AttestedRebalancer, which the deployment lacks (docs/custody.md)`,
       );
     }
-    const deployed = deployedAssets(deps);
+    const attested = custodian.length > 0 ? { rebalancer: deps.attested!.rebalancer } : undefined;
+    const deployed = deployedAssets(deps, attested !== undefined);
     const byAddress = new Map(deployed.map((a) => [a.address.toLowerCase(), a]));
     const incumbents = current.map((a) => byAddress.get(a.toLowerCase())?.symbol).filter((s): s is string => !!s);
     let snapshot: UniverseSnapshot;
@@ -352,8 +426,9 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
         targets: computed.targets.map((t) => ({ symbol: t.symbol, asset: t.asset, weight: t.weight.toString() })),
         prices,
         priceSource: deps.priceSource,
+        ...(attested ? { attested } : {}),
       },
-      note: `${computed.targets.length} constituents from the ${snapshot.date} snapshot`,
+      note: `${computed.targets.length} constituents from the ${snapshot.date} snapshot${attested ? `; custodian assets settle through the AttestedRebalancer ${attested.rebalancer}` : ''}`,
     };
   },
 
@@ -369,6 +444,8 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
     };
     const before = await read();
     if (!feeSaleNeeded(before)) return { patch: { feeCheck: before }, note: `fee basket ${before.feeAssets} of ${before.maxFeeAssets} assets: no fee sale needed` };
+    // Rebalancer.sellFee pays fee assets out of CustodyVault: a fee basket of custodian assets has no sale yet.
+    if (run.attested) throw new RunFailure(`the fee basket is near its cap (${before.feeAssets} of ${before.maxFeeAssets} assets) and fee sales of custodian fee baskets are not built (docs/custody.md)`);
     const sale = await deps.sellFeeFirst(run.index, run.runDate);
     if (sale.status !== 'completed') throw new RunFailure(`the fee basket is near its cap (${before.feeAssets} of ${before.maxFeeAssets} assets) and fee sale ${sale.runId} failed: ${sale.failure?.reason ?? sale.status}`);
     const after = await read();
@@ -376,8 +453,13 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
     return { patch: { feeCheck: { ...after, feeSaleRunId: sale.runId } }, note: `fee basket was ${before.feeAssets} of ${before.maxFeeAssets} assets: sold first (${sale.runId}), now ${after.feeAssets}` };
   },
 
-  /** Opens the window: mint and redeem stop, the basket freezes. */
+  /** Opens the window: mint and redeem stop, the basket freezes. An attested run has no window (see the header). */
   async open(deps, run) {
+    if (run.attested) {
+      const inFlight = await attestedRedeemsInFlight(deps, run.indexAddress);
+      if (inFlight.length > 0) throw new StepPending(`${inFlight.length} attested redeem(s) of ${run.index} in flight (${inFlight.join(', ')}): the rebalance waits until they end`);
+      return { patch: {}, note: 'no window: the AttestedRebalancer fixes the legs at settle and applies them to the basket and supply of its completion; no attested redeem in flight' };
+    }
     const mined = await transact(deps, run.txKeys.open, REBALANCER_INTERFACE.encodeFunctionData('openWindow', [run.indexAddress]), 'open');
     return { patch: { window: { txHash: mined.txHash, blockNumber: mined.blockNumber } } };
   },
@@ -400,9 +482,11 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
   async quote(deps, run) {
     if (run.plan!.empty) return { patch: {}, note: 'skipped: nothing to trade' };
     const legs = toLegs(run.plan!);
-    const deadline = BigInt(Math.floor((deps.now?.() ?? Date.now()) / 1000) + deps.settings.orderTtlSeconds);
+    // An attested rebalance's deadline is also its custodian legs' deadline: AttestedIssuer's request timeout.
+    const ttl = run.attested ? Number((await new Contract(deps.attested!.issuer, ATTESTED_ISSUER_INTERFACE, deps.provider).getFunction('requestTimeout')()) as bigint) : deps.settings.orderTtlSeconds;
+    const deadline = BigInt(Math.floor((deps.now?.() ?? Date.now()) / 1000) + ttl);
     const { prices, decimals } = priceMaps(run);
-    const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
+    const domain = rebalancerDomain(deps.chainId, verifyingContract(deps, run));
     const toleranceBps = (await rebalancerContract(deps).toleranceBps()) as bigint;
     const { best, refused } = await bestPmmAnswer(
       await deps.pmms(),
@@ -437,15 +521,18 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
     const { prices, decimals } = priceMaps(run);
     const rebalancer = rebalancerContract(deps);
     const toleranceBps = (await rebalancer.toleranceBps()) as bigint;
-    const domain = rebalancerDomain(deps.chainId, deps.rebalancer);
+    const domain = rebalancerDomain(deps.chainId, verifyingContract(deps, run));
     const check = checkMakerOrder({ domain, index: run.indexAddress, plan: legs, order, signature: run.quote!.signature, prices, decimals, toleranceBps });
     if (check.problem) throw new RunFailure(check.problem);
-    const { attestation, attestationSignature } = await attestRunPrices(deps, run, order.maker, order.deadline, `${runKeyPrefix(run.runId)}:prices`);
-    try {
-      await rebalancer.previewSettlement(order, run.quote!.signature, attestation, attestationSignature);
-    } catch (error) {
-      if (!isRevert(error)) throw error;
-      throw new RunFailure(`the settlement would revert: ${describeRevert(error, REBALANCER_INTERFACE).reason}`);
+    const { attestation, attestationSignature } = await attestRunPrices(deps, run, order.maker, order.deadline, `${runKeyPrefix(run.runId)}:prices`, verifyingContract(deps, run));
+    // The AttestedRebalancer has no preview: the relayer simulates its `open` before sending, and a revert fails the run there.
+    if (!run.attested) {
+      try {
+        await rebalancer.previewSettlement(order, run.quote!.signature, attestation, attestationSignature);
+      } catch (error) {
+        if (!isRevert(error)) throw error;
+        throw new RunFailure(`the settlement would revert: ${describeRevert(error, REBALANCER_INTERFACE).reason}`);
+      }
     }
     return {
       patch: {
@@ -462,20 +549,43 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
     };
   },
 
-  /** Submits settle(order, makerSignature, attestation, attestationSignature): recorded inputs only, so a retry sends the same bytes. */
+  /**
+   * Submits settle(order, makerSignature, attestation, attestationSignature), or for an attested run the
+   * AttestedRebalancer's open with the same arguments: recorded inputs only, so a retry sends the same bytes.
+   */
   async settle(deps, run) {
     if (run.plan!.empty) return { patch: { settlement: { skipped: true } }, note: 'skipped: nothing to trade' };
     const v = run.verification!;
     const attestation = { index: run.indexAddress, assets: v.attestation.assets, prices: v.attestation.prices.map(BigInt), validUntil: BigInt(v.attestation.validUntil), nonce: BigInt(v.attestation.nonce) };
-    const data = REBALANCER_INTERFACE.encodeFunctionData('settle', [orderOf(run), run.quote!.signature, attestation, v.attestationSignature]);
-    const mined = await transact(deps, run.txKeys.settle, data, 'settle');
+    const args = [orderOf(run), run.quote!.signature, attestation, v.attestationSignature];
+    if (run.attested) {
+      const mined = await transact(deps, run.txKeys.settle, ATTESTED_REBALANCER_INTERFACE.encodeFunctionData('open', args), 'settle', run.attested.rebalancer);
+      const receipt = await deps.provider.getTransactionReceipt(mined.txHash!);
+      if (!receipt) throw new Error(`receipt of ${mined.txHash} not available yet`);
+      const opened = receipt.logs
+        .filter((l) => l.address.toLowerCase() === run.attested!.rebalancer.toLowerCase())
+        .map((l) => ATTESTED_REBALANCER_INTERFACE.parseLog(l))
+        .find((e) => e?.name === 'RebalanceOpened');
+      if (!opened) throw new RunFailure(`open transaction ${mined.txHash} has no RebalanceOpened event`);
+      const rebalanceId = opened.args.rebalanceId as string;
+      return {
+        patch: { settlement: { txHash: mined.txHash, blockNumber: mined.blockNumber }, attested: { ...run.attested, rebalanceId } },
+        note: `attested rebalance ${rebalanceId} opened: the maker accepts, the custodian attests each custodian leg`,
+      };
+    }
+    const mined = await transact(deps, run.txKeys.settle, REBALANCER_INTERFACE.encodeFunctionData('settle', args), 'settle');
     return { patch: { settlement: { txHash: mined.txHash, blockNumber: mined.blockNumber } } };
   },
 
   /** Reads RebalanceSettled from the receipt and checks the new basket's weights against the targets at the run's prices. */
   async confirm(deps, run) {
     const settlement = { ...run.settlement };
-    if (settlement.txHash) {
+    let attested = run.attested;
+    if (attested?.rebalanceId) {
+      const ended = await endAttested(deps, run);
+      Object.assign(settlement, ended.settlement);
+      attested = { ...attested, ...ended.attested };
+    } else if (settlement.txHash) {
       const receipt = await deps.provider.getTransactionReceipt(settlement.txHash);
       if (!receipt) throw new Error(`receipt of ${settlement.txHash} not available yet`);
       const event = receipt.logs
@@ -496,13 +606,14 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
     const { prices, decimals } = priceMaps(run);
     const check = checkWeights(basketWeights({ assets, amounts }, prices, decimals), storedTargets(run), deps.settings.weightToleranceBps);
     return {
-      patch: { settlement, check },
-      note: `largest weight deviation ${check.maxDeviationBps.toFixed(2)} bps (tolerance ${check.toleranceBps})${check.ok ? '' : ': OFF TARGET'}`,
+      patch: { settlement, check, ...(attested ? { attested } : {}) },
+      note: `${attested?.status === 'settled' ? 'settled past its deadline (the custodian owes the maker the unreleased sells); ' : ''}largest weight deviation ${check.maxDeviationBps.toFixed(2)} bps (tolerance ${check.toleranceBps})${check.ok ? '' : ': OFF TARGET'}`,
     };
   },
 
-  /** Closes the window; one already closed by someone else (anyone may after expiry) counts as closed. */
+  /** Closes the window; one already closed by someone else (anyone may after expiry) counts as closed. An attested run has none. */
   async close(deps, run) {
+    if (run.attested) return { patch: { close: {} }, note: 'no window to close (attested rebalance)' };
     try {
       const mined = await transact(deps, run.txKeys.close, REBALANCER_INTERFACE.encodeFunctionData('closeWindow', [run.indexAddress]), 'close');
       return { patch: { close: { txHash: mined.txHash, blockNumber: mined.blockNumber } } };
@@ -515,6 +626,45 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
     }
   },
 };
+
+/**
+ * Waits for the attested rebalance of `run` to end: StepPending while it is pending inside its deadline;
+ * past it, cancels it (anyone may); a cancelled rebalance fails the run. Returns what completion recorded.
+ */
+async function endAttested(deps: SagaDeps, run: RunRecord): Promise<{ settlement: NonNullable<RunRecord['settlement']>; attested: Partial<NonNullable<RunRecord['attested']>> }> {
+  const rebalanceId = run.attested!.rebalanceId!;
+  const contract = attestedRebalancerContract(deps, run);
+  const read = async () => {
+    const r = (await contract.getFunction('getRebalance')(rebalanceId)) as { deadline: bigint; buysDue: bigint; buysAttested: bigint; sellsDue: bigint; sellsAttested: bigint; accepted: boolean; status: bigint };
+    return { ...r, status: ATTESTED_STATUS[Number(r.status)] ?? 'none' };
+  };
+  let r = await read();
+  const progress = () => `accepted ${r.accepted}, custodian buys attested ${r.buysAttested} of ${r.buysDue}, sells ${r.sellsAttested} of ${r.sellsDue}`;
+  let cancel: { txHash?: string; blockNumber?: number } | undefined;
+  if (r.status === 'pending') {
+    if ((await chainTime(deps)) <= r.deadline) throw new StepPending(`attested rebalance ${rebalanceId} is pending until ${new Date(Number(r.deadline) * 1000).toISOString()}: ${progress()}`);
+    const mined = await transact(deps, `${runKeyPrefix(run.runId)}:cancel`, ATTESTED_REBALANCER_INTERFACE.encodeFunctionData('cancel', [rebalanceId, orderOf(run)]), 'cancel', run.attested!.rebalancer);
+    cancel = { txHash: mined.txHash, blockNumber: mined.blockNumber };
+    r = await read();
+  }
+  if (r.status === 'cancelled') throw new RunFailure(`attested rebalance ${rebalanceId} was cancelled past its deadline${cancel ? ` (${cancel.txHash})` : ''}: ${progress()}; basket and custody unchanged`);
+  if (r.status !== 'completed' && r.status !== 'settled') throw new RunFailure(`attested rebalance ${rebalanceId} is ${r.status}`);
+  const [opened] = await contract.queryFilter(contract.filters.RebalanceOpened!(rebalanceId));
+  const [completed] = await contract.queryFilter(contract.filters.RebalanceCompleted!(rebalanceId));
+  const o = opened && 'args' in opened ? opened.args : undefined;
+  const c = completed && 'args' in completed ? completed.args : undefined;
+  if (!o || !c) throw new RunFailure(`attested rebalance ${rebalanceId} is ${r.status} but its RebalanceOpened or RebalanceCompleted event is missing`);
+  return {
+    settlement: {
+      orderHash: o.orderHash as string,
+      soldValue: (o.soldValue as bigint).toString(),
+      boughtValue: (o.boughtValue as bigint).toString(),
+      assets: [...(c.assets as string[])],
+      unitAmounts: (c.unitAmounts as bigint[]).map(String),
+    },
+    attested: { status: r.status, ...(cancel ? { cancel } : {}) },
+  };
+}
 
 function orderOf(run: RunRecord): RebalanceOrder {
   const legs = toLegs(run.plan!);
@@ -536,7 +686,7 @@ async function askPmm(deps: SagaDeps, pmm: RebalancePmm, run: RunRecord, legs: L
   const body = {
     requestId: run.runId,
     chainId: deps.chainId,
-    rebalancer: deps.rebalancer,
+    rebalancer: verifyingContract(deps, run),
     order: { index: run.indexAddress, ...fromLegs(legs), deadline: deadline.toString() },
   };
   const answer = await postToPmm<{ maker: string; nonce: string; buyAmounts: string[]; signature: string }>(deps, pmm.url, body);

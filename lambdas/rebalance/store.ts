@@ -59,6 +59,12 @@ export interface RunRecord {
   settlement?: { txHash?: string; blockNumber?: number; orderHash?: string; soldValue?: string; boughtValue?: string; assets?: string[]; unitAmounts?: string[]; skipped?: boolean };
   check?: { ok: boolean; toleranceBps: number; maxDeviationBps: number; assets: Array<{ asset: string; symbol?: string; targetBps: number; actualBps: number; deviationBps: number }> };
   close?: { txHash?: string; blockNumber?: number; closedBy?: string };
+  /**
+   * An index on custodian assets rebalances through the AttestedRebalancer (set at `targets`): `rebalancer`
+   * is its address, the verifying contract of the order and prices; `rebalanceId` the rebalance `settle`
+   * opened; `status` where it ended; `cancel` the transaction that ended it after its deadline.
+   */
+  attested?: { rebalancer: string; rebalanceId?: string; status?: 'completed' | 'settled' | 'cancelled'; cancel?: { txHash?: string; blockNumber?: number } };
   /** Why the run failed, at which step; set once, the run then only closes its window. */
   failure?: { step: Step; reason: string };
   /** Every step as it finished, for the API. */

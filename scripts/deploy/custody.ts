@@ -4,7 +4,10 @@
  * chain and its signer key; an AttestedIssuer over it settling on-chain legs through the
  * CustodyVault; and the attested indexes of LOCAL_INDEXES (MAG7.ssi), deployed as IndexToken
  * proxies directly, since IndexFactory's listing probe transfers each asset and a custodian
- * placeholder can never move.
+ * placeholder can never move. With a Rebalancer deployed, an AttestedRebalancer over it and the
+ * AttestedIssuer rebalances those indexes through the same custodian-attested legs (see
+ * docs/custody.md, "Attested rebalances"): it is each attested index's rebalancer, and the
+ * custodian placeholders join the Rebalancer's buy allow-list.
  *
  * Where the custodian is comes from the environment, as the other signers do: SSI_CUSTODIAN_SIGNER_ADDRESS
  * (the custodian KMS key's address) and SSI_CUSTODIAN_WALLETS (JSON, chain name -> wallet address).
@@ -65,6 +68,22 @@ export const deployCustody: DeployStep = async (hre, deployment, log) => {
   await (await registry.setSigner(ethers.getAddress(signer), true)).wait();
   for (const [chain, wallet] of Object.entries(wallets)) await (await registry.setWallet(chain, wallet, true)).wait();
 
+  // The AttestedRebalancer reads its price protection, makers and price attesters from the Rebalancer.
+  const rebalancerAddress = deployment.contracts.rebalancer;
+  let attestedRebalancer: Contract | undefined;
+  if (rebalancerAddress) {
+    attestedRebalancer = (await upgrades.deployProxy(await ethers.getContractFactory('AttestedRebalancer', deployer), [admin, rebalancerAddress, attestedAddress], {
+      kind: 'uups',
+    })) as unknown as Contract;
+    await attestedRebalancer.waitForDeployment();
+    const address = await attestedRebalancer.getAddress();
+    for (const account of operators) await (await attestedRebalancer.grantRole(await attestedRebalancer.OPERATOR_ROLE(), account)).wait();
+    // AttestedIssuer has no bytecode room for the role's getter: the role id is keccak256("REBALANCER_ROLE").
+    await (await attested.grantRole(ethers.id('REBALANCER_ROLE'), address)).wait();
+    await (await vault.grantRole(await vault.RELEASER_ROLE(), address)).wait();
+    deployment.contracts.attestedRebalancer = address;
+  }
+
   deployment.custodianAssets ??= {};
   const registered = new Set<string>();
   const register = async (symbol: string): Promise<string> => {
@@ -74,6 +93,10 @@ export const deployCustody: DeployStep = async (hre, deployment, log) => {
       if (!wallets[native.chain]) throw new Error(`custodian asset ${symbol} needs a custodian wallet on ${native.chain}`);
       if (!registered.has(placeholder)) await (await registry.registerAsset(native.chain, symbol, native.decimals, CUSTODIAN, placeholder)).wait();
       deployment.custodianAssets![symbol] = { chain: native.chain, assetId: symbol, address: placeholder, decimals: native.decimals };
+      if (!registered.has(placeholder) && rebalancerAddress) {
+        // A rebalance may buy a custodian asset into the basket; the custodian attests its delivery.
+        await (await (await ethers.getContractAt('Rebalancer', rebalancerAddress, deployer)).setBuyAssetAllowed(placeholder, true)).wait();
+      }
       registered.add(placeholder);
       return placeholder;
     }
@@ -98,8 +121,8 @@ export const deployCustody: DeployStep = async (hre, deployment, log) => {
       tokenFactory.interface.encodeFunctionData('initialize', [
         index.name,
         index.symbol,
-        // No rebalancer yet: the Rebalancer moves ERC-20s through the vault only, never custodian legs.
-        { admin, issuer: attestedAddress, manager: admin, rebalancer: ethers.ZeroAddress },
+        // The atomic Rebalancer moves ERC-20s through the vault only: custodian legs go through the AttestedRebalancer.
+        { admin, issuer: attestedAddress, manager: admin, rebalancer: deployment.contracts.attestedRebalancer ?? ethers.ZeroAddress },
         legs.map((l) => l.asset),
         legs.map((l) => l.unitAmount),
         LOCAL_MAX_FEE_RATE_PPM,
@@ -117,6 +140,7 @@ export const deployCustody: DeployStep = async (hre, deployment, log) => {
   deployment.contracts.attestedIssuer = attestedAddress;
   log(
     `custody: registry ${deployment.contracts.custodyRegistry}, attested issuer ${attestedAddress}, ` +
+      `attested rebalancer ${deployment.contracts.attestedRebalancer ?? 'none (no Rebalancer)'}, ` +
       `wallets on ${Object.keys(wallets).join(', ')}, ` +
       `attested indexes ${LOCAL_INDEXES.filter((i) => i.issuance === 'attested').map((i) => `${i.symbol} ${deployment.indexes[i.symbol]}`).join(', ')}`,
   );

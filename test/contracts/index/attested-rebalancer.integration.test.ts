@@ -200,6 +200,8 @@ describe('AttestedRebalancer', () => {
     const before = (await fx.index.tokenset()) as [string[], bigint[]];
     const id = await open(fx, o);
     expect(await fx.arb.pendingRebalance(indexAddress)).toBe(id);
+    // The basket is frozen (no management fee accrues) while the rebalance is pending, as in a Rebalancer window.
+    expect((await fx.index.feeState()).rebalancing).toBe(true);
     // The event carries the order's legs and values, so what is owed can be read from events alone.
     const [opened] = await fx.arb.queryFilter(fx.arb.filters.RebalanceOpened(id));
     const args = (opened as unknown as { args: Record<string, unknown> }).args;
@@ -220,6 +222,7 @@ describe('AttestedRebalancer', () => {
     expect(completed).toBeDefined();
     expect((await fx.arb.getRebalance(id)).status).toBe(2n);
     expect(await fx.arb.pendingRebalance(indexAddress)).toBe(hre.ethers.ZeroHash);
+    expect((await fx.index.feeState()).rebalancing).toBe(false);
 
     // Tokenset per whole token: 0.005 BTC, 7.5 SOL, 5,000 DOGE, 0.75 WETH.
     const [assets, units] = (await fx.index.tokenset()) as [string[], bigint[]];
@@ -346,8 +349,10 @@ describe('AttestedRebalancer', () => {
     await expectRevert(by(fx.arb, fx.outsider).cancel(id, o), fx.arb, 'RebalanceNotExpired', [id, o.deadline]);
     await increaseTime(HOUR + 1n);
     await expectRevert(attest(fx, id, o, [sellLeg(id, { amount: 2_000_000n })]), fx.arb, 'RebalanceExpired', [id, o.deadline]);
+    expect((await fx.index.feeState()).rebalancing).toBe(true);
     await (await by(fx.arb, fx.outsider).cancel(id, o)).wait();
     expect((await fx.arb.getRebalance(id)).status).toBe(3n);
+    expect((await fx.index.feeState()).rebalancing).toBe(false);
     expect((await fx.index.tokenset()) as unknown).toEqual(tokenset);
     expect(await fx.attested.attestedCustody(indexAddress, BTC)).toBe(2_000_000n);
     expect(await fx.attested.attestedCustody(indexAddress, SOL)).toBe(10n ** 10n);

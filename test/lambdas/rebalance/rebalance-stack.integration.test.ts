@@ -139,19 +139,6 @@ describe('the scheduled rebalance saga on the local stack', () => {
     expect(await windowOpen()).toBe(false);
   }, 180_000);
 
-  test('MAG7.ssi, on custodian assets, fails at its targets naming them and the AttestedRebalancer; no window opens', async () => {
-    const date = '2023-08-01';
-    const schedule = SCHEDULES.find((s) => s.name === 'rebalance-mag7')!;
-    await stack.lambdas.invoke('rebalance-run', { ...scheduledEvent(schedule), detail: { index: 'MAG7.ssi', date } });
-    const answer = await stack.api(`/v1/rebalances/MAG7.ssi/${encodeURIComponent(`MAG7.ssi:${date}`)}`);
-    expect(answer.status).toBe(200);
-    const view = (await answer.json()) as RunView;
-    expect(view.status).toBe('failed');
-    expect(view.failure?.step).toBe('targets');
-    expect(view.failure?.reason).toMatch(/^MAG7\.ssi holds custodian assets \(.*BTC on bitcoin.*\): .*AttestedRebalancer, which this saga does not open yet/);
-    expect(((await rebalancer().window(stack.file.indexes['MAG7.ssi'])) as { openedAt: bigint }).openedAt).toBe(0n);
-  }, 120_000);
-
   // Last: it stops the PMM simulator this stack started.
   test('with no PMM answering, the run fails with the reason, trades nothing and closes its window', async () => {
     const lock = JSON.parse(readFileSync(join(stack.file.dataDir, 'stack.pid'), 'utf8')) as { children: number[] };

@@ -1,0 +1,232 @@
+/**
+ * MAG7.ssi's scheduled rebalance on the local stack, through custodian-attested legs: the rebalance-run
+ * function (its bundle, the operator and price-attester KMS keys) quotes the PMM simulator under the
+ * AttestedRebalancer's domain and opens the rebalance; the PMM accepts and delivers its custodian buys
+ * on their native chains (ledger simulators); the custody-watch function attests the buys, releases the
+ * custodian sells to the maker's whitelisted addresses and attests those, which completes it; the next
+ * run confirms the weights. Then a rebalance whose legs are never attested is cancelled past its
+ * deadline and the run fails with the basket unchanged.
+ */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Contract, JsonRpcProvider, Network, getAddress } from 'ethers';
+import { startTestStack, type TestStack } from '../../helpers/stack';
+import { scheduledEvent } from '../../../infra/local/scheduler';
+import { SCHEDULES } from '../../../topology';
+import { ATTESTED_ISSUER_INTERFACE } from '../../../lambdas/custody/attested-issuer';
+import { ATTESTED_REBALANCER_INTERFACE } from '../../../lambdas/custody/attested-rebalancer';
+import { STEPS } from '../../../lambdas/rebalance/store';
+import { ERC20_ABI, INDEX_TOKEN_ABI } from '../../../lambdas/shared/abi';
+
+const run = promisify(execFile);
+const SSI = resolve(__dirname, '../../../bin/ssi.js');
+const CHAINS = ['bitcoin', 'dogecoin', 'solana', 'xrpl', 'cardano'] as const;
+const COMPLETED = 2n;
+const CANCELLED = 3n;
+
+interface RunView {
+  runId: string;
+  status: string;
+  step: string;
+  failure?: { step: string; reason: string };
+  targets: Array<{ symbol: string; asset: string; weight: string }>;
+  plan: { sellAssets: string[]; sellAmounts: string[]; buyAssets: string[]; buyAmounts: string[]; empty: boolean };
+  quote: { maker: string; buyAmounts: string[] };
+  attested?: { rebalancer: string; rebalanceId?: string; status?: string };
+  check?: { ok: boolean; maxDeviationBps: number };
+  settlement: { txHash?: string; assets?: string[]; unitAmounts?: string[] };
+  steps: Array<{ step: string; note?: string }>;
+}
+
+let stack: TestStack;
+let provider: JsonRpcProvider;
+let index: Contract;
+let arb: Contract;
+let attested: Contract;
+
+const cli = async (...args: string[]) => {
+  const { stdout } = await run(process.execPath, [SSI, ...args, '--json', '--data', stack.file.dataDir], { timeout: 180_000 });
+  return JSON.parse(stdout) as Record<string, any>;
+};
+const ledger = async <T>(path: string, body?: unknown): Promise<T> => {
+  const response = await fetch(`${stack.file.custody.ledgersUrl}${path}`, body === undefined ? undefined : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (await response.json()) as T & { message?: string };
+  if (!response.ok) throw new Error(`${path}: ${json.message}`);
+  return json;
+};
+const balanceOn = async (chain: string, address: string, asset: string): Promise<bigint> =>
+  BigInt((await ledger<{ balances: Array<{ asset: string; amount: string }> }>(`/chains/${chain}/balances?address=${encodeURIComponent(address)}`)).balances.find((b) => b.asset === asset)!.amount);
+const transfersOf = (chain: string, address: string) =>
+  ledger<{ transfers: Array<{ txId: string; memo?: string; from: string; to: string; asset: string; amount: string }> }>(`/chains/${chain}/transfers?address=${encodeURIComponent(address)}&fromHeight=0`);
+/** Blocks pass on every native chain until what was sent is final. */
+const finalizeAll = async () => {
+  for (const chain of CHAINS) await ledger(`/chains/${chain}/mine`, { blocks: '40' });
+};
+/** One run of the custody-watch schedule, as the scheduler fires it. */
+const watch = async () => {
+  const state = await stack.scheduler.run('custody-watch');
+  expect(state.lastRun).toEqual(expect.objectContaining({ ok: true }));
+};
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+/** The rebalance-mag7 schedule's event for `date`, sent to the rebalance-run function. */
+const rebalance = (date: string) => {
+  const schedule = SCHEDULES.find((s) => s.name === 'rebalance-mag7')!;
+  return stack.lambdas.invoke('rebalance-run', { ...scheduledEvent(schedule), detail: { index: 'MAG7.ssi', date } });
+};
+const getRun = async (date: string): Promise<RunView> => {
+  const answer = await stack.api(`/v1/rebalances/MAG7.ssi/${encodeURIComponent(`MAG7.ssi:${date}`)}`);
+  expect(answer.status).toBe(200);
+  return (await answer.json()) as RunView;
+};
+const getRebalance = (id: string) => arb.getFunction('getRebalance')(id) as Promise<{ status: bigint; accepted: boolean; buysDue: bigint; buysAttested: bigint; sellsDue: bigint; sellsAttested: bigint }>;
+/** Custodian assets of the deployment by placeholder (checksummed). */
+const custodianByPlaceholder = () => new Map(Object.entries(stack.file.custodianAssets!).map(([symbol, a]) => [getAddress(a.address), { symbol, ...a }]));
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  provider = new JsonRpcProvider(stack.file.rpc, Network.from(stack.file.chainId), { staticNetwork: true, cacheTimeout: -1 });
+  index = new Contract(stack.file.indexes['MAG7.ssi']!, INDEX_TOKEN_ABI, provider);
+  arb = new Contract(stack.file.contracts.attestedRebalancer!, ATTESTED_REBALANCER_INTERFACE, provider);
+  attested = new Contract(stack.file.custody.attestedIssuer!, ATTESTED_ISSUER_INTERFACE, provider);
+  // A basket to rebalance: the WLP mints 2 MAG7.ssi through the CLI, the PMM delivers, the custodian attests.
+  const minted = await cli('mint', '--index', 'MAG7.ssi', '--amount', '2');
+  const requestId = minted.requestId as string;
+  await waitFor('the PMM to deliver on every chain', async () => {
+    for (const chain of CHAINS) if (!(await transfersOf(chain, stack.file.custody.wallets[chain]!)).transfers.some((t) => t.memo === requestId)) return false;
+    return true;
+  });
+  await finalizeAll();
+  await watch();
+  await waitFor('the PMM to complete the mint', async () => ((await attested.getFunction('getMintRequest')(requestId)) as { status: bigint }).status === COMPLETED);
+}, 900_000);
+
+afterAll(async () => {
+  provider?.destroy();
+  await stack?.stop();
+});
+
+describe('MAG7.ssi rebalances through custodian-attested legs on the local stack', () => {
+  const date = '2024-03-01';
+  let view: RunView;
+  let rebalanceId: string;
+
+  test('the deploy makes the AttestedRebalancer MAG7.ssi\'s rebalancer over the Rebalancer and the AttestedIssuer', async () => {
+    expect(getAddress((await arb.getFunction('rebalancer')()) as string)).toBe(getAddress(stack.file.contracts.rebalancer!));
+    expect(getAddress((await arb.getFunction('attestedIssuer')()) as string)).toBe(getAddress(stack.file.custody.attestedIssuer!));
+    const role = (await index.getFunction('REBALANCER_ROLE')()) as string;
+    expect((await index.getFunction('hasRole')(role, await arb.getAddress())) as boolean).toBe(true);
+  });
+
+  test('the run quotes the PMM under the AttestedRebalancer\'s domain, opens the rebalance and waits for its legs', async () => {
+    await rebalance(date);
+    view = await getRun(date);
+    expect(view.failure).toBeUndefined();
+    expect(view.status).toBe('running');
+    expect(view.step).toBe('settle');
+    expect(getAddress(view.attested!.rebalancer)).toBe(getAddress(stack.file.contracts.attestedRebalancer!));
+    expect(view.attested!.rebalanceId).toMatch(/^0x[0-9a-f]{64}$/);
+    rebalanceId = view.attested!.rebalanceId!;
+    expect(view.plan.empty).toBe(false);
+    // The targets weigh the custodian assets, never the local ERC-20s of the same symbols.
+    const placeholders = custodianByPlaceholder();
+    expect(view.targets.filter((t) => placeholders.has(getAddress(t.asset))).length).toBeGreaterThan(0);
+    for (const t of view.targets) if (['BTC', 'SOL', 'XRP', 'DOGE', 'ADA'].includes(t.symbol)) expect(placeholders.has(getAddress(t.asset))).toBe(true);
+    expect(await arb.getFunction('pendingRebalance')(await index.getAddress())).toBe(rebalanceId);
+    expect(((await index.getFunction('feeState')()) as { rebalancing: boolean }).rebalancing).toBe(true);
+
+    // Another invocation before the legs are attested waits again, sending nothing.
+    const before = await provider.getBlockNumber();
+    await rebalance(date);
+    expect((await getRun(date)).step).toBe('settle');
+    expect(await provider.getBlockNumber()).toBe(before);
+  }, 300_000);
+
+  test('the PMM accepts and delivers; custody-watch attests the buys, releases the sells to the maker and attests them; the run completes on target', async () => {
+    await waitFor('the PMM to accept', async () => (await getRebalance(rebalanceId)).accepted);
+    const placeholders = custodianByPlaceholder();
+    const custodianSells = view.plan.sellAssets.map((a, i) => ({ asset: getAddress(a), amount: BigInt(view.plan.sellAmounts[i]!) })).filter((s) => placeholders.has(s.asset));
+    const custodianBuys = view.plan.buyAssets.map((a, i) => ({ asset: getAddress(a), amount: BigInt(view.quote.buyAmounts[i]!) })).filter((b) => placeholders.has(b.asset));
+    const walletBefore = new Map<string, bigint>();
+    for (const { symbol, chain } of placeholders.values()) walletBefore.set(symbol, await balanceOn(chain, stack.file.custody.wallets[chain]!, symbol));
+    const makerBefore = new Map<string, bigint>();
+    for (const { symbol, chain } of placeholders.values()) makerBefore.set(symbol, await balanceOn(chain, stack.file.custody.pmmNativeAddresses[chain]!, symbol));
+
+    for (let pass = 0; pass < 6 && (await getRebalance(rebalanceId)).status !== COMPLETED; pass++) {
+      await finalizeAll();
+      await watch();
+    }
+    const done = await getRebalance(rebalanceId);
+    expect(done.status).toBe(COMPLETED);
+    expect([done.buysAttested, done.sellsAttested]).toEqual([BigInt(custodianBuys.length), BigInt(custodianSells.length)]);
+
+    // Native chains: the buys arrived in the custodian wallets, the sells left them for the maker's whitelisted addresses.
+    for (const { symbol, chain } of placeholders.values()) {
+      const bought = custodianBuys.find((b) => placeholders.get(b.asset)!.symbol === symbol)?.amount ?? 0n;
+      const sold = custodianSells.find((s) => placeholders.get(s.asset)!.symbol === symbol)?.amount ?? 0n;
+      expect(await balanceOn(chain, stack.file.custody.wallets[chain]!, symbol)).toBe(walletBefore.get(symbol)! + bought - sold);
+      expect(await balanceOn(chain, stack.file.custody.pmmNativeAddresses[chain]!, symbol)).toBe(makerBefore.get(symbol)! - bought + sold);
+      if (sold > 0n) {
+        const out = (await transfersOf(chain, stack.file.custody.wallets[chain]!)).transfers.filter((t) => t.memo === rebalanceId && t.from === stack.file.custody.wallets[chain]);
+        expect(out.map((t) => [t.to, BigInt(t.amount)])).toEqual([[stack.file.custody.pmmNativeAddresses[chain], sold]]);
+      }
+    }
+    // Attested custody is what the custodian wallets hold, and covers the new basket.
+    const [assets, amounts] = (await index.getFunction('basket')()) as [string[], bigint[]];
+    for (const [i, asset] of assets.entries()) {
+      const native = placeholders.get(getAddress(asset));
+      if (!native) continue;
+      const custody = (await attested.getFunction('attestedCustody')(await index.getAddress(), asset)) as bigint;
+      expect(custody).toBe(await balanceOn(native.chain, stack.file.custody.wallets[native.chain]!, native.symbol));
+      expect(custody).toBeGreaterThanOrEqual(amounts[i]!);
+    }
+    expect(((await index.getFunction('feeState')()) as { rebalancing: boolean }).rebalancing).toBe(false);
+
+    await rebalance(date);
+    const finished = await getRun(date);
+    expect(finished.status).toBe('completed');
+    expect(finished.steps.map((s) => s.step)).toEqual([...STEPS]);
+    expect(finished.attested?.status).toBe('completed');
+    expect(finished.check?.ok).toBe(true);
+    const [tokensetAssets, tokensetUnits] = (await index.getFunction('tokenset')()) as [string[], bigint[]];
+    expect(finished.settlement.assets).toEqual([...tokensetAssets]);
+    expect(finished.settlement.unitAmounts).toEqual(tokensetUnits.map(String));
+  }, 600_000);
+
+  test('a rebalance whose legs are not attested by its deadline is cancelled by the next run: it fails, the basket and custody unchanged', async () => {
+    const later = '2024-09-01';
+    const tokenset = (await index.getFunction('tokenset')()) as unknown;
+    await rebalance(later);
+    const opened = await getRun(later);
+    expect(opened.failure).toBeUndefined();
+    expect(opened.step).toBe('settle');
+    const id = opened.attested!.rebalanceId!;
+    await waitFor('the PMM to accept', async () => (await getRebalance(id)).accepted);
+    // Custody-watch does not run before the deadline: nothing is attested.
+    const timeout = (await attested.getFunction('requestTimeout')()) as bigint;
+    await provider.send('evm_increaseTime', [Number(timeout) + 60]);
+    await provider.send('evm_mine', []);
+    await rebalance(later);
+
+    const failed = await getRun(later);
+    expect(failed.status).toBe('failed');
+    expect(failed.failure?.step).toBe('confirm');
+    expect(failed.failure?.reason).toMatch(/cancelled past its deadline/);
+    expect(failed.steps.map((s) => s.step)).toEqual([...STEPS]);
+    expect(failed.steps.find((s) => s.step === 'close')?.note).toMatch(/no window/);
+    expect((await getRebalance(id)).status).toBe(CANCELLED);
+    expect((await index.getFunction('tokenset')()) as unknown).toEqual(tokenset);
+    expect(((await index.getFunction('feeState')()) as { rebalancing: boolean }).rebalancing).toBe(false);
+    // The maker's escrowed on-chain buys went back.
+    for (const symbol of ['ETH', 'BNB']) {
+      const token = new Contract(stack.file.tokens[symbol]!.address, ERC20_ABI, provider);
+      expect((await token.getFunction('balanceOf')(await arb.getAddress())) as bigint).toBe(0n);
+    }
+  }, 600_000);
+});
