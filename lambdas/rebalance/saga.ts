@@ -635,8 +635,10 @@ async function endAttested(deps: SagaDeps, run: RunRecord): Promise<{ settlement
   const rebalanceId = run.attested!.rebalanceId!;
   const contract = attestedRebalancerContract(deps, run);
   const read = async () => {
+    // An ethers Result: its named fields do not survive a spread, so each is read.
     const r = (await contract.getFunction('getRebalance')(rebalanceId)) as { deadline: bigint; buysDue: bigint; buysAttested: bigint; sellsDue: bigint; sellsAttested: bigint; accepted: boolean; status: bigint };
-    return { ...r, status: ATTESTED_STATUS[Number(r.status)] ?? 'none' };
+    const { deadline, buysDue, buysAttested, sellsDue, sellsAttested, accepted } = r;
+    return { deadline, buysDue, buysAttested, sellsDue, sellsAttested, accepted, status: ATTESTED_STATUS[Number(r.status)] ?? 'none' };
   };
   let r = await read();
   const progress = () => `accepted ${r.accepted}, custodian buys attested ${r.buysAttested} of ${r.buysDue}, sells ${r.sellsAttested} of ${r.sellsDue}`;
