@@ -109,8 +109,8 @@ export const orderSchema = z.object({
 
 const rejectionSchema = z.object({ pmm: z.string(), code: z.string(), reason: z.string(), latencyMs: z.number() });
 
-export const quoteSchema = z.object({
-  id: hash32.describe('The order hash (EIP-712 digest), also the on-chain request key'),
+/** The fields a signed and an attested quote share: whose, for what, in which cash. */
+const firmQuoteFields = {
   requestId: z.string().uuid(),
   status: z.literal('firm'),
   wlp: addressSchema,
@@ -118,15 +118,25 @@ export const quoteSchema = z.object({
   side: z.enum(['mint', 'redeem']),
   indexAmount: decimalString,
   cashToken: z.object({ symbol: z.string(), address: addressSchema, decimals: z.number().int() }),
-  cashAmount: decimalString.describe('Price of the basket: paid by the WLP on a mint, received on a redeem (before the fee)'),
-  fee: z.object({ bps: z.number().int(), amount: decimalString }),
-  total: z.object({ amount: decimalString, meaning: z.string() }),
+};
+
+/** The reference the PMM's price is held to, shared by signed and attested quotes. */
+const navFields = {
   nav: z.object({
     perTokenUsd: decimalString,
     orderUsd: decimalString.describe('Value of the legs at the reference prices'),
     referenceCashAmount: decimalString.describe('The same in the cash token: what the PMM price is checked against'),
   }),
   priceVsNavBps: z.number().describe('(cashAmount - referenceCashAmount) / referenceCashAmount in bps'),
+};
+
+export const quoteSchema = z.object({
+  id: hash32.describe('The order hash (EIP-712 digest), also the on-chain request key'),
+  ...firmQuoteFields,
+  cashAmount: decimalString.describe('Price of the basket: paid by the WLP on a mint, received on a redeem (before the fee)'),
+  fee: z.object({ bps: z.number().int(), amount: decimalString }),
+  total: z.object({ amount: decimalString, meaning: z.string() }),
+  ...navFields,
   legs: z.array(legSchema),
   prices: z.object({ kind: z.string(), date: z.string().optional(), detail: z.string().optional() }),
   pmm: z.object({ name: z.string(), maker: addressSchema }),
@@ -155,21 +165,10 @@ export const quoteSchema = z.object({
  */
 export const attestedQuoteSchema = z.object({
   id: z.string().uuid().describe('The quote id (a uuid, the same as requestId): there is no order to hash'),
-  requestId: z.string().uuid(),
-  status: z.literal('firm'),
   attested: z.literal(true).describe('Settles through the AttestedIssuer by custodian attestation'),
-  wlp: addressSchema,
-  index: z.object({ symbol: z.string(), address: addressSchema }),
-  side: z.enum(['mint', 'redeem']),
-  indexAmount: decimalString,
-  cashToken: z.object({ symbol: z.string(), address: addressSchema, decimals: z.number().int() }),
+  ...firmQuoteFields,
   cashAmount: decimalString.describe('Cash the WLP escrows on a mint (paid to the PMM on completion), or receives on a redeem; the AttestedIssuer takes no fee'),
-  nav: z.object({
-    perTokenUsd: decimalString,
-    orderUsd: decimalString.describe('Value of the basket at the reference prices'),
-    referenceCashAmount: decimalString.describe('The same in the cash token: what the PMM price is checked against'),
-  }),
-  priceVsNavBps: z.number().describe('(cashAmount - referenceCashAmount) / referenceCashAmount in bps'),
+  ...navFields,
   legs: z.array(legSchema).describe('The basket of indexAmount; custodian assets appear at their placeholder address'),
   prices: z.object({ kind: z.string(), date: z.string().optional(), detail: z.string().optional() }),
   pmm: z.object({ name: z.string(), maker: addressSchema.describe('The PMM address the request must name') }),

@@ -8,10 +8,9 @@
  * within the tolerance of the reference NAV. The best is picked as for signed quotes.
  */
 import { z } from 'zod';
-import { addressSchema, checksum } from '../address';
-import { deviationBps } from './nav';
+import { addressSchema } from '../address';
 import { Side } from '../orders';
-import { bestForWlp, outcomeOf, parseReply, uint256Schema, type PmmEndpoint, type Rejection, type RfqOptions, type RfqOutcome } from './rfq';
+import { bestForWlp, checkPrice, outcomeOf, parseReply, uint256Schema, type PmmEndpoint, type Rejection, type RfqOptions, type RfqOutcome } from './rfq';
 
 /** What a PMM is asked to price: the index, the side and the index amount in smallest units. */
 export interface AttestedRfq {
@@ -62,35 +61,10 @@ export function evaluateAttested(
   const accepted: AttestedCandidate[] = [];
   const rejected: Rejection[] = [];
   for (const outcome of outcomes) {
-    const { pmm, latencyMs } = outcome;
-    if (!outcome.ok) {
-      rejected.push({ pmm, code: outcome.code, reason: outcome.reason, latencyMs });
-      continue;
-    }
-    const maker = checksum(pmm.maker);
-    const cashAmount = BigInt(outcome.answer.cashAmount);
-    // No signature binds the answer to the PMM: the maker it names must be the one the registry holds.
-    if (checksum(outcome.answer.maker) !== maker) {
-      rejected.push({ pmm, code: 'maker_mismatch', reason: `answered for maker ${outcome.answer.maker}, registered ${maker}`, latencyMs, cashAmount });
-      continue;
-    }
-    if (cashAmount === 0n) {
-      rejected.push({ pmm, code: 'zero_price', reason: 'quoted a zero cash amount', latencyMs, cashAmount });
-      continue;
-    }
-    const deviation = deviationBps(cashAmount, options.referenceCashAmount);
-    if (Math.abs(deviation) > options.toleranceBps) {
-      rejected.push({
-        pmm,
-        code: 'deviation',
-        reason: `price is ${deviation} bps from the reference NAV; the tolerance is ${options.toleranceBps} bps`,
-        latencyMs,
-        cashAmount,
-        deviationBps: deviation,
-      });
-      continue;
-    }
-    accepted.push({ pmm, maker, cashAmount, deviationBps: deviation, latencyMs });
+    // No signature binds an attested answer to its PMM: the maker it must name (the schema requires one) is what does.
+    const priced = checkPrice(outcome, options.referenceCashAmount, options.toleranceBps);
+    if ('rejection' in priced) rejected.push(priced.rejection);
+    else accepted.push({ pmm: outcome.pmm, ...priced, latencyMs: outcome.latencyMs });
   }
   return { accepted, rejected };
 }

@@ -269,6 +269,41 @@ export interface EvaluationOptions {
   signatureProblem?: SignatureProblem;
 }
 
+/**
+ * The checks every priced answer passes, signed or attested: it came and parsed, names the maker the registry
+ * holds for the PMM (when it names one), asks a cash amount above zero and within `toleranceBps` of the
+ * reference. Returns the rejection, or the checked price.
+ */
+export function checkPrice(
+  outcome: RfqOutcome<{ cashAmount: string; maker?: string }>,
+  referenceCashAmount: bigint,
+  toleranceBps: number,
+): { rejection: Rejection } | { maker: string; cashAmount: bigint; deviationBps: number } {
+  const { pmm, latencyMs } = outcome;
+  if (!outcome.ok) return { rejection: { pmm, code: outcome.code, reason: outcome.reason, latencyMs } };
+  const { answer } = outcome;
+  const maker = checksum(pmm.maker);
+  if (answer.maker !== undefined && checksum(answer.maker) !== maker) {
+    return { rejection: { pmm, code: 'maker_mismatch', reason: `answered for maker ${answer.maker}, registered ${maker}`, latencyMs } };
+  }
+  const cashAmount = BigInt(answer.cashAmount);
+  if (cashAmount === 0n) return { rejection: { pmm, code: 'zero_price', reason: 'quoted a zero cash amount', latencyMs, cashAmount } };
+  const deviation = deviationBps(cashAmount, referenceCashAmount);
+  if (Math.abs(deviation) > toleranceBps) {
+    return {
+      rejection: {
+        pmm,
+        code: 'deviation',
+        reason: `price is ${deviation} bps from the reference NAV; the tolerance is ${toleranceBps} bps`,
+        latencyMs,
+        cashAmount,
+        deviationBps: deviation,
+      },
+    };
+  }
+  return { maker, cashAmount, deviationBps: deviation };
+}
+
 /** Checks every outcome: shape, maker, price against the reference, signature, maker role. */
 export async function evaluateOutcomes(
   draft: QuoteDraft,
@@ -280,33 +315,13 @@ export async function evaluateOutcomes(
   const rejected: Rejection[] = [];
   for (const outcome of outcomes) {
     const { pmm, latencyMs } = outcome;
-    if (!outcome.ok) {
-      rejected.push({ pmm, code: outcome.code, reason: outcome.reason, latencyMs });
+    const priced = checkPrice(outcome, draft.referenceCashAmount, options.toleranceBps);
+    if ('rejection' in priced) {
+      rejected.push(priced.rejection);
       continue;
     }
-    const { answer } = outcome;
-    const maker = checksum(pmm.maker);
-    if (answer.maker !== undefined && checksum(answer.maker) !== maker) {
-      rejected.push({ pmm, code: 'maker_mismatch', reason: `answered for maker ${answer.maker}, registered ${maker}`, latencyMs });
-      continue;
-    }
-    const cashAmount = BigInt(answer.cashAmount);
-    if (cashAmount === 0n) {
-      rejected.push({ pmm, code: 'zero_price', reason: 'quoted a zero cash amount', latencyMs, cashAmount });
-      continue;
-    }
-    const deviation = deviationBps(cashAmount, draft.referenceCashAmount);
-    if (Math.abs(deviation) > options.toleranceBps) {
-      rejected.push({
-        pmm,
-        code: 'deviation',
-        reason: `price is ${deviation} bps from the reference NAV; the tolerance is ${options.toleranceBps} bps`,
-        latencyMs,
-        cashAmount,
-        deviationBps: deviation,
-      });
-      continue;
-    }
+    const { answer } = outcome as Extract<RfqOutcome, { ok: true }>;
+    const { maker, cashAmount, deviationBps: deviation } = priced;
     const order: QuoteOrder = { ...draft.order, maker, cashAmount, nonce: BigInt(answer.nonce) };
     const orderHash = options.hasher.hash(order);
     const problem = await (options.signatureProblem ?? makerSignatureProblem)(orderHash, answer.signature, maker);
