@@ -79,7 +79,7 @@ const OPERATIONS: Record<string, Operation> = {
   },
   'GET /v1/quotes/{id}': {
     summary: 'A quote given to this WLP',
-    description: 'The stored quote and whether it is still open, expired or used on chain.',
+    description: 'The stored quote and whether it is still open, expired or used on chain (an attested quote is open until its expiresAt, then expired).',
     operationId: 'getQuote',
     parameters: [{ name: 'id', in: 'path', required: true, schema: toJsonSchema(quoteIdPathSchema.shape.id) }],
     responses: {
