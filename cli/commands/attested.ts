@@ -1,19 +1,21 @@
 /**
  * `ssi quote|mint|redeem|status` for an attested index (one minted by the AttestedIssuer, whose
- * custodian assets move on their native chains; see docs/custody.md). How the cash is fixed: the
- * PMM's attested quote (`POST <pmm>/rfq/attested`) prices the basket at its reference prices plus
- * its spread (minus on a redeem); the WLP's request names that cash and that PMM. There is no quote
- * signature: the PMM agrees by delivering (mint) or accepting (redeem), and a PMM that does neither
- * leaves the request to be refunded after its deadline.
+ * custodian assets move on their native chains; see docs/custody.md). How the cash is fixed: the quote
+ * API asks the registered PMMs for their attested price (each prices the basket at its reference prices
+ * plus its spread, minus on a redeem), records the best and answers it (`POST /v1/quotes`); with
+ * `--pmm <url>` the CLI asks that PMM directly (`POST <url>/rfq/attested`) and nothing is recorded. The
+ * WLP's request names that cash and that PMM. There is no quote signature: the PMM agrees by delivering
+ * (mint) or accepting (redeem), and a PMM that does neither leaves the request to be refunded after its
+ * deadline.
  */
 import { Contract, Interface, JsonRpcProvider, formatUnits, getAddress, parseUnits, type Wallet } from 'ethers';
-import { abi as ATTESTED_ISSUER_ABI } from '../../artifacts/contracts/interfaces/IAttestedIssuer.sol/IAttestedIssuer.json';
-import { ERC20_ABI, ERC20_ERRORS_ABI, INDEX_TOKEN_ABI, withErrorsOf } from '../../lambdas/shared/abi';
+import type { z } from 'zod';
+import { ATTESTED_ISSUER_ABI, ERC20_ABI, ERC20_ERRORS_ABI, INDEX_TOKEN_ABI, withErrorsOf } from '../../lambdas/shared/abi';
 import { basketOf } from '../../lambdas/domain/fees';
 import { nativeKey } from '../../lambdas/domain/custody/attestation';
 import { readCustodianRegistry } from '../../lambdas/reserves/custodian';
+import { attestedQuoteSchema } from '../../lambdas/quotes/schemas';
 import { CliError, progress } from '../output';
-import type { StackFile } from '../../infra/local/stack';
 import type { DeploymentRecord } from '../../topology/deployment';
 
 const attestedInterface = new Interface(withErrorsOf(ATTESTED_ISSUER_ABI, ERC20_ERRORS_ABI));
@@ -41,25 +43,77 @@ export async function attestedIndex(protocol: ProtocolCustody, provider: JsonRpc
   return { protocol, index: { symbol: entry[0], address: getAddress(entry[1]) }, attestedIssuer: getAddress(attestedIssuer), cash: { symbol: 'USDC', ...usdc } };
 }
 
-/** The PMM's attested quote endpoint: --pmm, $SSI_PMM_URL or the local stack's PMM simulator. */
-export function pmmUrl(option: string | undefined, stack: StackFile | undefined): string {
-  const url = option ?? process.env.SSI_PMM_URL ?? stack?.pmm.url;
-  if (!url) throw new CliError('an attested index is quoted by its PMM: pass --pmm <url> or set SSI_PMM_URL (or start the local stack)');
-  return url.replace(/\/$/, '');
-}
+/** The PMM `--pmm` names, asked directly instead of through the quote API. */
+export const pmmUrl = (option: string): string => option.replace(/\/$/, '');
 
 export interface AttestedQuote {
+  /** The quote API's id of the quote (absent when a PMM was asked directly with --pmm). */
+  id?: string;
   attested: true;
   side: 'mint' | 'redeem';
   index: { symbol: string; address: string };
   indexAmount: string;
   cashToken: { symbol: string; address: string; decimals: number };
   cashAmount: string;
-  pmm: { url: string; maker: string };
+  /** The PMM the request names: its registered name through the quote API, its URL when asked directly. */
+  pmm: { name?: string; url?: string; maker: string };
+  /** Until when the quote is meant to bind the PMM (through the quote API). */
+  expiresAt?: string;
   submit: { attestedIssuer: string; method: 'requestMint' | 'requestRedeem' };
 }
 
-export async function attestedQuote(ctx: AttestedContext, pmm: string, side: 'mint' | 'redeem', amount: string): Promise<AttestedQuote & { units: { indexAmount: bigint; cashAmount: bigint } }> {
+type WithUnits = AttestedQuote & { units: { indexAmount: bigint; cashAmount: bigint } };
+
+/** The quote API's answer (`POST /v1/quotes`) for an attested index. */
+export type AttestedAnswer = z.infer<typeof attestedQuoteSchema>;
+
+/** `answer` as the quote API's attested quote, or a CLI error saying what is wrong with it. */
+export function parseAttestedAnswer(answer: unknown, index: string): AttestedAnswer {
+  const parsed = attestedQuoteSchema.safeParse(answer);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CliError(`the quote API did not answer an attested quote for ${index}: ${issue?.path.join('.')} ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+/** What the CLI shows of the quote API's attested quote: the fields of a PMM's direct quote, with the quote id and expiry. */
+export const attestedView = (q: AttestedAnswer): AttestedQuote => ({
+  id: q.id,
+  attested: true,
+  side: q.side,
+  index: { symbol: q.index.symbol, address: getAddress(q.index.address) },
+  indexAmount: q.indexAmount,
+  cashToken: { ...q.cashToken, address: getAddress(q.cashToken.address) },
+  cashAmount: q.cashAmount,
+  pmm: { name: q.pmm.name, maker: getAddress(q.pmm.maker) },
+  expiresAt: q.expiresAt,
+  submit: { attestedIssuer: getAddress(q.submit.attestedIssuer), method: q.submit.method },
+});
+
+/**
+ * The quote API's attested quote, held to what the WLP's own view of the deployment says (`ctx`: the
+ * AttestedIssuer, the index and the cash token), so a wrong answer cannot make it approve or request elsewhere.
+ */
+export function attestedFromApi(ctx: AttestedContext, side: 'mint' | 'redeem', answer: unknown): WithUnits {
+  const q = parseAttestedAnswer(answer, ctx.index.symbol);
+  const same = (a: string, b: string) => getAddress(a) === getAddress(b);
+  const matches =
+    q.side === side &&
+    same(q.submit.attestedIssuer, ctx.attestedIssuer) &&
+    same(q.index.address, ctx.index.address) &&
+    same(q.submit.args.index, ctx.index.address) &&
+    same(q.cashToken.address, ctx.cash.address) &&
+    same(q.submit.args.cashToken, ctx.cash.address) &&
+    same(q.submit.args.pmm, q.pmm.maker);
+  if (!matches) {
+    throw new CliError(`the quote API's attested quote ${q.id} does not match the deployment (AttestedIssuer ${ctx.attestedIssuer}, ${ctx.index.symbol} ${ctx.index.address}, ${ctx.cash.symbol} ${ctx.cash.address})`);
+  }
+  return { ...attestedView(q), units: { indexAmount: BigInt(q.submit.args.indexAmount), cashAmount: BigInt(q.submit.args.cashAmount) } };
+}
+
+/** The attested quote of the PMM at `pmm` (`--pmm`), asked directly: the quote API keeps no record of it. */
+export async function attestedQuote(ctx: AttestedContext, pmm: string, side: 'mint' | 'redeem', amount: string): Promise<WithUnits> {
   let indexAmount: bigint;
   try {
     indexAmount = parseUnits(amount, 18);
@@ -96,14 +150,15 @@ export async function attestedQuote(ctx: AttestedContext, pmm: string, side: 'mi
 
 export const attestedQuoteLines = (q: AttestedQuote): string[] => [
   `${q.side} ${q.indexAmount} ${q.index.symbol} (attested: custodian legs on their native chains): ${q.side === 'mint' ? 'you pay' : 'you receive'} ${q.cashAmount} ${q.cashToken.symbol}`,
-  `  PMM ${q.pmm.maker} (${q.pmm.url}); submit ${q.submit.method} on the AttestedIssuer ${q.submit.attestedIssuer} with this cash and PMM`,
+  `  PMM ${q.pmm.maker} (${q.pmm.name ?? q.pmm.url}); submit ${q.submit.method} on the AttestedIssuer ${q.submit.attestedIssuer} with this cash and PMM`,
+  ...(q.id ? [`  quote id ${q.id}${q.expiresAt ? `; binds the PMM until ${q.expiresAt}` : ''}`] : []),
 ];
 
 /** Approves what the request escrows and opens it; resolves with the request id and its deadline. */
 export async function submitAttested(
   ctx: AttestedContext,
   wallet: Wallet,
-  quote: AttestedQuote & { units: { indexAmount: bigint; cashAmount: bigint } },
+  quote: WithUnits,
   explainRevert: (error: unknown, contract: Interface) => string,
 ) {
   const issuer = new Contract(ctx.attestedIssuer, attestedInterface, wallet);

@@ -10,7 +10,7 @@ import { CliError, progress, report, type OutputOptions } from '../output';
 import { readStackFile } from './stack';
 import type { StackFile } from '../../infra/local/stack';
 import { ERC20_ABI, ERC20_ERRORS_ABI, ISSUER_ABI as ISSUER_CONTRACT_ABI, withErrorsOf } from '../../lambdas/shared/abi';
-import { attestedIndex, attestedQuote, attestedQuoteLines, attestedRequestLines, attestedRequests, pmmUrl, submitAttested, type AttestedRequestView, type ProtocolCustody } from './attested';
+import { attestedFromApi, attestedIndex, attestedQuote, attestedQuoteLines, attestedView, parseAttestedAnswer, attestedRequestLines, attestedRequests, pmmUrl, submitAttested, type AttestedRequestView, type ProtocolCustody } from './attested';
 
 export interface ConnectionOptions extends OutputOptions {
   data?: string;
@@ -102,7 +102,7 @@ export async function callApi<T>(conn: Connection, method: 'GET' | 'POST', path:
 
 interface QuoteOptions extends ConnectionOptions {
   index: string;
-  /** The PMM an attested index is quoted by. */
+  /** A PMM to ask directly for an attested index, instead of the quote API. */
   pmm?: string;
   side?: string;
   amount?: string;
@@ -179,9 +179,19 @@ async function settle(side: 'mint' | 'redeem', options: QuoteOptions & { maxFeeB
   try {
     const attested = await attestedIndex(await callApi<ProtocolCustody>(conn, 'GET', '/v1/protocol'), provider, options.index);
     if (attested) {
-      if (options.amount === undefined || options.cash !== undefined) throw new CliError('an attested index is quoted by --amount (index tokens) only');
-      progress(`asking the PMM for an attested ${side} quote`);
-      const quote = await attestedQuote(attested, pmmUrl(options.pmm, conn.stack), side, options.amount);
+      let quote: Awaited<ReturnType<typeof attestedQuote>>;
+      if (options.pmm !== undefined) {
+        if (options.amount === undefined || options.cash !== undefined) throw new CliError('a PMM asked directly (--pmm) quotes an attested index by --amount (index tokens) only');
+        progress(`asking the PMM at ${options.pmm} for an attested ${side} quote`);
+        quote = await attestedQuote(attested, pmmUrl(options.pmm), side, options.amount);
+      } else {
+        progress(`asking ${conn.api} for an attested ${side} quote`);
+        const answer = await callApi<{ priceVsNavBps?: number }>(conn, 'POST', '/v1/quotes', { ...quoteBody(options, side), wlp: wallet.address });
+        quote = attestedFromApi(attested, side, answer);
+        if (options.maxPriceBps !== undefined && Math.abs(answer.priceVsNavBps!) > Number(options.maxPriceBps)) {
+          throw new CliError(`the price is ${answer.priceVsNavBps} bps from NAV, beyond --max-price-bps ${options.maxPriceBps}`);
+        }
+      }
       const submitted = await submitAttested(attested, wallet, quote, explainRevert);
       const { units: _units, ...shown } = quote;
       report(options, { ok: true, side, status: 'pending', quote: shown, ...submitted }, () => [
@@ -196,6 +206,7 @@ async function settle(side: 'mint' | 'redeem', options: QuoteOptions & { maxFeeB
     const body = { ...quoteBody(options, side), wlp: wallet.address };
     progress(`asking ${conn.api} for a ${side} quote`);
     const quote = await callApi<QuoteAnswer>(conn, 'POST', '/v1/quotes', body);
+    if ((quote as { attested?: boolean }).attested) throw new CliError(`the quote API quoted ${options.index} as attested, but the AttestedIssuer does not allow it on this chain`);
     if (maxFeeBps !== undefined && quote.fee.bps > maxFeeBps) throw new CliError(`the ${side} fee is ${quote.fee.bps} bps, above --max-fee-bps ${maxFeeBps}`);
     if (options.maxPriceBps !== undefined && Math.abs(quote.priceVsNavBps) > Number(options.maxPriceBps)) {
       throw new CliError(`the price is ${quote.priceVsNavBps} bps from NAV, beyond --max-price-bps ${options.maxPriceBps}`);
@@ -268,27 +279,32 @@ export function registerQuote(program: Command): void {
       .option('--side <side>', 'mint or redeem', 'mint')
       .option('--amount <tokens>', 'index tokens, e.g. 1.5')
       .option('--cash <amount>', 'cash (USDC) to spend or receive instead of --amount')
-      .option('--rpc <url>', 'chain RPC, to tell an attested index (default $SSI_RPC_URL or the local stack)')
-      .option('--pmm <url>', 'the PMM quoting an attested index (default $SSI_PMM_URL or the local stack PMM)'),
+      .option('--rpc <url>', 'chain RPC, to tell an attested index with --pmm (default $SSI_RPC_URL or the local stack)')
+      .option('--pmm <url>', 'ask this PMM directly for an attested index, instead of the quote API (nothing is recorded)'),
   ).action(async (options: QuoteOptions) => {
     if (options.side !== 'mint' && options.side !== 'redeem') throw new CliError('--side must be mint or redeem');
     const conn = connection(options);
-    if (conn.rpc) {
+    if (options.pmm !== undefined) {
+      if (!conn.rpc) throw new CliError('--pmm quotes an attested index, told from the chain: pass --rpc or set SSI_RPC_URL (or start the local stack)');
+      if (options.amount === undefined || options.cash !== undefined) throw new CliError('a PMM asked directly (--pmm) quotes an attested index by --amount (index tokens) only');
       const provider = new JsonRpcProvider(conn.rpc, conn.stack ? Network.from(conn.stack.chainId) : undefined, { staticNetwork: conn.stack !== undefined });
       try {
         const attested = await attestedIndex(await callApi<ProtocolCustody>(conn, 'GET', '/v1/protocol'), provider, options.index);
-        if (attested) {
-          if (options.amount === undefined || options.cash !== undefined) throw new CliError('an attested index is quoted by --amount (index tokens) only');
-          const { units: _units, ...quote } = await attestedQuote(attested, pmmUrl(options.pmm, conn.stack), options.side, options.amount);
-          report(options, quote, () => attestedQuoteLines(quote));
-          return;
-        }
+        if (!attested) throw new CliError(`--pmm asks a PMM for an attested index; ${options.index} is not one: ask the quote API (drop --pmm)`);
+        const { units: _units, ...quote } = await attestedQuote(attested, pmmUrl(options.pmm), options.side, options.amount);
+        report(options, quote, () => attestedQuoteLines(quote));
+        return;
       } finally {
         provider.destroy();
       }
     }
-    const quote = await callApi<QuoteAnswer>(conn, 'POST', '/v1/quotes', quoteBody(options, options.side));
-    report(options, quote, () => quoteLines(quote));
+    const answer = await callApi<QuoteAnswer | { attested: true }>(conn, 'POST', '/v1/quotes', quoteBody(options, options.side));
+    if ('attested' in answer) {
+      const quote = attestedView(parseAttestedAnswer(answer, options.index));
+      report(options, quote, () => attestedQuoteLines(quote));
+      return;
+    }
+    report(options, answer, () => quoteLines(answer));
   });
 }
 
@@ -303,7 +319,7 @@ export function registerMint(program: Command): void {
         .option('--cash <amount>', 'cash (USDC) to spend instead of --amount')
         .option('--max-fee-bps <bps>', 'highest issue fee accepted (default: the fee in the quote)')
         .option('--max-price-bps <bps>', 'refuse a price further than this from NAV')
-        .option('--pmm <url>', 'the PMM quoting an attested index (default $SSI_PMM_URL or the local stack PMM)'),
+        .option('--pmm <url>', 'ask this PMM directly for an attested index, instead of the quote API (nothing is recorded)'),
     ),
   ).action((options: QuoteOptions & { maxFeeBps?: string; maxPriceBps?: string }) => settle('mint', options));
 }
@@ -319,7 +335,7 @@ export function registerRedeem(program: Command): void {
         .option('--cash <amount>', 'cash (USDC) to receive instead of --amount')
         .option('--max-fee-bps <bps>', 'highest redeem fee accepted (default: the fee in the quote)')
         .option('--max-price-bps <bps>', 'refuse a price further than this from NAV')
-        .option('--pmm <url>', 'the PMM quoting an attested index (default $SSI_PMM_URL or the local stack PMM)'),
+        .option('--pmm <url>', 'ask this PMM directly for an attested index, instead of the quote API (nothing is recorded)'),
     ),
   ).action((options: QuoteOptions & { maxFeeBps?: string; maxPriceBps?: string }) => settle('redeem', options));
 }

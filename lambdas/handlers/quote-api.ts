@@ -34,7 +34,8 @@ const issuerOnChain = () => (issuerContract ??= new Contract(issuer, interfaceOf
 const service = new QuoteService({
   chainId: config.SSI_CHAIN_ID,
   issuer: getAddress(issuer),
-  catalog: new IndexCatalog(ethersChainReader(provider, issuer), { indexes: deployment.indexes, assets }),
+  // Indexes the AttestedIssuer allows are quoted by the PMMs' attested prices (lambdas/domain/quotes/attested-rfq.ts).
+  catalog: new IndexCatalog(ethersChainReader(provider, issuer, deployment.contracts.attestedIssuer), { indexes: deployment.indexes, assets }),
   prices: priceSourceFromSettings(config),
   cash: { symbol: config.SSI_CASH_TOKEN, address: getAddress(cashToken.address), decimals: cashToken.decimals },
   pmms: cachedPmms(new PmmRegistry(dynamo(), tableName('pmms')), config.SSI_PMM_CACHE_SECONDS * 1000),

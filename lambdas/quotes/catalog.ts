@@ -11,7 +11,7 @@ import type { Tokenset } from '../domain/orders';
 import { effectiveUnitAmounts } from '../domain/fees';
 import type { AssetInfo } from '../domain/quotes/nav';
 import { checksum, isHexAddress } from '../domain/address';
-import { ERC20_ABI, INDEX_TOKEN_ABI, ISSUER_ABI, interfaceOf } from '../shared/abi';
+import { ATTESTED_ISSUER_ABI, ERC20_ABI, INDEX_TOKEN_ABI, ISSUER_ABI, interfaceOf } from '../shared/abi';
 
 /** Issuance settings, as `Issuer.indexConfig` returns them. */
 export interface IssuanceConfig {
@@ -44,6 +44,11 @@ export interface IndexState {
   config: IssuanceConfig;
   rebalancing: boolean;
   totalSupply: bigint;
+  /**
+   * The AttestedIssuer, when it allows the index: its custodian legs settle by attestation, priced by a
+   * PMM's attested quote rather than a signed order (docs/custody.md).
+   */
+  attestedIssuer?: string;
 }
 
 /** The chain reads the catalog needs; `ethersChainReader` is the real one, tests pass fakes. */
@@ -54,15 +59,16 @@ export interface ChainReader {
 }
 
 
-/** Reads through ethers; one call per value, all of an index's in parallel. */
-export function ethersChainReader(provider: Provider, issuerAddress: string): ChainReader {
+/** Reads through ethers; one call per value, all of an index's in parallel. Without `attestedIssuerAddress` no index is attested. */
+export function ethersChainReader(provider: Provider, issuerAddress: string, attestedIssuerAddress?: string): ChainReader {
   const issuer = new Contract(issuerAddress, interfaceOf(ISSUER_ABI), provider);
+  const attestedIssuer = attestedIssuerAddress ? new Contract(attestedIssuerAddress, interfaceOf(ATTESTED_ISSUER_ABI), provider) : undefined;
   let makerRole: Promise<string> | undefined;
   return {
     async readIndex(address) {
       const token = new Contract(address, interfaceOf(INDEX_TOKEN_ABI), provider);
       const wallSeconds = Math.floor(Date.now() / 1000);
-      const [head, base, feeState, config, rebalancing, totalSupply, name, symbol] = await Promise.all([
+      const [head, base, feeState, config, rebalancing, totalSupply, name, symbol, attested] = await Promise.all([
         provider.getBlock('latest'),
         token.baseTokenset() as Promise<[string[], bigint[], bigint]>,
         token.feeState() as Promise<[bigint, bigint, bigint, bigint]>,
@@ -71,6 +77,7 @@ export function ethersChainReader(provider: Provider, issuerAddress: string): Ch
         token.totalSupply() as Promise<bigint>,
         token.name() as Promise<string>,
         token.symbol() as Promise<string>,
+        (attestedIssuer ? attestedIssuer.isIndexAllowed(address) : false) as Promise<boolean>,
       ]);
       return {
         address: checksum(address),
@@ -89,6 +96,7 @@ export function ethersChainReader(provider: Provider, issuerAddress: string): Ch
         },
         rebalancing,
         totalSupply,
+        ...(attested ? { attestedIssuer: checksum(attestedIssuerAddress!) } : {}),
       };
     },
     async readAsset(address) {

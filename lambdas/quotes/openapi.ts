@@ -6,6 +6,7 @@ import type { ZodTypeAny } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
 import { ROUTES, WLP_API_KEY_HEADER, type RouteSpec } from '../../topology';
 import {
+  attestedQuoteSchema,
   errorSchema,
   indexDetailSchema,
   indexListSchema,
@@ -58,15 +59,18 @@ const OPERATIONS: Record<string, Operation> = {
     summary: 'Get a firm quote',
     description:
       'Asks the registered PMMs for a price (RFQ), rejects prices too far from the reference NAV, verifies the winning ' +
-      'signature and returns the signed EIP-712 order, ready to submit to the Issuer by the WLP before its deadline.',
+      'signature and returns the signed EIP-712 order, ready to submit to the Issuer by the WLP before its deadline. ' +
+      'For an index the AttestedIssuer allows (custodian assets on their native chains) the PMMs are asked for an attested ' +
+      'price (POST <rfq url>/attested) instead; the answer (AttestedQuote, attested: true) names the cash and the PMM to pass ' +
+      'to AttestedIssuer.requestMint / requestRedeem, and carries no signature: the PMM agrees by delivering or accepting.',
     operationId: 'createQuote',
     requestBody: { required: true, content: { 'application/json': { schema: ref('QuoteRequest'), example: EXAMPLE_QUOTE_REQUEST } } },
     responses: {
-      '200': { description: 'A firm quote', content: json(ref('Quote')) },
+      '200': { description: 'A firm quote: a signed order (Quote), or for an attested index an AttestedQuote', content: json({ oneOf: [ref('Quote'), ref('AttestedQuote')] }) },
       '400': errorResponse('Invalid request: malformed JSON, unknown index, bad amount or address, unknown field'),
       '401': { description: 'No API key (x-api-key header missing)', content: json({ type: 'object', properties: { message: { type: 'string' } } }) },
       '403': errorResponse('API key unknown or disabled, or the wlp field names another WLP'),
-      '409': errorResponse('The index is rebalancing'),
+      '409': errorResponse('The index is rebalancing (index_rebalancing), or neither the Issuer nor the AttestedIssuer issues it (not_quote_issued)'),
       '413': errorResponse('Body larger than 4 KiB'),
       '415': errorResponse('Content type is not application/json'),
       '429': errorResponse('Rate limit or daily quota reached; see the retry-after header'),
@@ -75,7 +79,7 @@ const OPERATIONS: Record<string, Operation> = {
   },
   'GET /v1/quotes/{id}': {
     summary: 'A quote given to this WLP',
-    description: 'The stored quote and whether it is still open, expired or used on chain.',
+    description: 'The stored quote and whether it is still open, expired or used on chain (an attested quote is open until its expiresAt, then expired).',
     operationId: 'getQuote',
     parameters: [{ name: 'id', in: 'path', required: true, schema: toJsonSchema(quoteIdPathSchema.shape.id) }],
     responses: {
@@ -134,6 +138,7 @@ export function openApiDocument(routes: readonly RouteSpec[] = ROUTES, serverUrl
       schemas: {
         QuoteRequest: toJsonSchema(quoteRequestSchema),
         Quote: toJsonSchema(quoteSchema),
+        AttestedQuote: toJsonSchema(attestedQuoteSchema),
         StoredQuote: toJsonSchema(storedQuoteSchema),
         IndexList: toJsonSchema(indexListSchema),
         IndexDetail: toJsonSchema(indexDetailSchema),

@@ -109,8 +109,8 @@ export const orderSchema = z.object({
 
 const rejectionSchema = z.object({ pmm: z.string(), code: z.string(), reason: z.string(), latencyMs: z.number() });
 
-export const quoteSchema = z.object({
-  id: hash32.describe('The order hash (EIP-712 digest), also the on-chain request key'),
+/** The fields a signed and an attested quote share: whose, for what, in which cash. */
+const firmQuoteFields = {
   requestId: z.string().uuid(),
   status: z.literal('firm'),
   wlp: addressSchema,
@@ -118,15 +118,25 @@ export const quoteSchema = z.object({
   side: z.enum(['mint', 'redeem']),
   indexAmount: decimalString,
   cashToken: z.object({ symbol: z.string(), address: addressSchema, decimals: z.number().int() }),
-  cashAmount: decimalString.describe('Price of the basket: paid by the WLP on a mint, received on a redeem (before the fee)'),
-  fee: z.object({ bps: z.number().int(), amount: decimalString }),
-  total: z.object({ amount: decimalString, meaning: z.string() }),
+};
+
+/** The reference the PMM's price is held to, shared by signed and attested quotes. */
+const navFields = {
   nav: z.object({
     perTokenUsd: decimalString,
     orderUsd: decimalString.describe('Value of the legs at the reference prices'),
     referenceCashAmount: decimalString.describe('The same in the cash token: what the PMM price is checked against'),
   }),
   priceVsNavBps: z.number().describe('(cashAmount - referenceCashAmount) / referenceCashAmount in bps'),
+};
+
+export const quoteSchema = z.object({
+  id: hash32.describe('The order hash (EIP-712 digest), also the on-chain request key'),
+  ...firmQuoteFields,
+  cashAmount: decimalString.describe('Price of the basket: paid by the WLP on a mint, received on a redeem (before the fee)'),
+  fee: z.object({ bps: z.number().int(), amount: decimalString }),
+  total: z.object({ amount: decimalString, meaning: z.string() }),
+  ...navFields,
   legs: z.array(legSchema),
   prices: z.object({ kind: z.string(), date: z.string().optional(), detail: z.string().optional() }),
   pmm: z.object({ name: z.string(), maker: addressSchema }),
@@ -147,11 +157,40 @@ export const quoteSchema = z.object({
   }),
 });
 
+/**
+ * A quote for an attested index (custodian legs on their native chains, docs/custody.md): the best PMM's
+ * price for the basket, to be named with that PMM in a request on the AttestedIssuer. Nothing is signed:
+ * the PMM agrees by delivering the basket (mint) or accepting the redeem, or leaves the request to be
+ * refunded after its deadline.
+ */
+export const attestedQuoteSchema = z.object({
+  id: z.string().uuid().describe('The quote id (a uuid, the same as requestId): there is no order to hash'),
+  attested: z.literal(true).describe('Settles through the AttestedIssuer by custodian attestation'),
+  ...firmQuoteFields,
+  cashAmount: decimalString.describe('Cash the WLP escrows on a mint (paid to the PMM on completion), or receives on a redeem; the AttestedIssuer takes no fee'),
+  ...navFields,
+  legs: z.array(legSchema).describe('The basket of indexAmount; custodian assets appear at their placeholder address'),
+  prices: z.object({ kind: z.string(), date: z.string().optional(), detail: z.string().optional() }),
+  pmm: z.object({ name: z.string(), maker: addressSchema.describe('The PMM address the request must name') }),
+  rfq: z.object({ asked: z.number().int(), accepted: z.number().int(), rejected: z.array(rejectionSchema) }),
+  expiresAt: z.string().describe('Until when the quote is meant to bind the PMM (ISO date); no contract checks it'),
+  submit: z.object({
+    chainId: z.number().int(),
+    attestedIssuer: addressSchema,
+    method: z.enum(['requestMint', 'requestRedeem']),
+    function: z.string().describe('AttestedIssuer function and its arguments, given in args'),
+    args: z.object({ index: addressSchema, indexAmount: uintString, cashToken: addressSchema, cashAmount: uintString, pmm: addressSchema }),
+    approve: z.object({ token: addressSchema, amount: uintString }).describe('Allowance the AttestedIssuer needs from the WLP: the cash on a mint, the index tokens on a redeem'),
+  }),
+});
+
 export const storedQuoteSchema = z.object({
-  quote: quoteSchema.optional(),
+  quote: z.union([quoteSchema, attestedQuoteSchema]).optional(),
   id: z.string(),
   requestId: z.string(),
-  status: z.enum(['open', 'expired', 'used', 'refused']).describe('open: may still be submitted; used: its nonce is spent on chain'),
+  status: z
+    .enum(['open', 'expired', 'used', 'refused'])
+    .describe('open: may still be submitted; used: its nonce is spent on chain (an attested quote is open until it expires: nothing on chain names it)'),
   createdAt: z.string(),
   reason: z.string().optional(),
   rfq: z.object({ asked: z.number().int(), accepted: z.number().int(), rejected: z.array(rejectionSchema) }).optional(),

@@ -18,6 +18,7 @@ import {
   type LegValue,
 } from '../domain/quotes/nav';
 import { askPmms, bestQuote, evaluateOutcomes, type PmmEndpoint, type Rejection, type RfqTransport } from '../domain/quotes/rfq';
+import { askAttested, bestAttested, evaluateAttested } from '../domain/quotes/attested-rfq';
 import type { QuoteOrderHasher } from '../domain/quotes/order-hash';
 import { MakerSignatures, type SignatureProblem } from '../domain/quotes/signature';
 import { BadRequest, Conflict, Forbidden, NotFound, SsiError, TooManyRequests, Unavailable } from '../shared/errors';
@@ -183,24 +184,17 @@ export class QuoteService {
     await admit(this.deps.limiter, identity);
     const [state] = await Promise.all([this.state(body.index, (m) => new BadRequest(m, 'unknown_index')), pricesReady(this.deps.prices)]);
     if (state.rebalancing) throw new Conflict(`${state.symbol} is rebalancing: mint and redeem are suspended until it ends`, 'index_rebalancing');
-    // An index the Issuer has no issuance settings for (maxAmount 0) cannot be quote-issued: one on custodian
-    // assets (MAG7.ssi) settles through the AttestedIssuer, priced by its PMM (docs/custody.md).
+    if (state.attestedIssuer) return this.createAttestedQuote(identity, wlp, body, state, state.attestedIssuer);
+    // An index the Issuer has no issuance settings for (maxAmount 0), which no AttestedIssuer allows either, cannot be quoted.
     if (state.config.maxAmount === 0n) {
       throw new Conflict(
-        `${state.symbol} is not issued through signed quotes: the Issuer has no issuance settings for it. An index on custodian assets settles by custodian attestation (AttestedIssuer): get its PMM's quote with \`ssi quote\` (docs/custody.md)`,
+        `${state.symbol} is not issued through signed quotes (the Issuer has no issuance settings for it) nor allowed on the AttestedIssuer`,
         'not_quote_issued',
       );
     }
     const side = body.side === 'mint' ? Side.Mint : Side.Redeem;
     const indexAmount = this.indexAmountFor(body, state);
-    const { minAmount, maxAmount } = state.config;
-    if (indexAmount < minAmount || indexAmount > maxAmount) {
-      throw new BadRequest(
-        `${formatAmount(indexAmount, 18)} ${state.symbol} is outside the allowed ${formatAmount(minAmount, 18)} to ${formatAmount(maxAmount, 18)} per order`,
-        'amount_out_of_range',
-        { amount: formatAmount(indexAmount, 18), min: formatAmount(minAmount, 18), max: formatAmount(maxAmount, 18) },
-      );
-    }
+    checkRange(indexAmount, state);
     const nowMs = this.now();
     // The Issuer judges the deadline by block time.
     const deadline = BigInt(Math.floor(nowMs / 1000) + state.chainClockOffsetSeconds + this.deps.settings.ttlSeconds);
@@ -225,30 +219,10 @@ export class QuoteService {
       isMaker: this.deps.catalog.isMaker,
       signatureProblem: this.signatures.problem,
     });
-    const rfq = { asked: outcomes.length, accepted: accepted.length, rejected: rejected.map(rejectionView) };
-    const createdAt = new Date(nowMs).toISOString();
-    const expiresAt = Math.floor(nowMs / 1000) + this.deps.settings.retentionDays * 86_400;
+    const rfq = rfqView(outcomes.length, accepted.length, rejected);
+    const { createdAt, expiresAt } = this.recordTimes(nowMs);
     const best = bestQuote(side, accepted);
-    if (!best) {
-      await this.record({
-        id: requestId,
-        requestId,
-        status: 'refused',
-        wlp,
-        createdAt,
-        expiresAt,
-        data: {
-          index: state.symbol,
-          side: body.side,
-          indexAmount: indexAmount.toString(),
-          referenceCashAmount: referenceCashAmount.toString(),
-          reason: 'no PMM gave a usable quote',
-          rfq,
-          rejections: rejected.map(auditRejection),
-        },
-      });
-      throw new SsiError('no PMM gave a usable quote; retry shortly', 503, 'no_quote', { details: { requestId, rejected: rfq.rejected } });
-    }
+    if (!best) return this.noQuote({ requestId, wlp, createdAt, expiresAt, state, side: body.side, indexAmount, referenceCashAmount, rfq, rejected });
     const { order } = best;
     const feeBps = side === Side.Mint ? state.config.issueFeeBps : state.config.redeemFeeBps;
     const fee = feeFor(order.cashAmount, feeBps);
@@ -302,6 +276,107 @@ export class QuoteService {
     return quote;
   }
 
+  /**
+   * A quote for an attested index: every registered PMM's attested price for the basket (no order, no
+   * signature: the WLP's request names this cash and PMM, and the PMM agrees by delivering on a mint or
+   * accepting on a redeem), the best one answered and recorded like a signed quote. `expiresAt` is how long
+   * the quote is meant to bind the PMM; nothing on chain checks it.
+   */
+  private async createAttestedQuote(identity: WlpIdentity, wlp: string, body: QuoteRequest, state: IndexState, attestedIssuer: string) {
+    const side = body.side === 'mint' ? Side.Mint : Side.Redeem;
+    const indexAmount = this.indexAmountFor(body, state);
+    checkRange(indexAmount, state);
+    const nowMs = this.now();
+    const ttl = this.deps.settings.ttlSeconds;
+    // Redeem legs are fixed when the PMM accepts, at the latest by the end of the quote's life: project the fee factor that far.
+    const legs = legsFor(state, indexAmount, side, BigInt(Math.floor(nowMs / 1000) + state.chainClockOffsetSeconds + ttl));
+    const valued = this.valued(legs);
+    const referenceCashAmount = usdToCash(valued.totalUsd, this.deps.cash, this.cashPrice());
+    if (referenceCashAmount === 0n) throw new BadRequest('the amount is too small to price', 'amount_too_small');
+
+    const requestId = this.newId();
+    const outcomes = await askAttested(await this.deps.pmms(), { index: state.address, side, indexAmount }, { timeoutMs: this.deps.settings.rfqTimeoutMs, transport: this.deps.transport });
+    const { accepted, rejected } = evaluateAttested(outcomes, { referenceCashAmount, toleranceBps: this.deps.settings.toleranceBps });
+    const rfq = rfqView(outcomes.length, accepted.length, rejected);
+    const { createdAt, expiresAt } = this.recordTimes(nowMs);
+    const best = bestAttested(side, accepted);
+    if (!best) return this.noQuote({ requestId, wlp, createdAt, expiresAt, state, side: body.side, indexAmount, referenceCashAmount, rfq, rejected });
+    const cash = this.deps.cash;
+    const mint = side === Side.Mint;
+    const quote = {
+      id: requestId,
+      requestId,
+      status: 'firm' as const,
+      attested: true as const,
+      wlp,
+      index: { symbol: state.symbol, address: state.address },
+      side: body.side,
+      indexAmount: formatAmount(indexAmount, 18),
+      cashToken: { symbol: cash.symbol, address: cash.address, decimals: cash.decimals },
+      cashAmount: formatAmount(best.cashAmount, cash.decimals),
+      nav: {
+        perTokenUsd: usd(navPerToken(state.tokenset, this.deps.catalog.assetInfo, this.priceOf)),
+        orderUsd: usd(valued.totalUsd),
+        referenceCashAmount: formatAmount(referenceCashAmount, cash.decimals),
+      },
+      priceVsNavBps: best.deviationBps,
+      legs: valued.legs.map((l) => this.legView(l)),
+      prices: this.deps.prices.description,
+      pmm: { name: best.pmm.name, maker: best.maker },
+      rfq,
+      expiresAt: new Date(nowMs + ttl * 1000).toISOString(),
+      submit: {
+        chainId: this.deps.chainId,
+        attestedIssuer,
+        method: mint ? ('requestMint' as const) : ('requestRedeem' as const),
+        function: `${mint ? 'requestMint' : 'requestRedeem'}(index, indexAmount, cashToken, cashAmount, pmm)`,
+        args: { index: state.address, indexAmount: indexAmount.toString(), cashToken: cash.address, cashAmount: best.cashAmount.toString(), pmm: best.maker },
+        approve: mint ? { token: cash.address, amount: best.cashAmount.toString() } : { token: state.address, amount: indexAmount.toString() },
+      },
+    };
+    await this.record({ id: requestId, requestId, status: 'firm', wlp, createdAt, expiresAt, data: { keyId: identity.keyId, quote, rejections: rejected.map(auditRejection) } });
+    return quote;
+  }
+
+  /** When a record is made and when DynamoDB may delete it (TTL). */
+  private recordTimes(nowMs: number) {
+    return { createdAt: new Date(nowMs).toISOString(), expiresAt: Math.floor(nowMs / 1000) + this.deps.settings.retentionDays * 86_400 };
+  }
+
+  /** Records that no PMM gave a usable quote, then refuses with 503 `no_quote` and every reason. */
+  private async noQuote(refusal: {
+    requestId: string;
+    wlp: string;
+    createdAt: string;
+    expiresAt: number;
+    state: IndexState;
+    side: QuoteRequest['side'];
+    indexAmount: bigint;
+    referenceCashAmount: bigint;
+    rfq: ReturnType<typeof rfqView>;
+    rejected: readonly Rejection[];
+  }): Promise<never> {
+    const { requestId, rfq } = refusal;
+    await this.record({
+      id: requestId,
+      requestId,
+      status: 'refused',
+      wlp: refusal.wlp,
+      createdAt: refusal.createdAt,
+      expiresAt: refusal.expiresAt,
+      data: {
+        index: refusal.state.symbol,
+        side: refusal.side,
+        indexAmount: refusal.indexAmount.toString(),
+        referenceCashAmount: refusal.referenceCashAmount.toString(),
+        reason: 'no PMM gave a usable quote',
+        rfq,
+        rejections: refusal.rejected.map(auditRejection),
+      },
+    });
+    throw new SsiError('no PMM gave a usable quote; retry shortly', 503, 'no_quote', { details: { requestId, rejected: rfq.rejected } });
+  }
+
   private async record(record: QuoteRecord): Promise<void> {
     try {
       await this.deps.store.put(record);
@@ -319,6 +394,11 @@ export class QuoteService {
     if (record.status === 'refused') {
       return { id: record.id, requestId: record.requestId, status: 'refused' as const, createdAt: record.createdAt, reason: record.data.reason as string, rfq: record.data.rfq as never };
     }
+    if ((record.data.quote as { attested?: boolean }).attested) {
+      // A request on the AttestedIssuer names its cash and PMM, not the quote, so nothing on chain marks the quote used.
+      const status = Date.parse((record.data.quote as { expiresAt: string }).expiresAt) < this.now() ? 'expired' : 'open';
+      return { id: record.id, requestId: record.requestId, status, createdAt: record.createdAt, quote: record.data.quote as never };
+    }
     const quote = record.data.quote as { deadline: number; index: { address: string }; order: { maker: string; nonce: string } };
     let status: 'open' | 'expired' | 'used';
     try {
@@ -330,6 +410,26 @@ export class QuoteService {
     }
     return { id: record.id, requestId: record.requestId, status, createdAt: record.createdAt, quote: record.data.quote as never };
   }
+}
+
+/** The per-order range of the Issuer's issuance settings; an attested index without them takes any amount above zero. */
+function checkRange(indexAmount: bigint, state: IndexState): void {
+  const { minAmount, maxAmount } = state.config;
+  if (state.attestedIssuer && maxAmount === 0n) {
+    if (indexAmount === 0n) throw new BadRequest('the amount must be above zero', 'amount_too_small');
+    return;
+  }
+  if (indexAmount < minAmount || indexAmount > maxAmount) {
+    throw new BadRequest(
+      `${formatAmount(indexAmount, 18)} ${state.symbol} is outside the allowed ${formatAmount(minAmount, 18)} to ${formatAmount(maxAmount, 18)} per order`,
+      'amount_out_of_range',
+      { amount: formatAmount(indexAmount, 18), min: formatAmount(minAmount, 18), max: formatAmount(maxAmount, 18) },
+    );
+  }
+}
+
+function rfqView(asked: number, accepted: number, rejected: readonly Rejection[]) {
+  return { asked, accepted, rejected: rejected.map(rejectionView) };
 }
 
 function rejectionView(r: Rejection) {

@@ -15,6 +15,8 @@ export { abi as REWARDS_DISTRIBUTOR_ABI } from '../../artifacts/contracts/reward
 export { abi as STAKE_TOKEN_ABI } from '../../artifacts/contracts/staking/StakeToken.sol/StakeToken.json';
 export { abi as ASSET_LOCKING_ABI } from '../../artifacts/contracts/staking/AssetLocking.sol/AssetLocking.json';
 export { abi as USSI_ABI } from '../../artifacts/contracts/ussi/USSI.sol/USSI.json';
+/** The AttestedIssuer as its interface declares it (indexes on custodian assets: docs/custody.md). */
+export { abi as ATTESTED_ISSUER_ABI } from '../../artifacts/contracts/interfaces/IAttestedIssuer.sol/IAttestedIssuer.json';
 /** Any ERC-20 the protocol holds or pays in (cash tokens, basket assets): OpenZeppelin's IERC20Metadata. */
 export { abi as ERC20_ABI } from '../../artifacts/@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol/IERC20Metadata.json';
 /** OpenZeppelin's ERC-20 errors (ERC-6093), for readable reverts of token calls. */

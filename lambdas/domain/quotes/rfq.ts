@@ -72,19 +72,23 @@ export function draftToWire(draft: QuoteDraft, maker: string) {
 export type WireDraft = ReturnType<typeof draftToWire>;
 
 const UINT256 = /^(0|[1-9]\d{0,77})$/;
-const fitsUint256 = (v: string) => BigInt(v) < 1n << 256n;
+// zod runs a refinement even after the regex failed: a non-integer ("1.5") must not reach BigInt, which throws.
+const fitsUint256 = (v: string) => !UINT256.test(v) || BigInt(v) < 1n << 256n;
+/** An amount or nonce on the wire: a decimal integer string that fits a uint256. */
+export const uint256Schema = z.string().regex(UINT256, 'must be a decimal integer').refine(fitsUint256, 'must fit a uint256');
 
 /** A PMM's answer on the wire. */
 export const pmmAnswerSchema = z.object({
-  cashAmount: z.string().regex(UINT256, 'must be a decimal integer').refine(fitsUint256, 'must fit a uint256'),
-  nonce: z.string().regex(UINT256, 'must be a decimal integer').refine(fitsUint256, 'must fit a uint256'),
+  cashAmount: uint256Schema,
+  nonce: uint256Schema,
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'must be a 65-byte hex signature'),
   maker: addressSchema.optional(),
 });
 export type PmmAnswer = z.infer<typeof pmmAnswerSchema>;
 
-export type RfqOutcome =
-  | { pmm: PmmEndpoint; ok: true; answer: PmmAnswer; latencyMs: number }
+/** What came of asking one PMM: its answer as `A` (a quote's `PmmAnswer` by default), or why there is none. */
+export type RfqOutcome<A = PmmAnswer> =
+  | { pmm: PmmEndpoint; ok: true; answer: A; latencyMs: number }
   | { pmm: PmmEndpoint; ok: false; code: 'timeout' | 'unreachable' | 'http_error' | 'malformed'; reason: string; latencyMs: number };
 
 /** Posts a JSON body and resolves with the status and text, or rejects (name TimeoutError on timeout): the adapter is lambdas/adapters/rfq-http.ts. */
@@ -101,7 +105,7 @@ export interface RfqOptions {
 export const MAX_RFQ_BATCH = 32;
 
 /** A PMM's reply to one RFQ: the HTTP status and the parsed body (`NOT_JSON` when it was not JSON). */
-interface PmmReply {
+export interface PmmReply {
   status: number;
   body: unknown;
   /** The reply as text, for a rejection's reason. */
@@ -111,7 +115,7 @@ const NOT_JSON = Symbol('not JSON');
 /** The body of an RFQ whose batch was answered with something other than one answer per RFQ. */
 const BATCH_MISMATCH = Symbol('batch answer does not match');
 
-const parseReply = (status: number, text: string): PmmReply => {
+export const parseReply = (status: number, text: string): PmmReply => {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -190,14 +194,21 @@ async function sendBatch(pmm: PmmEndpoint, batch: Waiting[], transport: RfqTrans
 }
 
 /** Asks one PMM; never throws: a failure is an outcome with its reason. */
-export async function askPmm(pmm: PmmEndpoint, draft: QuoteDraft, options: RfqOptions): Promise<RfqOutcome> {
+export function askPmm(pmm: PmmEndpoint, draft: QuoteDraft, options: RfqOptions): Promise<RfqOutcome> {
+  return outcomeOf(pmm, () => post(pmm, draftToWire(draft, pmm.maker), options.transport, options.timeoutMs), pmmAnswerSchema, options);
+}
+
+/**
+ * What came of one request to a PMM (`send`), its body parsed by `schema`: every RFQ kind's answer goes
+ * through the same failure codes (timeout, unreachable, http_error, malformed). Never throws.
+ */
+export async function outcomeOf<A>(pmm: PmmEndpoint, send: () => Promise<PmmReply>, schema: z.ZodType<A, z.ZodTypeDef, unknown>, options: Pick<RfqOptions, 'timeoutMs' | 'now'>): Promise<RfqOutcome<A>> {
   const now = options.now ?? (() => performance.now());
   const started = now();
   const elapsed = () => Math.round((now() - started) * 10) / 10;
-  const { transport } = options;
   let reply: PmmReply;
   try {
-    reply = await post(pmm, draftToWire(draft, pmm.maker), transport, options.timeoutMs);
+    reply = await send();
   } catch (error) {
     const name = (error as Error).name;
     if (name === 'TimeoutError' || name === 'AbortError') {
@@ -212,7 +223,7 @@ export async function askPmm(pmm: PmmEndpoint, draft: QuoteDraft, options: RfqOp
     return { pmm, ok: false, code: 'malformed', reason: `batch answer is not {answers: [...]} with one answer per RFQ`, latencyMs: elapsed() };
   }
   if (reply.body === NOT_JSON) return { pmm, ok: false, code: 'malformed', reason: 'answer is not JSON', latencyMs: elapsed() };
-  const parsed = pmmAnswerSchema.safeParse(reply.body);
+  const parsed = schema.safeParse(reply.body);
   if (!parsed.success) {
     const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'answer'}: ${i.message}`).join('; ');
     return { pmm, ok: false, code: 'malformed', reason, latencyMs: elapsed() };
@@ -258,6 +269,41 @@ export interface EvaluationOptions {
   signatureProblem?: SignatureProblem;
 }
 
+/**
+ * The checks every priced answer passes, signed or attested: it came and parsed, names the maker the registry
+ * holds for the PMM (when it names one), asks a cash amount above zero and within `toleranceBps` of the
+ * reference. Returns the rejection, or the checked price.
+ */
+export function checkPrice(
+  outcome: RfqOutcome<{ cashAmount: string; maker?: string }>,
+  referenceCashAmount: bigint,
+  toleranceBps: number,
+): { rejection: Rejection } | { maker: string; cashAmount: bigint; deviationBps: number } {
+  const { pmm, latencyMs } = outcome;
+  if (!outcome.ok) return { rejection: { pmm, code: outcome.code, reason: outcome.reason, latencyMs } };
+  const { answer } = outcome;
+  const maker = checksum(pmm.maker);
+  if (answer.maker !== undefined && checksum(answer.maker) !== maker) {
+    return { rejection: { pmm, code: 'maker_mismatch', reason: `answered for maker ${answer.maker}, registered ${maker}`, latencyMs } };
+  }
+  const cashAmount = BigInt(answer.cashAmount);
+  if (cashAmount === 0n) return { rejection: { pmm, code: 'zero_price', reason: 'quoted a zero cash amount', latencyMs, cashAmount } };
+  const deviation = deviationBps(cashAmount, referenceCashAmount);
+  if (Math.abs(deviation) > toleranceBps) {
+    return {
+      rejection: {
+        pmm,
+        code: 'deviation',
+        reason: `price is ${deviation} bps from the reference NAV; the tolerance is ${toleranceBps} bps`,
+        latencyMs,
+        cashAmount,
+        deviationBps: deviation,
+      },
+    };
+  }
+  return { maker, cashAmount, deviationBps: deviation };
+}
+
 /** Checks every outcome: shape, maker, price against the reference, signature, maker role. */
 export async function evaluateOutcomes(
   draft: QuoteDraft,
@@ -269,33 +315,13 @@ export async function evaluateOutcomes(
   const rejected: Rejection[] = [];
   for (const outcome of outcomes) {
     const { pmm, latencyMs } = outcome;
-    if (!outcome.ok) {
-      rejected.push({ pmm, code: outcome.code, reason: outcome.reason, latencyMs });
+    const priced = checkPrice(outcome, draft.referenceCashAmount, options.toleranceBps);
+    if ('rejection' in priced) {
+      rejected.push(priced.rejection);
       continue;
     }
-    const { answer } = outcome;
-    const maker = checksum(pmm.maker);
-    if (answer.maker !== undefined && checksum(answer.maker) !== maker) {
-      rejected.push({ pmm, code: 'maker_mismatch', reason: `answered for maker ${answer.maker}, registered ${maker}`, latencyMs });
-      continue;
-    }
-    const cashAmount = BigInt(answer.cashAmount);
-    if (cashAmount === 0n) {
-      rejected.push({ pmm, code: 'zero_price', reason: 'quoted a zero cash amount', latencyMs, cashAmount });
-      continue;
-    }
-    const deviation = deviationBps(cashAmount, draft.referenceCashAmount);
-    if (Math.abs(deviation) > options.toleranceBps) {
-      rejected.push({
-        pmm,
-        code: 'deviation',
-        reason: `price is ${deviation} bps from the reference NAV; the tolerance is ${options.toleranceBps} bps`,
-        latencyMs,
-        cashAmount,
-        deviationBps: deviation,
-      });
-      continue;
-    }
+    const { answer } = outcome as Extract<RfqOutcome, { ok: true }>;
+    const { maker, cashAmount, deviationBps: deviation } = priced;
     const order: QuoteOrder = { ...draft.order, maker, cashAmount, nonce: BigInt(answer.nonce) };
     const orderHash = options.hasher.hash(order);
     const problem = await (options.signatureProblem ?? makerSignatureProblem)(orderHash, answer.signature, maker);
@@ -314,14 +340,19 @@ export async function evaluateOutcomes(
 
 /** The best accepted quote for the WLP: lowest cash on a mint, highest on a redeem; ties go to the faster PMM. */
 export function bestQuote(side: Side, accepted: readonly Candidate[]): Candidate | undefined {
-  let best: Candidate | undefined;
-  for (const candidate of accepted) {
+  return bestForWlp(side, accepted, (c) => c.order.cashAmount);
+}
+
+/** The candidate best for the WLP by `cashOf`: lowest on a mint, highest on a redeem; a tie goes to the faster PMM. */
+export function bestForWlp<C extends { latencyMs: number }>(side: Side, candidates: readonly C[], cashOf: (candidate: C) => bigint): C | undefined {
+  let best: C | undefined;
+  for (const candidate of candidates) {
     if (!best) {
       best = candidate;
       continue;
     }
-    const a = candidate.order.cashAmount;
-    const b = best.order.cashAmount;
+    const a = cashOf(candidate);
+    const b = cashOf(best);
     const better = side === Side.Mint ? a < b : a > b;
     if (better || (a === b && candidate.latencyMs < best.latencyMs)) best = candidate;
   }

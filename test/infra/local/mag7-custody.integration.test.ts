@@ -45,6 +45,13 @@ const cli = async (...args: string[]) => {
   const { stdout } = await run(process.execPath, [SSI, ...args, '--json', '--data', stack.file.dataDir], { timeout: 180_000 });
   return JSON.parse(stdout) as Record<string, any>;
 };
+/** A stored quote of the local WLP, read back from the quote API as the WLP would. */
+const storedQuote = async (id: string) => {
+  const response = await fetch(`${stack.file.api}/v1/quotes/${id}`, { headers: { 'x-api-key': stack.file.wlp.apiKey } });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, any>;
+};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ledger = async <T>(path: string, body?: unknown): Promise<T> => {
   const response = await fetch(`${ledgers}${path}`, body === undefined ? undefined : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await response.json()) as T & { message?: string };
@@ -114,13 +121,47 @@ describe('MAG7.ssi with native-chain legs on the local stack', () => {
     expect((await attested.getFunction('isIndexAllowed')(await index.getAddress())) as boolean).toBe(true);
   });
 
-  test('a WLP mints 1 MAG7.ssi through the CLI: the PMM delivers on five chains, the custodian attests, the PMM completes', async () => {
+  test('a WLP quotes MAG7.ssi through the quote API, which relays the RFQ to the registered PMM and records the quote', async () => {
     const quote = await cli('quote', '--index', 'MAG7.ssi', '--amount', '1');
-    expect(quote).toEqual(expect.objectContaining({ attested: true, side: 'mint', indexAmount: '1.0', pmm: expect.objectContaining({ maker: stack.file.pmm.address }) }));
+    expect(quote).toEqual(
+      expect.objectContaining({
+        id: expect.stringMatching(UUID),
+        attested: true,
+        side: 'mint',
+        indexAmount: '1',
+        pmm: expect.objectContaining({ name: 'local-pmm', maker: stack.file.pmm.address }),
+        submit: { attestedIssuer: getAddress(stack.file.custody.attestedIssuer!), method: 'requestMint' },
+      }),
+    );
+    expect(Number(quote.cashAmount)).toBeGreaterThan(0);
+    const stored = await storedQuote(quote.id as string);
+    expect(stored).toEqual(expect.objectContaining({ id: quote.id, status: 'open' }));
+    expect(stored.quote).toEqual(
+      expect.objectContaining({
+        attested: true,
+        cashAmount: quote.cashAmount,
+        pmm: expect.objectContaining({ maker: stack.file.pmm.address }),
+        rfq: expect.objectContaining({ asked: 1, accepted: 1 }),
+        submit: expect.objectContaining({ args: expect.objectContaining({ pmm: stack.file.pmm.address, indexAmount: ONE.toString() }) }),
+      }),
+    );
+    // --pmm still asks a PMM directly: the same price terms, nothing recorded, so no quote id.
+    const direct = await cli('quote', '--index', 'MAG7.ssi', '--amount', '1', '--pmm', stack.file.pmm.url);
+    expect(direct).toEqual(expect.objectContaining({ attested: true, side: 'mint', pmm: { url: stack.file.pmm.url, maker: stack.file.pmm.address } }));
+    expect(direct).not.toHaveProperty('id');
+  }, 120_000);
+
+  test('a WLP mints 1 MAG7.ssi through the CLI: the PMM delivers on five chains, the custodian attests, the PMM completes', async () => {
     const cashBefore = (await usdc.getFunction('balanceOf')(stack.file.wlp.address)) as bigint;
     const minted = await cli('mint', '--index', 'MAG7.ssi', '--amount', '1');
     expect(minted).toEqual(expect.objectContaining({ ok: true, status: 'pending', requestId: expect.stringMatching(/^0x[0-9a-f]{64}$/) }));
     firstMint = minted.requestId as string;
+    // The request names the quote API's recorded price and PMM.
+    const { quote } = minted;
+    expect(quote).toEqual(expect.objectContaining({ id: expect.stringMatching(UUID), attested: true, pmm: expect.objectContaining({ maker: stack.file.pmm.address }) }));
+    expect((await storedQuote(quote.id as string)).quote.cashAmount).toBe(quote.cashAmount);
+    const request = (await attested.getFunction('getMintRequest')(firstMint)) as { cashAmount: bigint; pmm: string };
+    expect([request.cashAmount, request.pmm]).toEqual([BigInt(Math.round(Number(quote.cashAmount) * 1e6)), stack.file.pmm.address]);
     for (const chain of CHAINS) await waitFor(`the PMM's ${chain} delivery`, async () => (await transfersTo(chain)).transfers.some((t) => t.memo === firstMint));
 
     const pending = await cli('status');
@@ -153,6 +194,7 @@ describe('MAG7.ssi with native-chain legs on the local stack', () => {
     const btcBefore = BigInt((await ledger<{ balances: Array<{ amount: string }> }>(`/chains/bitcoin/balances?address=${pmmBtc}`)).balances[0]!.amount);
     const redeemed = await cli('redeem', '--index', 'MAG7.ssi', '--amount', '0.5');
     const requestId = redeemed.requestId as string;
+    expect((await storedQuote(redeemed.quote.id as string)).quote).toEqual(expect.objectContaining({ side: 'redeem', cashAmount: redeemed.quote.cashAmount, submit: expect.objectContaining({ method: 'requestRedeem' }) }));
     await waitFor('the PMM to accept', async () => (await redeemRequest(requestId)).accepted);
     const btcDue = (await attested.getFunction('redeemDue')(requestId, stack.file.custodianAssets!.BTC!.address)) as bigint;
     expect(btcDue).toBeGreaterThan(0n);

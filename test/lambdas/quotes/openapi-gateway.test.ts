@@ -120,6 +120,17 @@ describe('the OpenAPI document', () => {
     expect(doc.components.securitySchemes.wlpApiKey).toEqual({ type: 'apiKey', in: 'header', name: 'x-api-key' });
   });
 
+  test('describes both answers of POST /v1/quotes: the signed Quote and the AttestedQuote with the AttestedIssuer call it names', () => {
+    const post = (doc.paths['/v1/quotes'] as Record<string, { responses: Record<string, { content: Record<string, { schema: unknown }> }> }>).post;
+    expect(post.responses['200'].content['application/json'].schema).toEqual({ oneOf: [{ $ref: '#/components/schemas/Quote' }, { $ref: '#/components/schemas/AttestedQuote' }] });
+    const attested = doc.components.schemas.AttestedQuote as { required: string[]; properties: Record<string, { const?: unknown; properties?: Record<string, { enum?: string[]; required?: string[] }> }> };
+    expect(attested.required).toEqual(expect.arrayContaining(['id', 'attested', 'index', 'side', 'indexAmount', 'cashToken', 'cashAmount', 'pmm', 'expiresAt', 'submit']));
+    expect(attested.required).not.toContain('signature');
+    expect(attested.properties.attested.const).toBe(true);
+    expect(attested.properties.submit.properties!.method.enum).toEqual(['requestMint', 'requestRedeem']);
+    expect(attested.properties.submit.properties!.args.required).toEqual(['index', 'indexAmount', 'cashToken', 'cashAmount', 'pmm']);
+  });
+
   test('refuses to describe a route it has no operation for', () => {
     expect(() => openApiDocument([...ROUTES, { method: 'DELETE', path: '/v1/quotes/{id}', function: 'quote-api', auth: 'wlp' }])).toThrow(/DELETE \/v1\/quotes\/\{id\} has no OpenAPI operation/);
   });

@@ -3,7 +3,7 @@ import { IndexCatalog, TtlCache, type ChainReader, type IndexState } from '../..
 import { fixedPrices, polledPrices, type ReferencePriceSource } from '../../../lambdas/quotes/prices';
 import { MemoryQuoteStore } from '../../../lambdas/quotes/store';
 import { QuoteService, type WlpIdentity } from '../../../lambdas/quotes/service';
-import { quoteSchema, storedQuoteSchema, quoteRequestSchema, indexListSchema, indexDetailSchema, type QuoteRequest } from '../../../lambdas/quotes/schemas';
+import { attestedQuoteSchema, quoteSchema, storedQuoteSchema, quoteRequestSchema, indexListSchema, indexDetailSchema, type QuoteRequest } from '../../../lambdas/quotes/schemas';
 import { QuoteOrderHasher } from '../../../lambdas/domain/quotes/order-hash';
 import { bestQuote, type Candidate, type PmmEndpoint, type RfqTransport, type WireDraft } from '../../../lambdas/domain/quotes/rfq';
 import { basketFor, feeFor, issuerDomain, Side } from '../../../lambdas/domain/orders';
@@ -238,10 +238,12 @@ describe('the quote service', () => {
     expect((error.details as { rejected: Array<{ code: string }> }).rejected[0].code).toBe(code);
   });
 
-  test('an index the Issuer does not issue (custodian assets, no issuance settings) is refused with 409 and where to go, not an empty amount range', async () => {
-    const { svc } = service({ state: { config: { minAmount: 0n, maxAmount: 0n, feeVault: ISSUER, issueFeeBps: 0, redeemFeeBps: 0, requestTimeout: 0 } } });
+  test('an index neither the Issuer (no issuance settings) nor the AttestedIssuer issues is refused with 409 not_quote_issued, asking no PMM', async () => {
+    const asked: string[] = [];
+    const { svc } = service({ state: { config: NO_ISSUANCE }, transport: async (url) => (asked.push(url), { status: 500, text: '' }) });
     const error = await rejectsWith(svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' })), 409, 'not_quote_issued');
-    expect(error.message).toMatch(/TEST\.ssi is not issued through signed quotes.*AttestedIssuer.*ssi quote/);
+    expect(error.message).toMatch(/TEST\.ssi is not issued through signed quotes .* nor allowed on the AttestedIssuer/);
+    expect(asked).toEqual([]);
   });
 
   test.each([
@@ -297,7 +299,7 @@ describe('the quote service', () => {
   test("a stored quote is expired once the chain's clock passes its deadline, though ours has not", async () => {
     // A local chain 600 s ahead of the wall clock: the deadline is 720 s away by ours.
     const { svc, advance } = service({ state: { chainClockOffsetSeconds: 600 } });
-    const quote = await svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' }));
+    const quote = quoteSchema.parse(await svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' })));
     expect((await svc.getQuote(wlp, quote.id)).status).toBe('open');
 
     advance(121_000);
@@ -309,7 +311,7 @@ describe('the quote service', () => {
   test("a stored quote stays open while the chain's clock is behind its deadline, though ours has passed it", async () => {
     // A real chain whose latest block is 12 s behind the wall clock: the deadline is 108 s away by ours.
     const { svc, advance } = service({ state: { chainClockOffsetSeconds: -12 } });
-    const quote = await svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' }));
+    const quote = quoteSchema.parse(await svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' })));
 
     advance(115_000);
     const early = (await svc.getQuote(wlp, quote.id)).status;
@@ -328,6 +330,145 @@ describe('the quote service', () => {
     const detail = indexDetailSchema.parse(await svc.getIndex('TEST.ssi'));
     expect(detail.basket.map((l) => l.amountUnits)).toEqual(['1500000', (375n * 10n ** 15n).toString()]);
     await rejectsWith(svc.getIndex('OTHER.ssi'), 404, 'unknown_index');
+  });
+});
+
+const NO_ISSUANCE = { minAmount: 0n, maxAmount: 0n, feeVault: ISSUER, issueFeeBps: 0, redeemFeeBps: 0, requestTimeout: 0 };
+const ATTESTED_ISSUER = '0x00000000000000000000000000000000000000Ab';
+
+/** PMMs answering attested RFQs: each URL's answer, at the basket's value +/- bps, or a misbehaviour. */
+function attestedPmms(behaviours: Record<string, { bps?: bigint; maker?: string; answer?: 'slow' | 'garbage' | 'http500' }>) {
+  const asked: Array<{ url: string; body: unknown }> = [];
+  const transport: RfqTransport = async (url, body, timeoutMs) => {
+    asked.push({ url, body: JSON.parse(body) });
+    const behaviour = behaviours[url];
+    if (!behaviour) return { status: 404, text: '{"error":"not found"}' };
+    if (behaviour.answer === 'slow') {
+      await new Promise((r) => setTimeout(r, timeoutMs + 20));
+      throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+    }
+    if (behaviour.answer === 'garbage') return { status: 200, text: '{"cashAmount":"1.5"}' };
+    if (behaviour.answer === 'http500') return { status: 500, text: 'boom' };
+    // 1 TEST.ssi is worth 1000 USDC at the fixed prices; the RFQ names the index amount in units.
+    const value = (BigInt((JSON.parse(body) as { indexAmount: string }).indexAmount) * 1000n * 10n ** 6n) / 10n ** 18n;
+    return { status: 200, text: JSON.stringify({ cashAmount: ((value * (10_000n + (behaviour.bps ?? 0n))) / 10_000n).toString(), maker: behaviour.maker ?? maker.address }) };
+  };
+  return { transport, asked };
+}
+
+describe('quotes for an attested index (the AttestedIssuer allows it: custodian legs settle by attestation)', () => {
+  const attested = { attestedIssuer: ATTESTED_ISSUER, config: NO_ISSUANCE };
+  const pmms = [
+    { name: 'cheap', url: 'http://cheap/rfq', maker: maker.address },
+    { name: 'dear', url: 'http://dear/rfq/', maker: otherMaker.address },
+    { name: 'impostor', url: 'http://impostor/rfq', maker: maker.address },
+    { name: 'broken', url: 'http://broken/rfq', maker: maker.address },
+  ];
+  const behaviours = {
+    'http://cheap/rfq/attested': { bps: 5n },
+    'http://dear/rfq/attested': { bps: 30n, maker: otherMaker.address },
+    // Cheaper than everyone, but for a maker the registry does not hold for this PMM.
+    'http://impostor/rfq/attested': { bps: -50n, maker: otherMaker.address },
+    'http://broken/rfq/attested': { answer: 'garbage' as const },
+  };
+
+  test('a mint asks every registered PMM at <rfq url>/attested, refuses a wrong maker and a malformed answer, and keeps the lowest cash', async () => {
+    const { transport, asked } = attestedPmms(behaviours);
+    const { svc, store } = service({ state: attested, pmms, transport });
+    const quote = attestedQuoteSchema.parse(await svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1.5' })));
+    expect(asked.map((a) => a.url).sort()).toEqual(Object.keys(behaviours).sort());
+    for (const a of asked) expect(a.body).toEqual({ index: INDEX, side: 'mint', indexAmount: '1500000000000000000' });
+    expect(quote).toMatchObject({
+      id: '11111111-2222-4333-8444-555555555555',
+      attested: true,
+      side: 'mint',
+      index: { symbol: 'TEST.ssi', address: INDEX },
+      indexAmount: '1.5',
+      cashToken: { symbol: 'USDC', decimals: 6 },
+      cashAmount: '1500.75',
+      priceVsNavBps: 5,
+      nav: { perTokenUsd: '1000', orderUsd: '1500', referenceCashAmount: '1500' },
+      pmm: { name: 'cheap', maker: maker.address },
+      expiresAt: new Date(1_800_000_000_000 + 120_000).toISOString(),
+      submit: {
+        chainId: CHAIN_ID,
+        attestedIssuer: ATTESTED_ISSUER,
+        method: 'requestMint',
+        args: { index: INDEX, indexAmount: '1500000000000000000', cashToken: USDC, cashAmount: '1500750000', pmm: maker.address },
+        approve: { token: USDC, amount: '1500750000' },
+      },
+    });
+    expect(quote.rfq.asked).toBe(4);
+    expect(quote.rfq.accepted).toBe(2);
+    expect(Object.fromEntries(quote.rfq.rejected.map((r) => [r.pmm, r.code]))).toEqual({ impostor: 'maker_mismatch', broken: 'malformed' });
+    expect(quote).not.toHaveProperty('signature');
+    const record = (await store.get(quote.id))!;
+    expect(record.status).toBe('firm');
+    expect(record.data.quote).toEqual(quote);
+    expect((record.data.rejections as Array<{ pmm: string; reason: string }>).find((r) => r.pmm === 'impostor')?.reason).toMatch(/registered 0x/);
+  });
+
+  test('a redeem keeps the highest bid, asked by cash amount at NAV, and the WLP approves its index tokens', async () => {
+    const { transport } = attestedPmms({ 'http://low/rfq/attested': { bps: -40n }, 'http://high/rfq/attested': { bps: -10n, maker: otherMaker.address } });
+    const { svc } = service({
+      state: attested,
+      pmms: [
+        { name: 'low', url: 'http://low/rfq', maker: maker.address },
+        { name: 'high', url: 'http://high/rfq', maker: otherMaker.address },
+      ],
+      transport,
+    });
+    const quote = attestedQuoteSchema.parse(await svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'redeem', cashAmount: '2000' })));
+    expect(quote).toMatchObject({ indexAmount: '2', cashAmount: '1998', pmm: { name: 'high', maker: otherMaker.address }, priceVsNavBps: -10 });
+    expect(quote.submit).toMatchObject({ method: 'requestRedeem', approve: { token: INDEX, amount: (2n * 10n ** 18n).toString() }, args: { pmm: otherMaker.address, cashAmount: '1998000000' } });
+  });
+
+  test('a price beyond the tolerance, a zero price, an HTTP error and a timeout are refused; with none left the answer is 503 no_quote, recorded', async () => {
+    const { transport } = attestedPmms({ 'http://greedy/rfq/attested': { bps: 150n }, 'http://free/rfq/attested': { bps: -10_000n }, 'http://down/rfq/attested': { answer: 'http500' }, 'http://sleepy/rfq/attested': { answer: 'slow' } });
+    const names = ['greedy', 'free', 'down', 'sleepy'];
+    const { svc, store } = service({ state: attested, pmms: names.map((n) => ({ name: n, url: `http://${n}/rfq`, maker: maker.address })), transport });
+    const error = await rejectsWith(svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' })), 503, 'no_quote');
+    expect(Object.fromEntries((error.details as { rejected: Array<{ pmm: string; code: string }> }).rejected.map((r) => [r.pmm, r.code]))).toEqual({
+      greedy: 'deviation',
+      free: 'zero_price',
+      down: 'http_error',
+      sleepy: 'timeout',
+    });
+    const refused = (await store.get('11111111-2222-4333-8444-555555555555'))!;
+    expect(refused.status).toBe('refused');
+    expect(storedQuoteSchema.parse(await svc.getQuote(wlp, refused.id)).status).toBe('refused');
+  });
+
+  test('no PMM registered: 503 no_quote, as for a signed quote', async () => {
+    const { svc } = service({ state: attested, pmms: [] });
+    const error = await rejectsWith(svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' })), 503, 'no_quote');
+    expect(error.details).toMatchObject({ rejected: [] });
+  });
+
+  test('amounts: zero is refused, more decimals than the token has are refused; the Issuer range applies when the Issuer also has settings', async () => {
+    const { transport } = attestedPmms({ 'http://pmm-a/rfq/attested': {} });
+    await rejectsWith(service({ state: attested, transport }).svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '0' })), 400, 'amount_too_small');
+    await rejectsWith(service({ state: attested, transport }).svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', cashAmount: '0.0000001' })), 400, 'invalid_amount');
+    await rejectsWith(service({ state: { attestedIssuer: ATTESTED_ISSUER }, transport }).svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '0.001' })), 400, 'amount_out_of_range');
+    const big = attestedQuoteSchema.parse(await service({ state: attested, transport }).svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '5000000' })));
+    expect(big.cashAmount).toBe('5000000000');
+  });
+
+  test('a rebalancing attested index is 409 index_rebalancing, asking no PMM', async () => {
+    const { transport, asked } = attestedPmms({ 'http://pmm-a/rfq/attested': {} });
+    await rejectsWith(service({ state: { ...attested, rebalancing: true }, transport }).svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' })), 409, 'index_rebalancing');
+    expect(asked).toEqual([]);
+  });
+
+  test('a stored attested quote is read back by id by its WLP only: open until it expires, then expired', async () => {
+    const { transport } = attestedPmms({ 'http://pmm-a/rfq/attested': { bps: 5n } });
+    const { svc, advance } = service({ state: attested, transport });
+    const quote = attestedQuoteSchema.parse(await svc.createQuote(wlp, request({ index: 'TEST.ssi', side: 'mint', amount: '1' })));
+    const stored = storedQuoteSchema.parse(await svc.getQuote(wlp, quote.id));
+    expect(stored).toMatchObject({ id: quote.id, status: 'open', quote: { attested: true, cashAmount: '1000.5' } });
+    await rejectsWith(svc.getQuote({ ...wlp, wlp: '0x0000000000000000000000000000000000000009' }, quote.id), 404, 'unknown_quote');
+    advance(120_001);
+    expect((await svc.getQuote(wlp, quote.id)).status).toBe('expired');
   });
 });
 
