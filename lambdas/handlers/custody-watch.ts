@@ -123,40 +123,44 @@ const journal: ReleaseJournal = {
 };
 
 /**
- * Releases what the redeems accepted since the redeem cursor owe. The cursor stops below the first
- * redeem that could not be released in full, so a refusal (an unlisted destination, a short wallet)
- * is tried again on the next run; the journal keeps a retry from paying twice.
+ * Releases what the events `accepted` finds since the cursor `cursorKey` owe. `release` settles one and says
+ * whether it still owes a release; the cursor stops below the first that does, so a refusal (an unlisted
+ * destination, a short wallet, buys not attested yet) is tried again on the next run. The journal keeps a
+ * retry from paying twice.
  */
-async function releaseAccepted(settler: DeliverySettler, attestedIssuer: string, custodian: Parameters<DeliverySettler['releaseAccepted']>[2]): Promise<Settlement[]> {
-  const from = Number((await readCursor('redeem-cursor')) ?? '0');
+async function releaseSince<E extends { blockNumber: number }>(
+  cursorKey: string,
+  accepted: (fromBlock: number, toBlock: number) => Promise<E[]>,
+  release: (event: E) => Promise<{ settlements: Settlement[]; outstanding: boolean }>,
+): Promise<Settlement[]> {
+  const from = Number((await readCursor(cursorKey)) ?? '0');
   const head = await provider.getBlockNumber();
   const out: Settlement[] = [];
   let next = head;
-  for (const { requestId, assets, blockNumber } of await acceptedRedeems(provider, attestedIssuer, from + 1, head)) {
-    const settled = await settler.releaseAccepted(requestId, assets, custodian, journal);
-    if (settled.some((s) => s.outcome === 'refused' && !s.reason.includes('already released')) && blockNumber - 1 < next) next = blockNumber - 1;
-    out.push(...settled);
+  for (const event of await accepted(from + 1, head)) {
+    const { settlements, outstanding } = await release(event);
+    if (outstanding && event.blockNumber - 1 < next) next = event.blockNumber - 1;
+    out.push(...settlements);
   }
-  await writeCursor('redeem-cursor', next);
+  await writeCursor(cursorKey, next);
   return out;
 }
 
-/**
- * Releases the custodian sells of the rebalances accepted since the rebalance cursor, once each has every
- * custodian buy attested. The cursor stops below the first rebalance that still owes a release, so it is
- * looked at again on every run until its last sell is attested (or it is cancelled); the journal keeps a
- * retry from paying twice.
- */
-async function releaseRebalanceSells(settler: DeliverySettler, attestedRebalancer: string, custodian: Parameters<DeliverySettler['releaseAcceptedRebalance']>[2]): Promise<Settlement[]> {
-  const from = Number((await readCursor('rebalance-cursor')) ?? '0');
-  const head = await provider.getBlockNumber();
-  const out: Settlement[] = [];
-  let next = head;
-  for (const { rebalanceId, sellAssets, blockNumber } of await acceptedRebalances(provider, attestedRebalancer, from + 1, head)) {
-    const { settlements, outstanding } = await settler.releaseAcceptedRebalance(rebalanceId, sellAssets, custodian, journal);
-    if (outstanding && blockNumber - 1 < next) next = blockNumber - 1;
-    out.push(...settlements);
-  }
-  await writeCursor('rebalance-cursor', next);
-  return out;
-}
+/** What the redeems accepted since the redeem cursor owe the PMM. */
+const releaseAccepted = (settler: DeliverySettler, attestedIssuer: string, custodian: Parameters<DeliverySettler['releaseAccepted']>[2]) =>
+  releaseSince(
+    'redeem-cursor',
+    (from, to) => acceptedRedeems(provider, attestedIssuer, from, to),
+    async ({ requestId, assets }) => {
+      const settlements = await settler.releaseAccepted(requestId, assets, custodian, journal);
+      return { settlements, outstanding: settlements.some((s) => s.outcome === 'refused' && !s.reason.includes('already released')) };
+    },
+  );
+
+/** The custodian sells of the rebalances accepted since the rebalance cursor, once each has every custodian buy attested. */
+const releaseRebalanceSells = (settler: DeliverySettler, attestedRebalancer: string, custodian: Parameters<DeliverySettler['releaseAcceptedRebalance']>[2]) =>
+  releaseSince(
+    'rebalance-cursor',
+    (from, to) => acceptedRebalances(provider, attestedRebalancer, from, to),
+    ({ rebalanceId, sellAssets }) => settler.releaseAcceptedRebalance(rebalanceId, sellAssets, custodian, journal),
+  );

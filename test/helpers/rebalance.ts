@@ -129,3 +129,19 @@ export async function feeAwareQuote(
     ...fields,
   };
 }
+
+/** A rebalance run as `GET /v1/rebalances/{index}/{runId}` answers it (the fields the stack tests read). */
+export interface RebalanceRunView {
+  runId: string;
+  status: string;
+  step: string;
+  failure?: { step: string; reason: string };
+  targets: Array<{ symbol: string; asset: string; weight: string }>;
+  prices: Array<{ asset: string; decimals: number; price: string }>;
+  plan: { sellAssets: string[]; sellAmounts: string[]; buyAssets: string[]; buyAmounts: string[]; empty: boolean };
+  quote: { maker: string; buyAmounts: string[] };
+  attested?: { rebalancer: string; rebalanceId?: string; status?: string };
+  check: { ok: boolean; maxDeviationBps: number };
+  settlement: { txHash?: string; orderHash?: string; assets?: string[]; unitAmounts?: string[] };
+  steps: Array<{ step: string; at: string; note?: string }>;
+}

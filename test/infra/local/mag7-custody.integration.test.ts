@@ -6,12 +6,10 @@
  * a PMM that never delivers (refund after the deadline), a replayed transaction id, a wrong
  * custodian signer and a short delivery.
  */
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { Contract, JsonRpcProvider, Network, NonceManager, Wallet, getAddress } from 'ethers';
 import { startTestStack, type TestStack } from '../../helpers/stack';
+import { NATIVE_CHAINS as CHAINS, custodyStackTools, waitFor } from '../../helpers/custody-stack';
 import { localCredentials, LOCAL_REGION } from '../../../infra/local/credentials';
 import { ATTESTED_ISSUER_INTERFACE, attestedIssuerSink, sendWithSigner } from '../../../lambdas/custody/attested-issuer';
 import { CustodianService } from '../../../lambdas/custody/service';
@@ -22,11 +20,8 @@ import { basketOf } from '../../../lambdas/domain/fees';
 import { KmsSigner } from '../../../lambdas/signing/kms-signer';
 import { ERC20_ABI, INDEX_TOKEN_ABI } from '../../../lambdas/shared/abi';
 
-const run = promisify(execFile);
-const SSI = resolve(__dirname, '../../../bin/ssi.js');
 /** Hardhat's account #0 (a public test key, local only): submits legs here, as anyone may. */
 const SUBMITTER_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
-const CHAINS = ['bitcoin', 'dogecoin', 'solana', 'xrpl', 'cardano'] as const;
 const ONE = 10n ** 18n;
 const PENDING = 1n;
 const COMPLETED = 2n;
@@ -41,10 +36,7 @@ let wlp: NonceManager;
 let ledgers: string;
 let kms: KMSClient;
 
-const cli = async (...args: string[]) => {
-  const { stdout } = await run(process.execPath, [SSI, ...args, '--json', '--data', stack.file.dataDir], { timeout: 180_000 });
-  return JSON.parse(stdout) as Record<string, any>;
-};
+const { cli, ledger, finalizeAll, watch } = custodyStackTools(() => stack);
 /** A stored quote of the local WLP, read back from the quote API as the WLP would. */
 const storedQuote = async (id: string) => {
   const response = await fetch(`${stack.file.api}/v1/quotes/${id}`, { headers: { 'x-api-key': stack.file.wlp.apiKey } });
@@ -52,29 +44,7 @@ const storedQuote = async (id: string) => {
   return (await response.json()) as Record<string, any>;
 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ledger = async <T>(path: string, body?: unknown): Promise<T> => {
-  const response = await fetch(`${ledgers}${path}`, body === undefined ? undefined : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = (await response.json()) as T & { message?: string };
-  if (!response.ok) throw new Error(`${path}: ${json.message}`);
-  return json;
-};
 const transfersTo = (chain: string) => ledger<{ transfers: Array<{ txId: string; memo?: string; to: string; amount: string }> }>(`/chains/${chain}/transfers?address=${encodeURIComponent(stack.file.custody.wallets[chain]!)}&fromHeight=0`);
-/** Blocks pass on every native chain until what was sent is final. */
-const finalizeAll = async () => {
-  for (const chain of CHAINS) await ledger(`/chains/${chain}/mine`, { blocks: '40' });
-};
-/** One run of the custody-watch schedule, as the scheduler fires it. */
-const watch = async () => {
-  const state = await stack.scheduler.run('custody-watch');
-  expect(state.lastRun).toEqual(expect.objectContaining({ ok: true }));
-};
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 const mintRequest = (id: string) => attested.getFunction('getMintRequest')(id) as Promise<{ status: bigint; legsAttested: bigint }>;
 const redeemRequest = (id: string) => attested.getFunction('getRedeemRequest')(id) as Promise<{ status: bigint; accepted: boolean }>;
 /** The basket amount of `placeholder` a mint of `indexAmount` must deliver now. */

@@ -7,11 +7,10 @@
  * run confirms the weights. Then a rebalance whose legs are never attested is cancelled past its
  * deadline and the run fails with the basket unchanged.
  */
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { Contract, JsonRpcProvider, Network, getAddress } from 'ethers';
 import { startTestStack, type TestStack } from '../../helpers/stack';
+import type { RebalanceRunView as RunView } from '../../helpers/rebalance';
+import { NATIVE_CHAINS as CHAINS, custodyStackTools, waitFor } from '../../helpers/custody-stack';
 import { scheduledEvent } from '../../../infra/local/scheduler';
 import { SCHEDULES } from '../../../topology';
 import { ATTESTED_ISSUER_INTERFACE } from '../../../lambdas/custody/attested-issuer';
@@ -19,25 +18,9 @@ import { ATTESTED_REBALANCER_INTERFACE } from '../../../lambdas/custody/attested
 import { STEPS } from '../../../lambdas/rebalance/store';
 import { ERC20_ABI, INDEX_TOKEN_ABI } from '../../../lambdas/shared/abi';
 
-const run = promisify(execFile);
-const SSI = resolve(__dirname, '../../../bin/ssi.js');
-const CHAINS = ['bitcoin', 'dogecoin', 'solana', 'xrpl', 'cardano'] as const;
 const COMPLETED = 2n;
 const CANCELLED = 3n;
 
-interface RunView {
-  runId: string;
-  status: string;
-  step: string;
-  failure?: { step: string; reason: string };
-  targets: Array<{ symbol: string; asset: string; weight: string }>;
-  plan: { sellAssets: string[]; sellAmounts: string[]; buyAssets: string[]; buyAmounts: string[]; empty: boolean };
-  quote: { maker: string; buyAmounts: string[] };
-  attested?: { rebalancer: string; rebalanceId?: string; status?: string };
-  check?: { ok: boolean; maxDeviationBps: number };
-  settlement: { txHash?: string; assets?: string[]; unitAmounts?: string[] };
-  steps: Array<{ step: string; note?: string }>;
-}
 
 let stack: TestStack;
 let provider: JsonRpcProvider;
@@ -45,36 +28,9 @@ let index: Contract;
 let arb: Contract;
 let attested: Contract;
 
-const cli = async (...args: string[]) => {
-  const { stdout } = await run(process.execPath, [SSI, ...args, '--json', '--data', stack.file.dataDir], { timeout: 180_000 });
-  return JSON.parse(stdout) as Record<string, any>;
-};
-const ledger = async <T>(path: string, body?: unknown): Promise<T> => {
-  const response = await fetch(`${stack.file.custody.ledgersUrl}${path}`, body === undefined ? undefined : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = (await response.json()) as T & { message?: string };
-  if (!response.ok) throw new Error(`${path}: ${json.message}`);
-  return json;
-};
+const { cli, ledger, transfersOf, finalizeAll, watch } = custodyStackTools(() => stack);
 const balanceOn = async (chain: string, address: string, asset: string): Promise<bigint> =>
   BigInt((await ledger<{ balances: Array<{ asset: string; amount: string }> }>(`/chains/${chain}/balances?address=${encodeURIComponent(address)}`)).balances.find((b) => b.asset === asset)!.amount);
-const transfersOf = (chain: string, address: string) =>
-  ledger<{ transfers: Array<{ txId: string; memo?: string; from: string; to: string; asset: string; amount: string }> }>(`/chains/${chain}/transfers?address=${encodeURIComponent(address)}&fromHeight=0`);
-/** Blocks pass on every native chain until what was sent is final. */
-const finalizeAll = async () => {
-  for (const chain of CHAINS) await ledger(`/chains/${chain}/mine`, { blocks: '40' });
-};
-/** One run of the custody-watch schedule, as the scheduler fires it. */
-const watch = async () => {
-  const state = await stack.scheduler.run('custody-watch');
-  expect(state.lastRun).toEqual(expect.objectContaining({ ok: true }));
-};
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 /** The rebalance-mag7 schedule's event for `date`, sent to the rebalance-run function. */
 const rebalance = (date: string) => {
   const schedule = SCHEDULES.find((s) => s.name === 'rebalance-mag7')!;

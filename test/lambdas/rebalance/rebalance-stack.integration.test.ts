@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Contract, JsonRpcProvider, Network, zeroPadValue } from 'ethers';
 import { startTestStack, type TestStack } from '../../helpers/stack';
+import type { RebalanceRunView as RunView } from '../../helpers/rebalance';
 import { mintOnLocalStack } from '../../helpers/local-mint';
 import { scheduledEvent } from '../../../infra/local/scheduler';
 import { SCHEDULES } from '../../../topology';
@@ -14,17 +15,6 @@ const TOKEN = ['function basket() view returns (address[] assets, uint256[] amou
 /** The tolerance the saga checks and this test re-checks independently: 50 bps of weight per asset. */
 const WEIGHT_TOLERANCE_BPS = 50;
 
-interface RunView {
-  runId: string;
-  status: string;
-  step: string;
-  failure?: { step: string; reason: string };
-  targets: Array<{ symbol: string; asset: string; weight: string }>;
-  prices: Array<{ asset: string; decimals: number; price: string }>;
-  check: { ok: boolean; maxDeviationBps: number };
-  settlement: { txHash?: string; orderHash?: string };
-  steps: Array<{ step: string; at: string; note?: string }>;
-}
 
 describe('the scheduled rebalance saga on the local stack', () => {
   let stack: TestStack;
