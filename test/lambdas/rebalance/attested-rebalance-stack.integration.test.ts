@@ -5,7 +5,8 @@
  * on their native chains (ledger simulators); the custody-watch function attests the buys, releases the
  * custodian sells to the maker's whitelisted addresses and attests those, which completes it; the next
  * run confirms the weights. Then a rebalance whose legs are never attested is cancelled past its
- * deadline and the run fails with the basket unchanged.
+ * deadline and the run fails with the basket unchanged. Before all that, a run started while an attested redeem
+ * is in flight waits without opening anything.
  */
 import { Contract, JsonRpcProvider, Network, getAddress } from 'ethers';
 import { startTestStack, type TestStack } from '../../helpers/stack';
@@ -82,6 +83,25 @@ describe('MAG7.ssi rebalances through custodian-attested legs on the local stack
     const role = (await index.getFunction('REBALANCER_ROLE')()) as string;
     expect((await index.getFunction('hasRole')(role, await arb.getAddress())) as boolean).toBe(true);
   });
+
+  test('while an attested redeem of MAG7.ssi is in flight the run waits before opening anything; once it ends the run goes on', async () => {
+    const redeemed = await cli('redeem', '--index', 'MAG7.ssi', '--amount', '0.5');
+    const requestId = redeemed.requestId as string;
+    const redeem = () => attested.getFunction('getRedeemRequest')(requestId) as Promise<{ status: bigint; accepted: boolean }>;
+    await waitFor('the PMM to accept the redeem', async () => (await redeem()).accepted);
+    const before = await provider.getBlockNumber();
+    await rebalance(date);
+    const waiting = await getRun(date);
+    expect(waiting.status).toBe('running');
+    expect(waiting.step).toBe('fee-check');
+    expect(waiting.failure).toBeUndefined();
+    expect(await provider.getBlockNumber()).toBe(before);
+    expect(await arb.getFunction('pendingRebalance')(await index.getAddress())).toBe('0x' + '0'.repeat(64));
+    await watch(); // releases the redeem's legs
+    await finalizeAll();
+    await watch(); // attests them: the redeem completes
+    expect((await redeem()).status).toBe(COMPLETED);
+  }, 300_000);
 
   test('the run quotes the PMM under the AttestedRebalancer\'s domain, opens the rebalance and waits for its legs', async () => {
     for (const { symbol, chain } of custodianByPlaceholder().values()) {
