@@ -12,8 +12,8 @@ import type { AttestedRebalanceSink, RebalanceView } from './settle';
 
 export const ATTESTED_REBALANCER_INTERFACE = new Interface(ATTESTED_REBALANCER_ABI);
 
-/** RebalanceStatus in IAttestedRebalancer. */
-const STATUS = ['none', 'pending', 'completed', 'cancelled', 'settled'] as const;
+/** RebalanceStatus in IAttestedRebalancer, by its numeric value. */
+export const REBALANCE_STATUS = ['none', 'pending', 'completed', 'cancelled', 'settled'] as const;
 
 /**
  * The order a rebalance was opened with. The contract keeps only its hash and the event leaves out the
@@ -69,7 +69,7 @@ export function attestedRebalancerSink(address: string, provider: Provider, send
         accepted: boolean;
         status: bigint;
       };
-      const status = STATUS[Number(r.status)] ?? 'none';
+      const status = REBALANCE_STATUS[Number(r.status)] ?? 'none';
       if (status === 'none') return undefined;
       let order = orders.get(rebalanceId);
       if (!order) {
@@ -97,7 +97,7 @@ export function attestedRebalancerSink(address: string, provider: Provider, send
         const decoded = sent.revertData ? describeRevert({ data: sent.revertData }, ATTESTED_REBALANCER_INTERFACE).reason : sent.reason;
         return { ok: false, reason: decoded };
       }
-      const status = STATUS[Number(((await contract.getFunction('getRebalance')(rebalanceId)) as { status: bigint }).status)];
+      const status = REBALANCE_STATUS[Number(((await contract.getFunction('getRebalance')(rebalanceId)) as { status: bigint }).status)];
       return { ok: true, completed: status === 'completed' };
     },
   };

@@ -9,7 +9,7 @@
  * An index whose basket holds custodian assets (MAG7.ssi) cannot settle atomically: its run goes
  * through the AttestedRebalancer (docs/custody.md, "Attested rebalances") with the same steps.
  * `targets` also weighs the custodian assets; `open` opens no window (there is none) but waits while
- * an attested redeem of the index is in flight, whose acceptance could shrink the basket under a
+ * an attested redeem of the index is in flight, whose completion could shrink the basket under a
  * sell; `quote` and `verify` sign under the AttestedRebalancer's domain, the order's deadline being
  * AttestedIssuer's request timeout (the time custodian legs have); `settle` opens the rebalance;
  * `confirm` waits (StepPending: the run stays running for the next invocation) while the maker
@@ -26,7 +26,7 @@ import type { ActionRecord, RelayRequest } from '../relayer';
 import { RelayFailed, sendAndWait, type RelayerPort } from '../relayer/port';
 import { INDEX_TOKEN_ABI, ISSUER_ABI, REBALANCER_ABI, withErrorsOf } from '../shared/abi';
 import { ATTESTED_ISSUER_INTERFACE } from '../custody/attested-issuer';
-import { ATTESTED_REBALANCER_INTERFACE } from '../custody/attested-rebalancer';
+import { ATTESTED_REBALANCER_INTERFACE, REBALANCE_STATUS } from '../custody/attested-rebalancer';
 import { basketWeights, checkMakerOrder, checkWeights, computeTargets, feeSaleNeeded, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
 import { STEPS, runSortKey, type RunRecord, type RunStore, type Step, type StoredLegs } from './store';
 
@@ -236,8 +236,6 @@ function deployedAssets(deps: SagaDeps, attested: boolean): DeployedAsset[] {
 const verifyingContract = (deps: SagaDeps, run: RunRecord): string => run.attested?.rebalancer ?? deps.rebalancer;
 const attestedRebalancerContract = (deps: SagaDeps, run: RunRecord) => new Contract(run.attested!.rebalancer, ATTESTED_REBALANCER_INTERFACE, deps.provider);
 
-/** RebalanceStatus in IAttestedRebalancer. */
-const ATTESTED_STATUS = ['none', 'pending', 'completed', 'cancelled', 'settled'] as const;
 /** RequestStatus.Pending in IAttestedIssuer. */
 const REQUEST_PENDING = 1n;
 
@@ -638,7 +636,7 @@ async function endAttested(deps: SagaDeps, run: RunRecord): Promise<{ settlement
     // An ethers Result: its named fields do not survive a spread, so each is read.
     const r = (await contract.getFunction('getRebalance')(rebalanceId)) as { deadline: bigint; buysDue: bigint; buysAttested: bigint; sellsDue: bigint; sellsAttested: bigint; accepted: boolean; status: bigint };
     const { deadline, buysDue, buysAttested, sellsDue, sellsAttested, accepted } = r;
-    return { deadline, buysDue, buysAttested, sellsDue, sellsAttested, accepted, status: ATTESTED_STATUS[Number(r.status)] ?? 'none' };
+    return { deadline, buysDue, buysAttested, sellsDue, sellsAttested, accepted, status: REBALANCE_STATUS[Number(r.status)] ?? 'none' };
   };
   let r = await read();
   const progress = () => `accepted ${r.accepted}, custodian buys attested ${r.buysAttested} of ${r.buysDue}, sells ${r.sellsAttested} of ${r.sellsDue}`;
