@@ -10,6 +10,7 @@ import {
   createLedgerSimulators,
   solanaSignedMessage,
   startLedgerSimulators,
+  wireTransfer,
   LedgerError,
   type RunningLedgers,
   type SimulatedChain,
@@ -113,16 +114,8 @@ describe('the simulator custodian adapter over HTTP', () => {
   });
 });
 
-interface WireTransfer {
-  txId: string;
-  asset: string;
-  from: string;
-  to: string;
-  amount: string;
-  height: string;
-  memo?: string;
-  final: boolean;
-}
+/** A transfer as the simulators answer it over HTTP. */
+type WireTransfer = ReturnType<typeof wireTransfer>;
 
 async function call<T>(url: string, body?: unknown): Promise<T> {
   const response = await fetch(url, body === undefined ? undefined : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
