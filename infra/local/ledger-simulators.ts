@@ -186,6 +186,10 @@ export abstract class LedgerSimulator {
     const tip = BigInt(state.tip);
     if (tip < this.tip) throw new Error(`tip ${tip} is below the last transfer's height ${this.tip}`);
     this.tip = tip;
+    for (const address of [...state.whitelist, ...Object.values(state.labels)]) {
+      const check = checkAddress(this.chain, address);
+      if (!check.ok) throw new Error(`${address} is not a ${this.chain} address: ${check.reason}`);
+    }
     for (const address of state.whitelist) this.whitelist.add(address);
     for (const [label, address] of Object.entries(state.labels)) this.labels.set(label, address);
   }
