@@ -10,16 +10,21 @@
  * after the simulator's confirmation depth (`finality`).
  *
  * `startLedgerSimulators` serves all five over HTTP on 127.0.0.1 so the custodian adapter reaches
- * them the way an adapter reaches a custodian's API (see LEDGER_ROUTES below).
+ * them the way an adapter reaches a custodian's API (routes below). With `blockIntervalMs` it makes
+ * empty blocks over time as a chain does; with `stateFile` it keeps every ledger (tip, transfer log,
+ * whitelist, labels and the keys it holds) across a restart.
  */
-import { createHash, generateKeyPairSync, randomBytes, sign as ed25519Sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign as ed25519Sign, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
+import { z } from 'zod';
 import { address as btcAddress, payments, Transaction, networks, type Network } from 'bitcoinjs-lib';
 import { encodeAccountID } from 'ripple-address-codec';
 import { base58, bech32 } from '@scure/base';
 import { blake2b } from '@noble/hashes/blake2b';
 import { checkAddress, type NativeChain } from '../../lambdas/domain/custody/addresses';
-import { listen } from './net';
+import { listen, StackError } from './net';
 
 /** One confirmed transfer on a simulated ledger. */
 export interface LedgerTransfer {
@@ -46,6 +51,57 @@ export class LedgerError extends Error {
 const sha256 = (data: Uint8Array): Buffer => createHash('sha256').update(data).digest();
 const hash160 = (data: Uint8Array): Buffer => createHash('ripemd160').update(sha256(data)).digest();
 
+/** A set that reports each change, so a whitelist edited in place (`whitelist.add`) is still saved. */
+class ObservedSet extends Set<string> {
+  constructor(private readonly changed: () => void) {
+    super();
+  }
+  override add(value: string): this {
+    const added = !this.has(value);
+    super.add(value);
+    if (added) this.changed();
+    return this;
+  }
+  override delete(value: string): boolean {
+    const deleted = super.delete(value);
+    if (deleted) this.changed();
+    return deleted;
+  }
+  override clear(): void {
+    const had = this.size > 0;
+    super.clear();
+    if (had) this.changed();
+  }
+}
+
+const decimalString = z.string().regex(/^\d{1,78}$/, 'a decimal string');
+
+/** One ledger as the state file keeps it; balances are not stored but summed from the log on load. */
+const ledgerStateSchema = z
+  .object({
+    tip: decimalString,
+    transfers: z.array(
+      z
+        .object({
+          txId: z.string().min(1),
+          asset: z.string().min(1),
+          from: z.string(),
+          to: z.string().min(1),
+          amount: decimalString,
+          height: decimalString,
+          memo: z.string().min(1).max(80).optional(),
+        })
+        .strict(),
+    ),
+    whitelist: z.array(z.string().min(1)),
+    labels: z.record(z.string(), z.string().min(1)),
+    /** Private keys the simulator holds for addresses it made (PKCS#8 DER, base64), by address: Solana's. */
+    keys: z.record(z.string(), z.string().min(1)),
+  })
+  .strict();
+
+export type LedgerState = z.infer<typeof ledgerStateSchema>;
+
 /**
  * The ledger every simulator shares: balances keyed by (address, asset), one block per transfer,
  * a genesis faucet (`mint`) standing in for coins mined or bought elsewhere.
@@ -56,12 +112,16 @@ export abstract class LedgerSimulator {
   abstract readonly assets: Readonly<Record<string, number>>;
   /** Blocks on top of a transfer's before it counts as final. */
   abstract readonly finality: bigint;
+  /** Called after every change of state (a block, a transfer, a new key or label, a whitelist edit): the server saves then. */
+  onChange?: () => void;
   private tip = 0n;
   private readonly balancesByKey = new Map<string, bigint>();
   private readonly transfersById = new Map<string, LedgerTransfer>();
   private readonly log: LedgerTransfer[] = [];
+  /** Addresses this simulator made under a name, as a node's wallet labels them (the PMM finds its own again after a restart). */
+  private readonly labels = new Map<string, string>();
   /** The custodian's withdrawal whitelist on this chain (what an operator approves at Cobo or Ceffu). */
-  readonly whitelist = new Set<string>();
+  readonly whitelist: Set<string> = new ObservedSet(() => this.changed());
 
   /** A fresh address of this chain's format. */
   abstract newAddress(): string;
@@ -70,6 +130,68 @@ export abstract class LedgerSimulator {
 
   get height(): bigint {
     return this.tip;
+  }
+
+  protected changed(): void {
+    this.onChange?.();
+  }
+
+  /** The address made under `label`, made now if there is none yet. */
+  addressFor(label: string): string {
+    let address = this.labels.get(label);
+    if (address === undefined) {
+      address = this.newAddress();
+      this.labels.set(label, address);
+      this.changed();
+    }
+    return address;
+  }
+
+  /** Private keys this simulator holds, by address (PKCS#8 DER, base64); none for a chain whose addresses are bare hashes. */
+  protected exportKeys(): Record<string, string> {
+    return {};
+  }
+
+  protected importKeys(keys: Record<string, string>): void {
+    if (Object.keys(keys).length > 0) throw new Error(`the ${this.chain} simulator holds no keys, but the state lists ${Object.keys(keys).length}`);
+  }
+
+  /** Everything that must survive a restart (amounts and heights as decimal strings). */
+  snapshot(): LedgerState {
+    return {
+      tip: this.tip.toString(),
+      transfers: this.log.map((t) => ({ ...t, amount: t.amount.toString(), height: t.height.toString() })),
+      whitelist: [...this.whitelist],
+      labels: Object.fromEntries(this.labels),
+      keys: this.exportKeys(),
+    };
+  }
+
+  /**
+   * Loads `state` into this fresh simulator. Balances are the log replayed, with every transfer
+   * checked as when it was made, so a state file edited into an overdraft is refused, not believed.
+   */
+  restore(input: unknown): void {
+    if (this.log.length > 0 || this.tip > 0n) throw new Error(`the ${this.chain} simulator already has blocks`);
+    const state = ledgerStateSchema.parse(input);
+    this.importKeys(state.keys);
+    for (const stored of state.transfers) {
+      const height = BigInt(stored.height);
+      if (height <= this.tip) throw new Error(`transfer ${stored.txId} at height ${height} is not above the one before it`);
+      if (this.transfersById.has(stored.txId)) throw new Error(`transfer ${stored.txId} appears twice`);
+      this.check(stored.from, stored.to, stored.asset, BigInt(stored.amount));
+      this.apply({ ...stored, amount: BigInt(stored.amount), height });
+      this.tip = height;
+    }
+    const tip = BigInt(state.tip);
+    if (tip < this.tip) throw new Error(`tip ${tip} is below the last transfer's height ${this.tip}`);
+    this.tip = tip;
+    for (const address of [...state.whitelist, ...Object.values(state.labels)]) {
+      const check = checkAddress(this.chain, address);
+      if (!check.ok) throw new Error(`${address} is not a ${this.chain} address: ${check.reason}`);
+    }
+    for (const address of state.whitelist) this.whitelist.add(address);
+    for (const [label, address] of Object.entries(state.labels)) this.labels.set(label, address);
   }
 
   balance(address: string, asset: string): bigint {
@@ -91,6 +213,7 @@ export abstract class LedgerSimulator {
   /** Adds `blocks` empty blocks (time passing). */
   mine(blocks = 1n): bigint {
     this.tip += blocks;
+    this.changed();
     return this.tip;
   }
 
@@ -109,6 +232,17 @@ export abstract class LedgerSimulator {
   }
 
   private record(from: string, to: string, asset: string, amount: bigint, memo?: string): LedgerTransfer {
+    this.check(from, to, asset, amount);
+    const body = { asset, from, to, amount, height: this.tip + 1n, ...(memo === undefined ? {} : { memo }) };
+    const transfer: LedgerTransfer = { txId: this.txIdOf(body, randomBytes(32)), ...body };
+    this.apply(transfer);
+    this.tip = transfer.height;
+    this.changed();
+    return transfer;
+  }
+
+  /** Refuses an unknown asset, a non-positive amount, a malformed address or an overdraft. */
+  private check(from: string, to: string, asset: string, amount: bigint): void {
     if (!(asset in this.assets)) throw new LedgerError(`${this.chain} carries ${Object.keys(this.assets).join(', ')}, not ${asset}`);
     if (amount <= 0n) throw new LedgerError('a transfer moves a positive amount');
     for (const address of from ? [from, to] : [to]) {
@@ -117,14 +251,15 @@ export abstract class LedgerSimulator {
     }
     const held = this.balance(from, asset);
     if (from && held < amount) throw new LedgerError(`${from} holds ${held} ${asset}, cannot send ${amount}`);
-    this.tip += 1n;
-    const body = { asset, from, to, amount, height: this.tip, ...(memo === undefined ? {} : { memo }) };
-    const transfer: LedgerTransfer = { txId: this.txIdOf(body, randomBytes(32)), ...body };
+  }
+
+  /** Books a checked transfer: balances, the id index and the log. */
+  private apply(transfer: LedgerTransfer): void {
+    const { from, to, asset, amount } = transfer;
     if (from) this.balancesByKey.set(`${from}|${asset}`, this.balance(from, asset) - amount);
     this.balancesByKey.set(`${to}|${asset}`, this.balance(to, asset) + amount);
     this.transfersById.set(transfer.txId, transfer);
     this.log.push(transfer);
-    return transfer;
   }
 }
 
@@ -173,23 +308,45 @@ export class DogecoinLedgerSimulator extends LedgerSimulator {
   }
 }
 
-/** Solana: an address is an Ed25519 public key in base58; a transaction id is its first signature in base58 (64 bytes). */
+/** The base58 Solana address of an Ed25519 key. */
+const solanaAddressOf = (key: KeyObject): string => base58.encode(Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url'));
+
+/**
+ * What a Solana simulator's transaction id signs: the transfer with its slot, unique per transfer
+ * (one per block), so the id can be checked against the sender's address as a signature is.
+ */
+export const solanaSignedMessage = (transfer: Omit<LedgerTransfer, 'txId'>): Buffer =>
+  Buffer.from(`${transfer.height}:${transfer.from}>${transfer.to}:${transfer.asset}:${transfer.amount}:${transfer.memo ?? ''}`);
+
+/**
+ * Solana: an address is an Ed25519 public key in base58; a transaction id is its first signature in
+ * base58 (64 bytes): the sender's when the simulator made the sender's address, else its fee payer's.
+ */
 export class SolanaLedgerSimulator extends LedgerSimulator {
   readonly chain = 'solana' as const;
   readonly assets = { SOL: 9 };
   readonly finality = 32n;
   private readonly keys = new Map<string, KeyObject>();
-  private readonly feePayer = generateKeyPairSync('ed25519').privateKey;
   newAddress(): string {
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
-    const address = base58.encode(raw);
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const address = solanaAddressOf(privateKey);
     this.keys.set(address, privateKey);
+    this.changed();
     return address;
   }
-  protected txIdOf(transfer: Omit<LedgerTransfer, 'txId'>, nonce: Uint8Array): string {
-    const message = Buffer.concat([nonce, Buffer.from(`${transfer.from}>${transfer.to}:${transfer.amount}:${transfer.memo ?? ''}`)]);
-    return base58.encode(ed25519Sign(null, message, this.keys.get(transfer.from) ?? this.feePayer));
+  protected txIdOf(transfer: Omit<LedgerTransfer, 'txId'>): string {
+    const signer = this.keys.get(transfer.from) ?? this.keys.get(this.addressFor('fee payer'))!;
+    return base58.encode(ed25519Sign(null, solanaSignedMessage(transfer), signer));
+  }
+  protected override exportKeys(): Record<string, string> {
+    return Object.fromEntries([...this.keys].map(([address, key]) => [address, key.export({ format: 'der', type: 'pkcs8' }).toString('base64')]));
+  }
+  protected override importKeys(keys: Record<string, string>): void {
+    for (const [address, der] of Object.entries(keys)) {
+      const key = createPrivateKey({ key: Buffer.from(der, 'base64'), format: 'der', type: 'pkcs8' });
+      if (key.asymmetricKeyType !== 'ed25519' || solanaAddressOf(key) !== address) throw new Error(`the key held for ${address} is not its Ed25519 key`);
+      this.keys.set(address, key);
+    }
   }
 }
 
@@ -247,7 +404,7 @@ export function createLedgerSimulators(): Record<SimulatedChain, LedgerSimulator
  *   GET  /chains/{chain}/balances?address=A[&address=B] -> { height, balances: [{ wallet, asset, amount }] } (every asset, one height)
  *   GET  /chains/{chain}/tx/{txId}                    -> transfer with `final`
  *   GET  /chains/{chain}/transfers?address=A[&address=B]&fromHeight=N -> { height, transfers: [...with final] }
- *   POST /chains/{chain}/addresses                    -> { address }
+ *   POST /chains/{chain}/addresses [{label}]          -> { address } (with a label: the address made under it, made once)
  *   POST /chains/{chain}/transfers {from,to,asset,amount[,memo]} -> the transfer
  *   POST /chains/{chain}/mint {to,asset,amount}       -> the transfer (genesis faucet)
  *   POST /chains/{chain}/mine {blocks}                -> { height }
@@ -327,7 +484,7 @@ function route(ledgers: Record<SimulatedChain, LedgerSimulator>, method: string,
       return { height: ledger.height.toString(), transfers: ledger.transfersOf(addresses, fromHeight).map((t) => wireTransfer(ledger, t)) };
     }
     case 'POST addresses':
-      return { address: ledger.newAddress() };
+      return { address: body.label === undefined ? ledger.newAddress() : ledger.addressFor(text(body.label, 'label')) };
     case 'POST transfers':
       return wireTransfer(
         ledger,
@@ -357,9 +514,99 @@ function route(ledgers: Record<SimulatedChain, LedgerSimulator>, method: string,
   }
 }
 
+/**
+ * Block intervals for the local stack. This is a simulator speed-up, not the chains' block times
+ * (about 600 s on Bitcoin, 60 s on Dogecoin, 20 s on Cardano, 4 s on the XRP Ledger and 0.4 s on
+ * Solana). Each chain reaches its confirmation depth (`finality`) in about 12 s, so a PMM delivery
+ * on `npm start` becomes final within seconds and not after an hour of Bitcoin blocks.
+ */
+export const LOCAL_BLOCK_INTERVAL_MS: Readonly<Record<SimulatedChain, number>> = { bitcoin: 2_000, dogecoin: 2_000, solana: 400, xrpl: 4_000, cardano: 1_200 };
+
+/** How long after a change the state file is written (at most one write per interval; `close` writes what is left). */
+const SAVE_DELAY_MS = 1_000;
+
+const stateFileSchema = z.object({ version: z.literal(1), chains: z.record(z.string(), z.unknown()) }).strict();
+
+export interface LedgerSimulatorOptions {
+  /** Port on 127.0.0.1; 0 picks a free one (default). */
+  port?: number;
+  /**
+   * Makes one empty block every so many milliseconds, per chain or one value for all, as time passes
+   * on a chain. Without it a block is made only per transfer and by `POST /chains/{chain}/mine`.
+   */
+  blockIntervalMs?: number | Partial<Record<SimulatedChain, number>>;
+  /**
+   * Keeps every ledger in this JSON file: loaded on start (a corrupt or unreadable file fails the
+   * start with a StackError naming it), written atomically (temporary file, then rename) after changes
+   * and on close. Without it the ledgers live in memory only.
+   */
+  stateFile?: string;
+  /** Where a failed background save is reported (the next change or `close` tries again). */
+  log?: (line: string) => void;
+}
+
+const reasonOf = (error: unknown): string =>
+  error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.') || 'file'}: ${i.message}`).join('; ') : (error as Error).message;
+
+/** Loads `path` into `ledgers`; any failure is a StackError naming the file. */
+function loadState(path: string, ledgers: Record<SimulatedChain, LedgerSimulator>): void {
+  try {
+    const file = stateFileSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+    for (const [chain, state] of Object.entries(file.chains)) {
+      const ledger = ledgers[chain as SimulatedChain];
+      if (!ledger) throw new Error(`it lists chain "${chain}", which has no simulator`);
+      try {
+        ledger.restore(state);
+      } catch (error) {
+        throw new Error(`${chain}: ${reasonOf(error)}`);
+      }
+    }
+  } catch (error) {
+    throw new StackError(`the ledger simulators' state file ${path} is unreadable or corrupt (${reasonOf(error)}): move it away to start the ledgers empty, or start the stack with --reset`);
+  }
+}
+
+function saveState(path: string, ledgers: Record<SimulatedChain, LedgerSimulator>): void {
+  const chains = Object.fromEntries(Object.entries(ledgers).map(([chain, ledger]) => [chain, ledger.snapshot()]));
+  const temporary = `${path}.${process.pid}.tmp`;
+  // It holds the private keys of the addresses the simulators made: readable by this user only.
+  writeFileSync(temporary, JSON.stringify({ version: 1, chains }), { mode: 0o600 });
+  renameSync(temporary, path);
+}
+
 /** Serves one simulator per chain on 127.0.0.1:`port` (0 picks a free port). */
-export async function startLedgerSimulators(options: { port?: number } = {}): Promise<RunningLedgers> {
+export async function startLedgerSimulators(options: LedgerSimulatorOptions = {}): Promise<RunningLedgers> {
   const ledgers = createLedgerSimulators();
+  const { stateFile } = options;
+  const intervals = Object.values(ledgers).flatMap((ledger): Array<[LedgerSimulator, number]> => {
+    const interval = typeof options.blockIntervalMs === 'object' ? options.blockIntervalMs[ledger.chain] : options.blockIntervalMs;
+    if (interval === undefined) return [];
+    if (!Number.isFinite(interval) || interval <= 0) throw new StackError(`blockIntervalMs for ${ledger.chain} must be a positive number of milliseconds, not ${interval}`);
+    return [[ledger, interval]];
+  });
+  let saveTimer: NodeJS.Timeout | undefined;
+  let dirty = false;
+  const save = (): void => {
+    saveTimer = undefined;
+    if (!stateFile || !dirty) return;
+    dirty = false;
+    try {
+      saveState(stateFile, ledgers);
+    } catch (error) {
+      dirty = true;
+      options.log?.(`ledger simulators: could not write ${stateFile}: ${(error as Error).message}`);
+    }
+  };
+  if (stateFile) {
+    if (existsSync(stateFile)) loadState(stateFile, ledgers);
+    else mkdirSync(dirname(stateFile), { recursive: true });
+    for (const ledger of Object.values(ledgers)) {
+      ledger.onChange = () => {
+        dirty = true;
+        saveTimer ??= setTimeout(save, SAVE_DELAY_MS);
+      };
+    }
+  }
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     void (async () => {
       let status = 200;
@@ -378,9 +625,18 @@ export async function startLedgerSimulators(options: { port?: number } = {}): Pr
   await listen(server, options.port ?? 0, 'ledger simulators');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  const blockTimers = intervals.map(([ledger, interval]) => setInterval(() => ledger.mine(1n), interval));
   return {
     url: `http://127.0.0.1:${port}`,
     ledgers,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: async () => {
+      for (const timer of blockTimers) clearInterval(timer);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      clearTimeout(saveTimer);
+      if (stateFile && dirty) {
+        dirty = false;
+        saveState(stateFile, ledgers);
+      }
+    },
   };
 }

@@ -21,8 +21,15 @@ export interface DeliveryLeg extends NativeAsset {
   amount: bigint;
 }
 
+async function get<T>(url: string): Promise<T> {
+  return call<T>(url, await fetch(url));
+}
+
 async function post<T>(url: string, body: unknown): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return call<T>(url, await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+}
+
+async function call<T>(url: string, response: Response): Promise<T> {
   const reply = (await response.json()) as T & { message?: string };
   if (!response.ok) throw new Error(`${url}: ${reply.message ?? response.status}`);
   return reply;
@@ -35,12 +42,21 @@ export class PmmNativeWallets {
     readonly addresses: Readonly<Record<SimulatedChain, string>>,
   ) {}
 
-  /** Opens one address per chain of `inventory` and credits it from the simulators' genesis faucet. */
-  static async open(ledgersUrl: string, inventory: ReadonlyArray<NativeAsset & { amount: bigint }>): Promise<PmmNativeWallets> {
+  /**
+   * Opens the PMM's address per chain of `inventory`, the one the simulators made under `label`, and
+   * credits it from their genesis faucet unless the faucet has credited it that asset before. So a
+   * restart over kept ledgers (`stateFile`) finds the same addresses and inventory, as a restart finds
+   * the PMM's EVM key in the data folder, and does not mint the inventory a second time.
+   */
+  static async open(ledgersUrl: string, inventory: ReadonlyArray<NativeAsset & { amount: bigint }>, label = 'pmm-simulator'): Promise<PmmNativeWallets> {
     const addresses = {} as Record<SimulatedChain, string>;
     for (const { chain, asset, amount } of inventory) {
-      addresses[chain] ??= (await post<{ address: string }>(`${ledgersUrl}/chains/${chain}/addresses`, {})).address;
-      await post(`${ledgersUrl}/chains/${chain}/mint`, { to: addresses[chain], asset, amount: amount.toString() });
+      const address = (addresses[chain] ??= (await post<{ address: string }>(`${ledgersUrl}/chains/${chain}/addresses`, { label })).address);
+      const { transfers } = await get<{ transfers: Array<{ from: string; to: string; asset: string }> }>(
+        `${ledgersUrl}/chains/${chain}/transfers?address=${encodeURIComponent(address)}&fromHeight=0`,
+      );
+      if (transfers.some((t) => t.from === '' && t.to === address && t.asset === asset)) continue;
+      await post(`${ledgersUrl}/chains/${chain}/mint`, { to: address, asset, amount: amount.toString() });
     }
     return new PmmNativeWallets(ledgersUrl, addresses);
   }

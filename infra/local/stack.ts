@@ -34,7 +34,7 @@ import type { DeploymentRecord } from '../../topology/deployment';
 import { localRouteRefusal } from './local-guard';
 import { buildWebApp, webReply } from './web';
 import { templateEnvironments, withLocalOverrides, type LocalOverride, type SynthesizedEnvironment } from './template-environment';
-import { startLedgerSimulators, type RunningLedgers, type XrpLedgerSimulator } from './ledger-simulators';
+import { LOCAL_BLOCK_INTERVAL_MS, startLedgerSimulators, type RunningLedgers, type XrpLedgerSimulator } from './ledger-simulators';
 import { CUSTODIAN_ASSETS } from '../../scripts/deploy/assets';
 
 /** Reference prices of the local chain's assets (the deploy's constituent prices) and $SOSO, for the points snapshot. */
@@ -237,7 +237,7 @@ export async function importSigningKey(client: KMSClient, privateKey: string, de
 
 /**
  * The custodian's wallet per native chain, made once and kept in the data folder so a kept deployment
- * (which registered them) finds the same addresses; the simulators' balances start empty on each start.
+ * (which registered them) finds the same addresses; their balances are in the ledgers' state file.
  */
 function loadOrCreateCustodyWallets(path: string, ledgers: RunningLedgers): Record<string, string> {
   if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
@@ -316,8 +316,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const chain: RunningChain = await startAnvil(options.ports.chain, { stateFile: join(deploymentsDir, 'anvil-state.json') });
     recordChild(chain.process.pid);
     stops.push(() => chain.stop());
-    log('starting the native-chain ledger simulators (the custodian API)');
-    const ledgers: RunningLedgers = await startLedgerSimulators();
+    log('starting the native-chain ledger simulators (the custodian API; kept in the data folder)');
+    // Blocks pass on their own (sped up: every chain is final in about 12 s) and the ledgers survive a
+    // restart, as the chain and its deployment do: custody attested on chain is still in the wallets.
+    const ledgers: RunningLedgers = await startLedgerSimulators({ blockIntervalMs: LOCAL_BLOCK_INTERVAL_MS, stateFile: join(dataDir, 'custody', 'ledgers.json'), log });
     stops.push(() => ledgers.close());
     const custodyWallets = loadOrCreateCustodyWallets(join(dataDir, 'custody', 'wallets.json'), ledgers);
     const pmmKey = loadOrCreatePmmKey(join(dataDir, 'pmm', 'key.json'));

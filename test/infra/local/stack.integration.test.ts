@@ -81,6 +81,16 @@ describe('the local stack started with npm start', () => {
   // A transfer made on the first run's chain, to be found again after the restart.
   const payee = Wallet.createRandom().address;
   let transfer: { blockNumber: number; value: bigint } | undefined;
+  // What the native-chain ledgers hold on the first run: a custodian wallet's BTC and the PMM's inventory.
+  let ledgersBefore: { wallets: Record<string, string>; pmm: Record<string, string>; balances: Record<string, string> } | undefined;
+  const nativeBalances = async (ledgersUrl: string, addresses: Record<string, string>): Promise<Record<string, string>> => {
+    const out: Record<string, string> = {};
+    for (const [chain, address] of Object.entries(addresses)) {
+      const reply = (await (await fetch(`${ledgersUrl}/chains/${chain}/balances?address=${encodeURIComponent(address)}`)).json()) as { balances: Array<{ asset: string; amount: string }> };
+      for (const { asset, amount } of reply.balances) out[`${chain}|${address}|${asset}`] = amount;
+    }
+    return out;
+  };
 
   test('comes up healthy, serves declared routes and schedules, and stops without leaving processes behind', async () => {
     const started = npmStart(dataDir);
@@ -116,6 +126,13 @@ describe('the local stack started with npm start', () => {
       const sent = await (await chain.getSigner(2)).sendTransaction({ to: payee, value });
       transfer = { blockNumber: (await sent.wait())!.blockNumber, value };
       chain.destroy();
+
+      const { ledgersUrl, wallets, pmmNativeAddresses } = stack.custody as { ledgersUrl: string; wallets: Record<string, string>; pmmNativeAddresses: Record<string, string> };
+      const minted = await fetch(`${ledgersUrl}/chains/bitcoin/mint`, { method: 'POST', body: JSON.stringify({ to: wallets.bitcoin, asset: 'BTC', amount: '4242' }) });
+      expect(minted.status).toBe(200);
+      ledgersBefore = { wallets, pmm: pmmNativeAddresses, balances: { ...(await nativeBalances(ledgersUrl, wallets)), ...(await nativeBalances(ledgersUrl, pmmNativeAddresses)) } };
+      expect(ledgersBefore.balances[`bitcoin|${wallets.bitcoin}|BTC`]).toBe('4242');
+      expect(Object.keys(pmmNativeAddresses)).toContain('bitcoin');
 
       const lock = JSON.parse(readFileSync(join(dataDir, 'stack.pid'), 'utf8')) as { pid: number; children: number[] };
       expect(lock.children.length).toBeGreaterThanOrEqual(2);
@@ -154,6 +171,13 @@ describe('the local stack started with npm start', () => {
       expect(await chain.getBalance(payee)).toBe(transfer!.value);
       expect(await chain.getBlockNumber()).toBeGreaterThanOrEqual(transfer!.blockNumber);
       chain.destroy();
+      // The native-chain ledgers are kept too: the same custodian wallets and PMM addresses, holding what they held
+      // (the PMM's inventory not credited a second time).
+      expect(second.custody.wallets).toEqual(ledgersBefore!.wallets);
+      expect(second.custody.pmmNativeAddresses).toEqual(ledgersBefore!.pmm);
+      expect({ ...(await nativeBalances(second.custody.ledgersUrl, second.custody.wallets)), ...(await nativeBalances(second.custody.ledgersUrl, second.custody.pmmNativeAddresses)) }).toEqual(
+        ledgersBefore!.balances,
+      );
       const protocol = await fetch(`${second.api}/v1/protocol`);
       expect(protocol.status).toBe(200);
       expect(((await protocol.json()) as { chainId: number }).chainId).toBe(31337);
