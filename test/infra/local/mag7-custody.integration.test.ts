@@ -141,8 +141,8 @@ describe('MAG7.ssi with native-chain legs on the local stack', () => {
       [...Object.entries(stack.file.custodianAssets!)].map(([symbol, a]) => [symbol, a.chain, stack.file.custody.wallets[a.chain], undefined]).sort(),
     );
 
-    await watch(); // not final yet: nothing is attested
-    expect((await mintRequest(firstMint)).legsAttested).toBe(0n);
+    // The stack's simulated chains make blocks on their own, so how many legs are final by now depends on timing
+    // (the settler's finality refusal is proven in test/lambdas/custody/attested-mint.integration.test.ts).
     await finalizeAll();
     await watch();
     await waitFor('the PMM to complete the mint', async () => (await mintRequest(firstMint)).status === COMPLETED);
