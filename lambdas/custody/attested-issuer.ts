@@ -82,3 +82,24 @@ export async function acceptedRedeems(provider: Provider, address: string, fromB
     return { requestId: (parsed.args.requestId as string).toLowerCase(), assets: [...(parsed.args.assets as string[])], blockNumber: log.blockNumber };
   });
 }
+
+/** RequestStatus.Pending in IAttestedIssuer. */
+const REQUEST_PENDING = 1n;
+
+/**
+ * The attested redeems of `index` that can still move custody at chain time `now`: pending and either accepted
+ * (releases may still be attested) or inside their deadline (they may still be accepted). Read from every
+ * RedeemRequested of the AttestedIssuer at `address`.
+ */
+export async function redeemsInFlight(provider: Provider, address: string, index: string, now: bigint): Promise<string[]> {
+  const issuer = new Contract(address, ATTESTED_ISSUER_INTERFACE, provider);
+  const logs = await provider.getLogs({ address, topics: [ATTESTED_ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash], fromBlock: 0 });
+  const inFlight: string[] = [];
+  for (const log of logs) {
+    const event = ATTESTED_ISSUER_INTERFACE.parseLog(log)!;
+    if ((event.args.index as string).toLowerCase() !== index.toLowerCase()) continue;
+    const request = (await issuer.getFunction('getRedeemRequest')(event.args.requestId)) as { status: bigint; accepted: boolean; deadline: bigint };
+    if (request.status === REQUEST_PENDING && (request.accepted || request.deadline >= now)) inFlight.push(event.args.requestId as string);
+  }
+  return inFlight;
+}

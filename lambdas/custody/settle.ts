@@ -75,6 +75,12 @@ export interface AttestedRebalanceSink {
   destination(rebalanceId: string, asset: string): Promise<string>;
   /** Whether custodian leg `asset` already has an accepted attestation. */
   isLegAttested(rebalanceId: string, asset: string): Promise<boolean>;
+  /**
+   * How many attested redeems of `index` are in flight (accepted, or still acceptable). Their completion shrinks
+   * the basket, so a sell is released only when there is none: a redeem accepted later releases after it on every
+   * chain, and completes after the rebalance.
+   */
+  redeemsInFlight(index: string): Promise<number>;
   /** Submits one signed leg with the rebalance's order; resolves with the contract's refusal when it reverts. */
   submitRebalance(rebalanceId: string, order: RebalanceOrder, leg: SignedLeg): Promise<{ ok: true; completed: boolean } | { ok: false; reason: string }>;
 }
@@ -149,9 +155,12 @@ export class DeliverySettler {
   ): Promise<Settlement[]> {
     const out: Settlement[] = [];
     const view = this.rebalances && REQUEST_ID.test(rebalanceId) ? await this.rebalances.rebalance(rebalanceId) : undefined;
+    const redeems = view?.status === 'pending' ? await this.rebalances!.redeemsInFlight(view.order.index) : 0;
     for (const { chain, asset, to } of destinations) {
       const at = { requestId: rebalanceId, chain, txId: '' };
-      const refusal = view ? rebalanceRefusal(view, 'out') : 'no attested rebalance with this id';
+      const refusal = view
+        ? (rebalanceRefusal(view, 'out') ?? (redeems > 0 ? `${redeems} attested redeem(s) of the index in flight: the sells are released once they end` : undefined))
+        : 'no attested rebalance with this id';
       if (refusal) {
         out.push({ outcome: 'refused', ...at, reason: refusal });
         continue;

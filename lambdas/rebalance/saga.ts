@@ -25,7 +25,7 @@ import { describeRevert, isRevert } from '../relayer/revert';
 import type { ActionRecord, RelayRequest } from '../relayer';
 import { RelayFailed, sendAndWait, type RelayerPort } from '../relayer/port';
 import { INDEX_TOKEN_ABI, ISSUER_ABI, REBALANCER_ABI, withErrorsOf } from '../shared/abi';
-import { ATTESTED_ISSUER_INTERFACE } from '../custody/attested-issuer';
+import { ATTESTED_ISSUER_INTERFACE, redeemsInFlight } from '../custody/attested-issuer';
 import { ATTESTED_REBALANCER_INTERFACE, REBALANCE_STATUS } from '../custody/attested-rebalancer';
 import { basketWeights, checkMakerOrder, checkWeights, computeTargets, feeSaleNeeded, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
 import { STEPS, runSortKey, type RunRecord, type RunStore, type Step, type StoredLegs } from './store';
@@ -236,31 +236,11 @@ function deployedAssets(deps: SagaDeps, attested: boolean): DeployedAsset[] {
 const verifyingContract = (deps: SagaDeps, run: RunRecord): string => run.attested?.rebalancer ?? deps.rebalancer;
 const attestedRebalancerContract = (deps: SagaDeps, run: RunRecord) => new Contract(run.attested!.rebalancer, ATTESTED_REBALANCER_INTERFACE, deps.provider);
 
-/** RequestStatus.Pending in IAttestedIssuer. */
-const REQUEST_PENDING = 1n;
 
 async function chainTime(deps: SagaDeps): Promise<bigint> {
   const block = await deps.provider.getBlock('latest');
   if (!block) throw new Error('the chain returned no latest block');
   return BigInt(block.timestamp);
-}
-
-/**
- * Attested redeems of `index` that can still move custody: pending and either accepted (releases may still be
- * attested) or inside their deadline (they may still be accepted).
- */
-async function attestedRedeemsInFlight(deps: SagaDeps, index: string): Promise<string[]> {
-  const issuer = new Contract(deps.attested!.issuer, ATTESTED_ISSUER_INTERFACE, deps.provider);
-  const now = await chainTime(deps);
-  const logs = await deps.provider.getLogs({ address: deps.attested!.issuer, topics: [ATTESTED_ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash], fromBlock: 0 });
-  const inFlight: string[] = [];
-  for (const log of logs) {
-    const event = ATTESTED_ISSUER_INTERFACE.parseLog(log)!;
-    if ((event.args.index as string).toLowerCase() !== index.toLowerCase()) continue;
-    const request = (await issuer.getFunction('getRedeemRequest')(event.args.requestId)) as { status: bigint; accepted: boolean; deadline: bigint };
-    if (request.status === REQUEST_PENDING && (request.accepted || request.deadline >= now)) inFlight.push(event.args.requestId as string);
-  }
-  return inFlight;
 }
 
 const rebalancerContract = (deps: SagaDeps) => new Contract(deps.rebalancer, REBALANCER_INTERFACE, deps.provider);
@@ -454,7 +434,7 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
   /** Opens the window: mint and redeem stop, the basket freezes. An attested run has no window (see the header). */
   async open(deps, run) {
     if (run.attested) {
-      const inFlight = await attestedRedeemsInFlight(deps, run.indexAddress);
+      const inFlight = await redeemsInFlight(deps.provider, deps.attested!.issuer, run.indexAddress, await chainTime(deps));
       if (inFlight.length > 0) throw new StepPending(`${inFlight.length} attested redeem(s) of ${run.index} in flight (${inFlight.join(', ')}): the rebalance waits until they end`);
       return { patch: {}, note: 'no window: the AttestedRebalancer fixes the legs at settle and applies them to the basket and supply of its completion; no attested redeem in flight' };
     }

@@ -131,16 +131,36 @@ describe('MAG7.ssi rebalances through custodian-attested legs on the local stack
     expect(await provider.getBlockNumber()).toBe(before);
   }, 300_000);
 
-  test('the PMM accepts and delivers; custody-watch attests the buys, releases the sells to the maker and attests them; the run completes on target', async () => {
+  test('the PMM accepts and delivers; custody-watch attests the buys, releases the sells to the maker (not while a redeem is in flight) and attests them; the run completes on target', async () => {
     await waitFor('the PMM to accept', async () => (await getRebalance(rebalanceId)).accepted);
     const placeholders = custodianByPlaceholder();
     const custodianSells = view.plan.sellAssets.map((a, i) => ({ asset: getAddress(a), amount: BigInt(view.plan.sellAmounts[i]!) })).filter((s) => placeholders.has(s.asset));
     const custodianBuys = view.plan.buyAssets.map((a, i) => ({ asset: getAddress(a), amount: BigInt(view.quote.buyAmounts[i]!) })).filter((b) => placeholders.has(b.asset));
+    // A small redeem accepted while the rebalance is pending: its completion shrinks the basket, so the service
+    // releases no sell until it has ended (the sells still fit the smaller basket afterwards).
+    const redeemed = await cli('redeem', '--index', 'MAG7.ssi', '--amount', '0.01');
+    const redeemId = redeemed.requestId as string;
+    const redeem = () => attested.getFunction('getRedeemRequest')(redeemId) as Promise<{ status: bigint; accepted: boolean }>;
+    await waitFor('the PMM to accept the redeem', async () => (await redeem()).accepted);
+    const redeemDue = new Map<string, bigint>();
+    for (const [placeholder, { symbol }] of placeholders) redeemDue.set(symbol, (await attested.getFunction('redeemDue')(redeemId, placeholder)) as bigint);
+    const sellsReleased = async () => {
+      for (const { chain } of placeholders.values()) {
+        const wallet = stack.file.custody.wallets[chain]!;
+        if ((await transfersOf(chain, wallet)).transfers.some((t) => t.memo === rebalanceId && t.from === wallet)) return true;
+      }
+      return false;
+    };
 
-    for (let pass = 0; pass < 6 && (await getRebalance(rebalanceId)).status !== COMPLETED; pass++) {
+    let releasedWhileRedeemInFlight = false;
+    for (let pass = 0; pass < 8 && (await getRebalance(rebalanceId)).status !== COMPLETED; pass++) {
+      const redeemInFlight = (await redeem()).status !== COMPLETED;
       await finalizeAll();
       await watch();
+      if (redeemInFlight && (await sellsReleased())) releasedWhileRedeemInFlight = true;
     }
+    expect((await redeem()).status).toBe(COMPLETED);
+    expect(releasedWhileRedeemInFlight).toBe(false);
     const done = await getRebalance(rebalanceId);
     expect(done.status).toBe(COMPLETED);
     expect([done.buysAttested, done.sellsAttested]).toEqual([BigInt(custodianBuys.length), BigInt(custodianSells.length)]);
@@ -149,8 +169,9 @@ describe('MAG7.ssi rebalances through custodian-attested legs on the local stack
     for (const { symbol, chain } of placeholders.values()) {
       const bought = custodianBuys.find((b) => placeholders.get(b.asset)!.symbol === symbol)?.amount ?? 0n;
       const sold = custodianSells.find((s) => placeholders.get(s.asset)!.symbol === symbol)?.amount ?? 0n;
-      expect(await balanceOn(chain, stack.file.custody.wallets[chain]!, symbol)).toBe(walletBefore.get(symbol)! + bought - sold);
-      expect(await balanceOn(chain, stack.file.custody.pmmNativeAddresses[chain]!, symbol)).toBe(makerBefore.get(symbol)! - bought + sold);
+      const redeemedOut = redeemDue.get(symbol)!;
+      expect(await balanceOn(chain, stack.file.custody.wallets[chain]!, symbol)).toBe(walletBefore.get(symbol)! + bought - sold - redeemedOut);
+      expect(await balanceOn(chain, stack.file.custody.pmmNativeAddresses[chain]!, symbol)).toBe(makerBefore.get(symbol)! - bought + sold + redeemedOut);
       if (sold > 0n) {
         const out = (await transfersOf(chain, stack.file.custody.wallets[chain]!)).transfers.filter((t) => t.memo === rebalanceId && t.from === stack.file.custody.wallets[chain]);
         expect(out.map((t) => [t.to, BigInt(t.amount)])).toEqual([[stack.file.custody.pmmNativeAddresses[chain], sold]]);
