@@ -88,6 +88,24 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
     return side === 'mint' ? (value * (10_000n + options.spreadBps) + 9_999n) / 10_000n : (value * (10_000n - options.spreadBps)) / 10_000n;
   };
 
+  /** What it names on acceptance per asset: the keccak of its native address for a custodian asset, zero on chain. */
+  const destinationsFor = (assets: readonly string[]): string[] =>
+    assets.map((asset) => {
+      const info = byPlaceholder.get(checksum(asset));
+      return info ? nativeKey(wallets.addresses[info.chain as SimulatedChain]) : ZeroHash;
+    });
+  /** The custodian legs among `assets` and `amounts`, each to the first registered custodian wallet of its chain. */
+  const deliveryLegs = async (assets: readonly string[], amounts: readonly bigint[]) => {
+    const { wallets: custodyWallets } = await readCustodianRegistry(provider, options.custodyRegistry, await provider.getBlockNumber());
+    return assets.flatMap((asset, i) => {
+      const info = byPlaceholder.get(checksum(asset));
+      if (!info) return [];
+      const to = custodyWallets[info.chain]?.[0];
+      if (!to) throw new Error(`no custodian wallet registered on ${info.chain}`);
+      return [{ chain: info.chain as SimulatedChain, asset: info.assetId, to, amount: amounts[i]! }];
+    });
+  };
+
   const quotes = new Map<string, { cash: bigint; until: number }>();
   const quoteKey = (index: string, side: string, indexAmount: bigint) => `${checksum(index)}|${side}|${indexAmount}`;
   const quote = async (index: string, side: 'mint' | 'redeem', indexAmount: bigint): Promise<bigint> => {
@@ -118,14 +136,7 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
       return;
     }
     const legs = await basket(index, indexAmount);
-    const { wallets: custodyWallets } = await readCustodianRegistry(provider, options.custodyRegistry, await provider.getBlockNumber());
-    const native = legs.assets.flatMap((asset, i) => {
-      const info = byPlaceholder.get(asset);
-      if (!info) return [];
-      const to = custodyWallets[info.chain]?.[0];
-      if (!to) throw new Error(`no custodian wallet registered on ${info.chain}`);
-      return [{ chain: info.chain as SimulatedChain, asset: info.assetId, to, amount: legs.amounts[i]! }];
-    });
+    const native = await deliveryLegs(legs.assets, legs.amounts);
     const sent = await wallets.deliver(requestId, native);
     stats.delivered++;
     delivering.set(requestId, native.length);
@@ -140,11 +151,7 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
       return;
     }
     const { assets } = await basket(index, indexAmount);
-    const destinations = assets.map((asset) => {
-      const info = byPlaceholder.get(asset);
-      return info ? nativeKey(wallets.addresses[info.chain as SimulatedChain]) : ZeroHash;
-    });
-    await (await issuer.getFunction('acceptRedeem')(requestId, destinations)).wait();
+    await (await issuer.getFunction('acceptRedeem')(requestId, destinationsFor(assets))).wait();
     stats.accepted++;
     log(`pmm: accepted attested redeem ${requestId}`);
   };
@@ -176,22 +183,10 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
       log(`pmm: rebalance ${rebalanceId} names an order it does not know (${orderHash}): not accepting`);
       return;
     }
-    const destinations = order.sellAssets.map((asset) => {
-      const info = byPlaceholder.get(checksum(asset));
-      return info ? nativeKey(wallets.addresses[info.chain as SimulatedChain]) : ZeroHash;
-    });
-    await (await rebalancer!.getFunction('accept')(rebalanceId, order, destinations)).wait();
+    await (await rebalancer!.getFunction('accept')(rebalanceId, order, destinationsFor(order.sellAssets))).wait();
     rebalanceOrders.delete(orderHash);
     stats.rebalancesAccepted++;
-    const { wallets: custodyWallets } = await readCustodianRegistry(provider, options.custodyRegistry, await provider.getBlockNumber());
-    const buys = order.buyAssets.flatMap((asset, i) => {
-      const info = byPlaceholder.get(checksum(asset));
-      if (!info) return [];
-      const to = custodyWallets[info.chain]?.[0];
-      if (!to) throw new Error(`no custodian wallet registered on ${info.chain}`);
-      return [{ chain: info.chain as SimulatedChain, asset: info.assetId, to, amount: order.buyAmounts[i]! }];
-    });
-    const sent = await wallets.deliver(rebalanceId, buys);
+    const sent = await wallets.deliver(rebalanceId, await deliveryLegs(order.buyAssets, order.buyAmounts));
     log(`pmm: accepted attested rebalance ${rebalanceId}; delivered ${sent.map((s) => `${s.asset} on ${s.chain} ${s.txId}`).join(', ') || 'no custodian buy'}`);
   };
 

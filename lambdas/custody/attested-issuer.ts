@@ -83,9 +83,6 @@ export async function acceptedRedeems(provider: Provider, address: string, fromB
   });
 }
 
-/** RequestStatus.Pending in IAttestedIssuer. */
-const REQUEST_PENDING = 1n;
-
 /**
  * The attested redeems of `index` that can still move custody at chain time `now`: pending and either accepted
  * (releases may still be attested) or inside their deadline (they may still be accepted). Read from every
@@ -99,7 +96,7 @@ export async function redeemsInFlight(provider: Provider, address: string, index
     const event = ATTESTED_ISSUER_INTERFACE.parseLog(log)!;
     if ((event.args.index as string).toLowerCase() !== index.toLowerCase()) continue;
     const request = (await issuer.getFunction('getRedeemRequest')(event.args.requestId)) as { status: bigint; accepted: boolean; deadline: bigint };
-    if (request.status === REQUEST_PENDING && (request.accepted || request.deadline >= now)) inFlight.push(event.args.requestId as string);
+    if (request.status === PENDING && (request.accepted || request.deadline >= now)) inFlight.push(event.args.requestId as string);
   }
   return inFlight;
 }

@@ -155,12 +155,14 @@ export class DeliverySettler {
   ): Promise<Settlement[]> {
     const out: Settlement[] = [];
     const view = this.rebalances && REQUEST_ID.test(rebalanceId) ? await this.rebalances.rebalance(rebalanceId) : undefined;
-    const redeems = view?.status === 'pending' ? await this.rebalances!.redeemsInFlight(view.order.index) : 0;
+    // The same for every destination: read once, and the redeem scan only when nothing else refuses.
+    let refusal = view ? rebalanceRefusal(view, 'out') : 'no attested rebalance with this id';
+    if (!refusal && view!.status === 'pending') {
+      const redeems = await this.rebalances!.redeemsInFlight(view!.order.index);
+      if (redeems > 0) refusal = `${redeems} attested redeem(s) of the index in flight: the sells are released once they end`;
+    }
     for (const { chain, asset, to } of destinations) {
       const at = { requestId: rebalanceId, chain, txId: '' };
-      const refusal = view
-        ? (rebalanceRefusal(view, 'out') ?? (redeems > 0 ? `${redeems} attested redeem(s) of the index in flight: the sells are released once they end` : undefined))
-        : 'no attested rebalance with this id';
       if (refusal) {
         out.push({ outcome: 'refused', ...at, reason: refusal });
         continue;
@@ -219,6 +221,7 @@ export class DeliverySettler {
     const view = this.rebalances ? await this.rebalances.rebalance(rebalanceId) : undefined;
     if (!view || (view.status !== 'pending' && view.status !== 'settled')) return { settlements: [], outstanding: false };
     const settlements: Settlement[] = [];
+    const releasable: Array<{ chain: NativeChain; asset: string; to: string }> = [];
     let outstanding = false;
     for (const placeholder of sellAssets) {
       const info = custodian.get(getAddress(placeholder));
@@ -231,8 +234,9 @@ export class DeliverySettler {
         settlements.push({ outcome: 'refused', requestId: rebalanceId, chain: info.chain, txId: '', reason: `the maker's ${info.chain} destination is not on the custodian's withdrawal whitelist` });
         continue;
       }
-      settlements.push(...(await this.releaseRebalance(rebalanceId, [{ chain: info.chain, asset: info.assetId, to }], journal)));
+      releasable.push({ chain: info.chain, asset: info.assetId, to });
     }
+    if (releasable.length > 0) settlements.push(...(await this.releaseRebalance(rebalanceId, releasable, journal)));
     return { settlements, outstanding };
   }
 

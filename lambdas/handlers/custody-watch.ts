@@ -13,7 +13,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { getAddress, keccak256 } from 'ethers';
 import { dynamo, kms, s3 } from '../shared/aws';
-import { chainProvider } from '../shared/chain';
+import { chainProvider, chainTime as latestBlockTime } from '../shared/chain';
 import { bucketName, functionSettings, keyId, tableName } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { scheduledHandler } from '../shared/http';
@@ -38,11 +38,7 @@ const { contracts } = config.SSI_DEPLOYMENT;
 const opsTable = tableName('ops');
 const objects = new ReportObjects(s3(), bucketName('reports'));
 
-const chainTime = async (): Promise<bigint> => {
-  const block = await provider.getBlock('latest');
-  if (!block) throw new Error('the chain returned no latest block');
-  return BigInt(block.timestamp);
-};
+const chainTime = () => latestBlockTime(provider);
 
 /** attestMint, attestRedeem and the AttestedRebalancer's attest through the operator relayer, one action per calldata (request, leg and signature): a retry never sends twice. */
 const relayed: SendTransaction = async (to, data) => {

@@ -25,6 +25,7 @@ import { describeRevert, isRevert } from '../relayer/revert';
 import type { ActionRecord, RelayRequest } from '../relayer';
 import { RelayFailed, sendAndWait, type RelayerPort } from '../relayer/port';
 import { INDEX_TOKEN_ABI, ISSUER_ABI, REBALANCER_ABI, withErrorsOf } from '../shared/abi';
+import { chainTime } from '../shared/chain';
 import { ATTESTED_ISSUER_INTERFACE, redeemsInFlight } from '../custody/attested-issuer';
 import { ATTESTED_REBALANCER_INTERFACE, REBALANCE_STATUS } from '../custody/attested-rebalancer';
 import { basketWeights, checkMakerOrder, checkWeights, computeTargets, feeSaleNeeded, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
@@ -237,11 +238,6 @@ const verifyingContract = (deps: SagaDeps, run: RunRecord): string => run.attest
 const attestedRebalancerContract = (deps: SagaDeps, run: RunRecord) => new Contract(run.attested!.rebalancer, ATTESTED_REBALANCER_INTERFACE, deps.provider);
 
 
-async function chainTime(deps: SagaDeps): Promise<bigint> {
-  const block = await deps.provider.getBlock('latest');
-  if (!block) throw new Error('the chain returned no latest block');
-  return BigInt(block.timestamp);
-}
 
 const rebalancerContract = (deps: SagaDeps) => new Contract(deps.rebalancer, REBALANCER_INTERFACE, deps.provider);
 const tokenContract = (deps: SagaDeps, index: string) => new Contract(index, TOKEN_INTERFACE, deps.provider);
@@ -434,7 +430,7 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
   /** Opens the window: mint and redeem stop, the basket freezes. An attested run has no window (see the header). */
   async open(deps, run) {
     if (run.attested) {
-      const inFlight = await redeemsInFlight(deps.provider, deps.attested!.issuer, run.indexAddress, await chainTime(deps));
+      const inFlight = await redeemsInFlight(deps.provider, deps.attested!.issuer, run.indexAddress, await chainTime(deps.provider));
       if (inFlight.length > 0) throw new StepPending(`${inFlight.length} attested redeem(s) of ${run.index} in flight (${inFlight.join(', ')}): the rebalance waits until they end`);
       return { patch: {}, note: 'no window: the AttestedRebalancer fixes the legs at settle and applies them to the basket and supply of its completion; no attested redeem in flight' };
     }
@@ -622,7 +618,7 @@ async function endAttested(deps: SagaDeps, run: RunRecord): Promise<{ settlement
   const progress = () => `accepted ${r.accepted}, custodian buys attested ${r.buysAttested} of ${r.buysDue}, sells ${r.sellsAttested} of ${r.sellsDue}`;
   let cancel: { txHash?: string; blockNumber?: number } | undefined;
   if (r.status === 'pending') {
-    if ((await chainTime(deps)) <= r.deadline) throw new StepPending(`attested rebalance ${rebalanceId} is pending until ${new Date(Number(r.deadline) * 1000).toISOString()}: ${progress()}`);
+    if ((await chainTime(deps.provider)) <= r.deadline) throw new StepPending(`attested rebalance ${rebalanceId} is pending until ${new Date(Number(r.deadline) * 1000).toISOString()}: ${progress()}`);
     const mined = await transact(deps, `${runKeyPrefix(run.runId)}:cancel`, ATTESTED_REBALANCER_INTERFACE.encodeFunctionData('cancel', [rebalanceId, orderOf(run)]), 'cancel', run.attested!.rebalancer);
     cancel = { txHash: mined.txHash, blockNumber: mined.blockNumber };
     r = await read();

@@ -1,4 +1,4 @@
-import { JsonRpcProvider, Network } from 'ethers';
+import { JsonRpcProvider, Network, type Provider } from 'ethers';
 
 const providers = new Map<string, JsonRpcProvider>();
 
@@ -15,4 +15,11 @@ export function chainProvider(rpcUrl: string, chainId: number): JsonRpcProvider 
     providers.set(key, provider);
   }
   return provider;
+}
+
+/** The latest block's timestamp: the time contracts compare deadlines against, not this machine's clock. */
+export async function chainTime(provider: Provider): Promise<bigint> {
+  const block = await provider.getBlock('latest');
+  if (!block) throw new Error('the chain returned no latest block');
+  return BigInt(block.timestamp);
 }

@@ -2,7 +2,7 @@
  * The USSI Lambdas' shared wiring: configuration, provider and contract, made once per container.
  */
 import { getAddress, type Contract } from 'ethers';
-import { chainProvider } from '../shared/chain';
+import { chainProvider, chainTime } from '../shared/chain';
 import { loadSettings } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { ussiContract } from './contract';
@@ -13,10 +13,5 @@ export function ussiChain(env: NodeJS.ProcessEnv = process.env) {
   if (!address) throw new ConfigError('invalid configuration: the deployment has no ussi contract');
   const provider = chainProvider(config.SSI_RPC_URL, config.SSI_CHAIN_ID);
   const ussi: Contract = ussiContract(getAddress(address), provider);
-  const chainTime = async (): Promise<bigint> => {
-    const block = await provider.getBlock('latest');
-    if (!block) throw new Error('the chain returned no latest block');
-    return BigInt(block.timestamp);
-  };
-  return { config, deployment: config.SSI_DEPLOYMENT, provider, ussi, address: getAddress(address), chainTime };
+  return { config, deployment: config.SSI_DEPLOYMENT, provider, ussi, address: getAddress(address), chainTime: () => chainTime(provider) };
 }
