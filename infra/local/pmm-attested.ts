@@ -14,12 +14,16 @@
  * - A RedeemRequested naming it, asking at most its bid: it accepts, naming its native address per
  *   custodian asset; the custodian releases there and attests.
  * - A RebalanceOpened on the AttestedRebalancer for an order it signed (`signedRebalance`, from the
- *   simulator's rebalance RFQ): it accepts, naming its native address per custodian sell (its
+ *   simulator's rebalance RFQ; kept in `ordersFile` when given, so a PMM restarted between the quote
+ *   and the open still knows the order): it accepts, naming its native address per custodian sell (its
  *   on-chain buys go into escrow from its allowance), and delivers each custodian buy to the
  *   registered custodian wallet of its chain with the rebalance id as memo; the custodian attests the
  *   buys, then releases the sells to it and attests those.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Contract, ZeroHash, type Signer, type Provider } from 'ethers';
+import { z } from 'zod';
 import { ATTESTED_ISSUER_INTERFACE } from '../../lambdas/custody/attested-issuer';
 import { ATTESTED_REBALANCER_INTERFACE } from '../../lambdas/custody/attested-rebalancer';
 import type { RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
@@ -30,6 +34,8 @@ import type { ReferencePriceSource } from '../../lambdas/quotes/prices';
 import { readCustodianRegistry } from '../../lambdas/reserves/custodian';
 import { checksum } from '../../lambdas/domain/address';
 import { INDEX_TOKEN_ABI } from '../../lambdas/shared/abi';
+import { addressSchema } from '../../lambdas/domain/address';
+import { StackError } from './net';
 import { PmmNativeWallets } from './pmm-native-wallets';
 import type { SimulatedChain } from './ledger-simulators';
 
@@ -48,6 +54,8 @@ export interface AttestedDeskOptions {
   cash: AssetInfo;
   spreadBps: bigint;
   ledgersUrl: string;
+  /** Keeps the attested rebalance orders it signed and has not seen opened (JSON); in memory only without it. */
+  ordersFile?: string;
   log: (line: string) => void;
 }
 
@@ -173,7 +181,7 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
   };
 
   /** Attested rebalance orders it signed, by digest: RebalanceOpened carries the digest but not the nonce. */
-  const rebalanceOrders = new Map<string, RebalanceOrder>();
+  const rebalanceOrders = new SignedRebalanceOrders(options.ordersFile);
   const rebalancer = options.attestedRebalancer ? new Contract(options.attestedRebalancer, ATTESTED_REBALANCER_INTERFACE, options.signer) : undefined;
 
   /** Accepts an opened rebalance of its order, then delivers its custodian buys on their native chains. */
@@ -224,11 +232,72 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
     await complete();
   };
 
-  const signedRebalance = (orderHash: string, order: RebalanceOrder): void => {
-    rebalanceOrders.set(orderHash, order);
-    // An order never opened is forgotten once many newer ones were signed.
-    if (rebalanceOrders.size > 1_000) rebalanceOrders.delete(rebalanceOrders.keys().next().value as string);
-  };
+  const signedRebalance = (orderHash: string, order: RebalanceOrder): void => rebalanceOrders.set(orderHash, order);
 
   return { nativeAddresses: wallets.addresses, quote, signedRebalance, poll, stats };
+}
+
+const uintString = z.string().regex(/^\d{1,78}$/).transform(BigInt);
+const ordersFileSchema = z.object({
+  version: z.literal(1),
+  orders: z.record(
+    z.string().regex(/^0x[0-9a-f]{64}$/),
+    z.object({
+      index: addressSchema,
+      sellAssets: z.array(addressSchema),
+      sellAmounts: z.array(uintString),
+      buyAssets: z.array(addressSchema),
+      buyAmounts: z.array(uintString),
+      maker: addressSchema,
+      deadline: uintString,
+      nonce: uintString,
+    }),
+  ),
+});
+
+/** Most orders kept: one never opened is forgotten once this many newer ones were signed. */
+const MAX_SIGNED_ORDERS = 1_000;
+
+/**
+ * The attested rebalance orders the desk signed and has not yet seen opened, by EIP-712 digest. With a
+ * file they outlive a restart of the PMM: it is read on start (an unreadable one stops the start with
+ * its name) and rewritten atomically on every change.
+ */
+export class SignedRebalanceOrders {
+  private readonly orders = new Map<string, RebalanceOrder>();
+
+  constructor(private readonly file?: string) {
+    if (!file || !existsSync(file)) return;
+    try {
+      for (const [hash, order] of Object.entries(ordersFileSchema.parse(JSON.parse(readFileSync(file, 'utf8'))).orders)) this.orders.set(hash, order);
+    } catch (error) {
+      const reason = error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : (error as Error).message;
+      throw new StackError(`the PMM's signed-orders file ${file} is unreadable or corrupt (${reason}): move it away (its unopened orders are then cancelled at their deadlines) or start the stack with --reset`);
+    }
+  }
+
+  get(orderHash: string): RebalanceOrder | undefined {
+    return this.orders.get(orderHash.toLowerCase());
+  }
+
+  set(orderHash: string, order: RebalanceOrder): void {
+    this.orders.set(orderHash.toLowerCase(), order);
+    if (this.orders.size > MAX_SIGNED_ORDERS) this.orders.delete(this.orders.keys().next().value as string);
+    this.save();
+  }
+
+  delete(orderHash: string): void {
+    if (this.orders.delete(orderHash.toLowerCase())) this.save();
+  }
+
+  private save(): void {
+    if (!this.file) return;
+    const orders = Object.fromEntries(
+      [...this.orders].map(([hash, o]) => [hash, { ...o, sellAmounts: o.sellAmounts.map(String), buyAmounts: o.buyAmounts.map(String), deadline: String(o.deadline), nonce: String(o.nonce) }]),
+    );
+    mkdirSync(dirname(this.file), { recursive: true });
+    const temporary = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ version: 1, orders }));
+    renameSync(temporary, this.file);
+  }
 }

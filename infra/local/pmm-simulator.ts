@@ -64,6 +64,8 @@ export interface PmmSimulatorOptions {
   cashSymbol?: string;
   /** The native-chain ledger simulators: with an AttestedIssuer deployed, it trades attested indexes there (pmm-attested.ts). */
   ledgersUrl?: string;
+  /** Where its attested desk keeps the rebalance orders it signed and has not seen opened (pmm-attested.ts). */
+  ordersFile?: string;
   log?: (line: string) => void;
 }
 
@@ -452,6 +454,7 @@ export async function startPmmSimulator(options: PmmSimulatorOptions): Promise<R
         cash,
         spreadBps: spread,
         ledgersUrl: options.ledgersUrl,
+        ordersFile: options.ordersFile,
         log,
       });
     }

@@ -368,6 +368,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         spreadBps: Number(process.env.SSI_PMM_SPREAD_BPS ?? 10),
         prices: { fixed: priceDocument.prices },
         ledgersUrl: ledgers.url,
+        ordersFile: join(dataDir, 'pmm', 'signed-orders.json'),
       },
       log,
     );
