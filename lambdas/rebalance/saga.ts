@@ -10,7 +10,8 @@
  * through the AttestedRebalancer (docs/custody.md, "Attested rebalances") with the same steps.
  * `targets` also weighs the custodian assets; `open` opens no window (there is none) but waits while
  * an attested redeem of the index awaits acceptance, since accepting it burns part of the basket
- * `plan` reads (once the rebalance is open, AttestedIssuer refuses acceptances until it ends); `quote` and `verify` sign under the AttestedRebalancer's domain, the order's deadline being
+ * `plan` reads (once the rebalance is open, AttestedIssuer refuses acceptances until it ends);
+ * `quote` and `verify` sign under the AttestedRebalancer's domain, the order's deadline being
  * AttestedIssuer's request timeout (the time custodian legs have); `settle` opens the rebalance;
  * `confirm` waits (StepPending: the run stays running for the next invocation) while the maker
  * accepts and the custodian attests every leg, cancels it once past its deadline, then checks the
