@@ -64,6 +64,12 @@ const config: HardhatUserConfig = {
       // Likewise USSI (index-token burns, vault routes and tracked payouts) and its test upgrade.
       'contracts/ussi/USSI.sol': { version: SOLC_VERSION, settings: { optimizer: { enabled: true, runs: 1 }, evmVersion: 'cancun', viaIR: false } },
       'contracts/mocks/USSIV2.sol': { version: SOLC_VERSION, settings: { optimizer: { enabled: true, runs: 1 }, evmVersion: 'cancun', viaIR: false } },
+      // The AttestedIssuer (attested legs of mints, redeems and their refunds, plus the refusal to accept a redeem while
+      // the index rebalances) fits only with one run.
+      'contracts/index/AttestedIssuer.sol': {
+        version: SOLC_VERSION,
+        settings: { optimizer: { enabled: true, runs: 1 }, evmVersion: 'cancun', viaIR: false },
+      },
       // The AttestedRebalancer (order checks, attested legs, both kinds of settlement) fits only with one run and the IR pipeline.
       'contracts/index/AttestedRebalancer.sol': {
         version: SOLC_VERSION,

@@ -235,6 +235,9 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         if (block.timestamp > request.deadline) revert RequestExpired(requestId, request.deadline);
         if (msg.sender != request.pmm) revert NotRequestPmm(requestId, request.pmm);
         if (request.accepted) revert RedeemAlreadyAccepted(requestId);
+        // Acceptance burns part of the basket; a pending rebalance (either rebalancer freezes the basket) fixed its
+        // sells against the basket of its opening, so burning now could leave a sell above the basket at completion.
+        if (IIndexToken(request.index).feeState().rebalancing) revert IndexRebalancing(request.index);
         Basket memory basket = _readBasket($, request.index);
         if (destinations.length != basket.assets.length) {
             revert DestinationCountMismatch(destinations.length, basket.assets.length);

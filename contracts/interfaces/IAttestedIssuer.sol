@@ -255,7 +255,8 @@ interface IAttestedIssuer is IProtocolCommon, ICustodyLegs {
     /**
      * @notice Opens a redeem request: escrows `indexAmount` of `index` from the caller (the WLP), who gets
      * `cashAmount` of `cashToken` from the PMM once the custodian's releases are attested. Same basket rules
-     * as `requestMint`. Not while paused.
+     * as `requestMint`. Not while paused. Allowed while the index is rebalancing (the tokens only move into
+     * escrow); only the acceptance waits for the rebalance to end.
      * @param index The index to redeem.
      * @param indexAmount Index units to escrow and burn.
      * @param cashToken Cash token the PMM pays (allowed list).
@@ -273,7 +274,11 @@ interface IAttestedIssuer is IProtocolCommon, ICustodyLegs {
      * releases to (ignored for on-chain assets, which go to the PMM's address here), and burns the escrowed
      * index tokens. Each leg's amount is fixed now at the `floor` basket amount, and custodian amounts leave
      * attested custody now, so the management fee that accrues while the legs settle neither changes what the
-     * custodian releases nor leaves custody short. The custodian releases nothing before this. Not while paused.
+     * custodian releases nor leaves custody short. The custodian releases nothing before this. Not while paused,
+     * and not while the index is rebalancing (`IndexRebalancing`: its token's `feeState().rebalancing`, set by the
+     * Rebalancer's window and by a pending AttestedRebalancer rebalance), because the burn would shrink the basket
+     * the rebalance's sells were fixed against; a redeem requested meanwhile can be accepted once the rebalance
+     * ends, before its own deadline.
      * @param requestId The pending redeem.
      * @param destinations keccak256 of the PMM's native address per basket asset.
      */

@@ -22,7 +22,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Contract, ZeroHash, type Signer, type Provider } from 'ethers';
+import { Contract, NonceManager, ZeroHash, isError, type Signer, type Provider } from 'ethers';
 import { z } from 'zod';
 import { ATTESTED_ISSUER_INTERFACE } from '../../lambdas/custody/attested-issuer';
 import { ATTESTED_REBALANCER_INTERFACE } from '../../lambdas/custody/attested-rebalancer';
@@ -151,6 +151,35 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
     log(`pmm: delivered attested mint ${requestId} on ${sent.map((s) => `${s.chain} ${s.txId}`).join(', ')}`);
   };
 
+  /**
+   * Redeems it agreed to whose acceptance the AttestedIssuer refuses while their index rebalances (`IndexRebalancing`):
+   * tried again on every poll until accepted, or dropped once the contract refuses them otherwise (expired, refunded).
+   */
+  const awaitingAcceptance = new Map<string, { index: string; indexAmount: bigint }>();
+
+  /**
+   * Accepts `requestId`, naming its native address per custodian asset of the basket as it is now; false while the
+   * index rebalances. A call comes first: a transaction refused at estimation would still take a nonce from the
+   * simulator's nonce manager, so it is reset whenever the send fails anyway.
+   */
+  const accept = async (requestId: string, index: string, indexAmount: bigint): Promise<boolean> => {
+    const destinations = destinationsFor((await basket(index, indexAmount)).assets);
+    const acceptRedeem = issuer.getFunction('acceptRedeem');
+    try {
+      await acceptRedeem.staticCall(requestId, destinations);
+    } catch (error) {
+      if (isError(error, 'CALL_EXCEPTION') && error.revert?.name === 'IndexRebalancing') return false;
+      throw error;
+    }
+    try {
+      await (await acceptRedeem(requestId, destinations)).wait();
+    } catch (error) {
+      if (options.signer instanceof NonceManager) options.signer.reset();
+      throw error;
+    }
+    return true;
+  };
+
   const onRedeem = async (requestId: string, index: string, indexAmount: bigint, cashAmount: bigint): Promise<void> => {
     const bid = await terms(index, 'redeem', indexAmount);
     if (cashAmount > bid) {
@@ -158,10 +187,27 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
       log(`pmm: not accepting attested redeem ${requestId}: ${cashAmount} cash is above its bid ${bid}`);
       return;
     }
-    const { assets } = await basket(index, indexAmount);
-    await (await issuer.getFunction('acceptRedeem')(requestId, destinationsFor(assets))).wait();
+    if (!(await accept(requestId, index, indexAmount))) {
+      awaitingAcceptance.set(requestId, { index, indexAmount });
+      log(`pmm: attested redeem ${requestId} waits: ${index} is rebalancing, so the AttestedIssuer accepts it only once the rebalance ends`);
+      return;
+    }
     stats.accepted++;
     log(`pmm: accepted attested redeem ${requestId}`);
+  };
+
+  /** Tries the acceptances refused while their index rebalanced again (the terms were agreed when the request came). */
+  const retryAcceptances = async (): Promise<void> => {
+    for (const [requestId, { index, indexAmount }] of awaitingAcceptance) {
+      try {
+        if (!(await accept(requestId, index, indexAmount))) continue;
+        stats.accepted++;
+        log(`pmm: accepted attested redeem ${requestId} once the rebalance of ${index} ended`);
+      } catch (error) {
+        log(`pmm: attested redeem ${requestId} can no longer be accepted: ${(error as Error).message}`);
+      }
+      awaitingAcceptance.delete(requestId);
+    }
   };
 
   /** Completes the mints whose custodian legs are all attested: only the PMM may, its allowance pays the on-chain legs. */
@@ -229,6 +275,7 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
         }
       }
     }
+    await retryAcceptances();
     await complete();
   };
 

@@ -84,19 +84,21 @@ export async function acceptedRedeems(provider: Provider, address: string, fromB
 }
 
 /**
- * The attested redeems of `index` that can still move custody at chain time `now`: pending and either accepted
- * (releases may still be attested) or inside their deadline (they may still be accepted). Read from every
- * RedeemRequested of the AttestedIssuer at `address`.
+ * The attested redeems of `index` that may still be accepted at chain time `now`: pending, not accepted, inside
+ * their deadline. Acceptance burns part of the basket, so one accepted between a rebalance's plan and its opening
+ * would leave a planned sell above the basket (the opening then reverts). Once the rebalance is open the
+ * AttestedIssuer refuses acceptances (`IndexRebalancing`), and an accepted redeem no longer changes the basket.
+ * Read from every RedeemRequested of the AttestedIssuer at `address`.
  */
-export async function redeemsInFlight(provider: Provider, address: string, index: string, now: bigint): Promise<string[]> {
+export async function redeemsAwaitingAcceptance(provider: Provider, address: string, index: string, now: bigint): Promise<string[]> {
   const issuer = new Contract(address, ATTESTED_ISSUER_INTERFACE, provider);
   const logs = await provider.getLogs({ address, topics: [ATTESTED_ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash], fromBlock: 0 });
-  const inFlight: string[] = [];
+  const awaiting: string[] = [];
   for (const log of logs) {
     const event = ATTESTED_ISSUER_INTERFACE.parseLog(log)!;
     if ((event.args.index as string).toLowerCase() !== index.toLowerCase()) continue;
     const request = (await issuer.getFunction('getRedeemRequest')(event.args.requestId)) as { status: bigint; accepted: boolean; deadline: bigint };
-    if (request.status === PENDING && (request.accepted || request.deadline >= now)) inFlight.push(event.args.requestId as string);
+    if (request.status === PENDING && !request.accepted && request.deadline >= now) awaiting.push(event.args.requestId as string);
   }
-  return inFlight;
+  return awaiting;
 }

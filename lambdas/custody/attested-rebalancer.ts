@@ -7,7 +7,7 @@ import { abi as ATTESTED_REBALANCER_ABI } from '../../artifacts/contracts/interf
 import type { RebalanceOrder } from '../domain/rebalance-orders';
 import { INDEX_TOKEN_ABI } from '../shared/abi';
 import { describeRevert } from '../relayer/revert';
-import { redeemsInFlight, type SendTransaction } from './attested-issuer';
+import type { SendTransaction } from './attested-issuer';
 import type { AttestedRebalanceSink, RebalanceView } from './settle';
 
 export const ATTESTED_REBALANCER_INTERFACE = new Interface(ATTESTED_REBALANCER_ABI);
@@ -87,10 +87,6 @@ export function attestedRebalancerSink(address: string, provider: Provider, send
         buysOutstanding: Number(r.buysDue - r.buysAttested),
         sellsCovered: order.sellAssets.every((asset, i) => (held.get(asset.toLowerCase()) ?? 0n) >= order.sellAmounts[i]!),
       };
-    },
-    async redeemsInFlight(index) {
-      const issuer = (await contract.getFunction('attestedIssuer')()) as string;
-      return (await redeemsInFlight(provider, issuer, index, await chainTime())).length;
     },
     destination: (rebalanceId, asset) => contract.getFunction('destination')(rebalanceId, asset) as Promise<string>,
     isLegAttested: (rebalanceId, asset) => contract.getFunction('isLegAttested')(rebalanceId, asset) as Promise<boolean>,

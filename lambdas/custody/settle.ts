@@ -61,8 +61,10 @@ export interface RebalanceView {
   /** Custodian buys not attested yet. */
   buysOutstanding: number;
   /**
-   * Whether the index's basket still holds every sell of the order. A redeem completed since opening can shrink it
-   * below a sell, and completion would then revert: the service releases nothing while it does not.
+   * Whether the index's basket still holds every sell of the order; completion reverts when it does not. The
+   * AttestedIssuer accepts no redeem while the rebalance is pending, so only a change outside both contracts (a burn
+   * by another holder of the index token's ISSUER_ROLE, a tokenset change by another rebalancer) can shrink it: the
+   * service then releases nothing.
    */
   sellsCovered: boolean;
 }
@@ -75,12 +77,6 @@ export interface AttestedRebalanceSink {
   destination(rebalanceId: string, asset: string): Promise<string>;
   /** Whether custodian leg `asset` already has an accepted attestation. */
   isLegAttested(rebalanceId: string, asset: string): Promise<boolean>;
-  /**
-   * How many attested redeems of `index` are in flight (accepted, or still acceptable). Their completion shrinks
-   * the basket, so a sell is released only when there is none: a redeem accepted later releases after it on every
-   * chain, and completes after the rebalance.
-   */
-  redeemsInFlight(index: string): Promise<number>;
   /** Submits one signed leg with the rebalance's order; resolves with the contract's refusal when it reverts. */
   submitRebalance(rebalanceId: string, order: RebalanceOrder, leg: SignedLeg): Promise<{ ok: true; completed: boolean } | { ok: false; reason: string }>;
 }
@@ -93,7 +89,7 @@ function rebalanceRefusal(view: RebalanceView, direction: NativeTransfer['direct
   if (direction === 'in') return undefined;
   if (!view.accepted) return 'the maker has not accepted the rebalance';
   if (view.buysOutstanding > 0) return `${view.buysOutstanding} custodian buy(s) not attested yet: the index gives only after it has received`;
-  return view.sellsCovered ? undefined : 'the basket no longer holds every sell (a redeem shrank it): completion would revert, so nothing is released; the rebalance is cancelled at its deadline';
+  return view.sellsCovered ? undefined : 'the basket no longer holds every sell (it shrank since opening): completion would revert, so nothing is released; the rebalance is cancelled at its deadline';
 }
 
 /**
@@ -155,12 +151,9 @@ export class DeliverySettler {
   ): Promise<Settlement[]> {
     const out: Settlement[] = [];
     const view = this.rebalances && REQUEST_ID.test(rebalanceId) ? await this.rebalances.rebalance(rebalanceId) : undefined;
-    // The same for every destination: read once, and the redeem scan only when nothing else refuses.
-    let refusal = view ? rebalanceRefusal(view, 'out') : 'no attested rebalance with this id';
-    if (!refusal && view!.status === 'pending') {
-      const redeems = await this.rebalances!.redeemsInFlight(view!.order.index);
-      if (redeems > 0) refusal = `${redeems} attested redeem(s) of the index in flight: the sells are released once they end`;
-    }
+    // The same for every destination: read once. Attested redeems of the index hold nothing back: one accepted before
+    // the opening no longer changes the basket, and AttestedIssuer accepts none while the rebalance is pending.
+    const refusal = view ? rebalanceRefusal(view, 'out') : 'no attested rebalance with this id';
     for (const { chain, asset, to } of destinations) {
       const at = { requestId: rebalanceId, chain, txId: '' };
       if (refusal) {

@@ -9,8 +9,9 @@
  * An index whose basket holds custodian assets (MAG7.ssi) cannot settle atomically: its run goes
  * through the AttestedRebalancer (docs/custody.md, "Attested rebalances") with the same steps.
  * `targets` also weighs the custodian assets; `open` opens no window (there is none) but waits while
- * an attested redeem of the index is in flight, whose completion could shrink the basket under a
- * sell; `quote` and `verify` sign under the AttestedRebalancer's domain, the order's deadline being
+ * an attested redeem of the index awaits acceptance, since accepting it burns part of the basket
+ * `plan` reads (once the rebalance is open, AttestedIssuer refuses acceptances until it ends);
+ * `quote` and `verify` sign under the AttestedRebalancer's domain, the order's deadline being
  * AttestedIssuer's request timeout (the time custodian legs have); `settle` opens the rebalance;
  * `confirm` waits (StepPending: the run stays running for the next invocation) while the maker
  * accepts and the custodian attests every leg, cancels it once past its deadline, then checks the
@@ -26,7 +27,7 @@ import type { ActionRecord, RelayRequest } from '../relayer';
 import { RelayFailed, sendAndWait, type RelayerPort } from '../relayer/port';
 import { INDEX_TOKEN_ABI, ISSUER_ABI, REBALANCER_ABI, withErrorsOf } from '../shared/abi';
 import { chainTime } from '../shared/chain';
-import { ATTESTED_ISSUER_INTERFACE, redeemsInFlight } from '../custody/attested-issuer';
+import { ATTESTED_ISSUER_INTERFACE, redeemsAwaitingAcceptance } from '../custody/attested-issuer';
 import { ATTESTED_REBALANCER_INTERFACE, REBALANCE_STATUS } from '../custody/attested-rebalancer';
 import { basketWeights, checkMakerOrder, checkWeights, computeTargets, feeSaleNeeded, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
 import { STEPS, runSortKey, type RunRecord, type RunStore, type Step, type StoredLegs } from './store';
@@ -66,7 +67,7 @@ export class InjectedCrash extends Error {
 }
 
 /**
- * A step waiting on others (an attested rebalance's maker and custodian, an attested redeem in flight): nothing
+ * A step waiting on others (an attested rebalance's maker and custodian, an attested redeem awaiting acceptance): nothing
  * is recorded, the invocation stops and the run stays `running` for the next one (rebalance-resume).
  */
 export class StepPending extends Error {
@@ -430,9 +431,9 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
   /** Opens the window: mint and redeem stop, the basket freezes. An attested run has no window (see the header). */
   async open(deps, run) {
     if (run.attested) {
-      const inFlight = await redeemsInFlight(deps.provider, deps.attested!.issuer, run.indexAddress, await chainTime(deps.provider));
-      if (inFlight.length > 0) throw new StepPending(`${inFlight.length} attested redeem(s) of ${run.index} in flight (${inFlight.join(', ')}): the rebalance waits until they end`);
-      return { patch: {}, note: 'no window: the AttestedRebalancer fixes the legs at settle and applies them to the basket and supply of its completion; no attested redeem in flight' };
+      const awaiting = await redeemsAwaitingAcceptance(deps.provider, deps.attested!.issuer, run.indexAddress, await chainTime(deps.provider));
+      if (awaiting.length > 0) throw new StepPending(`${awaiting.length} attested redeem(s) of ${run.index} awaiting acceptance (${awaiting.join(', ')}): the rebalance waits until they are accepted or expire`);
+      return { patch: {}, note: 'no window: the AttestedRebalancer fixes the legs at settle and applies them to the basket and supply of its completion; no attested redeem awaiting acceptance' };
     }
     const mined = await transact(deps, run.txKeys.open, REBALANCER_INTERFACE.encodeFunctionData('openWindow', [run.indexAddress]), 'open');
     return { patch: { window: { txHash: mined.txHash, blockNumber: mined.blockNumber } } };

@@ -388,6 +388,47 @@ describe('AttestedRebalancer', () => {
     expect(await fx.attested.attestedCustody(indexAddress, SOL)).toBe(5_000_000_000n);
   });
 
+  it('AttestedIssuer takes redeem requests of the index while a rebalance is pending but accepts them only after it completes or is cancelled', async () => {
+    const fx = await fixture();
+    const indexAddress = await fx.index.getAddress();
+    const cash = await deployTestToken('Cash', 'CSH', 6);
+    await (await fx.attested.setCashToken(await cash.getAddress(), true)).wait();
+    await (await cash.mint(fx.pmm.address, 2n)).wait();
+    await (await by(cash, fx.pmm).approve(await fx.attested.getAddress(), 2n)).wait();
+    await (await by(fx.index, fx.wlp).approve(await fx.attested.getAddress(), ONE / 2n)).wait();
+    const request = async (): Promise<string> =>
+      (await eventArgs(by(fx.attested, fx.wlp).requestRedeem(indexAddress, ONE / 4n, await cash.getAddress(), 1n, fx.pmm.address), fx.attested, 'RedeemRequested')).requestId as string;
+    /** The PMM's acceptance, naming its native address per custodian asset of the basket as it is now. */
+    const accept = async (requestId: string) => {
+      const [assets] = (await fx.index.baseTokenset()) as [string[]];
+      return by(fx.attested, fx.pmm).acceptRedeem(requestId, assets.map((a) => (WALLETS[a] ? nativeKey(WALLETS[a].pmm) : hre.ethers.ZeroHash)));
+    };
+
+    // Completed: the acceptance would burn part of the basket the sells were fixed against, so it waits.
+    const o = await order(fx);
+    const id = await open(fx, o);
+    const duringCompletion = await request();
+    await expectRevert(accept(duringCompletion), fx.attested, 'IndexRebalancing', [indexAddress]);
+    await (await by(fx.arb, fx.pmm).accept(id, o, destinations(o))).wait();
+    await (await attest(fx, id, o, [...buyLegs(id), sellLeg(id)])).wait();
+    expect((await fx.arb.getRebalance(id)).status).toBe(2n);
+    await (await accept(duringCompletion)).wait();
+    expect((await fx.attested.getRedeemRequest(duringCompletion)).accepted).toBe(true);
+    await expectCovered(fx);
+
+    // Cancelled: sell 0.0025 BTC ($250) for 1.25 SOL ($250) with a deadline before the redeem's.
+    const small = await order(fx, { sellAssets: [BTC], sellAmounts: [250_000n], buyAssets: [SOL], buyAmounts: [1_250_000_000n], deadline: (await now()) + 60n });
+    const cancelled = await open(fx, small);
+    const duringCancel = await request();
+    await expectRevert(accept(duringCancel), fx.attested, 'IndexRebalancing', [indexAddress]);
+    await increaseTime(61n);
+    await (await by(fx.arb, fx.outsider).cancel(cancelled, small)).wait();
+    expect((await fx.arb.getRebalance(cancelled)).status).toBe(3n);
+    await (await accept(duringCancel)).wait();
+    expect((await fx.attested.getRedeemRequest(duringCancel)).accepted).toBe(true);
+    await expectCovered(fx);
+  });
+
   it('opens only what the Rebalancer would settle, one rebalance per index at a time', async () => {
     const fx = await fixture();
     const o = await order(fx);

@@ -23,6 +23,7 @@ import { PRICE_ATTESTATION_TYPES, REBALANCE_ORDER_TYPES, rebalancerDomain, sorte
 import type { NativeChain } from '../../../lambdas/domain/custody/addresses';
 import { deployIndexCore } from '../../../scripts/deploy/index-protocol';
 import { CustodyMode, deployAttestedIssuer, deployAttestedRebalancer, deployIndexToken } from '../../helpers/custody';
+import { expectRevert } from '../../helpers/revert';
 import { HOUR, by, deployTestToken, eventArgs, now } from '../../helpers/staking';
 
 const ONE = 10n ** 18n;
@@ -289,5 +290,35 @@ describe('attested rebalance driven by the custodian service (ledger simulators,
     // The short delivery stays in the wallet outside attested custody: the custodian owes it back to the maker.
     expect(balanceOn('solana', custodyWallets.solana, 'SOL')).toBe(35_000_000_000n + 4_999_999_999n);
     expect(await attested.attestedCustody(await index.getAddress(), SOL)).toBe(35_000_000_000n);
+  });
+  it('releases the sells while a redeem of the index awaits acceptance, which the AttestedIssuer takes only once the rebalance completed', async () => {
+    // Sell 0.005 BTC ($500) for 2.5 SOL ($500).
+    const order = await orderOf([{ asset: BTC, amount: 500_000n }], [{ asset: SOL, amount: 2_500_000_000n }]);
+    const id = await openAndAccept(order);
+    const indexAddress = await index.getAddress();
+    const cash = await deployTestToken('Cash', 'CSH', 6);
+    await (await attested.setCashToken(await cash.getAddress(), true)).wait();
+    await (await cash.mint(maker.address, 1n)).wait();
+    await (await by(cash, maker).approve(await attested.getAddress(), 1n)).wait();
+    await (await by(index, wlp).approve(await attested.getAddress(), ONE / 10n)).wait();
+    const { requestId } = await eventArgs(by(attested, wlp).requestRedeem(indexAddress, ONE / 10n, await cash.getAddress(), 1n, maker.address), attested, 'RedeemRequested');
+    const chainOf = new Map(NATIVE.map((a) => [custodianPlaceholder(a.chain, a.asset), a.chain]));
+    const accept = async () => {
+      const [assets] = (await index.baseTokenset()) as [string[]];
+      return by(attested, maker).acceptRedeem(requestId, assets.map((a) => (chainOf.has(a) ? nativeKey(pmm.addresses[chainOf.get(a)!]) : hre.ethers.ZeroHash)));
+    };
+    await expectRevert(accept(), attested, 'IndexRebalancing', [indexAddress]);
+
+    // The redeem cannot shrink the basket now, so nothing holds the sell back: the rebalance completes.
+    await pmm.deliver(id, [{ chain: 'solana', asset: 'SOL', to: custodyWallets.solana, amount: 2_500_000_000n }]);
+    finalizeAll();
+    expect(of(await settler.watch(cursor), id)).toEqual([expect.objectContaining({ outcome: 'attested', chain: 'solana', completed: false })]);
+    expect(await settler.releaseRebalance(id, [{ chain: 'bitcoin', asset: 'BTC', to: pmm.addresses.bitcoin }])).toEqual([expect.objectContaining({ outcome: 'waiting' })]);
+    finalizeAll();
+    expect(of(await settler.watch(cursor), id)).toEqual([expect.objectContaining({ outcome: 'attested', chain: 'bitcoin', completed: true })]);
+
+    await (await accept()).wait();
+    expect((await attested.getRedeemRequest(requestId)).accepted).toBe(true);
+    expect(await attested.redeemDue(requestId, BTC)).toBe(75_000n);
   });
 });

@@ -6,9 +6,10 @@
  * custodian sells to the maker's whitelisted addresses and attests those, which completes it; the next
  * run confirms the weights. Then a rebalance whose legs are never attested is cancelled past its
  * deadline and the run fails with the basket unchanged. Before all that, a run started while an attested redeem
- * is in flight waits without opening anything.
+ * awaits acceptance waits without opening anything; once that redeem is accepted the run opens, and a redeem
+ * requested while the rebalance is pending is accepted only after it completed (AttestedIssuer: IndexRebalancing).
  */
-import { Contract, JsonRpcProvider, Network, getAddress } from 'ethers';
+import { Contract, JsonRpcProvider, Network, Wallet, ZeroHash, getAddress, parseUnits } from 'ethers';
 import { startTestStack, type TestStack } from '../../helpers/stack';
 import type { RebalanceRunView as RunView } from '../../helpers/rebalance';
 import { NATIVE_CHAINS as CHAINS, custodyStackTools, waitFor } from '../../helpers/custody-stack';
@@ -18,7 +19,10 @@ import { ATTESTED_ISSUER_INTERFACE } from '../../../lambdas/custody/attested-iss
 import { ATTESTED_REBALANCER_INTERFACE } from '../../../lambdas/custody/attested-rebalancer';
 import { STEPS } from '../../../lambdas/rebalance/store';
 import { ERC20_ABI, INDEX_TOKEN_ABI } from '../../../lambdas/shared/abi';
+import { nativeKey } from '../../../lambdas/domain/custody/attestation';
+import { expectRevert } from '../../helpers/revert';
 
+const PENDING = 1n;
 const COMPLETED = 2n;
 const CANCELLED = 3n;
 
@@ -41,6 +45,20 @@ const getRun = async (date: string): Promise<RunView> => {
   const answer = await stack.api(`/v1/rebalances/MAG7.ssi/${encodeURIComponent(`MAG7.ssi:${date}`)}`);
   expect(answer.status).toBe(200);
   return (await answer.json()) as RunView;
+};
+/** Where an attested redeem stands (copied out of the ethers Result, so it compares as an object). */
+const getRedeem = async (id: string): Promise<{ status: bigint; accepted: boolean }> => {
+  const { status, accepted } = (await attested.getFunction('getRedeemRequest')(id)) as { status: bigint; accepted: boolean };
+  return { status, accepted };
+};
+/** What a PMM names on acceptance: the simulator PMM's whitelisted native address per custodian asset of the basket now. */
+const redeemDestinations = async (): Promise<string[]> => {
+  const [assets] = (await index.getFunction('baseTokenset')()) as [string[]];
+  const placeholders = custodianByPlaceholder();
+  return assets.map((a) => {
+    const native = placeholders.get(getAddress(a));
+    return native ? nativeKey(stack.file.custody.pmmNativeAddresses[native.chain]!) : ZeroHash;
+  });
 };
 const getRebalance = (id: string) => arb.getFunction('getRebalance')(id) as Promise<{ status: bigint; accepted: boolean; buysDue: bigint; buysAttested: bigint; sellsDue: bigint; sellsAttested: bigint }>;
 /** Custodian assets of the deployment by placeholder (checksummed). */
@@ -89,11 +107,21 @@ describe('MAG7.ssi rebalances through custodian-attested legs on the local stack
     expect((await index.getFunction('hasRole')(role, await arb.getAddress())) as boolean).toBe(true);
   });
 
-  test('while an attested redeem of MAG7.ssi is in flight the run waits before opening anything; once it ends the run goes on', async () => {
-    const redeemed = await cli('redeem', '--index', 'MAG7.ssi', '--amount', '0.5');
-    const requestId = redeemed.requestId as string;
-    const redeem = () => attested.getFunction('getRedeemRequest')(requestId) as Promise<{ status: bigint; accepted: boolean }>;
-    await waitFor('the PMM to accept the redeem', async () => (await redeem()).accepted);
+  /** A redeem of 0.5 MAG7.ssi the WLP requested from a PMM of the test's own, accepted before the rebalance opens. */
+  let earlyRedeemId: string;
+
+  test('while an attested redeem of MAG7.ssi awaits acceptance the run waits before opening anything', async () => {
+    // The PMM is a fresh account of the test's, so the redeem stays unaccepted until the test accepts it.
+    const pmm = Wallet.createRandom().connect(provider);
+    await provider.send('hardhat_setBalance', [pmm.address, '0x8ac7230489e80000']);
+    const wlp = new Wallet(stack.file.wlp.privateKey, provider);
+    const usdc = new Contract(stack.file.tokens.USDC!.address, ERC20_ABI, provider);
+    const issuer = await attested.getAddress();
+    await (await (usdc.connect(wlp) as Contract).getFunction('transfer')(pmm.address, 1n)).wait();
+    await (await (index.connect(wlp) as Contract).getFunction('approve')(issuer, parseUnits('0.5', 18))).wait();
+    const requested = await (await (attested.connect(wlp) as Contract).getFunction('requestRedeem')(await index.getAddress(), parseUnits('0.5', 18), await usdc.getAddress(), 1n, pmm.address)).wait();
+    earlyRedeemId = attested.interface.parseLog(requested.logs.find((l: { address: string }) => getAddress(l.address) === getAddress(issuer)))!.args.requestId as string;
+
     const before = await operatorSent();
     await rebalance(date);
     const waiting = await getRun(date);
@@ -102,13 +130,13 @@ describe('MAG7.ssi rebalances through custodian-attested legs on the local stack
     expect(waiting.failure).toBeUndefined();
     expect(await operatorSent()).toBe(before);
     expect(await arb.getFunction('pendingRebalance')(await index.getAddress())).toBe('0x' + '0'.repeat(64));
-    await watch(); // releases the redeem's legs
-    await finalizeAll();
-    await watch(); // attests them: the redeem completes
-    expect((await redeem()).status).toBe(COMPLETED);
+
+    await (await (usdc.connect(pmm) as Contract).getFunction('approve')(issuer, 1n)).wait();
+    await (await (attested.connect(pmm) as Contract).getFunction('acceptRedeem')(earlyRedeemId, await redeemDestinations())).wait();
+    expect(await getRedeem(earlyRedeemId)).toEqual(expect.objectContaining({ status: PENDING, accepted: true }));
   }, 300_000);
 
-  test('the run quotes the PMM under the AttestedRebalancer\'s domain, opens the rebalance and waits for its legs', async () => {
+  test('the run quotes the PMM under the AttestedRebalancer\'s domain, opens the rebalance (an accepted redeem holds nothing back) and waits for its legs', async () => {
     for (const { symbol, chain } of custodianByPlaceholder().values()) {
       walletBefore.set(symbol, await balanceOn(chain, stack.file.custody.wallets[chain]!, symbol));
       makerBefore.set(symbol, await balanceOn(chain, stack.file.custody.pmmNativeAddresses[chain]!, symbol));
@@ -121,6 +149,7 @@ describe('MAG7.ssi rebalances through custodian-attested legs on the local stack
     expect(getAddress(view.attested!.rebalancer)).toBe(getAddress(stack.file.contracts.attestedRebalancer!));
     expect(view.attested!.rebalanceId).toMatch(/^0x[0-9a-f]{64}$/);
     rebalanceId = view.attested!.rebalanceId!;
+    expect(await getRedeem(earlyRedeemId)).toEqual(expect.objectContaining({ status: PENDING, accepted: true }));
     expect(view.plan.empty).toBe(false);
     // The targets weigh the custodian assets, never the local ERC-20s of the same symbols.
     const placeholders = custodianByPlaceholder();
@@ -136,45 +165,57 @@ describe('MAG7.ssi rebalances through custodian-attested legs on the local stack
     expect(await operatorSent()).toBe(before);
   }, 300_000);
 
-  test('the PMM accepts and delivers; custody-watch attests the buys, releases the sells to the maker (not while a redeem is in flight) and attests them; the run completes on target', async () => {
+  test('the PMM accepts and delivers; custody-watch attests the buys, releases the sells to the maker and attests them; a redeem requested meanwhile is accepted only after completion; the run completes on target', async () => {
     await waitFor('the PMM to accept', async () => (await getRebalance(rebalanceId)).accepted);
     const placeholders = custodianByPlaceholder();
     const custodianSells = view.plan.sellAssets.map((a, i) => ({ asset: getAddress(a), amount: BigInt(view.plan.sellAmounts[i]!) })).filter((s) => placeholders.has(s.asset));
     const custodianBuys = view.plan.buyAssets.map((a, i) => ({ asset: getAddress(a), amount: BigInt(view.quote.buyAmounts[i]!) })).filter((b) => placeholders.has(b.asset));
-    // A small redeem accepted while the rebalance is pending: its completion shrinks the basket, so the service
-    // releases no sell until it has ended (the sells still fit the smaller basket afterwards).
+    /** What a redeem owes per symbol, fixed at its acceptance. */
+    const dueOf = async (requestId: string) => {
+      const due = new Map<string, bigint>();
+      for (const [placeholder, { symbol }] of placeholders) due.set(symbol, (await attested.getFunction('redeemDue')(requestId, placeholder)) as bigint);
+      return due;
+    };
+    const earlyDue = await dueOf(earlyRedeemId);
+    // A small redeem requested while the rebalance is pending: the PMM agrees, but AttestedIssuer refuses to accept it
+    // (its burn would shrink the basket the sells were fixed against) until the rebalance ends; the PMM keeps trying.
     const redeemed = await cli('redeem', '--index', 'MAG7.ssi', '--amount', '0.01');
     const redeemId = redeemed.requestId as string;
-    const redeem = () => attested.getFunction('getRedeemRequest')(redeemId) as Promise<{ status: bigint; accepted: boolean }>;
-    await waitFor('the PMM to accept the redeem', async () => (await redeem()).accepted);
-    const redeemDue = new Map<string, bigint>();
-    for (const [placeholder, { symbol }] of placeholders) redeemDue.set(symbol, (await attested.getFunction('redeemDue')(redeemId, placeholder)) as bigint);
-    const sellsReleased = async () => {
-      for (const { chain } of placeholders.values()) {
-        const wallet = stack.file.custody.wallets[chain]!;
-        if ((await transfersOf(chain, wallet)).transfers.some((t) => t.memo === rebalanceId && t.from === wallet)) return true;
-      }
-      return false;
-    };
+    await new Promise((r) => setTimeout(r, 2_000)); // a few of the PMM's polls
+    expect(await getRedeem(redeemId)).toEqual(expect.objectContaining({ status: PENDING, accepted: false }));
+    await expectRevert(
+      attested.getFunction('acceptRedeem').staticCall(redeemId, await redeemDestinations(), { from: stack.file.pmm.address }),
+      attested,
+      'IndexRebalancing',
+      [await index.getAddress()],
+    );
 
-    let releasedWhileRedeemInFlight = false;
+    // Nothing waits on the redeem: custody-watch releases the sells (and what the early redeem owes) and the rebalance completes.
     for (let pass = 0; pass < 8 && (await getRebalance(rebalanceId)).status !== COMPLETED; pass++) {
-      const redeemInFlight = (await redeem()).status !== COMPLETED;
       await finalizeAll();
       await watch();
-      if (redeemInFlight && (await sellsReleased())) releasedWhileRedeemInFlight = true;
     }
-    expect((await redeem()).status).toBe(COMPLETED);
-    expect(releasedWhileRedeemInFlight).toBe(false);
     const done = await getRebalance(rebalanceId);
     expect(done.status).toBe(COMPLETED);
     expect([done.buysAttested, done.sellsAttested]).toEqual([BigInt(custodianBuys.length), BigInt(custodianSells.length)]);
+    expect((await getRedeem(earlyRedeemId)).status).toBe(COMPLETED);
+
+    // Then the PMM's next try is accepted, after the completion, and the redeem completes.
+    await waitFor('the PMM to accept the redeem once the rebalance completed', async () => (await getRedeem(redeemId)).accepted);
+    const [completedLog] = await arb.queryFilter(arb.filters.RebalanceCompleted!(rebalanceId));
+    const [acceptedLog] = await attested.queryFilter(attested.filters.RedeemAccepted!(redeemId));
+    expect(acceptedLog!.blockNumber).toBeGreaterThan(completedLog!.blockNumber);
+    const lateDue = await dueOf(redeemId);
+    await watch(); // releases the redeem's legs
+    await finalizeAll();
+    await watch(); // attests them: the redeem completes
+    expect((await getRedeem(redeemId)).status).toBe(COMPLETED);
 
     // Native chains: the buys arrived in the custodian wallets, the sells left them for the maker's whitelisted addresses.
     for (const { symbol, chain } of placeholders.values()) {
       const bought = custodianBuys.find((b) => placeholders.get(b.asset)!.symbol === symbol)?.amount ?? 0n;
       const sold = custodianSells.find((s) => placeholders.get(s.asset)!.symbol === symbol)?.amount ?? 0n;
-      const redeemedOut = redeemDue.get(symbol)!;
+      const redeemedOut = earlyDue.get(symbol)! + lateDue.get(symbol)!;
       expect(await balanceOn(chain, stack.file.custody.wallets[chain]!, symbol)).toBe(walletBefore.get(symbol)! + bought - sold - redeemedOut);
       expect(await balanceOn(chain, stack.file.custody.pmmNativeAddresses[chain]!, symbol)).toBe(makerBefore.get(symbol)! - bought + sold + redeemedOut);
       if (sold > 0n) {
