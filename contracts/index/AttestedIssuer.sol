@@ -309,7 +309,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
             return;
         }
         address[] storage assets = $.redeemAssets[requestId];
-        if (request.legsAttested == 0) {
+        if (request.legsAttested == 0 && _dueCoversBasket($, requestId, request)) {
             request.status = RequestStatus.Refunded;
             for (uint256 i; i < assets.length; ++i) {
                 if ($.destinations[requestId][assets[i]] != bytes32(0)) {
@@ -321,8 +321,9 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
             IERC20(request.cashToken).safeTransfer(request.pmm, request.cashAmount);
             return;
         }
-        // Units already left custody for the PMM, whose cash is escrowed: re-minting the tokens would leave them
-        // uncovered, so the redeem settles and the custodian owes the PMM the rest.
+        // Units already left custody for the PMM, whose cash is escrowed, or a rebalance since the acceptance changed the
+        // basket beyond the amounts it fixed: re-minting the tokens would leave them uncovered, so the redeem settles and
+        // the custodian owes the PMM the rest.
         request.status = RequestStatus.Settled;
         emit RedeemSettled(requestId);
         _payRedeem($, requestId, request);
@@ -510,6 +511,21 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         emit LegAttested(requestId, asset, leg.txId, leg.amount, leg.wallet, leg.counterparty, signer);
     }
 
+    /// @dev Whether the amounts an accepted redeem fixed still cover its index amount in the basket of now (a rebalance
+    /// completed since the acceptance may have raised an asset or added one), so re-minting it leaves custody whole.
+    function _dueCoversBasket(AttestedIssuerStorage storage $, bytes32 requestId, RedeemRequest storage request)
+        private
+        view
+        returns (bool)
+    {
+        Basket memory basket = _readBasket($, request.index);
+        for (uint256 i; i < basket.assets.length; ++i) {
+            uint256 owed = BasketMath.amountFor(request.indexAmount, basket.baseUnits[i], basket.factor, false);
+            if ($.due[requestId][basket.assets[i]] < owed) return false;
+        }
+        return true;
+    }
+
     /// @dev Whether every custodian asset of the current basket has a leg (a tokenset change while pending can
     /// leave legs for assets no longer in the basket, so the count alone is not enough).
     function _allLegsAttested(AttestedIssuerStorage storage $, bytes32 requestId, uint8 legsAttested, Basket memory basket)
@@ -526,7 +542,9 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
 
     /**
      * @dev Books a completing mint's custodian legs into attested custody and returns the on-chain legs the PMM
-     * delivers to CustodyVault: `ceil` basket amounts, zero for custodian assets.
+     * delivers to CustodyVault: `ceil` basket amounts, zero for custodian assets. Each custodian leg is checked
+     * again against the basket of now: one attested before a rebalance completed was sized for the old basket,
+     * and booking it short would leave custody under basket x supply.
      */
     function _bookMint(
         AttestedIssuerStorage storage $,
@@ -538,8 +556,14 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
         onchainLegs = new uint256[](basket.assets.length);
         for (uint256 i; i < basket.assets.length; ++i) {
             address asset = basket.assets[i];
-            if (basket.custodian[i]) $.custody[index][asset] += $.legs[requestId][asset];
-            else onchainLegs[i] = BasketMath.amountFor(indexAmount, basket.baseUnits[i], basket.factor, true);
+            uint256 required = BasketMath.amountFor(indexAmount, basket.baseUnits[i], basket.factor, true);
+            if (!basket.custodian[i]) {
+                onchainLegs[i] = required;
+                continue;
+            }
+            uint256 leg = $.legs[requestId][asset];
+            if (leg < required) revert ShortDelivery(asset, leg, required);
+            $.custody[index][asset] += leg;
         }
     }
 

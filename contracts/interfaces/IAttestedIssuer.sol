@@ -37,7 +37,8 @@ interface IAttestedIssuer is IProtocolCommon, ICustodyLegs {
         Pending,
         Completed,
         Refunded,
-        /// @dev A redeem past its deadline with some legs released: settled, the rest owed to the PMM.
+        /// @dev A redeem past its deadline with some legs released (or that a rebalance since made unrefundable): settled,
+        /// the rest owed to the PMM.
         Settled
     }
 
@@ -235,7 +236,9 @@ interface IAttestedIssuer is IProtocolCommon, ICustodyLegs {
      * leg must be signed by a registered custodian signer, name a registered wallet on its chain, use a
      * transaction id not used before, and deliver at least the basket amount (`ceil(indexAmount * base *
      * factor / 1e45)`) of a custodian basket asset that has no leg yet. The submission that gives every
-     * custodian asset a leg completes the mint: the on-chain legs (`ceil` basket amounts) move from the PMM to
+     * custodian asset a leg completes the mint, each leg still covering the basket amount of that moment (one
+     * attested before a rebalance completed may not: `ShortDelivery`, and the mint is refunded after its
+     * deadline): the on-chain legs (`ceil` basket amounts) move from the PMM to
      * CustodyVault, index tokens go to the requester and the escrowed cash to the PMM. A basket with on-chain
      * assets completes only in a submission by the PMM (it may submit no legs), since its allowance pays them.
      * Not while paused, not after the deadline.
@@ -304,8 +307,10 @@ interface IAttestedIssuer is IProtocolCommon, ICustodyLegs {
     /**
      * @notice Ends a pending redeem after its deadline; anyone may call. Not accepted: the index tokens go back
      * to the requester (also while paused). Accepted with no leg released: the tokens are re-minted to the
-     * requester, the due custodian amounts return to attested custody and the cash goes back to the PMM. Some
-     * legs released: units have left custody, so the redeem is settled as complete (on-chain legs to the PMM,
+     * requester, the due custodian amounts return to attested custody and the cash goes back to the PMM, provided
+     * the amounts fixed on acceptance still cover the index amount in the basket of now. Some legs released, or
+     * a rebalance completed since the acceptance that the fixed amounts no longer cover: re-minting would leave
+     * the tokens uncovered, so the redeem is settled as complete (on-chain legs to the PMM,
      * cash to the requester) and the unreleased custodian legs stay owed to the PMM, to be released and
      * attested later.
      */

@@ -84,21 +84,28 @@ export async function acceptedRedeems(provider: Provider, address: string, fromB
 }
 
 /**
- * The attested redeems of `index` that may still be accepted at chain time `now`: pending, not accepted, inside
- * their deadline. Acceptance burns part of the basket, so one accepted between a rebalance's plan and its opening
- * would leave a planned sell above the basket (the opening then reverts). Once the rebalance is open the
- * AttestedIssuer refuses acceptances (`IndexRebalancing`), and an accepted redeem no longer changes the basket.
- * Read from every RedeemRequested of the AttestedIssuer at `address`.
+ * The attested requests of `index` that an attested rebalance opened now would wrong, at chain time `now`: mints
+ * pending inside their deadline, and redeems pending, not accepted, inside their deadline. A redeem's acceptance burns
+ * part of the basket, so one accepted between a rebalance's plan and its opening leaves a planned sell above the basket
+ * (the opening reverts; once open, AttestedIssuer refuses acceptances until it ends). A mint's legs are sized on the
+ * basket of their attestation, so one whose legs straddle a rebalance's completion can fall short of the new basket
+ * (AttestedIssuer then refuses to complete it and the WLP is refunded). Read from every MintRequested and
+ * RedeemRequested of the AttestedIssuer at `address`.
  */
-export async function redeemsAwaitingAcceptance(provider: Provider, address: string, index: string, now: bigint): Promise<string[]> {
+export async function requestsHoldingRebalance(provider: Provider, address: string, index: string, now: bigint): Promise<{ mints: string[]; redeems: string[] }> {
   const issuer = new Contract(address, ATTESTED_ISSUER_INTERFACE, provider);
-  const logs = await provider.getLogs({ address, topics: [ATTESTED_ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash], fromBlock: 0 });
-  const awaiting: string[] = [];
+  const requested = ['MintRequested', 'RedeemRequested'].map((name) => ATTESTED_ISSUER_INTERFACE.getEvent(name)!.topicHash);
+  const logs = await provider.getLogs({ address, topics: [requested], fromBlock: 0 });
+  const holding = { mints: [] as string[], redeems: [] as string[] };
   for (const log of logs) {
     const event = ATTESTED_ISSUER_INTERFACE.parseLog(log)!;
     if ((event.args.index as string).toLowerCase() !== index.toLowerCase()) continue;
-    const request = (await issuer.getFunction('getRedeemRequest')(event.args.requestId)) as { status: bigint; accepted: boolean; deadline: bigint };
-    if (request.status === PENDING && !request.accepted && request.deadline >= now) awaiting.push(event.args.requestId as string);
+    const requestId = event.args.requestId as string;
+    const mint = event.name === 'MintRequested';
+    const request = (await issuer.getFunction(mint ? 'getMintRequest' : 'getRedeemRequest')(requestId)) as { status: bigint; accepted?: boolean; deadline: bigint };
+    if (request.status !== PENDING || request.deadline < now) continue;
+    if (mint) holding.mints.push(requestId);
+    else if (!request.accepted) holding.redeems.push(requestId);
   }
-  return awaiting;
+  return holding;
 }

@@ -27,7 +27,7 @@ import type { ActionRecord, RelayRequest } from '../relayer';
 import { RelayFailed, sendAndWait, type RelayerPort } from '../relayer/port';
 import { INDEX_TOKEN_ABI, ISSUER_ABI, REBALANCER_ABI, withErrorsOf } from '../shared/abi';
 import { chainTime } from '../shared/chain';
-import { ATTESTED_ISSUER_INTERFACE, redeemsAwaitingAcceptance } from '../custody/attested-issuer';
+import { ATTESTED_ISSUER_INTERFACE, requestsHoldingRebalance } from '../custody/attested-issuer';
 import { ATTESTED_REBALANCER_INTERFACE, REBALANCE_STATUS } from '../custody/attested-rebalancer';
 import { basketWeights, checkMakerOrder, checkWeights, computeTargets, feeSaleNeeded, isEmpty, planTrades, type DeployedAsset, type Legs, type Target } from './plan';
 import { STEPS, runSortKey, type RunRecord, type RunStore, type Step, type StoredLegs } from './store';
@@ -431,9 +431,13 @@ export const STEP_IMPL: Record<Step, StepImpl> = {
   /** Opens the window: mint and redeem stop, the basket freezes. An attested run has no window (see the header). */
   async open(deps, run) {
     if (run.attested) {
-      const awaiting = await redeemsAwaitingAcceptance(deps.provider, deps.attested!.issuer, run.indexAddress, await chainTime(deps.provider));
-      if (awaiting.length > 0) throw new StepPending(`${awaiting.length} attested redeem(s) of ${run.index} awaiting acceptance (${awaiting.join(', ')}): the rebalance waits until they are accepted or expire`);
-      return { patch: {}, note: 'no window: the AttestedRebalancer fixes the legs at settle and applies them to the basket and supply of its completion; no attested redeem awaiting acceptance' };
+      const { mints, redeems } = await requestsHoldingRebalance(deps.provider, deps.attested!.issuer, run.indexAddress, await chainTime(deps.provider));
+      if (mints.length + redeems.length > 0) {
+        throw new StepPending(
+          `attested requests of ${run.index} pending: ${mints.length} mint(s) (${mints.join(', ')}), ${redeems.length} redeem(s) awaiting acceptance (${redeems.join(', ')}); the rebalance waits until they end or expire`,
+        );
+      }
+      return { patch: {}, note: 'no window: the AttestedRebalancer fixes the legs at settle and applies them to the basket and supply of its completion; no attested mint pending, no attested redeem awaiting acceptance' };
     }
     const mined = await transact(deps, run.txKeys.open, REBALANCER_INTERFACE.encodeFunctionData('openWindow', [run.indexAddress]), 'open');
     return { patch: { window: { txHash: mined.txHash, blockNumber: mined.blockNumber } } };

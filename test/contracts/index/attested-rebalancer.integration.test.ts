@@ -429,6 +429,68 @@ describe('AttestedRebalancer', () => {
     await expectCovered(fx);
   });
 
+  it('AttestedIssuer completes no mint whose custodian leg, attested before a rebalance completed, falls short of the new basket; it is refunded', async () => {
+    const fx = await fixture();
+    const indexAddress = await fx.index.getAddress();
+    const cash = await deployTestToken('Cash', 'CSH', 6);
+    await (await fx.attested.setCashToken(await cash.getAddress(), true)).wait();
+    await (await cash.mint(fx.wlp.address, 7n)).wait();
+    await (await by(cash, fx.wlp).approve(await fx.attested.getAddress(), 7n)).wait();
+    const { requestId } = await eventArgs(by(fx.attested, fx.wlp).requestMint(indexAddress, ONE, await cash.getAddress(), 7n, fx.pmm.address), fx.attested, 'MintRequested');
+    const mint = requestId as string;
+    const submit = async (legs: CustodyLeg[]) => by(fx.attested, fx.pmm).attestMint(mint, legs, await Promise.all(legs.map((l) => signLeg(hre, fx.custodian, fx.attested, l))));
+    // 5 SOL is the whole SOL leg of one token today ...
+    const solLeg = leg(mint, SOL, LegDirection.Received, 5_000_000_000n, `${mint}:sol`);
+    await (await submit([solLeg])).wait();
+    // ... and then a rebalance raises it to 7.5 SOL (and adds DOGE) before the mint's other legs arrive.
+    const o = await order(fx);
+    const id = await open(fx, o);
+    await (await by(fx.arb, fx.pmm).accept(id, o, destinations(o))).wait();
+    await (await attest(fx, id, o, [...buyLegs(id), sellLeg(id)])).wait();
+    expect((await fx.arb.getRebalance(id)).status).toBe(2n);
+    const supply = (await fx.index.totalSupply()) as bigint;
+    const rest = [leg(mint, BTC, LegDirection.Received, 500_000n, `${mint}:btc`), leg(mint, DOGE, LegDirection.Received, 500_000_000_000n, `${mint}:doge`)];
+    await expectRevert(submit(rest), fx.attested, 'ShortDelivery', [SOL, 5_000_000_000n, 7_500_000_000n]);
+    // Booking the short leg would have minted a token that custody does not cover; nothing was minted or booked.
+    expect(await fx.index.totalSupply()).toBe(supply);
+    expect((await fx.attested.getMintRequest(mint)).status).toBe(1n); // Pending
+    await expectCovered(fx);
+    await increaseTime(HOUR + 1n);
+    await (await by(fx.attested, fx.outsider).refundMint(mint)).wait();
+    expect(await cash.balanceOf(fx.wlp.address)).toBe(7n);
+    await expectCovered(fx);
+  });
+
+  it('AttestedIssuer settles rather than refunds an accepted redeem whose fixed amounts a rebalance since left short of the basket', async () => {
+    const fx = await fixture();
+    const indexAddress = await fx.index.getAddress();
+    const cash = await deployTestToken('Cash', 'CSH', 6);
+    await (await fx.attested.setCashToken(await cash.getAddress(), true)).wait();
+    await (await cash.mint(fx.pmm.address, 3n)).wait();
+    await (await by(cash, fx.pmm).approve(await fx.attested.getAddress(), 3n)).wait();
+    await (await by(fx.index, fx.wlp).approve(await fx.attested.getAddress(), ONE / 2n)).wait();
+    const { requestId } = await eventArgs(by(fx.attested, fx.wlp).requestRedeem(indexAddress, ONE / 2n, await cash.getAddress(), 3n, fx.pmm.address), fx.attested, 'RedeemRequested');
+    const redeem = requestId as string;
+    const [assets] = (await fx.index.baseTokenset()) as [string[]];
+    // Accepted before the rebalance opens: 0.25 of the basket is fixed (2.5 SOL, no DOGE) and burned.
+    await (await by(fx.attested, fx.pmm).acceptRedeem(redeem, pmmDestinations(assets, WALLETS))).wait();
+    const o = await order(fx);
+    const id = await open(fx, o);
+    await (await by(fx.arb, fx.pmm).accept(id, o, destinations(o))).wait();
+    await (await attest(fx, id, o, [...buyLegs(id), sellLeg(id)])).wait();
+    expect((await fx.arb.getRebalance(id)).status).toBe(2n);
+    await expectCovered(fx);
+    // The custodian never released. Re-minting 0.5 token now would need 3.75 SOL and 2,500 DOGE that the fixed
+    // amounts do not bring back, so the redeem settles: cash to the WLP, the custodian owes the PMM the fixed legs.
+    await increaseTime(HOUR + 1n);
+    const supply = (await fx.index.totalSupply()) as bigint;
+    await expect((await (await by(fx.attested, fx.outsider).refundRedeem(redeem)).wait()).logs.map((l: never) => fx.attested.interface.parseLog(l)?.name)).toContain('RedeemSettled');
+    expect((await fx.attested.getRedeemRequest(redeem)).status).toBe(4n); // Settled
+    expect(await fx.index.totalSupply()).toBe(supply);
+    expect(await cash.balanceOf(fx.wlp.address)).toBe(3n);
+    await expectCovered(fx);
+  });
+
   it('opens only what the Rebalancer would settle, one rebalance per index at a time', async () => {
     const fx = await fixture();
     const o = await order(fx);
