@@ -52,7 +52,11 @@ import { basketOf, factorAt } from '../../../lambdas/domain/fees';
  * attests the buys received and the sells released one leg at a time (the last completes it), and past
  * the deadline anyone cancels it (nothing released) or settles it (some released; the rest stays owed and
  * attestable). At most one is pending, and the model refuses a second open with the contract. Attested
- * redeems are not accepted while one is pending (AttestedIssuer is to refuse that). After every step, also:
+ * redeems are not accepted while one is pending (AttestedIssuer is to refuse that). AttestedIssuer books a
+ * mint's legs at the units of their delivery and re-mints a refunded accepted redeem at the units of its
+ * acceptance, so a rebalance completing in between leaves custody short of what it bought (this test found
+ * it): the operator opens only when no attested request has legs delivered or an acceptance standing, and
+ * while one is pending a mint's legs are attested all at once. After every step, also:
  * - while pending, NAT.ssi's tokenset and fee factor are those of the opening and its fee is frozen
  *   (feeState().rebalancing); otherwise it is not frozen and no rebalance is pending;
  * - the rebalance's status, acceptance and attested legs are what the model tracks, and AttestedRebalancer
@@ -143,12 +147,15 @@ const NAT_FEE_RATE_PPM = 80_000;
 const ATTESTED_TIMEOUT = 3600;
 
 /**
- * A rebalance settled past its deadline: sell 30% of BTC and SOL for DOGE (custodian) and A2 (on-chain), accept,
- * receive the DOGE, release one sell, let the deadline pass and settle, release the owed sell; then open and
- * complete another rebalance of the index.
+ * A rebalance settled past its deadline: sell 30% of BTC and SOL for DOGE (custodian) and A2 (on-chain), an
+ * attested mint completes meanwhile (so the supply at completion differs from the opening's), accept, receive
+ * the DOGE, release one sell, let the deadline pass and settle, release the owed sell; then open and complete
+ * another rebalance of the index.
  */
 const SETTLED_REBALANCE: Step[] = [
   { kind: 'rOpen', sellPercents: [30, 30, 0, 0, 0, 0, 0], buyWeights: [0, 0, 1, 0, 0, 1, 0] },
+  { kind: 'aMint', wlp: 1, amount: 2n * ONE, cash: 10n ** 6n },
+  { kind: 'aLeg', pick: 0, extra: 5n, actions: 1 },
   { kind: 'rLeg', actions: 3, acceptFirst: true },
   { kind: 'rExpire' },
   { kind: 'rLeg', actions: 1, acceptFirst: false },
@@ -591,7 +598,7 @@ describe('Index protocol invariants under random operation sequences', () => {
           }
 
           /** NAT.ssi's base tokenset at the block a transaction was mined in (the factor of that moment). */
-          async function natBasketAt(blockTag: number): Promise<{ assets: string[]; units: bigint[]; factor: bigint }> {
+          async function natBasketAt(blockTag: number | 'latest'): Promise<{ assets: string[]; units: bigint[]; factor: bigint }> {
             const [a, u, f] = (await nat.baseTokenset({ blockTag })) as [string[], bigint[], bigint];
             return { assets: [...a], units: [...u], factor: f };
           }
@@ -659,27 +666,28 @@ describe('Index protocol invariants under random operation sequences', () => {
             // Leave a margin: the next block may be mined a few seconds later than the last one.
             if (!request.settled && (await now(hre)) + 30n > request.deadline) return;
             if (request.side === Side.Mint) {
-              // Legs are booked at the units of their delivery: one delivered before a rebalance completes and booked
-              // after would leave custody short of an asset the rebalance bought. So no delivery while one is pending.
-              if (natRebalance) {
-                count('mint delivery waits for the rebalance');
-                return;
-              }
               // The legs are those of the basket now: a rebalance may have changed it since the request.
-              const [baseAssets, baseUnits, factor] = (await nat.baseTokenset()) as [string[], bigint[], bigint];
-              const k = baseAssets.findIndex((asset) => nativeOf(asset) && !request.legs.has(asset));
-              if (k >= 0) {
+              // A plain array: flatMap on ethers' Result builds another Result, which does not behave as an array.
+              const { assets: baseAssets, units: baseUnits, factor } = await natBasketAt('latest');
+              const missing = baseAssets.flatMap((asset, k) => (nativeOf(asset) && !request.legs.has(asset) ? [k] : []));
+              // Legs are booked at the units of their delivery: one delivered before a rebalance completes and booked
+              // after would leave custody short of an asset the rebalance bought. So while one is pending the custodian
+              // attests a mint's legs all at once and the PMM completes it right after.
+              const batch = natRebalance ? missing : missing.slice(0, 1);
+              if (batch.length > 0) {
                 // The factor only falls, so the basket amount read now still covers the leg when it is mined.
-                const n = nativeOf(baseAssets[k])!;
-                const delivered = leg(request.id, LegDirection.Received, n, amountFor(request.indexAmount, baseUnits[k], factor, true) + extra);
-                const receipt = await (await attested.attestMint(request.id, [delivered], [await signLeg(hre, custodian, attested, delivered)])).wait();
-                nativeHeld.set(n.asset, nativeHeld.get(n.asset)! + delivered.amount);
-                request.legs.set(n.asset, delivered.amount);
-                // A basket of custodian assets only completes on the custodian's own submission.
+                const delivered = batch.map((k) => leg(request.id, LegDirection.Received, nativeOf(baseAssets[k])!, amountFor(request.indexAmount, baseUnits[k], factor, true) + extra));
+                const signatures = await Promise.all(delivered.map((l) => signLeg(hre, custodian, attested, l)));
+                const receipt = await (await attested.attestMint(request.id, delivered, signatures)).wait();
+                batch.forEach((k, j) => {
+                  nativeHeld.set(baseAssets[k], nativeHeld.get(baseAssets[k])! + delivered[j].amount);
+                  request.legs.set(baseAssets[k], delivered[j].amount);
+                });
+                // With no on-chain leg to pull from the PMM's allowance, the custodian's submission completes the mint.
                 const completes = baseAssets.every((asset) => nativeOf(asset) && request.legs.has(asset));
                 expect(hasEvent(receipt, attested, 'MintCompleted')).toBe(completes);
-                if (completes) await completeMint(request, receipt);
-                return;
+                if (completes) return completeMint(request, receipt);
+                if (!natRebalance) return;
               }
               // A mint with no leg cannot complete (no custodian asset left in the basket): only its refund remains.
               if (request.legs.size === 0) return;
@@ -739,7 +747,7 @@ describe('Index protocol invariants under random operation sequences', () => {
             move(usdc, 'attested', 'pmm', request.cash);
             move(natAddress, null, request.wlp, request.indexAmount);
             attestedPending.splice(attestedPending.indexOf(request), 1);
-            count('mint completed');
+            count(natRebalance ? 'mint completed during a rebalance' : 'mint completed');
           }
 
           /** A completed or settled redeem pays the on-chain legs fixed on acceptance and the cash. */
@@ -1111,6 +1119,7 @@ describe('Index protocol invariants under random operation sequences', () => {
       'rebalance cancelled',
       'rebalance settled',
       'owed sell released',
+      'mint completed during a rebalance',
     ]) {
       expect(`${outcome}: ${(attestedOutcomes.get(outcome) ?? 0) > 0}`).toBe(`${outcome}: true`);
     }
