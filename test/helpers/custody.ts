@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
-import { keccak256, toUtf8Bytes, type Contract, type Signer } from 'ethers';
-import { CUSTODY_LEG_TYPES, custodyDomain, type CustodyLeg } from '../../lambdas/domain/custody/attestation';
+import { ZeroHash, keccak256, toUtf8Bytes, type Contract, type Signer } from 'ethers';
+import { CUSTODY_LEG_TYPES, custodyDomain, nativeKey, type CustodyLeg } from '../../lambdas/domain/custody/attestation';
 
 /** CustodyRegistry's CustodyMode values. */
 export const CustodyMode = { Onchain: 0, Custodian: 1 } as const;
@@ -88,4 +88,16 @@ export async function deployAttestedRebalancer(
   const vault = await hre.ethers.getContractAt('CustodyVault', await attested.custodyVault(), admin);
   await (await vault.grantRole(await vault.RELEASER_ROLE(), address)).wait();
   return contract;
+}
+
+/**
+ * The PMM's destinations aligned with `assets` (a rebalance's sells or a redeemed basket): the key of its native
+ * address for custodian assets (`nativeAddressOf` answers one), zero for on-chain assets, as `accept` and
+ * `acceptRedeem` take them.
+ */
+export function pmmDestinations(assets: readonly string[], nativeAddressOf: (asset: string) => string | undefined): string[] {
+  return assets.map((asset) => {
+    const address = nativeAddressOf(asset);
+    return address === undefined ? ZeroHash : nativeKey(address);
+  });
 }

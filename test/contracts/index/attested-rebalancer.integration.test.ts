@@ -14,7 +14,7 @@ import {
   type RebalanceOrder,
 } from '../../../lambdas/domain/rebalance-orders';
 import { deployIndexCore } from '../../../scripts/deploy/index-protocol';
-import { CustodyMode, deployAttestedIssuer, deployAttestedRebalancer, deployIndexToken, signLeg } from '../../helpers/custody';
+import { CustodyMode, deployAttestedIssuer, deployAttestedRebalancer, deployIndexToken, pmmDestinations, signLeg } from '../../helpers/custody';
 
 const ONE = 10n ** 18n;
 const USD = 10n ** 18n;
@@ -164,7 +164,7 @@ async function open(fx: Fixture, o: RebalanceOrder, maker: HardhatEthersSigner =
 
 /** The maker's destinations aligned with the order's sells: its native address for custodian sells, zero otherwise. */
 function destinations(o: RebalanceOrder): string[] {
-  return o.sellAssets.map((asset) => (WALLETS[asset] ? nativeKey(WALLETS[asset].pmm) : hre.ethers.ZeroHash));
+  return pmmDestinations(o.sellAssets, (asset) => WALLETS[asset]?.pmm);
 }
 
 async function attest(fx: Fixture, id: string, o: RebalanceOrder, legs: CustodyLeg[], signer: HardhatEthersSigner = fx.custodian) {
