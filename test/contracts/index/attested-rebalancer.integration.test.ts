@@ -401,7 +401,7 @@ describe('AttestedRebalancer', () => {
     /** The PMM's acceptance, naming its native address per custodian asset of the basket as it is now. */
     const accept = async (requestId: string) => {
       const [assets] = (await fx.index.baseTokenset()) as [string[]];
-      return by(fx.attested, fx.pmm).acceptRedeem(requestId, assets.map((a) => (WALLETS[a] ? nativeKey(WALLETS[a].pmm) : hre.ethers.ZeroHash)));
+      return by(fx.attested, fx.pmm).acceptRedeem(requestId, pmmDestinations(assets, (asset) => WALLETS[asset]?.pmm));
     };
 
     // Completed: the acceptance would burn part of the basket the sells were fixed against, so it waits.
@@ -473,7 +473,7 @@ describe('AttestedRebalancer', () => {
     const redeem = requestId as string;
     const [assets] = (await fx.index.baseTokenset()) as [string[]];
     // Accepted before the rebalance opens: 0.25 of the basket is fixed (2.5 SOL, no DOGE) and burned.
-    await (await by(fx.attested, fx.pmm).acceptRedeem(redeem, pmmDestinations(assets, WALLETS))).wait();
+    await (await by(fx.attested, fx.pmm).acceptRedeem(redeem, pmmDestinations(assets, (asset) => WALLETS[asset]?.pmm))).wait();
     const o = await order(fx);
     const id = await open(fx, o);
     await (await by(fx.arb, fx.pmm).accept(id, o, destinations(o))).wait();
