@@ -15,6 +15,14 @@ function revertData(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The custom error of `contract` that `error` (a failed call or transaction) reverted with, if it decodes as one. */
+export function decodeRevert(error: unknown, contract: BaseContract | Interface): { name: string; args: readonly unknown[] } | undefined {
+  const data = revertData(error);
+  if (data === undefined) return undefined;
+  const parsed = ('interface' in contract ? contract.interface : contract).parseError(data);
+  return parsed ? { name: parsed.name, args: [...parsed.args] } : undefined;
+}
+
 /**
  * Awaits `action` and asserts it reverted with the custom error `name` declared in `contract`'s
  * ABI, and, when given, with exactly these arguments (compared as strings so bigints and
@@ -35,11 +43,9 @@ export async function expectRevert(
     thrown = error;
   }
   if (thrown === undefined) throw new Error(`expected a revert with ${name}, but the call succeeded`);
-  const data = revertData(thrown);
-  if (data === undefined) throw new Error(`expected a revert with ${name}, got: ${(thrown as Error).message}`);
-  const iface = 'interface' in contract ? contract.interface : contract;
-  const parsed = iface.parseError(data);
-  if (parsed === null) throw new Error(`expected a revert with ${name}, got undecodable data ${data}`);
+  if (revertData(thrown) === undefined) throw new Error(`expected a revert with ${name}, got: ${(thrown as Error).message}`);
+  const parsed = decodeRevert(thrown, contract);
+  if (parsed === undefined) throw new Error(`expected a revert with ${name}, got undecodable data ${revertData(thrown)}`);
   expect(parsed.name).toBe(name);
   if (args !== undefined) {
     expect(parsed.args.map(String)).toEqual(args.map(String));
