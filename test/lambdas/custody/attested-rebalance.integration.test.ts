@@ -15,7 +15,7 @@ import { KmsSigner } from '../../../lambdas/signing/kms-signer';
 import { CustodianService } from '../../../lambdas/custody/service';
 import { SimulatorCustodianAdapter } from '../../../lambdas/custody/simulator-adapter';
 import { DeliverySettler, type Settlement, type WatchCursor } from '../../../lambdas/custody/settle';
-import { attestedIssuerSink, sendWithSigner } from '../../../lambdas/custody/attested-issuer';
+import { attestedIssuerSink, requestsHoldingRebalance, sendWithSigner } from '../../../lambdas/custody/attested-issuer';
 import { attestedRebalancerSink } from '../../../lambdas/custody/attested-rebalancer';
 import { custodyDomain, nativeKey } from '../../../lambdas/domain/custody/attestation';
 import { custodianPlaceholder } from '../../../lambdas/domain/custody/placeholder';
@@ -24,7 +24,7 @@ import type { NativeChain } from '../../../lambdas/domain/custody/addresses';
 import { deployIndexCore } from '../../../scripts/deploy/index-protocol';
 import { CustodyMode, deployAttestedIssuer, deployAttestedRebalancer, deployIndexToken } from '../../helpers/custody';
 import { expectRevert } from '../../helpers/revert';
-import { HOUR, by, deployTestToken, eventArgs, now } from '../../helpers/staking';
+import { HOUR, by, deployTestToken, eventArgs, increaseTime, now } from '../../helpers/staking';
 
 const ONE = 10n ** 18n;
 const USD = 10n ** 18n;
@@ -320,5 +320,30 @@ describe('attested rebalance driven by the custodian service (ledger simulators,
     await (await accept()).wait();
     expect((await attested.getRedeemRequest(requestId)).accepted).toBe(true);
     expect(await attested.redeemDue(requestId, BTC)).toBe(75_000n);
+  });
+
+  it("names to the saga the index's pending attested mints and redeems awaiting acceptance, not accepted or expired ones", async () => {
+    const indexAddress = await index.getAddress();
+    const holding = async () => requestsHoldingRebalance(hre.ethers.provider, await attested.getAddress(), indexAddress, await chainTime());
+    const before = await holding();
+    const cash = await deployTestToken('Cash', 'CSH', 6);
+    await (await attested.setCashToken(await cash.getAddress(), true)).wait();
+    await (await cash.mint(wlp.address, 1n)).wait();
+    await (await by(cash, wlp).approve(await attested.getAddress(), 1n)).wait();
+    await (await cash.mint(maker.address, 1n)).wait();
+    await (await by(cash, maker).approve(await attested.getAddress(), 1n)).wait();
+    await (await by(index, wlp).approve(await attested.getAddress(), ONE / 5n)).wait();
+    const request = async (call: Promise<unknown>, event: string) => (await eventArgs(call as never, attested, event)).requestId as string;
+    const mint = await request(by(attested, wlp).requestMint(indexAddress, ONE, await cash.getAddress(), 1n, maker.address), 'MintRequested');
+    const awaiting = await request(by(attested, wlp).requestRedeem(indexAddress, ONE / 10n, await cash.getAddress(), 1n, maker.address), 'RedeemRequested');
+    const accepted = await request(by(attested, wlp).requestRedeem(indexAddress, ONE / 10n, await cash.getAddress(), 1n, maker.address), 'RedeemRequested');
+    const chainOf = new Map(NATIVE.map((a) => [custodianPlaceholder(a.chain, a.asset), a.chain]));
+    const [assets] = (await index.baseTokenset()) as [string[]];
+    await (await by(attested, maker).acceptRedeem(accepted, assets.map((a) => (chainOf.has(a) ? nativeKey(pmm.addresses[chainOf.get(a)!]) : hre.ethers.ZeroHash)))).wait();
+
+    expect(await holding()).toEqual({ mints: [...before.mints, mint], redeems: [...before.redeems, awaiting] });
+    // Past their deadlines neither can move the basket any more: the mint only refunds, the redeem cannot be accepted.
+    await increaseTime(HOUR + 1n);
+    expect(await holding()).toEqual({ mints: [], redeems: [] });
   });
 });
