@@ -191,6 +191,8 @@ export interface AttestedRequestView {
   cashAmount: string;
   status: string;
   deadline: string;
+  /** What a pending request waits for, when it is not the legs: a redeem the AttestedIssuer accepts only once the index's rebalance ends. */
+  waiting?: string;
   /** One line per custodian asset: what moves where, and its attestation once accepted. */
   legs: Array<{
     asset: string;
@@ -218,7 +220,10 @@ export async function attestedRequests(ctx: AttestedContext, provider: JsonRpcPr
     const event = attestedInterface.parseLog(entry)!;
     const mint = event.name === 'MintRequested';
     const requestId = event.args.requestId as string;
-    const request = (await issuer.getFunction(mint ? 'getMintRequest' : 'getRedeemRequest')(requestId)) as { status: bigint; deadline: bigint; index: string; indexAmount: bigint };
+    const request = (await issuer.getFunction(mint ? 'getMintRequest' : 'getRedeemRequest')(requestId)) as { status: bigint; deadline: bigint; index: string; indexAmount: bigint; accepted?: boolean };
+    const indexToken = new Contract(request.index, INDEX_TOKEN_ABI, provider);
+    const waitsForRebalance =
+      !mint && STATUS[Number(request.status)] === 'pending' && !request.accepted && ((await indexToken.getFunction('feeState')()) as { rebalancing: boolean }).rebalancing;
     const attestations = new Map<string, { txId: string; signer: string; amount: string; block: number }>();
     for (const leg of await provider.getLogs({ address: ctx.attestedIssuer, topics: [attestedInterface.getEvent('LegAttested')!.topicHash, requestId], fromBlock })) {
       const parsed = attestedInterface.parseLog(leg)!;
@@ -232,7 +237,7 @@ export async function attestedRequests(ctx: AttestedContext, provider: JsonRpcPr
         block: leg.blockNumber,
       });
     }
-    const [assets, units, factor] = (await new Contract(request.index, INDEX_TOKEN_ABI, provider).getFunction('baseTokenset')()) as [string[], bigint[], bigint];
+    const [assets, units, factor] = (await indexToken.getFunction('baseTokenset')()) as [string[], bigint[], bigint];
     const due = basketOf(request.indexAmount, [...units], factor);
     const legs: AttestedRequestView['legs'] = [];
     for (const [i, raw] of assets.entries()) {
@@ -257,6 +262,7 @@ export async function attestedRequests(ctx: AttestedContext, provider: JsonRpcPr
       cashAmount: formatUnits(event.args.cashAmount as bigint, ctx.cash.decimals),
       status: STATUS[Number(request.status)] ?? String(request.status),
       deadline: new Date(Number(request.deadline) * 1000).toISOString(),
+      ...(waitsForRebalance ? { waiting: `${ctx.index.symbol} is rebalancing: the PMM can accept this redeem only once the rebalance ends (before the deadline; refundable after it)` } : {}),
       legs,
     });
   }
@@ -284,6 +290,7 @@ export const attestedRequestLines = (requests: readonly AttestedRequestView[], c
         'attested requests:',
         ...requests.flatMap((r) => [
           `  ${r.side} ${r.indexAmount} ${r.index} for ${r.cashAmount} ${cash}: ${r.status}, deadline ${r.deadline} (${r.requestId})`,
+          ...(r.waiting ? [`    waiting: ${r.waiting}`] : []),
           ...r.legs.map(
             (l) =>
               `    ${l.asset.padEnd(5)} ${l.chain.padEnd(9)} ${l.amount.padStart(20)} ${r.side === 'mint' ? `to ${l.custodianWallet}` : `to ${l.destination}`}: ` +

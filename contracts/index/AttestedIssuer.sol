@@ -28,6 +28,7 @@ contract AttestedIssuer is IAttestedIssuer, ProtocolUpgradeable, EIP712Upgradeab
 
     /// @dev The AttestedRebalancer's role (no public getter: this contract has no bytecode to spare).
     bytes32 private constant REBALANCER_ROLE = keccak256("REBALANCER_ROLE");
+    /// @inheritdoc IAttestedIssuer
     /// @dev Hard cap on how long a request can hold a requester's cash (as the Issuer's).
     uint256 public constant MAX_REQUEST_TIMEOUT = 7 days;
     string private constant DOMAIN_NAME = "SSI Custody";

@@ -370,6 +370,10 @@ interface IAttestedIssuer is IProtocolCommon, ICustodyLegs {
     /// @notice Seconds new requests get to be completed.
     function requestTimeout() external view returns (uint256);
 
+    /// @notice The longest `requestTimeout` can be: no request made longer ago than this is still inside its deadline.
+    // solhint-disable-next-line func-name-mixedcase
+    function MAX_REQUEST_TIMEOUT() external view returns (uint256);
+
     /// @notice The CustodyRegistry this contract reads.
     function registry() external view returns (address);
 

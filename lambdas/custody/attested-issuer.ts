@@ -5,6 +5,7 @@
 import { Contract, Interface, type ContractRunner, type Provider, type Signer } from 'ethers';
 import { abi as ATTESTED_ISSUER_ABI } from '../../artifacts/contracts/interfaces/IAttestedIssuer.sol/IAttestedIssuer.json';
 import { describeRevert, isRevert } from '../relayer/revert';
+import { firstBlockSince } from '../shared/chain';
 import type { AttestedMintSink, AttestedRedeemSink } from './settle';
 import type { SignedLeg } from './service';
 
@@ -89,13 +90,15 @@ export async function acceptedRedeems(provider: Provider, address: string, fromB
  * part of the basket, so one accepted between a rebalance's plan and its opening leaves a planned sell above the basket
  * (the opening reverts; once open, AttestedIssuer refuses acceptances until it ends). A mint's legs are sized on the
  * basket of their attestation, so one whose legs straddle a rebalance's completion can fall short of the new basket
- * (AttestedIssuer then refuses to complete it and the WLP is refunded). Read from every MintRequested and
- * RedeemRequested of the AttestedIssuer at `address`.
+ * (AttestedIssuer then refuses to complete it and the WLP is refunded). Read from the MintRequested and
+ * RedeemRequested events of the AttestedIssuer at `address` of the last MAX_REQUEST_TIMEOUT (7 days).
  */
 export async function requestsHoldingRebalance(provider: Provider, address: string, index: string, now: bigint): Promise<{ mints: string[]; redeems: string[] }> {
   const issuer = new Contract(address, ATTESTED_ISSUER_INTERFACE, provider);
   const requested = ['MintRequested', 'RedeemRequested'].map((name) => ATTESTED_ISSUER_INTERFACE.getEvent(name)!.topicHash);
-  const logs = await provider.getLogs({ address, topics: [requested], fromBlock: 0 });
+  // A request still inside its deadline was made at most MAX_REQUEST_TIMEOUT ago, whatever the timeout was then.
+  const oldest = now - ((await issuer.getFunction('MAX_REQUEST_TIMEOUT')()) as bigint);
+  const logs = await provider.getLogs({ address, topics: [requested], fromBlock: await firstBlockSince(provider, oldest) });
   const holding = { mints: [] as string[], redeems: [] as string[] };
   for (const log of logs) {
     const event = ATTESTED_ISSUER_INTERFACE.parseLog(log)!;

@@ -23,3 +23,24 @@ export async function chainTime(provider: Provider): Promise<bigint> {
   if (!block) throw new Error('the chain returned no latest block');
   return BigInt(block.timestamp);
 }
+
+/**
+ * The first block whose timestamp is at least `timestamp` (the block after the head when none is), found by
+ * bisection over block timestamps, which never fall: about log2(height) block reads instead of a scan from genesis.
+ */
+export async function firstBlockSince(provider: Provider, timestamp: bigint): Promise<number> {
+  const timeOf = async (number: number): Promise<bigint> => {
+    const block = await provider.getBlock(number);
+    if (!block) throw new Error(`the chain returned no block ${number}`);
+    return BigInt(block.timestamp);
+  };
+  let low = 0;
+  let high = await provider.getBlockNumber();
+  if ((await timeOf(high)) < timestamp) return high + 1;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if ((await timeOf(middle)) < timestamp) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}

@@ -189,6 +189,9 @@ describe('MAG7.ssi rebalances through custodian-attested legs on the local stack
       'IndexRebalancing',
       [await index.getAddress()],
     );
+    // The WLP's status says what the redeem waits for.
+    const waiting = ((await cli('status')).attested as Array<{ requestId: string; waiting?: string }>).find((r) => r.requestId === redeemId)!;
+    expect(waiting.waiting).toMatch(/MAG7\.ssi is rebalancing: the PMM can accept this redeem only once the rebalance ends/);
 
     // Nothing waits on the redeem: custody-watch releases the sells (and what the early redeem owes) and the rebalance completes.
     for (let pass = 0; pass < 8 && (await getRebalance(rebalanceId)).status !== COMPLETED; pass++) {
@@ -205,6 +208,7 @@ describe('MAG7.ssi rebalances through custodian-attested legs on the local stack
     const [completedLog] = await arb.queryFilter(arb.filters.RebalanceCompleted!(rebalanceId));
     const [acceptedLog] = await attested.queryFilter(attested.filters.RedeemAccepted!(redeemId));
     expect(acceptedLog!.blockNumber).toBeGreaterThan(completedLog!.blockNumber);
+    expect(((await cli('status')).attested as Array<{ requestId: string; waiting?: string }>).find((r) => r.requestId === redeemId)!.waiting).toBeUndefined();
     const lateDue = await dueOf(redeemId);
     await watch(); // releases the redeem's legs
     await finalizeAll();
