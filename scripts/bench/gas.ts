@@ -2,6 +2,7 @@ import hre from 'hardhat';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { emit, recordTable, type Measurement } from './measure';
+import { FIRST_BLOCK_TIME, pinBlockTimes } from './block-clock';
 
 /**
  * A group of gas readings: each module in scripts/bench/gas/ exports `measure(hre)` returning
@@ -13,10 +14,15 @@ export interface GasGroup {
 }
 
 async function main(): Promise<void> {
+  await pinBlockTimes(hre.network.provider);
   const dir = join(__dirname, 'gas');
   const modules = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
   const rows: Measurement[] = [];
-  const notes: string[] = [];
+  const notes: string[] = [
+    `Deterministic: blocks are stamped from a fixed clock (the first at ${new Date(FIRST_BLOCK_TIME * 1000).toISOString().slice(0, 10)} 00:00 UTC, ` +
+      'each a second after the last plus the waits the bench makes) and keys and Merkle-tree accounts are derived from fixed labels, ' +
+      'so calldata, and with it every gas figure, is the same on every run and rows compare across runs.',
+  ];
   for (const file of modules) {
     const mod = (await import(join(dir, file))) as { measure(h: typeof hre): Promise<GasGroup> };
     const group = await mod.measure(hre);

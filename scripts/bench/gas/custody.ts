@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { Contract, Signer } from 'ethers';
 import type { GasGroup } from '../gas';
-import { as, gasOf } from '../gas-tx';
+import { as, benchSeed, gasOf } from '../gas-tx';
 import { LegDirection, assetKey, chainKey, nativeKey, type CustodyLeg } from '../../../lambdas/domain/custody/attestation';
 import { custodianPlaceholder } from '../../../lambdas/domain/custody/placeholder';
 import { PRICE_ATTESTATION_TYPES, REBALANCE_ORDER_TYPES, rebalancerDomain, sortedLegs, type RebalanceOrder } from '../../../lambdas/domain/rebalance-orders';
@@ -42,7 +42,7 @@ export async function measure(hre: HardhatRuntimeEnvironment): Promise<GasGroup>
 async function measureMag7(hre: HardhatRuntimeEnvironment): Promise<GasGroup> {
   const { ethers } = hre;
   const [admin, pmm, wlp, submitter] = await ethers.getSigners();
-  const custodian = ethers.Wallet.createRandom();
+  const custodian = new ethers.Wallet(benchSeed('custodian signer'));
   const { registry, attested } = await deployAttestedIssuer(hre, admin!, TIMEOUT);
   const attestedAddress = await attested.getAddress();
   const vault = (await hre.upgrades.deployProxy(await ethers.getContractFactory('CustodyVault', admin), [await admin!.getAddress()], {

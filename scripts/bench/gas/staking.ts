@@ -1,9 +1,9 @@
 import type { HardhatRuntimeEnvironment } from 'hardhat/types';
 import type { Contract } from 'ethers';
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers';
-import { getAddress, getBytes, hexlify, keccak256, randomBytes, toBeHex, zeroPadValue } from 'ethers';
+import { dataSlice, getAddress, getBytes, hexlify, keccak256, toBeHex, zeroPadValue } from 'ethers';
 import type { GasGroup } from '../gas';
-import { as, gasOf } from '../gas-tx';
+import { as, benchSeed, gasOf } from '../gas-tx';
 import { rewardsLeaf } from '../../../lambdas/domain/rewards-leaf';
 
 /**
@@ -89,12 +89,17 @@ interface Allocations {
   tree: KeccakTree;
 }
 
-/** One epoch's tree: TREE_LEAVES random accounts, with `claimers` at spread positions. */
+/** The account at leaf `i` of `tree`: as good as random, yet the same on every run, so proofs (calldata) repeat. */
+function leafAccount(tree: string, i: number): string {
+  return dataSlice(benchSeed(`${tree} leaf ${i}`), 12);
+}
+
+/** One epoch's tree: TREE_LEAVES seeded accounts, with `claimers` at spread positions. */
 function allocations(claimers: string[], epoch: bigint): Allocations {
   const accounts: string[] = [];
   const amounts: bigint[] = [];
   for (let i = 0; i < TREE_LEAVES; i++) {
-    accounts.push(hexlify(randomBytes(20)));
+    accounts.push(leafAccount(`rewards epoch ${epoch}`, i));
     amounts.push(BigInt(i + 1) * epoch * 10n ** 12n);
   }
   claimers.forEach((claimer, k) => {
@@ -300,7 +305,7 @@ async function baselineRows(hre: HardhatRuntimeEnvironment, soso: Contract, rows
   const accounts: string[] = [];
   const amounts: bigint[] = [];
   for (let i = 0; i < TREE_LEAVES; i++) {
-    accounts.push(hexlify(randomBytes(20)));
+    accounts.push(leafAccount('baseline', i));
     amounts.push(BigInt(i + 1) * 10n ** 12n);
   }
   // Spread positions, each in its own 256-leaf word, none at a word's last leaf (its neighbour i + 1 shares the word).
