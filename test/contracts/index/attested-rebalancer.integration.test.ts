@@ -179,6 +179,15 @@ const buyLegs = (id: string): CustodyLeg[] => [
 const sellLeg = (id: string, overrides: Partial<CustodyLeg> = {}): CustodyLeg =>
   leg(id, BTC, LegDirection.Released, 1_000_000n, `${id}:btc`, overrides);
 
+/** A fresh cash token the AttestedIssuer allows, with `amount` held by `holder` and approved to it. */
+async function allowedCash(fx: Fixture, holder: HardhatEthersSigner, amount: bigint): Promise<Contract> {
+  const cash = await deployTestToken('Cash', 'CSH', 6);
+  await (await fx.attested.setCashToken(await cash.getAddress(), true)).wait();
+  await (await cash.mint(holder.address, amount)).wait();
+  await (await by(cash, holder).approve(await fx.attested.getAddress(), amount)).wait();
+  return cash;
+}
+
 /** Every asset of the basket is covered: attested custody for custodian assets, the vault's balance for WETH. */
 async function expectCovered(fx: Fixture): Promise<void> {
   const [assets, amounts] = (await fx.index.basket()) as [string[], bigint[]];
@@ -306,10 +315,7 @@ describe('AttestedRebalancer', () => {
     ]);
     expect(await fx.attested.isTxIdUsed(sol!.chain, sol!.txId)).toBe(true);
     // ... or in a later mint.
-    const cash = await deployTestToken('Cash', 'CSH', 6);
-    await (await fx.attested.setCashToken(await cash.getAddress(), true)).wait();
-    await (await cash.mint(fx.wlp.address, 1n)).wait();
-    await (await by(cash, fx.wlp).approve(await fx.attested.getAddress(), 1n)).wait();
+    const cash = await allowedCash(fx, fx.wlp, 1n);
     const { requestId } = await eventArgs(
       by(fx.attested, fx.wlp).requestMint(await fx.index.getAddress(), ONE, await cash.getAddress(), 1n, fx.pmm.address),
       fx.attested,
@@ -391,10 +397,7 @@ describe('AttestedRebalancer', () => {
   it('AttestedIssuer takes redeem requests of the index while a rebalance is pending but accepts them only after it completes or is cancelled', async () => {
     const fx = await fixture();
     const indexAddress = await fx.index.getAddress();
-    const cash = await deployTestToken('Cash', 'CSH', 6);
-    await (await fx.attested.setCashToken(await cash.getAddress(), true)).wait();
-    await (await cash.mint(fx.pmm.address, 2n)).wait();
-    await (await by(cash, fx.pmm).approve(await fx.attested.getAddress(), 2n)).wait();
+    const cash = await allowedCash(fx, fx.pmm, 2n);
     await (await by(fx.index, fx.wlp).approve(await fx.attested.getAddress(), ONE / 2n)).wait();
     const request = async (): Promise<string> =>
       (await eventArgs(by(fx.attested, fx.wlp).requestRedeem(indexAddress, ONE / 4n, await cash.getAddress(), 1n, fx.pmm.address), fx.attested, 'RedeemRequested')).requestId as string;
@@ -432,10 +435,7 @@ describe('AttestedRebalancer', () => {
   it('AttestedIssuer completes no mint whose custodian leg, attested before a rebalance completed, falls short of the new basket; it is refunded', async () => {
     const fx = await fixture();
     const indexAddress = await fx.index.getAddress();
-    const cash = await deployTestToken('Cash', 'CSH', 6);
-    await (await fx.attested.setCashToken(await cash.getAddress(), true)).wait();
-    await (await cash.mint(fx.wlp.address, 7n)).wait();
-    await (await by(cash, fx.wlp).approve(await fx.attested.getAddress(), 7n)).wait();
+    const cash = await allowedCash(fx, fx.wlp, 7n);
     const { requestId } = await eventArgs(by(fx.attested, fx.wlp).requestMint(indexAddress, ONE, await cash.getAddress(), 7n, fx.pmm.address), fx.attested, 'MintRequested');
     const mint = requestId as string;
     const submit = async (legs: CustodyLeg[]) => by(fx.attested, fx.pmm).attestMint(mint, legs, await Promise.all(legs.map((l) => signLeg(hre, fx.custodian, fx.attested, l))));
@@ -464,10 +464,7 @@ describe('AttestedRebalancer', () => {
   it('AttestedIssuer settles rather than refunds an accepted redeem whose fixed amounts a rebalance since left short of the basket', async () => {
     const fx = await fixture();
     const indexAddress = await fx.index.getAddress();
-    const cash = await deployTestToken('Cash', 'CSH', 6);
-    await (await fx.attested.setCashToken(await cash.getAddress(), true)).wait();
-    await (await cash.mint(fx.pmm.address, 3n)).wait();
-    await (await by(cash, fx.pmm).approve(await fx.attested.getAddress(), 3n)).wait();
+    const cash = await allowedCash(fx, fx.pmm, 3n);
     await (await by(fx.index, fx.wlp).approve(await fx.attested.getAddress(), ONE / 2n)).wait();
     const { requestId } = await eventArgs(by(fx.attested, fx.wlp).requestRedeem(indexAddress, ONE / 2n, await cash.getAddress(), 3n, fx.pmm.address), fx.attested, 'RedeemRequested');
     const redeem = requestId as string;
