@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { randomUUID, createHash, randomInt, randomBytes, generateKeyPairSync, privateDecrypt, createPrivateKey, constants as cryptoConstants, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SigningKey, Wallet } from 'ethers';
 import { encodeDerSignature, encodeSpki } from '../../lambdas/domain/crypto/der';
 import { listen } from './net';
 import { LOCAL_ACCOUNT as ACCOUNT } from './credentials';
+import { writeFileAtomically } from './files';
 
 /**
  * A KMS-compatible endpoint for the local stack: the AWS JSON 1.1 protocol that
@@ -76,9 +77,7 @@ export class KeyStore {
 
   private persist(): void {
     if (!this.file) return;
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.state, null, 2), { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writeFileAtomically(this.file, JSON.stringify(this.state, null, 2), 0o600);
   }
 
   /** A new key; with origin EXTERNAL, one without key material until ImportKeyMaterial gives it. */

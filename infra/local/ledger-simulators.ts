@@ -15,7 +15,7 @@
  * whitelist, labels and the keys it holds) across a restart.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign as ed25519Sign, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { z } from 'zod';
@@ -25,6 +25,7 @@ import { base58, bech32 } from '@scure/base';
 import { blake2b } from '@noble/hashes/blake2b';
 import { checkAddress, type NativeChain } from '../../lambdas/domain/custody/addresses';
 import { listen, StackError } from './net';
+import { writeFileAtomically } from './files';
 
 /** One confirmed transfer on a simulated ledger. */
 export interface LedgerTransfer {
@@ -568,10 +569,8 @@ function loadState(path: string, ledgers: Record<SimulatedChain, LedgerSimulator
 
 function saveState(path: string, ledgers: Record<SimulatedChain, LedgerSimulator>): void {
   const chains = Object.fromEntries(Object.entries(ledgers).map(([chain, ledger]) => [chain, ledger.snapshot()]));
-  const temporary = `${path}.${process.pid}.tmp`;
   // It holds the private keys of the addresses the simulators made: readable by this user only.
-  writeFileSync(temporary, JSON.stringify({ version: 1, chains }), { mode: 0o600 });
-  renameSync(temporary, path);
+  writeFileAtomically(path, JSON.stringify({ version: 1, chains }), 0o600);
 }
 
 /** Serves one simulator per chain on 127.0.0.1:`port` (0 picks a free port). */

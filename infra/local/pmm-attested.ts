@@ -20,8 +20,7 @@
  *   registered custodian wallet of its chain with the rebalance id as memo; the custodian attests the
  *   buys, then releases the sells to it and attests those.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { Contract, NonceManager, ZeroHash, isError, type Signer, type Provider } from 'ethers';
 import { z } from 'zod';
 import { ATTESTED_ISSUER_INTERFACE } from '../../lambdas/custody/attested-issuer';
@@ -32,9 +31,10 @@ import { basketOf } from '../../lambdas/domain/fees';
 import { usdToCash, valueLegs, type AssetInfo } from '../../lambdas/domain/quotes/nav';
 import type { ReferencePriceSource } from '../../lambdas/quotes/prices';
 import { readCustodianRegistry } from '../../lambdas/reserves/custodian';
-import { checksum } from '../../lambdas/domain/address';
+import { addressSchema, checksum } from '../../lambdas/domain/address';
+import { uint256Schema } from '../../lambdas/domain/quotes/rfq';
 import { INDEX_TOKEN_ABI } from '../../lambdas/shared/abi';
-import { addressSchema } from '../../lambdas/domain/address';
+import { writeFileAtomically } from './files';
 import { StackError } from './net';
 import { PmmNativeWallets } from './pmm-native-wallets';
 import type { SimulatedChain } from './ledger-simulators';
@@ -284,7 +284,7 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
   return { nativeAddresses: wallets.addresses, quote, signedRebalance, poll, stats };
 }
 
-const uintString = z.string().regex(/^\d{1,78}$/).transform(BigInt);
+const uintString = uint256Schema.transform(BigInt);
 const ordersFileSchema = z.object({
   version: z.literal(1),
   orders: z.record(
@@ -342,9 +342,6 @@ export class SignedRebalanceOrders {
     const orders = Object.fromEntries(
       [...this.orders].map(([hash, o]) => [hash, { ...o, sellAmounts: o.sellAmounts.map(String), buyAmounts: o.buyAmounts.map(String), deadline: String(o.deadline), nonce: String(o.nonce) }]),
     );
-    mkdirSync(dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify({ version: 1, orders }));
-    renameSync(temporary, this.file);
+    writeFileAtomically(this.file, JSON.stringify({ version: 1, orders }));
   }
 }

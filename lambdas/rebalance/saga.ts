@@ -237,9 +237,6 @@ function deployedAssets(deps: SagaDeps, attested: boolean): DeployedAsset[] {
 /** The contract that verifies the run's order and prices: the AttestedRebalancer for an attested run. */
 const verifyingContract = (deps: SagaDeps, run: RunRecord): string => run.attested?.rebalancer ?? deps.rebalancer;
 const attestedRebalancerContract = (deps: SagaDeps, run: RunRecord) => new Contract(run.attested!.rebalancer, ATTESTED_REBALANCER_INTERFACE, deps.provider);
-
-
-
 const rebalancerContract = (deps: SagaDeps) => new Contract(deps.rebalancer, REBALANCER_INTERFACE, deps.provider);
 const tokenContract = (deps: SagaDeps, index: string) => new Contract(index, TOKEN_INTERFACE, deps.provider);
 
