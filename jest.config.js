@@ -7,7 +7,7 @@
 /** @type {import('jest').Config} */
 const shared = {
   rootDir: __dirname,
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/helpers/environment.ts',
   // Hardhat keeps its provider on globals; jest must not tear them down between files.
   testEnvironmentOptions: { globalsCleanup: 'off' },
   roots: ['<rootDir>/test'],
