@@ -19,6 +19,10 @@
  *   on-chain buys go into escrow from its allowance), and delivers each custodian buy to the
  *   registered custodian wallet of its chain with the rebalance id as memo; the custodian attests the
  *   buys, then releases the sells to it and attests those.
+ * - A restart (`npm start` over a kept data folder) picks up where the last run left off: the first poll reads
+ *   the requests and openings of the last MAX_REQUEST_TIMEOUT (7 days), and for those still pending it sends only
+ *   the legs it has not sent yet (their memo says which), accepts what it has not accepted, and completes mints
+ *   once attested. Their terms are its price now: the quotes of the last run are gone.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Contract, NonceManager, ZeroHash, isError, type Signer, type Provider } from 'ethers';
@@ -34,9 +38,10 @@ import { readCustodianRegistry } from '../../lambdas/reserves/custodian';
 import { addressSchema, checksum } from '../../lambdas/domain/address';
 import { uint256Schema } from '../../lambdas/domain/quotes/rfq';
 import { INDEX_TOKEN_ABI } from '../../lambdas/shared/abi';
+import { chainTime, firstBlockSince } from '../../lambdas/shared/chain';
 import { writeFileAtomically } from './files';
 import { StackError } from './net';
-import { PmmNativeWallets } from './pmm-native-wallets';
+import { PmmNativeWallets, type DeliveryLeg } from './pmm-native-wallets';
 import type { SimulatedChain } from './ledger-simulators';
 
 export interface AttestedDeskOptions {
@@ -54,7 +59,7 @@ export interface AttestedDeskOptions {
   cash: AssetInfo;
   spreadBps: bigint;
   ledgersUrl: string;
-  /** Keeps the attested rebalance orders it signed and has not seen opened (JSON); in memory only without it. */
+  /** Keeps the attested rebalance orders it signed whose buys it has not yet delivered (JSON); in memory only without it. */
   ordersFile?: string;
   log: (line: string) => void;
 }
@@ -73,6 +78,9 @@ export interface AttestedDesk {
 
 /** How long a quote binds the PMM. */
 const QUOTE_TTL_MS = 5 * 60_000;
+
+/** RequestStatus.Pending (AttestedIssuer) and RebalanceStatus.Pending (AttestedRebalancer). */
+const PENDING = 1n;
 
 /** Whole units of each custodian asset the PMM holds on its native chain at start. */
 const NATIVE_INVENTORY = 1_000_000n;
@@ -133,22 +141,42 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
 
   /** Mints it delivered for and still has to complete: request id -> custodian legs expected. */
   const delivering = new Map<string, number>();
-  let fromBlock = await provider.getBlockNumber();
+  // Events up to `startHead` happened before this run: a previous run may have handled them, in part or in full.
+  // A request still inside its deadline was made at most MAX_REQUEST_TIMEOUT ago, so that is as far back as it reads.
+  const startHead = await provider.getBlockNumber();
+  let fromBlock = await firstBlockSince(provider, (await chainTime(provider)) - ((await issuer.getFunction('MAX_REQUEST_TIMEOUT')()) as bigint));
   const topics = [[ATTESTED_ISSUER_INTERFACE.getEvent('MintRequested')!.topicHash, ATTESTED_ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash]];
 
-  const onMint = async (requestId: string, index: string, indexAmount: bigint, cashAmount: bigint): Promise<void> => {
-    const asked = await terms(index, 'mint', indexAmount);
-    if (cashAmount < asked) {
-      stats.declined++;
-      log(`pmm: not delivering for attested mint ${requestId}: ${cashAmount} cash is below its price ${asked}`);
-      return;
-    }
+  /** Whether a request from before this run is still pending and inside its deadline. */
+  const stillPending = async (kind: 'getMintRequest' | 'getRedeemRequest', requestId: string): Promise<boolean> => {
+    const request = (await issuer.getFunction(kind)(requestId)) as { status: bigint; accepted?: boolean; deadline: bigint };
+    return request.status === PENDING && !request.accepted && request.deadline >= (await chainTime(provider));
+  };
+  /** `legs` less those already sent with `memo` (by chain and asset): what a run before this one sent is not sent again. */
+  const unsent = async (memo: string, legs: readonly DeliveryLeg[]): Promise<DeliveryLeg[]> => {
+    const sent = await wallets.sentWith(memo);
+    return legs.filter((leg) => !sent.some((s) => s.chain === leg.chain && s.asset === leg.asset));
+  };
+
+  const onMint = async (requestId: string, index: string, indexAmount: bigint, cashAmount: bigint, replayed: boolean): Promise<void> => {
+    if (replayed && !(await stillPending('getMintRequest', requestId))) return;
     const legs = await basket(index, indexAmount);
     const native = await deliveryLegs(legs.assets, legs.amounts);
-    const sent = await wallets.deliver(requestId, native);
+    const toSend = replayed ? await unsent(requestId, native) : native;
+    // Terms are checked before the first leg goes out; a mint it has begun delivering for is one it agreed to.
+    if (toSend.length === native.length) {
+      const asked = await terms(index, 'mint', indexAmount);
+      if (cashAmount < asked) {
+        stats.declined++;
+        log(`pmm: not delivering for attested mint ${requestId}: ${cashAmount} cash is below its price ${asked}`);
+        return;
+      }
+    }
+    const sent = await wallets.deliver(requestId, toSend);
     stats.delivered++;
     delivering.set(requestId, native.length);
-    log(`pmm: delivered attested mint ${requestId} on ${sent.map((s) => `${s.chain} ${s.txId}`).join(', ')}`);
+    const resumed = toSend.length < native.length ? ` (resumed: ${native.length - toSend.length} of ${native.length} legs sent before)` : '';
+    log(`pmm: delivered attested mint ${requestId} on ${sent.map((s) => `${s.chain} ${s.txId}`).join(', ') || 'no chain'}${resumed}`);
   };
 
   /**
@@ -180,7 +208,8 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
     return true;
   };
 
-  const onRedeem = async (requestId: string, index: string, indexAmount: bigint, cashAmount: bigint): Promise<void> => {
+  const onRedeem = async (requestId: string, index: string, indexAmount: bigint, cashAmount: bigint, replayed: boolean): Promise<void> => {
+    if (replayed && !(await stillPending('getRedeemRequest', requestId))) return;
     const bid = await terms(index, 'redeem', indexAmount);
     if (cashAmount > bid) {
       stats.declined++;
@@ -230,17 +259,28 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
   const rebalanceOrders = new SignedRebalanceOrders(options.ordersFile);
   const rebalancer = options.attestedRebalancer ? new Contract(options.attestedRebalancer, ATTESTED_REBALANCER_INTERFACE, options.signer) : undefined;
 
-  /** Accepts an opened rebalance of its order, then delivers its custodian buys on their native chains. */
-  const onRebalanceOpened = async (rebalanceId: string, orderHash: string): Promise<void> => {
+  /**
+   * Accepts an opened rebalance of its order, then delivers its custodian buys on their native chains. The order is
+   * forgotten once the buys are out, so a run stopped in between still knows what it owes.
+   */
+  const onRebalanceOpened = async (rebalanceId: string, orderHash: string, replayed: boolean): Promise<void> => {
+    const state = replayed ? ((await rebalancer!.getFunction('getRebalance')(rebalanceId)) as { status: bigint; accepted: boolean }) : undefined;
+    if (state && state.status !== PENDING) {
+      rebalanceOrders.delete(orderHash);
+      return;
+    }
     const order = rebalanceOrders.get(orderHash);
     if (!order) {
       log(`pmm: rebalance ${rebalanceId} names an order it does not know (${orderHash}): not accepting`);
       return;
     }
-    await (await rebalancer!.getFunction('accept')(rebalanceId, order, destinationsFor(order.sellAssets))).wait();
+    if (!state?.accepted) {
+      await (await rebalancer!.getFunction('accept')(rebalanceId, order, destinationsFor(order.sellAssets))).wait();
+      stats.rebalancesAccepted++;
+    }
+    const buys = await deliveryLegs(order.buyAssets, order.buyAmounts);
+    const sent = await wallets.deliver(rebalanceId, state ? await unsent(rebalanceId, buys) : buys);
     rebalanceOrders.delete(orderHash);
-    stats.rebalancesAccepted++;
-    const sent = await wallets.deliver(rebalanceId, await deliveryLegs(order.buyAssets, order.buyAmounts));
     log(`pmm: accepted attested rebalance ${rebalanceId}; delivered ${sent.map((s) => `${s.asset} on ${s.chain} ${s.txId}`).join(', ') || 'no custodian buy'}`);
   };
 
@@ -251,7 +291,7 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
     for (const entry of await provider.getLogs({ address: options.attestedRebalancer, topics: [opened.topicHash, null, null, makerTopic], fromBlock: from, toBlock: to })) {
       const event = ATTESTED_REBALANCER_INTERFACE.parseLog(entry)!;
       try {
-        await onRebalanceOpened(event.args.rebalanceId as string, event.args.orderHash as string);
+        await onRebalanceOpened(event.args.rebalanceId as string, event.args.orderHash as string, entry.blockNumber <= startHead);
       } catch (error) {
         log(`pmm: attested rebalance ${event.args.rebalanceId as string} failed: ${(error as Error).message}`);
       }
@@ -267,7 +307,13 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
       for (const entry of logs) {
         const event = ATTESTED_ISSUER_INTERFACE.parseLog(entry);
         if (!event || checksum(event.args.pmm as string) !== me) continue;
-        const args = [event.args.requestId as string, checksum(event.args.index as string), event.args.indexAmount as bigint, event.args.cashAmount as bigint] as const;
+        const args = [
+          event.args.requestId as string,
+          checksum(event.args.index as string),
+          event.args.indexAmount as bigint,
+          event.args.cashAmount as bigint,
+          entry.blockNumber <= startHead,
+        ] as const;
         try {
           await (event.name === 'MintRequested' ? onMint(...args) : onRedeem(...args));
         } catch (error) {
@@ -306,7 +352,7 @@ const ordersFileSchema = z.object({
 const MAX_SIGNED_ORDERS = 1_000;
 
 /**
- * The attested rebalance orders the desk signed and has not yet seen opened, by EIP-712 digest. With a
+ * The attested rebalance orders the desk signed whose buys it has not yet delivered, by EIP-712 digest. With a
  * file they outlive a restart of the PMM: it is read on start (an unreadable one stops the start with
  * its name) and rewritten atomically on every change.
  */

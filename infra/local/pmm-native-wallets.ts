@@ -77,6 +77,18 @@ export class PmmNativeWallets {
     return sent;
   }
 
+  /** What the PMM has already sent with `memo` (a request or rebalance id), on every chain it holds an address on. */
+  async sentWith(memo: string): Promise<Array<NativeAsset & { txId: string }>> {
+    const sent: Array<NativeAsset & { txId: string }> = [];
+    for (const [chain, address] of Object.entries(this.addresses) as Array<[SimulatedChain, string]>) {
+      const { transfers } = await get<{ transfers: Array<{ txId: string; from: string; asset: string; memo?: string }> }>(
+        `${this.ledgersUrl}/chains/${chain}/transfers?address=${encodeURIComponent(address)}&fromHeight=0`,
+      );
+      for (const t of transfers) if (t.from === address && t.memo === memo) sent.push({ chain, asset: t.asset, txId: t.txId });
+    }
+    return sent;
+  }
+
   /**
    * The legs a mint of `indexAmount` of `index` owes: per basket asset, `ceil(indexAmount × base ×
    * factor / 1e45)` (the bound AttestedIssuer checks), sent to `wallets[chain]`. Every basket asset

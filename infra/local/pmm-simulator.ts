@@ -64,7 +64,7 @@ export interface PmmSimulatorOptions {
   cashSymbol?: string;
   /** The native-chain ledger simulators: with an AttestedIssuer deployed, it trades attested indexes there (pmm-attested.ts). */
   ledgersUrl?: string;
-  /** Where its attested desk keeps the rebalance orders it signed and has not seen opened (pmm-attested.ts). */
+  /** Where its attested desk keeps the rebalance orders it signed whose buys it has not yet delivered (pmm-attested.ts). */
   ordersFile?: string;
   log?: (line: string) => void;
 }

@@ -1,14 +1,19 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { tmpdir } from 'node:os';
-import { JsonRpcProvider, Wallet } from 'ethers';
+import { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import { join, resolve } from 'node:path';
+import { ATTESTED_ISSUER_INTERFACE } from '../../../lambdas/custody/attested-issuer';
+import { waitFor } from '../../helpers/custody-stack';
 
 const ROOT = resolve(__dirname, '../../..');
 const BASE_PORT = 23100 + (process.pid % 50) * 10;
+const SSI = resolve(ROOT, 'bin/ssi.js');
+/** RequestStatus.Completed (AttestedIssuer). */
+const COMPLETED = 2n;
 
 interface Started {
   child: ChildProcess;
@@ -38,6 +43,18 @@ async function until(condition: () => boolean, timeoutMs: number, what: string, 
     if (Date.now() > deadline) throw new Error(`${what}: timed out:\n${started.output()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** How many transfers the PMM sent with `memo`, per chain it holds an address on. */
+async function pmmSent(ledgersUrl: string, pmm: Record<string, string>, memo: string): Promise<Record<string, number>> {
+  const sent: Record<string, number> = {};
+  for (const [chain, address] of Object.entries(pmm)) {
+    const reply = (await (await fetch(`${ledgersUrl}/chains/${chain}/transfers?address=${encodeURIComponent(address)}&fromHeight=0`)).json()) as {
+      transfers: Array<{ from: string; memo?: string }>;
+    };
+    sent[chain] = reply.transfers.filter((t) => t.from === address && t.memo === memo).length;
+  }
+  return sent;
 }
 
 function alive(pid: number): boolean {
@@ -81,6 +98,8 @@ describe('the local stack started with npm start', () => {
   // A transfer made on the first run's chain, to be found again after the restart.
   const payee = Wallet.createRandom().address;
   let transfer: { blockNumber: number; value: bigint } | undefined;
+  // An attested mint of MAG7.ssi the PMM delivered for on the first run, not yet attested when that run stopped.
+  let pendingMint: string | undefined;
   // What the native-chain ledgers hold on the first run: a custodian wallet's BTC and the PMM's inventory.
   let ledgersBefore: { wallets: Record<string, string>; pmm: Record<string, string>; balances: Record<string, string> } | undefined;
   const nativeBalances = async (ledgersUrl: string, addresses: Record<string, string>): Promise<Record<string, string>> => {
@@ -133,6 +152,11 @@ describe('the local stack started with npm start', () => {
       ledgersBefore = { wallets, pmm: pmmNativeAddresses, balances: { ...(await nativeBalances(ledgersUrl, wallets)), ...(await nativeBalances(ledgersUrl, pmmNativeAddresses)) } };
       expect(ledgersBefore.balances[`bitcoin|${wallets.bitcoin}|BTC`]).toBe('4242');
       expect(Object.keys(pmmNativeAddresses)).toContain('bitcoin');
+      // The WLP mints MAG7.ssi; the PMM delivers on every native chain. Nothing attests it on this run (no scheduler).
+      pendingMint = (JSON.parse(execFileSync(process.execPath, [SSI, 'mint', '--index', 'MAG7.ssi', '--amount', '0.1', '--json', '--data', dataDir], { encoding: 'utf8' })) as { requestId: string }).requestId;
+      const delivered = async () => Object.values(await pmmSent(ledgersUrl, pmmNativeAddresses, pendingMint!)).reduce((n, legs) => n + legs, 0);
+      await waitFor('the PMM to deliver the mint on every chain', async () => (await delivered()) === Object.keys(wallets).length);
+      ledgersBefore.balances = { ...(await nativeBalances(ledgersUrl, wallets)), ...(await nativeBalances(ledgersUrl, pmmNativeAddresses)) };
 
       const lock = JSON.parse(readFileSync(join(dataDir, 'stack.pid'), 'utf8')) as { pid: number; children: number[] };
       expect(lock.children.length).toBeGreaterThanOrEqual(2);
@@ -141,6 +165,33 @@ describe('the local stack started with npm start', () => {
       expect([lock.pid, ...lock.children].filter(alive)).toEqual([]);
       expect(existsSync(join(dataDir, 'stack.pid'))).toBe(false);
       expect(existsSync(join(dataDir, 'chain', 'anvil-state.json'))).toBe(true);
+    } finally {
+      await killGroup(started);
+    }
+  });
+
+  test('a second start resumes the PMM: it completes the mint it delivered for before the restart, sending nothing twice', async () => {
+    const started = npmStart(dataDir);
+    try {
+      await until(() => started.output().includes('Ctrl-C stops everything.'), 240_000, 'restart', started);
+      const stack = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
+      const { ledgersUrl, wallets, pmmNativeAddresses } = stack.custody as { ledgersUrl: string; wallets: Record<string, string>; pmmNativeAddresses: Record<string, string> };
+      for (const chain of Object.keys(wallets)) {
+        await fetch(`${ledgersUrl}/chains/${chain}/mine`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ blocks: '40' }) });
+      }
+      const watch = await fetch(`${stack.api}/_local/schedules/custody-watch/run`, { method: 'POST' });
+      expect(((await watch.json()) as { lastRun: { ok: boolean } }).lastRun.ok).toBe(true);
+
+      const chain = new JsonRpcProvider(stack.rpc, undefined, { staticNetwork: true });
+      const issuer = new Contract(stack.custody.attestedIssuer, ATTESTED_ISSUER_INTERFACE, chain);
+      const status = async () => ((await issuer.getFunction('getMintRequest')(pendingMint)) as { status: bigint }).status;
+      try {
+        await waitFor('the restarted PMM to complete the mint', async () => (await status()) === COMPLETED);
+      } finally {
+        chain.destroy();
+      }
+      expect(Object.values(await pmmSent(ledgersUrl, pmmNativeAddresses, pendingMint!))).toEqual(Object.keys(wallets).map(() => 1));
+      await ctrlC(started, stack.pid);
     } finally {
       await killGroup(started);
     }
