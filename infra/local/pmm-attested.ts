@@ -27,8 +27,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Contract, NonceManager, ZeroHash, isError, type Signer, type Provider } from 'ethers';
 import { z } from 'zod';
-import { ATTESTED_ISSUER_INTERFACE } from '../../lambdas/custody/attested-issuer';
-import { ATTESTED_REBALANCER_INTERFACE } from '../../lambdas/custody/attested-rebalancer';
+import { ATTESTED_ISSUER_INTERFACE, firstBlockOfOpenRequests, isOpenRequest } from '../../lambdas/custody/attested-issuer';
+import { ATTESTED_REBALANCER_INTERFACE, REBALANCE_STATUS } from '../../lambdas/custody/attested-rebalancer';
 import type { RebalanceOrder } from '../../lambdas/domain/rebalance-orders';
 import { nativeKey } from '../../lambdas/domain/custody/attestation';
 import { basketOf } from '../../lambdas/domain/fees';
@@ -38,7 +38,7 @@ import { readCustodianRegistry } from '../../lambdas/reserves/custodian';
 import { addressSchema, checksum } from '../../lambdas/domain/address';
 import { uint256Schema } from '../../lambdas/domain/quotes/rfq';
 import { INDEX_TOKEN_ABI } from '../../lambdas/shared/abi';
-import { chainTime, firstBlockSince } from '../../lambdas/shared/chain';
+import { chainTime } from '../../lambdas/shared/chain';
 import { writeFileAtomically } from './files';
 import { StackError } from './net';
 import { PmmNativeWallets, type DeliveryLeg } from './pmm-native-wallets';
@@ -78,9 +78,6 @@ export interface AttestedDesk {
 
 /** How long a quote binds the PMM. */
 const QUOTE_TTL_MS = 5 * 60_000;
-
-/** RequestStatus.Pending (AttestedIssuer) and RebalanceStatus.Pending (AttestedRebalancer). */
-const PENDING = 1n;
 
 /** Whole units of each custodian asset the PMM holds on its native chain at start. */
 const NATIVE_INVENTORY = 1_000_000n;
@@ -142,15 +139,15 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
   /** Mints it delivered for and still has to complete: request id -> custodian legs expected. */
   const delivering = new Map<string, number>();
   // Events up to `startHead` happened before this run: a previous run may have handled them, in part or in full.
-  // A request still inside its deadline was made at most MAX_REQUEST_TIMEOUT ago, so that is as far back as it reads.
+  // It reads back as far as a request still inside its deadline can have been made.
   const startHead = await provider.getBlockNumber();
-  let fromBlock = await firstBlockSince(provider, (await chainTime(provider)) - ((await issuer.getFunction('MAX_REQUEST_TIMEOUT')()) as bigint));
+  let fromBlock = await firstBlockOfOpenRequests(provider, issuer, await chainTime(provider));
   const topics = [[ATTESTED_ISSUER_INTERFACE.getEvent('MintRequested')!.topicHash, ATTESTED_ISSUER_INTERFACE.getEvent('RedeemRequested')!.topicHash]];
 
   /** Whether a request from before this run is still pending and inside its deadline. */
   const stillPending = async (kind: 'getMintRequest' | 'getRedeemRequest', requestId: string): Promise<boolean> => {
     const request = (await issuer.getFunction(kind)(requestId)) as { status: bigint; accepted?: boolean; deadline: bigint };
-    return request.status === PENDING && !request.accepted && request.deadline >= (await chainTime(provider));
+    return !request.accepted && isOpenRequest(request, await chainTime(provider));
   };
   /** `legs` less those already sent with `memo` (by chain and asset): what a run before this one sent is not sent again. */
   const unsent = async (memo: string, legs: readonly DeliveryLeg[]): Promise<DeliveryLeg[]> => {
@@ -265,7 +262,7 @@ export async function startAttestedDesk(options: AttestedDeskOptions): Promise<A
    */
   const onRebalanceOpened = async (rebalanceId: string, orderHash: string, replayed: boolean): Promise<void> => {
     const state = replayed ? ((await rebalancer!.getFunction('getRebalance')(rebalanceId)) as { status: bigint; accepted: boolean }) : undefined;
-    if (state && state.status !== PENDING) {
+    if (state && REBALANCE_STATUS[Number(state.status)] !== 'pending') {
       rebalanceOrders.delete(orderHash);
       return;
     }

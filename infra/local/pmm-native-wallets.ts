@@ -35,6 +35,12 @@ async function call<T>(url: string, response: Response): Promise<T> {
   return reply;
 }
 
+/** Every transfer into or out of `address` on `chain`, from the first block. */
+const transfersOf = (ledgersUrl: string, chain: SimulatedChain, address: string) =>
+  get<{ transfers: Array<{ txId: string; from: string; to: string; asset: string; memo?: string }> }>(
+    `${ledgersUrl}/chains/${chain}/transfers?address=${encodeURIComponent(address)}&fromHeight=0`,
+  );
+
 export class PmmNativeWallets {
   private constructor(
     private readonly ledgersUrl: string,
@@ -52,9 +58,7 @@ export class PmmNativeWallets {
     const addresses = {} as Record<SimulatedChain, string>;
     for (const { chain, asset, amount } of inventory) {
       const address = (addresses[chain] ??= (await post<{ address: string }>(`${ledgersUrl}/chains/${chain}/addresses`, { label })).address);
-      const { transfers } = await get<{ transfers: Array<{ from: string; to: string; asset: string }> }>(
-        `${ledgersUrl}/chains/${chain}/transfers?address=${encodeURIComponent(address)}&fromHeight=0`,
-      );
+      const { transfers } = await transfersOf(ledgersUrl, chain, address);
       if (transfers.some((t) => t.from === '' && t.to === address && t.asset === asset)) continue;
       await post(`${ledgersUrl}/chains/${chain}/mint`, { to: address, asset, amount: amount.toString() });
     }
@@ -81,9 +85,7 @@ export class PmmNativeWallets {
   async sentWith(memo: string): Promise<Array<NativeAsset & { txId: string }>> {
     const sent: Array<NativeAsset & { txId: string }> = [];
     for (const [chain, address] of Object.entries(this.addresses) as Array<[SimulatedChain, string]>) {
-      const { transfers } = await get<{ transfers: Array<{ txId: string; from: string; asset: string; memo?: string }> }>(
-        `${this.ledgersUrl}/chains/${chain}/transfers?address=${encodeURIComponent(address)}&fromHeight=0`,
-      );
+      const { transfers } = await transfersOf(this.ledgersUrl, chain, address);
       for (const t of transfers) if (t.from === address && t.memo === memo) sent.push({ chain, asset: t.asset, txId: t.txId });
     }
     return sent;

@@ -38,6 +38,18 @@ export function sendWithSigner(signer: Signer): SendTransaction {
 
 type Outcome = { ok: true; completed: boolean } | { ok: false; reason: string };
 
+/** Whether a mint or redeem request as the AttestedIssuer returns it is pending and inside its deadline at chain time `now`. */
+export const isOpenRequest = (request: { status: bigint; deadline: bigint }, now: bigint): boolean => request.status === PENDING && request.deadline >= now;
+
+/**
+ * The first block a request still inside its deadline at chain time `now` can have been made in: a request was made at
+ * most MAX_REQUEST_TIMEOUT (7 days) before its deadline, whatever the timeout was then. Scans for open requests start
+ * here rather than at genesis.
+ */
+export async function firstBlockOfOpenRequests(provider: Provider, issuer: Contract, now: bigint): Promise<number> {
+  return firstBlockSince(provider, now - ((await issuer.getFunction('MAX_REQUEST_TIMEOUT')()) as bigint));
+}
+
 /**
  * A sink over the AttestedIssuer at `address`, both sides: reads through `runner`, submits with `send`,
  * which resolves once the transaction is mined or refused.
@@ -54,15 +66,14 @@ export function attestedIssuerSink(address: string, runner: ContractRunner, send
   };
   return {
     async isPendingMint(requestId) {
-      const request = await read<{ status: bigint; deadline: bigint }>('getMintRequest', requestId);
-      return request.status === PENDING && request.deadline >= (await chainTime());
+      return isOpenRequest(await read<{ status: bigint; deadline: bigint }>('getMintRequest', requestId), await chainTime());
     },
     isTxIdUsed: (chain, txId) => read<boolean>('isTxIdUsed', chain, txId),
     submitMint: (requestId, { leg, signature }) => submit('attestMint', requestId, leg, signature),
     async isReleasable(requestId) {
       const request = await read<{ status: bigint; deadline: bigint; accepted: boolean }>('getRedeemRequest', requestId);
       if (request.status === SETTLED) return true;
-      return request.accepted && request.status === PENDING && request.deadline >= (await chainTime());
+      return request.accepted && isOpenRequest(request, await chainTime());
     },
     redeemDue: (requestId, asset) => read<bigint>('redeemDue', requestId, asset),
     redeemDestination: (requestId, asset) => read<string>('redeemDestination', requestId, asset),
@@ -96,9 +107,7 @@ export async function acceptedRedeems(provider: Provider, address: string, fromB
 export async function requestsHoldingRebalance(provider: Provider, address: string, index: string, now: bigint): Promise<{ mints: string[]; redeems: string[] }> {
   const issuer = new Contract(address, ATTESTED_ISSUER_INTERFACE, provider);
   const requested = ['MintRequested', 'RedeemRequested'].map((name) => ATTESTED_ISSUER_INTERFACE.getEvent(name)!.topicHash);
-  // A request still inside its deadline was made at most MAX_REQUEST_TIMEOUT ago, whatever the timeout was then.
-  const oldest = now - ((await issuer.getFunction('MAX_REQUEST_TIMEOUT')()) as bigint);
-  const logs = await provider.getLogs({ address, topics: [requested], fromBlock: await firstBlockSince(provider, oldest) });
+  const logs = await provider.getLogs({ address, topics: [requested], fromBlock: await firstBlockOfOpenRequests(provider, issuer, now) });
   const holding = { mints: [] as string[], redeems: [] as string[] };
   for (const log of logs) {
     const event = ATTESTED_ISSUER_INTERFACE.parseLog(log)!;
@@ -106,7 +115,7 @@ export async function requestsHoldingRebalance(provider: Provider, address: stri
     const requestId = event.args.requestId as string;
     const mint = event.name === 'MintRequested';
     const request = (await issuer.getFunction(mint ? 'getMintRequest' : 'getRedeemRequest')(requestId)) as { status: bigint; accepted?: boolean; deadline: bigint };
-    if (request.status !== PENDING || request.deadline < now) continue;
+    if (!isOpenRequest(request, now)) continue;
     if (mint) holding.mints.push(requestId);
     else if (!request.accepted) holding.redeems.push(requestId);
   }
